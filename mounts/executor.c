@@ -1,0 +1,595 @@
+/* SPDX-License-Identifier: MIT */
+#include "executor.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "runtime/util/cleanup.h"
+
+/* The device nodes a minimal /dev gets, each checked to be the char device it claims. */
+static const struct {
+	const char *name;
+	unsigned major, minor;
+} dev_nodes[] = {
+	{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9},
+	{"tty", 5, 0},
+};
+#define N_DEV_NODES ELEMENTSOF(dev_nodes)
+#define DEV_NULL_INDEX 0
+
+struct prepared {
+	int src_fd; /* bind: O_PATH fd of the source, opened once; -1 otherwise */
+	bool skip;  /* optional source missing */
+	bool src_is_dir;
+};
+
+struct ag3_mounts_plan {
+	const struct ag3_mount *ops;
+	size_t n_ops;
+	struct prepared *prep;
+	int dev_fds[N_DEV_NODES]; /* O_PATH fds of the host's device nodes, or -1 */
+	bool need_dev;
+};
+
+void ag3_mounts_plan_free(struct ag3_mounts_plan *plan)
+{
+	if (!plan)
+		return;
+	for (size_t i = 0; plan->prep && i < plan->n_ops; i++)
+		closep(&plan->prep[i].src_fd);
+	for (size_t i = 0; i < N_DEV_NODES; i++)
+		closep(&plan->dev_fds[i]);
+	free(plan->prep);
+	free(plan);
+}
+
+static int fail(struct ag3_error **reterr, int err, const char *stage, const char *path,
+		const char *what)
+{
+	return ag3_error_set_stage(reterr, err, stage, path, "%s: %s: %s: %s (%s)", stage, path,
+				   what, strerror(err), ag3_errno_name(err));
+}
+
+static int open_host_dev(const char *name, unsigned major_n, unsigned minor_n, int *ret,
+			 struct ag3_error **reterr)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/dev/%s", name);
+	_cleanup_close_ int fd = open(path, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return fail(reterr, errno, "mount-source", path, "cannot open the host device");
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return fail(reterr, errno, "mount-source", path, "fstat");
+	if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != major_n || minor(st.st_rdev) != minor_n) {
+		char what[96];
+		snprintf(what, sizeof(what), "not the char device %u:%u it should be", major_n,
+			 minor_n);
+		return fail(reterr, EPERM, "mount-source", path, what);
+	}
+	*ret = TAKE_FD(fd);
+	return 0;
+}
+
+int ag3_mounts_prepare(const struct ag3_mount *ops, size_t n_ops, struct ag3_mounts_plan **ret,
+		       struct ag3_error **reterr)
+{
+	struct ag3_mounts_plan *plan = calloc(1, sizeof(*plan));
+	if (!plan)
+		return ag3_error_set(reterr, ENOMEM, "out of memory");
+	_cleanup_(ag3_mounts_plan_freep) struct ag3_mounts_plan *p = plan;
+	for (size_t i = 0; i < N_DEV_NODES; i++)
+		p->dev_fds[i] = -1;
+	p->ops = ops;
+	p->n_ops = n_ops;
+	p->prep = calloc(n_ops ? n_ops : 1, sizeof(*p->prep));
+	if (!p->prep)
+		return ag3_error_set(reterr, ENOMEM, "out of memory");
+	for (size_t i = 0; i < n_ops; i++)
+		p->prep[i].src_fd = -1;
+
+	bool need_null = false;
+	for (size_t i = 0; i < n_ops; i++) {
+		const struct ag3_mount *m = &ops[i];
+		if (m->op == AG3_MOUNT_DEV)
+			p->need_dev = true;
+		if (m->op == AG3_MOUNT_MASK)
+			need_null = true;
+		if (m->op != AG3_MOUNT_BIND)
+			continue;
+		/* Opened once, here, before anything is mounted: what is bound later is
+		 * exactly what was checked now, whatever happens to the path. */
+		int fd = open(m->source, O_PATH | O_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ENOENT && m->optional) {
+				p->prep[i].skip = true;
+				continue;
+			}
+			return fail(reterr, errno, "mount-source", m->source,
+				    "cannot open the bind source");
+		}
+		p->prep[i].src_fd = fd;
+		struct stat st;
+		if (fstat(fd, &st) < 0)
+			return fail(reterr, errno, "mount-source", m->source, "fstat");
+		if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
+			return fail(reterr, EINVAL, "mount-source", m->source,
+				    "only directories, regular files and char devices can be bound");
+		p->prep[i].src_is_dir = S_ISDIR(st.st_mode);
+	}
+	for (size_t i = 0; i < N_DEV_NODES; i++) {
+		if (!p->need_dev && !(need_null && i == DEV_NULL_INDEX))
+			continue;
+		int r = open_host_dev(dev_nodes[i].name, dev_nodes[i].major, dev_nodes[i].minor,
+				      &p->dev_fds[i], reterr);
+		if (r < 0)
+			return r;
+	}
+	*ret = TAKE_PTR(p);
+	return 0;
+}
+
+/* ---- resolution beneath the new root ---------------------------------------------------- */
+
+static bool have_openat2 = true;
+
+/* Opens one path component relative to dirfd, never following a symlink. */
+static int open_component(int dirfd, const char *name, int flags)
+{
+	if (have_openat2) {
+		struct open_how how = {
+			.flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW),
+			.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+		};
+		int fd = (int)syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
+		if (fd >= 0 || errno != ENOSYS)
+			return fd;
+		have_openat2 = false;
+	}
+	/* A single component with O_NOFOLLOW is as strict: a symlink is not followed
+	 * (O_PATH|O_NOFOLLOW on a symlink gives the link itself, and the callers
+	 * check the type of what they got). */
+	return openat(dirfd, name, flags | O_CLOEXEC | O_NOFOLLOW);
+}
+
+/*
+ * Walks `path` (absolute, normalized) beneath rootfd, creating missing
+ * directories (mode 0755) when `create` is set, and returns an O_PATH fd of
+ * the parent directory plus a pointer to the last component.
+ */
+static int open_parent(int rootfd, const char *path, bool create, int *ret_fd,
+		       const char **ret_name)
+{
+	_cleanup_close_ int cur = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
+	if (cur < 0)
+		return -errno;
+	const char *c = path + 1;
+	for (;;) {
+		const char *slash = strchr(c, '/');
+		if (!slash)
+			break;
+		char comp[256];
+		size_t n = (size_t)(slash - c);
+		if (n == 0 || n >= sizeof(comp))
+			return -EINVAL;
+		memcpy(comp, c, n);
+		comp[n] = 0;
+		int fd = open_component(cur, comp, O_PATH | O_DIRECTORY);
+		if (fd < 0 && errno == ENOENT && create) {
+			if (mkdirat(cur, comp, 0755) < 0 && errno != EEXIST)
+				return -errno;
+			fd = open_component(cur, comp, O_PATH | O_DIRECTORY);
+		}
+		if (fd < 0)
+			return errno == ENOTDIR ? -ELOOP : -errno;
+		close(cur);
+		cur = fd;
+		c = slash + 1;
+	}
+	*ret_fd = TAKE_FD(cur);
+	*ret_name = c;
+	return 0;
+}
+
+enum target_kind { TARGET_DIR, TARGET_FILE };
+
+/* Creates (if needed) and opens the mount point `path` as a directory or a file. */
+static int open_target(int rootfd, const char *path, enum target_kind kind, int *ret)
+{
+	_cleanup_close_ int parent = -1;
+	const char *name;
+	int r = open_parent(rootfd, path, true, &parent, &name);
+	if (r < 0)
+		return r;
+	if (kind == TARGET_DIR) {
+		if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST)
+			return -errno;
+	} else {
+		int fd = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+				0444);
+		if (fd >= 0)
+			close(fd);
+		else if (errno != EEXIST)
+			return -errno;
+	}
+	_cleanup_close_ int fd = open_component(parent, name, O_PATH);
+	if (fd < 0)
+		return -errno;
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISLNK(st.st_mode))
+		return -ELOOP; /* a symlink planted where a mount goes */
+	if (kind == TARGET_DIR && !S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	if (kind == TARGET_FILE && S_ISDIR(st.st_mode))
+		return -EISDIR;
+	*ret = TAKE_FD(fd);
+	return 0;
+}
+
+/* Opens an existing path beneath rootfd without following symlinks; -ENOENT if absent. */
+static int open_existing(int rootfd, const char *path, int *ret)
+{
+	_cleanup_close_ int parent = -1;
+	const char *name;
+	int r = open_parent(rootfd, path, false, &parent, &name);
+	if (r < 0)
+		return r;
+	int fd = open_component(parent, name, O_PATH);
+	if (fd < 0)
+		return -errno;
+	*ret = fd;
+	return 0;
+}
+
+/* ---- mounting by fd ---------------------------------------------------------------------- */
+
+static unsigned attrs_of(const struct ag3_mount *m)
+{
+	unsigned a = 0;
+	if (m->ro)
+		a |= MOUNT_ATTR_RDONLY;
+	if (m->nosuid)
+		a |= MOUNT_ATTR_NOSUID;
+	if (m->nodev)
+		a |= MOUNT_ATTR_NODEV;
+	if (m->noexec)
+		a |= MOUNT_ATTR_NOEXEC;
+	return a;
+}
+
+struct fs_opt {
+	const char *key;
+	const char *value; /* NULL: a flag */
+};
+
+/* A new, detached filesystem mount (fsopen/fsconfig/fsmount). */
+static int new_fs(const char *type, const struct fs_opt *opts, size_t n_opts, unsigned attrs)
+{
+	_cleanup_close_ int fsfd = fsopen(type, FSOPEN_CLOEXEC);
+	if (fsfd < 0)
+		return -errno;
+	for (size_t i = 0; i < n_opts; i++) {
+		int r = opts[i].value ? fsconfig(fsfd, FSCONFIG_SET_STRING, opts[i].key,
+						 opts[i].value, 0)
+				      : fsconfig(fsfd, FSCONFIG_SET_FLAG, opts[i].key, NULL, 0);
+		if (r < 0)
+			return -errno;
+	}
+	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return -errno;
+	int mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, attrs);
+	return mfd < 0 ? -errno : mfd;
+}
+
+/* A detached clone of what `src_fd` refers to, with `attrs` set on the whole tree. */
+static int clone_tree(int src_fd, unsigned attrs)
+{
+	_cleanup_close_ int tree =
+		open_tree(src_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+	if (tree < 0)
+		return -errno;
+	struct mount_attr attr = {.attr_set = attrs, .propagation = MS_PRIVATE};
+	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+		return -errno;
+	return TAKE_FD(tree);
+}
+
+static int attach(int tree_fd, int target_fd)
+{
+	if (move_mount(tree_fd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
+	    0)
+		return -errno;
+	return 0;
+}
+
+static int set_ro(int mnt_fd)
+{
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+	if (mount_setattr(mnt_fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+		return -errno;
+	return 0;
+}
+
+static void size_opt(char *buf, size_t len, uint64_t size, uint64_t dflt)
+{
+	snprintf(buf, len, "%llu", (unsigned long long)(size ? size : dflt));
+}
+
+#define DEFAULT_TMPFS_SIZE (64ull << 20)
+#define DEFAULT_SHM_SIZE (64ull << 20)
+
+static int mount_tmpfs_at(int target_fd, uint64_t size, uint32_t mode, unsigned attrs)
+{
+	char sz[32], md[16];
+	size_opt(sz, sizeof(sz), size, DEFAULT_TMPFS_SIZE);
+	snprintf(md, sizeof(md), "%o", mode);
+	const struct fs_opt opts[] = {{"size", sz}, {"mode", md}};
+	_cleanup_close_ int mfd = new_fs("tmpfs", opts, ELEMENTSOF(opts), attrs);
+	if (mfd < 0)
+		return mfd;
+	return attach(mfd, target_fd);
+}
+
+static int create_symlink(int rootfd, const char *target, const char *text)
+{
+	_cleanup_close_ int parent = -1;
+	const char *name;
+	int r = open_parent(rootfd, target, true, &parent, &name);
+	if (r < 0)
+		return r;
+	if (symlinkat(text, parent, name) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return -errno;
+	char buf[4096];
+	ssize_t n = readlinkat(parent, name, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return -EEXIST;
+	buf[n] = 0;
+	return strcmp(buf, text) == 0 ? 0 : -EEXIST;
+}
+
+static int build_dev(struct ag3_mounts_plan *plan, int rootfd, const struct ag3_mount *m,
+		     const char **ret_path, struct ag3_error **reterr)
+{
+	static char where[4096];
+	_cleanup_close_ int devfd = -1;
+	int r = open_target(rootfd, m->target, TARGET_DIR, &devfd);
+	*ret_path = m->target;
+	if (r < 0)
+		return r;
+	char sz[32];
+	size_opt(sz, sizeof(sz), m->size, 1 << 20);
+	const struct fs_opt opts[] = {{"size", sz}, {"mode", "755"}};
+	_cleanup_close_ int devmnt =
+		new_fs("tmpfs", opts, ELEMENTSOF(opts), MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+	if (devmnt < 0)
+		return devmnt;
+	/* Attach, then work beneath the attached mount's root. */
+	if ((r = attach(devmnt, devfd)) < 0)
+		return r;
+	close(devfd);
+	devfd = -1;
+	if ((r = open_existing(rootfd, m->target, &devfd)) < 0)
+		return r;
+	_cleanup_close_ int dir = open_component(devfd, ".", O_PATH | O_DIRECTORY);
+	if (dir < 0)
+		return -errno;
+
+	for (size_t i = 0; i < N_DEV_NODES; i++) {
+		snprintf(where, sizeof(where), "%s/%s", m->target, dev_nodes[i].name);
+		*ret_path = where;
+		_cleanup_close_ int node = -1;
+		if ((r = open_target(rootfd, where, TARGET_FILE, &node)) < 0)
+			return r;
+		_cleanup_close_ int tree = clone_tree(plan->dev_fds[i], MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+		if (tree < 0)
+			return tree;
+		if ((r = attach(tree, node)) < 0)
+			return r;
+	}
+
+	snprintf(where, sizeof(where), "%s/pts", m->target);
+	*ret_path = where;
+	_cleanup_close_ int pts = -1;
+	if ((r = open_target(rootfd, where, TARGET_DIR, &pts)) < 0)
+		return r;
+	const struct fs_opt pts_opts[] = {{"ptmxmode", "0666"}, {"mode", "0620"}};
+	_cleanup_close_ int ptsmnt = new_fs("devpts", pts_opts, ELEMENTSOF(pts_opts),
+					    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+	if (ptsmnt < 0)
+		return ptsmnt;
+	if ((r = attach(ptsmnt, pts)) < 0)
+		return r;
+
+	snprintf(where, sizeof(where), "%s/shm", m->target);
+	_cleanup_close_ int shm = -1;
+	if ((r = open_target(rootfd, where, TARGET_DIR, &shm)) < 0)
+		return r;
+	if ((r = mount_tmpfs_at(shm, DEFAULT_SHM_SIZE, 01777,
+				MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)) < 0)
+		return r;
+
+	static const struct {
+		const char *name, *text;
+	} links[] = {
+		{"ptmx", "pts/ptmx"},	     {"fd", "/proc/self/fd"},
+		{"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+		{"stderr", "/proc/self/fd/2"},
+	};
+	for (size_t i = 0; i < ELEMENTSOF(links); i++) {
+		snprintf(where, sizeof(where), "%s/%s", m->target, links[i].name);
+		if ((r = create_symlink(rootfd, where, links[i].text)) < 0)
+			return r;
+	}
+	*ret_path = m->target;
+	/* Nothing more is created in /dev: its tmpfs becomes read-only (pts and shm stay). */
+	return set_ro(dir);
+}
+
+static int do_op(struct ag3_mounts_plan *plan, size_t i, int rootfd, const char **ret_path,
+		 struct ag3_error **reterr)
+{
+	const struct ag3_mount *m = &plan->ops[i];
+	_cleanup_close_ int target = -1;
+	int r;
+	*ret_path = m->target;
+
+	switch (m->op) {
+	case AG3_MOUNT_BIND: {
+		if (plan->prep[i].skip)
+			return 0;
+		r = open_target(rootfd, m->target, plan->prep[i].src_is_dir ? TARGET_DIR : TARGET_FILE,
+				&target);
+		if (r < 0)
+			return r;
+		_cleanup_close_ int tree = clone_tree(plan->prep[i].src_fd, attrs_of(m));
+		if (tree < 0)
+			return tree;
+		return attach(tree, target);
+	}
+	case AG3_MOUNT_TMPFS:
+		if ((r = open_target(rootfd, m->target, TARGET_DIR, &target)) < 0)
+			return r;
+		return mount_tmpfs_at(target, m->size, m->mode ? m->mode : 0755, attrs_of(m));
+	case AG3_MOUNT_PROC: {
+		if ((r = open_target(rootfd, m->target, TARGET_DIR, &target)) < 0)
+			return r;
+		_cleanup_close_ int mfd = new_fs("proc", NULL, 0, attrs_of(m));
+		if (mfd < 0)
+			return mfd;
+		return attach(mfd, target);
+	}
+	case AG3_MOUNT_DEV:
+		return build_dev(plan, rootfd, m, ret_path, reterr);
+	case AG3_MOUNT_DIR: {
+		_cleanup_close_ int parent = -1;
+		const char *name;
+		if ((r = open_parent(rootfd, m->target, true, &parent, &name)) < 0)
+			return r;
+		if (mkdirat(parent, name, m->mode ? m->mode : 0755) < 0 && errno != EEXIST)
+			return -errno;
+		return open_target(rootfd, m->target, TARGET_DIR, &target);
+	}
+	case AG3_MOUNT_SYMLINK:
+		return create_symlink(rootfd, m->target, m->source);
+	case AG3_MOUNT_MASK: {
+		r = open_existing(rootfd, m->target, &target);
+		if (r == -ENOENT)
+			return 0; /* nothing there to hide */
+		if (r < 0)
+			return r;
+		struct stat st;
+		if (fstat(target, &st) < 0)
+			return -errno;
+		if (S_ISLNK(st.st_mode))
+			return -ELOOP;
+		if (S_ISDIR(st.st_mode))
+			return mount_tmpfs_at(target, 4096, 0,
+					      MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+						      MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+		_cleanup_close_ int tree =
+			clone_tree(plan->dev_fds[DEV_NULL_INDEX],
+				   MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+		if (tree < 0)
+			return tree;
+		return attach(tree, target);
+	}
+	case AG3_MOUNT_FILE: {
+		_cleanup_close_ int parent = -1;
+		const char *name;
+		if ((r = open_parent(rootfd, m->target, true, &parent, &name)) < 0)
+			return r;
+		_cleanup_close_ int fd =
+			openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+			       m->mode ? m->mode : 0644);
+		if (fd < 0)
+			return -errno;
+		size_t len = strlen(m->content), off = 0;
+		while (off < len) {
+			ssize_t w = write(fd, m->content + off, len - off);
+			if (w < 0) {
+				if (errno == EINTR)
+					continue;
+				return -errno;
+			}
+			off += (size_t)w;
+		}
+		if (m->mode && fchmod(fd, m->mode) < 0)
+			return -errno;
+		return 0;
+	}
+	default:
+		return -EINVAL;
+	}
+}
+
+/* Where the new root is attached before pivot_root: covered, in our private namespace. */
+static const char *const staging_dirs[] = {"/tmp", "/mnt", "/run", "/var/tmp"};
+
+int ag3_mounts_enter(struct ag3_mounts_plan *plan, struct ag3_error **reterr)
+{
+	int r;
+	/* Nothing we mount propagates back to the host, nothing from the host propagates in. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return fail(reterr, errno, "mount", "/", "making the mount tree private");
+
+	const struct fs_opt root_opts[] = {{"size", "16777216"}, {"mode", "755"}};
+	_cleanup_close_ int rootmnt = new_fs("tmpfs", root_opts, ELEMENTSOF(root_opts),
+					     MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	if (rootmnt < 0)
+		return fail(reterr, -rootmnt, "mount", "/", "creating the root tmpfs");
+	const char *staging = NULL;
+	for (size_t i = 0; i < ELEMENTSOF(staging_dirs) && !staging; i++) {
+		struct stat st;
+		if (lstat(staging_dirs[i], &st) == 0 && S_ISDIR(st.st_mode))
+			staging = staging_dirs[i];
+	}
+	if (!staging)
+		return fail(reterr, ENOENT, "mount", "/tmp",
+			    "no directory to stage the new root on (/tmp, /mnt, /run, /var/tmp)");
+	if (move_mount(rootmnt, "", AT_FDCWD, staging, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return fail(reterr, errno, "mount", staging, "attaching the new root");
+
+	for (size_t i = 0; i < plan->n_ops; i++) {
+		const char *path = plan->ops[i].target;
+		r = do_op(plan, i, rootmnt, &path, reterr);
+		if (r < 0) {
+			if (reterr && *reterr)
+				return r;
+			char what[160];
+			snprintf(what, sizeof(what), "%s%s%s (from %s)",
+				 ag3_mount_op_to_string(plan->ops[i].op),
+				 plan->ops[i].source ? " of " : "",
+				 plan->ops[i].source ? plan->ops[i].source : "",
+				 plan->ops[i].origin ? plan->ops[i].origin : "the spec");
+			if (r == -ELOOP)
+				strncat(what, ": a symlink is in the way", sizeof(what) - strlen(what) - 1);
+			return fail(reterr, -r, "mount", path, what);
+		}
+	}
+	/* The root holds only mount points: read-only from here on. */
+	if ((r = set_ro(rootmnt)) < 0)
+		return fail(reterr, -r, "mount", "/", "making the root read-only");
+
+	if (fchdir(rootmnt) < 0)
+		return fail(reterr, errno, "pivot_root", "/", "fchdir to the new root");
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return fail(reterr, errno, "pivot_root", "/", "pivot_root");
+	if (umount2(".", MNT_DETACH) < 0)
+		return fail(reterr, errno, "pivot_root", "/", "detaching the old root");
+	if (chdir("/") < 0)
+		return fail(reterr, errno, "pivot_root", "/", "chdir /");
+	return 0;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The mount executor: builds the sandbox's root from the ordered mount list
+ * and pivots into it.
+ *
+ * Runs inside the sandbox's init, in the new mount (and user) namespace. In
+ * two phases, so that nothing a later step covers is needed afterwards:
+ *   1. prepare: every bind source (and every device node /dev needs) is
+ *      opened once and cloned into a detached mount tree, before anything is
+ *      mounted; device nodes are checked to be the char devices they claim.
+ *   2. build: a fresh tmpfs root; every target resolved beneath it with
+ *      openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), missing parents created
+ *      one component at a time, mounts attached by fd (move_mount); then the
+ *      root and /dev made read-only, pivot_root, the old root detached.
+ */
+#pragma once
+
+#include <stddef.h>
+
+#include "mounts/mount.h"
+#include "runtime/util/error.h"
+
+struct ag3_mounts_plan;
+
+/* Phase 1. Errors carry stage "mount-source" and the source path. */
+int ag3_mounts_prepare(const struct ag3_mount *ops, size_t n_ops, struct ag3_mounts_plan **ret,
+		       struct ag3_error **reterr);
+
+/*
+ * Phase 2: build the root, pivot into it, leave cwd at "/". Errors carry the
+ * stage ("mount", "pivot_root") and the target path.
+ */
+int ag3_mounts_enter(struct ag3_mounts_plan *plan, struct ag3_error **reterr);
+
+void ag3_mounts_plan_free(struct ag3_mounts_plan *plan);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct ag3_mounts_plan *, ag3_mounts_plan_free)

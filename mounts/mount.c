@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+#include "mount.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const op_names[_AG3_MOUNT_OP_MAX] = {
+	[AG3_MOUNT_BIND] = "bind", [AG3_MOUNT_TMPFS] = "tmpfs",	    [AG3_MOUNT_PROC] = "proc",
+	[AG3_MOUNT_DEV] = "dev",   [AG3_MOUNT_DIR] = "dir",	    [AG3_MOUNT_SYMLINK] = "symlink",
+	[AG3_MOUNT_MASK] = "mask", [AG3_MOUNT_FILE] = "file",
+};
+
+const char *ag3_mount_op_to_string(enum ag3_mount_op op)
+{
+	if ((int)op < 0 || op >= _AG3_MOUNT_OP_MAX)
+		return NULL;
+	return op_names[op];
+}
+
+enum ag3_mount_op ag3_mount_op_from_string(const char *s)
+{
+	if (!s)
+		return _AG3_MOUNT_OP_INVALID;
+	for (int i = 0; i < _AG3_MOUNT_OP_MAX; i++)
+		if (strcmp(s, op_names[i]) == 0)
+			return (enum ag3_mount_op)i;
+	return _AG3_MOUNT_OP_INVALID;
+}
+
+void ag3_mount_clear(struct ag3_mount *m)
+{
+	if (!m)
+		return;
+	free(m->source);
+	free(m->target);
+	free(m->content);
+	free(m->origin);
+	m->source = m->target = m->content = m->origin = NULL;
+}
+
+int ag3_path_check_normalized(const char *p)
+{
+	if (!p || p[0] != '/')
+		return -EINVAL;
+	size_t len = strlen(p);
+	if (len >= PATH_MAX)
+		return -EINVAL;
+	if (len == 1)
+		return 0;
+	if (p[len - 1] == '/')
+		return -EINVAL;
+	const char *c = p + 1;
+	while (*c) {
+		const char *e = strchr(c, '/');
+		size_t n = e ? (size_t)(e - c) : strlen(c);
+		if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+			return -EINVAL;
+		if (n > NAME_MAX)
+			return -EINVAL;
+		c += n;
+		if (*c == '/')
+			c++;
+	}
+	return 0;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The mount operation: one entry of the spec's ordered mount list.
+ *
+ * mounts/ is the lowest layer: it knows mount operations and how to carry
+ * them out beneath a new root, nothing about profiles or processes.
+ */
+#pragma once
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+enum ag3_mount_op {
+	AG3_MOUNT_BIND,    /* bind `source` (host path) at `target`                       */
+	AG3_MOUNT_TMPFS,   /* a fresh tmpfs at `target` (size, mode)                       */
+	AG3_MOUNT_PROC,    /* a new proc for the sandbox's pid namespace                   */
+	AG3_MOUNT_DEV,     /* a minimal /dev: null zero full random urandom tty, pts, shm  */
+	AG3_MOUNT_DIR,     /* create a directory (mode)                                    */
+	AG3_MOUNT_SYMLINK, /* create a symlink at `target` whose text is `source`          */
+	AG3_MOUNT_MASK,    /* hide what is at `target`: /dev/null over a file, an empty
+			      read-only tmpfs over a directory; nothing if absent          */
+	AG3_MOUNT_FILE,    /* create a file at `target` holding `content` (mode)          */
+	_AG3_MOUNT_OP_MAX,
+	_AG3_MOUNT_OP_INVALID = -EINVAL,
+};
+
+struct ag3_mount {
+	enum ag3_mount_op op;
+	char *source;  /* bind: host path; symlink: the link's text; else NULL          */
+	char *target;  /* absolute, normalized path inside the sandbox                  */
+	char *content; /* file: its bytes (text); else NULL                             */
+	bool ro;       /* read-only (recursively, for binds)                            */
+	bool optional; /* bind: a missing source skips the op instead of failing        */
+	bool nosuid;
+	bool nodev;
+	bool noexec;
+	uint64_t size; /* tmpfs and dev: the size limit in bytes; 0 = the op's default  */
+	uint32_t mode; /* tmpfs, dir, file: permission bits; 0 = the op's default       */
+	char *origin;  /* the profile key that produced this op, for lint and errors    */
+};
+
+const char *ag3_mount_op_to_string(enum ag3_mount_op op);
+enum ag3_mount_op ag3_mount_op_from_string(const char *s);
+
+/* Frees the strings inside `m` (not `m` itself). */
+void ag3_mount_clear(struct ag3_mount *m);
+
+/*
+ * Whether `p` is an absolute, normalized path: starts with '/', no empty,
+ * "." or ".." component, no trailing '/' (except "/" itself), no NUL, at most
+ * PATH_MAX bytes. Returns 0 or -EINVAL.
+ */
+int ag3_path_check_normalized(const char *p);

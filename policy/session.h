@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The session context: who runs, in which session, with which directories
+ * and sandboxed environment variables. Together with a profile (and external
+ * mounts), it compiles into a spec.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "runtime/spec.h"
+
+/* The directory placeholders ({agent_dir} ...) a profile may use. */
+enum ag3_dir {
+	AG3_DIR_AGENT,     /* {agent_dir}     default "/"                            */
+	AG3_DIR_SESSIONS,  /* {sessions_dir}  default "/sessions"                    */
+	AG3_DIR_SESSION,   /* {session_dir}   default {sessions_dir}/{session_id}    */
+	AG3_DIR_WORKSPACE, /* {workspace_dir} --workspace; NULL = ephemeral tmpfs   */
+	AG3_DIR_CONFIG,    /* {config_dir}    default "/config"                      */
+	AG3_DIR_SKILLS,    /* {skills_dir}    default "/skills"                      */
+	AG3_DIR_LOGS,      /* {logs_dir}      default "/logs"                        */
+	AG3_DIR_DATA,      /* {data_dir}      default "/data"                        */
+	_AG3_DIR_MAX,
+	_AG3_DIR_INVALID = -EINVAL,
+};
+
+struct ag3_session {
+	char *username;   /* {username}; NULL = not given */
+	char *session_id; /* {session_id}; NULL = not given */
+	bool uid_set;
+	uid_t uid;
+	bool gid_set;
+	gid_t gid;
+	char *dirs[_AG3_DIR_MAX]; /* NULL = the default above */
+	/* sandboxed_envs after the platform's global < per-user override rules */
+	struct ag3_env_var *env;
+	size_t n_env;
+};
+
+struct ag3_session *ag3_session_new(void);
+void ag3_session_free(struct ag3_session *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct ag3_session *, ag3_session_free)
+
+/* "agent_dir" ... "data_dir" (the placeholder's name without braces). */
+const char *ag3_dir_to_string(enum ag3_dir d);
+enum ag3_dir ag3_dir_from_string(const char *s);
+
+/* Sets a string field (copying it). 0 or -ENOMEM. */
+int ag3_session_set_dir(struct ag3_session *s, enum ag3_dir d, const char *path);

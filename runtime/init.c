@@ -1,0 +1,406 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The sandbox's side: init (pid 1) and the command it starts.
+ *
+ * Order, as DESIGN.md fixes it: (namespaces and id maps are done by the time
+ * init runs) mounts and pivot_root, hostname, network, then for the command:
+ * setsid, umask, rlimits, groups/gid/uid with the bounding set emptied first,
+ * every capability cleared and checked, no_new_privs, landlock, seccomp last,
+ * every fd but 0-2 closed, execve. init itself ends non-dumpable, without
+ * capabilities, with its argv and environment scrubbed from /proc/1.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "mounts/executor.h"
+#include "runtime/caps.h"
+#include "runtime/internal.h"
+#include "runtime/netns.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+static void copy_str(char *dst, size_t len, const char *src)
+{
+	if (!src)
+		src = "";
+	size_t n = strnlen(src, len - 1);
+	memcpy(dst, src, n);
+	dst[n] = 0;
+}
+
+static void send_msg(int fd, const struct ag3_msg *m)
+{
+	ssize_t r;
+	do
+		r = send(fd, m, sizeof(*m), MSG_NOSIGNAL);
+	while (r < 0 && errno == EINTR);
+}
+
+void ag3_msg_send_error(int fd, const char *stage, int err, const char *path, const char *text)
+{
+	struct ag3_msg m = {.type = MSG_SETUP_ERROR, .err = err < 0 ? -err : err};
+	copy_str(m.stage, sizeof(m.stage), stage);
+	copy_str(m.path, sizeof(m.path), path);
+	copy_str(m.text, sizeof(m.text), text);
+	send_msg(fd, &m);
+}
+
+static _Noreturn void die_error(int fd, struct ag3_error *e, const char *stage)
+{
+	ag3_msg_send_error(fd, e && e->stage ? e->stage : stage, e ? e->err : EIO,
+			   e ? e->path : NULL, e ? e->msg : NULL);
+	_exit(125);
+}
+
+static _Noreturn void die_errno(int fd, const char *stage, int err, const char *path,
+				const char *what)
+{
+	char text[768];
+	snprintf(text, sizeof(text), "%s: %s%s%s: %s (%s)", stage, path ? path : "", path ? ": " : "",
+		 what, strerror(err), ag3_errno_name(err));
+	ag3_msg_send_error(fd, stage, err, path, text);
+	_exit(125);
+}
+
+/* ---- /proc/1 hygiene ---------------------------------------------------------------------- */
+
+/*
+ * init is a fork of the caller, so /proc/1/cmdline would show the caller's
+ * whole argv (host paths, profile names: bwrap's /proc/self leaked its
+ * --setenv secrets this way). Overwrite the argv and environment areas.
+ */
+static void scrub_proc_title(void)
+{
+	char buf[4096];
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = 0;
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return;
+	/* Fields after the comm start at field 3; arg_start..env_end are fields 48..51. */
+	unsigned long long v[52] = {0};
+	int field = 3;
+	for (char *tok = strtok(p + 2, " "); tok && field <= 51; tok = strtok(NULL, " "), field++)
+		v[field] = strtoull(tok, NULL, 10);
+	if (field <= 51)
+		return;
+	unsigned long long as = v[48], ae = v[49], es = v[50], ee = v[51];
+	if (es > ee || as > ae || ae - as > (1u << 24) || ee - es > (1u << 24))
+		return;
+	if (ee > es)
+		memset((void *)(uintptr_t)es, 0, ee - es);
+	if (ae > as) {
+		memset((void *)(uintptr_t)as, 0, ae - as);
+		static const char title[] = "ag3ntum-init";
+		if (ae - as > sizeof(title))
+			memcpy((void *)(uintptr_t)as, title, sizeof(title));
+	}
+	prctl(PR_SET_NAME, "ag3ntum-init", 0, 0, 0);
+}
+
+/* ---- the command --------------------------------------------------------------------------- */
+
+static char **build_env(const struct ag3_spec *spec)
+{
+	char **env = calloc(spec->process.n_env + 1, sizeof(char *));
+	if (!env)
+		return NULL;
+	for (size_t i = 0; i < spec->process.n_env; i++)
+		if (asprintf(&env[i], "%s=%s", spec->process.env[i].name,
+			     spec->process.env[i].value) < 0)
+			return NULL;
+	return env;
+}
+
+static const char *spec_path(const struct ag3_spec *spec)
+{
+	for (size_t i = 0; i < spec->process.n_env; i++)
+		if (strcmp(spec->process.env[i].name, "PATH") == 0)
+			return spec->process.env[i].value;
+	return "/usr/local/bin:/usr/bin:/bin";
+}
+
+/* execve with a PATH search in the spec's PATH (not the caller's). Returns the errno. */
+static int exec_command(const struct ag3_spec *spec, char *const *argv, char **envp)
+{
+	const char *file = argv[0];
+	if (strchr(file, '/')) {
+		execve(file, argv, envp);
+		return errno;
+	}
+	int saved = ENOENT;
+	const char *p = spec_path(spec);
+	char full[PATH_MAX];
+	while (*p) {
+		const char *colon = strchr(p, ':');
+		size_t n = colon ? (size_t)(colon - p) : strlen(p);
+		if (n > 0 && n + 1 + strlen(file) < sizeof(full)) {
+			memcpy(full, p, n);
+			full[n] = '/';
+			strcpy(full + n + 1, file);
+			execve(full, argv, envp);
+			if (errno == EACCES)
+				saved = EACCES;
+			else if (errno != ENOENT && errno != ENOTDIR && saved != EACCES)
+				saved = errno;
+		}
+		p += n;
+		if (*p == ':')
+			p++;
+	}
+	return saved;
+}
+
+static _Noreturn void command_main(struct ag3_child_ctx *ctx, int errfd, char **argv)
+{
+	const struct ag3_spec *spec = ctx->spec;
+	struct ag3_error *err = NULL;
+
+	/* A new session: no controlling terminal, so TIOCSTI into the caller's is gone. */
+	if (setsid() < 0)
+		die_errno(errfd, "setsid", errno, NULL, "setsid");
+
+	sigset_t all;
+	sigemptyset(&all);
+	for (int s = 1; s < NSIG; s++)
+		signal(s, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+
+	for (int i = 0; i < 3; i++)
+		if (ctx->opts->stdio[i] >= 0 && ctx->opts->stdio[i] != i &&
+		    dup2(ctx->opts->stdio[i], i) < 0)
+			die_errno(errfd, "stdio", errno, NULL, "dup2");
+
+	umask(spec->process.umask);
+	for (size_t i = 0; i < spec->process.n_rlimits; i++) {
+		const struct ag3_rlimit *l = &spec->process.rlimits[i];
+		struct rlimit rl = {
+			.rlim_cur = l->soft == AG3_RLIM_INFINITY ? RLIM_INFINITY : l->soft,
+			.rlim_max = l->hard == AG3_RLIM_INFINITY ? RLIM_INFINITY : l->hard,
+		};
+		if (setrlimit(ag3_rlimit_resource_from_name(l->name), &rl) < 0)
+			die_errno(errfd, "rlimits", errno, NULL, l->name);
+	}
+
+	/* The bounding set needs CAP_SETPCAP: empty it before the uid change. */
+	if (ag3_caps_drop_bounding(&err) < 0)
+		die_error(errfd, err, "capabilities");
+	if (ctx->can_setgroups &&
+	    setgroups(spec->identity.n_groups, spec->identity.groups) < 0)
+		die_errno(errfd, "identity", errno, NULL, "setgroups");
+	if (setresgid(ctx->gid, ctx->gid, ctx->gid) < 0)
+		die_errno(errfd, "identity", errno, NULL, "setresgid");
+	if (setresuid(ctx->uid, ctx->uid, ctx->uid) < 0)
+		die_errno(errfd, "identity", errno, NULL, "setresuid");
+	if (ag3_caps_clear_all(&err) < 0)
+		die_error(errfd, err, "capabilities");
+
+	/* As the command's own uid: a workspace it cannot enter is an error, not root's business. */
+	if (chdir(spec->process.cwd) < 0)
+		die_errno(errfd, "cwd", errno, spec->process.cwd, "chdir");
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		die_errno(errfd, "no_new_privs", errno, NULL, "prctl(PR_SET_NO_NEW_PRIVS)");
+
+	char **envp = build_env(spec);
+	if (!envp)
+		die_errno(errfd, "environment", ENOMEM, NULL, "building the environment");
+
+	/* Every fd but 0, 1, 2 goes at execve (errfd too: it is how exec's success shows). */
+	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+		for (int fd = 3; fd < 65536; fd++)
+			fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+
+	int e = exec_command(spec, argv, envp);
+	char text[768];
+	snprintf(text, sizeof(text), "exec: %s: %s (%s)", argv[0], strerror(e), ag3_errno_name(e));
+	ag3_msg_send_error(errfd, "exec", e, argv[0], text);
+	_exit(e == ENOENT ? 127 : 126);
+}
+
+/* ---- init ----------------------------------------------------------------------------------- */
+
+static void noop_handler(int sig)
+{
+	(void)sig;
+}
+
+static char **copy_argv(char *const *argv)
+{
+	size_t n = 0;
+	while (argv[n])
+		n++;
+	char **c = calloc(n + 1, sizeof(char *));
+	if (!c)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (!(c[i] = strdup(argv[i])))
+			return NULL;
+	return c;
+}
+
+_Noreturn void ag3_init_main(struct ag3_child_ctx *ctx)
+{
+	const struct ag3_spec *spec = ctx->spec;
+	int sock = ctx->sock;
+	struct ag3_error *err = NULL;
+
+	/* Die with the supervisor. If it is already gone, the socket says so below. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		_exit(125);
+	char go;
+	ssize_t n;
+	do
+		n = recv(sock, &go, 1, 0);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		_exit(125); /* the supervisor died before the maps were written */
+
+	char **argv = copy_argv(ctx->opts->argv);
+	if (!argv)
+		die_errno(sock, "init", ENOMEM, NULL, "copying argv");
+
+	_cleanup_(ag3_mounts_plan_freep) struct ag3_mounts_plan *plan = NULL;
+	if (ag3_mounts_prepare(spec->mounts, spec->n_mounts, &plan, &err) < 0)
+		die_error(sock, err, "mount-source");
+	if (ag3_mounts_enter(plan, &err) < 0)
+		die_error(sock, err, "mount");
+	ag3_mounts_plan_free(TAKE_PTR(plan));
+
+	if (spec->namespaces.uts &&
+	    sethostname(spec->process.hostname, strlen(spec->process.hostname)) < 0)
+		die_errno(sock, "hostname", errno, NULL, "sethostname");
+	if (spec->namespaces.net && ag3_netns_loopback_up(&err) < 0)
+		die_error(sock, err, "network");
+
+	/* Nothing of init can be read or ptraced by the command from here on. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die_errno(sock, "init", errno, NULL, "prctl(PR_SET_DUMPABLE)");
+	scrub_proc_title();
+
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	struct sigaction sa = {.sa_handler = noop_handler};
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		die_errno(sock, "init", errno, NULL, "sigprocmask");
+	int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (sfd < 0)
+		die_errno(sock, "init", errno, NULL, "signalfd");
+
+	int pipefd[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pipefd) < 0)
+		die_errno(sock, "init", errno, NULL, "socketpair");
+	pid_t cmd = fork();
+	if (cmd < 0)
+		die_errno(sock, "init", errno, NULL, "fork");
+	if (cmd == 0) {
+		close(pipefd[0]);
+		close(sock);
+		close(sfd);
+		command_main(ctx, pipefd[1], argv);
+	}
+	close(pipefd[1]);
+
+	/* init becomes the command's own uid (so it can pass signals on without keeping
+	 * CAP_KILL) and keeps nothing else: no capability, no new privileges. */
+	if (ag3_caps_drop_bounding(&err) < 0) {
+		kill(cmd, SIGKILL);
+		die_error(sock, err, "capabilities");
+	}
+	if ((ctx->can_setgroups && setgroups(0, NULL) < 0) ||
+	    setresgid(ctx->gid, ctx->gid, ctx->gid) < 0 || setresuid(ctx->uid, ctx->uid, ctx->uid) < 0) {
+		int e = errno;
+		kill(cmd, SIGKILL);
+		die_errno(sock, "identity", e, NULL, "init: dropping to the command's ids");
+	}
+	if (ag3_caps_clear_all(&err) < 0) {
+		kill(cmd, SIGKILL);
+		die_error(sock, err, "capabilities");
+	}
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	/* A credential change resets both: set them again. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+
+	/* The command's setup result: EOF means execve succeeded (the socket was CLOEXEC). */
+	struct ag3_msg m = {0};
+	do
+		n = recv(pipefd[0], &m, sizeof(m), 0);
+	while (n < 0 && errno == EINTR);
+	close(pipefd[0]);
+	bool exec_failed = n == (ssize_t)sizeof(m) && m.type == MSG_SETUP_ERROR;
+	if (exec_failed) {
+		send_msg(sock, &m);
+	} else {
+		struct ag3_msg started = {.type = MSG_STARTED};
+		send_msg(sock, &started);
+	}
+
+	struct pollfd pfd[2] = {{.fd = sfd, .events = POLLIN}, {.fd = sock, .events = POLLIN}};
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(125);
+		}
+		/* The supervisor is gone (or wrote what it never writes): end the sandbox. */
+		if (pfd[1].revents)
+			_exit(125);
+		if (!(pfd[0].revents & POLLIN))
+			continue;
+		struct signalfd_siginfo si;
+		n = read(sfd, &si, sizeof(si));
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n != (ssize_t)sizeof(si))
+			_exit(125);
+		if (si.ssi_signo != SIGCHLD) {
+			/* Passed on to everything in the sandbox (kill(-1) skips init itself). */
+			kill(-1, (int)si.ssi_signo);
+			continue;
+		}
+		int st;
+		pid_t p;
+		while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
+			if (p != cmd)
+				continue;
+			if (!exec_failed) {
+				struct ag3_msg done = {.type = MSG_EXITED, .wstatus = st};
+				send_msg(sock, &done);
+			}
+			/* Background children die with init: the kernel kills the pid namespace. */
+			_exit(0);
+		}
+	}
+}

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+#include "result.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const status_names[_AG3_STATUS_MAX] = {
+	[AG3_STATUS_EXITED] = "exited",	  [AG3_STATUS_SIGNALED] = "signaled",
+	[AG3_STATUS_TIMEOUT] = "timeout", [AG3_STATUS_OOM] = "oom",
+	[AG3_STATUS_SETUP_FAILED] = "setup_failed",
+};
+
+const char *ag3_status_to_string(enum ag3_status s)
+{
+	if ((int)s < 0 || s >= _AG3_STATUS_MAX)
+		return NULL;
+	return status_names[s];
+}
+
+void ag3_result_clear(struct ag3_result *r)
+{
+	ag3_error_free(r->setup_error);
+	for (size_t i = 0; i < r->enforcement.n_degraded; i++)
+		free(r->enforcement.degraded[i]);
+	memset(r, 0, sizeof(*r));
+}
+
+void ag3_result_add_degraded(struct ag3_result *r, const char *what)
+{
+	if (r->enforcement.n_degraded >= AG3_MAX_DEGRADED)
+		return;
+	char *s = strdup(what);
+	if (s)
+		r->enforcement.degraded[r->enforcement.n_degraded++] = s;
+}
+
+int ag3_result_exit_code(const struct ag3_result *r)
+{
+	switch (r->status) {
+	case AG3_STATUS_EXITED:
+		return r->exit_code;
+	case AG3_STATUS_SIGNALED:
+	case AG3_STATUS_OOM:
+		return 128 + r->signal;
+	case AG3_STATUS_TIMEOUT:
+		return 124;
+	case AG3_STATUS_SETUP_FAILED:
+		if (r->setup_error && r->setup_error->stage &&
+		    strcmp(r->setup_error->stage, "exec") == 0)
+			return r->setup_error->err == ENOENT ? 127 : 126;
+		return 125;
+	default:
+		return 125;
+	}
+}
+
+static double ms_of(struct timeval tv)
+{
+	return (double)tv.tv_sec * 1000.0 + (double)tv.tv_usec / 1000.0;
+}
+
+int ag3_result_to_json(const struct ag3_result *r, char **ret)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (!o)
+		return -ENOMEM;
+	cJSON_AddStringToObject(o, "status", ag3_status_to_string(r->status));
+	if (r->status == AG3_STATUS_EXITED)
+		cJSON_AddNumberToObject(o, "exit_code", r->exit_code);
+	else
+		cJSON_AddNullToObject(o, "exit_code");
+	if (r->signal)
+		cJSON_AddNumberToObject(o, "signal", r->signal);
+	else
+		cJSON_AddNullToObject(o, "signal");
+	cJSON_AddNumberToObject(o, "cli_exit_code", ag3_result_exit_code(r));
+	if (r->setup_error) {
+		cJSON *e = cJSON_AddObjectToObject(o, "setup_error");
+		const struct ag3_error *se = r->setup_error;
+		if (se->stage)
+			cJSON_AddStringToObject(e, "stage", se->stage);
+		else
+			cJSON_AddNullToObject(e, "stage");
+		cJSON_AddNumberToObject(e, "errno", se->err);
+		cJSON_AddStringToObject(e, "errno_name", ag3_errno_name(se->err));
+		if (se->path)
+			cJSON_AddStringToObject(e, "path", se->path);
+		else
+			cJSON_AddNullToObject(e, "path");
+		cJSON_AddStringToObject(e, "message", se->msg ? se->msg : strerror(se->err));
+	} else {
+		cJSON_AddNullToObject(o, "setup_error");
+	}
+	cJSON_AddNumberToObject(o, "duration_ms", (double)r->duration_ms);
+	cJSON *ru = cJSON_AddObjectToObject(o, "rusage");
+	cJSON_AddNumberToObject(ru, "user_ms", ms_of(r->rusage.ru_utime));
+	cJSON_AddNumberToObject(ru, "system_ms", ms_of(r->rusage.ru_stime));
+	cJSON_AddNumberToObject(ru, "max_rss_kb", (double)r->rusage.ru_maxrss);
+	cJSON_AddNumberToObject(ru, "minor_faults", (double)r->rusage.ru_minflt);
+	cJSON_AddNumberToObject(ru, "major_faults", (double)r->rusage.ru_majflt);
+	cJSON_AddNumberToObject(ru, "voluntary_switches", (double)r->rusage.ru_nvcsw);
+	cJSON_AddNumberToObject(ru, "involuntary_switches", (double)r->rusage.ru_nivcsw);
+	cJSON_AddNumberToObject(o, "peak_memory", (double)r->peak_memory);
+	cJSON *en = cJSON_AddObjectToObject(o, "enforcement");
+	cJSON_AddStringToObject(en, "mode", r->enforcement.root_mode ? "root" : "rootless");
+	cJSON_AddNumberToObject(en, "uid", r->enforcement.uid);
+	cJSON_AddNumberToObject(en, "gid", r->enforcement.gid);
+	cJSON *ns = cJSON_AddArrayToObject(en, "namespaces");
+	const struct {
+		bool on;
+		const char *name;
+	} nss[] = {{r->enforcement.userns, "user"}, {true, "mount"},
+		   {true, "pid"},		    {r->enforcement.net, "net"},
+		   {r->enforcement.ipc, "ipc"},	    {r->enforcement.uts, "uts"},
+		   {r->enforcement.cgroup_ns, "cgroup"}};
+	for (size_t i = 0; i < ELEMENTSOF(nss); i++)
+		if (nss[i].on)
+			cJSON_AddItemToArray(ns, cJSON_CreateString(nss[i].name));
+	cJSON_AddBoolToObject(en, "capabilities_dropped", r->enforcement.caps_dropped);
+	cJSON_AddBoolToObject(en, "no_new_privs", r->enforcement.no_new_privs);
+	cJSON_AddBoolToObject(en, "seccomp", r->enforcement.seccomp);
+	cJSON_AddNumberToObject(en, "landlock_abi", r->enforcement.landlock_abi);
+	cJSON *dg = cJSON_AddArrayToObject(en, "degraded");
+	for (size_t i = 0; i < r->enforcement.n_degraded; i++)
+		cJSON_AddItemToArray(dg, cJSON_CreateString(r->enforcement.degraded[i]));
+	char *s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (!s)
+		return -ENOMEM;
+	*ret = s;
+	return 0;
+}

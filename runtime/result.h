@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The result record: how one sandboxed run ended, and what was enforced.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/resource.h>
+
+#include "runtime/util/error.h"
+
+enum ag3_status {
+	AG3_STATUS_EXITED,
+	AG3_STATUS_SIGNALED,
+	AG3_STATUS_TIMEOUT,
+	AG3_STATUS_OOM,
+	AG3_STATUS_SETUP_FAILED,
+	_AG3_STATUS_MAX,
+	_AG3_STATUS_INVALID = -EINVAL,
+};
+
+#define AG3_MAX_DEGRADED 16
+
+struct ag3_result {
+	enum ag3_status status;
+	int exit_code;                 /* the command's own (exited)                   */
+	int signal;                    /* the killing signal (signaled, timeout)        */
+	struct ag3_error *setup_error; /* setup_failed: stage, errno, path, message     */
+	uint64_t duration_ms;
+	struct rusage rusage;          /* of the whole sandbox (RUSAGE_CHILDREN)        */
+	uint64_t peak_memory;          /* bytes (max RSS of the largest process)       */
+	struct {
+		bool root_mode;        /* privileged: real setresuid, no user namespace needed */
+		bool userns;
+		unsigned uid, gid;     /* the payload's ids inside the sandbox         */
+		bool net, ipc, uts, cgroup_ns;
+		bool caps_dropped;
+		bool no_new_privs;
+		bool seccomp;
+		int landlock_abi;      /* 0: not applied                               */
+		char *degraded[AG3_MAX_DEGRADED];
+		size_t n_degraded;
+	} enforcement;
+};
+
+void ag3_result_clear(struct ag3_result *r);
+
+/* Records a downgrade ("landlock: kernel has no landlock"); copies the text. */
+void ag3_result_add_degraded(struct ag3_result *r, const char *what);
+
+const char *ag3_status_to_string(enum ag3_status s);
+
+/*
+ * The exit code the CLI uses: the command's own; 128+N for signal N; 124 on
+ * timeout; 125 when the sandbox could not be set up; 126/127 when the command
+ * could not be executed (not executable / not found).
+ */
+int ag3_result_exit_code(const struct ag3_result *r);
+
+/* The record as one JSON object (see README.md, "The result record"). */
+int ag3_result_to_json(const struct ag3_result *r, char **ret);

@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: MIT */
+/* The supervisor: clone into new namespaces, write the id maps, wait, time out, report. */
+#include "sandbox.h"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runtime/internal.h"
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void setup_failed(struct ag3_result *res, int err, const char *stage, const char *path,
+			 const char *text)
+{
+	res->status = AG3_STATUS_SETUP_FAILED;
+	ag3_error_free(res->setup_error);
+	res->setup_error = NULL;
+	ag3_error_set_stage(&res->setup_error, err, stage, path && *path ? path : NULL, "%s",
+			    text && *text ? text : strerror(err));
+}
+
+/* Privileged: CAP_SYS_ADMIN (plus the id capabilities) in the initial user namespace. */
+static bool is_privileged(void)
+{
+	if (geteuid() != 0)
+		return false;
+	cap_t c = cap_get_proc();
+	if (!c)
+		return false;
+	bool ok = true;
+	const cap_value_t need[] = {CAP_SYS_ADMIN, CAP_SETUID, CAP_SETGID, CAP_SETPCAP};
+	for (size_t i = 0; i < ELEMENTSOF(need); i++) {
+		cap_flag_value_t v = CAP_CLEAR;
+		cap_get_flag(c, need[i], CAP_EFFECTIVE, &v);
+		ok = ok && v == CAP_SET;
+	}
+	cap_free(c);
+	return ok;
+}
+
+static int write_proc_file(pid_t pid, const char *name, const char *content)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	size_t len = strlen(content);
+	ssize_t w = write(fd, content, len);
+	int e = errno;
+	close(fd);
+	if (w < 0)
+		return -e;
+	return (size_t)w == len ? 0 : -EIO;
+}
+
+static pid_t clone_child(unsigned long flags)
+{
+	struct clone_args args = {.flags = flags, .exit_signal = SIGCHLD};
+	long r = syscall(SYS_clone3, &args, sizeof(args));
+	if (r >= 0 || errno != ENOSYS)
+		return (pid_t)r;
+	/* Kernels before 5.3 (or clone3 filtered): the classic call, fork-like. */
+	return (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+}
+
+static int setup_userns_maps(pid_t pid, const struct ag3_child_ctx *ctx, char *why, size_t wlen)
+{
+	char map[64];
+	int r;
+	/* Privileged: ids map one to one and setgroups stays usable (groups are cleared).
+	 * Rootless: the caller's own ids, alone; setgroups must be denied first. */
+	if (!ctx->privileged && (r = write_proc_file(pid, "setgroups", "deny")) < 0) {
+		snprintf(why, wlen, "setgroups");
+		return r;
+	}
+	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)ctx->uid,
+		 ctx->privileged ? (unsigned)ctx->uid : (unsigned)geteuid());
+	if ((r = write_proc_file(pid, "uid_map", map)) < 0) {
+		snprintf(why, wlen, "uid_map");
+		return r;
+	}
+	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)ctx->gid,
+		 ctx->privileged ? (unsigned)ctx->gid : (unsigned)getegid());
+	if ((r = write_proc_file(pid, "gid_map", map)) < 0) {
+		snprintf(why, wlen, "gid_map");
+		return r;
+	}
+	return 0;
+}
+
+static void fill_from_wstatus(struct ag3_result *res, int st)
+{
+	if (WIFEXITED(st)) {
+		res->status = AG3_STATUS_EXITED;
+		res->exit_code = WEXITSTATUS(st);
+	} else if (WIFSIGNALED(st)) {
+		res->status = AG3_STATUS_SIGNALED;
+		res->signal = WTERMSIG(st);
+	}
+}
+
+int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts,
+		    struct ag3_result *res)
+{
+	if (!opts || !opts->argv || !opts->argv[0] || !*opts->argv[0])
+		return -EINVAL;
+	uint64_t start = now_ms();
+	struct ag3_error *verr = NULL;
+	if (ag3_spec_validate(spec, &verr) < 0) {
+		res->status = AG3_STATUS_SETUP_FAILED;
+		res->setup_error = verr;
+		ag3_error_wrap(&res->setup_error, "spec");
+		free(res->setup_error->stage);
+		res->setup_error->stage = strdup("spec");
+		return 0;
+	}
+
+	struct ag3_child_ctx ctx = {.spec = spec, .opts = opts, .sock = -1};
+	ctx.privileged = is_privileged();
+	switch (spec->namespaces.user) {
+	case AG3_USERNS_ALWAYS:
+		ctx.userns = true;
+		break;
+	case AG3_USERNS_NEVER:
+		if (!ctx.privileged) {
+			setup_failed(res, EPERM, "namespaces", NULL,
+				     "namespaces: user_namespace is 'never' but this process is not "
+				     "privileged (root mode needs root with CAP_SYS_ADMIN)");
+			return 0;
+		}
+		ctx.userns = false;
+		break;
+	default:
+		ctx.userns = !ctx.privileged;
+		break;
+	}
+	if (spec->security.caps_keep) {
+		setup_failed(res, ENOTSUP, "capabilities", NULL,
+			     "capabilities: keeping capabilities (caps_keep) is not supported");
+		return 0;
+	}
+	ctx.uid = spec->identity.uid_set ? spec->identity.uid : ctx.privileged ? 65534 : geteuid();
+	ctx.gid = spec->identity.gid_set ? spec->identity.gid : ctx.privileged ? 65534 : getegid();
+	if (ctx.uid == 0 || ctx.gid == 0) {
+		setup_failed(res, EPERM, "identity", NULL,
+			     "identity: the command would run as uid or gid 0; pass --uid/--gid");
+		return 0;
+	}
+	ctx.can_setgroups = ctx.privileged;
+	if (!ctx.can_setgroups && spec->identity.n_groups) {
+		setup_failed(res, EPERM, "identity", NULL,
+			     "identity: supplementary groups need root mode");
+		return 0;
+	}
+	if (ctx.userns && spec->identity.n_groups) {
+		setup_failed(res, ENOTSUP, "identity", NULL,
+			     "identity: supplementary groups cannot be mapped into a user namespace");
+		return 0;
+	}
+	res->enforcement.root_mode = ctx.privileged;
+	res->enforcement.userns = ctx.userns;
+	res->enforcement.uid = ctx.uid;
+	res->enforcement.gid = ctx.gid;
+	res->enforcement.net = spec->namespaces.net;
+	res->enforcement.ipc = spec->namespaces.ipc;
+	res->enforcement.uts = spec->namespaces.uts;
+	res->enforcement.cgroup_ns = spec->namespaces.cgroup;
+
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		setup_failed(res, errno, "supervisor", NULL, "supervisor: socketpair failed");
+		return 0;
+	}
+	ctx.sock = sv[1];
+
+	unsigned long flags = CLONE_NEWNS | CLONE_NEWPID;
+	if (ctx.userns)
+		flags |= CLONE_NEWUSER;
+	if (spec->namespaces.net)
+		flags |= CLONE_NEWNET;
+	if (spec->namespaces.ipc)
+		flags |= CLONE_NEWIPC;
+	if (spec->namespaces.uts)
+		flags |= CLONE_NEWUTS;
+	if (spec->namespaces.cgroup)
+		flags |= CLONE_NEWCGROUP;
+
+	fflush(NULL);
+	pid_t pid = clone_child(flags);
+	if (pid < 0) {
+		int e = errno;
+		close(sv[0]);
+		close(sv[1]);
+		char text[256];
+		snprintf(text, sizeof(text), "namespaces: clone with new namespaces: %s (%s)%s",
+			 strerror(e), ag3_errno_name(e),
+			 ctx.userns && errno_is_privilege(e)
+				 ? "; are unprivileged user namespaces disabled?"
+				 : "");
+		setup_failed(res, e, "namespaces", NULL, text);
+		return 0;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		ag3_init_main(&ctx);
+	}
+	close(sv[1]);
+	int sock = sv[0];
+
+	if (ctx.userns) {
+		char why[32] = "";
+		int r = setup_userns_maps(pid, &ctx, why, sizeof(why));
+		if (r < 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			close(sock);
+			char text[256];
+			snprintf(text, sizeof(text), "userns: writing %s of the sandbox: %s (%s)", why,
+				 strerror(-r), ag3_errno_name(-r));
+			setup_failed(res, -r, "userns", why, text);
+			return 0;
+		}
+	}
+	char go = 1;
+	if (send(sock, &go, 1, MSG_NOSIGNAL) != 1) {
+		/* init died already; its status below says how */
+	}
+
+	uint64_t timeout = spec->limits.timeout_ms;
+	uint64_t deadline = timeout ? start + timeout : 0;
+	uint64_t kill_at = 0;
+	bool timed_out = false, cancelled = false, got_exit = false, started = false;
+	int wstatus_cmd = 0;
+	struct ag3_msg setup_err = {0};
+	bool have_setup_err = false;
+
+	for (;;) {
+		int wait_ms = -1;
+		uint64_t now = now_ms();
+		if (kill_at) {
+			if (now >= kill_at) {
+				kill(pid, SIGKILL);
+				kill_at = 0;
+				wait_ms = -1;
+			} else {
+				wait_ms = (int)(kill_at - now);
+			}
+		} else if (deadline && !timed_out) {
+			if (now >= deadline) {
+				timed_out = true;
+				/* init passes SIGTERM on to the whole tree, then SIGKILL after the grace. */
+				kill(pid, SIGTERM);
+				kill_at = now + spec->limits.kill_grace_ms;
+				if (!spec->limits.kill_grace_ms) {
+					kill(pid, SIGKILL);
+					kill_at = 0;
+				}
+				continue;
+			}
+			wait_ms = (int)(deadline - now);
+		}
+		struct pollfd pfd[2] = {{.fd = sock, .events = POLLIN},
+					{.fd = cancelled ? -1 : opts->cancel_fd, .events = POLLIN}};
+		int pr = poll(pfd, 2, wait_ms);
+		if (pr < 0) {
+			if (errno == EINTR)
+				continue;
+			kill(pid, SIGKILL);
+			break;
+		}
+		if (pr == 0)
+			continue;
+		if (pfd[1].revents & POLLIN) {
+			cancelled = true;
+			kill(pid, SIGTERM);
+			if (!kill_at)
+				kill_at = now_ms() + spec->limits.kill_grace_ms;
+		}
+		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			struct ag3_msg m;
+			ssize_t n = recv(sock, &m, sizeof(m), MSG_DONTWAIT);
+			if (n < 0 && (errno == EAGAIN || errno == EINTR))
+				continue;
+			if (n <= 0)
+				break; /* init is gone */
+			if (n != (ssize_t)sizeof(m))
+				continue;
+			if (m.type == MSG_SETUP_ERROR) {
+				setup_err = m;
+				setup_err.stage[sizeof(setup_err.stage) - 1] = 0;
+				setup_err.path[sizeof(setup_err.path) - 1] = 0;
+				setup_err.text[sizeof(setup_err.text) - 1] = 0;
+				have_setup_err = true;
+			} else if (m.type == MSG_STARTED) {
+				started = true;
+			} else if (m.type == MSG_EXITED) {
+				got_exit = true;
+				wstatus_cmd = m.wstatus;
+			}
+		}
+	}
+	close(sock);
+
+	int st = 0;
+	struct rusage ru = {0};
+	while (wait4(pid, &st, 0, &ru) < 0 && errno == EINTR)
+		;
+	res->rusage = ru;
+	res->peak_memory = (uint64_t)ru.ru_maxrss * 1024;
+	res->duration_ms = now_ms() - start;
+
+	if (have_setup_err) {
+		setup_failed(res, setup_err.err, setup_err.stage, setup_err.path, setup_err.text);
+	} else if (timed_out) {
+		res->status = AG3_STATUS_TIMEOUT;
+		res->signal = got_exit && WIFSIGNALED(wstatus_cmd) ? WTERMSIG(wstatus_cmd) : SIGKILL;
+	} else if (got_exit) {
+		fill_from_wstatus(res, wstatus_cmd);
+	} else if (!started) {
+		char text[128];
+		snprintf(text, sizeof(text), "init: the sandbox's init ended before the command "
+					     "started (wait status %#x)", st);
+		setup_failed(res, EIO, "init", NULL, text);
+	} else {
+		/* init was killed (SIGKILL after a cancel, or from outside): so was the command. */
+		res->status = AG3_STATUS_SIGNALED;
+		res->signal = WIFSIGNALED(st) ? WTERMSIG(st) : SIGKILL;
+	}
+	if (res->status != AG3_STATUS_SETUP_FAILED) {
+		res->enforcement.caps_dropped = true;
+		res->enforcement.no_new_privs = true;
+	}
+	return 0;
+}

@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: MIT */
+#include "spec.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#define STRING_TABLE(name, type, max, invalid, ...)                                                \
+	static const char *const name##_names[max] = {__VA_ARGS__};                                \
+	const char *ag3_##name##_to_string(type v)                                                 \
+	{                                                                                          \
+		if ((int)v < 0 || (int)v >= (int)(max))                                            \
+			return NULL;                                                               \
+		return name##_names[v];                                                            \
+	}                                                                                          \
+	type ag3_##name##_from_string(const char *s)                                               \
+	{                                                                                          \
+		if (s)                                                                             \
+			for (int i = 0; i < (int)(max); i++)                                       \
+				if (name##_names[i] && strcmp(s, name##_names[i]) == 0)             \
+					return (type)i;                                            \
+		return invalid;                                                                    \
+	}
+
+STRING_TABLE(userns, enum ag3_userns, _AG3_USERNS_MAX, _AG3_USERNS_INVALID,
+	     [AG3_USERNS_AUTO] = "auto", [AG3_USERNS_ALWAYS] = "always",
+	     [AG3_USERNS_NEVER] = "never")
+STRING_TABLE(net_mode, enum ag3_net_mode, _AG3_NET_MAX, _AG3_NET_INVALID, [AG3_NET_NONE] = "none",
+	     [AG3_NET_HOST] = "host", [AG3_NET_ALLOWLIST] = "allowlist")
+STRING_TABLE(seccomp_action, enum ag3_seccomp_action, _AG3_SECCOMP_ACTION_MAX,
+	     _AG3_SECCOMP_ACTION_INVALID, [AG3_SECCOMP_ERRNO] = "errno",
+	     [AG3_SECCOMP_KILL] = "kill", [AG3_SECCOMP_LOG] = "log", [AG3_SECCOMP_ALLOW] = "allow")
+STRING_TABLE(seccomp_cmp, enum ag3_seccomp_cmp, _AG3_CMP_MAX, _AG3_CMP_INVALID, [AG3_CMP_EQ] = "eq",
+	     [AG3_CMP_NE] = "ne", [AG3_CMP_LT] = "lt", [AG3_CMP_LE] = "le", [AG3_CMP_GT] = "gt",
+	     [AG3_CMP_GE] = "ge", [AG3_CMP_MASKED_EQ] = "masked_eq")
+
+static const struct {
+	const char *name;
+	int resource;
+} rlimit_table[] = {
+	{"as", RLIMIT_AS},	       {"core", RLIMIT_CORE},	  {"cpu", RLIMIT_CPU},
+	{"data", RLIMIT_DATA},	       {"fsize", RLIMIT_FSIZE},	  {"locks", RLIMIT_LOCKS},
+	{"memlock", RLIMIT_MEMLOCK},   {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},
+	{"nofile", RLIMIT_NOFILE},     {"nproc", RLIMIT_NPROC},	  {"rss", RLIMIT_RSS},
+	{"rtprio", RLIMIT_RTPRIO},     {"sigpending", RLIMIT_SIGPENDING}, {"stack", RLIMIT_STACK},
+};
+
+int ag3_rlimit_resource_from_name(const char *name)
+{
+	if (name)
+		for (size_t i = 0; i < ELEMENTSOF(rlimit_table); i++)
+			if (strcmp(name, rlimit_table[i].name) == 0)
+				return rlimit_table[i].resource;
+	return -EINVAL;
+}
+
+bool ag3_env_name_valid(const char *s)
+{
+	if (!s || !*s || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
+		return false;
+	for (const char *c = s; *c; c++)
+		if (!(isalnum((unsigned char)*c) || *c == '_') || (unsigned char)*c > 127)
+			return false;
+	return strlen(s) <= 255;
+}
+
+struct ag3_spec *ag3_spec_new(void)
+{
+	struct ag3_spec *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->version = AG3_SPEC_VERSION;
+	s->namespaces.user = AG3_USERNS_AUTO;
+	s->namespaces.mount = true;
+	s->namespaces.pid = true;
+	s->namespaces.net = true;
+	s->namespaces.ipc = true;
+	s->namespaces.uts = true;
+	s->namespaces.cgroup = true;
+	s->process.umask = 022;
+	s->security.no_new_privs = true;
+	s->security.caps_keep = 0;
+	s->security.seccomp.enabled = true;
+	s->security.seccomp.use_default_list = true;
+	s->security.seccomp.deny_action = AG3_SECCOMP_ERRNO;
+	s->security.seccomp.deny_errno = EPERM;
+	s->security.landlock.enabled = true;
+	s->network.mode = AG3_NET_NONE;
+	s->limits.kill_grace_ms = 2000;
+	if (!(s->process.cwd = strdup("/")) || !(s->process.hostname = strdup("ag3ntum"))) {
+		ag3_spec_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void ag3_spec_free(struct ag3_spec *s)
+{
+	if (!s)
+		return;
+	free(s->name);
+	free(s->identity.groups);
+	for (size_t i = 0; i < s->n_mounts; i++)
+		ag3_mount_clear(&s->mounts[i]);
+	free(s->mounts);
+	free(s->process.cwd);
+	for (size_t i = 0; i < s->process.n_env; i++) {
+		free(s->process.env[i].name);
+		if (s->process.env[i].value) {
+			/* secrets do not linger in freed heap */
+			explicit_bzero(s->process.env[i].value, strlen(s->process.env[i].value));
+			free(s->process.env[i].value);
+		}
+	}
+	free(s->process.env);
+	free(s->process.hostname);
+	for (size_t i = 0; i < s->process.n_rlimits; i++)
+		free(s->process.rlimits[i].name);
+	free(s->process.rlimits);
+	for (size_t i = 0; i < s->security.seccomp.n_rules; i++)
+		free(s->security.seccomp.rules[i].syscall);
+	free(s->security.seccomp.rules);
+	free(s->security.landlock.net_bind_ports);
+	free(s->security.landlock.net_connect_ports);
+	for (size_t i = 0; i < s->network.n_domains; i++)
+		free(s->network.domains[i]);
+	free(s->network.domains);
+	free(s);
+}
+
+static int dup_opt(char **dst, const char *src)
+{
+	*dst = NULL;
+	if (!src)
+		return 0;
+	*dst = strdup(src);
+	return *dst ? 0 : -ENOMEM;
+}
+
+int ag3_spec_add_mount(struct ag3_spec *spec, const struct ag3_mount *m)
+{
+	struct ag3_mount *n = reallocarray(spec->mounts, spec->n_mounts + 1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	spec->mounts = n;
+	struct ag3_mount c = *m;
+	if (dup_opt(&c.source, m->source) < 0 || dup_opt(&c.target, m->target) < 0 ||
+	    dup_opt(&c.content, m->content) < 0 || dup_opt(&c.origin, m->origin) < 0) {
+		ag3_mount_clear(&c);
+		return -ENOMEM;
+	}
+	spec->mounts[spec->n_mounts++] = c;
+	return 0;
+}
+
+int ag3_spec_set_env(struct ag3_spec *spec, const char *name, const char *value, bool secret)
+{
+	if (!ag3_env_name_valid(name) || !value)
+		return -EINVAL;
+	char *v = strdup(value);
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < spec->process.n_env; i++)
+		if (strcmp(spec->process.env[i].name, name) == 0) {
+			free(spec->process.env[i].value);
+			spec->process.env[i].value = v;
+			spec->process.env[i].secret = secret;
+			return 0;
+		}
+	struct ag3_env_var *n =
+		reallocarray(spec->process.env, spec->process.n_env + 1, sizeof(*n));
+	char *nm = strdup(name);
+	if (!n || !nm) {
+		if (n)
+			spec->process.env = n;
+		free(v);
+		free(nm);
+		return -ENOMEM;
+	}
+	spec->process.env = n;
+	spec->process.env[spec->process.n_env++] =
+		(struct ag3_env_var){.name = nm, .value = v, .secret = secret};
+	return 0;
+}
+
+int ag3_spec_set_rlimit(struct ag3_spec *spec, const char *name, uint64_t soft, uint64_t hard)
+{
+	if (ag3_rlimit_resource_from_name(name) < 0 || soft > hard)
+		return -EINVAL;
+	for (size_t i = 0; i < spec->process.n_rlimits; i++)
+		if (strcmp(spec->process.rlimits[i].name, name) == 0) {
+			spec->process.rlimits[i].soft = soft;
+			spec->process.rlimits[i].hard = hard;
+			return 0;
+		}
+	struct ag3_rlimit *n =
+		reallocarray(spec->process.rlimits, spec->process.n_rlimits + 1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	spec->process.rlimits = n;
+	char *nm = strdup(name);
+	if (!nm)
+		return -ENOMEM;
+	spec->process.rlimits[spec->process.n_rlimits++] =
+		(struct ag3_rlimit){.name = nm, .soft = soft, .hard = hard};
+	return 0;
+}
+
+#define BAD(...) ag3_error_set(reterr, EINVAL, __VA_ARGS__)
+
+static bool hostname_valid(const char *h)
+{
+	size_t n = strlen(h);
+	if (n == 0 || n > 64)
+		return false;
+	for (const char *c = h; *c; c++)
+		if (!(isalnum((unsigned char)*c) || *c == '-' || *c == '.'))
+			return false;
+	return true;
+}
+
+static int validate_mount(const struct ag3_mount *m, size_t i, struct ag3_error **reterr)
+{
+	if ((int)m->op < 0 || m->op >= _AG3_MOUNT_OP_MAX)
+		return BAD("mounts[%zu].op: unknown operation", i);
+	if (ag3_path_check_normalized(m->target) < 0)
+		return BAD("mounts[%zu].target: '%s' is not an absolute, normalized path", i,
+			   m->target ? m->target : "(missing)");
+	if (strcmp(m->target, "/") == 0)
+		return BAD("mounts[%zu].target: the root itself cannot be a target", i);
+	switch (m->op) {
+	case AG3_MOUNT_BIND:
+		if (ag3_path_check_normalized(m->source) < 0)
+			return BAD("mounts[%zu].source: '%s' is not an absolute, normalized path",
+				   i, m->source ? m->source : "(missing)");
+		break;
+	case AG3_MOUNT_SYMLINK:
+		if (!m->source || !*m->source || strlen(m->source) >= 4096)
+			return BAD("mounts[%zu].source: a symlink needs its text in 'source'", i);
+		break;
+	case AG3_MOUNT_FILE:
+		if (!m->content)
+			return BAD("mounts[%zu].content: a file needs 'content'", i);
+		if (strlen(m->content) > (1u << 20))
+			return BAD("mounts[%zu].content: more than 1 MiB", i);
+		break;
+	default:
+		if (m->source)
+			return BAD("mounts[%zu].source: not allowed for op '%s'", i,
+				   ag3_mount_op_to_string(m->op));
+		break;
+	}
+	if (m->op != AG3_MOUNT_FILE && m->content)
+		return BAD("mounts[%zu].content: only a 'file' op has content", i);
+	if (m->mode > 07777)
+		return BAD("mounts[%zu].mode: %o is not a permission mode", i, m->mode);
+	return 0;
+}
+
+int ag3_spec_validate(const struct ag3_spec *s, struct ag3_error **reterr)
+{
+	if (s->version != AG3_SPEC_VERSION)
+		return BAD("version: %u is not supported (this runtime reads %d)", s->version,
+			   AG3_SPEC_VERSION);
+	if ((int)s->namespaces.user < 0 || s->namespaces.user >= _AG3_USERNS_MAX)
+		return BAD("namespaces.user: invalid value");
+	if (!s->namespaces.mount)
+		return BAD("namespaces.mount: must be true (the runtime always builds a new root)");
+	if (!s->namespaces.pid)
+		return BAD("namespaces.pid: must be true (the sandbox's init is its pid 1)");
+	if ((int)s->network.mode < 0 || s->network.mode >= _AG3_NET_MAX)
+		return BAD("network.mode: invalid value");
+	if (s->namespaces.net != (s->network.mode != AG3_NET_HOST))
+		return BAD("namespaces.net: must be %s when network.mode is '%s'",
+			   s->network.mode == AG3_NET_HOST ? "false" : "true",
+			   ag3_net_mode_to_string(s->network.mode));
+	if (s->identity.uid_set && (s->identity.uid == 0 || s->identity.uid == (uid_t)-1))
+		return BAD("identity.uid: %u is not allowed (never root)", (unsigned)s->identity.uid);
+	if (s->identity.gid_set && (s->identity.gid == 0 || s->identity.gid == (gid_t)-1))
+		return BAD("identity.gid: %u is not allowed (never root)", (unsigned)s->identity.gid);
+	for (size_t i = 0; i < s->identity.n_groups; i++)
+		if (s->identity.groups[i] == 0 || s->identity.groups[i] == (gid_t)-1)
+			return BAD("identity.groups[%zu]: %u is not allowed", i,
+				   (unsigned)s->identity.groups[i]);
+	if (s->identity.n_groups > 64)
+		return BAD("identity.groups: more than 64 groups");
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		int r = validate_mount(&s->mounts[i], i, reterr);
+		if (r < 0)
+			return r;
+	}
+	if (ag3_path_check_normalized(s->process.cwd) < 0)
+		return BAD("process.cwd: '%s' is not an absolute, normalized path",
+			   s->process.cwd ? s->process.cwd : "(missing)");
+	if (strncmp(s->process.cwd, "/proc/", 6) == 0 || strcmp(s->process.cwd, "/proc") == 0)
+		return BAD("process.cwd: '%s' is under /proc (a /proc/*/fd cwd escapes the root)",
+			   s->process.cwd);
+	for (size_t i = 0; i < s->process.n_env; i++) {
+		if (!ag3_env_name_valid(s->process.env[i].name))
+			return BAD("process.env[%zu]: '%s' is not a valid variable name", i,
+				   s->process.env[i].name ? s->process.env[i].name : "");
+		if (!s->process.env[i].value)
+			return BAD("process.env.%s: missing value", s->process.env[i].name);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(s->process.env[i].name, s->process.env[j].name) == 0)
+				return BAD("process.env.%s: set twice", s->process.env[i].name);
+	}
+	if (s->process.umask > 0777)
+		return BAD("process.umask: %o is not a umask", s->process.umask);
+	if (!s->process.hostname || !hostname_valid(s->process.hostname))
+		return BAD("process.hostname: '%s' is not a valid host name (1-64 of [A-Za-z0-9.-])",
+			   s->process.hostname ? s->process.hostname : "");
+	for (size_t i = 0; i < s->process.n_rlimits; i++) {
+		const struct ag3_rlimit *l = &s->process.rlimits[i];
+		if (ag3_rlimit_resource_from_name(l->name) < 0)
+			return BAD("process.rlimits[%zu]: unknown resource '%s'", i,
+				   l->name ? l->name : "");
+		if (l->soft > l->hard)
+			return BAD("process.rlimits.%s: soft limit above the hard limit", l->name);
+	}
+	if (!s->security.no_new_privs)
+		return BAD("security.no_new_privs: must be true");
+	if (s->security.caps_keep >> 41)
+		return BAD("security.caps_keep: unknown capability bits");
+	for (size_t i = 0; i < s->security.seccomp.n_rules; i++) {
+		const struct ag3_seccomp_rule *r = &s->security.seccomp.rules[i];
+		if (!r->syscall || !*r->syscall)
+			return BAD("security.seccomp.rules[%zu].syscall: missing", i);
+		if ((int)r->action < 0 || r->action >= _AG3_SECCOMP_ACTION_MAX)
+			return BAD("security.seccomp.rules[%zu].action: invalid", i);
+		if (r->errno_value < 0 || r->errno_value > 4095)
+			return BAD("security.seccomp.rules[%zu].errno: out of range", i);
+		if (r->n_args > 6)
+			return BAD("security.seccomp.rules[%zu].args: more than 6", i);
+		for (size_t a = 0; a < r->n_args; a++) {
+			if (r->args[a].index > 5)
+				return BAD("security.seccomp.rules[%zu].args[%zu].index: 0..5", i, a);
+			if ((int)r->args[a].op < 0 || r->args[a].op >= _AG3_CMP_MAX)
+				return BAD("security.seccomp.rules[%zu].args[%zu].op: invalid", i, a);
+		}
+	}
+	if ((int)s->security.seccomp.deny_action < 0 ||
+	    s->security.seccomp.deny_action >= _AG3_SECCOMP_ACTION_MAX ||
+	    s->security.seccomp.deny_action == AG3_SECCOMP_ALLOW)
+		return BAD("security.seccomp.deny_action: must be errno, kill or log");
+	if (s->security.seccomp.deny_errno <= 0 || s->security.seccomp.deny_errno > 4095)
+		return BAD("security.seccomp.deny_errno: out of range");
+	if (s->security.minimum.landlock_abi > 64)
+		return BAD("security.minimum.landlock_abi: out of range");
+	for (size_t i = 0; i < s->network.n_domains; i++)
+		if (!s->network.domains[i] || !*s->network.domains[i] ||
+		    strlen(s->network.domains[i]) > 253)
+			return BAD("network.domains[%zu]: not a domain name", i);
+	if (s->limits.cpu_weight > 10000)
+		return BAD("limits.cpu_weight: must be 1..10000 (or 0 for unset)");
+	if (s->limits.timeout_ms > 7ull * 24 * 3600 * 1000)
+		return BAD("limits.timeout_ms: more than a week");
+	if (s->limits.kill_grace_ms > 3600 * 1000)
+		return BAD("limits.kill_grace_ms: more than an hour");
+	return 0;
+}

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "runtime/spec_json.h"
+
+static const char compile_help[] =
+	"Usage: " PROG " compile [OPTIONS]\n"
+	"\n"
+	"Compiles a profile and a session into the sandbox spec (JSON, schema\n"
+	"\"ag3ntum.spec/1\") and prints it: every mount in order with the profile key it came\n"
+	"from, the identity, namespaces, environment, security layers and limits: everything\n"
+	"`exec` would do. The output is deterministic: the same inputs on the same host give\n"
+	"the same bytes. `exec --spec FILE` runs a saved spec.\n"
+	"\n"
+	"%s"
+	"\n"
+	"Output options:\n"
+	"  --compact          one line instead of indented JSON\n"
+	"  --reveal-secrets   print the values of secret environment variables (from secrets\n"
+	"                     files); by default they are shown as \"<redacted>\"\n"
+	"  -o, --output FILE  write the spec to FILE (mode 0600) instead of stdout; a spec\n"
+	"                     written there keeps its secrets so that `exec --spec` can use it\n"
+	"  -h, --help         this text\n"
+	"\n"
+	"Exit status: 0 compiled; 2 the profile, session or spec is invalid (the message\n"
+	"names file:line:column and the key).\n";
+
+enum { OPT_COMPACT = OPT_LOCAL_FIRST, OPT_REVEAL, OPT_HELP };
+
+int cli_compile(int argc, char **argv)
+{
+	_cleanup_(ag3_session_freep) struct ag3_session *session = ag3_session_new();
+	if (!session) {
+		cli_error("out of memory");
+		return 2;
+	}
+	struct cli_source src = {.session = session};
+	bool compact = false, reveal = false;
+	const char *output = NULL;
+	static const struct option local[] = {
+		{"compact", no_argument, NULL, OPT_COMPACT},
+		{"reveal-secrets", no_argument, NULL, OPT_REVEAL},
+		{"output", required_argument, NULL, 'o'},
+		{"help", no_argument, NULL, OPT_HELP},
+		{0},
+	};
+	_cleanup_free_ struct option *opts = cli_source_options(local);
+	if (!opts)
+		return 2;
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "+ho:", opts, NULL)) != -1) {
+		int h = cli_source_handle(&src, c, optarg);
+		if (h < 0)
+			return 2;
+		if (h > 0)
+			continue;
+		switch (c) {
+		case OPT_COMPACT:
+			compact = true;
+			break;
+		case OPT_REVEAL:
+			reveal = true;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'h':
+		case OPT_HELP:
+			printf(compile_help, cli_source_help);
+			return 0;
+		default:
+			fprintf(stderr, "Try '" PROG " compile --help'.\n");
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		cli_error("compile: unexpected argument '%s'", argv[optind]);
+		return 2;
+	}
+	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = NULL;
+	if (cli_source_spec(&src, &spec) < 0)
+		return 2;
+	unsigned flags = compact ? 0 : AG3_JSON_PRETTY;
+	if (!reveal && !output)
+		flags |= AG3_JSON_REDACT_SECRETS;
+	char *json = NULL;
+	struct ag3_error *err = NULL;
+	if (ag3_spec_to_json(spec, flags, &json, &err) < 0) {
+		cli_print_error("compile", err);
+		ag3_error_free(err);
+		return 2;
+	}
+	size_t len = strlen(json);
+	int rc = 0;
+	if (output) {
+		FILE *f = NULL;
+		int fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd >= 0)
+			f = fdopen(fd, "w");
+		if (!f || fwrite(json, 1, len, f) != len || fclose(f) != 0) {
+			cli_error("%s: %m", output);
+			rc = 2;
+		}
+	} else {
+		fwrite(json, 1, len, stdout);
+	}
+	explicit_bzero(json, len);
+	free(json);
+	return rc;
+}
