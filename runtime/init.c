@@ -225,6 +225,11 @@ static _Noreturn void command_main(struct ag3_child_ctx *ctx, int errfd, char **
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		die_errno(errfd, "no_new_privs", errno, NULL, "prctl(PR_SET_NO_NEW_PRIVS)");
 
+	/* Seccomp last: after it, only close_range and execve are left to do. */
+	int r = ag3_seccomp_load(&ctx->seccomp);
+	if (r < 0)
+		die_errno(errfd, "seccomp", -r, NULL, "loading the filter");
+
 	char **envp = build_env(spec);
 	if (!envp)
 		die_errno(errfd, "environment", ENOMEM, NULL, "building the environment");

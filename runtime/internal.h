@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "runtime/result.h"
+#include "runtime/seccomp.h"
 #include "runtime/sandbox.h"
 #include "runtime/spec.h"
 
@@ -37,6 +38,7 @@ struct ag3_child_ctx {
 	uid_t uid;      /* the command's ids inside the sandbox */
 	gid_t gid;
 	bool can_setgroups;
+	struct ag3_seccomp_prog seccomp; /* compiled by the supervisor; empty = off */
 };
 
 /* The child side: never returns. */

@@ -117,6 +117,9 @@ static void fill_from_wstatus(struct ag3_result *res, int st)
 	}
 }
 
+static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opts,
+		     struct ag3_result *res, struct ag3_child_ctx *pctx, uint64_t start);
+
 int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts,
 		    struct ag3_result *res)
 {
@@ -164,6 +167,27 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 			     "identity: the command would run as uid or gid 0; pass --uid/--gid");
 		return 0;
 	}
+	if (!spec->security.seccomp.enabled && spec->security.minimum.seccomp) {
+		setup_failed(res, EPERM, "seccomp", NULL,
+			     "seccomp: the profile turns seccomp off but its minimum_isolation "
+			     "requires it");
+		return 0;
+	}
+	struct ag3_error *serr = NULL;
+	if (ag3_seccomp_compile(spec, &ctx.seccomp, &serr) < 0) {
+		res->status = AG3_STATUS_SETUP_FAILED;
+		res->setup_error = serr;
+		return 0;
+	}
+	int rc = run_child(spec, opts, res, &ctx, start);
+	ag3_seccomp_prog_clear(&ctx.seccomp);
+	return rc;
+}
+
+static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opts,
+		     struct ag3_result *res, struct ag3_child_ctx *pctx, uint64_t start)
+{
+	struct ag3_child_ctx ctx = *pctx;
 	ctx.can_setgroups = ctx.privileged;
 	if (!ctx.can_setgroups && spec->identity.n_groups) {
 		setup_failed(res, EPERM, "identity", NULL,
@@ -347,6 +371,7 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 	if (res->status != AG3_STATUS_SETUP_FAILED) {
 		res->enforcement.caps_dropped = true;
 		res->enforcement.no_new_privs = true;
+		res->enforcement.seccomp = ctx.seccomp.n_insns > 0;
 	}
 	return 0;
 }

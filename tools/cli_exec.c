@@ -140,7 +140,7 @@ int cli_exec(int argc, char **argv)
 
 	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = NULL;
 	if (cli_source_spec(&src, &spec) < 0)
-		return 125;
+		return 125; /* the reason is printed: the profile, session or spec is invalid */
 	if (timeout_set)
 		spec->limits.timeout_ms = timeout_s * 1000;
 

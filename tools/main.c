@@ -34,6 +34,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *cmd = argv[1];
+	char *hargv[3] = {NULL, (char *)"--help", NULL};
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
 		fputs(main_help, stdout);
 		return 0;
@@ -47,7 +48,7 @@ int main(int argc, char **argv)
 			fputs(main_help, stdout);
 			return 0;
 		}
-		char *hargv[] = {argv[2], (char *)"--help", NULL};
+		hargv[0] = argv[2];
 		argv = hargv;
 		argc = 2;
 		cmd = argv[0];

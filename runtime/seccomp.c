@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: MIT */
+#include "seccomp.h"
+
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef AF_VSOCK
+#define AF_VSOCK 40
+#endif
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+/* Calls denied outright: escapes, kernel attack surface, host-wide effects. */
+static const char *const deny_plain[] = {
+	/* io_uring bypasses every other filter (IORING_OP_SOCKET, openat...) */
+	"io_uring_setup", "io_uring_enter", "io_uring_register",
+	/* other processes' memory */
+	"ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd",
+	/* kernel attack surface */
+	"bpf", "perf_event_open", "userfaultfd", "keyctl", "add_key", "request_key",
+	"kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
+	"lookup_dcookie", "vm86", "vm86old", "uselib", "nfsservctl", "quotactl",
+	"quotactl_fd", "syslog", "iopl", "ioperm",
+	/* the mount table and the root */
+	"mount", "umount", "umount2", "fsopen", "fsconfig", "fsmount", "fspick", "move_mount",
+	"open_tree", "mount_setattr", "pivot_root", "chroot",
+	/* namespaces: no nested user namespace, no joining another */
+	"unshare", "setns",
+	/* host-wide effects */
+	"reboot", "swapon", "swapoff", "acct", "settimeofday", "clock_settime", "clock_adjtime",
+	"adjtimex", "sethostname", "setdomainname",
+	/* file handles bypass the mount namespace (the shocker exploit) */
+	"open_by_handle_at",
+	NULL,
+};
+
+/* clone3's flags live in memory seccomp cannot read: fail it with ENOSYS so libc
+ * falls back to clone(2), whose flags the rules below check. */
+static const char *const enosys_plain[] = {"clone3", NULL};
+
+#define NS_FLAGS                                                                                   \
+	(CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | \
+	 CLONE_NEWCGROUP | CLONE_NEWTIME)
+
+const char *const ag3_seccomp_default_names[] = {
+	"io_uring_setup", "io_uring_enter", "io_uring_register", "ptrace", "process_vm_readv",
+	"process_vm_writev", "kcmp", "pidfd_getfd", "bpf", "perf_event_open", "userfaultfd",
+	"keyctl", "add_key", "request_key", "kexec_load", "kexec_file_load", "init_module",
+	"finit_module", "delete_module", "lookup_dcookie", "vm86", "vm86old", "uselib",
+	"nfsservctl", "quotactl", "quotactl_fd", "syslog", "iopl", "ioperm", "mount", "umount",
+	"umount2", "fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "open_tree",
+	"mount_setattr", "pivot_root", "chroot", "unshare", "setns", "reboot", "swapon",
+	"swapoff", "acct", "settimeofday", "clock_settime", "clock_adjtime", "adjtimex",
+	"sethostname", "setdomainname", "open_by_handle_at", "clone3 (ENOSYS)",
+	"clone (namespace flags)", "ioctl (TIOCSTI, TIOCLINUX)", "socket (AF_VSOCK, AF_PACKET, "
+	"raw AF_INET/AF_INET6)", "personality (exploit-enabling flags)", NULL,
+};
+
+static void release(scmp_filter_ctx *c)
+{
+	if (*c)
+		seccomp_release(*c);
+}
+
+static uint32_t action_of(enum ag3_seccomp_action a, int err)
+{
+	switch (a) {
+	case AG3_SECCOMP_KILL:
+		return SCMP_ACT_KILL_PROCESS;
+	case AG3_SECCOMP_LOG:
+		return SCMP_ACT_LOG;
+	case AG3_SECCOMP_ALLOW:
+		return SCMP_ACT_ALLOW;
+	case AG3_SECCOMP_ERRNO:
+	default:
+		return SCMP_ACT_ERRNO((uint32_t)err);
+	}
+}
+
+static bool allowed_by_profile(const struct ag3_spec *spec, const char *name)
+{
+	for (size_t i = 0; i < spec->security.seccomp.n_rules; i++) {
+		const struct ag3_seccomp_rule *r = &spec->security.seccomp.rules[i];
+		if (r->action == AG3_SECCOMP_ALLOW && strcmp(r->syscall, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Adds a rule unless the name is unknown on every arch of the filter (e.g. vm86 on x86_64). */
+static int add(scmp_filter_ctx ctx, const struct ag3_spec *spec, uint32_t action,
+	       const char *name, unsigned n, const struct scmp_arg_cmp *args,
+	       struct ag3_error **reterr)
+{
+	if (allowed_by_profile(spec, name))
+		return 0;
+	int nr = seccomp_syscall_resolve_name(name);
+	if (nr == __NR_SCMP_ERROR)
+		return 0;
+	int r = seccomp_rule_add_array(ctx, action, nr, n, args);
+	if (r < 0 && r != -EDOM)
+		return ag3_error_set_stage(reterr, -r, "seccomp", NULL,
+					   "seccomp: adding the rule for %s: %s", name, strerror(-r));
+	return 0;
+}
+
+static int build(const struct ag3_spec *spec, scmp_filter_ctx *ret, struct ag3_error **reterr)
+{
+	const int deny_errno = spec->security.seccomp.deny_errno;
+	const uint32_t deny = action_of(spec->security.seccomp.deny_action, deny_errno);
+	_cleanup_(release) scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	if (!ctx)
+		return ag3_error_set_stage(reterr, ENOMEM, "seccomp", NULL, "seccomp: out of memory");
+	/* Every arch this kernel can run, so a 32-bit or x32 binary meets the same filter. */
+	uint32_t native = seccomp_arch_native();
+	if (native == SCMP_ARCH_X86_64) {
+		int r;
+		if ((r = seccomp_arch_add(ctx, SCMP_ARCH_X86)) < 0 && r != -EEXIST)
+			return ag3_error_set_stage(reterr, -r, "seccomp", NULL, "seccomp: adding i386");
+		if ((r = seccomp_arch_add(ctx, SCMP_ARCH_X32)) < 0 && r != -EEXIST)
+			return ag3_error_set_stage(reterr, -r, "seccomp", NULL, "seccomp: adding x32");
+	} else if (native == SCMP_ARCH_AARCH64) {
+		int r = seccomp_arch_add(ctx, SCMP_ARCH_ARM);
+		if (r < 0 && r != -EEXIST)
+			return ag3_error_set_stage(reterr, -r, "seccomp", NULL, "seccomp: adding arm");
+	}
+	/* A call from an arch the filter does not know is killed, never allowed. */
+	seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+
+	int r;
+	if (spec->security.seccomp.use_default_list) {
+		for (const char *const *n = deny_plain; *n; n++)
+			if ((r = add(ctx, spec, deny, *n, 0, NULL, reterr)) < 0)
+				return r;
+		for (const char *const *n = enosys_plain; *n; n++)
+			if ((r = add(ctx, spec, SCMP_ACT_ERRNO(ENOSYS), *n, 0, NULL, reterr)) < 0)
+				return r;
+		/* clone with any namespace flag: one rule per flag (seccomp tests bits by equality). */
+		for (unsigned bit = 0; bit < 32; bit++) {
+			unsigned long f = 1UL << bit;
+			if (!(NS_FLAGS & f))
+				continue;
+			struct scmp_arg_cmp a = SCMP_A0(SCMP_CMP_MASKED_EQ, f, f);
+			if ((r = add(ctx, spec, deny, "clone", 1, &a, reterr)) < 0)
+				return r;
+		}
+		/* Terminal injection: compare only the low 32 bits of the request, so
+		 * high bits set in the 64-bit argument do not slip past (CVE-2019-10063). */
+		const unsigned long ioctls[] = {0x5412 /* TIOCSTI */, 0x541C /* TIOCLINUX */};
+		for (size_t i = 0; i < ELEMENTSOF(ioctls); i++) {
+			struct scmp_arg_cmp a = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, ioctls[i]);
+			if ((r = add(ctx, spec, deny, "ioctl", 1, &a, reterr)) < 0)
+				return r;
+		}
+		/* Sockets that reach past the network namespace or craft raw packets. */
+		const unsigned long families[] = {AF_VSOCK, AF_PACKET};
+		for (size_t i = 0; i < ELEMENTSOF(families); i++) {
+			struct scmp_arg_cmp a = SCMP_A0(SCMP_CMP_EQ, families[i]);
+			if ((r = add(ctx, spec, deny, "socket", 1, &a, reterr)) < 0)
+				return r;
+		}
+		const unsigned long inet[] = {AF_INET, AF_INET6};
+		for (size_t i = 0; i < ELEMENTSOF(inet); i++) {
+			struct scmp_arg_cmp a[2] = {SCMP_A0(SCMP_CMP_EQ, inet[i]),
+						    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_RAW)};
+			if ((r = add(ctx, spec, deny, "socket", 2, a, reterr)) < 0)
+				return r;
+		}
+		/* personality flags that switch off ASLR or make data executable. */
+		const unsigned long pers[] = {0x0040000 /* ADDR_NO_RANDOMIZE */,
+					      0x0400000 /* READ_IMPLIES_EXEC */,
+					      0x0100000 /* MMAP_PAGE_ZERO */,
+					      0x0200000 /* ADDR_COMPAT_LAYOUT */};
+		for (size_t i = 0; i < ELEMENTSOF(pers); i++) {
+			struct scmp_arg_cmp a = SCMP_A0(SCMP_CMP_MASKED_EQ, pers[i], pers[i]);
+			if ((r = add(ctx, spec, deny, "personality", 1, &a, reterr)) < 0)
+				return r;
+		}
+	}
+	/* The profile's own rules (allow rules only took names out of the default list). */
+	for (size_t i = 0; i < spec->security.seccomp.n_rules; i++) {
+		const struct ag3_seccomp_rule *rule = &spec->security.seccomp.rules[i];
+		if (rule->action == AG3_SECCOMP_ALLOW)
+			continue;
+		int nr = seccomp_syscall_resolve_name(rule->syscall);
+		if (nr == __NR_SCMP_ERROR)
+			return ag3_error_set_stage(reterr, EINVAL, "seccomp", NULL,
+						   "seccomp: rules[%zu]: unknown system call '%s'", i,
+						   rule->syscall);
+		struct scmp_arg_cmp args[6];
+		static const enum scmp_compare ops[_AG3_CMP_MAX] = {
+			[AG3_CMP_EQ] = SCMP_CMP_EQ, [AG3_CMP_NE] = SCMP_CMP_NE,
+			[AG3_CMP_LT] = SCMP_CMP_LT, [AG3_CMP_LE] = SCMP_CMP_LE,
+			[AG3_CMP_GT] = SCMP_CMP_GT, [AG3_CMP_GE] = SCMP_CMP_GE,
+			[AG3_CMP_MASKED_EQ] = SCMP_CMP_MASKED_EQ,
+		};
+		for (size_t a = 0; a < rule->n_args; a++) {
+			const struct ag3_seccomp_arg *x = &rule->args[a];
+			args[a] = (struct scmp_arg_cmp){
+				.arg = x->index,
+				.op = ops[x->op],
+				.datum_a = x->op == AG3_CMP_MASKED_EQ ? x->mask : x->value,
+				.datum_b = x->op == AG3_CMP_MASKED_EQ ? x->value : 0,
+			};
+		}
+		int e = rule->errno_value ? rule->errno_value : deny_errno;
+		r = seccomp_rule_add_array(ctx, action_of(rule->action, e), nr, (unsigned)rule->n_args,
+					   args);
+		if (r < 0)
+			return ag3_error_set_stage(reterr, -r, "seccomp", NULL,
+						   "seccomp: rules[%zu] (%s): %s", i, rule->syscall,
+						   strerror(-r));
+	}
+	*ret = TAKE_PTR(ctx);
+	return 0;
+}
+
+int ag3_seccomp_compile(const struct ag3_spec *spec, struct ag3_seccomp_prog *ret,
+			struct ag3_error **reterr)
+{
+	memset(ret, 0, sizeof(*ret));
+	if (!spec->security.seccomp.enabled)
+		return 0;
+	_cleanup_(release) scmp_filter_ctx ctx = NULL;
+	int r = build(spec, &ctx, reterr);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int fd = memfd_create("ag3-seccomp", MFD_CLOEXEC);
+	if (fd < 0)
+		return ag3_error_set_stage(reterr, errno, "seccomp", NULL, "seccomp: memfd: %m");
+	if ((r = seccomp_export_bpf(ctx, fd)) < 0)
+		return ag3_error_set_stage(reterr, -r, "seccomp", NULL,
+					   "seccomp: exporting BPF: %s", strerror(-r));
+	off_t len = lseek(fd, 0, SEEK_END);
+	if (len <= 0 || len % (off_t)sizeof(struct sock_filter) || len > (1 << 20))
+		return ag3_error_set_stage(reterr, EIO, "seccomp", NULL,
+					   "seccomp: exported filter has a bad size");
+	struct sock_filter *insns = malloc((size_t)len);
+	if (!insns)
+		return ag3_error_set_stage(reterr, ENOMEM, "seccomp", NULL, "seccomp: out of memory");
+	if (pread(fd, insns, (size_t)len, 0) != len) {
+		free(insns);
+		return ag3_error_set_stage(reterr, EIO, "seccomp", NULL,
+					   "seccomp: reading the exported filter");
+	}
+	ret->insns = insns;
+	ret->n_insns = (size_t)len / sizeof(struct sock_filter);
+	return 0;
+}
+
+int ag3_seccomp_dump(const struct ag3_spec *spec, FILE *f, struct ag3_error **reterr)
+{
+	_cleanup_(release) scmp_filter_ctx ctx = NULL;
+	int r = build(spec, &ctx, reterr);
+	if (r < 0)
+		return r;
+	fflush(f);
+	r = seccomp_export_pfc(ctx, fileno(f));
+	return r < 0 ? ag3_error_set(reterr, -r, "seccomp: export: %s", strerror(-r)) : 0;
+}
+
+int ag3_seccomp_load(const struct ag3_seccomp_prog *prog)
+{
+	if (!prog->n_insns)
+		return 0;
+	struct sock_fprog fp = {.len = (unsigned short)prog->n_insns, .filter = prog->insns};
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) < 0)
+		return -errno;
+	return 0;
+}
+
+void ag3_seccomp_prog_clear(struct ag3_seccomp_prog *prog)
+{
+	free(prog->insns);
+	prog->insns = NULL;
+	prog->n_insns = 0;
+}

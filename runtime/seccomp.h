@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Seccomp: the built-in deny list plus the profile's rules, compiled once by
+ * the supervisor (libseccomp, every arch the kernel runs: on x86_64 also i386
+ * and x32) to BPF, and loaded last in the command, just before execve.
+ */
+#pragma once
+
+#include <linux/filter.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "runtime/spec.h"
+
+struct ag3_seccomp_prog {
+	struct sock_filter *insns;
+	size_t n_insns;
+};
+
+/* Compiles the spec's filter. With seccomp disabled, *ret is left empty (0 insns). */
+int ag3_seccomp_compile(const struct ag3_spec *spec, struct ag3_seccomp_prog *ret,
+			struct ag3_error **reterr);
+
+/* Writes libseccomp's pseudo filter code (a readable dump of the filter) to `f`. */
+int ag3_seccomp_dump(const struct ag3_spec *spec, FILE *f, struct ag3_error **reterr);
+
+/* Loads a compiled filter into the calling thread (no_new_privs must be set). -errno. */
+int ag3_seccomp_load(const struct ag3_seccomp_prog *prog);
+
+void ag3_seccomp_prog_clear(struct ag3_seccomp_prog *prog);
+
+/* The names in the built-in deny list, NULL-terminated (for docs and tests). */
+extern const char *const ag3_seccomp_default_names[];

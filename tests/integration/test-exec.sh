@@ -1,0 +1,270 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Integration tests for `ag3ntum-sandbox exec`: each check looks at the
+# sandbox from inside (or at the host after it) and fails when the isolation
+# step it is about is taken away. Runs as root (root mode) and as an
+# unprivileged user (rootless mode): see run-rootless.sh.
+source "$(dirname "$0")/lib.sh"
+PROFILES=$(cd "$(dirname "$0")/profiles" && pwd)
+
+# The ids a command runs as when none are given.
+if [ $MODE = root ]; then
+	DEF_UID=65534 DEF_GID=65534 SESS_UID=50001 SESS_GID=50001
+else
+	DEF_UID=$(id -u) DEF_GID=$(id -g) SESS_UID=5000 SESS_GID=5000
+fi
+
+t_uid_default() {
+	sbx exec -- sh -c 'echo $(id -u):$(id -g):$(id -G)'
+	expect_rc 0
+	expect_out "$DEF_UID:$DEF_GID:$DEF_GID"
+}
+
+t_uid_given_groups_cleared() {
+	sbx exec --uid $SESS_UID --gid $SESS_GID -- sh -c 'echo $(id -u):$(id -g):$(id -G)'
+	expect_rc 0
+	expect_out "$SESS_UID:$SESS_GID:$SESS_GID"
+}
+
+t_uid_zero_refused() {
+	sbx exec --uid 0 -- true
+	expect_rc 125
+	expect_err_has "0 is not allowed"
+}
+
+t_caps_all_zero() {
+	sbx exec -- grep -E '^Cap(Inh|Prm|Eff|Bnd|Amb):' /proc/self/status
+	expect_rc 0
+	[ "$(printf '%s\n' "$OUT" | wc -l)" = 5 ] || fail "expected 5 Cap lines: $OUT"
+	printf '%s\n' "$OUT" | grep -vq ':[[:space:]]*0000000000000000$' && fail "a capability set is not empty: $OUT"
+	return 0
+}
+
+t_no_new_privs() {
+	sbx exec -- grep '^NoNewPrivs:' /proc/self/status
+	expect_rc 0
+	expect_out_has '^NoNewPrivs:[[:space:]]+1$'
+}
+
+t_seccomp_default_on() {
+	sbx exec -- grep '^Seccomp:' /proc/self/status
+	expect_rc 0
+	expect_out_has '^Seccomp:[[:space:]]+2$'
+}
+
+t_seccomp_off_when_configured() {
+	sbx exec --profile "$PROFILES/no-seccomp.yaml" -- grep '^Seccomp:' /proc/self/status
+	expect_rc 0
+	expect_out_has '^Seccomp:[[:space:]]+0$'
+}
+
+t_shadow_unreadable() {
+	sbx exec -- sh -c 'cat /etc/shadow >/dev/null 2>&1 && echo READ || echo denied'
+	expect_rc 0
+	expect_out denied
+}
+
+t_usr_not_writable() {
+	sbx exec -- sh -c 'touch /usr/ag3-probe 2>/dev/null && echo WROTE; test -w /usr && echo WRITABLE; grep " /usr " /proc/self/mountinfo'
+	expect_rc 0
+	printf '%s' "$OUT" | grep -qE 'WROTE|WRITABLE' && fail "/usr is writable: $OUT"
+	printf '%s' "$OUT" | grep -qE ' /usr ro,' || fail "/usr is not mounted read-only: $OUT"
+}
+
+t_root_not_writable() {
+	sbx exec -- sh -c 'mkdir /ag3-probe 2>/dev/null && echo WROTE; grep " / / " /proc/self/mountinfo'
+	expect_rc 0
+	printf '%s' "$OUT" | grep -q WROTE && fail "the root is writable: $OUT"
+	expect_out_has ' / / ro,'
+}
+
+t_tmp_writable_tmpfs() {
+	sbx exec -- sh -c 'echo x > /tmp/probe && cat /tmp/probe && stat -f -c %T /tmp && stat -c %a /tmp'
+	expect_rc 0
+	expect_out "x
+tmpfs
+1777"
+}
+
+t_workspace_writable_owned_by_session() {
+	mkdir ws
+	if [ $MODE = root ]; then
+		chown $SESS_UID:$SESS_GID ws
+		chmod 700 ws
+		want=$SESS_UID
+	else
+		want=$(id -u)
+	fi
+	sbx exec --workspace "$PWD/ws" --uid $SESS_UID --gid $SESS_GID -- sh -c 'pwd; echo hi > created; ls -n created | cut -d" " -f3'
+	expect_rc 0
+	expect_out "/workspace
+$SESS_UID"
+	[ "$(stat -c %u ws/created)" = "$want" ] || fail "host owner is $(stat -c %u ws/created), want $want"
+	[ "$(cat ws/created)" = hi ] || fail "content lost"
+}
+
+t_ephemeral_workspace_without_flag() {
+	sbx exec -- sh -c 'pwd; touch f && echo ok; stat -f -c %T .'
+	expect_rc 0
+	expect_out "/workspace
+ok
+tmpfs"
+}
+
+t_pid1_is_init() {
+	sbx exec -- sh -c 'cat /proc/1/comm; echo $$; tr -d "\0" < /proc/1/cmdline; echo; cat /proc/1/environ >/dev/null 2>&1 && echo ENVIRON-READABLE; ls -l /proc/1/exe >/dev/null 2>&1 && echo EXE-READABLE; true'
+	expect_rc 0
+	# init's comm and cmdline are ours; the caller's argv (host paths, options) and
+	# environment are not readable through /proc/1, nor is its executable.
+	expect_out "ag3ntum-init
+2
+ag3ntum-init"
+}
+
+t_children_reaped() {
+	# An orphan that exits while the command still runs must not stay a zombie.
+	sbx exec -- sh -c '(sleep 0.2 &); sleep 1; cat /proc/[0-9]*/stat 2>/dev/null | awk "{print \$3}" | grep -c Z || true'
+	expect_rc 0
+	expect_out 0
+}
+
+t_no_host_process_visible() {
+	sbx exec -- sh -c 'ls -d /proc/[0-9]* | wc -l; cat /proc/[0-9]*/comm | sort | tr "\n" " "'
+	expect_rc 0
+	n=$(printf '%s\n' "$OUT" | head -1)
+	# init, sh, ls/cat: never the host's hundreds
+	[ "$n" -le 4 ] || fail "$n processes visible: $OUT"
+	printf '%s' "$OUT" | grep -qE 'systemd|sshd|bash|ag3ntum-sandbox' && fail "a host process is visible: $OUT"
+	return 0
+}
+
+t_only_loopback_and_up() {
+	sbx exec -- sh -c 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "'
+	expect_rc 0
+	expect_out lo
+	sbx exec -- python3 -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+c = socket.create_connection(s.getsockname(), timeout=2); print("lo-up")'
+	expect_rc 0
+	expect_out lo-up
+}
+
+t_env_clean() {
+	FOO_SECRET=leak sbx exec -- env
+	expect_rc 0
+	printf '%s' "$OUT" | grep -q FOO_SECRET && fail "the caller's environment leaked: $OUT"
+	expect_out_has '^HOME=/workspace$'
+	expect_out_has '^PATH='
+	expect_out_has '^AG3NTUM_CONTEXT=sandbox$'
+	printf '%s' "$OUT" | grep -q '^TERM=' && fail "TERM set: $OUT"
+	return 0
+}
+
+t_new_session_no_tty() {
+	sbx exec -- sh -c 'ps -o sid= -p $$ 2>/dev/null || cat /proc/self/stat | cut -d" " -f6; cat /proc/self/stat | cut -d" " -f7'
+	expect_rc 0
+	# session id = own pid (2: setsid), controlling tty 0
+	expect_out_has '^ *2$'
+	expect_out_has '^0$'
+}
+
+t_exit_codes() {
+	sbx exec -- true; expect_rc 0
+	sbx exec -- sh -c 'exit 3'; expect_rc 3
+	sbx exec -- sh -c 'kill -9 $$'; expect_rc 137
+	sbx exec --timeout 1 -- sleep 30; expect_rc 124
+	sbx exec --workspace /nonexistent/ag3-ws -- true; expect_rc 125
+	sbx exec -- ag3-no-such-command; expect_rc 127
+}
+
+t_setup_error_names_stage_path_errno() {
+	# Compile-time: the profile's required workspace is missing.
+	sbx exec --workspace /nonexistent/ag3-ws -- echo RAN
+	expect_rc 125
+	[ -z "$OUT" ] || fail "the command ran although setup failed: $OUT"
+	expect_err_has 'sandbox.session_mounts.workspace'
+	expect_err_has '/nonexistent/ag3-ws'
+	[ "$(printf '%s\n' "$ERR" | wc -l)" = 1 ] || fail "the reason is not one line: $ERR"
+	# Run time: the workspace existed when the spec was compiled, not when it runs.
+	mkdir ws
+	chmod 777 ws
+	"$AG3" compile --workspace "$PWD/ws" -o spec.json
+	rmdir ws
+	sbx exec --spec spec.json -- echo RAN
+	expect_rc 125
+	[ -z "$OUT" ] || fail "the command ran although setup failed: $OUT"
+	expect_err_has '^ag3ntum-sandbox: setup failed: mount-source: '
+	expect_err_has "$PWD/ws"
+	expect_err_has 'ENOENT'
+	[ "$(printf '%s\n' "$ERR" | wc -l)" = 1 ] || fail "the reason is not one line: $ERR"
+}
+
+t_timeout_kills_background_child() {
+	local tag=9301.$$
+	start=$(date +%s%N)
+	sbx exec --timeout 1 -- sh -c "sleep $tag & sleep $tag"
+	end=$(date +%s%N)
+	expect_rc 124
+	expect_err_has timeout
+	ms=$(((end - start) / 1000000))
+	[ $ms -lt 8000 ] || fail "took $ms ms"
+	wait_proc "sleep $tag" 30 gone || fail "a process survived the timeout: $(pgrep -af "sleep $tag")"
+}
+
+t_background_killed_when_command_exits() {
+	local tag=9302.$$
+	sbx exec -- sh -c "sleep $tag & echo started"
+	expect_rc 0
+	expect_out started
+	wait_proc "sleep $tag" 30 gone || fail "a background child outlived the command"
+}
+
+t_sigkill_of_exec_leaves_nothing() {
+	local tag=9303.$$
+	"$AG3" exec -- sh -c "sleep $tag & sleep $tag" </dev/null >/dev/null 2>&1 &
+	local pid=$!
+	wait_proc "sleep $tag" 50 up || { kill -9 $pid; fail "the command never started"; }
+	kill -9 $pid
+	wait $pid 2>/dev/null || true
+	wait_proc "sleep $tag" 30 gone || fail "processes survived SIGKILL of exec: $(pgrep -af "sleep $tag")"
+}
+
+t_sigterm_of_exec_stops_sandbox() {
+	local tag=9304.$$
+	"$AG3" exec -- sleep $tag </dev/null >/dev/null 2>&1 &
+	local pid=$!
+	wait_proc "sleep $tag" 50 up || { kill -9 $pid; fail "the command never started"; }
+	kill -TERM $pid
+	RC=0
+	wait $pid || RC=$?
+	[ $RC = 143 ] || fail "exec ended with $RC, want 143 (128+SIGTERM)"
+	wait_proc "sleep $tag" 30 gone || fail "the command survived SIGTERM of exec"
+}
+
+t_result_record() {
+	sbx exec --result "$PWD/r.json" -- sh -c 'exit 7'
+	expect_rc 7
+	python3 - "$PWD/r.json" "$MODE" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["status"] == "exited" and r["exit_code"] == 7, r
+assert r["enforcement"]["mode"] == sys.argv[2], r
+assert r["enforcement"]["capabilities_dropped"] and r["enforcement"]["no_new_privs"], r
+assert r["enforcement"]["seccomp"], r
+assert "net" in r["enforcement"]["namespaces"], r
+assert isinstance(r["duration_ms"], (int, float)), r
+PY
+}
+
+t_dev_minimal() {
+	sbx exec -- sh -c 'echo $(ls /dev); echo x > /dev/null && echo null-ok; head -c 4 /dev/urandom | wc -c'
+	expect_rc 0
+	expect_out "fd full null ptmx pts random shm stderr stdin stdout tty urandom zero
+null-ok
+4"
+}
+
+for t in $(declare -F | awk '{print $3}' | grep '^t_'); do
+	run_test "${t#t_}" "$t"
+done
+finish

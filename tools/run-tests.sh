@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The whole test suite, as CI runs it (tools/bootstrap.sh test calls this after
+# building): unit tests, integration and escape tests in root and rootless
+# mode, the same again under AddressSanitizer+UBSan, and every fuzz target for
+# a bounded time. Required tests never skip here: AG3_MUST_WORK=1 makes a skip
+# a failure. Ends with one line "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export AG3_MUST_WORK=1
+FUZZ_SECONDS=${AG3_FUZZ_SECONDS:-45}
+status=0
+passed=0
+failed=0
+say() { printf '== %s\n' "$*"; }
+
+count() { # adds a meson testlog's results to the totals
+	local c
+	c=$(python3 - "$1" <<'PY'
+import json, sys
+p = f = 0
+for line in open(sys.argv[1]):
+    t = json.loads(line)
+    if t.get("result") in ("OK", "EXPECTEDFAIL"): p += 1
+    elif t.get("result") != "SKIP": f += 1
+    else: f += 1   # AG3_MUST_WORK: a skip is a failure
+print(p, f)
+PY
+)
+	passed=$((passed + ${c% *}))
+	failed=$((failed + ${c#* }))
+}
+
+bash tests/setup-test-user.sh >/dev/null
+
+say "tests (build/)"
+meson test -C build --print-errorlogs --num-processes 1 || status=1
+count build/meson-logs/testlog.json
+
+say "tests under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)"
+if [ ! -f build-asan/build.ninja ]; then
+	meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+fi
+ninja -C build-asan >/dev/null || status=1
+# The sandbox's processes end with _exit after fork: leak checks there are noise.
+ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	meson test -C build-asan --print-errorlogs --num-processes 1 || status=1
+count build-asan/meson-logs/testlog.json
+
+if command -v clang >/dev/null; then
+	say "fuzzing (${FUZZ_SECONDS}s per target)"
+	if [ ! -f build-fuzz/build.ninja ]; then
+		CC=clang meson setup build-fuzz -Dfuzzers=true -Dtests=false -Db_lundef=false \
+			-Dc_args=-fsanitize=fuzzer-no-link,address,undefined \
+			-Dc_link_args=-fsanitize=address,undefined >/dev/null
+	fi
+	ninja -C build-fuzz >/dev/null || status=1
+	for f in build-fuzz/tests/fuzz/fuzz-*; do
+		[ -x "$f" ] || continue
+		name=$(basename "$f")
+		corpus=tests/fuzz/corpus/${name#fuzz-}
+		work=$(mktemp -d)
+		[ -d "$corpus" ] && cp -r "$corpus/." "$work/"
+		if "$f" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
+			-artifact_prefix="$work/" "$work" >"$work.log" 2>&1; then
+			say "fuzz $name: ok ($(grep -o 'Done [0-9]* runs' "$work.log" | tail -1))"
+			passed=$((passed + 1))
+		else
+			say "fuzz $name: FAILED"
+			tail -n 40 "$work.log"
+			ls "$work"/crash-* "$work"/leak-* "$work"/timeout-* 2>/dev/null
+			failed=$((failed + 1))
+			status=1
+		fi
+		rm -rf "$work" "$work.log"
+	done
+else
+	say "fuzzing: FAILED (clang is not installed)"
+	failed=$((failed + 1))
+	status=1
+fi
+
+say "leftovers check"
+if findmnt -rn -o TARGET | grep -q 'ag3-it\|ag3-rootless'; then
+	say "mounts left behind"; failed=$((failed + 1)); status=1
+fi
+echo "$passed passed, $failed failed"
+exit $status
