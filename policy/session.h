@@ -48,3 +48,18 @@ enum ag3_dir ag3_dir_from_string(const char *s);
 
 /* Sets a string field (copying it). 0 or -ENOMEM. */
 int ag3_session_set_dir(struct ag3_session *s, enum ag3_dir d, const char *path);
+
+/* Sets username / session id (copying; NULL clears). 0 or -ENOMEM. */
+int ag3_session_set_username(struct ag3_session *s, const char *username);
+int ag3_session_set_session_id(struct ag3_session *s, const char *session_id);
+/* Adds (or replaces) a sandboxed environment variable, copied. 0, -EINVAL (bad name) or -ENOMEM. */
+int ag3_session_set_env(struct ag3_session *s, const char *name, const char *value);
+
+/*
+ * The effective value of a directory placeholder: the one set, or its
+ * default ({agent_dir}/sessions, {sessions_dir}/{session_id}, {agent_dir}/config...),
+ * "//" collapsed. 0 with a new string in *ret; -ENODATA when it has no value
+ * (workspace_dir not given; session_dir without a session id); -EINVAL when
+ * it is set to ""; -ENOMEM.
+ */
+int ag3_session_get_dir(const struct ag3_session *s, enum ag3_dir d, char **ret);

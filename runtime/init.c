@@ -30,6 +30,7 @@
 #include "mounts/executor.h"
 #include "runtime/caps.h"
 #include "runtime/internal.h"
+#include "runtime/landlock.h"
 #include "runtime/netns.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -224,6 +225,10 @@ static _Noreturn void command_main(struct ag3_child_ctx *ctx, int errfd, char **
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		die_errno(errfd, "no_new_privs", errno, NULL, "prctl(PR_SET_NO_NEW_PRIVS)");
+
+	/* Landlock: the filesystem as the mount list grants it, beneath the mounts themselves. */
+	if (ctx->landlock_abi > 0 && ag3_landlock_apply(spec, ctx->landlock_abi, &err) < 0)
+		die_error(errfd, err, "landlock");
 
 	/* Seccomp last: after it, only close_range and execve are left to do. */
 	int r = ag3_seccomp_load(&ctx->seccomp);

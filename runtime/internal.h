@@ -39,6 +39,7 @@ struct ag3_child_ctx {
 	gid_t gid;
 	bool can_setgroups;
 	struct ag3_seccomp_prog seccomp; /* compiled by the supervisor; empty = off */
+	int landlock_abi;                /* > 0: apply landlock with this ABI */
 };
 
 /* The child side: never returns. */

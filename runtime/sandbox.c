@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "runtime/internal.h"
+#include "runtime/landlock.h"
 
 static uint64_t now_ms(void)
 {
@@ -152,8 +153,41 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 		ctx.userns = false;
 		break;
 	default:
-		ctx.userns = !ctx.privileged;
+		/* minimum_isolation.user_namespace: a user namespace even in root mode. */
+		ctx.userns = !ctx.privileged || spec->security.minimum.userns;
 		break;
+	}
+	if (spec->namespaces.user == AG3_USERNS_NEVER && spec->security.minimum.userns) {
+		setup_failed(res, EINVAL, "namespaces", NULL,
+			     "namespaces: user_namespace is 'never' but minimum_isolation requires one");
+		return 0;
+	}
+
+	/* Landlock: refuse below the required ABI, otherwise record a downgrade. */
+	if (spec->security.landlock.enabled) {
+		int abi = ag3_landlock_abi();
+		unsigned need = spec->security.minimum.landlock_abi;
+		if (need && (unsigned)abi < need) {
+			char text[160];
+			snprintf(text, sizeof(text),
+				 "landlock: minimum_isolation requires landlock ABI %u, this kernel "
+				 "has %d",
+				 need, abi);
+			setup_failed(res, ENOTSUP, "landlock", NULL, text);
+			return 0;
+		}
+		if (abi == 0)
+			ag3_result_add_degraded(res, "landlock: not available on this kernel");
+		ctx.landlock_abi = abi;
+		if (abi > 0 && abi < 4 &&
+		    (spec->security.landlock.n_net_bind_ports ||
+		     spec->security.landlock.n_net_connect_ports))
+			ag3_result_add_degraded(res, "landlock: TCP port rules need ABI 4");
+	} else if (spec->security.minimum.landlock_abi) {
+		setup_failed(res, EINVAL, "landlock", NULL,
+			     "landlock: the profile turns landlock off but its minimum_isolation "
+			     "requires it");
+		return 0;
 	}
 	if (spec->security.caps_keep) {
 		setup_failed(res, ENOTSUP, "capabilities", NULL,
@@ -372,6 +406,7 @@ static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opt
 		res->enforcement.caps_dropped = true;
 		res->enforcement.no_new_privs = true;
 		res->enforcement.seccomp = ctx.seccomp.n_insns > 0;
+		res->enforcement.landlock_abi = ctx.landlock_abi;
 	}
 	return 0;
 }

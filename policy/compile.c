@@ -1,0 +1,897 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The compiler: profile + session -> spec.
+ *
+ * Deterministic: it reads the profile, the session and (for mount sources
+ * and /lib64) the host's file system, nothing else; no clock, no randomness,
+ * no hash order. Everything the platform did fail-open we refuse, and what it
+ * only pretended to enforce we enforce (reference sections 8 and 10).
+ */
+#include "compile.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "profile-model.h"
+
+#define TMPFS_PATH_SIZE (1ull << 20)
+
+enum {
+	PH_USERNAME = _AG3_DIR_MAX,
+	PH_SESSION_ID,
+	_PH_MAX,
+};
+
+struct cctx {
+	const struct ag3_profile *p;
+	const struct ag3_session *s;
+	const char *file;
+	char *host_root; /* NULL: "/" */
+	struct ag3_error **reterr;
+	struct ag3_spec *spec;
+	char *dirs[_AG3_DIR_MAX]; /* resolved and normalized; NULL: no value */
+};
+
+/* A profile mount with its paths resolved. */
+struct resolved {
+	const struct ag3_pmount *m;
+	char *source; /* NULL when ephemeral */
+	char *target;
+	bool ephemeral; /* {workspace_dir} source without a workspace: a tmpfs */
+};
+
+struct rlist {
+	struct resolved *v;
+	size_t n;
+};
+
+static void rlist_clear(struct rlist *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].source);
+		free(l->v[i].target);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+_printf_(3, 4) static int cerr(struct cctx *c, const struct ag3_pmeta *meta, const char *fmt, ...)
+{
+	_cleanup_free_ char *msg = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	if (!msg)
+		return ag3_error_set(c->reterr, ENOMEM, "out of memory");
+	return ag3_error_set_at(c->reterr, EINVAL, c->file, meta ? meta->loc.line : 0,
+				meta ? meta->loc.col : 0, "%s", msg);
+}
+
+static int oom(struct cctx *c)
+{
+	return ag3_error_set(c->reterr, ENOMEM, "out of memory");
+}
+
+static const char *pv(const char *s, char *buf, size_t size)
+{
+	return ag3_yaml_preview(s, strlen(s), buf, size);
+}
+
+/* ------------------------------------------------------------- paths -- */
+
+/* Whether a user name or session id is usable as one path component. */
+static bool component_valid(const char *s)
+{
+	if (!*s || !strcmp(s, ".") || !strcmp(s, "..") || strlen(s) > NAME_MAX)
+		return false;
+	for (; *s; s++)
+		if (*s == '/' || (unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
+/* The placeholder `{name}` starting at s (s[0] == '{'): its length without braces, or 0. */
+static size_t placeholder_len(const char *s)
+{
+	size_t n = 1;
+	while ((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') ||
+	       (s[n] >= '0' && s[n] <= '9') || s[n] == '_')
+		n++;
+	return n > 1 && s[n] == '}' ? n - 1 : 0;
+}
+
+static int placeholder_id(const char *name, size_t len)
+{
+	for (int d = 0; d < _AG3_DIR_MAX; d++)
+		if (strlen(ag3_dir_to_string(d)) == len && !strncmp(name, ag3_dir_to_string(d), len))
+			return d;
+	if (len == 8 && !strncmp(name, "username", len))
+		return PH_USERNAME;
+	if (len == 10 && !strncmp(name, "session_id", len))
+		return PH_SESSION_ID;
+	return -1;
+}
+
+static int unknown_placeholder(struct cctx *c, const struct ag3_pmeta *meta, const char *what,
+			       const char *name, size_t len)
+{
+	char b[80];
+	ag3_yaml_preview(name, len, b, sizeof(b));
+	if (len == 9 && !strncmp(name, "workspace", len))
+		return cerr(c, meta,
+			    "%s: {workspace} is only a placeholder in permission rules; in paths "
+			    "write {workspace_dir}",
+			    what);
+	return cerr(c, meta,
+		    "%s: unknown placeholder {%s} (known: {agent_dir}, {sessions_dir}, "
+		    "{session_dir}, {workspace_dir}, {config_dir}, {skills_dir}, {logs_dir}, "
+		    "{data_dir}, {username}, {session_id})",
+		    what, b);
+}
+
+/*
+ * Replaces the placeholders in a profile string. With `ephemeral` non-NULL, a
+ * {workspace_dir} without a workspace sets *ephemeral instead of failing (and
+ * *ret is then NULL). With `check_only`, only unknown names are errors.
+ */
+static int substitute(struct cctx *c, const struct ag3_pstr *f, const char *what,
+		      bool *ephemeral, bool check_only, char **ret)
+{
+	_cleanup_free_ char *out = NULL;
+	size_t size = 0;
+	FILE *m = open_memstream(&out, &size);
+	char b[160];
+	int r = 0;
+
+	if (!m)
+		return oom(c);
+	for (const char *s = f->v; *s && r == 0;) {
+		size_t len = *s == '{' ? placeholder_len(s) : 0;
+		if (!len) {
+			fputc(*s++, m);
+			continue;
+		}
+		int id = placeholder_id(s + 1, len);
+		const char *val = NULL;
+		if (id < 0) {
+			r = unknown_placeholder(c, &f->meta, what, s + 1, len);
+			break;
+		}
+		s += len + 2;
+		if (id == PH_USERNAME || id == PH_SESSION_ID) {
+			const char *v = id == PH_USERNAME ? c->s->username : c->s->session_id;
+			const char *ph = id == PH_USERNAME ? "username" : "session_id";
+			const char *flag = id == PH_USERNAME ? "--user" : "--session";
+			if (check_only)
+				continue;
+			if (!v || !*v)
+				r = cerr(c, &f->meta, "{%s} is used by %s but no %s was given", ph,
+					 what, flag);
+			else if (!component_valid(v))
+				r = cerr(c, &f->meta,
+					 "{%s} is used by %s, and '%s' cannot be used in a path (it "
+					 "must be one path component)",
+					 ph, what, pv(v, b, sizeof(b)));
+			val = v;
+		} else if (!c->dirs[id]) {
+			if (check_only)
+				continue;
+			if (id == AG3_DIR_WORKSPACE && ephemeral) {
+				*ephemeral = true;
+				continue;
+			}
+			if (id == AG3_DIR_WORKSPACE)
+				r = cerr(c, &f->meta,
+					 "{workspace_dir} is used by %s but no --workspace was given",
+					 what);
+			else
+				r = cerr(c, &f->meta,
+					 "{session_dir} is used by %s but no --session was given (it "
+					 "is {sessions_dir}/{session_id})",
+					 what);
+		} else
+			val = c->dirs[id];
+		if (r == 0 && val)
+			fputs(val, m);
+	}
+	if (fclose(m) != 0 && r == 0)
+		return oom(c);
+	if (r < 0)
+		return r;
+	*ret = (ephemeral && *ephemeral) || check_only ? NULL : TAKE_PTR(out);
+	return 0;
+}
+
+/*
+ * Normalizes an absolute path: runs of '/' and "." components collapse, a
+ * trailing '/' goes; ".." components are refused (never resolved lexically:
+ * that is how "/users/{username}/.." escapes).
+ */
+static int normalize(struct cctx *c, const struct ag3_pmeta *meta, const char *what,
+		     const char *in, char **ret)
+{
+	char b[160];
+	if (in[0] != '/')
+		return cerr(c, meta, "%s: '%s' is not an absolute path", what, pv(in, b, sizeof(b)));
+	_cleanup_free_ char *out = malloc(strlen(in) + 2);
+	char *w = out;
+	if (!out)
+		return oom(c);
+	for (const char *s = in; *s;) {
+		while (*s == '/')
+			s++;
+		size_t n = strcspn(s, "/");
+		if (!n || (n == 1 && s[0] == '.')) {
+			s += n;
+			continue;
+		}
+		if (n == 2 && s[0] == '.' && s[1] == '.')
+			return cerr(c, meta, "%s: '%s' has a '..' component (not allowed in paths)",
+				    what, pv(in, b, sizeof(b)));
+		*w++ = '/';
+		memcpy(w, s, n);
+		w += n;
+		s += n;
+	}
+	if (w == out)
+		*w++ = '/';
+	*w = '\0';
+	if (ag3_path_check_normalized(out) < 0)
+		return cerr(c, meta, "%s: '%s' is too long (PATH_MAX, or a component over NAME_MAX)",
+			    what, pv(in, b, sizeof(b)));
+	*ret = TAKE_PTR(out);
+	return 0;
+}
+
+static bool path_is_or_under(const char *p, const char *dir)
+{
+	size_t n = strlen(dir);
+	return !strncmp(p, dir, n) && (p[n] == '\0' || p[n] == '/');
+}
+
+/* A sandbox path that may not be a mount target or a bind source. */
+static int check_reserved(struct cctx *c, const struct ag3_pmeta *meta, const char *what,
+			  const char *path, bool source)
+{
+	if (!strcmp(path, "/"))
+		return cerr(c, meta,
+			    source ? "%s: binding the host's root directory is not allowed"
+				   : "%s: the sandbox root itself cannot be a mount target",
+			    what);
+	if (path_is_or_under(path, "/proc"))
+		return cerr(c, meta,
+			    "%s: '%s' is under /proc: the sandbox always gets its own /proc for its "
+			    "pid namespace (binding host /proc entries exposed other processes' "
+			    "argv and secrets on the platform)",
+			    what, path);
+	return 0;
+}
+
+static char *host_path(struct cctx *c, const char *p)
+{
+	char *s = NULL;
+	if (!c->host_root)
+		return strdup(p);
+	return asprintf(&s, "%s%s", c->host_root, p) < 0 ? NULL : s;
+}
+
+/*
+ * When `path` on the host is a symlink whose text is relative and resolves
+ * inside /usr (merged /usr: /bin -> usr/bin), puts the text in *ret and
+ * returns 1; 0 when not; -ENOMEM.
+ */
+static int usr_symlink(struct cctx *c, const char *path, char **ret)
+{
+	_cleanup_free_ char *hp = host_path(c, path), *text = NULL, *res = NULL;
+	struct stat st;
+	if (!hp)
+		return -ENOMEM;
+	if (lstat(hp, &st) < 0 || !S_ISLNK(st.st_mode))
+		return 0;
+	text = malloc(PATH_MAX);
+	if (!text)
+		return -ENOMEM;
+	ssize_t n = readlink(hp, text, PATH_MAX - 1);
+	if (n <= 0 || text[0] == '/')
+		return 0;
+	text[n] = '\0';
+	/* resolve lexically against the link's directory */
+	res = malloc(strlen(path) + (size_t)n + 3);
+	if (!res)
+		return -ENOMEM;
+	strcpy(res, path);
+	*strrchr(res, '/') = '\0';
+	for (const char *s = text; *s;) {
+		size_t len = strcspn(s, "/");
+		if (len == 2 && s[0] == '.' && s[1] == '.') {
+			char *slash = strrchr(res, '/');
+			if (slash)
+				*slash = '\0';
+		} else if (len && !(len == 1 && s[0] == '.')) {
+			size_t o = strlen(res);
+			res[o] = '/';
+			memcpy(res + o + 1, s, len);
+			res[o + 1 + len] = '\0';
+		}
+		s += len;
+		while (*s == '/')
+			s++;
+	}
+	if (!path_is_or_under(res, "/usr"))
+		return 0;
+	*ret = TAKE_PTR(text);
+	return 1;
+}
+
+/* ------------------------------------------------------------- mounts -- */
+
+static int resolve_mount(struct cctx *c, const struct ag3_pmount *m, struct resolved *out)
+{
+	_cleanup_free_ char *what = NULL, *src = NULL, *tgt = NULL;
+	int r;
+
+	out->m = m;
+	if (asprintf(&what, "%s.source", m->key) < 0)
+		return oom(c);
+	r = substitute(c, &m->source, what, &out->ephemeral, false, &src);
+	if (r < 0)
+		return r;
+	if (src) {
+		r = normalize(c, &m->source.meta, what, src, &out->source);
+		if (r < 0)
+			return r;
+		r = check_reserved(c, &m->source.meta, what, out->source, true);
+		if (r < 0)
+			return r;
+	}
+	strcpy(what + strlen(m->key), ".target");
+	r = substitute(c, &m->target, what, NULL, false, &tgt);
+	if (r < 0)
+		return r;
+	r = normalize(c, &m->target.meta, what, tgt, &out->target);
+	if (r < 0)
+		return r;
+	return check_reserved(c, &m->target.meta, what, out->target, false);
+}
+
+static int resolve_mounts(struct cctx *c, const struct ag3_pmounts *l, struct rlist *out)
+{
+	if (!l->n)
+		return 0;
+	out->v = calloc(l->n, sizeof(*out->v));
+	if (!out->v)
+		return oom(c);
+	for (size_t i = 0; i < l->n; i++) {
+		int r = resolve_mount(c, &l->items[i], &out->v[out->n++]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int add_mount(struct cctx *c, const struct ag3_mount *m)
+{
+	return ag3_spec_add_mount(c->spec, m) < 0 ? oom(c) : 0;
+}
+
+/*
+ * Emits one profile mount: a tmpfs when ephemeral, a symlink for a merged-/usr
+ * system link, else a bind (after checking its source exists on the host).
+ */
+static int emit_mount(struct cctx *c, const struct resolved *r, bool system)
+{
+	const struct ag3_pmount *pm = r->m;
+	struct ag3_mount m = {
+		.op = AG3_MOUNT_BIND,
+		.source = r->source,
+		.target = r->target,
+		.ro = pm->ro.v,
+		.optional = pm->optional.v,
+		.nosuid = true,
+		.nodev = true,
+		.origin = pm->key,
+	};
+	char b[160];
+
+	if (r->ephemeral) {
+		_cleanup_free_ char *origin = NULL;
+		if (asprintf(&origin, "%s (ephemeral: no --workspace)", pm->key) < 0)
+			return oom(c);
+		m = (struct ag3_mount){
+			.op = AG3_MOUNT_TMPFS,
+			.target = r->target,
+			.ro = pm->ro.v,
+			.nosuid = true,
+			.nodev = true,
+			.size = c->p->sandbox.limits.tmp_size.v,
+			.mode = 01777,
+			.origin = origin,
+		};
+		return add_mount(c, &m);
+	}
+	if (system && !strcmp(r->source, r->target)) {
+		_cleanup_free_ char *text = NULL;
+		int k = usr_symlink(c, r->source, &text);
+		if (k < 0)
+			return oom(c);
+		if (k > 0) {
+			m = (struct ag3_mount){.op = AG3_MOUNT_SYMLINK, .source = text,
+					       .target = r->target, .origin = pm->key};
+			return add_mount(c, &m);
+		}
+	}
+	_cleanup_free_ char *hp = host_path(c, r->source);
+	struct stat st;
+	if (!hp)
+		return oom(c);
+	if (stat(hp, &st) < 0) {
+		int e = errno;
+		if (pm->optional.v)
+			return 0; /* optional and missing: omitted */
+		if (e == ENOENT || e == ENOTDIR)
+			return cerr(c, &pm->source.meta,
+				    "%s.source: '%s' does not exist on this host, and the mount is "
+				    "required (optional: false); refusing to run without it",
+				    pm->key, pv(r->source, b, sizeof(b)));
+		return ag3_error_set_at(c->reterr, e, c->file, pm->source.meta.loc.line,
+					pm->source.meta.loc.col, "%s.source: cannot check '%s': %s",
+					pm->key, pv(r->source, b, sizeof(b)), strerror(e));
+	}
+	return add_mount(c, &m);
+}
+
+static bool any_target(const struct rlist *lists, size_t n, const char *target)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < lists[i].n; j++)
+			if (!strcmp(lists[i].v[j].target, target))
+				return true;
+	return false;
+}
+
+/* The host's /lib64 when no mount targets it (the platform's HEAD profile lacked it). */
+static int emit_lib64(struct cctx *c)
+{
+	static const char origin[] = "builtin /lib64 (host has it)";
+	_cleanup_free_ char *text = NULL, *hp = host_path(c, "/lib64");
+	struct stat st;
+	if (!hp)
+		return oom(c);
+	if (lstat(hp, &st) < 0)
+		return 0;
+	int k = usr_symlink(c, "/lib64", &text);
+	if (k < 0)
+		return oom(c);
+	if (k > 0)
+		return add_mount(c, &(struct ag3_mount){.op = AG3_MOUNT_SYMLINK, .source = text,
+							.target = (char *)"/lib64",
+							.origin = (char *)origin});
+	if (stat(hp, &st) < 0 || !S_ISDIR(st.st_mode))
+		return 0;
+	return add_mount(c, &(struct ag3_mount){.op = AG3_MOUNT_BIND, .source = (char *)"/lib64",
+						.target = (char *)"/lib64", .ro = true,
+						.nosuid = true, .nodev = true,
+						.origin = (char *)origin});
+}
+
+static int compile_mounts(struct cctx *c)
+{
+	const struct ag3_profile_sandbox *sb = &c->p->sandbox;
+	struct rlist lists[4] = {0};
+	char **tmpfs = NULL;
+	size_t n_tmpfs = 0;
+	int r = 0;
+
+	const struct ag3_pmounts *sections[4] = {&sb->static_mounts, &sb->session_mounts,
+						 &sb->dynamic_mounts, &sb->original_path_mounts};
+	for (size_t i = 0; i < 4 && r == 0; i++)
+		r = resolve_mounts(c, sections[i], &lists[i]);
+	if (r == 0 && sb->tmpfs_paths.n && !(tmpfs = calloc(sb->tmpfs_paths.n, sizeof(*tmpfs))))
+		r = oom(c);
+	for (size_t i = 0; r == 0 && i < sb->tmpfs_paths.n; i++) {
+		const struct ag3_pstr *t = &sb->tmpfs_paths.items[i];
+		char what[64];
+		snprintf(what, sizeof(what), "sandbox.tmpfs_paths[%zu]", i);
+		for (const char *s = strchr(t->v, '{'); s && r == 0; s = strchr(s + 1, '{'))
+			if (placeholder_len(s))
+				r = cerr(c, &t->meta,
+					 "%s: placeholders are not resolved in tmpfs_paths (nor were "
+					 "they on the platform); write the path itself",
+					 what);
+		if (r == 0)
+			r = normalize(c, &t->meta, what, t->v, &tmpfs[n_tmpfs]);
+		if (r == 0)
+			n_tmpfs++;
+		if (r == 0)
+			r = check_reserved(c, &t->meta, what, tmpfs[n_tmpfs - 1], false);
+	}
+
+	/* 1. the system mounts, in YAML order; the host's /lib64 when none has it */
+	for (size_t i = 0; r == 0 && i < lists[0].n; i++)
+		r = emit_mount(c, &lists[0].v[i], true);
+	if (r == 0 && !any_target(lists, 4, "/lib64")) {
+		bool in_tmpfs = false;
+		for (size_t i = 0; i < n_tmpfs; i++)
+			in_tmpfs |= !strcmp(tmpfs[i], "/lib64");
+		if (!in_tmpfs)
+			r = emit_lib64(c);
+	}
+
+	/* 2. the builtins */
+	if (r == 0)
+		r = add_mount(c, &(struct ag3_mount){
+					 .op = AG3_MOUNT_TMPFS, .target = (char *)"/tmp",
+					 .nosuid = true, .nodev = true, .mode = 01777,
+					 .size = sb->limits.tmp_size.v, .origin = (char *)"builtin /tmp"});
+	/* a real proc for the sandbox's own pid namespace, whatever proc_filtering says:
+	 * the platform's bind of /proc/self showed bwrap's argv, secrets included */
+	if (r == 0)
+		r = add_mount(c, &(struct ag3_mount){
+					 .op = AG3_MOUNT_PROC, .target = (char *)"/proc", .nosuid = true,
+					 .nodev = true, .noexec = true, .origin = (char *)"builtin /proc"});
+	if (r == 0)
+		r = add_mount(c, &(struct ag3_mount){.op = AG3_MOUNT_DEV, .target = (char *)"/dev",
+						     .nosuid = true, .noexec = true,
+						     .origin = (char *)"builtin /dev"});
+
+	/* 3. session mounts; 4. tmpfs_paths (before the dynamic binds that go on top) */
+	for (size_t i = 0; r == 0 && i < lists[1].n; i++)
+		r = emit_mount(c, &lists[1].v[i], false);
+	for (size_t i = 0; r == 0 && i < n_tmpfs; i++) {
+		char origin[64];
+		snprintf(origin, sizeof(origin), "sandbox.tmpfs_paths[%zu]", i);
+		r = add_mount(c, &(struct ag3_mount){.op = AG3_MOUNT_TMPFS, .target = tmpfs[i],
+						     .nosuid = true, .nodev = true, .mode = 0755,
+						     .size = TMPFS_PATH_SIZE, .origin = origin});
+	}
+	/* 5. dynamic and original-path mounts (the runtime creates missing parents) */
+	for (size_t i = 0; r == 0 && i < lists[2].n; i++)
+		r = emit_mount(c, &lists[2].v[i], false);
+	for (size_t i = 0; r == 0 && i < lists[3].n; i++)
+		r = emit_mount(c, &lists[3].v[i], false);
+
+	for (size_t i = 0; i < 4; i++)
+		rlist_clear(&lists[i]);
+	for (size_t i = 0; i < n_tmpfs; i++)
+		free(tmpfs[i]);
+	free(tmpfs);
+	return r;
+}
+
+/* ----------------------------------------------------- the rest of it -- */
+
+static int refuse_fail_open(struct cctx *c)
+{
+	const struct ag3_profile_sandbox *sb = &c->p->sandbox;
+	const struct ag3_yaml_node *root = c->p->doc ? c->p->doc->root : NULL;
+	static const char consequence[] =
+		"the agent platform ran commands UNSANDBOXED in that case (fail-open), with the "
+		"API's whole environment; ag3ntum-sandbox refuses to";
+
+	if (!sb->meta.set) {
+		if (sb->meta.loc.key_line)
+			return ag3_error_set_at(c->reterr, EINVAL, c->file, sb->meta.loc.key_line,
+						sb->meta.loc.key_col,
+						"sandbox: is null, which means no sandbox: %s. Give "
+						"it a sandbox section (see profiles/default.yaml)",
+						consequence);
+		return ag3_error_set_at(c->reterr, EINVAL, c->file, root ? root->line : 1,
+					root ? root->col : 1,
+					"the profile has no 'sandbox' section: %s. Add one (see "
+					"profiles/default.yaml)",
+					consequence);
+	}
+	if (!sb->enabled.v)
+		return cerr(c, &sb->enabled.meta,
+			    "sandbox.enabled: false: %s. Remove the key or set it to true",
+			    consequence);
+	if (!sb->file_sandboxing.v)
+		return cerr(c, &sb->file_sandboxing.meta,
+			    "sandbox.file_sandboxing: false: %s. Remove the key or set it to true",
+			    consequence);
+	return 0;
+}
+
+static int resolve_dirs(struct cctx *c)
+{
+	char b[160];
+	const char *ids[2] = {c->s->username, c->s->session_id};
+	static const char *const id_names[2] = {"the user name", "the session id"};
+
+	/* they go into paths: one component each, never "..", "a/b" or "" */
+	for (size_t i = 0; i < 2; i++)
+		if (ids[i] && *ids[i] && !component_valid(ids[i]))
+			return ag3_error_set(c->reterr, EINVAL,
+					     "session: %s '%s' cannot be used in a path (it must "
+					     "be one path component)",
+					     id_names[i], pv(ids[i], b, sizeof(b)));
+	for (int d = 0; d < _AG3_DIR_MAX; d++) {
+		_cleanup_free_ char *v = NULL;
+		int r = ag3_session_get_dir(c->s, d, &v);
+		if (r == -ENODATA)
+			continue;
+		if (r == -ENOMEM)
+			return oom(c);
+		if (r < 0 || v[0] != '/')
+			return ag3_error_set(c->reterr, EINVAL,
+					     "session: {%s} '%s' is not an absolute path",
+					     ag3_dir_to_string(d), v ? pv(v, b, sizeof(b)) : "");
+		for (const char *s = v; *s; s++)
+			if (!strncmp(s, "/..", 3) && (s[3] == '/' || !s[3]))
+				return ag3_error_set(c->reterr, EINVAL,
+						     "session: {%s} '%s' has a '..' component",
+						     ag3_dir_to_string(d), pv(v, b, sizeof(b)));
+		c->dirs[d] = TAKE_PTR(v);
+	}
+	return 0;
+}
+
+static int compile_network(struct cctx *c)
+{
+	const struct ag3_profile_sandbox *sb = &c->p->sandbox;
+	struct ag3_spec *spec = c->spec;
+
+	if (!sb->network_sandboxing.v) {
+		spec->network.mode = AG3_NET_HOST;
+		spec->namespaces.net = false;
+		return 0;
+	}
+	spec->namespaces.net = true;
+	spec->network.mode = AG3_NET_NONE;
+	if (!sb->network.enabled.v || !sb->network.allowed_domains.n)
+		return 0;
+	spec->network.mode = AG3_NET_ALLOWLIST;
+	spec->network.allow_localhost = sb->network.allow_localhost.v;
+	spec->network.domains = calloc(sb->network.allowed_domains.n, sizeof(char *));
+	if (!spec->network.domains)
+		return oom(c);
+	for (size_t i = 0; i < sb->network.allowed_domains.n; i++) {
+		const char *d = sb->network.allowed_domains.items[i].v;
+		bool dup = false;
+		for (size_t j = 0; j < spec->network.n_domains && !dup; j++)
+			dup = !strcmp(spec->network.domains[j], d);
+		if (dup)
+			continue;
+		if (!(spec->network.domains[spec->network.n_domains] = strdup(d)))
+			return oom(c);
+		spec->network.n_domains++;
+	}
+	return 0;
+}
+
+static int compile_env(struct cctx *c)
+{
+	const struct ag3_profile_sandbox *sb = &c->p->sandbox;
+	struct ag3_spec *spec = c->spec;
+	_cleanup_free_ char *home = NULL;
+	char b[160];
+	int r;
+
+	r = normalize(c, &sb->environment.home.meta, "sandbox.environment.home",
+		      sb->environment.home.v, &home);
+	if (r < 0)
+		return r;
+	if (path_is_or_under(home, "/proc"))
+		return cerr(c, &sb->environment.home.meta,
+			    "sandbox.environment.home: '%s' is under /proc", home);
+	/*
+	 * The environment is always cleared, whatever clear_env says: the
+	 * platform's non-clearing mode handed the API's secrets (its whole
+	 * os.environ) to every command. custom_env is ignored: the platform reset
+	 * it to {} and filled it from the session's sandboxed_envs, as we do.
+	 */
+	if (ag3_spec_set_env(spec, "HOME", home, false) < 0 ||
+	    ag3_spec_set_env(spec, "PATH", sb->environment.path.v, false) < 0 ||
+	    ag3_spec_set_env(spec, "AG3NTUM_CONTEXT", "sandbox", false) < 0)
+		return oom(c);
+	for (size_t i = 0; i < c->s->n_env; i++) {
+		const struct ag3_env_var *e = &c->s->env[i];
+		r = ag3_spec_set_env(spec, e->name, e->value, true);
+		if (r == -ENOMEM)
+			return oom(c);
+		if (r < 0)
+			return ag3_error_set(c->reterr, EINVAL,
+					     "session environment: '%s' is not a valid variable "
+					     "name, or has no value",
+					     e->name ? pv(e->name, b, sizeof(b)) : "");
+	}
+	free(spec->process.cwd);
+	spec->process.cwd = TAKE_PTR(home);
+	return 0;
+}
+
+static int compile_security(struct cctx *c)
+{
+	const struct ag3_profile_sandbox *sb = &c->p->sandbox;
+	struct ag3_spec *spec = c->spec;
+
+	spec->security.seccomp.enabled = sb->seccomp.enabled.v;
+	spec->security.seccomp.use_default_list = sb->seccomp.default_list.v;
+	spec->security.seccomp.deny_action = sb->seccomp.action.v;
+	spec->security.seccomp.deny_errno = sb->seccomp.errno_value.v;
+	if (sb->seccomp.rules.n) {
+		spec->security.seccomp.rules = calloc(sb->seccomp.rules.n,
+						      sizeof(*spec->security.seccomp.rules));
+		if (!spec->security.seccomp.rules)
+			return oom(c);
+	}
+	for (size_t i = 0; i < sb->seccomp.rules.n; i++) {
+		const struct ag3_pseccomp_rule *pr = &sb->seccomp.rules.items[i];
+		struct ag3_seccomp_rule *sr =
+			&spec->security.seccomp.rules[spec->security.seccomp.n_rules];
+		if (!(sr->syscall = strdup(pr->syscall.v)))
+			return oom(c);
+		spec->security.seccomp.n_rules++;
+		sr->action = pr->action.v;
+		sr->errno_value = pr->errno_value.v;
+		sr->n_args = pr->args.n;
+		for (size_t a = 0; a < pr->args.n; a++)
+			sr->args[a] = (struct ag3_seccomp_arg){
+				.index = (unsigned)pr->args.items[a].index.v,
+				.op = pr->args.items[a].op.v,
+				.value = pr->args.items[a].value.v,
+				.mask = pr->args.items[a].mask.v,
+			};
+	}
+
+	spec->security.landlock.enabled = sb->landlock.enabled.v;
+	const struct ag3_pports *ports[2] = {&sb->landlock.net_bind_ports,
+					     &sb->landlock.net_connect_ports};
+	uint16_t **dst[2] = {&spec->security.landlock.net_bind_ports,
+			     &spec->security.landlock.net_connect_ports};
+	size_t *dst_n[2] = {&spec->security.landlock.n_net_bind_ports,
+			    &spec->security.landlock.n_net_connect_ports};
+	for (size_t k = 0; k < 2; k++) {
+		if (!ports[k]->n)
+			continue;
+		if (!(*dst[k] = malloc(ports[k]->n * sizeof(uint16_t))))
+			return oom(c);
+		memcpy(*dst[k], ports[k]->v, ports[k]->n * sizeof(uint16_t));
+		*dst_n[k] = ports[k]->n;
+	}
+
+	spec->security.minimum.userns = sb->minimum_isolation.user_namespace.v;
+	spec->security.minimum.seccomp = sb->minimum_isolation.seccomp.v;
+	spec->security.minimum.cgroup = sb->minimum_isolation.cgroup.v;
+	spec->security.minimum.landlock_abi = (unsigned)sb->minimum_isolation.landlock_abi.v;
+	return 0;
+}
+
+static int compile_limits(struct cctx *c)
+{
+	const struct ag3_profile_sandbox *sb = &c->p->sandbox;
+	struct ag3_spec *spec = c->spec;
+
+	spec->limits.timeout_ms = sb->limits.timeout_ms.v;
+	spec->limits.kill_grace_ms = sb->limits.kill_grace_ms.v;
+	spec->limits.memory_bytes = sb->limits.memory.v;
+	spec->limits.pids = sb->limits.pids.v;
+	spec->limits.cpu_weight = (uint32_t)sb->limits.cpu_weight.v;
+	spec->limits.cpu_quota_us = sb->limits.cpu_quota_us.v;
+	spec->limits.cpu_period_us = sb->limits.cpu_quota_us.v ? AG3_CPU_PERIOD_US : 0;
+	spec->limits.output_bytes = sb->limits.output.v;
+
+	const struct {
+		const char *name;
+		const struct ag3_pu64 *v;
+		bool always;
+	} rl[] = {
+		{"nofile", &sb->limits.nofile, true},
+		{"nproc", &sb->limits.nproc, false},
+		{"fsize", &sb->limits.fsize, false},
+		{"core", &sb->limits.core, true},
+	};
+	for (size_t i = 0; i < ELEMENTSOF(rl); i++) {
+		if (!rl[i].always && !rl[i].v->meta.set)
+			continue;
+		int r = ag3_spec_set_rlimit(spec, rl[i].name, rl[i].v->v, rl[i].v->v);
+		if (r < 0)
+			return r == -ENOMEM ? oom(c) : cerr(c, &rl[i].v->meta, "sandbox.limits.%s: invalid",
+							     rl[i].name);
+	}
+	return 0;
+}
+
+/* writable_paths / readonly_paths are informational: only their placeholder names are checked. */
+static int check_info_paths(struct cctx *c)
+{
+	const struct ag3_profile_sandbox *sb = &c->p->sandbox;
+	const struct {
+		const char *key;
+		const struct ag3_pstrlist *l;
+	} lists[] = {{"sandbox.writable_paths", &sb->writable_paths},
+		     {"sandbox.readonly_paths", &sb->readonly_paths}};
+	for (size_t k = 0; k < ELEMENTSOF(lists); k++)
+		for (size_t i = 0; i < lists[k].l->n; i++) {
+			char what[64];
+			char *unused = NULL;
+			snprintf(what, sizeof(what), "%s[%zu]", lists[k].key, i);
+			int r = substitute(c, &lists[k].l->items[i], what, NULL, true, &unused);
+			if (r < 0)
+				return r;
+		}
+	return 0;
+}
+
+int ag3_compile_ex(const struct ag3_profile *p, const struct ag3_session *s,
+		   const struct ag3_compile_options *opts, struct ag3_spec **ret,
+		   struct ag3_error **reterr)
+{
+	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = NULL;
+	struct ag3_session empty = {0};
+	struct cctx c = {.p = p, .s = s ? s : &empty, .file = p->file, .reterr = reterr};
+	int r;
+
+	r = refuse_fail_open(&c);
+	if (r < 0)
+		return r;
+	if (opts && opts->host_root && strcmp(opts->host_root, "/") != 0) {
+		size_t n = strlen(opts->host_root);
+		while (n > 1 && opts->host_root[n - 1] == '/')
+			n--;
+		if (!(c.host_root = strndup(opts->host_root, n)))
+			return oom(&c);
+	}
+	spec = ag3_spec_new();
+	if (!spec) {
+		r = oom(&c);
+		goto out;
+	}
+	c.spec = spec;
+
+	r = resolve_dirs(&c);
+	if (r == 0)
+		r = check_info_paths(&c);
+	if (r == 0)
+		r = compile_mounts(&c);
+	if (r == 0)
+		r = compile_network(&c);
+	if (r == 0)
+		r = compile_env(&c);
+	if (r == 0)
+		r = compile_limits(&c);
+	if (r == 0)
+		r = compile_security(&c);
+	if (r < 0)
+		goto out;
+
+	free(spec->process.hostname);
+	spec->process.hostname = strdup(p->sandbox.hostname.v);
+	spec->name = strdup(p->name.v);
+	if (!spec->name || !spec->process.hostname) {
+		r = oom(&c);
+		goto out;
+	}
+	spec->namespaces.user = p->sandbox.user_namespace.v;
+	spec->identity.uid_set = c.s->uid_set;
+	spec->identity.uid = c.s->uid;
+	spec->identity.gid_set = c.s->gid_set;
+	spec->identity.gid = c.s->gid;
+
+	r = ag3_spec_validate(spec, reterr);
+	if (r < 0) {
+		ag3_error_wrap(reterr, "%s: the profile '%s' compiles to an invalid spec", c.file,
+			       p->name.v);
+		goto out;
+	}
+	*ret = TAKE_PTR(spec);
+out:
+	for (int d = 0; d < _AG3_DIR_MAX; d++)
+		free(c.dirs[d]);
+	free(c.host_root);
+	return r;
+}
+
+int ag3_compile(const struct ag3_profile *profile, const struct ag3_session *session,
+		struct ag3_spec **ret, struct ag3_error **reterr)
+{
+	return ag3_compile_ex(profile, session, NULL, ret, reterr);
+}
