@@ -102,7 +102,7 @@ int ag3_mounts_prepare(const struct ag3_mount *ops, size_t n_ops, struct ag3_mou
 		const struct ag3_mount *m = &ops[i];
 		if (m->op == AG3_MOUNT_DEV)
 			p->need_dev = true;
-		if (m->op == AG3_MOUNT_MASK)
+		if (m->op == AG3_MOUNT_MASK || m->op == AG3_MOUNT_PROC)
 			need_null = true;
 		if (m->op != AG3_MOUNT_BIND)
 			continue;
@@ -438,6 +438,72 @@ static int build_dev(struct ag3_mounts_plan *plan, int rootfd, const struct ag3_
 	return set_ro(dir);
 }
 
+/* Entries of a new proc that expose the host or let a process touch it. */
+static const char *const proc_masked[] = {
+	"kcore", "keys", "key-users", "timer_list", "sched_debug", "latency_stats", "kallsyms",
+	"kpagecount", "kpageflags", "kpagecgroup", "vmallocinfo", "acpi", "asound", "scsi",
+	"sysrq-trigger", "mtrr", "iomem", "ioports", "kmsg", "config.gz", "slabinfo", "buddyinfo",
+	"pagetypeinfo", "zoneinfo",
+};
+static const char *const proc_readonly[] = {"sys", "irq", "bus", "fs", "sysvipc", "driver",
+					    "tty", "pressure"};
+
+/*
+ * Masks the host-revealing entries of a freshly attached proc (/dev/null over a
+ * file, an empty read-only tmpfs over a directory) and makes the kernel-tuning
+ * trees read-only, each resolved beneath the proc mount without symlinks.
+ */
+static int harden_proc(struct ag3_mounts_plan *plan, int procfd, const char *target,
+		       const char **ret_path)
+{
+	static char where[4096];
+	int r;
+	for (size_t i = 0; i < ELEMENTSOF(proc_masked); i++) {
+		snprintf(where, sizeof(where), "%s/%s", target, proc_masked[i]);
+		*ret_path = where;
+		_cleanup_close_ int fd = open_component(procfd, proc_masked[i], O_PATH);
+		if (fd < 0) {
+			if (errno == ENOENT)
+				continue;
+			return -errno;
+		}
+		struct stat st;
+		if (fstat(fd, &st) < 0)
+			return -errno;
+		if (S_ISDIR(st.st_mode)) {
+			r = mount_tmpfs_at(fd, 4096, 0,
+					   MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+						   MOUNT_ATTR_NOEXEC);
+		} else {
+			_cleanup_close_ int tree =
+				clone_tree(plan->dev_fds[DEV_NULL_INDEX],
+					   MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+			r = tree < 0 ? tree : attach(tree, fd);
+		}
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(proc_readonly); i++) {
+		snprintf(where, sizeof(where), "%s/%s", target, proc_readonly[i]);
+		*ret_path = where;
+		_cleanup_close_ int fd = open_component(procfd, proc_readonly[i], O_PATH);
+		if (fd < 0) {
+			if (errno == ENOENT)
+				continue;
+			return -errno;
+		}
+		/* A read-only bind of the entry onto itself. */
+		_cleanup_close_ int tree = clone_tree(fd, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+								  MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+		if (tree < 0)
+			return tree;
+		if ((r = attach(tree, fd)) < 0)
+			return r;
+	}
+	*ret_path = target;
+	return 0;
+}
+
 static int do_op(struct ag3_mounts_plan *plan, size_t i, int rootfd, const char **ret_path,
 		 struct ag3_error **reterr)
 {
@@ -469,7 +535,9 @@ static int do_op(struct ag3_mounts_plan *plan, size_t i, int rootfd, const char 
 		_cleanup_close_ int mfd = new_fs("proc", NULL, 0, attrs_of(m));
 		if (mfd < 0)
 			return mfd;
-		return attach(mfd, target);
+		if ((r = attach(mfd, target)) < 0)
+			return r;
+		return harden_proc(plan, mfd, m->target, ret_path);
 	}
 	case AG3_MOUNT_DEV:
 		return build_dev(plan, rootfd, m, ret_path, reterr);

@@ -206,6 +206,17 @@ static _Noreturn void command_main(struct ag3_child_ctx *ctx, int errfd, char **
 			die_errno(errfd, "rlimits", errno, NULL, l->name);
 	}
 
+	/* Without a cgroup to enforce them, memory and pids fall back to rlimits. */
+	const struct {
+		int res;
+		uint64_t v;
+	} fb[] = {{RLIMIT_AS, ctx->fallback_as}, {RLIMIT_NPROC, ctx->fallback_nproc}};
+	for (size_t i = 0; i < ELEMENTSOF(fb); i++) {
+		struct rlimit rl = {.rlim_cur = fb[i].v, .rlim_max = fb[i].v};
+		if (fb[i].v && setrlimit(fb[i].res, &rl) < 0)
+			die_errno(errfd, "rlimits", errno, NULL, "fallback limit");
+	}
+
 	/* The bounding set needs CAP_SETPCAP: empty it before the uid change. */
 	if (ag3_caps_drop_bounding(&err) < 0)
 		die_error(errfd, err, "capabilities");

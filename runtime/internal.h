@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "runtime/cgroup.h"
 #include "runtime/result.h"
 #include "runtime/seccomp.h"
 #include "runtime/sandbox.h"
@@ -40,6 +41,9 @@ struct ag3_child_ctx {
 	bool can_setgroups;
 	struct ag3_seccomp_prog seccomp; /* compiled by the supervisor; empty = off */
 	int landlock_abi;                /* > 0: apply landlock with this ABI */
+	uint64_t fallback_as;            /* RLIMIT_AS when no cgroup limits memory; 0 = none */
+	uint64_t fallback_nproc;         /* RLIMIT_NPROC when no cgroup limits pids; 0 = none */
+	struct ag3_cgroup *cgroup;       /* the sandbox's cgroup, or NULL */
 };
 
 /* The child side: never returns. */

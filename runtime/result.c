@@ -20,6 +20,8 @@ const char *ag3_status_to_string(enum ag3_status s)
 
 void ag3_result_clear(struct ag3_result *r)
 {
+	free(r->out.data);
+	free(r->err.data);
 	ag3_error_free(r->setup_error);
 	for (size_t i = 0; i < r->enforcement.n_degraded; i++)
 		free(r->enforcement.degraded[i]);
@@ -53,6 +55,59 @@ int ag3_result_exit_code(const struct ag3_result *r)
 	default:
 		return 125;
 	}
+}
+
+/* The bytes as valid UTF-8 text for JSON: invalid sequences and NUL become U+FFFD. */
+static char *utf8_text(const char *p, size_t n)
+{
+	char *o = malloc(n * 3 + 1), *w = o;
+	if (!o)
+		return NULL;
+	for (size_t i = 0; i < n;) {
+		unsigned char c = (unsigned char)p[i];
+		size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+		bool ok = len > 0 && c != 0 && i + len <= n;
+		for (size_t k = 1; ok && k < len; k++)
+			ok = ((unsigned char)p[i + k] >> 6) == 2;
+		if (ok && len == 2 && c < 0xc2)
+			ok = false; /* overlong */
+		if (ok && len == 3) {
+			unsigned cp = ((c & 0x0fu) << 12) | (((unsigned char)p[i + 1] & 0x3fu) << 6) |
+				      ((unsigned char)p[i + 2] & 0x3fu);
+			ok = cp >= 0x800 && (cp < 0xd800 || cp > 0xdfff);
+		}
+		if (ok && len == 4) {
+			unsigned cp = ((c & 0x07u) << 18) | (((unsigned char)p[i + 1] & 0x3fu) << 12) |
+				      (((unsigned char)p[i + 2] & 0x3fu) << 6) |
+				      ((unsigned char)p[i + 3] & 0x3fu);
+			ok = cp >= 0x10000 && cp <= 0x10ffff;
+		}
+		if (ok) {
+			memcpy(w, p + i, len);
+			w += len;
+			i += len;
+		} else {
+			memcpy(w, "\xef\xbf\xbd", 3);
+			w += 3;
+			i++;
+		}
+	}
+	*w = 0;
+	return o;
+}
+
+static void add_output(cJSON *o, const char *key, const struct ag3_output *out)
+{
+	if (!out->captured) {
+		cJSON_AddNullToObject(o, key);
+		return;
+	}
+	cJSON *s = cJSON_AddObjectToObject(o, key);
+	cJSON_AddNumberToObject(s, "bytes", (double)out->total);
+	cJSON_AddBoolToObject(s, "truncated", out->truncated);
+	char *t = utf8_text(out->data ? out->data : "", out->len);
+	cJSON_AddStringToObject(s, "text", t ? t : "");
+	free(t);
 }
 
 static double ms_of(struct timeval tv)
@@ -102,6 +157,8 @@ int ag3_result_to_json(const struct ag3_result *r, char **ret)
 	cJSON_AddNumberToObject(ru, "voluntary_switches", (double)r->rusage.ru_nvcsw);
 	cJSON_AddNumberToObject(ru, "involuntary_switches", (double)r->rusage.ru_nivcsw);
 	cJSON_AddNumberToObject(o, "peak_memory", (double)r->peak_memory);
+	add_output(o, "stdout", &r->out);
+	add_output(o, "stderr", &r->err);
 	cJSON *en = cJSON_AddObjectToObject(o, "enforcement");
 	cJSON_AddStringToObject(en, "mode", r->enforcement.root_mode ? "root" : "rootless");
 	cJSON_AddNumberToObject(en, "uid", r->enforcement.uid);

@@ -22,6 +22,15 @@ enum ag3_status {
 
 #define AG3_MAX_DEGRADED 16
 
+/* One captured stream: the first and the last bytes, at most the cap in all. */
+struct ag3_output {
+	bool captured;     /* false: passed through to the caller's fd          */
+	uint64_t total;    /* bytes the command wrote                             */
+	bool truncated;    /* total > the cap: `data` is head, marker, tail      */
+	char *data;        /* what was kept (not NUL-terminated text: use `len`) */
+	size_t len;
+};
+
 struct ag3_result {
 	enum ag3_status status;
 	int exit_code;                 /* the command's own (exited)                   */
@@ -30,6 +39,7 @@ struct ag3_result {
 	uint64_t duration_ms;
 	struct rusage rusage;          /* of the whole sandbox (RUSAGE_CHILDREN)        */
 	uint64_t peak_memory;          /* bytes (max RSS of the largest process)       */
+	struct ag3_output out, err;    /* stdout, stderr when captured                  */
 	struct {
 		bool root_mode;        /* privileged: real setresuid, no user namespace needed */
 		bool userns;

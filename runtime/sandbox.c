@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runtime/capture.h"
+#include "runtime/cgroup.h"
 #include "runtime/internal.h"
 #include "runtime/landlock.h"
 
@@ -121,6 +123,14 @@ static void fill_from_wstatus(struct ag3_result *res, int st)
 static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opts,
 		     struct ag3_result *res, struct ag3_child_ctx *pctx, uint64_t start);
 
+static bool spec_has_rlimit(const struct ag3_spec *spec, const char *name)
+{
+	for (size_t i = 0; i < spec->process.n_rlimits; i++)
+		if (strcmp(spec->process.rlimits[i].name, name) == 0)
+			return true;
+	return false;
+}
+
 int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts,
 		    struct ag3_result *res)
 {
@@ -207,14 +217,55 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 			     "requires it");
 		return 0;
 	}
+	/* Limits: a cgroup v2 when one is delegated to us, else rlimits (recorded). */
+	struct ag3_cgroup cg = {.dirfd = -1};
+	struct ag3_cgroup_info cgi;
+	ag3_cgroup_detect(&cgi);
+	char why[9000] = "";
+	int cr = ag3_cgroup_create(spec, &cgi, &cg, why, sizeof(why));
+	if (cr < 0) {
+		char text[9000];
+		snprintf(text, sizeof(text), "cgroup: creating the sandbox's cgroup under %s: %s (%s)",
+			 cgi.self, strerror(-cr), ag3_errno_name(-cr));
+		setup_failed(res, -cr, "cgroup", cgi.self, text);
+		return 0;
+	}
+	if (cr == 0 && why[0]) {
+		if (spec->security.minimum.cgroup) {
+			char text[9200];
+			snprintf(text, sizeof(text), "cgroup: minimum_isolation requires cgroup v2 "
+						     "limits, but there is %s", why);
+			setup_failed(res, ENOTSUP, "cgroup", NULL, text);
+			return 0;
+		}
+		char text[9200];
+		if (spec->limits.memory_bytes && !spec_has_rlimit(spec, "as")) {
+			ctx.fallback_as = spec->limits.memory_bytes;
+			snprintf(text, sizeof(text), "memory: %s; RLIMIT_AS (per process) applied instead", why);
+			ag3_result_add_degraded(res, text);
+		}
+		if (spec->limits.pids && !spec_has_rlimit(spec, "nproc")) {
+			ctx.fallback_nproc = spec->limits.pids;
+			snprintf(text, sizeof(text), "pids: %s; RLIMIT_NPROC (per uid) applied instead", why);
+			ag3_result_add_degraded(res, text);
+		}
+		if (spec->limits.cpu_weight || spec->limits.cpu_quota_us) {
+			snprintf(text, sizeof(text), "cpu: %s; no cpu limit applied", why);
+			ag3_result_add_degraded(res, text);
+		}
+	}
+	ctx.cgroup = cr == 1 ? &cg : NULL;
+
 	struct ag3_error *serr = NULL;
 	if (ag3_seccomp_compile(spec, &ctx.seccomp, &serr) < 0) {
+		ag3_cgroup_destroy(&cg);
 		res->status = AG3_STATUS_SETUP_FAILED;
 		res->setup_error = serr;
 		return 0;
 	}
 	int rc = run_child(spec, opts, res, &ctx, start);
 	ag3_seccomp_prog_clear(&ctx.seccomp);
+	ag3_cgroup_destroy(&cg);
 	return rc;
 }
 
@@ -242,6 +293,31 @@ static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opt
 	res->enforcement.uts = spec->namespaces.uts;
 	res->enforcement.cgroup_ns = spec->namespaces.cgroup;
 
+	/* Captured output: the command writes into pipes the supervisor drains. */
+	struct ag3_run_opts copts = *opts;
+	int pipes[2][2] = {{-1, -1}, {-1, -1}};
+	struct ag3_capture cap[2];
+	ag3_capture_init(&cap[0], -1, 0);
+	ag3_capture_init(&cap[1], -1, 0);
+	if (opts->capture) {
+		for (int i = 0; i < 2; i++) {
+			if (pipe2(pipes[i], O_CLOEXEC) < 0) {
+				int e = errno;
+				for (int k = 0; k < i; k++) {
+					close(pipes[k][0]);
+					close(pipes[k][1]);
+				}
+				setup_failed(res, e, "supervisor", NULL, "supervisor: pipe failed");
+				return 0;
+			}
+			fcntl(pipes[i][0], F_SETFL, O_NONBLOCK);
+			ag3_capture_clear(&cap[i]);
+			ag3_capture_init(&cap[i], pipes[i][0], spec->limits.output_bytes);
+			copts.stdio[i + 1] = pipes[i][1];
+		}
+		ctx.opts = &copts;
+	}
+
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		setup_failed(res, errno, "supervisor", NULL, "supervisor: socketpair failed");
@@ -267,6 +343,11 @@ static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opt
 		int e = errno;
 		close(sv[0]);
 		close(sv[1]);
+		for (int i = 0; i < 2; i++) {
+			if (pipes[i][1] >= 0)
+				close(pipes[i][1]);
+			ag3_capture_clear(&cap[i]);
+		}
 		char text[256];
 		snprintf(text, sizeof(text), "namespaces: clone with new namespaces: %s (%s)%s",
 			 strerror(e), ag3_errno_name(e),
@@ -281,6 +362,9 @@ static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opt
 		ag3_init_main(&ctx);
 	}
 	close(sv[1]);
+	for (int i = 0; i < 2; i++)
+		if (pipes[i][1] >= 0)
+			close(pipes[i][1]); /* the sandbox holds the write ends now */
 	int sock = sv[0];
 
 	if (ctx.userns) {
@@ -290,10 +374,27 @@ static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opt
 			kill(pid, SIGKILL);
 			waitpid(pid, NULL, 0);
 			close(sock);
+			ag3_capture_clear(&cap[0]);
+			ag3_capture_clear(&cap[1]);
 			char text[256];
 			snprintf(text, sizeof(text), "userns: writing %s of the sandbox: %s (%s)", why,
 				 strerror(-r), ag3_errno_name(-r));
 			setup_failed(res, -r, "userns", why, text);
+			return 0;
+		}
+	}
+	if (ctx.cgroup) {
+		int r = ag3_cgroup_attach(ctx.cgroup, pid);
+		if (r < 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			close(sock);
+			ag3_capture_clear(&cap[0]);
+			ag3_capture_clear(&cap[1]);
+			char text[9000];
+			snprintf(text, sizeof(text), "cgroup: moving the sandbox into %s: %s (%s)",
+				 ctx.cgroup->path, strerror(-r), ag3_errno_name(-r));
+			setup_failed(res, -r, "cgroup", ctx.cgroup->path, text);
 			return 0;
 		}
 	}
@@ -335,9 +436,11 @@ static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opt
 			}
 			wait_ms = (int)(deadline - now);
 		}
-		struct pollfd pfd[2] = {{.fd = sock, .events = POLLIN},
-					{.fd = cancelled ? -1 : opts->cancel_fd, .events = POLLIN}};
-		int pr = poll(pfd, 2, wait_ms);
+		struct pollfd pfd[4] = {{.fd = sock, .events = POLLIN},
+					{.fd = cancelled ? -1 : opts->cancel_fd, .events = POLLIN},
+					{.fd = cap[0].fd, .events = POLLIN},
+					{.fd = cap[1].fd, .events = POLLIN}};
+		int pr = poll(pfd, 4, wait_ms);
 		if (pr < 0) {
 			if (errno == EINTR)
 				continue;
@@ -346,6 +449,9 @@ static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opt
 		}
 		if (pr == 0)
 			continue;
+		for (int i = 0; i < 2; i++)
+			if (pfd[2 + i].revents)
+				ag3_capture_read(&cap[i]);
 		if (pfd[1].revents & POLLIN) {
 			cancelled = true;
 			kill(pid, SIGTERM);
@@ -377,6 +483,22 @@ static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opt
 	}
 	close(sock);
 
+	/* Drain what is left: every writer is in the sandbox, which is going away. */
+	uint64_t drain_until = now_ms() + 5000;
+	while ((cap[0].fd >= 0 || cap[1].fd >= 0) && now_ms() < drain_until) {
+		struct pollfd dp[2] = {{.fd = cap[0].fd, .events = POLLIN},
+				       {.fd = cap[1].fd, .events = POLLIN}};
+		if (poll(dp, 2, 100) < 0 && errno != EINTR)
+			break;
+		for (int i = 0; i < 2; i++)
+			if (dp[i].revents)
+				ag3_capture_read(&cap[i]);
+	}
+	if (opts->capture) {
+		ag3_capture_finish(&cap[0], &res->out);
+		ag3_capture_finish(&cap[1], &res->err);
+	}
+
 	int st = 0;
 	struct rusage ru = {0};
 	while (wait4(pid, &st, 0, &ru) < 0 && errno == EINTR)
@@ -385,6 +507,12 @@ static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opt
 	res->peak_memory = (uint64_t)ru.ru_maxrss * 1024;
 	res->duration_ms = now_ms() - start;
 
+	uint64_t oom_kills = 0, peak = 0;
+	if (ctx.cgroup) {
+		ag3_cgroup_stats(ctx.cgroup, &oom_kills, &peak);
+		if (peak)
+			res->peak_memory = peak;
+	}
 	if (have_setup_err) {
 		setup_failed(res, setup_err.err, setup_err.stage, setup_err.path, setup_err.text);
 	} else if (timed_out) {
@@ -392,6 +520,8 @@ static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opt
 		res->signal = got_exit && WIFSIGNALED(wstatus_cmd) ? WTERMSIG(wstatus_cmd) : SIGKILL;
 	} else if (got_exit) {
 		fill_from_wstatus(res, wstatus_cmd);
+		if (oom_kills && res->status == AG3_STATUS_SIGNALED && res->signal == SIGKILL)
+			res->status = AG3_STATUS_OOM;
 	} else if (!started) {
 		char text[128];
 		snprintf(text, sizeof(text), "init: the sandbox's init ended before the command "

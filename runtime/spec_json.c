@@ -6,8 +6,10 @@
  * only as a double, which cannot hold every uint64_t (2^53 + 1 already rounds).
  * So before cJSON runs, scan_text() walks the raw text once and:
  *   - records every number token (offset and length) in document order;
- *   - enforces the limits: nesting depth (MAX_DEPTH) and array length
- *     (MAX_ARRAY_ENTRIES, counted by commas), before cJSON allocates anything;
+ *   - enforces the limits: nesting depth (MAX_DEPTH), array length
+ *     (MAX_ARRAY_ENTRIES, counted by commas) and the number of values in the
+ *     document (MAX_VALUES: a 16 MiB "[1,1,1,..." would otherwise cost cJSON
+ *     half a gigabyte), before cJSON allocates anything;
  *   - refuses "\u0000" (cJSON would silently cut the string there), raw control
  *     characters and invalid UTF-8 inside strings.
  * Each of those errors carries line:column. A raw NUL byte anywhere is refused
@@ -59,6 +61,7 @@
 #define MAX_INPUT_BYTES ((size_t)16 << 20)
 #define MAX_DEPTH 64 /* the schema itself needs 7 */
 #define MAX_ARRAY_ENTRIES 100000
+#define MAX_VALUES 2000000 /* cJSON spends ~64 bytes a value: at most ~128 MiB of nodes */
 #define JPATH_MAX 256
 #define ID_MAX ((uint64_t)UINT32_MAX - 1) /* (uid_t)-1 means "no change" to the kernel */
 
@@ -193,7 +196,8 @@ struct scan {
 	size_t len;
 	struct num_tok *nums;
 	size_t n_nums, cap_nums;
-	size_t err_off;       /* on -EINVAL: where */
+	size_t values;	      /* strings, numbers, literals and containers, less keys */
+	size_t err_off;	      /* on -EINVAL: where */
 	const char *err_what; /* on -EINVAL: what (a literal) */
 };
 
@@ -224,6 +228,14 @@ static int scan_push_number(struct scan *sc, size_t off, size_t len)
 	return 0;
 }
 
+/* Counts a value (a key is taken back at its ':'). */
+static int scan_value(struct scan *sc, size_t off)
+{
+	if (++sc->values > MAX_VALUES + 1)
+		return scan_fail(sc, off, "more than 2000000 values in the document");
+	return 0;
+}
+
 /*
  * One pass over the raw text (see the top of the file). It need not judge the
  * syntax, cJSON does that next; on text cJSON accepts, the number tokens found
@@ -243,6 +255,12 @@ static int scan_text(struct scan *sc)
 	while (i < n) {
 		unsigned char c = s[i];
 
+		if (c == '"' || c == '{' || c == '[' || c == '-' || (c >= '0' && c <= '9') ||
+		    c == 't' || c == 'f' || c == 'n') {
+			/* each starts a value or a key (the letters only outside strings) */
+			if (scan_value(sc, i) < 0)
+				return -EINVAL;
+		}
 		if (c == '"') {
 			for (i++; i < n && s[i] != '"';) {
 				if (s[i] == '\\') {
@@ -275,6 +293,10 @@ static int scan_text(struct scan *sc)
 		} else if (c == '}' || c == ']') {
 			if (depth > 0)
 				depth--;
+			i++;
+		} else if (c == ':') {
+			if (sc->values > 0)
+				sc->values--;
 			i++;
 		} else if (c == ',') {
 			if (depth > 0 && stack[depth - 1].array &&
@@ -449,7 +471,7 @@ static int dec_unknown_field(struct dec *d, const char *key, const char *const *
 			size_t limit = strlen(names[i]) > 4 ? 2 : 1;
 			size_t kl = strlen(key), nl = strlen(names[i]);
 			size_t shorter = kl < nl ? kl : nl;
-			/* "timeout" for "timeout_ms": a prefix of 4+ characters, as a last resort */
+			/* "timeout" for "timeout_ms": a 4+ character prefix, as a last resort */
 			if (dist > limit)
 				dist = shorter >= 4 && strncmp(key, names[i], shorter) == 0
 					       ? limit + 1
@@ -544,8 +566,8 @@ static int dec_integer(struct dec *d, const cJSON *it, uint64_t max, uint64_t *r
 	for (; i < n; i++) {
 		unsigned digit = (unsigned)(p[i] - '0');
 		if (v > (UINT64_MAX - digit) / 10)
-			return dec_fail(d, "%.*s%s is out of range (0..%" PRIu64 ")", shown, p, more,
-					max);
+			return dec_fail(d, "%.*s%s is out of range (0..%" PRIu64 ")", shown, p,
+					more, max);
 		v = v * 10 + digit;
 	}
 	if (v > max)
@@ -600,8 +622,8 @@ static int dec_string(struct dec *d, const cJSON *it, bool nullable, char **dst)
 	size_t old = path_enter(d, it);
 	if (!(nullable && cJSON_IsNull(it))) {
 		if (!cJSON_IsString(it) || !it->valuestring)
-			return dec_fail(d, "expected a string%s, got %s", nullable ? " or null" : "",
-					json_type(it));
+			return dec_fail(d, "expected a string%s, got %s",
+					nullable ? " or null" : "", json_type(it));
 		if (!utf8_valid(it->valuestring)) /* the scanner already checked the raw text */
 			return dec_fail(d, "not valid UTF-8");
 		copy = strdup(it->valuestring);
@@ -816,10 +838,10 @@ enum {
 	_M_MAX
 };
 static const char *const mount_keys[_M_MAX] = {
-	[M_OP] = "op",		   [M_SOURCE] = "source", [M_TARGET] = "target",
-	[M_CONTENT] = "content",   [M_RO] = "ro",	  [M_OPTIONAL] = "optional",
-	[M_NOSUID] = "nosuid",	   [M_NODEV] = "nodev",	  [M_NOEXEC] = "noexec",
-	[M_SIZE] = "size",	   [M_MODE] = "mode",	  [M_ORIGIN] = "origin",
+	[M_OP] = "op",		 [M_SOURCE] = "source", [M_TARGET] = "target",
+	[M_CONTENT] = "content", [M_RO] = "ro",		[M_OPTIONAL] = "optional",
+	[M_NOSUID] = "nosuid",	 [M_NODEV] = "nodev",	[M_NOEXEC] = "noexec",
+	[M_SIZE] = "size",	 [M_MODE] = "mode",	[M_ORIGIN] = "origin",
 };
 static const unsigned mount_required[] = {M_OP, M_TARGET};
 
@@ -1019,14 +1041,16 @@ static int dec_process(struct dec *d, const cJSON *it, struct ag3_spec *s)
 
 enum { S_NNP, S_CAPS, S_SECCOMP, S_LANDLOCK, S_MINIMUM, _S_MAX };
 static const char *const security_keys[_S_MAX] = {
-	[S_NNP] = "no_new_privs", [S_CAPS] = "caps_keep", [S_SECCOMP] = "seccomp",
+	[S_NNP] = "no_new_privs",  [S_CAPS] = "caps_keep",  [S_SECCOMP] = "seccomp",
 	[S_LANDLOCK] = "landlock", [S_MINIMUM] = "minimum",
 };
 
 enum { SC_ENABLED, SC_DEFAULT_LIST, SC_DENY_ACTION, SC_DENY_ERRNO, SC_RULES, _SC_MAX };
 static const char *const seccomp_keys[_SC_MAX] = {
-	[SC_ENABLED] = "enabled",	      [SC_DEFAULT_LIST] = "default_list",
-	[SC_DENY_ACTION] = "deny_action", [SC_DENY_ERRNO] = "deny_errno",
+	[SC_ENABLED] = "enabled",
+	[SC_DEFAULT_LIST] = "default_list",
+	[SC_DENY_ACTION] = "deny_action",
+	[SC_DENY_ERRNO] = "deny_errno",
 	[SC_RULES] = "rules",
 };
 
@@ -1320,8 +1344,7 @@ static int dec_header(struct dec *d, const cJSON *root, struct ag3_spec *s)
 		return dec_fail(d, "expected a string, got %s", json_type(schema));
 	if (strcmp(schema->valuestring, AG3_SPEC_SCHEMA) != 0) {
 		sanitize(shown, schema->valuestring);
-		return dec_fail(d, "'%s' is not supported (expected '%s')", shown,
-				AG3_SPEC_SCHEMA);
+		return dec_fail(d, "'%s' is not supported (expected '%s')", shown, AG3_SPEC_SCHEMA);
 	}
 	path_leave(d, old);
 
@@ -1351,8 +1374,7 @@ static int dec_spec(struct dec *d, const cJSON *root, struct ag3_spec *s)
 	    (r = dec_string(d, f[T_NAME], true, &s->name)) < 0 ||
 	    (r = dec_namespaces(d, f[T_NAMESPACES], s)) < 0 ||
 	    (r = dec_identity(d, f[T_IDENTITY], s)) < 0 ||
-	    (r = dec_mounts(d, f[T_MOUNTS], s)) < 0 ||
-	    (r = dec_process(d, f[T_PROCESS], s)) < 0 ||
+	    (r = dec_mounts(d, f[T_MOUNTS], s)) < 0 || (r = dec_process(d, f[T_PROCESS], s)) < 0 ||
 	    (r = dec_security(d, f[T_SECURITY], s)) < 0 ||
 	    (r = dec_network(d, f[T_NETWORK], s)) < 0 || (r = dec_limits(d, f[T_LIMITS], s)) < 0)
 		return r;
@@ -1409,8 +1431,9 @@ int ag3_spec_from_json(const char *buf, size_t len, const char *filename, struct
 				      "invalid JSON: syntax error");
 	}
 	if (attach_numbers(root, sc.n_nums, &idx) < 0 || idx != sc.n_nums)
-		return ag3_error_set(reterr, EINVAL, "internal error: the number tokens do not "
-						     "match the parse");
+		return ag3_error_set(reterr, EINVAL,
+				     "internal error: the number tokens do not "
+				     "match the parse");
 
 	s = ag3_spec_new();
 	if (!s)

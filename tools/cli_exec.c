@@ -35,6 +35,11 @@ static const char exec_help[] =
 	"                     the profile's kill grace; the exit status is 124.\n"
 	"  --result FILE      write the result record (JSON) to FILE when the run ends\n"
 	"  --json             print the result record (JSON, one line) on stderr at the end\n"
+	"  --capture          capture stdout and stderr instead of passing them through, each\n"
+	"                     capped at the profile's limits.output (default 1 MiB): the first\n"
+	"                     and last halves are kept with a \"[... N bytes truncated ...]\"\n"
+	"                     marker between; printed when the command ends and included in\n"
+	"                     the result record (stdout/stderr: bytes, truncated, text)\n"
 	"  -h, --help         this text\n"
 	"\n"
 	"Exit status:\n"
@@ -51,7 +56,20 @@ static const char exec_help[] =
 	"  " PROG " exec --profile permissions.yaml --user alice --session s1 \\\n"
 	"      --uid 50001 --gid 50001 --workspace /users/alice/sessions/s1/workspace -- ls -la\n";
 
-enum { OPT_TIMEOUT = OPT_LOCAL_FIRST, OPT_RESULT, OPT_JSON, OPT_HELP };
+enum { OPT_TIMEOUT = OPT_LOCAL_FIRST, OPT_RESULT, OPT_JSON, OPT_CAPTURE, OPT_HELP };
+
+static void write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		p += w;
+		n -= (size_t)w;
+	}
+}
 
 static int write_result_file(const char *path, const char *json)
 {
@@ -86,13 +104,14 @@ int cli_exec(int argc, char **argv)
 	}
 	struct cli_source src = {.session = session};
 	const char *result_path = NULL;
-	bool json = false;
+	bool json = false, capture = false;
 	bool timeout_set = false;
 	unsigned long long timeout_s = 0;
 	static const struct option local[] = {
 		{"timeout", required_argument, NULL, OPT_TIMEOUT},
 		{"result", required_argument, NULL, OPT_RESULT},
 		{"json", no_argument, NULL, OPT_JSON},
+		{"capture", no_argument, NULL, OPT_CAPTURE},
 		{"help", no_argument, NULL, OPT_HELP},
 		{0},
 	};
@@ -124,6 +143,9 @@ int cli_exec(int argc, char **argv)
 		case OPT_JSON:
 			json = true;
 			break;
+		case OPT_CAPTURE:
+			capture = true;
+			break;
 		case 'h':
 		case OPT_HELP:
 			printf(exec_help, cli_source_help);
@@ -154,7 +176,8 @@ int cli_exec(int argc, char **argv)
 	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	signal(SIGPIPE, SIG_IGN);
 
-	struct ag3_run_opts ro = {.argv = argv + optind, .stdio = {-1, -1, -1}, .cancel_fd = sfd};
+	struct ag3_run_opts ro = {.argv = argv + optind, .stdio = {-1, -1, -1}, .cancel_fd = sfd,
+				  .capture = capture};
 	struct ag3_result res = {0};
 	if (ag3_sandbox_run(spec, &ro, &res) < 0) {
 		cli_error("exec: invalid command");
@@ -163,6 +186,10 @@ int cli_exec(int argc, char **argv)
 	if (sfd >= 0)
 		close(sfd);
 	int code = ag3_result_exit_code(&res);
+	if (capture) {
+		write_all(STDOUT_FILENO, res.out.data, res.out.len);
+		write_all(STDERR_FILENO, res.err.data, res.err.len);
+	}
 	if (res.status == AG3_STATUS_SETUP_FAILED && res.setup_error) {
 		bool exec_stage = res.setup_error->stage && !strcmp(res.setup_error->stage, "exec");
 		fprintf(stderr, PROG ": %s%s\n", exec_stage ? "" : "setup failed: ",

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cgroup v2 limits for one sandbox: memory.max (swap off), pids.max,
+ * cpu.weight and cpu.max in a per-sandbox cgroup, when the caller's cgroup
+ * is a delegated cgroup v2 tree with those controllers. The v2 mount is
+ * found in mountinfo (it is not always /sys/fs/cgroup: hybrid hosts mount it
+ * at /sys/fs/cgroup/unified).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "runtime/spec.h"
+
+struct ag3_cgroup_info {
+	char mount[4096];  /* where cgroup2 is mounted; "" when not */
+	char self[8400];   /* the caller's cgroup directory (mount + /proc/self/cgroup path) */
+	bool memory, pids, cpu; /* controllers available to our children */
+	bool writable;     /* we can create child cgroups there */
+};
+
+/* Fills `info`. Never fails: what is missing shows as false/empty. */
+void ag3_cgroup_detect(struct ag3_cgroup_info *info);
+
+struct ag3_cgroup {
+	int dirfd;  /* the sandbox's cgroup, or -1 */
+	char path[8600];
+};
+
+/*
+ * Creates the sandbox's cgroup and writes its limits. Returns 1 when a
+ * cgroup was made, 0 when the machine offers none for what the spec asks
+ * (`why` says so), -errno on a real failure.
+ */
+int ag3_cgroup_create(const struct ag3_spec *spec, const struct ag3_cgroup_info *info,
+		      struct ag3_cgroup *cg, char *why, size_t why_len);
+int ag3_cgroup_attach(struct ag3_cgroup *cg, pid_t pid);
+/* The oom_kill count so far, and memory.peak (0 when unknown). */
+void ag3_cgroup_stats(struct ag3_cgroup *cg, uint64_t *oom_kills, uint64_t *peak);
+/* Kills everything left in it and removes it (bounded wait). */
+void ag3_cgroup_destroy(struct ag3_cgroup *cg);
