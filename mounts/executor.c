@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -292,16 +293,108 @@ static int new_fs(const char *type, const struct fs_opt *opts, size_t n_opts, un
 	return mfd < 0 ? -errno : mfd;
 }
 
-/* A detached clone of what `src_fd` refers to, with `attrs` set on the whole tree. */
+/*
+ * Kernels 5.2 to 5.11 have open_tree and move_mount but not mount_setattr.
+ * There, a cloned tree is attached first and its flags are then set with the
+ * legacy MS_REMOUNT | MS_BIND on each mount of the attached tree, through
+ * /proc/self/fd (the host's proc, still reachable until pivot_root).
+ */
+static bool have_mount_setattr = true;
+static char staging_path[64];
+
+/* The flags a legacy bind remount must keep (locked ones included) plus `attrs`. */
+static int legacy_remount_fd(int fd, unsigned attrs)
+{
+	struct statvfs sv;
+	if (fstatvfs(fd, &sv) < 0)
+		return -errno;
+	unsigned long fl = MS_REMOUNT | MS_BIND;
+	const struct {
+		unsigned long st, ms;
+		unsigned attr;
+	} map[] = {
+		{ST_RDONLY, MS_RDONLY, MOUNT_ATTR_RDONLY},    {ST_NOSUID, MS_NOSUID, MOUNT_ATTR_NOSUID},
+		{ST_NODEV, MS_NODEV, MOUNT_ATTR_NODEV},	      {ST_NOEXEC, MS_NOEXEC, MOUNT_ATTR_NOEXEC},
+		{ST_NOATIME, MS_NOATIME, 0},		      {ST_NODIRATIME, MS_NODIRATIME, 0},
+		{ST_RELATIME, MS_RELATIME, 0},
+	};
+	for (size_t i = 0; i < ELEMENTSOF(map); i++)
+		if ((sv.f_flag & map[i].st) || (attrs & map[i].attr))
+			fl |= map[i].ms;
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+	if (mount(NULL, p, NULL, fl, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+/* mountinfo escapes blanks and backslashes as \ooo. */
+static void unescape_octal(char *s)
+{
+	char *w = s;
+	for (char *r = s; *r; r++) {
+		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '7' && r[2] >= '0' && r[2] <= '7' &&
+		    r[3] >= '0' && r[3] <= '7') {
+			*w++ = (char)(((r[1] - '0') << 6) | ((r[2] - '0') << 3) | (r[3] - '0'));
+			r += 3;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = 0;
+}
+
+/* Sets `attrs` on the mount now at `path` (beneath the root) and, when
+ * `recursive`, on every mount below it: the legacy equivalent of
+ * mount_setattr(AT_RECURSIVE). */
+static int legacy_setattr_path(int rootfd, const char *path, unsigned attrs, bool recursive)
+{
+	_cleanup_close_ int top = -1;
+	int r = open_existing(rootfd, path, &top);
+	if (r < 0)
+		return r;
+	if ((r = legacy_remount_fd(top, attrs)) < 0 || !recursive)
+		return r;
+	char full[4200];
+	snprintf(full, sizeof(full), "%s%s/", staging_path, path);
+	size_t flen = strlen(full);
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return -errno;
+	char line[8192];
+	while (fgets(line, sizeof(line), f)) {
+		char mp[4200];
+		/* id parent maj:min root mountpoint ... */
+		if (sscanf(line, "%*s %*s %*s %*s %4199s", mp) != 1)
+			continue;
+		unescape_octal(mp);
+		if (strncmp(mp, full, flen) != 0)
+			continue;
+		_cleanup_close_ int fd = open(mp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		if ((r = legacy_remount_fd(fd, attrs)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* A detached clone of what `src_fd` refers to, with `attrs` set on the whole tree
+ * (or pending until attach_at, on kernels without mount_setattr). */
 static int clone_tree(int src_fd, unsigned attrs)
 {
 	_cleanup_close_ int tree =
 		open_tree(src_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
 	if (tree < 0)
 		return -errno;
-	struct mount_attr attr = {.attr_set = attrs, .propagation = MS_PRIVATE};
-	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
-		return -errno;
+	if (have_mount_setattr) {
+		struct mount_attr attr = {.attr_set = attrs, .propagation = MS_PRIVATE};
+		if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0) {
+			if (errno != ENOSYS)
+				return -errno;
+			have_mount_setattr = false;
+		}
+	}
 	return TAKE_FD(tree);
 }
 
@@ -313,12 +406,26 @@ static int attach(int tree_fd, int target_fd)
 	return 0;
 }
 
+/* attach() for a tree from clone_tree(): applies its attrs if they are still pending. */
+static int attach_at(int tree_fd, int target_fd, int rootfd, const char *path, unsigned attrs)
+{
+	int r = attach(tree_fd, target_fd);
+	if (r < 0 || have_mount_setattr || !attrs)
+		return r;
+	return legacy_setattr_path(rootfd, path, attrs, true);
+}
+
 static int set_ro(int mnt_fd)
 {
-	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
-	if (mount_setattr(mnt_fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
-		return -errno;
-	return 0;
+	if (have_mount_setattr) {
+		struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+		if (mount_setattr(mnt_fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) == 0)
+			return 0;
+		if (errno != ENOSYS)
+			return -errno;
+		have_mount_setattr = false;
+	}
+	return legacy_remount_fd(mnt_fd, MOUNT_ATTR_RDONLY);
 }
 
 static void size_opt(char *buf, size_t len, uint64_t size, uint64_t dflt)
@@ -396,7 +503,7 @@ static int build_dev(struct ag3_mounts_plan *plan, int rootfd, const struct ag3_
 		_cleanup_close_ int tree = clone_tree(plan->dev_fds[i], MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
 		if (tree < 0)
 			return tree;
-		if ((r = attach(tree, node)) < 0)
+		if ((r = attach_at(tree, node, rootfd, where, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC)) < 0)
 			return r;
 	}
 
@@ -453,7 +560,7 @@ static const char *const proc_readonly[] = {"sys", "irq", "bus", "fs", "sysvipc"
  * file, an empty read-only tmpfs over a directory) and makes the kernel-tuning
  * trees read-only, each resolved beneath the proc mount without symlinks.
  */
-static int harden_proc(struct ag3_mounts_plan *plan, int procfd, const char *target,
+static int harden_proc(struct ag3_mounts_plan *plan, int rootfd, int procfd, const char *target,
 		       const char **ret_path)
 {
 	static char where[4096];
@@ -475,10 +582,9 @@ static int harden_proc(struct ag3_mounts_plan *plan, int procfd, const char *tar
 					   MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
 						   MOUNT_ATTR_NOEXEC);
 		} else {
-			_cleanup_close_ int tree =
-				clone_tree(plan->dev_fds[DEV_NULL_INDEX],
-					   MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
-			r = tree < 0 ? tree : attach(tree, fd);
+			const unsigned a = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC;
+			_cleanup_close_ int tree = clone_tree(plan->dev_fds[DEV_NULL_INDEX], a);
+			r = tree < 0 ? tree : attach_at(tree, fd, rootfd, where, a);
 		}
 		if (r < 0)
 			return r;
@@ -493,11 +599,12 @@ static int harden_proc(struct ag3_mounts_plan *plan, int procfd, const char *tar
 			return -errno;
 		}
 		/* A read-only bind of the entry onto itself. */
-		_cleanup_close_ int tree = clone_tree(fd, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-								  MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+		const unsigned a =
+			MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+		_cleanup_close_ int tree = clone_tree(fd, a);
 		if (tree < 0)
 			return tree;
-		if ((r = attach(tree, fd)) < 0)
+		if ((r = attach_at(tree, fd, rootfd, where, a)) < 0)
 			return r;
 	}
 	*ret_path = target;
@@ -523,7 +630,7 @@ static int do_op(struct ag3_mounts_plan *plan, size_t i, int rootfd, const char 
 		_cleanup_close_ int tree = clone_tree(plan->prep[i].src_fd, attrs_of(m));
 		if (tree < 0)
 			return tree;
-		return attach(tree, target);
+		return attach_at(tree, target, rootfd, m->target, attrs_of(m));
 	}
 	case AG3_MOUNT_TMPFS:
 		if ((r = open_target(rootfd, m->target, TARGET_DIR, &target)) < 0)
@@ -537,7 +644,7 @@ static int do_op(struct ag3_mounts_plan *plan, size_t i, int rootfd, const char 
 			return mfd;
 		if ((r = attach(mfd, target)) < 0)
 			return r;
-		return harden_proc(plan, mfd, m->target, ret_path);
+		return harden_proc(plan, rootfd, mfd, m->target, ret_path);
 	}
 	case AG3_MOUNT_DEV:
 		return build_dev(plan, rootfd, m, ret_path, reterr);
@@ -567,12 +674,11 @@ static int do_op(struct ag3_mounts_plan *plan, size_t i, int rootfd, const char 
 			return mount_tmpfs_at(target, 4096, 0,
 					      MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
 						      MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
-		_cleanup_close_ int tree =
-			clone_tree(plan->dev_fds[DEV_NULL_INDEX],
-				   MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+		const unsigned a = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC;
+		_cleanup_close_ int tree = clone_tree(plan->dev_fds[DEV_NULL_INDEX], a);
 		if (tree < 0)
 			return tree;
-		return attach(tree, target);
+		return attach_at(tree, target, rootfd, m->target, a);
 	}
 	case AG3_MOUNT_FILE: {
 		_cleanup_close_ int parent = -1;
@@ -629,6 +735,7 @@ int ag3_mounts_enter(struct ag3_mounts_plan *plan, struct ag3_error **reterr)
 			    "no directory to stage the new root on (/tmp, /mnt, /run, /var/tmp)");
 	if (move_mount(rootmnt, "", AT_FDCWD, staging, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		return fail(reterr, errno, "mount", staging, "attaching the new root");
+	snprintf(staging_path, sizeof(staging_path), "%s", staging);
 
 	for (size_t i = 0; i < plan->n_ops; i++) {
 		const char *path = plan->ops[i].target;

@@ -9,6 +9,7 @@
  * every fd but 0-2 closed, execve. init itself ends non-dumpable, without
  * capabilities, with its argv and environment scrubbed from /proc/1.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -175,6 +176,27 @@ static int exec_command(const struct ag3_spec *spec, char *const *argv, char **e
 	return saved;
 }
 
+/* close_range's fallback: every open fd above 2 marked close-on-exec. */
+static int mark_fds_cloexec(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		return -1;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		char *end;
+		long fd = strtol(e->d_name, &end, 10);
+		if (*end || e->d_name[0] == '.' || fd < 3 || fd == dirfd(d))
+			continue;
+		if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF) {
+			closedir(d);
+			return -1;
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
 static _Noreturn void command_main(struct ag3_child_ctx *ctx, int errfd, char **argv)
 {
 	const struct ag3_spec *spec = ctx->spec;
@@ -251,10 +273,8 @@ static _Noreturn void command_main(struct ag3_child_ctx *ctx, int errfd, char **
 		die_errno(errfd, "environment", ENOMEM, NULL, "building the environment");
 
 	/* Every fd but 0, 1, 2 goes at execve (errfd too: it is how exec's success shows). */
-	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
-		for (int fd = 3; fd < 65536; fd++)
-			fcntl(fd, F_SETFD, FD_CLOEXEC);
-	}
+	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0 && mark_fds_cloexec() < 0)
+		die_errno(errfd, "fds", errno, "/proc/self/fd", "marking fds close-on-exec");
 
 	int e = exec_command(spec, argv, envp);
 	char text[768];

@@ -163,7 +163,9 @@ int ag3_spec_set_env(struct ag3_spec *spec, const char *name, const char *value,
 		return -ENOMEM;
 	for (size_t i = 0; i < spec->process.n_env; i++)
 		if (strcmp(spec->process.env[i].name, name) == 0) {
-			free(spec->process.env[i].value);
+			char *old = spec->process.env[i].value;
+			explicit_bzero(old, strlen(old)); /* it may have been a secret */
+			free(old);
 			spec->process.env[i].value = v;
 			spec->process.env[i].secret = secret;
 			return 0;
@@ -285,6 +287,17 @@ int ag3_spec_validate(const struct ag3_spec *s, struct ag3_error **reterr)
 				   (unsigned)s->identity.groups[i]);
 	if (s->identity.n_groups > 64)
 		return BAD("identity.groups: more than 64 groups");
+	/* Bounds that keep every check below cheap, whatever the input. */
+	if (s->n_mounts > AG3_SPEC_MAX_MOUNTS)
+		return BAD("mounts: more than %d entries", AG3_SPEC_MAX_MOUNTS);
+	if (s->process.n_env > AG3_SPEC_MAX_ENV)
+		return BAD("process.env: more than %d variables", AG3_SPEC_MAX_ENV);
+	if (s->process.n_rlimits > 32)
+		return BAD("process.rlimits: more than 32 entries");
+	if (s->security.seccomp.n_rules > AG3_SPEC_MAX_RULES)
+		return BAD("security.seccomp.rules: more than %d rules", AG3_SPEC_MAX_RULES);
+	if (s->network.n_domains > AG3_SPEC_MAX_DOMAINS)
+		return BAD("network.domains: more than %d domains", AG3_SPEC_MAX_DOMAINS);
 	for (size_t i = 0; i < s->n_mounts; i++) {
 		int r = validate_mount(&s->mounts[i], i, reterr);
 		if (r < 0)
@@ -318,6 +331,9 @@ int ag3_spec_validate(const struct ag3_spec *s, struct ag3_error **reterr)
 				   l->name ? l->name : "");
 		if (l->soft > l->hard)
 			return BAD("process.rlimits.%s: soft limit above the hard limit", l->name);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(l->name, s->process.rlimits[j].name) == 0)
+				return BAD("process.rlimits.%s: set twice", l->name);
 	}
 	if (!s->security.no_new_privs)
 		return BAD("security.no_new_privs: must be true");

@@ -23,6 +23,12 @@
 
 #define AG3_RLIM_INFINITY UINT64_MAX
 
+/* Bounds ag3_spec_validate enforces. */
+#define AG3_SPEC_MAX_MOUNTS 4096
+#define AG3_SPEC_MAX_ENV 4096
+#define AG3_SPEC_MAX_RULES 1024
+#define AG3_SPEC_MAX_DOMAINS 1024
+
 /* Whether to create a user namespace. */
 enum ag3_userns {
 	AG3_USERNS_AUTO,   /* only when not privileged (rootless mode)               */

@@ -44,6 +44,9 @@ int cli_source_spec(struct cli_source *src, struct ag3_spec **ret);
 /* The help text block for the shared options. */
 extern const char cli_source_help[];
 
+/* Replaces control characters (terminal escapes from hostile input) with '?'. */
+void cli_sanitize(char *s);
+
 /* Prints "ag3ntum-sandbox: <msg>" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints an ag3_error ("ag3ntum-sandbox: file:line:col: msg"), prefixed by `what` if not NULL. */
@@ -57,3 +60,7 @@ int cli_parse_u64(const char *s, unsigned long long max, unsigned long long *ret
 
 int cli_exec(int argc, char **argv);
 int cli_compile(int argc, char **argv);
+int cli_lint(int argc, char **argv);
+int cli_check(int argc, char **argv);
+int cli_explain(int argc, char **argv);
+int cli_doctor(int argc, char **argv);

@@ -22,9 +22,17 @@ void cli_error(const char *fmt, ...)
 	va_end(ap);
 }
 
+void cli_sanitize(char *s)
+{
+	for (; s && *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 void cli_print_error(const char *what, const struct ag3_error *e)
 {
 	char *s = e ? ag3_error_format(e) : NULL;
+	cli_sanitize(s); /* a profile or spec must not reach the terminal with escapes */
 	fprintf(stderr, PROG ": %s%s%s\n", what ? what : "", what ? ": " : "",
 		s ? s : (e && e->msg ? e->msg : "unknown error"));
 	free(s);

@@ -192,6 +192,7 @@ int cli_exec(int argc, char **argv)
 	}
 	if (res.status == AG3_STATUS_SETUP_FAILED && res.setup_error) {
 		bool exec_stage = res.setup_error->stage && !strcmp(res.setup_error->stage, "exec");
+		cli_sanitize(res.setup_error->msg);
 		fprintf(stderr, PROG ": %s%s\n", exec_stage ? "" : "setup failed: ",
 			res.setup_error->msg ? res.setup_error->msg : strerror(res.setup_error->err));
 	} else if (res.status == AG3_STATUS_TIMEOUT) {

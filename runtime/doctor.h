@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* What this machine supports, for `ag3ntum-sandbox doctor` and minimum_isolation. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "runtime/cgroup.h"
+
+struct ag3_doctor {
+	char kernel[256];
+	bool privileged;       /* root mode available */
+	bool userns;           /* a user namespace can be created by this process */
+	int userns_errno;
+	bool seccomp;          /* seccomp filters can be installed */
+	bool seccomp_kill_process;
+	int landlock_abi;      /* 0: none */
+	bool openat2, clone3, close_range, mount_api, mount_setattr, pidfd_open;
+	struct ag3_cgroup_info cgroup;
+};
+
+/* Probes everything (creates and ends one short-lived child for the userns probe). */
+void ag3_doctor_probe(struct ag3_doctor *d);
