@@ -228,17 +228,6 @@ static _Noreturn void command_main(struct ag3_child_ctx *ctx, int errfd, char **
 			die_errno(errfd, "rlimits", errno, NULL, l->name);
 	}
 
-	/* Without a cgroup to enforce them, memory and pids fall back to rlimits. */
-	const struct {
-		int res;
-		uint64_t v;
-	} fb[] = {{RLIMIT_AS, ctx->fallback_as}, {RLIMIT_NPROC, ctx->fallback_nproc}};
-	for (size_t i = 0; i < ELEMENTSOF(fb); i++) {
-		struct rlimit rl = {.rlim_cur = fb[i].v, .rlim_max = fb[i].v};
-		if (fb[i].v && setrlimit(fb[i].res, &rl) < 0)
-			die_errno(errfd, "rlimits", errno, NULL, "fallback limit");
-	}
-
 	/* The bounding set needs CAP_SETPCAP: empty it before the uid change. */
 	if (ag3_caps_drop_bounding(&err) < 0)
 		die_error(errfd, err, "capabilities");
@@ -275,6 +264,18 @@ static _Noreturn void command_main(struct ag3_child_ctx *ctx, int errfd, char **
 	/* Every fd but 0, 1, 2 goes at execve (errfd too: it is how exec's success shows). */
 	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0 && mark_fds_cloexec() < 0)
 		die_errno(errfd, "fds", errno, "/proc/self/fd", "marking fds close-on-exec");
+
+	/* Without a cgroup to enforce them, memory and pids fall back to rlimits: set
+	 * last, so nothing of ours has to allocate under the address-space cap. */
+	const struct {
+		int res;
+		uint64_t v;
+	} fb[] = {{RLIMIT_AS, ctx->fallback_as}, {RLIMIT_NPROC, ctx->fallback_nproc}};
+	for (size_t i = 0; i < ELEMENTSOF(fb); i++) {
+		struct rlimit rl = {.rlim_cur = fb[i].v, .rlim_max = fb[i].v};
+		if (fb[i].v && setrlimit(fb[i].res, &rl) < 0)
+			die_errno(errfd, "rlimits", errno, NULL, "fallback limit");
+	}
 
 	int e = exec_command(spec, argv, envp);
 	char text[768];

@@ -17,7 +17,7 @@ void ag3_error_free(struct ag3_error *e)
 	free(e);
 }
 
-static int error_new(struct ag3_error **reterr, int err, const char *fmt, va_list ap)
+_printf_(3, 0) static int error_new(struct ag3_error **reterr, int err, const char *fmt, va_list ap)
 {
 	err = err < 0 ? -err : err;
 	if (err == 0)
