@@ -545,15 +545,18 @@ static int build_dev(struct ag3_mounts_plan *plan, int rootfd, const struct ag3_
 	return set_ro(dir);
 }
 
-/* Entries of a new proc that expose the host or let a process touch it. */
+/*
+ * Entries of a new proc that expose the host or act on it. The command is never
+ * root and holds no capability, so root-only entries (kcore, kmsg, kpage*...)
+ * are already closed to it; these are masked anyway where reading or writing
+ * them would matter if that ever changed, or where they leak to anyone.
+ */
 static const char *const proc_masked[] = {
-	"kcore", "keys", "key-users", "timer_list", "sched_debug", "latency_stats", "kallsyms",
-	"kpagecount", "kpageflags", "kpagecgroup", "vmallocinfo", "acpi", "asound", "scsi",
-	"sysrq-trigger", "mtrr", "iomem", "ioports", "kmsg", "config.gz", "slabinfo", "buddyinfo",
-	"pagetypeinfo", "zoneinfo",
+	"kcore",       "sysrq-trigger", "kmsg",	      "timer_list",
+	"sched_debug", "keys",		"key-users", "latency_stats",
 };
-static const char *const proc_readonly[] = {"sys", "irq", "bus", "fs", "sysvipc", "driver",
-					    "tty", "pressure"};
+/* The kernel's tuning knobs: read-only. */
+static const char *const proc_readonly[] = {"sys", "irq", "bus", "fs"};
 
 /*
  * Masks the host-revealing entries of a freshly attached proc (/dev/null over a

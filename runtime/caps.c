@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include "caps.h"
 
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/capability.h>
+#include <unistd.h>
 #include <sys/prctl.h>
 
 #include "runtime/util/cleanup.h"
@@ -14,18 +19,36 @@ static void cap_freep(cap_t *c)
 
 int ag3_caps_drop_bounding(struct ag3_error **reterr)
 {
+	/* Drop without reading first: one prctl per capability the kernel knows. */
 	cap_value_t last = cap_max_bits();
-	for (cap_value_t c = 0; c < last; c++) {
-		if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) <= 0)
-			continue;
-		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0)
+	for (cap_value_t c = 0; c < last; c++)
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
 			return ag3_error_set_stage(reterr, errno, "capabilities", NULL,
 						   "capabilities: dropping %s from the bounding set: %m",
 						   cap_to_name(c));
-	}
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		return ag3_error_set_stage(reterr, errno, "capabilities", NULL,
 					   "capabilities: clearing the ambient set: %m");
+	return 0;
+}
+
+/* The bounding and ambient sets from /proc/self/status; -errno when unreadable. */
+static int read_status_sets(uint64_t *bnd, uint64_t *amb)
+{
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	char buf[4096];
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = 0;
+	char *b = strstr(buf, "\nCapBnd:\t"), *a = strstr(buf, "\nCapAmb:\t");
+	if (!b || !a)
+		return -EIO;
+	*bnd = strtoull(b + 9, NULL, 16);
+	*amb = strtoull(a + 9, NULL, 16);
 	return 0;
 }
 
@@ -48,11 +71,27 @@ int ag3_caps_clear_all(struct ag3_error **reterr)
 		cap_get_flag(now, c, CAP_EFFECTIVE, &e);
 		cap_get_flag(now, c, CAP_PERMITTED, &p);
 		cap_get_flag(now, c, CAP_INHERITABLE, &i);
-		if (e || p || i || prctl(PR_CAPBSET_READ, c, 0, 0, 0) > 0 ||
-		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, c, 0, 0) > 0)
+		if (e || p || i)
 			return ag3_error_set_stage(reterr, EPERM, "capabilities", NULL,
 						   "capabilities: %s is still set after the drop",
 						   cap_to_name(c));
 	}
+	/* The bounding and ambient sets: one read of /proc/self/status where a proc is
+	 * mounted, one prctl per capability otherwise. */
+	uint64_t bnd = 0, amb = 0;
+	if (read_status_sets(&bnd, &amb) < 0) {
+		for (cap_value_t c = 0; c < last; c++) {
+			if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) > 0)
+				bnd |= 1ULL << c;
+			if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, c, 0, 0) > 0)
+				amb |= 1ULL << c;
+		}
+	}
+	if (bnd || amb)
+		return ag3_error_set_stage(reterr, EPERM, "capabilities", NULL,
+					   "capabilities: the %s set is not empty after the drop "
+					   "(%#llx)",
+					   bnd ? "bounding" : "ambient",
+					   (unsigned long long)(bnd ? bnd : amb));
 	return 0;
 }

@@ -19,6 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <sched.h>
+#include <sys/fsuid.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -206,11 +209,17 @@ static _Noreturn void command_main(struct ag3_child_ctx *ctx, int errfd, char **
 	if (setsid() < 0)
 		die_errno(errfd, "setsid", errno, NULL, "setsid");
 
-	sigset_t all;
-	sigemptyset(&all);
-	for (int s = 1; s < NSIG; s++)
-		signal(s, SIG_DFL);
-	sigprocmask(SIG_SETMASK, &all, NULL);
+	/* Handlers reset themselves at execve; an ignored signal would stay ignored.
+	 * Only the classic signals are checked: nobody ignores realtime ones. */
+	sigset_t none;
+	sigemptyset(&none);
+	for (int s = 1; s < 32; s++) {
+		struct sigaction old;
+		if (s != SIGKILL && s != SIGSTOP && sigaction(s, NULL, &old) == 0 &&
+		    old.sa_handler == SIG_IGN)
+			signal(s, SIG_DFL);
+	}
+	sigprocmask(SIG_SETMASK, &none, NULL);
 
 	for (int i = 0; i < 3; i++)
 		if (ctx->opts->stdio[i] >= 0 && ctx->opts->stdio[i] != i &&
@@ -284,6 +293,21 @@ static _Noreturn void command_main(struct ag3_child_ctx *ctx, int errfd, char **
 	_exit(e == ENOENT ? 127 : 126);
 }
 
+struct cmd_args {
+	struct ag3_child_ctx *ctx;
+	int errfd;
+	char **argv;
+	int close_fds[3];
+};
+
+static int command_trampoline(void *arg)
+{
+	struct cmd_args *ca = arg;
+	for (size_t i = 0; i < ELEMENTSOF(ca->close_fds); i++)
+		close(ca->close_fds[i]); /* the fd table is the command's own (no CLONE_FILES) */
+	command_main(ca->ctx, ca->errfd, ca->argv);
+}
+
 /* ---- init ----------------------------------------------------------------------------------- */
 
 static void noop_handler(int sig)
@@ -321,6 +345,16 @@ _Noreturn void ag3_init_main(struct ag3_child_ctx *ctx)
 	while (n < 0 && errno == EINTR);
 	if (n != 1)
 		_exit(125); /* the supervisor died before the maps were written */
+
+	/* Root mode with a user namespace: only the session's ids are mapped (host root
+	 * is not), so the root is built with them as the fs ids; init keeps its
+	 * capabilities in the namespace to mount. */
+	if (ctx->userns && ctx->privileged) {
+		setfsgid(ctx->gid);
+		setfsuid(ctx->uid);
+		if ((uid_t)setfsuid((uid_t)-1) != ctx->uid || (gid_t)setfsgid((gid_t)-1) != ctx->gid)
+			die_errno(sock, "identity", EPERM, NULL, "setting the fs ids for the build");
+	}
 
 	char **argv = copy_argv(ctx->opts->argv);
 	if (!argv)
@@ -363,15 +397,24 @@ _Noreturn void ag3_init_main(struct ag3_child_ctx *ctx)
 	int pipefd[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pipefd) < 0)
 		die_errno(sock, "init", errno, NULL, "socketpair");
-	pid_t cmd = fork();
+	/*
+	 * The command is started posix_spawn-style: CLONE_VM | CLONE_VFORK on a stack
+	 * of its own, so init's page tables are not copied; init waits (vfork) until
+	 * the command has exec'd or failed, and the command touches init's memory
+	 * only for what it needs before execve.
+	 */
+	struct cmd_args ca = {.ctx = ctx, .errfd = pipefd[1], .argv = argv,
+			      .close_fds = {pipefd[0], sock, sfd}};
+	const size_t stack_size = 256 * 1024;
+	void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED)
+		die_errno(sock, "init", errno, NULL, "mmap of the command's stack");
+	pid_t cmd = clone(command_trampoline, (char *)stack + stack_size,
+			  CLONE_VM | CLONE_VFORK | SIGCHLD, &ca);
 	if (cmd < 0)
-		die_errno(sock, "init", errno, NULL, "fork");
-	if (cmd == 0) {
-		close(pipefd[0]);
-		close(sock);
-		close(sfd);
-		command_main(ctx, pipefd[1], argv);
-	}
+		die_errno(sock, "init", errno, NULL, "clone of the command");
+	munmap(stack, stack_size);
 	close(pipefd[1]);
 
 	/* init becomes the command's own uid (so it can pass signals on without keeping

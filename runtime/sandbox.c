@@ -246,7 +246,16 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 		}
 		if (spec->limits.pids && !spec_has_rlimit(spec, "nproc")) {
 			ctx.fallback_nproc = spec->limits.pids;
-			snprintf(text, sizeof(text), "pids: %s; RLIMIT_NPROC (per uid) applied instead", why);
+			/* RLIMIT_NPROC counts a uid's processes per user namespace: without one
+			 * (root mode) it would count every process of that uid on the host, and
+			 * sandboxes sharing a uid would starve each other. */
+			const char *scope = "in the sandbox's own user namespace";
+			if (!ctx.userns && spec->namespaces.user == AG3_USERNS_AUTO)
+				ctx.userns = true;
+			else if (!ctx.userns)
+				scope = "counting every process of the uid on the host (user_namespace: never)";
+			snprintf(text, sizeof(text), "pids: %s; RLIMIT_NPROC applied instead, %s", why,
+				 scope);
 			ag3_result_add_degraded(res, text);
 		}
 		if (spec->limits.cpu_weight || spec->limits.cpu_quota_us) {
@@ -255,6 +264,7 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 		}
 	}
 	ctx.cgroup = cr == 1 ? &cg : NULL;
+	res->enforcement.userns = ctx.userns;
 
 	struct ag3_error *serr = NULL;
 	if (ag3_seccomp_compile(spec, &ctx.seccomp, &serr) < 0) {
