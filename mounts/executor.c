@@ -39,6 +39,10 @@ struct ag3_mounts_plan {
 	struct prepared *prep;
 	int dev_fds[N_DEV_NODES]; /* O_PATH fds of the host's device nodes, or -1 */
 	bool need_dev;
+	/* Read-only tmpfs ops (masks like /mounts) are made read-only only after every
+	 * later op has created its mount point in them: their mount fds, in order. */
+	int *ro_later;
+	size_t n_ro_later;
 };
 
 void ag3_mounts_plan_free(struct ag3_mounts_plan *plan)
@@ -49,6 +53,9 @@ void ag3_mounts_plan_free(struct ag3_mounts_plan *plan)
 		closep(&plan->prep[i].src_fd);
 	for (size_t i = 0; i < N_DEV_NODES; i++)
 		closep(&plan->dev_fds[i]);
+	for (size_t i = 0; i < plan->n_ro_later; i++)
+		closep(&plan->ro_later[i]);
+	free(plan->ro_later);
 	free(plan->prep);
 	free(plan);
 }
@@ -59,6 +66,8 @@ static int fail(struct ag3_error **reterr, int err, const char *stage, const cha
 	return ag3_error_set_stage(reterr, err, stage, path, "%s: %s: %s: %s (%s)", stage, path,
 				   what, strerror(err), ag3_errno_name(err));
 }
+
+static int open_existing(int rootfd, const char *path, int *ret);
 
 static int open_host_dev(const char *name, unsigned major_n, unsigned minor_n, int *ret,
 			 struct ag3_error **reterr)
@@ -93,12 +102,16 @@ int ag3_mounts_prepare(const struct ag3_mount *ops, size_t n_ops, struct ag3_mou
 	p->ops = ops;
 	p->n_ops = n_ops;
 	p->prep = calloc(n_ops ? n_ops : 1, sizeof(*p->prep));
-	if (!p->prep)
+	p->ro_later = calloc(n_ops ? n_ops : 1, sizeof(*p->ro_later));
+	if (!p->prep || !p->ro_later)
 		return ag3_error_set(reterr, ENOMEM, "out of memory");
 	for (size_t i = 0; i < n_ops; i++)
 		p->prep[i].src_fd = -1;
 
 	bool need_null = false;
+	_cleanup_close_ int host_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (host_root < 0)
+		return fail(reterr, errno, "mount-source", "/", "cannot open the host's root");
 	for (size_t i = 0; i < n_ops; i++) {
 		const struct ag3_mount *m = &ops[i];
 		if (m->op == AG3_MOUNT_DEV)
@@ -108,20 +121,29 @@ int ag3_mounts_prepare(const struct ag3_mount *ops, size_t n_ops, struct ag3_mou
 		if (m->op != AG3_MOUNT_BIND)
 			continue;
 		/* Opened once, here, before anything is mounted: what is bound later is
-		 * exactly what was checked now, whatever happens to the path. */
-		int fd = open(m->source, O_PATH | O_CLOEXEC);
-		if (fd < 0) {
-			if (errno == ENOENT && m->optional) {
+		 * exactly what was checked now, whatever happens to the path. No symlink
+		 * is followed anywhere in it: a user who replaces a directory of theirs
+		 * (their workspace) by a symlink must not get what it points to bound. */
+		int fd = -1;
+		int r = open_existing(host_root, m->source, &fd);
+		if (r < 0) {
+			if (r == -ENOENT && m->optional) {
 				p->prep[i].skip = true;
 				continue;
 			}
-			return fail(reterr, errno, "mount-source", m->source,
-				    "cannot open the bind source");
+			return fail(reterr, -r, "mount-source", m->source,
+				    r == -ELOOP || r == -ENOTDIR
+					    ? "a symlink is in the bind source's path (bind sources "
+					      "must be symlink-free)"
+					    : "cannot open the bind source");
 		}
 		p->prep[i].src_fd = fd;
 		struct stat st;
 		if (fstat(fd, &st) < 0)
 			return fail(reterr, errno, "mount-source", m->source, "fstat");
+		if (S_ISLNK(st.st_mode))
+			return fail(reterr, ELOOP, "mount-source", m->source,
+				    "the bind source is a symlink (bind sources must be symlink-free)");
 		if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
 			return fail(reterr, EINVAL, "mount-source", m->source,
 				    "only directories, regular files and char devices can be bound");
@@ -635,10 +657,26 @@ static int do_op(struct ag3_mounts_plan *plan, size_t i, int rootfd, const char 
 			return tree;
 		return attach_at(tree, target, rootfd, m->target, attrs_of(m));
 	}
-	case AG3_MOUNT_TMPFS:
+	case AG3_MOUNT_TMPFS: {
 		if ((r = open_target(rootfd, m->target, TARGET_DIR, &target)) < 0)
 			return r;
-		return mount_tmpfs_at(target, m->size, m->mode ? m->mode : 0755, attrs_of(m));
+		if (!m->ro)
+			return mount_tmpfs_at(target, m->size, m->mode ? m->mode : 0755, attrs_of(m));
+		/* Writable until the end of the build, so later mounts can go inside it. */
+		char sz[32], md[16];
+		size_opt(sz, sizeof(sz), m->size, DEFAULT_TMPFS_SIZE);
+		snprintf(md, sizeof(md), "%o", m->mode ? m->mode : 0755);
+		const struct fs_opt opts[] = {{"size", sz}, {"mode", md}};
+		int mfd = new_fs("tmpfs", opts, ELEMENTSOF(opts), attrs_of(m) & ~MOUNT_ATTR_RDONLY);
+		if (mfd < 0)
+			return mfd;
+		if ((r = attach(mfd, target)) < 0) {
+			close(mfd);
+			return r;
+		}
+		plan->ro_later[plan->n_ro_later++] = mfd;
+		return 0;
+	}
 	case AG3_MOUNT_PROC: {
 		if ((r = open_target(rootfd, m->target, TARGET_DIR, &target)) < 0)
 			return r;
@@ -757,6 +795,9 @@ int ag3_mounts_enter(struct ag3_mounts_plan *plan, struct ag3_error **reterr)
 			return fail(reterr, -r, "mount", path, what);
 		}
 	}
+	for (size_t i = 0; i < plan->n_ro_later; i++)
+		if ((r = set_ro(plan->ro_later[i])) < 0)
+			return fail(reterr, -r, "mount", "/", "making a read-only tmpfs read-only");
 	/* The root holds only mount points: read-only from here on. */
 	if ((r = set_ro(rootmnt)) < 0)
 		return fail(reterr, -r, "mount", "/", "making the root read-only");

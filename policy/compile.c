@@ -17,7 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mounts-config.h"
 #include "profile-model.h"
+#include "uid-policy.h"
 
 #define TMPFS_PATH_SIZE (1ull << 20)
 
@@ -32,6 +34,7 @@ struct cctx {
 	const struct ag3_session *s;
 	const char *file;
 	char *host_root; /* NULL: "/" */
+	const struct ag3_xplan *xplan; /* external mounts; NULL: none */
 	struct ag3_error **reterr;
 	struct ag3_spec *spec;
 	char *dirs[_AG3_DIR_MAX]; /* resolved and normalized; NULL: no value */
@@ -432,6 +435,14 @@ static int emit_mount(struct cctx *c, const struct resolved *r, bool system)
 	struct stat st;
 	if (!hp)
 		return oom(c);
+	/* The runtime opens bind sources without following any symlink (a user who
+	 * swaps a directory of theirs for a symlink must not get another one bound).
+	 * Static mounts are the operator's system paths, which may legitimately go
+	 * through symlinks (/etc/resolv.conf): they are resolved here, once. */
+	_cleanup_free_ char *resolved = NULL;
+	if (system && !c->host_root && (resolved = realpath(hp, NULL)) &&
+	    strcmp(resolved, r->source) != 0)
+		m.source = resolved;
 	if (stat(hp, &st) < 0) {
 		int e = errno;
 		if (pm->optional.v)
@@ -455,6 +466,41 @@ static bool any_target(const struct rlist *lists, size_t n, const char *target)
 			if (!strcmp(lists[i].v[j].target, target))
 				return true;
 	return false;
+}
+
+/* Emits the external-mount plan entries of the given kinds, in plan order. */
+static int emit_xplan(struct cctx *c, unsigned kinds)
+{
+	if (!c->xplan)
+		return 0;
+	for (size_t i = 0; i < c->xplan->n; i++) {
+		const struct ag3_xplan_entry *e = &c->xplan->items[i];
+		if (!(kinds & (1u << e->kind)) || e->skip != AG3_XPLAN_SKIP_NONE)
+			continue;
+		struct ag3_mount m = {
+			.op = AG3_MOUNT_BIND,
+			.source = e->source,
+			.target = e->target,
+			.ro = e->ro,
+			.optional = e->optional,
+			.nosuid = true,
+			.nodev = true,
+			.origin = e->origin,
+		};
+		/* The mask: a private tmpfs the binds below go into, read-only (the runtime
+		 * makes a read-only tmpfs read-only after the mount points inside it are
+		 * made, so even a command that owns it, in a user namespace, cannot chmod
+		 * its way into adding entries). */
+		if (e->kind == AG3_XPLAN_MASK)
+			m = (struct ag3_mount){.op = AG3_MOUNT_TMPFS, .target = e->target, .ro = true,
+					       .nosuid = true, .nodev = true, .noexec = true,
+					       .mode = 0555, .size = TMPFS_PATH_SIZE,
+					       .origin = e->origin};
+		int r = add_mount(c, &m);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 /* The host's /lib64 when no mount targets it (the platform's HEAD profile lacked it). */
@@ -552,11 +598,21 @@ static int compile_mounts(struct cctx *c)
 						     .nosuid = true, .nodev = true, .mode = 0755,
 						     .size = TMPFS_PATH_SIZE, .origin = origin});
 	}
-	/* 5. dynamic and original-path mounts (the runtime creates missing parents) */
+	/* the mask over /mounts goes with them (the platform appended it to tmpfs_paths) */
+	if (r == 0)
+		r = emit_xplan(c, 1u << AG3_XPLAN_MASK);
+	/* 5. dynamic and original-path mounts (the runtime creates missing parents): the
+	 * profile's, then (as the platform appended them) the persistent same-path bind,
+	 * the authorized external mounts and the dynamic requests; then the original paths */
 	for (size_t i = 0; r == 0 && i < lists[2].n; i++)
 		r = emit_mount(c, &lists[2].v[i], false);
+	if (r == 0)
+		r = emit_xplan(c, 1u << AG3_XPLAN_PERSISTENT | 1u << AG3_XPLAN_MOUNT |
+					  1u << AG3_XPLAN_DYNAMIC);
 	for (size_t i = 0; r == 0 && i < lists[3].n; i++)
 		r = emit_mount(c, &lists[3].v[i], false);
+	if (r == 0)
+		r = emit_xplan(c, 1u << AG3_XPLAN_ORIGINAL_PATH | 1u << AG3_XPLAN_ORIGINAL_OF);
 
 	for (size_t i = 0; i < 4; i++)
 		rlist_clear(&lists[i]);
@@ -821,11 +877,135 @@ static int check_info_paths(struct cctx *c)
 	return 0;
 }
 
+/* The uid/gid policy, for ids given explicitly (0 is left to ag3_spec_validate, which
+ * refuses it whatever the policy). */
+static int check_ids(struct cctx *c, const struct ag3_uid_policy *policy)
+{
+	int r = 0;
+	if (c->s->uid_set && c->s->uid != 0)
+		r = ag3_uid_policy_check(policy, "identity.uid", (unsigned long)c->s->uid, c->reterr);
+	if (r == 0 && c->s->gid_set && c->s->gid != 0)
+		r = ag3_uid_policy_check(policy, "identity.gid", (unsigned long)c->s->gid, c->reterr);
+	return r;
+}
+
+/* Validates the dynamic requests and plans the external mounts. */
+static int plan_external(struct cctx *c, const struct ag3_compile_options *opts,
+			 struct ag3_xplan **ret)
+{
+	struct ag3_dyn_mount *dm = NULL;
+	size_t n = 0;
+	int r = 0;
+	if (opts->n_dynamic && !(dm = calloc(opts->n_dynamic, sizeof(*dm))))
+		return oom(c);
+	for (; n < opts->n_dynamic; n++) {
+		const struct ag3_dyn_request *q = &opts->dynamic[n];
+		r = ag3_dyn_validate(opts->mounts, q, c->s->username, n, c->host_root, &dm[n],
+				     c->reterr);
+		if (r != AG3_DYN_OK) {
+			if (r > 0)
+				r = ag3_error_wrap(c->reterr, "--dynamic %s%s%s%s%s%s",
+						   q->base ? q->base : "", q->subpath ? "/" : "",
+						   q->subpath ? q->subpath : "",
+						   q->mode < 0 ? "" : q->mode ? ":rw" : ":ro",
+						   q->alias ? "=" : "", q->alias ? q->alias : "");
+			break;
+		}
+	}
+	if (r == 0)
+		r = ag3_mounts_config_plan(opts->mounts, c->p, c->s, dm, n, c->host_root, ret,
+					   c->reterr);
+	for (size_t i = 0; i < n; i++)
+		ag3_dyn_mount_clear(&dm[i]);
+	free(dm);
+	return r;
+}
+
+/* --host-root: every bind source in the spec beneath it. */
+static int prefix_sources(struct cctx *c)
+{
+	for (size_t i = 0; i < c->spec->n_mounts; i++) {
+		struct ag3_mount *m = &c->spec->mounts[i];
+		char *s = NULL;
+		if (m->op != AG3_MOUNT_BIND || !m->source)
+			continue;
+		if (asprintf(&s, "%s%s", c->host_root, m->source) < 0)
+			return oom(c);
+		free(m->source);
+		m->source = s;
+		/* Static mounts are system paths: resolved once, here, as emit_mount does
+		 * without a host root (the runtime follows no symlink in a bind source). */
+		if (m->origin && !strncmp(m->origin, "sandbox.static_mounts.", 22)) {
+			char *r = realpath(m->source, NULL);
+			if (r) {
+				free(m->source);
+				m->source = r;
+			}
+		}
+	}
+	return 0;
+}
+
+int ag3_compile_profile_targets(const struct ag3_profile *p, const struct ag3_session *s,
+				char ***ret)
+{
+	struct ag3_session empty = {0};
+	struct ag3_error *err = NULL;
+	struct cctx c = {.p = p, .s = s ? s : &empty, .file = p->file, .reterr = &err};
+	const struct ag3_profile_sandbox *sb = &p->sandbox;
+	const struct ag3_pmounts *sections[4] = {&sb->static_mounts, &sb->session_mounts,
+						 &sb->dynamic_mounts, &sb->original_path_mounts};
+	size_t cap = sb->tmpfs_paths.n + 1, n = 0;
+	int r = 0;
+
+	for (size_t i = 0; i < 4; i++)
+		cap += sections[i]->n;
+	char **out = calloc(cap, sizeof(char *));
+	if (!out)
+		return -ENOMEM;
+	if (resolve_dirs(&c) < 0) {
+		/* unusable session directories: only the literal targets */
+		ag3_error_free(TAKE_PTR(err));
+	}
+	for (size_t k = 0; k < 4 && r == 0; k++)
+		for (size_t i = 0; i < sections[k]->n && r == 0; i++) {
+			const struct ag3_pmount *m = &sections[k]->items[i];
+			_cleanup_free_ char *t = NULL;
+			if (substitute(&c, &m->target, "target", NULL, false, &t) < 0 ||
+			    normalize(&c, &m->target.meta, "target", t, &out[n]) < 0) {
+				r = err && err->err == ENOMEM ? -ENOMEM : 0;
+				ag3_error_free(TAKE_PTR(err));
+				continue;
+			}
+			n++;
+		}
+	for (size_t i = 0; i < sb->tmpfs_paths.n && r == 0; i++) {
+		if (normalize(&c, &sb->tmpfs_paths.items[i].meta, "tmpfs", sb->tmpfs_paths.items[i].v,
+			      &out[n]) < 0) {
+			r = err && err->err == ENOMEM ? -ENOMEM : 0;
+			ag3_error_free(TAKE_PTR(err));
+			continue;
+		}
+		n++;
+	}
+	for (int d = 0; d < _AG3_DIR_MAX; d++)
+		free(c.dirs[d]);
+	if (r < 0) {
+		for (size_t i = 0; i < n; i++)
+			free(out[i]);
+		free(out);
+		return r;
+	}
+	*ret = out;
+	return 0;
+}
+
 int ag3_compile_ex(const struct ag3_profile *p, const struct ag3_session *s,
 		   const struct ag3_compile_options *opts, struct ag3_spec **ret,
 		   struct ag3_error **reterr)
 {
 	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = NULL;
+	_cleanup_(ag3_xplan_freep) struct ag3_xplan *xplan = NULL;
 	struct ag3_session empty = {0};
 	struct cctx c = {.p = p, .s = s ? s : &empty, .file = p->file, .reterr = reterr};
 	int r;
@@ -851,7 +1031,14 @@ int ag3_compile_ex(const struct ag3_profile *p, const struct ag3_session *s,
 	if (r == 0)
 		r = check_info_paths(&c);
 	if (r == 0)
+		r = check_ids(&c, opts ? opts->uid_policy : NULL);
+	if (r == 0 && opts && (opts->mounts || opts->n_dynamic))
+		r = plan_external(&c, opts, &xplan);
+	c.xplan = xplan;
+	if (r == 0)
 		r = compile_mounts(&c);
+	if (r == 0 && opts && opts->prefix_sources && c.host_root)
+		r = prefix_sources(&c);
 	if (r == 0)
 		r = compile_network(&c);
 	if (r == 0)

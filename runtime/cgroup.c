@@ -129,79 +129,202 @@ static void sweep_stale(const char *dir)
 	closedir(d);
 }
 
-int ag3_cgroup_create(const struct ag3_spec *spec, const struct ag3_cgroup_info *info,
-		      struct ag3_cgroup *cg, char *why, size_t why_len)
+static bool has_csv(const char *list, const char *w)
 {
-	cg->dirfd = -1;
-	const bool want_mem = spec->limits.memory_bytes > 0, want_pids = spec->limits.pids > 0,
-		   want_cpu = spec->limits.cpu_weight || spec->limits.cpu_quota_us;
-	if (!want_mem && !want_pids && !want_cpu)
-		return 0;
-	if (!info->mount[0]) {
-		snprintf(why, why_len, "no cgroup v2 mount");
-		return 0;
+	size_t n = strlen(w);
+	for (const char *p = list; (p = strstr(p, w)); p += n)
+		if ((p == list || p[-1] == ',' || p[-1] == ':') &&
+		    (p[n] == ',' || p[n] == ':' || p[n] == ' ' || p[n] == '\n' || !p[n]))
+			return true;
+	return false;
+}
+
+void ag3_cgroup_v1_detect(const char *controller, struct ag3_cgroup_v1 *out)
+{
+	memset(out, 0, sizeof(*out));
+	char mnt[4096] = "", line[8192];
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	while (f && !mnt[0] && fgets(line, sizeof(line), f)) {
+		char *dash = strstr(line, " - ");
+		if (!dash || strncmp(dash + 3, "cgroup ", 7) != 0)
+			continue;
+		char *super = strrchr(dash, ' ');
+		if (!super || !has_csv(super + 1, controller))
+			continue;
+		char mp[4096];
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) == 1)
+			snprintf(mnt, sizeof(mnt), "%s", mp);
 	}
-	if (!info->writable || (want_mem && !info->memory) || (want_pids && !info->pids)) {
-		snprintf(why, why_len,
-			 "no delegated cgroup v2 tree with the %s controller%s at %s",
-			 want_mem && !info->memory ? "memory" : want_pids && !info->pids ? "pids" : "needed",
-			 info->writable ? "" : " (not writable)", info->self);
-		return 0;
+	if (!mnt[0])
+		return;
+	_cleanup_fclose_ FILE *g = fopen("/proc/self/cgroup", "re");
+	while (g && fgets(line, sizeof(line), g)) {
+		char *a = strchr(line, ':'), *b = a ? strchr(a + 1, ':') : NULL;
+		if (!a || !b)
+			continue;
+		*b = 0;
+		if (!has_csv(a + 1, controller))
+			continue;
+		b[1 + strcspn(b + 1, "\n")] = 0;
+		snprintf(out->self, sizeof(out->self), "%s%s", mnt, strcmp(b + 1, "/") ? b + 1 : "");
+		out->writable = access(out->self, W_OK) == 0;
+		return;
 	}
-	sweep_stale(info->self);
-	_cleanup_close_ int parent = open(info->self, O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
+static int v1_make(const char *self, const char *name, int *fd, char *path, size_t len)
+{
+	_cleanup_close_ int parent = open(self, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (parent < 0)
 		return -errno;
-	char sub[512] = "";
-	read_small(parent, "cgroup.subtree_control", sub, sizeof(sub));
-	const char *enable[] = {want_mem && !has_word(sub, "memory") ? "+memory" : NULL,
-				want_pids && !has_word(sub, "pids") ? "+pids" : NULL,
-				want_cpu && info->cpu && !has_word(sub, "cpu") ? "+cpu" : NULL};
-	for (size_t i = 0; i < ELEMENTSOF(enable); i++)
-		if (enable[i] && write_small(parent, "cgroup.subtree_control", enable[i]) < 0) {
-			snprintf(why, why_len, "cannot enable %s in %s", enable[i] + 1, info->self);
-			return 0;
-		}
-	static unsigned seq;
-	char name[64];
-	snprintf(name, sizeof(name), "ag3ntum-%d-%u", (int)getpid(), seq++);
 	if (mkdirat(parent, name, 0755) < 0)
 		return -errno;
-	snprintf(cg->path, sizeof(cg->path), "%s/%s", info->self, name);
-	cg->dirfd = openat(parent, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (cg->dirfd < 0) {
+	snprintf(path, len, "%s/%s", self, name);
+	*fd = openat(parent, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (*fd < 0) {
 		int e = errno;
 		unlinkat(parent, name, AT_REMOVEDIR);
 		return -e;
 	}
+	return 0;
+}
+
+int ag3_cgroup_create(const struct ag3_spec *spec, const struct ag3_cgroup_info *info,
+		      struct ag3_cgroup *cg, char *why, size_t why_len)
+{
+	cg->dirfd = cg->v1_mem_fd = cg->v1_pids_fd = cg->v1_cpu_fd = -1;
+	cg->memory = cg->pids = cg->cpu = false;
+	why[0] = 0;
+	const bool want_mem = spec->limits.memory_bytes > 0, want_pids = spec->limits.pids > 0,
+		   want_cpu = spec->limits.cpu_weight || spec->limits.cpu_quota_us;
+	if (!want_mem && !want_pids && !want_cpu)
+		return 0;
+	static unsigned seq;
+	char name[64];
+	snprintf(name, sizeof(name), "ag3ntum-%d-%u", (int)getpid(), seq++);
 	char v[64];
 	int r = 0;
-	if (want_mem) {
+
+	bool v2 = info->mount[0] && info->writable && (!want_mem || info->memory) &&
+		  (!want_pids || info->pids);
+	if (v2) {
+		sweep_stale(info->self);
+		_cleanup_close_ int parent = open(info->self, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (parent < 0)
+			return -errno;
+		char sub[512] = "";
+		read_small(parent, "cgroup.subtree_control", sub, sizeof(sub));
+		const char *enable[] = {want_mem && !has_word(sub, "memory") ? "+memory" : NULL,
+					want_pids && !has_word(sub, "pids") ? "+pids" : NULL,
+					want_cpu && info->cpu && !has_word(sub, "cpu") ? "+cpu" : NULL};
+		for (size_t i = 0; i < ELEMENTSOF(enable); i++)
+			if (enable[i] && write_small(parent, "cgroup.subtree_control", enable[i]) < 0) {
+				v2 = false;
+				snprintf(why, why_len, "cannot enable %s in %s", enable[i] + 1, info->self);
+			}
+	}
+	if (v2) {
+		if ((r = v1_make(info->self, name, &cg->dirfd, cg->path, sizeof(cg->path))) < 0)
+			return r;
+		if (want_mem) {
+			snprintf(v, sizeof(v), "%llu", (unsigned long long)spec->limits.memory_bytes);
+			if ((r = write_small(cg->dirfd, "memory.max", v)) < 0)
+				goto fail;
+			write_small(cg->dirfd, "memory.swap.max", "0"); /* absent without swap accounting */
+			cg->memory = true;
+		}
+		if (want_pids) {
+			snprintf(v, sizeof(v), "%llu", (unsigned long long)spec->limits.pids);
+			if ((r = write_small(cg->dirfd, "pids.max", v)) < 0)
+				goto fail;
+			cg->pids = true;
+		}
+		if (want_cpu && info->cpu) {
+			if (spec->limits.cpu_weight) {
+				snprintf(v, sizeof(v), "%u", spec->limits.cpu_weight);
+				if ((r = write_small(cg->dirfd, "cpu.weight", v)) < 0)
+					goto fail;
+			}
+			if (spec->limits.cpu_quota_us) {
+				uint64_t period = spec->limits.cpu_period_us ? spec->limits.cpu_period_us
+									     : 100000;
+				snprintf(v, sizeof(v), "%llu %llu",
+					 (unsigned long long)spec->limits.cpu_quota_us,
+					 (unsigned long long)period);
+				if ((r = write_small(cg->dirfd, "cpu.max", v)) < 0)
+					goto fail;
+			}
+			cg->cpu = true;
+		} else if (want_cpu) {
+			snprintf(why, why_len, "the cgroup v2 tree at %s has no cpu controller",
+				 info->self);
+		}
+		return 1;
+	}
+
+	/* No delegated v2 tree for this: hybrid hosts keep memory and pids in v1. */
+	if (!why[0])
+		snprintf(why, why_len, "no delegated cgroup v2 tree with the %s controller%s%s%s",
+			 want_mem && !info->memory ? "memory" : want_pids && !info->pids ? "pids" : "cpu",
+			 info->mount[0] ? " at " : "", info->self,
+			 info->mount[0] && !info->writable ? " (not writable)" : "");
+	struct ag3_cgroup_v1 m1 = {0}, p1 = {0};
+	if (want_mem)
+		ag3_cgroup_v1_detect("memory", &m1);
+	if (want_pids)
+		ag3_cgroup_v1_detect("pids", &p1);
+	if (m1.self[0] && m1.writable) {
+		sweep_stale(m1.self);
+		if ((r = v1_make(m1.self, name, &cg->v1_mem_fd, cg->v1_mem_path,
+				 sizeof(cg->v1_mem_path))) < 0)
+			goto fail;
 		snprintf(v, sizeof(v), "%llu", (unsigned long long)spec->limits.memory_bytes);
-		if ((r = write_small(cg->dirfd, "memory.max", v)) < 0)
+		if ((r = write_small(cg->v1_mem_fd, "memory.limit_in_bytes", v)) < 0)
 			goto fail;
-		write_small(cg->dirfd, "memory.swap.max", "0"); /* absent without swap accounting */
+		write_small(cg->v1_mem_fd, "memory.memsw.limit_in_bytes", v); /* with swap accounting */
+		cg->memory = true;
 	}
-	if (want_pids) {
+	if (p1.self[0] && p1.writable) {
+		sweep_stale(p1.self);
+		if ((r = v1_make(p1.self, name, &cg->v1_pids_fd, cg->v1_pids_path,
+				 sizeof(cg->v1_pids_path))) < 0)
+			goto fail;
 		snprintf(v, sizeof(v), "%llu", (unsigned long long)spec->limits.pids);
-		if ((r = write_small(cg->dirfd, "pids.max", v)) < 0)
+		if ((r = write_small(cg->v1_pids_fd, "pids.max", v)) < 0)
 			goto fail;
+		cg->pids = true;
 	}
-	if (want_cpu && info->cpu) {
-		if (spec->limits.cpu_weight) {
-			snprintf(v, sizeof(v), "%u", spec->limits.cpu_weight);
-			if ((r = write_small(cg->dirfd, "cpu.weight", v)) < 0)
+	struct ag3_cgroup_v1 c1 = {0};
+	if (want_cpu)
+		ag3_cgroup_v1_detect("cpu", &c1);
+	if (c1.self[0] && c1.writable) {
+		sweep_stale(c1.self);
+		if ((r = v1_make(c1.self, name, &cg->v1_cpu_fd, cg->v1_cpu_path,
+				 sizeof(cg->v1_cpu_path))) < 0)
+			goto fail;
+		if (spec->limits.cpu_weight) { /* v2 weight 100 is v1's 1024 shares */
+			snprintf(v, sizeof(v), "%llu",
+				 (unsigned long long)spec->limits.cpu_weight * 1024 / 100 + 1);
+			if ((r = write_small(cg->v1_cpu_fd, "cpu.shares", v)) < 0)
 				goto fail;
 		}
 		if (spec->limits.cpu_quota_us) {
-			snprintf(v, sizeof(v), "%llu %llu", (unsigned long long)spec->limits.cpu_quota_us,
-				 (unsigned long long)(spec->limits.cpu_period_us ? spec->limits.cpu_period_us
-										   : 100000));
-			if ((r = write_small(cg->dirfd, "cpu.max", v)) < 0)
+			uint64_t period = spec->limits.cpu_period_us ? spec->limits.cpu_period_us : 100000;
+			snprintf(v, sizeof(v), "%llu", (unsigned long long)period);
+			if ((r = write_small(cg->v1_cpu_fd, "cpu.cfs_period_us", v)) < 0)
+				goto fail;
+			snprintf(v, sizeof(v), "%llu", (unsigned long long)spec->limits.cpu_quota_us);
+			if ((r = write_small(cg->v1_cpu_fd, "cpu.cfs_quota_us", v)) < 0)
 				goto fail;
 		}
+		cg->cpu = true;
 	}
-	return 1;
+	if ((want_mem && !cg->memory) || (want_pids && !cg->pids)) {
+		size_t l = strlen(why);
+		snprintf(why + l, why_len - l, ", and no writable cgroup v1 %s hierarchy",
+			 want_mem && !cg->memory ? "memory" : "pids");
+	}
+	return cg->memory || cg->pids || cg->cpu ? 1 : 0;
 fail:
 	ag3_cgroup_destroy(cg);
 	return r;
@@ -211,37 +334,63 @@ int ag3_cgroup_attach(struct ag3_cgroup *cg, pid_t pid)
 {
 	char v[32];
 	snprintf(v, sizeof(v), "%d", (int)pid);
-	return write_small(cg->dirfd, "cgroup.procs", v);
+	const int fds[] = {cg->dirfd, cg->v1_mem_fd, cg->v1_pids_fd, cg->v1_cpu_fd};
+	for (size_t i = 0; i < ELEMENTSOF(fds); i++) {
+		if (fds[i] < 0)
+			continue;
+		int r = write_small(fds[i], "cgroup.procs", v);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 void ag3_cgroup_stats(struct ag3_cgroup *cg, uint64_t *oom_kills, uint64_t *peak)
 {
 	*oom_kills = 0;
 	*peak = 0;
-	if (cg->dirfd < 0)
-		return;
 	char buf[1024];
-	if (read_small(cg->dirfd, "memory.events", buf, sizeof(buf)) == 0) {
-		char *p = strstr(buf, "oom_kill ");
-		if (p)
-			*oom_kills = strtoull(p + 9, NULL, 10);
+	if (cg->dirfd >= 0) {
+		if (read_small(cg->dirfd, "memory.events", buf, sizeof(buf)) == 0) {
+			char *p = strstr(buf, "oom_kill ");
+			if (p)
+				*oom_kills = strtoull(p + 9, NULL, 10);
+		}
+		if (read_small(cg->dirfd, "memory.peak", buf, sizeof(buf)) == 0)
+			*peak = strtoull(buf, NULL, 10);
 	}
-	if (read_small(cg->dirfd, "memory.peak", buf, sizeof(buf)) == 0)
-		*peak = strtoull(buf, NULL, 10);
+	if (cg->v1_mem_fd >= 0) {
+		if (read_small(cg->v1_mem_fd, "memory.oom_control", buf, sizeof(buf)) == 0) {
+			char *p = strstr(buf, "oom_kill ");
+			if (p)
+				*oom_kills = strtoull(p + 9, NULL, 10);
+		}
+		if (read_small(cg->v1_mem_fd, "memory.max_usage_in_bytes", buf, sizeof(buf)) == 0)
+			*peak = strtoull(buf, NULL, 10);
+	}
 }
 
-void ag3_cgroup_destroy(struct ag3_cgroup *cg)
+static void remove_dir(int *fd, const char *path)
 {
-	if (cg->dirfd < 0)
+	if (*fd < 0)
 		return;
-	write_small(cg->dirfd, "cgroup.kill", "1");
-	close(cg->dirfd);
-	cg->dirfd = -1;
+	close(*fd);
+	*fd = -1;
 	/* Processes killed a moment ago may still be exiting: retry briefly (bounded). */
-	for (int i = 0; i < 100; i++) {
-		if (rmdir(cg->path) == 0 || errno == ENOENT)
+	for (int i = 0; i < 200; i++) {
+		if (rmdir(path) == 0 || errno == ENOENT)
 			return;
 		struct timespec ts = {0, 10 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
+}
+
+void ag3_cgroup_destroy(struct ag3_cgroup *cg)
+{
+	if (cg->dirfd >= 0)
+		write_small(cg->dirfd, "cgroup.kill", "1");
+	remove_dir(&cg->dirfd, cg->path);
+	remove_dir(&cg->v1_mem_fd, cg->v1_mem_path);
+	remove_dir(&cg->v1_pids_fd, cg->v1_pids_path);
+	remove_dir(&cg->v1_cpu_fd, cg->v1_cpu_path);
 }

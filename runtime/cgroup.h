@@ -25,14 +25,28 @@ struct ag3_cgroup_info {
 void ag3_cgroup_detect(struct ag3_cgroup_info *info);
 
 struct ag3_cgroup {
-	int dirfd;  /* the sandbox's cgroup, or -1 */
+	int dirfd;  /* the sandbox's cgroup v2, or -1 */
 	char path[8600];
+	/* cgroup v1 (hybrid hosts whose controllers are bound to v1): the sandbox's
+	 * cgroups in the memory and pids hierarchies, or -1. */
+	int v1_mem_fd, v1_pids_fd, v1_cpu_fd;
+	char v1_mem_path[8600], v1_pids_path[8600], v1_cpu_path[8600];
+	bool memory, pids, cpu; /* which limits a cgroup enforces */
 };
 
+/* A cgroup v1 hierarchy holding `controller`, and the caller's cgroup in it. */
+struct ag3_cgroup_v1 {
+	char self[8400]; /* "" when there is none */
+	bool writable;
+};
+void ag3_cgroup_v1_detect(const char *controller, struct ag3_cgroup_v1 *out);
+
 /*
- * Creates the sandbox's cgroup and writes its limits. Returns 1 when a
- * cgroup was made, 0 when the machine offers none for what the spec asks
- * (`why` says so), -errno on a real failure.
+ * Creates the sandbox's cgroup(s) and writes the limits: cgroup v2 when a
+ * delegated tree offers the controllers, else (hybrid hosts, root mode) the
+ * v1 memory and pids hierarchies. Sets cg->memory/pids/cpu for what is
+ * enforced; `why` says what is missing for the rest. Returns 1 when a
+ * cgroup was made, 0 when none was, -errno on a real failure.
  */
 int ag3_cgroup_create(const struct ag3_spec *spec, const struct ag3_cgroup_info *info,
 		      struct ag3_cgroup *cg, char *why, size_t why_len);

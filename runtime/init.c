@@ -346,6 +346,9 @@ _Noreturn void ag3_init_main(struct ag3_child_ctx *ctx)
 	if (n != 1)
 		_exit(125); /* the supervisor died before the maps were written */
 
+	if (ctx->spec->namespaces.cgroup && unshare(CLONE_NEWCGROUP) < 0)
+		die_errno(sock, "namespaces", errno, NULL, "unshare(CLONE_NEWCGROUP)");
+
 	/* Root mode with a user namespace: only the session's ids are mapped (host root
 	 * is not), so the root is built with them as the fs ids; init keeps its
 	 * capabilities in the namespace to mount. */

@@ -157,6 +157,7 @@ int ag3_result_to_json(const struct ag3_result *r, char **ret)
 	cJSON_AddNumberToObject(ru, "voluntary_switches", (double)r->rusage.ru_nvcsw);
 	cJSON_AddNumberToObject(ru, "involuntary_switches", (double)r->rusage.ru_nivcsw);
 	cJSON_AddNumberToObject(o, "peak_memory", (double)r->peak_memory);
+	cJSON_AddNumberToObject(o, "oom_kills", (double)r->oom_kills);
 	add_output(o, "stdout", &r->out);
 	add_output(o, "stderr", &r->err);
 	cJSON *en = cJSON_AddObjectToObject(o, "enforcement");

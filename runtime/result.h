@@ -39,6 +39,7 @@ struct ag3_result {
 	uint64_t duration_ms;
 	struct rusage rusage;          /* of the whole sandbox (RUSAGE_CHILDREN)        */
 	uint64_t peak_memory;          /* bytes (max RSS of the largest process)       */
+	uint64_t oom_kills;            /* processes the memory limit's OOM killer ended */
 	struct ag3_output out, err;    /* stdout, stderr when captured                  */
 	struct {
 		bool root_mode;        /* privileged: real setresuid, no user namespace needed */

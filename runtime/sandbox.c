@@ -217,51 +217,54 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 			     "requires it");
 		return 0;
 	}
-	/* Limits: a cgroup v2 when one is delegated to us, else rlimits (recorded). */
-	struct ag3_cgroup cg = {.dirfd = -1};
+	/* Limits: a cgroup (v2 when one is delegated to us, v1 on hybrid hosts in root
+	 * mode), else rlimits; every fallback is recorded. */
+	struct ag3_cgroup cg = {.dirfd = -1, .v1_mem_fd = -1, .v1_pids_fd = -1, .v1_cpu_fd = -1};
 	struct ag3_cgroup_info cgi;
 	ag3_cgroup_detect(&cgi);
 	char why[9000] = "";
 	int cr = ag3_cgroup_create(spec, &cgi, &cg, why, sizeof(why));
 	if (cr < 0) {
-		char text[9000];
+		char text[9200];
 		snprintf(text, sizeof(text), "cgroup: creating the sandbox's cgroup under %s: %s (%s)",
-			 cgi.self, strerror(-cr), ag3_errno_name(-cr));
+			 cgi.mount[0] ? cgi.self : "the cgroup v1 hierarchies", strerror(-cr),
+			 ag3_errno_name(-cr));
 		setup_failed(res, -cr, "cgroup", cgi.self, text);
 		return 0;
 	}
-	if (cr == 0 && why[0]) {
-		if (spec->security.minimum.cgroup) {
-			char text[9200];
-			snprintf(text, sizeof(text), "cgroup: minimum_isolation requires cgroup v2 "
-						     "limits, but there is %s", why);
-			setup_failed(res, ENOTSUP, "cgroup", NULL, text);
-			return 0;
-		}
+	const bool want_mem = spec->limits.memory_bytes > 0, want_pids = spec->limits.pids > 0,
+		   want_cpu = spec->limits.cpu_weight || spec->limits.cpu_quota_us;
+	if (spec->security.minimum.cgroup && ((want_mem && !cg.memory) || (want_pids && !cg.pids))) {
 		char text[9200];
-		if (spec->limits.memory_bytes && !spec_has_rlimit(spec, "as")) {
-			ctx.fallback_as = spec->limits.memory_bytes;
-			snprintf(text, sizeof(text), "memory: %s; RLIMIT_AS (per process) applied instead", why);
-			ag3_result_add_degraded(res, text);
-		}
-		if (spec->limits.pids && !spec_has_rlimit(spec, "nproc")) {
-			ctx.fallback_nproc = spec->limits.pids;
-			/* RLIMIT_NPROC counts a uid's processes per user namespace: without one
-			 * (root mode) it would count every process of that uid on the host, and
-			 * sandboxes sharing a uid would starve each other. */
-			const char *scope = "in the sandbox's own user namespace";
-			if (!ctx.userns && spec->namespaces.user == AG3_USERNS_AUTO)
-				ctx.userns = true;
-			else if (!ctx.userns)
-				scope = "counting every process of the uid on the host (user_namespace: never)";
-			snprintf(text, sizeof(text), "pids: %s; RLIMIT_NPROC applied instead, %s", why,
-				 scope);
-			ag3_result_add_degraded(res, text);
-		}
-		if (spec->limits.cpu_weight || spec->limits.cpu_quota_us) {
-			snprintf(text, sizeof(text), "cpu: %s; no cpu limit applied", why);
-			ag3_result_add_degraded(res, text);
-		}
+		snprintf(text, sizeof(text), "cgroup: minimum_isolation requires cgroup limits, but "
+					     "there is %s", why);
+		ag3_cgroup_destroy(&cg);
+		setup_failed(res, ENOTSUP, "cgroup", NULL, text);
+		return 0;
+	}
+	char text[9200];
+	if (want_mem && !cg.memory && !spec_has_rlimit(spec, "as")) {
+		ctx.fallback_as = spec->limits.memory_bytes;
+		snprintf(text, sizeof(text), "memory: %s; RLIMIT_AS (per process) applied instead", why);
+		ag3_result_add_degraded(res, text);
+	}
+	if (want_pids && !cg.pids && !spec_has_rlimit(spec, "nproc")) {
+		ctx.fallback_nproc = spec->limits.pids;
+		/* RLIMIT_NPROC counts a uid's processes per user namespace: without one
+		 * (root mode) it would count every process of that uid on the host, and
+		 * sandboxes sharing a uid would starve each other. */
+		const char *scope = "in the sandbox's own user namespace";
+		if (!ctx.userns && spec->namespaces.user == AG3_USERNS_AUTO)
+			ctx.userns = true;
+		else if (!ctx.userns)
+			scope = "counting every process of the uid on the host (user_namespace: never)";
+		snprintf(text, sizeof(text), "pids: %s; RLIMIT_NPROC applied instead, %s", why, scope);
+		ag3_result_add_degraded(res, text);
+	}
+	if (want_cpu && !cg.cpu) {
+		snprintf(text, sizeof(text), "cpu: no writable cgroup (v2 or v1) cpu controller; "
+					     "no cpu limit applied");
+		ag3_result_add_degraded(res, text);
 	}
 	ctx.cgroup = cr == 1 ? &cg : NULL;
 	res->enforcement.userns = ctx.userns;
@@ -344,8 +347,8 @@ static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opt
 		flags |= CLONE_NEWIPC;
 	if (spec->namespaces.uts)
 		flags |= CLONE_NEWUTS;
-	if (spec->namespaces.cgroup)
-		flags |= CLONE_NEWCGROUP;
+	/* The cgroup namespace is made by init after "go", once the supervisor has moved
+	 * it into the sandbox's cgroup: its root is then that cgroup, not the caller's. */
 
 	fflush(NULL);
 	pid_t pid = clone_child(flags);
@@ -522,6 +525,7 @@ static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opt
 		ag3_cgroup_stats(ctx.cgroup, &oom_kills, &peak);
 		if (peak)
 			res->peak_memory = peak;
+		res->oom_kills = oom_kills;
 	}
 	if (have_setup_err) {
 		setup_failed(res, setup_err.err, setup_err.stage, setup_err.path, setup_err.text);

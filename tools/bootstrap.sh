@@ -53,7 +53,7 @@ case "$what" in
 run)
 	say "running a command in a sandbox with the embedded default profile"
 	set -x
-	build/ag3ntum-sandbox exec -- sh -c 'id; echo; ls /; echo; grep -E "^(Name|Pid|PPid|Uid|Gid|Groups|NoNewPrivs|Seccomp|Cap(Inh|Prm|Eff|Bnd|Amb)):" /proc/self/status; echo; tail -n +3 /proc/net/dev | cut -d: -f1'
+	build/tools/ag3ntum-sandbox exec -- sh -c 'id; echo; ls /; echo; grep -E "^(Name|Pid|PPid|Uid|Gid|Groups|NoNewPrivs|Seccomp|Cap(Inh|Prm|Eff|Bnd|Amb)):" /proc/self/status; echo; tail -n +3 /proc/net/dev | cut -d: -f1'
 	;;
 test)
 	exec bash tools/run-tests.sh

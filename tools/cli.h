@@ -5,17 +5,35 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "policy/mounts-config.h"
 #include "policy/profile.h"
 #include "policy/session.h"
+#include "policy/uid-policy.h"
 #include "runtime/spec.h"
 
 #define PROG "ag3ntum-sandbox"
 
-/* Options shared by compile and exec (and later explain, check). */
+#define CLI_MAX_SECRETS 16  /* --secrets files */
+#define CLI_MAX_DYNAMIC 64  /* --dynamic requests */
+
+/*
+ * Options shared by compile and exec (and lint, explain, check). Zero-
+ * initialize it and set `session`; nothing in it needs freeing (the strings
+ * point into argv).
+ */
 struct cli_source {
 	const char *profile_path; /* NULL: the embedded default */
 	const char *spec_path;    /* a compiled spec instead of a profile */
 	struct ag3_session *session;
+	const char *mounts_path;  /* --mounts: external-mounts.yaml; NULL: none */
+	const char *secrets_paths[CLI_MAX_SECRETS]; /* --secrets, in order (first: global) */
+	size_t n_secrets;
+	const char *dynamic_args[CLI_MAX_DYNAMIC]; /* --dynamic, as given */
+	size_t n_dynamic;
+	enum ag3_uid_mode uid_mode; /* --uid-mode; 0 = isolated */
+	bool api_uid_set;           /* --api-uid; default AG3_API_UID_DEFAULT */
+	uid_t api_uid;
+	const char *host_root;      /* --host-root: absolute; NULL: none */
 };
 
 /* getopt_long option codes >= 256 for the shared options. */
@@ -28,7 +46,13 @@ enum {
 	OPT_USER,
 	OPT_SESSION,
 	OPT_DIR_FIRST, /* OPT_DIR_FIRST + enum ag3_dir: --agent-dir ... --data-dir */
-	OPT_LOCAL_FIRST = OPT_DIR_FIRST + 16,
+	OPT_MOUNTS = OPT_DIR_FIRST + 16,
+	OPT_SECRETS,
+	OPT_DYNAMIC,
+	OPT_UID_MODE,
+	OPT_API_UID,
+	OPT_HOST_ROOT,
+	OPT_LOCAL_FIRST = OPT_DIR_FIRST + 32,
 };
 
 /* The long options for struct cli_source, terminated by a zero entry; `extra` is appended. */
@@ -40,6 +64,15 @@ int cli_source_handle(struct cli_source *src, int opt, const char *arg);
 
 /* Loads the profile (or spec) and compiles it. Prints errors; returns 0 or -1. */
 int cli_source_spec(struct cli_source *src, struct ag3_spec **ret);
+
+/* Loads --mounts into *ret (NULL when not given). Prints errors; returns 0 or -1. */
+int cli_source_load_mounts(const struct cli_source *src, struct ag3_mounts_config **ret);
+
+/* Loads the --secrets files into src->session, in order. Prints errors; 0 or -1. */
+int cli_source_load_secrets(struct cli_source *src);
+
+/* The uid policy the options select. */
+struct ag3_uid_policy cli_source_uid_policy(const struct cli_source *src);
 
 /* The help text block for the shared options. */
 extern const char cli_source_help[];

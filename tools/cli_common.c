@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "policy/compile.h"
+#include "policy/secrets.h"
 #include "runtime/spec_json.h"
 
 void cli_error(const char *fmt, ...)
@@ -123,6 +124,12 @@ static const struct option source_options[] = {
 	{"skills-dir", required_argument, NULL, OPT_DIR_FIRST + AG3_DIR_SKILLS},
 	{"logs-dir", required_argument, NULL, OPT_DIR_FIRST + AG3_DIR_LOGS},
 	{"data-dir", required_argument, NULL, OPT_DIR_FIRST + AG3_DIR_DATA},
+	{"mounts", required_argument, NULL, OPT_MOUNTS},
+	{"secrets", required_argument, NULL, OPT_SECRETS},
+	{"dynamic", required_argument, NULL, OPT_DYNAMIC},
+	{"uid-mode", required_argument, NULL, OPT_UID_MODE},
+	{"api-uid", required_argument, NULL, OPT_API_UID},
+	{"host-root", required_argument, NULL, OPT_HOST_ROOT},
 };
 
 const char cli_source_help[] =
@@ -140,7 +147,21 @@ const char cli_source_help[] =
 	"  --agent-dir DIR, --sessions-dir DIR, --session-dir DIR, --config-dir DIR,\n"
 	"  --skills-dir DIR, --logs-dir DIR, --data-dir DIR\n"
 	"                     the directory placeholders ({agent_dir} ...); defaults follow\n"
-	"                     the platform's container layout (/, /sessions, /config ...)\n";
+	"                     the platform's container layout (/, /sessions, /config ...)\n"
+	"  --mounts FILE      the platform's external-mounts.yaml: /mounts becomes a private\n"
+	"                     tmpfs holding only the mounts --user is authorized for, each\n"
+	"                     also at its original host path unless that path is reserved\n"
+	"  --dynamic BASE[/SUBPATH][:ro|rw][=ALIAS]\n"
+	"                     a dynamic mount request against the mounts config's dynamic\n"
+	"                     bases (repeatable); it fails with the platform's error code\n"
+	"  --secrets FILE     sandboxed_envs from a secrets.yaml (repeatable: the first is\n"
+	"                     the global one, later ones are per-user and override it)\n"
+	"  --uid-mode MODE    isolated (default: 50000-60000, and 2000-49999), direct\n"
+	"                     (1000-65533) or any (every id but 0 and the API uid); checks\n"
+	"                     --uid/--gid and a --spec's ids\n"
+	"  --api-uid N        the API's own uid, never allowed as a session id (45045)\n"
+	"  --host-root DIR    testing/staging aid: host paths are looked up beneath DIR and\n"
+	"                     every bind source is DIR + the path (targets unchanged)\n";
 
 struct option *cli_source_options(const struct option *extra)
 {
@@ -187,7 +208,49 @@ int cli_source_handle(struct cli_source *src, int opt, const char *arg)
 {
 	struct ag3_session *s = src->session;
 	unsigned id;
+	unsigned long long v;
 	switch (opt) {
+	case OPT_MOUNTS:
+		src->mounts_path = arg;
+		return 1;
+	case OPT_SECRETS:
+		if (src->n_secrets >= CLI_MAX_SECRETS) {
+			cli_error("--secrets: at most %d files", CLI_MAX_SECRETS);
+			return -1;
+		}
+		src->secrets_paths[src->n_secrets++] = arg;
+		return 1;
+	case OPT_DYNAMIC:
+		if (src->n_dynamic >= CLI_MAX_DYNAMIC) {
+			cli_error("--dynamic: at most %d requests", CLI_MAX_DYNAMIC);
+			return -1;
+		}
+		src->dynamic_args[src->n_dynamic++] = arg;
+		return 1;
+	case OPT_UID_MODE: {
+		enum ag3_uid_mode m = ag3_uid_mode_from_string(arg);
+		if ((int)m < 0) {
+			cli_error("--uid-mode: '%s' is not isolated, direct or any", arg);
+			return -1;
+		}
+		src->uid_mode = m;
+		return 1;
+	}
+	case OPT_API_UID:
+		if (cli_parse_u64(arg, 4294967294ULL, &v) < 0 || v == 0) {
+			cli_error("--api-uid: '%s' is not a number from 1 to 4294967294", arg);
+			return -1;
+		}
+		src->api_uid_set = true;
+		src->api_uid = (uid_t)v;
+		return 1;
+	case OPT_HOST_ROOT:
+		if (!arg || arg[0] != '/') {
+			cli_error("--host-root: '%s' is not an absolute path", arg ? arg : "");
+			return -1;
+		}
+		src->host_root = arg;
+		return 1;
 	case OPT_PROFILE:
 		src->profile_path = arg;
 		return 1;
@@ -212,7 +275,7 @@ int cli_source_handle(struct cli_source *src, int opt, const char *arg)
 		return set_session_str(&s->session_id, "session", arg);
 	case OPT_WORKSPACE:
 		opt = OPT_DIR_FIRST + AG3_DIR_WORKSPACE;
-		/* fall through */
+		__attribute__((fallthrough));
 	default:
 		if (opt >= OPT_DIR_FIRST && opt < OPT_DIR_FIRST + _AG3_DIR_MAX) {
 			enum ag3_dir d = (enum ag3_dir)(opt - OPT_DIR_FIRST);
@@ -240,12 +303,72 @@ static bool session_given(const struct ag3_session *s)
 	return false;
 }
 
+struct ag3_uid_policy cli_source_uid_policy(const struct cli_source *src)
+{
+	struct ag3_uid_policy p = AG3_UID_POLICY_DEFAULT;
+	p.mode = src->uid_mode;
+	if (src->api_uid_set)
+		p.api_uid = src->api_uid;
+	return p;
+}
+
+int cli_source_load_mounts(const struct cli_source *src, struct ag3_mounts_config **ret)
+{
+	struct ag3_error *err = NULL;
+	*ret = NULL;
+	if (!src->mounts_path)
+		return 0;
+	if (ag3_mounts_config_load_file(src->mounts_path, ret, &err) < 0) {
+		cli_print_error(NULL, err);
+		ag3_error_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+int cli_source_load_secrets(struct cli_source *src)
+{
+	for (size_t i = 0; i < src->n_secrets; i++) {
+		struct ag3_error *err = NULL;
+		/* the first file is the global one; every later one is per-user */
+		if (ag3_secrets_load_file(src->session, src->secrets_paths[i], i > 0, &err) < 0) {
+			cli_print_error(NULL, err);
+			ag3_error_free(err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* A spec given with --spec: its ids still go through the uid policy. */
+static int check_spec_ids(const struct cli_source *src, const struct ag3_spec *spec)
+{
+	struct ag3_uid_policy p = cli_source_uid_policy(src);
+	struct ag3_error *err = NULL;
+	int r = 0;
+	if (spec->identity.uid_set)
+		r = ag3_uid_policy_check(&p, "identity.uid", (unsigned long)spec->identity.uid, &err);
+	if (r == 0 && spec->identity.gid_set)
+		r = ag3_uid_policy_check(&p, "identity.gid", (unsigned long)spec->identity.gid, &err);
+	if (r < 0) {
+		cli_print_error(src->spec_path, err);
+		ag3_error_free(err);
+		return -1;
+	}
+	return 0;
+}
+
 int cli_source_spec(struct cli_source *src, struct ag3_spec **ret)
 {
 	struct ag3_error *err = NULL;
 	if (src->spec_path) {
 		if (src->profile_path) {
 			cli_error("--spec and --profile cannot be used together");
+			return -1;
+		}
+		if (src->mounts_path || src->n_secrets || src->n_dynamic || src->host_root) {
+			cli_error("--spec is already compiled: --mounts, --secrets, --dynamic and "
+				  "--host-root cannot change it; compile again instead");
 			return -1;
 		}
 		if (session_given(src->session)) {
@@ -265,6 +388,11 @@ int cli_source_spec(struct cli_source *src, struct ag3_spec **ret)
 			ag3_error_free(err);
 			return -1;
 		}
+		if (check_spec_ids(src, *ret) < 0) {
+			ag3_spec_free(*ret);
+			*ret = NULL;
+			return -1;
+		}
 		return 0;
 	}
 	struct ag3_profile *profile = NULL;
@@ -275,12 +403,40 @@ int cli_source_spec(struct cli_source *src, struct ag3_spec **ret)
 		ag3_error_free(err);
 		return -1;
 	}
-	r = ag3_compile(profile, src->session, ret, &err);
-	ag3_profile_free(profile);
-	if (r < 0) {
-		cli_print_error(NULL, err);
-		ag3_error_free(err);
-		return -1;
+	_cleanup_(ag3_mounts_config_freep) struct ag3_mounts_config *mounts = NULL;
+	struct ag3_dyn_request dyn[CLI_MAX_DYNAMIC] = {0};
+	size_t n_dyn = 0;
+	struct ag3_uid_policy policy = cli_source_uid_policy(src);
+	r = cli_source_load_secrets(src) < 0 || cli_source_load_mounts(src, &mounts) < 0 ? -1 : 0;
+	if (r == 0 && src->n_dynamic && !mounts) {
+		cli_error("--dynamic needs --mounts (the config with the dynamic bases)");
+		r = -1;
 	}
-	return 0;
+	for (; r == 0 && n_dyn < src->n_dynamic; n_dyn++)
+		if (ag3_dyn_request_parse(src->dynamic_args[n_dyn], &dyn[n_dyn], &err) < 0) {
+			cli_print_error(NULL, err);
+			ag3_error_free(TAKE_PTR(err));
+			r = -1;
+			break;
+		}
+	if (r == 0) {
+		struct ag3_compile_options o = {
+			.host_root = src->host_root,
+			.prefix_sources = src->host_root != NULL,
+			.mounts = mounts,
+			.dynamic = dyn,
+			.n_dynamic = n_dyn,
+			.uid_policy = &policy,
+		};
+		r = ag3_compile_ex(profile, src->session, &o, ret, &err);
+		if (r < 0) {
+			cli_print_error(NULL, err);
+			ag3_error_free(err);
+			r = -1;
+		}
+	}
+	for (size_t i = 0; i < n_dyn; i++)
+		ag3_dyn_request_clear(&dyn[i]);
+	ag3_profile_free(profile);
+	return r < 0 ? -1 : 0;
 }

@@ -17,6 +17,10 @@ static const char main_help[] =
 	"Commands:\n"
 	"  exec      run a command in a fresh sandbox        (" PROG " exec --help)\n"
 	"  compile   print the spec a profile and session compile into\n"
+	"  lint      check profiles (and external mounts) before deployment\n"
+	"  explain   what the sandbox shows at a path, or which rule decides a tool call\n"
+	"  check     the agent loop's can_use_tool decision for one tool call\n"
+	"  doctor    what this machine supports (namespaces, seccomp, landlock, cgroups)\n"
 	"  help      help on a command: " PROG " help exec\n"
 	"\n"
 	"Options:\n"
@@ -60,6 +64,14 @@ int main(int argc, char **argv)
 		return cli_exec(argc, argv);
 	if (!strcmp(cmd, "compile"))
 		return cli_compile(argc, argv);
+	if (!strcmp(cmd, "doctor"))
+		return cli_doctor(argc, argv);
+	if (!strcmp(cmd, "lint"))
+		return cli_lint(argc, argv);
+	if (!strcmp(cmd, "check"))
+		return cli_check(argc, argv);
+	if (!strcmp(cmd, "explain"))
+		return cli_explain(argc, argv);
 	cli_error("unknown command '%s'", cmd);
 	fprintf(stderr, "Try '" PROG " --help'.\n");
 	return 2;

@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `explain`: which mount op provides a path in a spec, and which rules match
+ * a tool call.
+ */
+#include "explain.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+const char *ag3_explain_state_to_string(enum ag3_explain_state s)
+{
+	static const char *const names[_AG3_EXPLAIN_STATE_MAX] = {
+		[AG3_EXPLAIN_MOUNTED] = "mounted",
+		[AG3_EXPLAIN_MASKED] = "masked",
+		[AG3_EXPLAIN_CREATED] = "created",
+		[AG3_EXPLAIN_ABSENT] = "absent",
+	};
+	return (int)s >= 0 && s < _AG3_EXPLAIN_STATE_MAX ? names[s] : NULL;
+}
+
+void ag3_explain_path_clear(struct ag3_explain_path *e)
+{
+	free(e->path);
+	free(e->resolved);
+	free(e->host_path);
+	free(e->shadowed);
+	for (size_t i = 0; i < e->n_hops; i++) {
+		free(e->hops[i].from);
+		free(e->hops[i].to);
+	}
+	free(e->hops);
+	*e = (struct ag3_explain_path){0};
+}
+
+/* Lexically normalizes an absolute path into a new string ("..", ".", "//" folded). */
+static char *fold(const char *in)
+{
+	char *out = malloc(strlen(in) + 2), *w = out;
+	if (!out)
+		return NULL;
+	for (const char *s = in; *s;) {
+		while (*s == '/')
+			s++;
+		size_t n = strcspn(s, "/");
+		if (!n)
+			break;
+		if (n == 1 && s[0] == '.') {
+			s += n;
+			continue;
+		}
+		if (n == 2 && s[0] == '.' && s[1] == '.') {
+			while (w > out && *--w != '/')
+				;
+			s += n;
+			continue;
+		}
+		*w++ = '/';
+		memcpy(w, s, n);
+		w += n;
+		s += n;
+	}
+	if (w == out)
+		*w++ = '/';
+	*w = '\0';
+	return out;
+}
+
+/* Whether p is dir or below it (both normalized). */
+static bool under(const char *p, const char *dir)
+{
+	if (!strcmp(dir, "/"))
+		return true;
+	size_t n = strlen(dir);
+	return !strncmp(p, dir, n) && (p[n] == '\0' || p[n] == '/');
+}
+
+static bool covers(enum ag3_mount_op op)
+{
+	return op == AG3_MOUNT_BIND || op == AG3_MOUNT_TMPFS || op == AG3_MOUNT_PROC ||
+	       op == AG3_MOUNT_DEV || op == AG3_MOUNT_MASK || op == AG3_MOUNT_SYMLINK;
+}
+
+/* The path a symlink op at `target` with text `text` turns `p` (at or below target) into. */
+static char *follow(const char *target, const char *text, const char *p)
+{
+	_cleanup_free_ char *j = NULL;
+	const char *rest = p + strlen(target);
+	if (text[0] == '/') {
+		if (asprintf(&j, "%s%s", text, rest) < 0)
+			return NULL;
+	} else {
+		const char *slash = strrchr(target, '/');
+		int dl = slash ? (int)(slash - target) : 0;
+		if (asprintf(&j, "%.*s/%s%s", dl, target, text, rest) < 0)
+			return NULL;
+	}
+	return fold(j);
+}
+
+static int add_index(size_t **v, size_t *n, size_t i)
+{
+	size_t *nv = realloc(*v, (*n + 1) * sizeof(**v));
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	nv[(*n)++] = i;
+	return 0;
+}
+
+int ag3_explain_path(const struct ag3_spec *spec, const char *path, struct ag3_explain_path *ret,
+		     struct ag3_error **reterr)
+{
+	struct ag3_explain_path e = {.mount = -1, .holder = -1};
+	ssize_t last;
+
+	if (!path || path[0] != '/')
+		return ag3_error_set(reterr, EINVAL, "'%s' is not an absolute path",
+				     path ? path : "");
+	if (!(e.path = fold(path)) || !(e.resolved = strdup(e.path)))
+		goto oom;
+	for (;;) {
+		last = -1;
+		for (size_t i = 0; i < spec->n_mounts; i++)
+			if (covers(spec->mounts[i].op) && under(e.resolved, spec->mounts[i].target))
+				last = (ssize_t)i;
+		if (last < 0 || spec->mounts[last].op != AG3_MOUNT_SYMLINK)
+			break;
+		const struct ag3_mount *m = &spec->mounts[last];
+		if (e.n_hops >= AG3_EXPLAIN_MAX_SYMLINKS) {
+			ag3_explain_path_clear(&e);
+			return ag3_error_set(reterr, ELOOP,
+					     "%s: more than %d symlinks on the way (a loop?)", path,
+					     AG3_EXPLAIN_MAX_SYMLINKS);
+		}
+		char *to = follow(m->target, m->source ? m->source : "", e.resolved);
+		struct ag3_explain_hop *h = realloc(e.hops, (e.n_hops + 1) * sizeof(*h));
+		if (!to || !h) {
+			free(to);
+			if (h)
+				e.hops = h;
+			goto oom;
+		}
+		e.hops = h;
+		h[e.n_hops++] = (struct ag3_explain_hop){
+			.mount = (size_t)last, .from = e.resolved, .to = to};
+		if (!(e.resolved = strdup(to)))
+			goto oom;
+	}
+	e.mount = last;
+	for (ssize_t i = 0; i < last; i++)
+		if (covers(spec->mounts[i].op) && under(e.resolved, spec->mounts[i].target) &&
+		    add_index(&e.shadowed, &e.n_shadowed, (size_t)i) < 0)
+			goto oom;
+
+	const struct ag3_mount *m = last >= 0 ? &spec->mounts[last] : NULL;
+	bool at_target = m ? !strcmp(m->target, e.resolved) : !strcmp(e.resolved, "/");
+	if (m && m->op == AG3_MOUNT_MASK) {
+		e.state = AG3_EXPLAIN_MASKED;
+		e.ro = true;
+	} else if (m && m->op == AG3_MOUNT_BIND) {
+		struct stat st;
+		e.state = AG3_EXPLAIN_MOUNTED;
+		e.ro = m->ro;
+		if (asprintf(&e.host_path, "%s%s", m->source, e.resolved + strlen(m->target)) < 0) {
+			e.host_path = NULL;
+			goto oom;
+		}
+		e.host_exists = lstat(e.host_path, &st) == 0;
+	} else if (m && (m->op == AG3_MOUNT_PROC || m->op == AG3_MOUNT_DEV)) {
+		e.state = AG3_EXPLAIN_MOUNTED;
+		e.ro = m->ro;
+		if (m->op ==
+		    AG3_MOUNT_DEV) { /* populated, then read-only; pts and shm stay writable */
+			char shm[PATH_MAX], pts[PATH_MAX];
+			snprintf(shm, sizeof(shm), "%s/shm", m->target);
+			snprintf(pts, sizeof(pts), "%s/pts", m->target);
+			e.ro = !under(e.resolved, shm) && !under(e.resolved, pts);
+		}
+	} else if (at_target) {
+		e.state = AG3_EXPLAIN_MOUNTED; /* the tmpfs (or the root) itself */
+		e.ro = m ? m->ro : true;
+	} else {
+		/* below a tmpfs or the root: only what the list creates is there */
+		e.state = AG3_EXPLAIN_ABSENT;
+		e.ro = m ? m->ro : true;
+		for (size_t i = (size_t)(last + 1); i < spec->n_mounts; i++) {
+			/* a dir/file op there, or any op below it (its parents are made) */
+			if (under(spec->mounts[i].target, e.resolved)) {
+				e.state = AG3_EXPLAIN_CREATED;
+				e.holder = (ssize_t)i;
+				break;
+			}
+		}
+	}
+	*ret = e;
+	return 0;
+oom:
+	ag3_explain_path_clear(&e);
+	return ag3_error_set(reterr, ENOMEM, "out of memory");
+}
+
+int ag3_explain_origin_key(const char *origin, char **ret)
+{
+	*ret = NULL;
+	for (const char *s = origin; s && *s;) {
+		while (*s == ' ')
+			s++;
+		size_t n = strcspn(s, " ");
+		if (n && s[0] != '/' && s[0] != '(' && (memchr(s, '.', n) || memchr(s, '[', n))) {
+			/* "sandbox.tmpfs_paths[0]" or "sandbox.static_mounts.x"; not "a.b)" */
+			while (n && (s[n - 1] == ',' || s[n - 1] == ')' || s[n - 1] == ':'))
+				n--;
+			if (!(*ret = strndup(s, n)))
+				return -ENOMEM;
+			return 0;
+		}
+		s += n;
+	}
+	return 0;
+}
+
+int ag3_yaml_locate(const struct ag3_yaml_doc *doc, const char *keypath, struct ag3_ploc *ret)
+{
+	const struct ag3_yaml_node *n = doc ? doc->root : NULL, *key = NULL;
+	const char *s = keypath;
+
+	while (n && *s) {
+		if (*s == '[') {
+			char *end;
+			unsigned long i = strtoul(s + 1, &end, 10);
+			if (end == s + 1 || *end != ']' || n->type != AG3_YAML_SEQUENCE ||
+			    i >= n->n)
+				return -ENOENT;
+			n = key = n->items[i];
+			s = end + 1;
+			continue;
+		}
+		if (*s == '.')
+			s++;
+		size_t len = strcspn(s, ".[");
+		const struct ag3_yaml_node *next = NULL;
+		if (!len || n->type != AG3_YAML_MAPPING)
+			return -ENOENT;
+		for (size_t i = 0; i < n->n && !next; i++)
+			if (n->pairs[i].key->len == len && !memcmp(n->pairs[i].key->str, s, len)) {
+				key = n->pairs[i].key;
+				next = n->pairs[i].value;
+			}
+		n = next;
+		s += len;
+	}
+	if (!n || *s)
+		return -ENOENT;
+	const struct ag3_yaml_node *k = key ? key : n;
+	*ret = (struct ag3_ploc){
+		.key_line = k->line, .key_col = k->col, .line = n->line, .col = n->col};
+	return 0;
+}
+
+/* ----------------------------------------------------------- tool calls -- */
+
+void ag3_explain_call_clear(struct ag3_explain_call *e)
+{
+	ag3_decision_clear(&e->decision);
+	free(e->matching);
+	ag3_strv_free(e->parts);
+	*e = (struct ag3_explain_call){0};
+}
+
+int ag3_explain_call(const struct ag3_rules *r, const struct ag3_tool_call *c,
+		     struct ag3_explain_call *ret)
+{
+	struct ag3_explain_call e = {0};
+	int k = ag3_rules_decide(r, c, &e.decision);
+	if (k < 0)
+		return k;
+	const struct ag3_rule *lists[2] = {r->deny, r->allow};
+	size_t ns[2] = {r->n_deny, r->n_allow};
+	for (size_t l = 0; l < 2; l++)
+		for (size_t i = 0; i < ns[l]; i++) {
+			k = ag3_rule_matches(r, &lists[l][i], c);
+			if (k < 0)
+				goto fail;
+			if (!k)
+				continue;
+			const struct ag3_rule **v =
+				realloc(e.matching, (e.n_matching + 1) * sizeof(*v));
+			if (!v)
+				goto fail;
+			e.matching = v;
+			v[e.n_matching++] = &lists[l][i];
+		}
+	if (ag3_tool_is_shell(c->name) && c->arg && strlen(c->arg) <= AG3_RULES_MAX_INPUT) {
+		k = ag3_shell_split(c->arg, strlen(c->arg), &e.parts, &e.n_parts);
+		if (k == -ENOMEM)
+			goto fail;
+		if (k < 0) { /* too deep or too many: the decision says so */
+			e.parts = NULL;
+			e.n_parts = 0;
+		}
+	}
+	*ret = e;
+	return 0;
+fail:
+	ag3_explain_call_clear(&e);
+	return -ENOMEM;
+}

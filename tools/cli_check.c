@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+/* `check`: the agent loop's can_use_tool decision for one tool call. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cli_policy.h"
+#include "policy/profile-model.h"
+#include "policy/rules.h"
+
+static const char check_help[] =
+	"Usage: " PROG " check [OPTIONS] TOOL INPUT_JSON\n"
+	"\n"
+	"Decides one tool call the way the agent loop's can_use_tool does: a truthy\n"
+	"dangerouslyDisableSandbox is a security violation; else the call string is built\n"
+	"(mcp__ag3ntum__X is named Ag3ntumX, the value comes from the tool's parameter:\n"
+	"command, file_path, path, url ...), deny rules are searched first, then allow\n"
+	"rules, then defaultMode decides (bypassPermissions allows, anything else denies).\n"
+	"A shell command line (Bash, Ag3ntumBash) is split into its commands: a deny rule\n"
+	"matching any of them denies it, and it is allowed only when every one is allowed.\n"
+	"`Bash(git:*)` is a prefix rule; path rules are globs where ** spans directories.\n"
+	"\n"
+	"It prints the decision, the rule that decided it (with the profile's\n"
+	"file:line:column), and the message the agent would get. TOOL is the name the SDK\n"
+	"uses (mcp__ag3ntum__Bash, Read ...); INPUT_JSON its input, a JSON object ('-':\n"
+	"read it from stdin). The agent always runs in a session, so session_workspace's\n"
+	"rules (when the profile has them) replace permissions', with {workspace} = \".\".\n"
+	"\n"
+	"%s"
+	"\n"
+	"Options:\n"
+	"  --no-session       decide with the profile's permissions: rules (no session)\n"
+	"  --denials N        this tool was already denied N times in this run (the\n"
+	"                     message then carries the final warning, or the interrupt)\n"
+	"  --json             print one JSON object: {decision, reason, rule, key, file, line,\n"
+	"                     column, message, interrupt, call, tool, part}\n"
+	"  -h, --help         this text\n"
+	"\n"
+	"Exit status: 0 allowed, 1 denied, 2 error (bad options, the profile does not load,\n"
+	"INPUT_JSON is not a JSON object).\n";
+
+enum { OPT_JSON = OPT_LOCAL_FIRST, OPT_NO_SESSION, OPT_DENIALS, OPT_HELP };
+
+/* Reads INPUT_JSON: the argument, or stdin for "-". */
+static char *read_input(const char *arg, size_t *len)
+{
+	if (strcmp(arg, "-")) {
+		*len = strlen(arg);
+		return strdup(arg);
+	}
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap + 1);
+	while (buf) {
+		if (n == cap) {
+			if (cap >= (1u << 20)) {
+				cli_error("check: the input on stdin is larger than 1 MiB");
+				free(buf);
+				return NULL;
+			}
+			char *nb = realloc(buf, cap * 2 + 1);
+			if (!nb)
+				break;
+			buf = nb;
+			cap *= 2;
+		}
+		ssize_t r = read(STDIN_FILENO, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r < 0) {
+				cli_error("check: reading stdin: %m");
+				free(buf);
+				return NULL;
+			}
+			buf[n] = '\0';
+			*len = n;
+			return buf;
+		}
+		n += (size_t)r;
+	}
+	free(buf);
+	cli_error("out of memory");
+	return NULL;
+}
+
+int cli_check(int argc, char **argv)
+{
+	_cleanup_(ag3_session_freep) struct ag3_session *session = ag3_session_new();
+	if (!session) {
+		cli_error("out of memory");
+		return 2;
+	}
+	struct cli_source src = {.session = session};
+	bool json = false, no_session = false;
+	unsigned long long denials = 0;
+	static const struct option local[] = {
+		{"json", no_argument, NULL, OPT_JSON},
+		{"no-session", no_argument, NULL, OPT_NO_SESSION},
+		{"denials", required_argument, NULL, OPT_DENIALS},
+		{"help", no_argument, NULL, OPT_HELP},
+		{0},
+	};
+	_cleanup_free_ struct option *opts = cli_source_options(local);
+	if (!opts)
+		return 2;
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		int h = cli_source_handle(&src, c, optarg);
+		if (h < 0)
+			return 2;
+		if (h > 0)
+			continue;
+		switch (c) {
+		case OPT_JSON:
+			json = true;
+			break;
+		case OPT_NO_SESSION:
+			no_session = true;
+			break;
+		case OPT_DENIALS:
+			if (cli_parse_u64(optarg, 1000, &denials) < 0) {
+				cli_error("--denials: '%s' is not a number from 0 to 1000", optarg);
+				return 2;
+			}
+			break;
+		case 'h':
+		case OPT_HELP:
+			printf(check_help, cli_source_help);
+			return 0;
+		default:
+			fprintf(stderr, "Try '" PROG " check --help'.\n");
+			return 2;
+		}
+	}
+	if (argc - optind != 2) {
+		cli_error("check: expected TOOL and INPUT_JSON (see '" PROG " check --help')");
+		return 2;
+	}
+	if (src.spec_path) {
+		cli_error("check: --spec holds no permission rules; give --profile");
+		return 2;
+	}
+	_cleanup_(ag3_rules_freep) struct ag3_rules *rules = NULL;
+	_cleanup_(ag3_profile_freep) struct ag3_profile *profile = NULL;
+	if (cli_policy_rules(&src, !no_session, &profile, &rules) < 0)
+		return 2;
+
+	size_t len = 0;
+	_cleanup_free_ char *input = read_input(argv[optind + 1], &len);
+	if (!input)
+		return 2;
+	struct ag3_tool_call call = {0};
+	struct ag3_error *err = NULL;
+	if (ag3_tool_call_from_json(argv[optind], input, len, &call, &err) < 0) {
+		cli_print_error("check: INPUT_JSON", err);
+		ag3_error_free(err);
+		return 2;
+	}
+	struct ag3_decision d = {0};
+	struct ag3_denial den = {0};
+	struct ag3_denial_tracker t = {0};
+	int rc = 2;
+	if (ag3_rules_decide(rules, &call, &d) < 0)
+		goto oom;
+	if (!d.allow) {
+		/* earlier denials of this tool, as if they had just happened */
+		for (unsigned long long i = 0; i < denials; i++) {
+			struct ag3_decision prior = {.reason = AG3_REASON_DEFAULT_DENY};
+			struct ag3_denial x = {0};
+			if (ag3_denial_record(&t, rules, &call, &prior, &x) < 0)
+				goto oom;
+			ag3_denial_clear(&x);
+		}
+		if (ag3_denial_record(&t, rules, &call, &d, &den) < 0)
+			goto oom;
+	}
+	rc = cli_policy_print_decision(rules, &call, &d, d.allow ? NULL : &den, json) < 0
+		     ? 2
+		     : !d.allow;
+	goto out;
+oom:
+	cli_error("out of memory");
+out:
+	ag3_denial_tracker_clear(&t);
+	ag3_denial_clear(&den);
+	ag3_decision_clear(&d);
+	ag3_tool_call_clear(&call);
+	return rc;
+}

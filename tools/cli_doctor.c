@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "runtime/doctor.h"
+
+static const char doctor_help[] =
+	"Usage: " PROG " doctor [--json]\n"
+	"\n"
+	"Prints what this machine and this user can give a sandbox: root or rootless mode,\n"
+	"user namespaces, seccomp, the landlock ABI, the new mount API, openat2, clone3,\n"
+	"close_range, and the cgroup v2 tree (where it is mounted, which controllers a\n"
+	"sandbox's cgroup could use), then which `minimum_isolation` settings a profile can\n"
+	"require here. Probing creates one short-lived user namespace; nothing else changes.\n"
+	"\n"
+	"  --json       one JSON object instead of text\n"
+	"  -h, --help   this text\n"
+	"\n"
+	"Exit status: 0 when a sandbox can be entered here (root mode, or user namespaces\n"
+	"for rootless mode), 1 when it cannot.\n";
+
+static const char *yes(bool b)
+{
+	return b ? "yes" : "no";
+}
+
+int cli_doctor(int argc, char **argv)
+{
+	bool json = false;
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		if (c == 'j') {
+			json = true;
+		} else if (c == 'h') {
+			fputs(doctor_help, stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "Try '" PROG " doctor --help'.\n");
+			return 2;
+		}
+	}
+	struct ag3_doctor d;
+	ag3_doctor_probe(&d);
+	bool can_run = d.privileged || d.userns;
+	const struct ag3_cgroup_info *cg = &d.cgroup;
+	bool cg_limits = cg->mount[0] && cg->writable && cg->memory && cg->pids;
+	if (json) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "kernel", d.kernel);
+		cJSON_AddStringToObject(o, "mode", d.privileged ? "root" : "rootless");
+		cJSON_AddBoolToObject(o, "can_run", can_run);
+		cJSON *un = cJSON_AddObjectToObject(o, "user_namespace");
+		cJSON_AddBoolToObject(un, "available", d.userns);
+		if (d.userns_errno)
+			cJSON_AddStringToObject(un, "error", ag3_errno_name(d.userns_errno));
+		cJSON *sc = cJSON_AddObjectToObject(o, "seccomp");
+		cJSON_AddBoolToObject(sc, "available", d.seccomp);
+		cJSON_AddBoolToObject(sc, "kill_process", d.seccomp_kill_process);
+		cJSON_AddNumberToObject(o, "landlock_abi", d.landlock_abi);
+		cJSON *sy = cJSON_AddObjectToObject(o, "syscalls");
+		cJSON_AddBoolToObject(sy, "openat2", d.openat2);
+		cJSON_AddBoolToObject(sy, "clone3", d.clone3);
+		cJSON_AddBoolToObject(sy, "close_range", d.close_range);
+		cJSON_AddBoolToObject(sy, "mount_api", d.mount_api);
+		cJSON_AddBoolToObject(sy, "mount_setattr", d.mount_setattr);
+		cJSON_AddBoolToObject(sy, "pidfd_open", d.pidfd_open);
+		cJSON *cj = cJSON_AddObjectToObject(o, "cgroup_v2");
+		if (cg->mount[0]) {
+			cJSON_AddStringToObject(cj, "mount", cg->mount);
+			cJSON_AddStringToObject(cj, "cgroup", cg->self);
+		} else {
+			cJSON_AddNullToObject(cj, "mount");
+			cJSON_AddNullToObject(cj, "cgroup");
+		}
+		cJSON_AddBoolToObject(cj, "writable", cg->writable);
+		cJSON *ctl = cJSON_AddArrayToObject(cj, "controllers");
+		if (cg->memory)
+			cJSON_AddItemToArray(ctl, cJSON_CreateString("memory"));
+		if (cg->pids)
+			cJSON_AddItemToArray(ctl, cJSON_CreateString("pids"));
+		if (cg->cpu)
+			cJSON_AddItemToArray(ctl, cJSON_CreateString("cpu"));
+		cJSON *mi = cJSON_AddObjectToObject(o, "minimum_isolation_possible");
+		cJSON_AddBoolToObject(mi, "user_namespace", d.userns);
+		cJSON_AddBoolToObject(mi, "seccomp", d.seccomp);
+		cJSON_AddNumberToObject(mi, "landlock_abi", d.landlock_abi);
+		cJSON_AddBoolToObject(mi, "cgroup", cg_limits);
+		char *s = cJSON_PrintUnformatted(o);
+		cJSON_Delete(o);
+		if (s)
+			puts(s);
+		free(s);
+		return can_run ? 0 : 1;
+	}
+	printf("kernel               %s\n", d.kernel);
+	printf("mode                 %s\n", d.privileged
+						  ? "root (setresuid to the session uid; no user namespace needed)"
+						  : "rootless (a user namespace maps your ids)");
+	printf("user namespaces      %s%s%s\n", yes(d.userns), d.userns_errno ? ": " : "",
+	       d.userns_errno ? strerror(d.userns_errno) : "");
+	printf("seccomp              %s (kill_process action: %s)\n", yes(d.seccomp),
+	       yes(d.seccomp_kill_process));
+	if (d.landlock_abi)
+		printf("landlock             ABI %d\n", d.landlock_abi);
+	else
+		printf("landlock             no (recorded as a downgrade unless a profile requires it)\n");
+	printf("openat2              %s\n", yes(d.openat2));
+	printf("new mount API        %s (mount_setattr: %s)\n", yes(d.mount_api), yes(d.mount_setattr));
+	printf("clone3               %s (falls back to clone)\n", yes(d.clone3));
+	printf("close_range          %s (falls back to marking fds close-on-exec)\n", yes(d.close_range));
+	if (cg->mount[0]) {
+		printf("cgroup v2            mounted at %s; our cgroup %s (%s)\n", cg->mount, cg->self,
+		       cg->writable ? "writable" : "not writable");
+		printf("  controllers        memory: %s, pids: %s, cpu: %s\n", yes(cg->memory),
+		       yes(cg->pids), yes(cg->cpu));
+	} else {
+		printf("cgroup v2            not mounted\n");
+	}
+	printf("limits               %s\n",
+	       cg_limits ? "cgroup v2 (memory.max, pids.max, cpu)"
+			 : "rlimits fallback (RLIMIT_AS per process, RLIMIT_NPROC per uid)");
+	printf("\nminimum_isolation a profile can require here: user_namespace: %s, seccomp: %s, "
+	       "landlock_abi: %d, cgroup: %s\n",
+	       d.userns ? "true" : "false", d.seccomp ? "true" : "false", d.landlock_abi,
+	       cg_limits ? "true" : "false");
+	printf("sandbox              %s\n", can_run ? "can be entered" : "CANNOT be entered here");
+	return can_run ? 0 : 1;
+}

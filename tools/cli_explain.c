@@ -1,0 +1,553 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `explain`: what the sandboxed command sees at a path (which mount op, from
+ * which YAML key), or which rule decides a tool call. Also the pieces `check`
+ * shares (tools/cli_policy.h).
+ */
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli_policy.h"
+#include "policy/explain.h"
+#include "policy/mounts-config.h"
+#include "policy/profile-model.h"
+#include "runtime/spec_json.h"
+
+static const char explain_help[] =
+	"Usage: " PROG " explain [OPTIONS] PATH\n"
+	"       " PROG " explain [OPTIONS] TOOL-CALL\n"
+	"       " PROG " explain [OPTIONS] --tool NAME --input JSON\n"
+	"\n"
+	"PATH (absolute, inside the sandbox): compiles the profile and session like\n"
+	"`compile` and says what a sandboxed command sees there: the mount op that provides\n"
+	"it (the last one whose target is the path or one of its parents: a later mask or\n"
+	"tmpfs hides what was mounted before it), the profile key it came from with its\n"
+	"file:line:column, read-only or read-write, the host path a bind shows, and what\n"
+	"it hides; or that the path is masked, or absent. Symlink ops on the way are\n"
+	"followed.\n"
+	"\n"
+	"TOOL-CALL ('Bash(git status)', 'Read(./src/a.py)', 'Task'), or --tool and --input:\n"
+	"the decision on that call (as `check` makes it), the rule that decides it, every\n"
+	"rule that matches it, and the commands a shell line splits into.\n"
+	"\n"
+	"Nothing is run: no sandbox is entered.\n"
+	"\n"
+	"%s"
+	"\n"
+	"Options:\n"
+	"  --tool NAME        the tool's name (with --input)\n"
+	"  --input JSON       the tool's input, a JSON object\n"
+	"  --no-session       tool calls: the profile's permissions: rules (no session)\n"
+	"  --json             print one JSON object\n"
+	"  -h, --help         this text\n"
+	"\n"
+	"Exit status: 0 explained (a tool call: allowed), 1 a tool call that is denied,\n"
+	"2 error.\n";
+
+enum { OPT_JSON = OPT_LOCAL_FIRST, OPT_TOOL, OPT_INPUT, OPT_NO_SESSION, OPT_HELP };
+
+/* ------------------------------------------------------ shared helpers -- */
+
+int cli_policy_rules(struct cli_source *src, bool session, struct ag3_profile **ret_profile,
+		     struct ag3_rules **ret_rules)
+{
+	struct ag3_error *err = NULL;
+	_cleanup_(ag3_profile_freep) struct ag3_profile *p = NULL;
+	int r = src->profile_path ? ag3_profile_load_file(src->profile_path, &p, &err)
+				  : ag3_profile_load_default(&p, &err);
+	if (r < 0) {
+		cli_print_error(NULL, err);
+		ag3_error_free(err);
+		return -1;
+	}
+	struct ag3_rules_options o = {.session = session,
+				      .host_workspace = src->session->dirs[AG3_DIR_WORKSPACE]};
+	if (ag3_rules_from_profile(p, &o, ret_rules, &err) < 0) {
+		cli_print_error(NULL, err);
+		ag3_error_free(err);
+		return -1;
+	}
+	*ret_profile = TAKE_PTR(p);
+	return 0;
+}
+
+static void print_json(cJSON *o)
+{
+	char *s = o ? cJSON_Print(o) : NULL;
+	if (s) {
+		puts(s);
+		free(s);
+	} else {
+		cli_error("out of memory");
+	}
+}
+
+static cJSON *rule_json(const struct ag3_rules *r, const struct ag3_rule *rule)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	cJSON_AddStringToObject(o, "rule", rule->pattern);
+	cJSON_AddStringToObject(o, "list", rule->list == AG3_RULE_DENY ? "deny" : "allow");
+	if (rule->key)
+		cJSON_AddStringToObject(o, "key", rule->key);
+	else
+		cJSON_AddNullToObject(o, "key");
+	if (r->file)
+		cJSON_AddStringToObject(o, "file", r->file);
+	else
+		cJSON_AddNullToObject(o, "file");
+	cJSON_AddNumberToObject(o, "line", rule->line);
+	cJSON_AddNumberToObject(o, "column", rule->col);
+	return o;
+}
+
+/* The decision as a JSON object (check's output; explain adds to it). */
+static cJSON *decision_json(const struct ag3_rules *r, const struct ag3_tool_call *c,
+			    const struct ag3_decision *d, const struct ag3_denial *den)
+{
+	cJSON *o = cJSON_CreateObject();
+	_cleanup_free_ char *call = ag3_tool_call_string(c);
+	if (!o || !call) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	cJSON_AddStringToObject(o, "decision", d->allow ? "allow" : "deny");
+	cJSON_AddStringToObject(o, "reason", ag3_decision_reason_to_string(d->reason));
+	if (d->rule) {
+		cJSON_AddStringToObject(o, "rule", d->rule->pattern);
+		if (d->rule->key)
+			cJSON_AddStringToObject(o, "key", d->rule->key);
+		else
+			cJSON_AddNullToObject(o, "key");
+		if (r->file)
+			cJSON_AddStringToObject(o, "file", r->file);
+		else
+			cJSON_AddNullToObject(o, "file");
+		cJSON_AddNumberToObject(o, "line", d->rule->line);
+		cJSON_AddNumberToObject(o, "column", d->rule->col);
+	} else {
+		cJSON_AddNullToObject(o, "rule");
+		cJSON_AddNullToObject(o, "key");
+		cJSON_AddNullToObject(o, "file");
+		cJSON_AddNullToObject(o, "line");
+		cJSON_AddNullToObject(o, "column");
+	}
+	if (den && den->message)
+		cJSON_AddStringToObject(o, "message", den->message);
+	else
+		cJSON_AddNullToObject(o, "message");
+	cJSON_AddBoolToObject(o, "interrupt", den && den->interrupt);
+	cJSON_AddStringToObject(o, "call", call);
+	cJSON_AddStringToObject(o, "tool", c->tool ? c->tool : c->name);
+	if (d->part)
+		cJSON_AddStringToObject(o, "part", d->part);
+	else
+		cJSON_AddNullToObject(o, "part");
+	if (d->detail)
+		cJSON_AddStringToObject(o, "detail", d->detail);
+	cJSON_AddStringToObject(o, "mode", ag3_permission_mode_to_string(r->mode));
+	cJSON_AddStringToObject(o, "rules", r->session ? "session_workspace" : "permissions");
+	return o;
+}
+
+static const char *reason_text(const struct ag3_decision *d, const struct ag3_rules *r)
+{
+	switch (d->reason) {
+	case AG3_REASON_SANDBOX_BYPASS:
+		return "dangerouslyDisableSandbox is set: a security violation";
+	case AG3_REASON_DENY_RULE:
+		return "a deny rule matches";
+	case AG3_REASON_ALLOW_RULE:
+		return "allow rules match";
+	case AG3_REASON_MODE_ALLOW:
+		return "no rule matches, and defaultMode is bypassPermissions";
+	case AG3_REASON_DEFAULT_DENY:
+		return r->mode == AG3_PERM_BYPASS ? "no rule matches"
+						  : "no allow rule matches (default deny)";
+	case AG3_REASON_UNCHECKABLE:
+		return "it cannot be checked";
+	default:
+		return "";
+	}
+}
+
+static void print_decision_text(const struct ag3_rules *r, const struct ag3_tool_call *c,
+				const struct ag3_decision *d, const struct ag3_denial *den)
+{
+	_cleanup_free_ char *call = ag3_tool_call_string(c);
+	printf("%s: %s\n", d->allow ? "allow" : "deny", call ? call : c->name);
+	printf("  reason:    %s%s%s\n", reason_text(d, r), d->detail ? ": " : "",
+	       d->detail ? d->detail : "");
+	if (d->rule)
+		printf("  rule:      '%s' (%s, %s:%u:%u)\n", d->rule->pattern,
+		       d->rule->key ? d->rule->key : "?", r->file ? r->file : "?", d->rule->line,
+		       d->rule->col);
+	if (d->part)
+		printf("  command:   '%s' (one of %zu in the line)\n", d->part, d->n_parts);
+	printf("  rules:     %s, defaultMode %s\n",
+	       r->session ? "session_workspace (a session is active)" : "permissions",
+	       ag3_permission_mode_to_string(r->mode));
+	if (den) {
+		printf("  message:   %s\n", den->message);
+		printf("  interrupt: %s\n", den->interrupt ? "yes" : "no");
+	}
+}
+
+int cli_policy_print_decision(const struct ag3_rules *r, const struct ag3_tool_call *c,
+			      const struct ag3_decision *d, const struct ag3_denial *den, bool json)
+{
+	if (!json) {
+		print_decision_text(r, c, d, den);
+		return 0;
+	}
+	cJSON *o = decision_json(r, c, d, den);
+	if (!o) {
+		cli_error("out of memory");
+		return -1;
+	}
+	print_json(o);
+	cJSON_Delete(o);
+	return 0;
+}
+
+/* ------------------------------------------------------------- a path -- */
+
+struct origin_loc {
+	char *key;        /* the YAML key in the origin, or NULL */
+	const char *file; /* where it is, or NULL when not found */
+	struct ag3_ploc loc;
+};
+
+static void origin_locate(const struct ag3_profile *p, const struct ag3_mounts_config *x,
+			  const char *origin, struct origin_loc *ret)
+{
+	*ret = (struct origin_loc){0};
+	if (!origin || ag3_explain_origin_key(origin, &ret->key) < 0 || !ret->key)
+		return;
+	if (p && ag3_yaml_locate(p->doc, ret->key, &ret->loc) == 0)
+		ret->file = p->file;
+	else if (x && ag3_yaml_locate(x->doc, ret->key, &ret->loc) == 0)
+		ret->file = x->file;
+}
+
+static cJSON *mount_json(const struct ag3_spec *spec, size_t i, const struct ag3_profile *p,
+			 const struct ag3_mounts_config *x)
+{
+	const struct ag3_mount *m = &spec->mounts[i];
+	struct origin_loc ol;
+	cJSON *o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	origin_locate(p, x, m->origin, &ol);
+	cJSON_AddNumberToObject(o, "index", (double)i);
+	cJSON_AddStringToObject(o, "op", ag3_mount_op_to_string(m->op));
+	if (m->source)
+		cJSON_AddStringToObject(o, "source", m->source);
+	else
+		cJSON_AddNullToObject(o, "source");
+	cJSON_AddStringToObject(o, "target", m->target);
+	cJSON_AddBoolToObject(o, "ro", m->ro);
+	cJSON_AddBoolToObject(o, "optional", m->optional);
+	if (m->origin)
+		cJSON_AddStringToObject(o, "origin", m->origin);
+	else
+		cJSON_AddNullToObject(o, "origin");
+	if (ol.key)
+		cJSON_AddStringToObject(o, "key", ol.key);
+	else
+		cJSON_AddNullToObject(o, "key");
+	if (ol.file) {
+		cJSON_AddStringToObject(o, "file", ol.file);
+		cJSON_AddNumberToObject(o, "line", ol.loc.key_line);
+		cJSON_AddNumberToObject(o, "column", ol.loc.key_col);
+	} else {
+		cJSON_AddNullToObject(o, "file");
+		cJSON_AddNullToObject(o, "line");
+		cJSON_AddNullToObject(o, "column");
+	}
+	free(ol.key);
+	return o;
+}
+
+static void print_mount_text(const char *label, const struct ag3_spec *spec, size_t i,
+			     const struct ag3_profile *p, const struct ag3_mounts_config *x)
+{
+	const struct ag3_mount *m = &spec->mounts[i];
+	struct origin_loc ol;
+	origin_locate(p, x, m->origin, &ol);
+	printf("  %-10s #%zu %s", label, i, ag3_mount_op_to_string(m->op));
+	if (m->op == AG3_MOUNT_BIND)
+		printf(" %s -> %s (%s)", m->source, m->target, m->ro ? "ro" : "rw");
+	else if (m->op == AG3_MOUNT_SYMLINK)
+		printf(" %s -> %s", m->target, m->source);
+	else
+		printf(" %s%s", m->target, m->ro ? " (ro)" : "");
+	printf(", from %s", m->origin ? m->origin : "?");
+	if (ol.file)
+		printf(" (%s:%u:%u)", ol.file, ol.loc.key_line, ol.loc.key_col);
+	putchar('\n');
+	free(ol.key);
+}
+
+static int explain_path(struct cli_source *src, const char *path, bool json)
+{
+	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = NULL;
+	_cleanup_(ag3_profile_freep) struct ag3_profile *p = NULL;
+	_cleanup_(ag3_mounts_config_freep) struct ag3_mounts_config *x = NULL;
+	struct ag3_explain_path e = {0};
+	struct ag3_error *err = NULL;
+
+	if (cli_source_spec(src, &spec) < 0)
+		return 2;
+	if (!src->spec_path) {
+		/* the spec came from this profile: load it again, to point at its lines */
+		int r = src->profile_path ? ag3_profile_load_file(src->profile_path, &p, &err)
+					  : ag3_profile_load_default(&p, &err);
+		ag3_error_free(err);
+		err = NULL;
+		if (r < 0)
+			p = NULL;
+		if (cli_source_load_mounts(src, &x) < 0)
+			return 2;
+	}
+	if (ag3_explain_path(spec, path, &e, &err) < 0) {
+		cli_print_error("explain", err);
+		ag3_error_free(err);
+		return 2;
+	}
+	const struct ag3_mount *m = e.mount >= 0 ? &spec->mounts[e.mount] : NULL;
+	if (json) {
+		cJSON *o = cJSON_CreateObject(), *a;
+		if (!o)
+			goto oom;
+		cJSON_AddStringToObject(o, "path", e.path);
+		cJSON_AddStringToObject(o, "resolved", e.resolved);
+		cJSON_AddStringToObject(o, "state", ag3_explain_state_to_string(e.state));
+		cJSON_AddStringToObject(o, "access", e.ro ? "ro" : "rw");
+		cJSON_AddItemToObject(o, "mount",
+				      m ? mount_json(spec, (size_t)e.mount, p, x)
+					: cJSON_CreateNull());
+		if (e.host_path) {
+			cJSON_AddStringToObject(o, "host_path", e.host_path);
+			cJSON_AddBoolToObject(o, "host_exists", e.host_exists);
+		} else {
+			cJSON_AddNullToObject(o, "host_path");
+			cJSON_AddNullToObject(o, "host_exists");
+		}
+		cJSON_AddItemToObject(o, "holder",
+				      e.holder >= 0 ? mount_json(spec, (size_t)e.holder, p, x)
+						    : cJSON_CreateNull());
+		cJSON_AddItemToObject(o, "shadowed", a = cJSON_CreateArray());
+		for (size_t i = 0; a && i < e.n_shadowed; i++)
+			cJSON_AddItemToArray(a, mount_json(spec, e.shadowed[i], p, x));
+		cJSON_AddItemToObject(o, "symlinks", a = cJSON_CreateArray());
+		for (size_t i = 0; a && i < e.n_hops; i++) {
+			cJSON *h = cJSON_CreateObject();
+			cJSON_AddStringToObject(h, "from", e.hops[i].from);
+			cJSON_AddStringToObject(h, "to", e.hops[i].to);
+			cJSON_AddItemToObject(h, "mount", mount_json(spec, e.hops[i].mount, p, x));
+			cJSON_AddItemToArray(a, h);
+		}
+		print_json(o);
+		cJSON_Delete(o);
+		ag3_explain_path_clear(&e);
+		return 0;
+	}
+
+	for (size_t i = 0; i < e.n_hops; i++)
+		printf("%s -> %s (a symlink: #%zu, from %s)\n", e.hops[i].from, e.hops[i].to,
+		       e.hops[i].mount, spec->mounts[e.hops[i].mount].origin);
+	switch (e.state) {
+	case AG3_EXPLAIN_MOUNTED:
+		printf("%s: %s, %s\n", e.resolved,
+		       !m                         ? "the sandbox's root (an empty tmpfs)"
+		       : m->op == AG3_MOUNT_BIND  ? "a bind of the host"
+		       : m->op == AG3_MOUNT_TMPFS ? "a tmpfs"
+		       : m->op == AG3_MOUNT_PROC  ? "the sandbox's own /proc"
+						  : "the sandbox's minimal /dev",
+		       e.ro ? "read-only" : "read-write");
+		break;
+	case AG3_EXPLAIN_MASKED:
+		printf("%s: masked (an empty read-only tmpfs, or /dev/null for a file)\n",
+		       e.resolved);
+		break;
+	case AG3_EXPLAIN_CREATED:
+		printf("%s: an empty %s made by the mount list, %s\n", e.resolved,
+		       spec->mounts[e.holder].op == AG3_MOUNT_FILE ? "file" : "directory",
+		       e.ro ? "read-only" : "read-write");
+		break;
+	case AG3_EXPLAIN_ABSENT:
+	default:
+		printf("%s: absent (nothing is mounted or created there; it is inside %s, "
+		       "%s)\n",
+		       e.resolved, m ? "a tmpfs" : "the sandbox's empty root",
+		       e.ro ? "read-only" : "read-write: a command can create it");
+		break;
+	}
+	if (m)
+		print_mount_text("mount:", spec, (size_t)e.mount, p, x);
+	else
+		printf("  %-10s the root tmpfs (read-only)\n", "mount:");
+	if (e.host_path)
+		printf("  %-10s %s%s\n", "host path:", e.host_path,
+		       e.host_exists ? "" : " (does not exist on this host now)");
+	if (e.holder >= 0)
+		print_mount_text("made for:", spec, (size_t)e.holder, p, x);
+	for (size_t i = 0; i < e.n_shadowed; i++)
+		print_mount_text("hides:", spec, e.shadowed[i], p, x);
+	ag3_explain_path_clear(&e);
+	return 0;
+oom:
+	ag3_explain_path_clear(&e);
+	cli_error("out of memory");
+	return 2;
+}
+
+/* -------------------------------------------------------- a tool call -- */
+
+static int explain_call(struct cli_source *src, bool session, const char *text, const char *tool,
+			const char *input, bool json)
+{
+	_cleanup_(ag3_rules_freep) struct ag3_rules *rules = NULL;
+	_cleanup_(ag3_profile_freep) struct ag3_profile *p = NULL;
+	struct ag3_tool_call c = {0};
+	struct ag3_explain_call e = {0};
+	struct ag3_denial den = {0};
+	struct ag3_denial_tracker t = {0};
+	struct ag3_error *err = NULL;
+	int rc = 2;
+
+	if (src->spec_path) {
+		cli_error("explain: --spec holds no permission rules; give --profile");
+		return 2;
+	}
+	if (cli_policy_rules(src, session, &p, &rules) < 0)
+		return 2;
+	int r = text ? ag3_tool_call_parse(text, &c, &err)
+		     : ag3_tool_call_from_json(tool, input, strlen(input), &c, &err);
+	if (r < 0) {
+		cli_print_error("explain", err);
+		ag3_error_free(err);
+		return 2;
+	}
+	if (ag3_explain_call(rules, &c, &e) < 0 ||
+	    (!e.decision.allow && ag3_denial_record(&t, rules, &c, &e.decision, &den) < 0)) {
+		cli_error("out of memory");
+		goto out;
+	}
+	if (json) {
+		cJSON *o = decision_json(rules, &c, &e.decision, e.decision.allow ? NULL : &den),
+		      *a;
+		if (!o) {
+			cli_error("out of memory");
+			goto out;
+		}
+		cJSON_AddItemToObject(o, "matching", a = cJSON_CreateArray());
+		for (size_t i = 0; a && i < e.n_matching; i++)
+			cJSON_AddItemToArray(a, rule_json(rules, e.matching[i]));
+		if (e.parts) {
+			cJSON_AddItemToObject(o, "commands", a = cJSON_CreateArray());
+			for (size_t i = 0; a && i < e.n_parts; i++)
+				cJSON_AddItemToArray(a, cJSON_CreateString(e.parts[i]));
+		} else {
+			cJSON_AddNullToObject(o, "commands");
+		}
+		print_json(o);
+		cJSON_Delete(o);
+	} else {
+		print_decision_text(rules, &c, &e.decision, e.decision.allow ? NULL : &den);
+		if (e.parts && e.n_parts > 1)
+			for (size_t i = 0; i < e.n_parts; i++)
+				printf("  %-10s %s\n", i ? "" : "commands:", e.parts[i]);
+		if (!e.n_matching)
+			printf("  matching:  no rule\n");
+		for (size_t i = 0; i < e.n_matching; i++)
+			printf("  %-10s %s '%s' (%s, %s:%u:%u)\n", i ? "" : "matching:",
+			       e.matching[i]->list == AG3_RULE_DENY ? "deny " : "allow",
+			       e.matching[i]->pattern,
+			       e.matching[i]->key ? e.matching[i]->key : "?",
+			       rules->file ? rules->file : "?", e.matching[i]->line,
+			       e.matching[i]->col);
+	}
+	rc = e.decision.allow ? 0 : 1;
+out:
+	ag3_denial_tracker_clear(&t);
+	ag3_denial_clear(&den);
+	ag3_explain_call_clear(&e);
+	ag3_tool_call_clear(&c);
+	return rc;
+}
+
+int cli_explain(int argc, char **argv)
+{
+	_cleanup_(ag3_session_freep) struct ag3_session *session = ag3_session_new();
+	if (!session) {
+		cli_error("out of memory");
+		return 2;
+	}
+	struct cli_source src = {.session = session};
+	bool json = false, no_session = false;
+	const char *tool = NULL, *input = NULL;
+	static const struct option local[] = {
+		{"json", no_argument, NULL, OPT_JSON},
+		{"tool", required_argument, NULL, OPT_TOOL},
+		{"input", required_argument, NULL, OPT_INPUT},
+		{"no-session", no_argument, NULL, OPT_NO_SESSION},
+		{"help", no_argument, NULL, OPT_HELP},
+		{0},
+	};
+	_cleanup_free_ struct option *opts = cli_source_options(local);
+	if (!opts)
+		return 2;
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		int h = cli_source_handle(&src, c, optarg);
+		if (h < 0)
+			return 2;
+		if (h > 0)
+			continue;
+		switch (c) {
+		case OPT_JSON:
+			json = true;
+			break;
+		case OPT_TOOL:
+			tool = optarg;
+			break;
+		case OPT_INPUT:
+			input = optarg;
+			break;
+		case OPT_NO_SESSION:
+			no_session = true;
+			break;
+		case 'h':
+		case OPT_HELP:
+			printf(explain_help, cli_source_help);
+			return 0;
+		default:
+			fprintf(stderr, "Try '" PROG " explain --help'.\n");
+			return 2;
+		}
+	}
+	if (tool || input) {
+		if (!tool || !input || optind != argc) {
+			cli_error(
+				"explain: --tool and --input go together, with no other argument");
+			return 2;
+		}
+		return explain_call(&src, !no_session, NULL, tool, input, json);
+	}
+	if (argc - optind != 1) {
+		cli_error("explain: expected one PATH or TOOL-CALL (see '" PROG
+			  " explain --help')");
+		return 2;
+	}
+	const char *arg = argv[optind];
+	if (arg[0] == '/')
+		return explain_path(&src, arg, json);
+	return explain_call(&src, !no_session, arg, NULL, NULL, json);
+}

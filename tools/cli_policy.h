@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/* Pieces `check` and `explain` share (defined in cli_explain.c). */
+#pragma once
+
+#include <stdbool.h>
+
+#include "cli.h"
+#include "policy/rules.h"
+
+/*
+ * Loads the profile of `src` (--profile, or the embedded default) and the
+ * rules it puts in effect (session: session_workspace's when it has them);
+ * --workspace maps to the sandbox's /workspace. Prints errors; 0 or -1.
+ */
+int cli_policy_rules(struct cli_source *src, bool session, struct ag3_profile **ret_profile,
+		     struct ag3_rules **ret_rules);
+
+/*
+ * Prints a decision: text, or one JSON object {decision, reason, rule, key, file,
+ * line, column, message, interrupt, call, tool, part}. `den` is the denial (NULL
+ * when allowed). 0 or -1.
+ */
+int cli_policy_print_decision(const struct ag3_rules *r, const struct ag3_tool_call *c,
+			      const struct ag3_decision *d, const struct ag3_denial *den,
+			      bool json);
