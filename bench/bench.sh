@@ -34,8 +34,20 @@ cases=(
 	"bwrap (default-profile equivalent)|${BWRAP[*]} /bin/true"
 	"ag3ntum-sandbox exec (default profile)|$AG3 exec -- /bin/true"
 	"ag3ntum-sandbox exec --spec (precompiled)|$AG3 exec --spec $out/spec.json -- /bin/true"
+	"ag3ntum-sandbox, bwrap's layers only|$AG3 exec --spec $out/like-bwrap.json -- /bin/true"
 )
 "$AG3" compile -o "$out/spec.json"
+# Like for like: the default spec without the layers the bwrap line lacks
+# (seccomp, landlock, cgroup/rlimit limits).
+python3 - "$out/spec.json" "$out/like-bwrap.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+s["security"]["seccomp"]["enabled"] = False
+s["security"]["minimum"]["seccomp"] = False
+s["security"]["landlock"]["enabled"] = False
+s["limits"].update(memory_bytes=0, pids=0, cpu_weight=0)
+json.dump(s, open(sys.argv[2], "w"))
+PY
 
 run_as() { # run_as USER LABEL: hyperfine over every case, as USER (root or the test user)
 	local user=$1 i=0 args=()
@@ -45,8 +57,8 @@ run_as() { # run_as USER LABEL: hyperfine over every case, as USER (root or the 
 	if [ "$user" = root ]; then
 		hyperfine -N --warmup 20 --runs "$RUNS" --export-json "$out/$user.json" "${args[@]}" >/dev/null
 	else
-		chmod 755 "$out"
-		chmod 644 "$out/spec.json"
+		chmod 777 "$out"
+		chmod 644 "$out/spec.json" "$out/like-bwrap.json"
 		runuser -u "$user" -- hyperfine -N --warmup 20 --runs "$RUNS" --export-json "$out/$user.json" \
 			"${args[@]}" >/dev/null
 	fi

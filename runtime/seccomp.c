@@ -224,8 +224,33 @@ static int build(const struct ag3_spec *spec, scmp_filter_ctx *ret, struct ag3_e
 	return 0;
 }
 
+bool ag3_seccomp_is_default(const struct ag3_spec *spec)
+{
+	const __typeof__(spec->security.seccomp) *s = &spec->security.seccomp;
+	return s->enabled && s->use_default_list && s->deny_action == AG3_SECCOMP_ERRNO &&
+	       s->deny_errno == EPERM && s->n_rules == 0;
+}
+
 int ag3_seccomp_compile(const struct ag3_spec *spec, struct ag3_seccomp_prog *ret,
 			struct ag3_error **reterr)
+{
+	memset(ret, 0, sizeof(*ret));
+	if (!spec->security.seccomp.enabled)
+		return 0;
+	if (ag3_seccomp_is_default(spec) && ag3_seccomp_default_n > 0) {
+		size_t bytes = ag3_seccomp_default_n * sizeof(struct sock_filter);
+		if (!(ret->insns = malloc(bytes)))
+			return ag3_error_set_stage(reterr, ENOMEM, "seccomp", NULL,
+						   "seccomp: out of memory");
+		memcpy(ret->insns, ag3_seccomp_default_insns, bytes);
+		ret->n_insns = ag3_seccomp_default_n;
+		return 0;
+	}
+	return ag3_seccomp_compile_fresh(spec, ret, reterr);
+}
+
+int ag3_seccomp_compile_fresh(const struct ag3_spec *spec, struct ag3_seccomp_prog *ret,
+			      struct ag3_error **reterr)
 {
 	memset(ret, 0, sizeof(*ret));
 	if (!spec->security.seccomp.enabled)

@@ -17,9 +17,22 @@ struct ag3_seccomp_prog {
 	size_t n_insns;
 };
 
-/* Compiles the spec's filter. With seccomp disabled, *ret is left empty (0 insns). */
+/*
+ * The spec's filter as BPF. With seccomp disabled, *ret is left empty (0 insns).
+ * A spec that asks for exactly the defaults (the built-in list, EPERM, no
+ * rules) gets the table precompiled at build time; any other is compiled.
+ */
 int ag3_seccomp_compile(const struct ag3_spec *spec, struct ag3_seccomp_prog *ret,
 			struct ag3_error **reterr);
+/* Always compiles with libseccomp (the build-time generator and the tests use it). */
+int ag3_seccomp_compile_fresh(const struct ag3_spec *spec, struct ag3_seccomp_prog *ret,
+			      struct ag3_error **reterr);
+/* Whether the spec's seccomp settings are exactly the defaults. */
+bool ag3_seccomp_is_default(const struct ag3_spec *spec);
+
+/* The default filter, compiled at build time (n = 0 in the generator itself). */
+extern const struct sock_filter ag3_seccomp_default_insns[];
+extern const size_t ag3_seccomp_default_n;
 
 /* Writes libseccomp's pseudo filter code (a readable dump of the filter) to `f`. */
 int ag3_seccomp_dump(const struct ag3_spec *spec, FILE *f, struct ag3_error **reterr);

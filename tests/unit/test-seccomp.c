@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The seccomp layer, without privileges: each test runs in its own process
+ * (Criterion forks), sets no_new_privs, loads the filter the runtime would
+ * load, and tries the calls. Every denied call is harmless if it got through
+ * (arguments that would fail anyway, or bounded children).
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "runtime/seccomp.h"
+
+#ifndef AF_VSOCK
+#define AF_VSOCK 40
+#endif
+
+static void load(const struct ag3_spec *spec)
+{
+	struct ag3_seccomp_prog prog;
+	struct ag3_error *err = NULL;
+	cr_assert_eq(ag3_seccomp_compile(spec, &prog, &err), 0, "%s", err ? err->msg : "");
+	cr_assert_gt(prog.n_insns, 0);
+	cr_assert_eq(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
+	cr_assert_eq(ag3_seccomp_load(&prog), 0);
+	ag3_seccomp_prog_clear(&prog);
+}
+
+static void load_default(void)
+{
+	struct ag3_spec *spec = ag3_spec_new();
+	load(spec);
+	ag3_spec_free(spec);
+}
+
+/* Asserts that `expr` returned -1 with errno `e`. */
+#define DENIED(expr, e)                                                                            \
+	do {                                                                                       \
+		errno = 0;                                                                         \
+		long _r = (long)(expr);                                                            \
+		cr_assert(_r == -1 && errno == (e), #expr ": got %ld errno %d (%s), want %s", _r,  \
+			  errno, strerror(errno), strerror(e));                                     \
+	} while (0)
+
+Test(seccomp, precompiled_default_equals_a_fresh_compile)
+{
+	cr_assert_gt(ag3_seccomp_default_n, 0, "the build did not embed the default filter");
+	struct ag3_spec *spec = ag3_spec_new();
+	cr_assert(ag3_seccomp_is_default(spec));
+	struct ag3_seccomp_prog pre, fresh;
+	cr_assert_eq(ag3_seccomp_compile(spec, &pre, NULL), 0);
+	cr_assert_eq(ag3_seccomp_compile_fresh(spec, &fresh, NULL), 0);
+	cr_assert_eq(pre.n_insns, fresh.n_insns);
+	cr_assert_eq(memcmp(pre.insns, fresh.insns, pre.n_insns * sizeof(*pre.insns)), 0);
+	ag3_seccomp_prog_clear(&pre);
+	ag3_seccomp_prog_clear(&fresh);
+	ag3_spec_free(spec);
+}
+
+Test(seccomp, non_default_settings_are_compiled_not_precompiled)
+{
+	struct ag3_spec *spec = ag3_spec_new();
+	spec->security.seccomp.deny_errno = EACCES;
+	cr_assert_not(ag3_seccomp_is_default(spec));
+	ag3_spec_free(spec);
+}
+
+Test(seccomp, disabled_gives_no_filter)
+{
+	struct ag3_spec *spec = ag3_spec_new();
+	spec->security.seccomp.enabled = false;
+	struct ag3_seccomp_prog p;
+	cr_assert_eq(ag3_seccomp_compile(spec, &p, NULL), 0);
+	cr_assert_eq(p.n_insns, 0);
+	ag3_spec_free(spec);
+}
+
+Test(seccomp, namespaces_denied)
+{
+	load_default();
+	DENIED(unshare(CLONE_NEWUSER), EPERM);
+	DENIED(unshare(CLONE_NEWNS), EPERM);
+	DENIED(setns(0, CLONE_NEWNET), EPERM);
+	/* clone with a namespace flag: the child would _exit at once if it got through */
+	long r = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, NULL);
+	if (r == 0)
+		_exit(0);
+	cr_assert(r == -1 && errno == EPERM, "clone(CLONE_NEWUSER): %ld %s", r, strerror(errno));
+	struct clone_args ca = {.flags = 0, .exit_signal = SIGCHLD};
+	r = syscall(SYS_clone3, &ca, sizeof(ca));
+	if (r == 0)
+		_exit(0);
+	cr_assert(r == -1 && errno == ENOSYS, "clone3 must fail with ENOSYS: %ld %s", r,
+		  strerror(errno));
+	/* a plain fork still works */
+	pid_t p = fork();
+	if (p == 0)
+		_exit(7);
+	int st;
+	cr_assert_eq(waitpid(p, &st, 0), p);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 7);
+}
+
+Test(seccomp, tiocsti_low_and_high_bits)
+{
+	load_default();
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	char c = 'x';
+	/* Without the filter these fail with ENOTTY (/dev/null is no tty). */
+	DENIED(ioctl(fd, TIOCSTI, &c), EPERM);
+	DENIED(syscall(SYS_ioctl, fd, (0x123UL << 32) | TIOCSTI, &c), EPERM);
+	DENIED(syscall(SYS_ioctl, fd, (0xffffUL << 32) | TIOCLINUX, &c), EPERM);
+	/* other ioctls pass through */
+	struct termios t;
+	DENIED(ioctl(fd, TCGETS, &t), ENOTTY);
+	close(fd);
+}
+
+Test(seccomp, sockets)
+{
+	load_default();
+	DENIED(socket(AF_VSOCK, SOCK_STREAM, 0), EPERM);
+	DENIED(socket(AF_PACKET, SOCK_RAW, 0), EPERM);
+	DENIED(socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, 1), EPERM);
+	DENIED(socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK, 58), EPERM);
+	int ok[] = {socket(AF_UNIX, SOCK_STREAM, 0), socket(AF_INET, SOCK_STREAM, 0),
+		    socket(AF_INET, SOCK_DGRAM, 0)};
+	for (size_t i = 0; i < 3; i++) {
+		cr_assert_geq(ok[i], 0, "an ordinary socket was denied: %s", strerror(errno));
+		close(ok[i]);
+	}
+}
+
+Test(seccomp, kernel_surface)
+{
+	load_default();
+	DENIED(syscall(SYS_io_uring_setup, 1, NULL), EPERM);
+	DENIED(syscall(SYS_bpf, 0, NULL, 0), EPERM);
+	DENIED(syscall(SYS_perf_event_open, NULL, 0, -1, -1, 0), EPERM);
+	DENIED(syscall(SYS_userfaultfd, 0), EPERM);
+	DENIED(syscall(SYS_keyctl, 0, 0, 0, 0, 0), EPERM);
+	DENIED(syscall(SYS_ptrace, 0 /* TRACEME */, 0, 0, 0), EPERM);
+	DENIED(syscall(SYS_process_vm_readv, getpid(), NULL, 0, NULL, 0, 0), EPERM);
+	DENIED(syscall(SYS_open_by_handle_at, -1, NULL, 0), EPERM);
+	DENIED(mount("none", "/nonexistent", "tmpfs", 0, NULL), EPERM);
+	DENIED(syscall(SYS_fsopen, "tmpfs", 0), EPERM);
+	DENIED(syscall(SYS_pivot_root, "/nonexistent", "/nonexistent"), EPERM);
+	DENIED(personality(ADDR_NO_RANDOMIZE), EPERM);
+	DENIED(personality(READ_IMPLIES_EXEC), EPERM);
+	cr_assert_geq(personality(PER_LINUX), 0, "plain PER_LINUX must stay allowed");
+	cr_assert_gt(getpid(), 0);
+}
+
+Test(seccomp, kill_action, .signal = SIGSYS)
+{
+	struct ag3_spec *spec = ag3_spec_new();
+	spec->security.seccomp.deny_action = AG3_SECCOMP_KILL;
+	load(spec);
+	unshare(CLONE_NEWUSER); /* killed here with SIGSYS */
+}
+
+Test(seccomp, profile_rules_with_arguments)
+{
+	struct ag3_spec *spec = ag3_spec_new();
+	struct ag3_seccomp_rule rules[3] = {
+		{.syscall = strdup("uname"), .action = AG3_SECCOMP_ERRNO, .errno_value = EACCES},
+		{.syscall = strdup("dup"),
+		 .action = AG3_SECCOMP_ERRNO,
+		 .errno_value = EMFILE,
+		 .args = {{.index = 0, .op = AG3_CMP_EQ, .value = 0}},
+		 .n_args = 1},
+		/* ptrace taken out of the default list: no longer EPERM from seccomp */
+		{.syscall = strdup("ptrace"), .action = AG3_SECCOMP_ALLOW},
+	};
+	spec->security.seccomp.rules = rules;
+	spec->security.seccomp.n_rules = 3;
+	load(spec);
+	struct utsname u;
+	DENIED(uname(&u), EACCES);
+	DENIED(dup(0), EMFILE);
+	int fd = dup(1);
+	cr_assert_geq(fd, 0, "dup(1) does not match the rule's argument");
+	close(fd);
+	errno = 0;
+	long r = syscall(SYS_ptrace, 0x4206 /* PTRACE_SEIZE */, 0, 0, 0);
+	cr_assert(r == -1 && errno != EPERM, "ptrace is still denied by seccomp: %s", strerror(errno));
+	DENIED(unshare(CLONE_NEWUSER), EPERM); /* the rest of the list holds */
+	spec->security.seccomp.rules = NULL;
+	spec->security.seccomp.n_rules = 0;
+	for (int i = 0; i < 3; i++)
+		free(rules[i].syscall);
+	ag3_spec_free(spec);
+}
+
+Test(seccomp, unknown_syscall_in_rules_is_an_error)
+{
+	struct ag3_spec *spec = ag3_spec_new();
+	struct ag3_seccomp_rule rule = {.syscall = (char *)"no_such_call", .action = AG3_SECCOMP_KILL};
+	spec->security.seccomp.rules = &rule;
+	spec->security.seccomp.n_rules = 1;
+	struct ag3_seccomp_prog p;
+	struct ag3_error *err = NULL;
+	cr_assert_lt(ag3_seccomp_compile(spec, &p, &err), 0);
+	cr_assert_not_null(err);
+	cr_assert(strstr(err->msg, "no_such_call"), "%s", err->msg);
+	ag3_error_free(err);
+	spec->security.seccomp.rules = NULL;
+	spec->security.seccomp.n_rules = 0;
+	ag3_spec_free(spec);
+}
+
+Test(seccomp, dump_lists_every_arch)
+{
+	struct ag3_spec *spec = ag3_spec_new();
+	FILE *f = tmpfile();
+	cr_assert_eq(ag3_seccomp_dump(spec, f, NULL), 0);
+	fflush(f);
+	rewind(f);
+	char buf[65536];
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	cr_assert(strstr(buf, "arch x86_64") || strstr(buf, "aarch64"), "no native arch");
+#if defined(__x86_64__)
+	cr_assert(strstr(buf, "filter for arch x86 "), "i386 is not in the filter");
+	cr_assert(strstr(buf, "filter for arch x32"), "x32 is not in the filter");
+#endif
+	ag3_spec_free(spec);
+}
