@@ -199,6 +199,11 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 			     "requires it");
 		return 0;
 	}
+	if (spec->network.mode == AG3_NET_ALLOWLIST)
+		/* Stricter than asked, not looser: nothing leaves the sandbox's network. */
+		ag3_result_add_degraded(res, "network: allowlist mode has no egress proxy yet, so the "
+					     "allowed domains are not reachable either: all egress "
+					     "is blocked");
 	if (spec->security.caps_keep) {
 		setup_failed(res, ENOTSUP, "capabilities", NULL,
 			     "capabilities: keeping capabilities (caps_keep) is not supported");

@@ -59,7 +59,7 @@ if command -v clang >/dev/null; then
 	fi
 	ninja -C build-fuzz >/dev/null || status=1
 	for f in build-fuzz/tests/fuzz/fuzz-*; do
-		[ -x "$f" ] || continue
+		[ -f "$f" ] && [ -x "$f" ] || continue
 		name=$(basename "$f")
 		corpus=tests/fuzz/corpus/${name#fuzz-}
 		work=$(mktemp -d)
