@@ -64,3 +64,58 @@ int ag3_path_check_normalized(const char *p)
 	}
 	return 0;
 }
+
+int ag3_path_normalize(const char *in, char **ret)
+{
+	if (!in || in[0] != '/')
+		return -EINVAL;
+	char *out = malloc(strlen(in) + 2);
+	char *w = out;
+	if (!out)
+		return -ENOMEM;
+	for (const char *s = in; *s;) {
+		while (*s == '/')
+			s++;
+		size_t n = strcspn(s, "/");
+		if (!n || (n == 1 && s[0] == '.')) {
+			s += n;
+			continue;
+		}
+		if (n == 2 && s[0] == '.' && s[1] == '.') {
+			while (w > out && *--w != '/')
+				;
+			s += n;
+			continue;
+		}
+		*w++ = '/';
+		memcpy(w, s, n);
+		w += n;
+		s += n;
+	}
+	if (w == out)
+		*w++ = '/';
+	*w = '\0';
+	*ret = out;
+	return 0;
+}
+
+bool ag3_path_is_under(const char *path, const char *prefix)
+{
+	if (!strcmp(prefix, "/"))
+		return path[0] == '/';
+	size_t n = strlen(prefix);
+	return !strncmp(path, prefix, n) && (path[n] == '\0' || path[n] == '/');
+}
+
+bool ag3_path_has_dotdot(const char *p)
+{
+	for (const char *s = p; *s;) {
+		while (*s == '/')
+			s++;
+		size_t n = strcspn(s, "/");
+		if (n == 2 && s[0] == '.' && s[1] == '.')
+			return true;
+		s += n;
+	}
+	return false;
+}

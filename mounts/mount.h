@@ -52,3 +52,14 @@ void ag3_mount_clear(struct ag3_mount *m);
  * PATH_MAX bytes. Returns 0 or -EINVAL.
  */
 int ag3_path_check_normalized(const char *p);
+
+/*
+ * Lexically normalizes an absolute path: "//" and "/./" collapsed, ".."
+ * resolved, no trailing '/'. 0 with a new string, -EINVAL (not absolute,
+ * empty) or -ENOMEM.
+ */
+int ag3_path_normalize(const char *path, char **ret);
+/* Whether `path` (normalized) equals `prefix` or is beneath it. "/" contains everything. */
+bool ag3_path_is_under(const char *path, const char *prefix);
+/* Whether a path has a ".." component. */
+bool ag3_path_has_dotdot(const char *p);

@@ -66,16 +66,12 @@ static void rlist_clear(struct rlist *l)
 
 _printf_(3, 4) static int cerr(struct cctx *c, const struct ag3_pmeta *meta, const char *fmt, ...)
 {
-	_cleanup_free_ char *msg = NULL;
 	va_list ap;
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	int r = ag3_error_set_atv(c->reterr, EINVAL, c->file, meta ? meta->loc.line : 0,
+				  meta ? meta->loc.col : 0, NULL, fmt, ap);
 	va_end(ap);
-	if (!msg)
-		return ag3_error_set(c->reterr, ENOMEM, "out of memory");
-	return ag3_error_set_at(c->reterr, EINVAL, c->file, meta ? meta->loc.line : 0,
-				meta ? meta->loc.col : 0, "%s", msg);
+	return r;
 }
 
 static int oom(struct cctx *c)
@@ -101,8 +97,7 @@ static bool component_valid(const char *s)
 	return true;
 }
 
-/* The placeholder `{name}` starting at s (s[0] == '{'): its length without braces, or 0. */
-static size_t placeholder_len(const char *s)
+size_t ag3_placeholder_len(const char *s)
 {
 	size_t n = 1;
 	while ((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') ||
@@ -157,7 +152,7 @@ static int substitute(struct cctx *c, const struct ag3_pstr *f, const char *what
 	if (!m)
 		return oom(c);
 	for (const char *s = f->v; *s && r == 0;) {
-		size_t len = *s == '{' ? placeholder_len(s) : 0;
+		size_t len = *s == '{' ? ag3_placeholder_len(s) : 0;
 		if (!len) {
 			fputc(*s++, m);
 			continue;
@@ -224,40 +219,17 @@ static int normalize(struct cctx *c, const struct ag3_pmeta *meta, const char *w
 	char b[160];
 	if (in[0] != '/')
 		return cerr(c, meta, "%s: '%s' is not an absolute path", what, pv(in, b, sizeof(b)));
-	_cleanup_free_ char *out = malloc(strlen(in) + 2);
-	char *w = out;
-	if (!out)
+	if (ag3_path_has_dotdot(in))
+		return cerr(c, meta, "%s: '%s' has a '..' component (not allowed in paths)", what,
+			    pv(in, b, sizeof(b)));
+	_cleanup_free_ char *out = NULL;
+	if (ag3_path_normalize(in, &out) < 0)
 		return oom(c);
-	for (const char *s = in; *s;) {
-		while (*s == '/')
-			s++;
-		size_t n = strcspn(s, "/");
-		if (!n || (n == 1 && s[0] == '.')) {
-			s += n;
-			continue;
-		}
-		if (n == 2 && s[0] == '.' && s[1] == '.')
-			return cerr(c, meta, "%s: '%s' has a '..' component (not allowed in paths)",
-				    what, pv(in, b, sizeof(b)));
-		*w++ = '/';
-		memcpy(w, s, n);
-		w += n;
-		s += n;
-	}
-	if (w == out)
-		*w++ = '/';
-	*w = '\0';
 	if (ag3_path_check_normalized(out) < 0)
 		return cerr(c, meta, "%s: '%s' is too long (PATH_MAX, or a component over NAME_MAX)",
 			    what, pv(in, b, sizeof(b)));
 	*ret = TAKE_PTR(out);
 	return 0;
-}
-
-static bool path_is_or_under(const char *p, const char *dir)
-{
-	size_t n = strlen(dir);
-	return !strncmp(p, dir, n) && (p[n] == '\0' || p[n] == '/');
 }
 
 /* A sandbox path that may not be a mount target or a bind source. */
@@ -269,7 +241,7 @@ static int check_reserved(struct cctx *c, const struct ag3_pmeta *meta, const ch
 			    source ? "%s: binding the host's root directory is not allowed"
 				   : "%s: the sandbox root itself cannot be a mount target",
 			    what);
-	if (path_is_or_under(path, "/proc"))
+	if (ag3_path_is_under(path, "/proc"))
 		return cerr(c, meta,
 			    "%s: '%s' is under /proc: the sandbox always gets its own /proc for its "
 			    "pid namespace (binding host /proc entries exposed other processes' "
@@ -328,7 +300,7 @@ static int usr_symlink(struct cctx *c, const char *path, char **ret)
 		while (*s == '/')
 			s++;
 	}
-	if (!path_is_or_under(res, "/usr"))
+	if (!ag3_path_is_under(res, "/usr"))
 		return 0;
 	*ret = TAKE_PTR(text);
 	return 1;
@@ -547,7 +519,7 @@ static int compile_mounts(struct cctx *c)
 		char what[64];
 		snprintf(what, sizeof(what), "sandbox.tmpfs_paths[%zu]", i);
 		for (const char *s = strchr(t->v, '{'); s && r == 0; s = strchr(s + 1, '{'))
-			if (placeholder_len(s))
+			if (ag3_placeholder_len(s))
 				r = cerr(c, &t->meta,
 					 "%s: placeholders are not resolved in tmpfs_paths (nor were "
 					 "they on the platform); write the path itself",
@@ -735,7 +707,7 @@ static int compile_env(struct cctx *c)
 		      sb->environment.home.v, &home);
 	if (r < 0)
 		return r;
-	if (path_is_or_under(home, "/proc"))
+	if (ag3_path_is_under(home, "/proc"))
 		return cerr(c, &sb->environment.home.meta,
 			    "sandbox.environment.home: '%s' is under /proc", home);
 	/*

@@ -60,3 +60,9 @@ int ag3_compile_ex(const struct ag3_profile *profile, const struct ag3_session *
  */
 int ag3_compile_profile_targets(const struct ag3_profile *profile,
 				const struct ag3_session *session, char ***ret);
+
+/*
+ * The placeholder `{name}` (letters, digits, '_') starting at s (s[0] ==
+ * '{'): the length of the name, or 0 when it is not one.
+ */
+size_t ag3_placeholder_len(const char *s);

@@ -36,39 +36,6 @@ void ag3_explain_path_clear(struct ag3_explain_path *e)
 	*e = (struct ag3_explain_path){0};
 }
 
-/* Lexically normalizes an absolute path into a new string ("..", ".", "//" folded). */
-static char *fold(const char *in)
-{
-	char *out = malloc(strlen(in) + 2), *w = out;
-	if (!out)
-		return NULL;
-	for (const char *s = in; *s;) {
-		while (*s == '/')
-			s++;
-		size_t n = strcspn(s, "/");
-		if (!n)
-			break;
-		if (n == 1 && s[0] == '.') {
-			s += n;
-			continue;
-		}
-		if (n == 2 && s[0] == '.' && s[1] == '.') {
-			while (w > out && *--w != '/')
-				;
-			s += n;
-			continue;
-		}
-		*w++ = '/';
-		memcpy(w, s, n);
-		w += n;
-		s += n;
-	}
-	if (w == out)
-		*w++ = '/';
-	*w = '\0';
-	return out;
-}
-
 /* Whether p is dir or below it (both normalized). */
 static bool under(const char *p, const char *dir)
 {
@@ -98,7 +65,8 @@ static char *follow(const char *target, const char *text, const char *p)
 		if (asprintf(&j, "%.*s/%s%s", dl, target, text, rest) < 0)
 			return NULL;
 	}
-	return fold(j);
+	char *out;
+	return ag3_path_normalize(j, &out) < 0 ? NULL : out;
 }
 
 static int add_index(size_t **v, size_t *n, size_t i)
@@ -120,7 +88,7 @@ int ag3_explain_path(const struct ag3_spec *spec, const char *path, struct ag3_e
 	if (!path || path[0] != '/')
 		return ag3_error_set(reterr, EINVAL, "'%s' is not an absolute path",
 				     path ? path : "");
-	if (!(e.path = fold(path)) || !(e.resolved = strdup(e.path)))
+	if (ag3_path_normalize(path, &e.path) < 0 || !(e.resolved = strdup(e.path)))
 		goto oom;
 	for (;;) {
 		last = -1;
@@ -220,44 +188,6 @@ int ag3_explain_origin_key(const char *origin, char **ret)
 		}
 		s += n;
 	}
-	return 0;
-}
-
-int ag3_yaml_locate(const struct ag3_yaml_doc *doc, const char *keypath, struct ag3_ploc *ret)
-{
-	const struct ag3_yaml_node *n = doc ? doc->root : NULL, *key = NULL;
-	const char *s = keypath;
-
-	while (n && *s) {
-		if (*s == '[') {
-			char *end;
-			unsigned long i = strtoul(s + 1, &end, 10);
-			if (end == s + 1 || *end != ']' || n->type != AG3_YAML_SEQUENCE ||
-			    i >= n->n)
-				return -ENOENT;
-			n = key = n->items[i];
-			s = end + 1;
-			continue;
-		}
-		if (*s == '.')
-			s++;
-		size_t len = strcspn(s, ".[");
-		const struct ag3_yaml_node *next = NULL;
-		if (!len || n->type != AG3_YAML_MAPPING)
-			return -ENOENT;
-		for (size_t i = 0; i < n->n && !next; i++)
-			if (n->pairs[i].key->len == len && !memcmp(n->pairs[i].key->str, s, len)) {
-				key = n->pairs[i].key;
-				next = n->pairs[i].value;
-			}
-		n = next;
-		s += len;
-	}
-	if (!n || *s)
-		return -ENOENT;
-	const struct ag3_yaml_node *k = key ? key : n;
-	*ret = (struct ag3_ploc){
-		.key_line = k->line, .key_col = k->col, .line = n->line, .col = n->col};
 	return 0;
 }
 

@@ -70,9 +70,6 @@ int ag3_explain_path(const struct ag3_spec *spec, const char *path, struct ag3_e
  */
 int ag3_explain_origin_key(const char *origin, char **ret);
 
-/* Where a key path ("a.b[2].c") is in a YAML document. 0 or -ENOENT. */
-int ag3_yaml_locate(const struct ag3_yaml_doc *doc, const char *keypath, struct ag3_ploc *ret);
-
 /* ----------------------------------------------------------- tool calls -- */
 
 struct ag3_explain_call {

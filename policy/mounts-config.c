@@ -9,6 +9,7 @@
 #include "mounts-config.h"
 
 #include "compile.h"
+#include "loader.h"
 
 #include <ctype.h>
 #include <fcntl.h>
@@ -33,121 +34,18 @@ const char *const AG3_XMOUNT_RESERVED_PATHS[] = {
 	"/workspace", "/mounts", "/persistent", "/skills", "/venv", NULL,
 };
 
-struct mctx {
-	const char *file;
-	struct ag3_error **reterr;
-	char path[512];
-	size_t plen;
-};
-
 /* ---------------------------------------------------------------- helpers -- */
-
-static size_t path_pushf(struct mctx *c, const char *fmt, ...) _printf_(2, 3);
-static size_t path_pushf(struct mctx *c, const char *fmt, ...)
-{
-	size_t old = c->plen;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(c->path + c->plen, sizeof(c->path) - c->plen, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		c->plen = c->plen + (size_t)n >= sizeof(c->path) ? sizeof(c->path) - 1
-								  : c->plen + (size_t)n;
-	return old;
-}
-
-static size_t path_push(struct mctx *c, const char *key)
-{
-	return path_pushf(c, "%s%s", c->plen ? "." : "", key);
-}
-
-static size_t path_push_index(struct mctx *c, size_t i)
-{
-	return path_pushf(c, "[%zu]", i);
-}
-
-static void path_pop(struct mctx *c, size_t old)
-{
-	c->plen = old;
-	c->path[old] = '\0';
-}
-
-_printf_(3, 4) static int perr(struct mctx *c, const struct ag3_yaml_node *n, const char *fmt,
-			       ...)
-{
-	_cleanup_free_ char *msg = NULL;
-	va_list ap;
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	if (!msg)
-		return ag3_error_set(c->reterr, ENOMEM, "out of memory");
-	return ag3_error_set_at(c->reterr, EINVAL, c->file, n ? n->line : 0, n ? n->col : 0,
-				"%s%s%s", c->plen ? c->path : "", c->plen ? ": " : "", msg);
-}
-
-static int expect(struct mctx *c, const struct ag3_yaml_node *n, const char *what)
-{
-	char d[96];
-	return perr(c, n, "expected %s, got %s", what, ag3_yaml_describe(n, d, sizeof(d)));
-}
-
-static int oom(struct mctx *c)
-{
-	return ag3_error_set(c->reterr, ENOMEM, "out of memory");
-}
-
-static struct ag3_ploc loc_of(const struct ag3_yaml_node *k, const struct ag3_yaml_node *v)
-{
-	return (struct ag3_ploc){.key_line = k ? k->line : 0, .key_col = k ? k->col : 0,
-				 .line = v ? v->line : 0, .col = v ? v->col : 0};
-}
 
 static void set_meta(struct ag3_pmeta *m, const struct ag3_yaml_node *k,
 		     const struct ag3_yaml_node *v)
 {
 	m->set = true;
-	m->loc = loc_of(k, v);
+	m->loc = ag3_ploc_of(k, v);
 }
 
 static const char *pv(const char *s, char *buf, size_t size)
 {
 	return ag3_yaml_preview(s, strlen(s), buf, size);
-}
-
-static int pstr_set(struct ag3_pstr *s, const char *v)
-{
-	char *d = strdup(v);
-	if (!d)
-		return -ENOMEM;
-	free(s->v);
-	s->v = d;
-	return 0;
-}
-
-static void strlist_clear(struct ag3_pstrlist *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->items[i].v);
-	free(l->items);
-	l->items = NULL;
-	l->n = 0;
-}
-
-static const char *closest(const char *s, const char *const *cands)
-{
-	const char *best = NULL;
-	size_t bestd = SIZE_MAX;
-	for (size_t i = 0; cands[i]; i++) {
-		size_t d = ag3_edit_distance(s, cands[i]), cl = strlen(cands[i]);
-		size_t limit = cl / 3 > 2 ? cl / 3 : 2;
-		if (d < bestd && d <= limit && d < cl) {
-			best = cands[i];
-			bestd = d;
-		}
-	}
-	return best;
 }
 
 /* Where a key that is unknown here belongs, for a hint. */
@@ -169,36 +67,24 @@ static const struct {
 
 /*
  * Checks that a mapping has only the given keys: an unknown key is an error
- * with a did-you-mean suggestion or the valid keys.
+ * with a did-you-mean suggestion, a hint where it belongs, or the valid keys.
  */
-static int check_keys(struct mctx *c, const struct ag3_yaml_node *map, const char *const *keys)
+static int check_keys(struct ag3_lctx *c, const struct ag3_yaml_node *map, const char *const *keys)
 {
-	char pvb[96];
 	if (map->type != AG3_YAML_MAPPING)
-		return expect(c, map, "a mapping");
+		return ag3_lctx_expect(c, map, "a mapping");
 	for (size_t i = 0; i < map->n; i++) {
 		const struct ag3_yaml_node *k = map->pairs[i].key;
+		char hint[256] = "";
 		bool ok = false;
 		for (size_t j = 0; keys[j] && !ok; j++)
 			ok = !strcmp(keys[j], k->str);
 		if (ok)
 			continue;
-		const char *what = c->plen ? "unknown key" : "unknown top-level key";
-		ag3_yaml_preview(k->str, k->len, pvb, sizeof(pvb));
-		const char *sugg = closest(k->str, keys);
-		if (sugg)
-			return perr(c, k, "%s '%s' (did you mean '%s'?)", what, pvb, sugg);
-		for (size_t j = 0; j < ELEMENTSOF(elsewhere); j++)
+		for (size_t j = 0; j < ELEMENTSOF(elsewhere) && !*hint; j++)
 			if (!strcmp(elsewhere[j].key, k->str))
-				return perr(c, k, "%s '%s': %s", what, pvb, elsewhere[j].hint);
-		char valid[256] = "";
-		size_t o = 0;
-		for (size_t j = 0; keys[j] && o < sizeof(valid); j++) {
-			int w = snprintf(valid + o, sizeof(valid) - o, "%s%s", o ? ", " : "", keys[j]);
-			if (w > 0)
-				o += (size_t)w;
-		}
-		return perr(c, k, "%s '%s' (valid keys here: %s)", what, pvb, valid);
+				snprintf(hint, sizeof(hint), ": %s", elsewhere[j].hint);
+		return ag3_lctx_unknown_key(c, k, keys, SIZE_MAX, *hint ? hint : NULL);
 	}
 	return 0;
 }
@@ -212,19 +98,51 @@ static const struct ag3_yaml_node *key_node(const struct ag3_yaml_node *map, con
 	return NULL;
 }
 
-/* A scalar usable as text: strings and plain numbers (a name like 2024). */
-static int get_text(struct mctx *c, const struct ag3_yaml_node *v, bool allow_int,
-		    const char *what)
+/*
+ * Starts reading the value of `key` in `map`: NULL when the key is absent;
+ * else its key node, with `meta` set, *v the value, and `key` pushed onto the
+ * key path (the caller pops back to what c->plen was before).
+ */
+static const struct ag3_yaml_node *field_begin(struct ag3_lctx *c, const struct ag3_yaml_node *map,
+					       const char *key, struct ag3_pmeta *meta,
+					       const struct ag3_yaml_node **v)
 {
-	char d[96];
-	if (!v || v->type != AG3_YAML_SCALAR || v->kind == AG3_YAML_NULL)
-		return expect(c, v, what);
-	if (v->kind == AG3_YAML_BOOL)
-		return perr(c, v, "expected %s, got the boolean %s (quote it if you mean the text)",
-			    what, ag3_yaml_describe(v, d, sizeof(d)));
-	if (v->kind == AG3_YAML_INT && !allow_int)
-		return expect(c, v, what);
-	return 0;
+	const struct ag3_yaml_node *k = key_node(map, key);
+	*v = ag3_yaml_map_get(map, key);
+	if (k) {
+		set_meta(meta, k, *v);
+		ag3_lctx_push(c, key);
+	}
+	return k;
+}
+
+/* Like field_begin, for a section or a list: its value, or NULL when absent or null. */
+static const struct ag3_yaml_node *value_begin(struct ag3_lctx *c, const struct ag3_yaml_node *map,
+					       const char *key, struct ag3_pmeta *meta)
+{
+	const struct ag3_yaml_node *v;
+	return field_begin(c, map, key, meta, &v) && !ag3_yaml_is_null(v) ? v : NULL;
+}
+
+/* value_begin for a mapping that may have only `keys`: *ret the mapping, or NULL. */
+static int section_begin(struct ag3_lctx *c, const struct ag3_yaml_node *map, const char *key,
+			 struct ag3_pmeta *meta, const char *const *keys,
+			 const struct ag3_yaml_node **ret)
+{
+	*ret = value_begin(c, map, key, meta);
+	return *ret ? check_keys(c, *ret, keys) : 0;
+}
+
+/*
+ * value_begin for a list: *ret the sequence (of at most AG3_XMOUNT_LIST_MAX
+ * items, else "more than N <items>"), or NULL.
+ */
+static int list_begin(struct ag3_lctx *c, const struct ag3_yaml_node *map, const char *key,
+		      struct ag3_pmeta *meta, const char *what, const char *items,
+		      const struct ag3_yaml_node **ret)
+{
+	*ret = value_begin(c, map, key, meta);
+	return *ret ? ag3_lctx_seq(c, *ret, what, AG3_XMOUNT_LIST_MAX, items) : 0;
 }
 
 /*
@@ -232,222 +150,147 @@ static int get_text(struct mctx *c, const struct ag3_yaml_node *v, bool allow_in
  * keeps `dflt` (not set) or, with `required`, an error. `empty_ok`: null and
  * "" give "" (descriptions).
  */
-static int field_str(struct mctx *c, const struct ag3_yaml_node *map, const char *key,
+static int field_str(struct ag3_lctx *c, const struct ag3_yaml_node *map, const char *key,
 		     struct ag3_pstr *dst, bool required, bool empty_ok, bool allow_int,
 		     const char *what)
 {
-	const struct ag3_yaml_node *v = ag3_yaml_map_get(map, key);
-	const struct ag3_yaml_node *k = key_node(map, key);
+	const struct ag3_yaml_node *v;
+	size_t saved = c->plen;
 	int r;
-	if (!k) {
+	if (!field_begin(c, map, key, &dst->meta, &v)) {
 		if (required)
-			return perr(c, map, "missing required key '%s'", key);
-		return pstr_set(dst, "") < 0 ? oom(c) : 0;
+			return ag3_lctx_fail(c, map, "missing required key '%s'", key);
+		return ag3_pstr_set(dst, "") < 0 ? ag3_lctx_oom(c) : 0;
 	}
-	size_t saved = path_push(c, key);
-	set_meta(&dst->meta, k, v);
 	if (empty_ok && ag3_yaml_is_null(v))
-		r = pstr_set(dst, "") < 0 ? oom(c) : 0;
-	else if ((r = get_text(c, v, allow_int, what)) == 0) {
+		r = ag3_pstr_set(dst, "") < 0 ? ag3_lctx_oom(c) : 0;
+	else if ((r = ag3_lctx_text(c, v, allow_int, what)) == 0) {
 		if (!empty_ok && v->len == 0)
-			r = perr(c, v, "expected %s, got an empty string", what);
-		else if (pstr_set(dst, v->str) < 0)
-			r = oom(c);
+			r = ag3_lctx_fail(c, v, "expected %s, got an empty string", what);
+		else if (ag3_pstr_set(dst, v->str) < 0)
+			r = ag3_lctx_oom(c);
 	}
-	path_pop(c, saved);
+	ag3_lctx_pop(c, saved);
 	return r;
 }
 
-static int field_bool(struct mctx *c, const struct ag3_yaml_node *map, const char *key,
+static int field_bool(struct ag3_lctx *c, const struct ag3_yaml_node *map, const char *key,
 		      struct ag3_pbool *dst, bool dflt)
 {
-	const struct ag3_yaml_node *v = ag3_yaml_map_get(map, key);
-	const struct ag3_yaml_node *k = key_node(map, key);
+	const struct ag3_yaml_node *v;
+	size_t saved = c->plen;
 	char d[96];
-	dst->v = dflt;
-	if (!k)
-		return 0;
-	size_t saved = path_push(c, key);
-	set_meta(&dst->meta, k, v);
 	int r = 0;
+	dst->v = dflt;
+	if (!field_begin(c, map, key, &dst->meta, &v))
+		return 0;
 	if (ag3_yaml_is_null(v))
 		dst->v = dflt; /* null: the default, like pydantic's Optional */
 	else if (ag3_yaml_get_bool(v, &dst->v) < 0) {
 		if (v->type == AG3_YAML_SCALAR && v->plain &&
 		    (!strcasecmp(v->str, "yes") || !strcasecmp(v->str, "no") ||
 		     !strcasecmp(v->str, "on") || !strcasecmp(v->str, "off")))
-			r = perr(c, v,
-				 "expected true or false, got %s (YAML 1.1 booleans like "
-				 "yes/no/on/off are ambiguous: write true or false)",
-				 ag3_yaml_describe(v, d, sizeof(d)));
+			r = ag3_lctx_fail(c, v,
+					  "expected true or false, got %s (YAML 1.1 booleans like "
+					  "yes/no/on/off are ambiguous: write true or false)",
+					  ag3_yaml_describe(v, d, sizeof(d)));
 		else
-			r = expect(c, v, "true or false");
+			r = ag3_lctx_expect(c, v, "true or false");
 	}
-	path_pop(c, saved);
+	ag3_lctx_pop(c, saved);
 	return r;
 }
 
-static int field_u64(struct mctx *c, const struct ag3_yaml_node *map, const char *key,
+static int field_u64(struct ag3_lctx *c, const struct ag3_yaml_node *map, const char *key,
 		     struct ag3_pu64 *dst, uint64_t dflt, uint64_t min, uint64_t max)
 {
-	const struct ag3_yaml_node *v = ag3_yaml_map_get(map, key);
-	const struct ag3_yaml_node *k = key_node(map, key);
-	dst->v = dflt;
-	if (!k)
-		return 0;
-	size_t saved = path_push(c, key);
-	set_meta(&dst->meta, k, v);
+	const struct ag3_yaml_node *v;
+	size_t saved = c->plen;
 	int r = 0;
+	dst->v = dflt;
+	if (!field_begin(c, map, key, &dst->meta, &v))
+		return 0;
 	if (ag3_yaml_is_null(v))
 		dst->v = dflt;
 	else if (ag3_yaml_get_uint(v, &dst->v) < 0 || dst->v < min || dst->v > max) {
 		char what[64];
 		snprintf(what, sizeof(what), "an integer from %llu to %llu",
 			 (unsigned long long)min, (unsigned long long)max);
-		r = expect(c, v, what);
+		r = ag3_lctx_expect(c, v, what);
 	}
-	path_pop(c, saved);
+	ag3_lctx_pop(c, saved);
 	return r;
 }
 
 /* An enum (lower-cased compare); absent or null: dflt. */
-static int field_enum(struct mctx *c, const struct ag3_yaml_node *map, const char *key,
+static int field_enum(struct ag3_lctx *c, const struct ag3_yaml_node *map, const char *key,
 		      struct ag3_pint *dst, int dflt, const char *const *names)
 {
-	const struct ag3_yaml_node *v = ag3_yaml_map_get(map, key);
-	const struct ag3_yaml_node *k = key_node(map, key);
-	char valid[128] = "", d[96];
-	size_t o = 0;
+	size_t saved = c->plen;
+	const struct ag3_yaml_node *v = value_begin(c, map, key, &dst->meta);
+	int r = 0;
 	dst->v = dflt;
-	if (!k)
-		return 0;
-	set_meta(&dst->meta, k, v);
-	if (ag3_yaml_is_null(v))
-		return 0;
-	if (v->type == AG3_YAML_SCALAR && v->kind == AG3_YAML_STR)
-		for (int i = 0; names[i]; i++)
-			if (!strcasecmp(v->str, names[i])) {
-				dst->v = i;
-				return 0;
-			}
-	for (int i = 0; names[i]; i++) {
-		int w = snprintf(valid + o, sizeof(valid) - o, "%s%s", i ? ", " : "", names[i]);
-		if (w > 0 && (size_t)w < sizeof(valid) - o)
-			o += (size_t)w;
+	if (v) {
+		bool str = v->type == AG3_YAML_SCALAR && v->kind == AG3_YAML_STR;
+		int i = 0;
+		while (str && names[i] && strcasecmp(v->str, names[i]) != 0)
+			i++;
+		if (str && names[i])
+			dst->v = i;
+		else
+			r = ag3_lctx_bad_enum(c, v, names);
 	}
-	size_t saved = path_push(c, key);
-	const char *sugg = v && v->type == AG3_YAML_SCALAR ? closest(v->str, names) : NULL;
-	int r = sugg ? perr(c, v, "expected one of %s, got %s (did you mean '%s'?)", valid,
-			    ag3_yaml_describe(v, d, sizeof(d)), sugg)
-		     : perr(c, v, "expected one of %s, got %s", valid,
-			    ag3_yaml_describe(v, d, sizeof(d)));
-	path_pop(c, saved);
+	ag3_lctx_pop(c, saved);
 	return r;
 }
 
-typedef int (*item_check_fn)(struct mctx *c, const struct ag3_yaml_node *v);
+typedef int (*item_check_fn)(struct ag3_lctx *c, const struct ag3_yaml_node *v);
 
 /* A list of non-empty strings; absent keeps `dflt` (NULL-terminated, may be NULL); null = []. */
-static int field_strlist(struct mctx *c, const struct ag3_yaml_node *map, const char *key,
+static int field_strlist(struct ag3_lctx *c, const struct ag3_yaml_node *map, const char *key,
 			 struct ag3_pstrlist *dst, const char *const *dflt, item_check_fn check)
 {
-	const struct ag3_yaml_node *v = ag3_yaml_map_get(map, key);
-	const struct ag3_yaml_node *k = key_node(map, key);
-	int r = 0;
-	strlist_clear(dst);
-	if (!k) {
+	size_t saved = c->plen;
+	const struct ag3_yaml_node *v;
+	int r;
+	ag3_pstrlist_clear(dst);
+	if (!key_node(map, key)) {
 		size_t n = 0;
 		while (dflt && dflt[n])
 			n++;
 		if (!n)
 			return 0;
 		if (!(dst->items = calloc(n, sizeof(*dst->items))))
-			return oom(c);
+			return ag3_lctx_oom(c);
 		for (; dst->n < n; dst->n++)
-			if (pstr_set(&dst->items[dst->n], dflt[dst->n]) < 0)
-				return oom(c);
+			if (ag3_pstr_set(&dst->items[dst->n], dflt[dst->n]) < 0)
+				return ag3_lctx_oom(c);
 		return 0;
 	}
-	size_t saved = path_push(c, key);
-	set_meta(&dst->meta, k, v);
-	if (ag3_yaml_is_null(v))
-		goto out;
-	if (v->type != AG3_YAML_SEQUENCE) {
-		r = expect(c, v, "a list of strings");
-		goto out;
-	}
-	if (v->n > AG3_XMOUNT_LIST_MAX) {
-		r = perr(c, v, "more than %u items", AG3_XMOUNT_LIST_MAX);
-		goto out;
-	}
-	if (v->n && !(dst->items = calloc(v->n, sizeof(*dst->items)))) {
-		r = oom(c);
-		goto out;
-	}
-	for (size_t i = 0; i < v->n && r == 0; i++) {
+	r = list_begin(c, map, key, &dst->meta, "a list of strings", "items", &v);
+	if (r == 0 && v && v->n && !(dst->items = calloc(v->n, sizeof(*dst->items))))
+		r = ag3_lctx_oom(c);
+	for (size_t i = 0; r == 0 && v && i < v->n; i++) {
 		const struct ag3_yaml_node *it = v->items[i];
-		size_t s2 = path_push_index(c, i);
-		if ((r = get_text(c, it, true, "a non-empty string")) == 0 && it->len == 0)
-			r = perr(c, it, "expected a non-empty string");
+		size_t s2 = ag3_lctx_push_index(c, i);
+		if ((r = ag3_lctx_text(c, it, true, "a non-empty string")) == 0 && it->len == 0)
+			r = ag3_lctx_fail(c, it, "expected a non-empty string");
 		if (r == 0 && check)
 			r = check(c, it);
 		if (r == 0) {
 			set_meta(&dst->items[dst->n].meta, it, it);
-			if (pstr_set(&dst->items[dst->n], it->str) < 0)
-				r = oom(c);
+			if (ag3_pstr_set(&dst->items[dst->n], it->str) < 0)
+				r = ag3_lctx_oom(c);
 			else
 				dst->n++;
 		}
-		path_pop(c, s2);
+		ag3_lctx_pop(c, s2);
 	}
-out:
-	path_pop(c, saved);
+	ag3_lctx_pop(c, saved);
 	return r;
 }
 
 /* ------------------------------------------------------------- paths -- */
-
-int ag3_path_normalize(const char *in, char **ret)
-{
-	if (!in || in[0] != '/')
-		return -EINVAL;
-	char *out = malloc(strlen(in) + 2);
-	char *w = out;
-	if (!out)
-		return -ENOMEM;
-	for (const char *s = in; *s;) {
-		while (*s == '/')
-			s++;
-		size_t n = strcspn(s, "/");
-		if (!n || (n == 1 && s[0] == '.')) {
-			s += n;
-			continue;
-		}
-		if (n == 2 && s[0] == '.' && s[1] == '.') {
-			while (w > out && *--w != '/')
-				;
-			s += n;
-			continue;
-		}
-		*w++ = '/';
-		memcpy(w, s, n);
-		w += n;
-		s += n;
-	}
-	if (w == out)
-		*w++ = '/';
-	*w = '\0';
-	*ret = out;
-	return 0;
-}
-
-bool ag3_path_is_under(const char *path, const char *prefix)
-{
-	if (!strcmp(prefix, "/"))
-		return path[0] == '/';
-	size_t n = strlen(prefix);
-	return !strncmp(path, prefix, n) && (path[n] == '\0' || path[n] == '/');
-}
 
 static size_t path_depth(const char *norm)
 {
@@ -469,16 +312,6 @@ static const char *fixed_reserved(const char *norm)
 	return NULL;
 }
 
-/* The placeholder `{name}` at s (s[0] == '{'): its length without braces, or 0. */
-static size_t placeholder_len(const char *s)
-{
-	size_t n = 1;
-	while ((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') ||
-	       (s[n] >= '0' && s[n] <= '9') || s[n] == '_')
-		n++;
-	return n > 1 && s[n] == '}' ? n - 1 : 0;
-}
-
 static bool has_username(const char *s)
 {
 	return strstr(s, "{username}") != NULL;
@@ -489,47 +322,45 @@ static bool has_username(const char *s)
  * the only placeholder (and only when allowed), not the host's root, not
  * under /proc.
  */
-static int check_host_path(struct mctx *c, const struct ag3_yaml_node *v, const char *p,
+static int check_host_path(struct ag3_lctx *c, const struct ag3_yaml_node *v, const char *p,
 			   bool allow_username, const char *section)
 {
 	char b[160];
 	if (p[0] != '/')
-		return perr(c, v, "'%s' is not an absolute path", pv(p, b, sizeof(b)));
+		return ag3_lctx_fail(c, v, "'%s' is not an absolute path", pv(p, b, sizeof(b)));
 	for (const char *s = strchr(p, '{'); s; s = strchr(s + 1, '{')) {
-		size_t len = placeholder_len(s);
+		size_t len = ag3_placeholder_len(s);
 		if (!len)
 			continue;
 		if (len == 8 && !strncmp(s + 1, "username", 8)) {
 			if (!allow_username)
-				return perr(c, v,
-					    "{username} is only substituted in per_user and dynamic "
-					    "host paths, not in %s ones",
-					    section);
+				return ag3_lctx_fail(
+					c, v,
+					"{username} is only substituted in per_user and dynamic "
+					"host paths, not in %s ones",
+					section);
 			continue;
 		}
 		ag3_yaml_preview(s + 1, len, b, sizeof(b));
-		return perr(c, v, "unknown placeholder {%s} (the only one here is {username})", b);
+		return ag3_lctx_fail(
+			c, v, "unknown placeholder {%s} (the only one here is {username})", b);
 	}
-	for (const char *s = p; *s;) {
-		while (*s == '/')
-			s++;
-		size_t n = strcspn(s, "/");
-		if (n == 2 && s[0] == '.' && s[1] == '.')
-			return perr(c, v, "'%s' has a '..' component (not allowed in paths)",
-				    pv(p, b, sizeof(b)));
-		s += n;
-	}
+	if (ag3_path_has_dotdot(p))
+		return ag3_lctx_fail(c, v, "'%s' has a '..' component (not allowed in paths)",
+				     pv(p, b, sizeof(b)));
 	_cleanup_free_ char *norm = NULL;
 	if (ag3_path_normalize(p, &norm) < 0)
-		return oom(c);
+		return ag3_lctx_oom(c);
 	if (!strcmp(norm, "/"))
-		return perr(c, v, "binding the host's root directory is not allowed");
+		return ag3_lctx_fail(c, v, "binding the host's root directory is not allowed");
 	if (ag3_path_is_under(norm, "/proc"))
-		return perr(c, v, "'%s' is under /proc: host /proc entries expose other processes",
-			    pv(p, b, sizeof(b)));
+		return ag3_lctx_fail(
+			c, v, "'%s' is under /proc: host /proc entries expose other processes",
+			pv(p, b, sizeof(b)));
 	if (ag3_path_check_normalized(norm) < 0)
-		return perr(c, v, "'%s' is too long (PATH_MAX, or a component over NAME_MAX)",
-			    pv(p, b, sizeof(b)));
+		return ag3_lctx_fail(c, v,
+				     "'%s' is too long (PATH_MAX, or a component over NAME_MAX)",
+				     pv(p, b, sizeof(b)));
 	return 0;
 }
 
@@ -549,25 +380,27 @@ bool ag3_xmount_name_valid(const char *name)
 	return true;
 }
 
-static int check_name(struct mctx *c, const struct ag3_yaml_node *v, const char *name)
+static int check_name(struct ag3_lctx *c, const struct ag3_yaml_node *v, const char *name)
 {
 	char b[160];
 	size_t n = strlen(name);
 	if (n > AG3_XMOUNT_NAME_MAX)
-		return perr(c, v, "'%s' is longer than %d characters", pv(name, b, sizeof(b)),
-			    AG3_XMOUNT_NAME_MAX);
+		return ag3_lctx_fail(c, v, "'%s' is longer than %d characters",
+				     pv(name, b, sizeof(b)), AG3_XMOUNT_NAME_MAX);
 	for (const char *s = name; *s; s++)
 		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
-			return perr(c, v,
-				    "'%s' is not a valid mount name (letters, digits, '_' and '-' "
-				    "only: ^[a-zA-Z0-9_-]+$)",
-				    pv(name, b, sizeof(b)));
+			return ag3_lctx_fail(
+				c, v,
+				"'%s' is not a valid mount name (letters, digits, '_' and '-' "
+				"only: ^[a-zA-Z0-9_-]+$)",
+				pv(name, b, sizeof(b)));
 	for (size_t i = 0; AG3_XMOUNT_RESERVED_NAMES[i]; i++)
 		if (!strcasecmp(name, AG3_XMOUNT_RESERVED_NAMES[i]))
-			return perr(c, v,
-				    "'%s' is a reserved name (paths, persistent, external, ro, rw, "
-				    "user-ro, user-rw, dynamic)",
-				    pv(name, b, sizeof(b)));
+			return ag3_lctx_fail(
+				c, v,
+				"'%s' is a reserved name (paths, persistent, external, ro, rw, "
+				"user-ro, user-rw, dynamic)",
+				pv(name, b, sizeof(b)));
 	return 0;
 }
 
@@ -586,26 +419,29 @@ bool ag3_xmount_users_match(const struct ag3_pstrlist *users, const char *userna
 	return false;
 }
 
-static int check_user_item(struct mctx *c, const struct ag3_yaml_node *v)
+static int check_user_item(struct ag3_lctx *c, const struct ag3_yaml_node *v)
 {
 	char b[160];
 	for (const char *s = v->str; *s; s++)
 		if (*s == '/' || (unsigned char)*s < 0x20 || *s == 0x7f)
-			return perr(c, v, "'%s' is not a user name", pv(v->str, b, sizeof(b)));
+			return ag3_lctx_fail(c, v, "'%s' is not a user name",
+					     pv(v->str, b, sizeof(b)));
 	return 0;
 }
 
-static int check_pattern_item(struct mctx *c, const struct ag3_yaml_node *v)
+static int check_pattern_item(struct ag3_lctx *c, const struct ag3_yaml_node *v)
 {
 	char b[160];
 	const char *s = v->str;
 	while (*s == '/')
 		s++;
 	if (!*s)
-		return perr(c, v, "'%s' is not a subpath pattern", pv(v->str, b, sizeof(b)));
+		return ag3_lctx_fail(c, v, "'%s' is not a subpath pattern",
+				     pv(v->str, b, sizeof(b)));
 	for (const char *p = s; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return perr(c, v, "'%s' has control characters", pv(v->str, b, sizeof(b)));
+			return ag3_lctx_fail(c, v, "'%s' has control characters",
+					     pv(v->str, b, sizeof(b)));
 	return 0;
 }
 
@@ -617,7 +453,7 @@ static void xmount_clear(struct ag3_xmount *m)
 	free(m->name.v);
 	free(m->host_path.v);
 	free(m->description.v);
-	strlist_clear(&m->users);
+	ag3_pstrlist_clear(&m->users);
 }
 
 static void xorig_clear(struct ag3_xorig *o)
@@ -625,7 +461,7 @@ static void xorig_clear(struct ag3_xorig *o)
 	free(o->key);
 	free(o->path.v);
 	free(o->description.v);
-	strlist_clear(&o->allowed_users);
+	ag3_pstrlist_clear(&o->allowed_users);
 }
 
 static void xdyn_clear(struct ag3_xdyn_base *b)
@@ -634,10 +470,10 @@ static void xdyn_clear(struct ag3_xdyn_base *b)
 	free(b->name.v);
 	free(b->host_path.v);
 	free(b->description.v);
-	strlist_clear(&b->authorization.allowed_users);
-	strlist_clear(&b->subpath_restrictions.allowed);
-	strlist_clear(&b->subpath_restrictions.blocked);
-	strlist_clear(&b->subpath_restrictions.exceptions);
+	ag3_pstrlist_clear(&b->authorization.allowed_users);
+	ag3_pstrlist_clear(&b->subpath_restrictions.allowed);
+	ag3_pstrlist_clear(&b->subpath_restrictions.blocked);
+	ag3_pstrlist_clear(&b->subpath_restrictions.exceptions);
 }
 
 void ag3_mounts_config_free(struct ag3_mounts_config *cfg)
@@ -660,13 +496,55 @@ void ag3_mounts_config_free(struct ag3_mounts_config *cfg)
 	for (size_t i = 0; i < cfg->dynamic.bases.n; i++)
 		xdyn_clear(&cfg->dynamic.bases.items[i]);
 	free(cfg->dynamic.bases.items);
-	strlist_clear(&cfg->dynamic.security.global_blocked_subpaths);
+	ag3_pstrlist_clear(&cfg->dynamic.security.global_blocked_subpaths);
 	ag3_yaml_doc_free(cfg->doc);
 	free(cfg->file);
 	free(cfg);
 }
 
-static int parse_xmount(struct mctx *c, const struct ag3_yaml_node *it, struct ag3_xmount *m,
+/* A record's key ("global.ro[0]"), for messages and the compiler's origins. */
+_printf_(3, 4) static int record_key(struct ag3_lctx *c, char **key, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = vasprintf(key, fmt, ap);
+	va_end(ap);
+	if (r < 0) {
+		*key = NULL;
+		return ag3_lctx_oom(c);
+	}
+	return 0;
+}
+
+/*
+ * The name, host_path and description of a global/per_user mount or a
+ * dynamic base; `allow_username` and `section` go to check_host_path.
+ */
+static int parse_named(struct ag3_lctx *c, const struct ag3_yaml_node *it, struct ag3_pstr *name,
+		       struct ag3_pstr *host_path, struct ag3_pstr *description,
+		       bool allow_username, const char *section)
+{
+	int r;
+	if ((r = field_str(c, it, "name", name, true, false, true, "a mount name")) < 0)
+		return r;
+	size_t saved = ag3_lctx_push(c, "name");
+	r = check_name(c, ag3_yaml_map_get(it, "name"), name->v);
+	ag3_lctx_pop(c, saved);
+	if (r < 0)
+		return r;
+	if ((r = field_str(c, it, "host_path", host_path, true, false, false,
+			   "an absolute host path")) < 0)
+		return r;
+	saved = ag3_lctx_push(c, "host_path");
+	r = check_host_path(c, ag3_yaml_map_get(it, "host_path"), host_path->v, allow_username,
+			    section);
+	ag3_lctx_pop(c, saved);
+	if (r < 0)
+		return r;
+	return field_str(c, it, "description", description, false, true, true, "a string");
+}
+
+static int parse_xmount(struct ag3_lctx *c, const struct ag3_yaml_node *it, struct ag3_xmount *m,
 			bool per_user)
 {
 	static const char *const gkeys[] = {"name", "host_path", "description", "optional", NULL};
@@ -674,104 +552,63 @@ static int parse_xmount(struct mctx *c, const struct ag3_yaml_node *it, struct a
 					    "optional", "users",     NULL};
 	int r;
 	if (it->type != AG3_YAML_MAPPING)
-		return expect(c, it, "a mount record (a mapping with name and host_path)");
-	if ((r = check_keys(c, it, per_user ? ukeys : gkeys)) < 0)
-		return r;
-	if ((r = field_str(c, it, "name", &m->name, true, false, true, "a mount name")) < 0)
-		return r;
-	size_t saved = path_push(c, "name");
-	r = check_name(c, ag3_yaml_map_get(it, "name"), m->name.v);
-	path_pop(c, saved);
-	if (r < 0)
-		return r;
-	if ((r = field_str(c, it, "host_path", &m->host_path, true, false, false,
-			   "an absolute host path")) < 0)
-		return r;
-	saved = path_push(c, "host_path");
-	r = check_host_path(c, ag3_yaml_map_get(it, "host_path"), m->host_path.v, per_user,
-			    "global");
-	path_pop(c, saved);
-	if (r < 0)
-		return r;
-	if ((r = field_str(c, it, "description", &m->description, false, true, true,
-			   "a string")) < 0)
+		return ag3_lctx_expect(c, it, "a mount record (a mapping with name and host_path)");
+	if ((r = check_keys(c, it, per_user ? ukeys : gkeys)) < 0 ||
+	    (r = parse_named(c, it, &m->name, &m->host_path, &m->description, per_user, "global")) <
+		    0)
 		return r;
 	if ((r = field_bool(c, it, "optional", &m->optional, per_user)) < 0)
 		return r;
 	if (per_user) {
 		if (!key_node(it, "users"))
-			return perr(c, it,
-				    "missing required key 'users' (a per_user mount needs the list "
-				    "of users it is for, or [\"*\"] for everyone)");
+			return ag3_lctx_fail(
+				c, it,
+				"missing required key 'users' (a per_user mount needs "
+				"the list of users it is for, or [\"*\"] for everyone)");
 		if ((r = field_strlist(c, it, "users", &m->users, NULL, check_user_item)) < 0)
 			return r;
 	}
 	return 0;
 }
 
-static int parse_xmounts(struct mctx *c, const struct ag3_yaml_node *sec, const char *which,
+static int parse_xmounts(struct ag3_lctx *c, const struct ag3_yaml_node *sec, const char *which,
 			 struct ag3_xmounts *l, bool per_user)
 {
-	const struct ag3_yaml_node *v = ag3_yaml_map_get(sec, which);
-	const struct ag3_yaml_node *k = key_node(sec, which);
 	const char *secname = per_user ? "per_user" : "global";
-	int r = 0;
-	if (!k)
-		return 0;
-	set_meta(&l->meta, k, v);
-	size_t saved = path_push(c, which);
-	if (ag3_yaml_is_null(v))
-		goto out;
-	if (v->type != AG3_YAML_SEQUENCE) {
-		r = expect(c, v, "a list of mount records");
-		goto out;
-	}
-	if (v->n > AG3_XMOUNT_LIST_MAX) {
-		r = perr(c, v, "more than %u mounts", AG3_XMOUNT_LIST_MAX);
-		goto out;
-	}
-	if (v->n && !(l->items = calloc(v->n, sizeof(*l->items)))) {
-		r = oom(c);
-		goto out;
-	}
-	for (size_t i = 0; i < v->n && r == 0; i++) {
+	const struct ag3_yaml_node *v;
+	size_t saved = c->plen;
+	int r = list_begin(c, sec, which, &l->meta, "a list of mount records", "mounts", &v);
+	if (r == 0 && v && v->n && !(l->items = calloc(v->n, sizeof(*l->items))))
+		r = ag3_lctx_oom(c);
+	for (size_t i = 0; r == 0 && v && i < v->n; i++) {
 		struct ag3_xmount *m = &l->items[l->n++];
-		size_t s2 = path_push_index(c, i);
+		size_t s2 = ag3_lctx_push_index(c, i);
 		set_meta(&m->meta, v->items[i], v->items[i]);
 		m->per_user = per_user;
 		m->ro = !strcmp(which, "ro");
-		if (asprintf(&m->key, "%s.%s[%zu]", secname, which, i) < 0) {
-			m->key = NULL;
-			r = oom(c);
-		} else
+		if ((r = record_key(c, &m->key, "%s.%s[%zu]", secname, which, i)) == 0)
 			r = parse_xmount(c, v->items[i], m, per_user);
-		path_pop(c, s2);
+		ag3_lctx_pop(c, s2);
 	}
-out:
-	path_pop(c, saved);
+	ag3_lctx_pop(c, saved);
 	return r;
 }
 
-static int parse_ro_rw(struct mctx *c, const struct ag3_yaml_node *root, const char *key,
+static int parse_ro_rw(struct ag3_lctx *c, const struct ag3_yaml_node *root, const char *key,
 		       struct ag3_pmeta *meta, struct ag3_xmounts *ro, struct ag3_xmounts *rw,
 		       bool per_user)
 {
 	static const char *const keys[] = {"ro", "rw", NULL};
-	const struct ag3_yaml_node *v = ag3_yaml_map_get(root, key);
-	const struct ag3_yaml_node *k = key_node(root, key);
-	int r = 0;
-	if (!k)
-		return 0;
-	set_meta(meta, k, v);
-	size_t saved = path_push(c, key);
-	if (!ag3_yaml_is_null(v) && (r = check_keys(c, v, keys)) == 0 &&
-	    (r = parse_xmounts(c, v, "ro", ro, per_user)) == 0)
+	const struct ag3_yaml_node *v;
+	size_t saved = c->plen;
+	int r = section_begin(c, root, key, meta, keys, &v);
+	if (r == 0 && v && (r = parse_xmounts(c, v, "ro", ro, per_user)) == 0)
 		r = parse_xmounts(c, v, "rw", rw, per_user);
-	path_pop(c, saved);
+	ag3_lctx_pop(c, saved);
 	return r;
 }
 
-static int parse_orig(struct mctx *c, const struct ag3_yaml_node *it, struct ag3_xorig *o)
+static int parse_orig(struct ag3_lctx *c, const struct ag3_yaml_node *it, struct ag3_xorig *o)
 {
 	static const char *const keys[] = {"path", "description", "optional", "allowed_users",
 					   NULL};
@@ -779,42 +616,47 @@ static int parse_orig(struct mctx *c, const struct ag3_yaml_node *it, struct ag3
 	char b[160];
 	int r;
 	if (it->type != AG3_YAML_MAPPING)
-		return expect(c, it, "an original-path record (a mapping with path)");
+		return ag3_lctx_expect(c, it, "an original-path record (a mapping with path)");
 	if ((r = check_keys(c, it, keys)) < 0)
 		return r;
 	if ((r = field_str(c, it, "path", &o->path, true, false, false, "an absolute path")) < 0)
 		return r;
 	const struct ag3_yaml_node *pn = ag3_yaml_map_get(it, "path");
-	size_t saved = path_push(c, "path");
+	size_t saved = ag3_lctx_push(c, "path");
 	_cleanup_free_ char *norm = NULL;
 	const char *res;
 	if (o->path.v[0] != '/')
-		r = perr(c, pn, "'%s' is not an absolute path", pv(o->path.v, b, sizeof(b)));
+		r = ag3_lctx_fail(c, pn, "'%s' is not an absolute path",
+				  pv(o->path.v, b, sizeof(b)));
 	for (const char *s = strchr(o->path.v, '{'); r == 0 && s; s = strchr(s + 1, '{'))
-		if (placeholder_len(s))
-			r = perr(c, pn, "placeholders are not substituted in original paths");
+		if (ag3_placeholder_len(s))
+			r = ag3_lctx_fail(c, pn,
+					  "placeholders are not substituted in original paths");
 	if (r == 0 && ag3_path_normalize(o->path.v, &norm) < 0)
-		r = oom(c);
+		r = ag3_lctx_oom(c);
 	if (r == 0 && ag3_path_check_normalized(norm) < 0)
-		r = perr(c, pn, "'%s' is too long", pv(o->path.v, b, sizeof(b)));
+		r = ag3_lctx_fail(c, pn, "'%s' is too long", pv(o->path.v, b, sizeof(b)));
 	if (r == 0 && (res = fixed_reserved(norm)))
 		r = !strcmp(res, norm)
-			    ? perr(c, pn, "'%s' is a reserved path (%s is the sandbox's own)",
-				   pv(norm, b, sizeof(b)), res)
-			    : perr(c, pn,
-				   "'%s' is under the reserved path %s (binding there would "
-				   "cover or write into the sandbox's own %s)",
-				   pv(norm, b, sizeof(b)), res, res);
+			    ? ag3_lctx_fail(c, pn,
+					    "'%s' is a reserved path (%s is the sandbox's own)",
+					    pv(norm, b, sizeof(b)), res)
+			    : ag3_lctx_fail(
+				      c, pn,
+				      "'%s' is under the reserved path %s (binding there would "
+				      "cover or write into the sandbox's own %s)",
+				      pv(norm, b, sizeof(b)), res, res);
 	if (r == 0 && path_depth(norm) < 2)
-		r = perr(c, pn,
-			 "'%s' has fewer than 2 components (an original path must be at least "
-			 "like /var/log, not /var)",
-			 pv(norm, b, sizeof(b)));
+		r = ag3_lctx_fail(
+			c, pn,
+			"'%s' has fewer than 2 components (an original path must be at least "
+			"like /var/log, not /var)",
+			pv(norm, b, sizeof(b)));
 	if (r == 0) {
 		free(o->path.v);
 		o->path.v = TAKE_PTR(norm);
 	}
-	path_pop(c, saved);
+	ag3_lctx_pop(c, saved);
 	if (r < 0)
 		return r;
 	if ((r = field_str(c, it, "description", &o->description, false, true, true,
@@ -826,44 +668,25 @@ static int parse_orig(struct mctx *c, const struct ag3_yaml_node *it, struct ag3
 			     check_user_item);
 }
 
-static int parse_origs(struct mctx *c, const struct ag3_yaml_node *sec, const char *which,
+static int parse_origs(struct ag3_lctx *c, const struct ag3_yaml_node *sec, const char *which,
 		       struct ag3_xorigs *l)
 {
-	const struct ag3_yaml_node *v = ag3_yaml_map_get(sec, which);
-	const struct ag3_yaml_node *k = key_node(sec, which);
-	int r = 0;
-	if (!k)
-		return 0;
-	set_meta(&l->meta, k, v);
-	size_t saved = path_push(c, which);
-	if (ag3_yaml_is_null(v))
-		goto out;
-	if (v->type != AG3_YAML_SEQUENCE) {
-		r = expect(c, v, "a list of original-path records");
-		goto out;
-	}
-	if (v->n > AG3_XMOUNT_LIST_MAX) {
-		r = perr(c, v, "more than %u entries", AG3_XMOUNT_LIST_MAX);
-		goto out;
-	}
-	if (v->n && !(l->items = calloc(v->n, sizeof(*l->items)))) {
-		r = oom(c);
-		goto out;
-	}
-	for (size_t i = 0; i < v->n && r == 0; i++) {
+	const struct ag3_yaml_node *v;
+	size_t saved = c->plen;
+	int r = list_begin(c, sec, which, &l->meta, "a list of original-path records", "entries",
+			   &v);
+	if (r == 0 && v && v->n && !(l->items = calloc(v->n, sizeof(*l->items))))
+		r = ag3_lctx_oom(c);
+	for (size_t i = 0; r == 0 && v && i < v->n; i++) {
 		struct ag3_xorig *o = &l->items[l->n++];
-		size_t s2 = path_push_index(c, i);
+		size_t s2 = ag3_lctx_push_index(c, i);
 		set_meta(&o->meta, v->items[i], v->items[i]);
 		o->ro = !strcmp(which, "ro");
-		if (asprintf(&o->key, "original_paths.%s[%zu]", which, i) < 0) {
-			o->key = NULL;
-			r = oom(c);
-		} else
+		if ((r = record_key(c, &o->key, "original_paths.%s[%zu]", which, i)) == 0)
 			r = parse_orig(c, v->items[i], o);
-		path_pop(c, s2);
+		ag3_lctx_pop(c, s2);
 	}
-out:
-	path_pop(c, saved);
+	ag3_lctx_pop(c, saved);
 	return r;
 }
 
@@ -871,35 +694,20 @@ static const char *const auth_modes[] = {"allowlist", "role", "self_only", NULL}
 static const char *const subpath_modes[] = {"allowlist", "blocklist", NULL};
 static const char *const modes[] = {"rw", "ro", NULL}; /* index = ro */
 
-static int parse_base(struct mctx *c, const struct ag3_yaml_node *it, struct ag3_xdyn_base *b)
+static int parse_base(struct ag3_lctx *c, const struct ag3_yaml_node *it, struct ag3_xdyn_base *b)
 {
 	static const char *const keys[] = {"name",	    "host_path", "description",
 					   "max_mode",	    "authorization", "subpath_restrictions",
 					   "optional",	    NULL};
 	static const char *const akeys[] = {"mode", "allowed_users", NULL};
 	static const char *const skeys[] = {"mode", "allowed", "blocked", "exceptions", NULL};
+	const struct ag3_yaml_node *a, *s;
+	size_t saved = c->plen;
 	int r;
 	if (it->type != AG3_YAML_MAPPING)
-		return expect(c, it, "a dynamic base (a mapping with name and host_path)");
-	if ((r = check_keys(c, it, keys)) < 0)
-		return r;
-	if ((r = field_str(c, it, "name", &b->name, true, false, true, "a mount name")) < 0)
-		return r;
-	size_t saved = path_push(c, "name");
-	r = check_name(c, ag3_yaml_map_get(it, "name"), b->name.v);
-	path_pop(c, saved);
-	if (r < 0)
-		return r;
-	if ((r = field_str(c, it, "host_path", &b->host_path, true, false, false,
-			   "an absolute host path")) < 0)
-		return r;
-	saved = path_push(c, "host_path");
-	r = check_host_path(c, ag3_yaml_map_get(it, "host_path"), b->host_path.v, true, "");
-	path_pop(c, saved);
-	if (r < 0)
-		return r;
-	if ((r = field_str(c, it, "description", &b->description, false, true, true,
-			   "a string")) < 0)
+		return ag3_lctx_expect(c, it, "a dynamic base (a mapping with name and host_path)");
+	if ((r = check_keys(c, it, keys)) < 0 ||
+	    (r = parse_named(c, it, &b->name, &b->host_path, &b->description, true, "")) < 0)
 		return r;
 	struct ag3_pint mm = {0};
 	if ((r = field_enum(c, it, "max_mode", &mm, 1, modes)) < 0)
@@ -909,121 +717,95 @@ static int parse_base(struct mctx *c, const struct ag3_yaml_node *it, struct ag3
 	if ((r = field_bool(c, it, "optional", &b->optional, true)) < 0)
 		return r;
 
-	const struct ag3_yaml_node *a = ag3_yaml_map_get(it, "authorization");
 	b->authorization.mode.v = AG3_DYN_AUTH_ALLOWLIST;
-	if (key_node(it, "authorization")) {
-		set_meta(&b->authorization.meta, key_node(it, "authorization"), a);
-		saved = path_push(c, "authorization");
-		if (!ag3_yaml_is_null(a) && (r = check_keys(c, a, akeys)) == 0 &&
-		    (r = field_enum(c, a, "mode", &b->authorization.mode, AG3_DYN_AUTH_ALLOWLIST,
-				    auth_modes)) == 0)
-			r = field_strlist(c, a, "allowed_users", &b->authorization.allowed_users,
-					  NULL, check_user_item);
-		path_pop(c, saved);
-		if (r < 0)
-			return r;
-	}
+	r = section_begin(c, it, "authorization", &b->authorization.meta, akeys, &a);
+	if (r == 0 && a &&
+	    (r = field_enum(c, a, "mode", &b->authorization.mode, AG3_DYN_AUTH_ALLOWLIST,
+			    auth_modes)) == 0)
+		r = field_strlist(c, a, "allowed_users", &b->authorization.allowed_users, NULL,
+				  check_user_item);
+	ag3_lctx_pop(c, saved);
+	if (r < 0)
+		return r;
 	if (b->authorization.mode.v == AG3_DYN_AUTH_ALLOWLIST && !b->authorization.allowed_users.n)
-		return perr(c, a && !ag3_yaml_is_null(a) ? a : it,
-			    "authorization mode allowlist needs a non-empty "
-			    "authorization.allowed_users (names, \"*\" or \"{self}\")");
+		return ag3_lctx_fail(c, a ? a : it,
+				     "authorization mode allowlist needs a non-empty "
+				     "authorization.allowed_users (names, \"*\" or \"{self}\")");
 	if (b->authorization.mode.v == AG3_DYN_AUTH_SELF_ONLY && !has_username(b->host_path.v))
-		return perr(c, ag3_yaml_map_get(it, "host_path"),
-			    "authorization mode self_only needs {username} in host_path "
-			    "(otherwise every user gets the same directory)");
+		return ag3_lctx_fail(c, ag3_yaml_map_get(it, "host_path"),
+				     "authorization mode self_only needs {username} in host_path "
+				     "(otherwise every user gets the same directory)");
 
-	const struct ag3_yaml_node *s = ag3_yaml_map_get(it, "subpath_restrictions");
 	b->subpath_restrictions.mode.v = AG3_DYN_SUBPATH_BLOCKLIST;
-	if (key_node(it, "subpath_restrictions")) {
-		set_meta(&b->subpath_restrictions.meta, key_node(it, "subpath_restrictions"), s);
-		saved = path_push(c, "subpath_restrictions");
-		if (!ag3_yaml_is_null(s) && (r = check_keys(c, s, skeys)) == 0 &&
-		    (r = field_enum(c, s, "mode", &b->subpath_restrictions.mode,
-				    AG3_DYN_SUBPATH_BLOCKLIST, subpath_modes)) == 0 &&
-		    (r = field_strlist(c, s, "allowed", &b->subpath_restrictions.allowed, NULL,
-				       check_pattern_item)) == 0 &&
-		    (r = field_strlist(c, s, "blocked", &b->subpath_restrictions.blocked, NULL,
-				       check_pattern_item)) == 0)
-			r = field_strlist(c, s, "exceptions", &b->subpath_restrictions.exceptions,
-					  NULL, check_pattern_item);
-		path_pop(c, saved);
-	}
+	r = section_begin(c, it, "subpath_restrictions", &b->subpath_restrictions.meta, skeys, &s);
+	if (r == 0 && s &&
+	    (r = field_enum(c, s, "mode", &b->subpath_restrictions.mode, AG3_DYN_SUBPATH_BLOCKLIST,
+			    subpath_modes)) == 0 &&
+	    (r = field_strlist(c, s, "allowed", &b->subpath_restrictions.allowed, NULL,
+			       check_pattern_item)) == 0 &&
+	    (r = field_strlist(c, s, "blocked", &b->subpath_restrictions.blocked, NULL,
+			       check_pattern_item)) == 0)
+		r = field_strlist(c, s, "exceptions", &b->subpath_restrictions.exceptions, NULL,
+				  check_pattern_item);
+	ag3_lctx_pop(c, saved);
 	return r;
 }
 
-static int parse_dynamic(struct mctx *c, const struct ag3_yaml_node *root,
+static int parse_bases(struct ag3_lctx *c, const struct ag3_yaml_node *d, struct ag3_xdyn_bases *l)
+{
+	const struct ag3_yaml_node *v;
+	size_t saved = c->plen;
+	int r = list_begin(c, d, "bases", &l->meta, "a list of dynamic bases", "bases", &v);
+	if (r == 0 && v && v->n && !(l->items = calloc(v->n, sizeof(*l->items))))
+		r = ag3_lctx_oom(c);
+	for (size_t i = 0; r == 0 && v && i < v->n; i++) {
+		struct ag3_xdyn_base *b = &l->items[l->n++];
+		size_t s2 = ag3_lctx_push_index(c, i);
+		set_meta(&b->meta, v->items[i], v->items[i]);
+		if ((r = record_key(c, &b->key, "dynamic.bases[%zu]", i)) == 0)
+			r = parse_base(c, v->items[i], b);
+		ag3_lctx_pop(c, s2);
+	}
+	ag3_lctx_pop(c, saved);
+	return r;
+}
+
+static int parse_dynamic(struct ag3_lctx *c, const struct ag3_yaml_node *root,
 			 struct ag3_mounts_config *cfg)
 {
 	static const char *const keys[] = {"enabled", "security", "bases", NULL};
 	static const char *const skeys[] = {"max_mounts_per_session", "max_subpath_depth",
 					    "global_blocked_subpaths", NULL};
-	const struct ag3_yaml_node *d = ag3_yaml_map_get(root, "dynamic");
-	int r = 0;
+	const struct ag3_yaml_node *d, *s;
+	size_t saved = c->plen;
 	cfg->dynamic.security.max_mounts_per_session.v = 10;
 	cfg->dynamic.security.max_subpath_depth.v = 10;
-	if (!key_node(root, "dynamic"))
-		return 0;
-	set_meta(&cfg->dynamic.meta, key_node(root, "dynamic"), d);
-	size_t saved = path_push(c, "dynamic");
-	if (ag3_yaml_is_null(d))
-		goto out;
-	if ((r = check_keys(c, d, keys)) < 0)
+	int r = section_begin(c, root, "dynamic", &cfg->dynamic.meta, keys, &d);
+	if (r < 0 || !d)
 		goto out;
 	if ((r = field_bool(c, d, "enabled", &cfg->dynamic.enabled, false)) < 0)
 		goto out;
-	const struct ag3_yaml_node *s = ag3_yaml_map_get(d, "security");
-	if (key_node(d, "security")) {
-		set_meta(&cfg->dynamic.security.meta, key_node(d, "security"), s);
-		size_t s2 = path_push(c, "security");
-		if (!ag3_yaml_is_null(s) && (r = check_keys(c, s, skeys)) == 0 &&
-		    (r = field_u64(c, s, "max_mounts_per_session",
-				   &cfg->dynamic.security.max_mounts_per_session, 10, 0,
-				   AG3_XMOUNT_SESSION_MAX)) == 0 &&
-		    (r = field_u64(c, s, "max_subpath_depth",
-				   &cfg->dynamic.security.max_subpath_depth, 10, 1,
-				   AG3_XMOUNT_DEPTH_MAX)) == 0)
-			r = field_strlist(c, s, "global_blocked_subpaths",
-					  &cfg->dynamic.security.global_blocked_subpaths, NULL,
-					  check_pattern_item);
-		path_pop(c, s2);
-		if (r < 0)
-			goto out;
-	}
-	const struct ag3_yaml_node *bv = ag3_yaml_map_get(d, "bases");
-	struct ag3_xdyn_bases *l = &cfg->dynamic.bases;
-	if (key_node(d, "bases")) {
-		set_meta(&l->meta, key_node(d, "bases"), bv);
-		size_t s2 = path_push(c, "bases");
-		if (ag3_yaml_is_null(bv))
-			;
-		else if (bv->type != AG3_YAML_SEQUENCE)
-			r = expect(c, bv, "a list of dynamic bases");
-		else if (bv->n > AG3_XMOUNT_LIST_MAX)
-			r = perr(c, bv, "more than %u bases", AG3_XMOUNT_LIST_MAX);
-		else if (bv->n && !(l->items = calloc(bv->n, sizeof(*l->items))))
-			r = oom(c);
-		for (size_t i = 0; r == 0 && !ag3_yaml_is_null(bv) && bv->type == AG3_YAML_SEQUENCE &&
-				   i < bv->n;
-		     i++) {
-			struct ag3_xdyn_base *b = &l->items[l->n++];
-			size_t s3 = path_push_index(c, i);
-			set_meta(&b->meta, bv->items[i], bv->items[i]);
-			if (asprintf(&b->key, "dynamic.bases[%zu]", i) < 0) {
-				b->key = NULL;
-				r = oom(c);
-			} else
-				r = parse_base(c, bv->items[i], b);
-			path_pop(c, s3);
-		}
-		path_pop(c, s2);
-	}
+	size_t s2 = c->plen;
+	r = section_begin(c, d, "security", &cfg->dynamic.security.meta, skeys, &s);
+	if (r == 0 && s &&
+	    (r = field_u64(c, s, "max_mounts_per_session",
+			   &cfg->dynamic.security.max_mounts_per_session, 10, 0,
+			   AG3_XMOUNT_SESSION_MAX)) == 0 &&
+	    (r = field_u64(c, s, "max_subpath_depth", &cfg->dynamic.security.max_subpath_depth, 10,
+			   1, AG3_XMOUNT_DEPTH_MAX)) == 0)
+		r = field_strlist(c, s, "global_blocked_subpaths",
+				  &cfg->dynamic.security.global_blocked_subpaths, NULL,
+				  check_pattern_item);
+	ag3_lctx_pop(c, s2);
+	if (r == 0)
+		r = parse_bases(c, d, &cfg->dynamic.bases);
 out:
-	path_pop(c, saved);
+	ag3_lctx_pop(c, saved);
 	return r;
 }
 
 /* Names are one namespace across global, per_user and the dynamic bases (/mounts/<name>). */
-static int check_unique(struct mctx *c, const struct ag3_mounts_config *cfg)
+static int check_unique(struct ag3_lctx *c, const struct ag3_mounts_config *cfg)
 {
 	struct ent {
 		const char *name, *key;
@@ -1034,7 +816,7 @@ static int check_unique(struct mctx *c, const struct ag3_mounts_config *cfg)
 	_cleanup_free_ struct ent *e = calloc(n ? n : 1, sizeof(*e));
 	size_t k = 0;
 	if (!e)
-		return oom(c);
+		return ag3_lctx_oom(c);
 	const struct ag3_xmounts *ls[4] = {&cfg->global.ro, &cfg->global.rw, &cfg->per_user.ro,
 					   &cfg->per_user.rw};
 	for (size_t l = 0; l < 4; l++)
@@ -1074,7 +856,7 @@ static int check_unique(struct mctx *c, const struct ag3_mounts_config *cfg)
 	return 0;
 }
 
-static int parse_root(struct mctx *c, const struct ag3_yaml_node *root,
+static int parse_root(struct ag3_lctx *c, const struct ag3_yaml_node *root,
 		      struct ag3_mounts_config *cfg)
 {
 	static const char *const keys[] = {"global", "per_user", "dynamic", "original_paths", NULL};
@@ -1086,7 +868,8 @@ static int parse_root(struct mctx *c, const struct ag3_yaml_node *root,
 	if (!root || ag3_yaml_is_null(root))
 		return 0; /* an empty file: no external mounts */
 	if (root->type != AG3_YAML_MAPPING)
-		return expect(c, root, "a mapping (global, per_user, dynamic, original_paths)");
+		return ag3_lctx_expect(c, root,
+				       "a mapping (global, per_user, dynamic, original_paths)");
 	if ((r = check_keys(c, root, keys)) < 0)
 		return r;
 	if ((r = parse_ro_rw(c, root, "global", &cfg->global.meta, &cfg->global.ro,
@@ -1097,17 +880,14 @@ static int parse_root(struct mctx *c, const struct ag3_yaml_node *root,
 		return r;
 	if ((r = parse_dynamic(c, root, cfg)) < 0)
 		return r;
-	const struct ag3_yaml_node *o = ag3_yaml_map_get(root, "original_paths");
-	if (key_node(root, "original_paths")) {
-		set_meta(&cfg->original_paths.meta, key_node(root, "original_paths"), o);
-		size_t saved = path_push(c, "original_paths");
-		if (!ag3_yaml_is_null(o) && (r = check_keys(c, o, okeys)) == 0 &&
-		    (r = parse_origs(c, o, "ro", &cfg->original_paths.ro)) == 0)
-			r = parse_origs(c, o, "rw", &cfg->original_paths.rw);
-		path_pop(c, saved);
-		if (r < 0)
-			return r;
-	}
+	const struct ag3_yaml_node *o;
+	size_t saved = c->plen;
+	r = section_begin(c, root, "original_paths", &cfg->original_paths.meta, okeys, &o);
+	if (r == 0 && o && (r = parse_origs(c, o, "ro", &cfg->original_paths.ro)) == 0)
+		r = parse_origs(c, o, "rw", &cfg->original_paths.rw);
+	ag3_lctx_pop(c, saved);
+	if (r < 0)
+		return r;
 	cfg->newer_schema = cfg->dynamic.meta.set || cfg->original_paths.meta.set;
 	return check_unique(c, cfg);
 }
@@ -1121,7 +901,7 @@ int ag3_mounts_config_load_buffer(const char *name, const char *buf, size_t len,
 	int r = ag3_yaml_parse(cfg->file, buf, len, &cfg->doc, reterr);
 	if (r < 0)
 		return r;
-	struct mctx c = {.file = cfg->file, .reterr = reterr};
+	struct ag3_lctx c = {.file = cfg->file, .reterr = reterr};
 	r = parse_root(&c, cfg->doc->root, cfg);
 	if (r < 0)
 		return r;
@@ -1148,19 +928,11 @@ int ag3_config_read_file(const char *path, const char *what, char **ret, size_t 
 	buf = malloc(AG3_YAML_MAX_DOCUMENT + 2);
 	if (!buf)
 		return ag3_error_set(reterr, ENOMEM, "out of memory");
-	while (len < AG3_YAML_MAX_DOCUMENT + 1) {
-		ssize_t n = read(fd, buf + len, AG3_YAML_MAX_DOCUMENT + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-			explicit_bzero(buf, len);
-			return ag3_error_set_at(reterr, e, path, 0, 0, "cannot read %s: %s", what,
-						strerror(e));
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
+	int r = ag3_read_max(fd, buf, AG3_YAML_MAX_DOCUMENT + 1, &len);
+	if (r < 0) {
+		explicit_bzero(buf, len);
+		return ag3_error_set_at(reterr, -r, path, 0, 0, "cannot read %s: %s", what,
+					strerror(-r));
 	}
 	if (len > AG3_YAML_MAX_DOCUMENT) {
 		explicit_bzero(buf, len);
@@ -1434,23 +1206,16 @@ static char *fd_path(int fd)
 _printf_(3, 4) static int deny(struct ag3_error **reterr, enum ag3_dyn_code code,
 			       const char *fmt, ...)
 {
-	_cleanup_free_ char *msg = NULL;
-	va_list ap;
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	if (!msg) {
-		ag3_error_set(reterr, ENOMEM, "out of memory");
-		return -ENOMEM;
-	}
 	int e = code == AG3_DYN_NOT_AUTHORIZED || code == AG3_DYN_FEATURE_DISABLED ||
 				code == AG3_DYN_MAX_MOUNTS_EXCEEDED
 			? EPERM
 		: code == AG3_DYN_PATH_NOT_FOUND || code == AG3_DYN_BASE_NOT_FOUND ? ENOENT
 										   : EINVAL;
-	ag3_error_set(reterr, e, "%s: %s", dyn_codes[code], msg);
-	return (int)code;
+	va_list ap;
+	va_start(ap, fmt);
+	int r = ag3_error_set_atv(reterr, e, NULL, 0, 0, dyn_codes[code], fmt, ap);
+	va_end(ap);
+	return r == -ENOMEM ? r : (int)code; /* the message could not be formatted */
 }
 
 int ag3_dyn_validate(const struct ag3_mounts_config *cfg, const struct ag3_dyn_request *req,

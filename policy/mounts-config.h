@@ -173,15 +173,6 @@ bool ag3_xmount_users_match(const struct ag3_pstrlist *users, const char *userna
 			    bool allow_self);
 
 /*
- * Lexically normalizes an absolute path: "//" and "/./" collapsed, ".."
- * resolved, no trailing '/'. 0 with a new string, -EINVAL (not absolute,
- * empty) or -ENOMEM.
- */
-int ag3_path_normalize(const char *path, char **ret);
-/* Whether `path` (normalized) equals `prefix` or is beneath it. "/" contains everything. */
-bool ag3_path_is_under(const char *path, const char *prefix);
-
-/*
  * Reads a configuration file (a regular file, at most AG3_YAML_MAX_DOCUMENT
  * bytes). `what` names it in errors ("the mounts config"). 0 with a
  * NUL-terminated buffer, or -errno with an error at path:0:0.

@@ -233,6 +233,8 @@ const char *ag3_permission_mode_to_string(enum ag3_permission_mode m);
  * (key and value), or -ENOENT.
  */
 int ag3_profile_locate(const struct ag3_profile *p, const char *keypath, struct ag3_ploc *ret);
+/* The same for any YAML document (the external-mounts file): 0 or -ENOENT. */
+int ag3_yaml_locate(const struct ag3_yaml_doc *doc, const char *keypath, struct ag3_ploc *ret);
 
 /* Parses a size: an integer, or a string with a K/M/G/T suffix (binary units; "KiB" and
  * "KB" mean the same). 0 or -EINVAL / -ERANGE. */

@@ -10,12 +10,13 @@
 
 #include <ctype.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "loader.h"
 
 /* profiles/embed.py generates these from profiles/default.yaml. */
 __attribute__((visibility("hidden"))) extern const char ag3_profile_default[];
@@ -23,15 +24,8 @@ __attribute__((visibility("hidden"))) extern const size_t ag3_profile_default_le
 
 #define EMBEDDED_NAME "<embedded default profile>"
 
-struct pctx {
-	const char *file;
-	struct ag3_error **reterr;
-	char path[512]; /* the key path of what is being parsed */
-	size_t plen;
-};
-
 struct field;
-typedef int (*field_fn)(struct pctx *c, const struct ag3_yaml_node *v, void *dst,
+typedef int (*field_fn)(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
 			const struct field *f);
 
 enum {
@@ -54,100 +48,22 @@ struct field {
 
 /* ---------------------------------------------------------------- helpers -- */
 
-static size_t path_push(struct pctx *c, const char *key)
-{
-	size_t old = c->plen;
-	int n = snprintf(c->path + c->plen, sizeof(c->path) - c->plen, "%s%s",
-			 c->plen ? "." : "", key);
-	if (n > 0)
-		c->plen = c->plen + (size_t)n >= sizeof(c->path) ? sizeof(c->path) - 1
-								  : c->plen + (size_t)n;
-	return old;
-}
-
-static size_t path_push_index(struct pctx *c, size_t i)
-{
-	size_t old = c->plen;
-	int n = snprintf(c->path + c->plen, sizeof(c->path) - c->plen, "[%zu]", i);
-	if (n > 0)
-		c->plen = c->plen + (size_t)n >= sizeof(c->path) ? sizeof(c->path) - 1
-								  : c->plen + (size_t)n;
-	return old;
-}
-
-static void path_pop(struct pctx *c, size_t old)
-{
-	c->plen = old;
-	c->path[old] = '\0';
-}
-
-_printf_(3, 4) static int perr(struct pctx *c, const struct ag3_yaml_node *n, const char *fmt,
-			       ...)
-{
-	_cleanup_free_ char *msg = NULL;
-	va_list ap;
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	if (!msg)
-		return ag3_error_set(c->reterr, ENOMEM, "out of memory");
-	return ag3_error_set_at(c->reterr, EINVAL, c->file, n ? n->line : 0, n ? n->col : 0,
-				"%s%s%s", c->plen ? c->path : "", c->plen ? ": " : "", msg);
-}
-
-static int expect(struct pctx *c, const struct ag3_yaml_node *n, const char *what)
-{
-	char d[96];
-	return perr(c, n, "expected %s, got %s", what, ag3_yaml_describe(n, d, sizeof(d)));
-}
-
-static int oom(struct pctx *c)
-{
-	return ag3_error_set(c->reterr, ENOMEM, "out of memory");
-}
-
-static struct ag3_ploc loc_of(const struct ag3_yaml_node *k, const struct ag3_yaml_node *v)
-{
-	return (struct ag3_ploc){.key_line = k ? k->line : 0, .key_col = k ? k->col : 0,
-				 .line = v ? v->line : 0, .col = v ? v->col : 0};
-}
-
 static void pstr_clear(struct ag3_pstr *s)
 {
 	free(s->v);
 	s->v = NULL;
 }
 
-static int pstr_set(struct ag3_pstr *s, const char *v)
-{
-	char *d = strdup(v);
-	if (!d)
-		return -ENOMEM;
-	free(s->v);
-	s->v = d;
-	return 0;
-}
-
-static void strlist_clear(struct ag3_pstrlist *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		pstr_clear(&l->items[i]);
-	free(l->items);
-	l->items = NULL;
-	l->n = 0;
-}
-
 static int strlist_set_default(struct ag3_pstrlist *l, const char *const *v, size_t n)
 {
-	strlist_clear(l);
+	ag3_pstrlist_clear(l);
 	if (!n)
 		return 0;
 	l->items = calloc(n, sizeof(*l->items));
 	if (!l->items)
 		return -ENOMEM;
 	for (l->n = 0; l->n < n; l->n++)
-		if (pstr_set(&l->items[l->n], v[l->n]) < 0)
+		if (ag3_pstr_set(&l->items[l->n], v[l->n]) < 0)
 			return -ENOMEM;
 	return 0;
 }
@@ -198,28 +114,12 @@ static bool is_word(const struct ag3_yaml_node *v, const char *word)
 	       !strcasecmp(v->str, word);
 }
 
-/* The closest of `cands` to `s`, when it is close enough to be a likely typo. */
-static const char *closest(const char *s, const char *const *cands, size_t n)
-{
-	const char *best = NULL;
-	size_t bestd = SIZE_MAX;
-	for (size_t i = 0; i < n; i++) {
-		size_t d = ag3_edit_distance(s, cands[i]), cl = strlen(cands[i]);
-		size_t limit = cl / 3 > 2 ? cl / 3 : 2;
-		if (d < bestd && d <= limit && d < cl) {
-			best = cands[i];
-			bestd = d;
-		}
-	}
-	return best;
-}
-
 /* ----------------------------------------------------------- the walker -- */
 
-static int parse_map(struct pctx *c, const struct ag3_yaml_node *n, void *base,
+static int parse_map(struct ag3_lctx *c, const struct ag3_yaml_node *n, void *base,
 		     const struct field *fields);
 
-static int fn_section(struct pctx *c, const struct ag3_yaml_node *v, void *dst,
+static int fn_section(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
 		      const struct field *f);
 
 /*
@@ -245,37 +145,26 @@ static size_t find_elsewhere(const struct field *fields, const char *key, const 
 
 static const struct field top_fields[];
 
-static int unknown_key(struct pctx *c, const struct ag3_yaml_node *k, const struct field *fields)
+static int unknown_key(struct ag3_lctx *c, const struct ag3_yaml_node *k,
+		       const struct field *fields)
 {
-	char pv[96], where[256] = "";
+	char where[256] = "", hint[300] = "";
 	const char *names[64];
 	size_t n = 0;
 	for (; fields[n].key && n < ELEMENTSOF(names); n++)
 		names[n] = fields[n].key;
-	const char *sugg = closest(k->str, names, n);
-	ag3_yaml_preview(k->str, k->len, pv, sizeof(pv));
-	const char *what = c->plen ? "unknown key" : "unknown top-level key";
-	if (sugg)
-		return perr(c, k, "%s '%s' (did you mean '%s'?)", what, pv, sugg);
 	if (find_elsewhere(top_fields, k->str, "", where, sizeof(where)) == 1 &&
 	    strcmp(where, c->path) != 0)
-		return perr(c, k, "%s '%s' (it belongs under '%s')", what, pv,
-			    *where ? where : "the top level");
-	char valid[512] = "";
-	size_t o = 0;
-	for (const struct field *f = fields; f->key && o < sizeof(valid); f++) {
-		int w = snprintf(valid + o, sizeof(valid) - o, "%s%s", o ? ", " : "", f->key);
-		if (w > 0)
-			o += (size_t)w;
-	}
-	return perr(c, k, "%s '%s' (valid keys here: %s)", what, pv, valid);
+		snprintf(hint, sizeof(hint), " (it belongs under '%s')",
+			 *where ? where : "the top level");
+	return ag3_lctx_unknown_key(c, k, names, n, *hint ? hint : NULL);
 }
 
-static int parse_map(struct pctx *c, const struct ag3_yaml_node *n, void *base,
+static int parse_map(struct ag3_lctx *c, const struct ag3_yaml_node *n, void *base,
 		     const struct field *fields)
 {
 	if (n->type != AG3_YAML_MAPPING)
-		return expect(c, n, "a mapping");
+		return ag3_lctx_expect(c, n, "a mapping");
 	for (size_t i = 0; i < n->n; i++) {
 		const struct ag3_yaml_node *k = n->pairs[i].key, *v = n->pairs[i].value;
 		const struct field *f = fields;
@@ -284,48 +173,37 @@ static int parse_map(struct pctx *c, const struct ag3_yaml_node *n, void *base,
 		if (!f->key)
 			return unknown_key(c, k, fields);
 		struct ag3_pmeta *m = (struct ag3_pmeta *)((char *)base + f->off);
-		size_t saved = path_push(c, f->key);
+		size_t saved = ag3_lctx_push(c, f->key);
 		m->set = true;
-		m->loc = loc_of(k, v);
+		m->loc = ag3_ploc_of(k, v);
 		int r = f->fn(c, v, m, f);
-		path_pop(c, saved);
+		ag3_lctx_pop(c, saved);
 		if (r < 0)
 			return r;
 	}
 	for (const struct field *f = fields; f->key; f++) {
 		const struct ag3_pmeta *m = (const struct ag3_pmeta *)((char *)base + f->off);
 		if ((f->flags & F_REQUIRED) && !m->set)
-			return perr(c, n, "missing required key '%s'", f->key);
+			return ag3_lctx_fail(c, n, "missing required key '%s'", f->key);
 	}
 	return 0;
 }
 
 /* ------------------------------------------------------------- scalars -- */
 
-/* A scalar usable as text: strings and numbers (not null, booleans or collections). */
-static int text_of(struct pctx *c, const struct ag3_yaml_node *v, const char *what)
-{
-	char d[96];
-	if (!v || v->type != AG3_YAML_SCALAR || v->kind == AG3_YAML_NULL)
-		return expect(c, v, what);
-	if (v->kind == AG3_YAML_BOOL)
-		return perr(c, v, "expected %s, got the boolean %s (quote it if you mean the text)",
-			    what, ag3_yaml_describe(v, d, sizeof(d)));
-	return 0;
-}
-
-static int fn_str(struct pctx *c, const struct ag3_yaml_node *v, void *dst, const struct field *f)
+static int fn_str(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
+		  const struct field *f)
 {
 	struct ag3_pstr *s = dst;
-	int r = text_of(c, v, "a string");
+	int r = ag3_lctx_text(c, v, true, "a string");
 	if (r < 0)
 		return r;
 	if ((f->flags & F_NONEMPTY) && v->len == 0)
-		return perr(c, v, "expected a non-empty string");
-	return pstr_set(s, v->str) < 0 ? oom(c) : 0;
+		return ag3_lctx_fail(c, v, "expected a non-empty string");
+	return ag3_pstr_set(s, v->str) < 0 ? ag3_lctx_oom(c) : 0;
 }
 
-static int fn_hostname(struct pctx *c, const struct ag3_yaml_node *v, void *dst,
+static int fn_hostname(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
 		       const struct field *f)
 {
 	int r = fn_str(c, v, dst, f);
@@ -336,11 +214,12 @@ static int fn_hostname(struct pctx *c, const struct ag3_yaml_node *v, void *dst,
 	for (const char *p = h; ok && *p; p++)
 		ok = isalnum((unsigned char)*p) || *p == '-' || *p == '.';
 	if (!ok)
-		return expect(c, v, "a host name (1-64 of A-Z a-z 0-9 . -)");
+		return ag3_lctx_expect(c, v, "a host name (1-64 of A-Z a-z 0-9 . -)");
 	return 0;
 }
 
-static int fn_bool(struct pctx *c, const struct ag3_yaml_node *v, void *dst, const struct field *f)
+static int fn_bool(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
+		   const struct field *f)
 {
 	static const char *const yaml11[] = {"yes", "no", "on", "off", "y", "n"};
 	struct ag3_pbool *b = dst;
@@ -349,40 +228,29 @@ static int fn_bool(struct pctx *c, const struct ag3_yaml_node *v, void *dst, con
 		return 0;
 	for (size_t i = 0; i < ELEMENTSOF(yaml11); i++)
 		if (is_word(v, yaml11[i]) && v->plain)
-			return perr(c, v,
-				    "expected true or false, got %s (YAML 1.1 booleans like "
-				    "yes/no/on/off are ambiguous: write true or false)",
-				    ag3_yaml_describe(v, d, sizeof(d)));
-	return expect(c, v, "true or false");
+			return ag3_lctx_fail(
+				c, v,
+				"expected true or false, got %s (YAML 1.1 booleans like "
+				"yes/no/on/off are ambiguous: write true or false)",
+				ag3_yaml_describe(v, d, sizeof(d)));
+	return ag3_lctx_expect(c, v, "true or false");
 }
 
-static int fn_enum(struct pctx *c, const struct ag3_yaml_node *v, void *dst, const struct field *f)
+static int fn_enum(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
+		   const struct field *f)
 {
 	struct ag3_pint *e = dst;
-	char valid[256] = "", d[96];
-	size_t o = 0, n = 0;
 
 	if (v && v->type == AG3_YAML_SCALAR && v->kind == AG3_YAML_STR)
-		for (n = 0; f->names[n]; n++)
+		for (size_t n = 0; f->names[n]; n++)
 			if (!strcmp(v->str, f->names[n])) {
 				e->v = (int)n;
 				return 0;
 			}
-	for (n = 0; f->names[n]; n++) {
-		int w = snprintf(valid + o, sizeof(valid) - o, "%s%s", n ? ", " : "", f->names[n]);
-		if (w > 0 && (size_t)w < sizeof(valid) - o)
-			o += (size_t)w;
-	}
-	const char *sugg = v && v->type == AG3_YAML_SCALAR
-				   ? closest(v->str, f->names, n)
-				   : NULL;
-	if (sugg)
-		return perr(c, v, "expected one of %s, got %s (did you mean '%s'?)", valid,
-			    ag3_yaml_describe(v, d, sizeof(d)), sugg);
-	return perr(c, v, "expected one of %s, got %s", valid, ag3_yaml_describe(v, d, sizeof(d)));
+	return ag3_lctx_bad_enum(c, v, f->names);
 }
 
-static int check_range(struct pctx *c, const struct ag3_yaml_node *v, const struct field *f,
+static int check_range(struct ag3_lctx *c, const struct ag3_yaml_node *v, const struct field *f,
 		       uint64_t x, const char *unit)
 {
 	if (x == AG3_RLIM_INFINITY && (f->flags & F_UNLIMITED_INF))
@@ -390,8 +258,9 @@ static int check_range(struct pctx *c, const struct ag3_yaml_node *v, const stru
 	if (x == 0 && (f->flags & F_UNLIMITED_ZERO))
 		return 0;
 	if (x < f->min || x > f->max)
-		return perr(c, v, "%llu%s is out of range (%llu..%llu%s)", (unsigned long long)x,
-			    unit, (unsigned long long)f->min, (unsigned long long)f->max, unit);
+		return ag3_lctx_fail(c, v, "%llu%s is out of range (%llu..%llu%s)",
+				     (unsigned long long)x, unit, (unsigned long long)f->min,
+				     (unsigned long long)f->max, unit);
 	return 0;
 }
 
@@ -404,19 +273,20 @@ static bool unlimited(const struct ag3_yaml_node *v, const struct field *f, uint
 	return true;
 }
 
-static int uint_error(struct pctx *c, const struct ag3_yaml_node *v, int r, const char *what)
+static int uint_error(struct ag3_lctx *c, const struct ag3_yaml_node *v, int r, const char *what)
 {
 	if (r == -ERANGE)
-		return perr(c, v, "%s is out of range", v->str);
+		return ag3_lctx_fail(c, v, "%s is out of range", v->str);
 	if (v && v->type == AG3_YAML_SCALAR && v->kind == AG3_YAML_INT)
-		return perr(c, v,
-			    "'%s' is ambiguous: YAML 1.1 reads a leading 0 as octal (write 0o%s "
-			    "or drop the 0)",
-			    v->str, v->str + 1);
-	return expect(c, v, what);
+		return ag3_lctx_fail(
+			c, v,
+			"'%s' is ambiguous: YAML 1.1 reads a leading 0 as octal (write 0o%s "
+			"or drop the 0)",
+			v->str, v->str + 1);
+	return ag3_lctx_expect(c, v, what);
 }
 
-static int fn_count(struct pctx *c, const struct ag3_yaml_node *v, void *dst,
+static int fn_count(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
 		    const struct field *f)
 {
 	struct ag3_pu64 *u = dst;
@@ -466,7 +336,8 @@ int ag3_parse_size(const char *s, uint64_t *ret)
 	return 0;
 }
 
-static int fn_size(struct pctx *c, const struct ag3_yaml_node *v, void *dst, const struct field *f)
+static int fn_size(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
+		   const struct field *f)
 {
 	struct ag3_pu64 *u = dst;
 	const char *what = "a size (bytes, or a number with a K, M, G or T suffix)";
@@ -480,11 +351,11 @@ static int fn_size(struct pctx *c, const struct ag3_yaml_node *v, void *dst, con
 	} else if (v && v->type == AG3_YAML_SCALAR && v->kind == AG3_YAML_STR) {
 		r = ag3_parse_size(v->str, &u->v);
 		if (r == -ERANGE)
-			return perr(c, v, "%s is out of range", v->str);
+			return ag3_lctx_fail(c, v, "%s is out of range", v->str);
 		if (r < 0)
-			return expect(c, v, what);
+			return ag3_lctx_expect(c, v, what);
 	} else
-		return expect(c, v, what);
+		return ag3_lctx_expect(c, v, what);
 	return check_range(c, v, f, u->v, " bytes");
 }
 
@@ -520,35 +391,37 @@ static int parse_decimal(const char *s, unsigned digits, uint64_t *ret)
 }
 
 /* Seconds (an integer or a decimal with up to 3 places), stored as milliseconds. */
-static int fn_seconds(struct pctx *c, const struct ag3_yaml_node *v, void *dst,
+static int fn_seconds(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
 		      const struct field *f)
 {
 	struct ag3_pu64 *u = dst;
 	const char *what = "a number of seconds";
 	int r;
 	if (!v || v->type != AG3_YAML_SCALAR || !(v->kind == AG3_YAML_INT || v->plain))
-		return expect(c, v, what);
+		return ag3_lctx_expect(c, v, what);
 	if (v->kind == AG3_YAML_INT) {
 		uint64_t s;
 		r = ag3_yaml_get_uint(v, &s);
 		if (r < 0)
 			return uint_error(c, v, r, what);
 		if (s > UINT64_MAX / 1000)
-			return perr(c, v, "%s is out of range", v->str);
+			return ag3_lctx_fail(c, v, "%s is out of range", v->str);
 		u->v = s * 1000;
 	} else {
 		r = parse_decimal(v->str, 3, &u->v);
 		if (r < 0)
-			return expect(c, v, "a number of seconds (at most 3 decimal places)");
+			return ag3_lctx_expect(c, v,
+					       "a number of seconds (at most 3 decimal places)");
 	}
 	if (u->v < f->min || u->v > f->max)
-		return perr(c, v, "%s seconds is out of range (%llu..%llu)", v->str,
-			    (unsigned long long)(f->min / 1000), (unsigned long long)(f->max / 1000));
+		return ag3_lctx_fail(c, v, "%s seconds is out of range (%llu..%llu)", v->str,
+				     (unsigned long long)(f->min / 1000),
+				     (unsigned long long)(f->max / 1000));
 	return 0;
 }
 
 /* cpu_max: "50%" of one CPU, "200%" for two; stored as the quota of a 100 ms period. */
-static int fn_percent(struct pctx *c, const struct ag3_yaml_node *v, void *dst,
+static int fn_percent(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
 		      const struct field *f)
 {
 	struct ag3_pu64 *u = dst;
@@ -558,21 +431,21 @@ static int fn_percent(struct pctx *c, const struct ag3_yaml_node *v, void *dst,
 		return 0;
 	if (!v || v->type != AG3_YAML_SCALAR || v->kind != AG3_YAML_STR || v->len < 2 ||
 	    v->str[v->len - 1] != '%')
-		return expect(c, v, what);
+		return ag3_lctx_expect(c, v, what);
 	_cleanup_free_ char *num = strndup(v->str, v->len - 1);
 	if (!num)
-		return oom(c);
+		return ag3_lctx_oom(c);
 	if (parse_decimal(num, 3, &milli) < 0)
-		return expect(c, v, what);
+		return ag3_lctx_expect(c, v, what);
 	/* 1% of a 100000 us period is 1000 us: quota = percent * 1000 = milli-percent */
 	u->v = milli;
 	if (u->v < f->min || u->v > f->max)
-		return perr(c, v, "%s is out of range (1%%..%llu%%)", v->str,
-			    (unsigned long long)(f->max / 1000));
+		return ag3_lctx_fail(c, v, "%s is out of range (1%%..%llu%%)", v->str,
+				     (unsigned long long)(f->max / 1000));
 	return 0;
 }
 
-static int fn_errno(struct pctx *c, const struct ag3_yaml_node *v, void *dst,
+static int fn_errno(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
 		    const struct field *f)
 {
 	struct ag3_pint *e = dst;
@@ -580,7 +453,7 @@ static int fn_errno(struct pctx *c, const struct ag3_yaml_node *v, void *dst,
 	if (v && v->type == AG3_YAML_SCALAR && v->kind == AG3_YAML_INT) {
 		uint64_t x;
 		if (ag3_yaml_get_uint(v, &x) < 0 || x < 1 || x > 4095)
-			return expect(c, v, what);
+			return ag3_lctx_expect(c, v, what);
 		e->v = (int)x;
 		return 0;
 	}
@@ -592,45 +465,44 @@ static int fn_errno(struct pctx *c, const struct ag3_yaml_node *v, void *dst,
 				return 0;
 			}
 		}
-	return expect(c, v, what);
+	return ag3_lctx_expect(c, v, what);
 }
 
 /* -------------------------------------------------------------- lists -- */
 
-static int list_of_text(struct pctx *c, const struct ag3_yaml_node *v, struct ag3_pstrlist *l,
+static int list_of_text(struct ag3_lctx *c, const struct ag3_yaml_node *v, struct ag3_pstrlist *l,
 			const struct field *f, const char *what)
 {
 	if (ag3_yaml_is_null(v)) {
 		/* the platform's convert_none_to_list (auto_checkpoint_tools: the default) */
 		if (!(f->flags & F_NULL_KEEPS_DEFAULT))
-			strlist_clear(l);
+			ag3_pstrlist_clear(l);
 		return 0;
 	}
-	if (v->type != AG3_YAML_SEQUENCE)
-		return expect(c, v, what);
-	if (v->n > AG3_LIST_MAX)
-		return perr(c, v, "more than %d items", AG3_LIST_MAX);
-	strlist_clear(l);
+	int r = ag3_lctx_seq(c, v, what, AG3_LIST_MAX, "items");
+	if (r < 0)
+		return r;
+	ag3_pstrlist_clear(l);
 	if (v->n && !(l->items = calloc(v->n, sizeof(*l->items))))
-		return oom(c);
+		return ag3_lctx_oom(c);
 	for (size_t i = 0; i < v->n; i++) {
 		const struct ag3_yaml_node *it = v->items[i];
-		size_t saved = path_push_index(c, i);
-		int r = text_of(c, it, "a string");
-		path_pop(c, saved);
+		size_t saved = ag3_lctx_push_index(c, i);
+		r = ag3_lctx_text(c, it, true, "a string");
+		ag3_lctx_pop(c, saved);
 		if (r < 0)
 			return r;
 		struct ag3_pstr *s = &l->items[l->n];
-		if (pstr_set(s, it->str) < 0)
-			return oom(c);
+		if (ag3_pstr_set(s, it->str) < 0)
+			return ag3_lctx_oom(c);
 		l->n++;
 		s->meta.set = true;
-		s->meta.loc = loc_of(it, it);
+		s->meta.loc = ag3_ploc_of(it, it);
 	}
 	return 0;
 }
 
-static int fn_strlist(struct pctx *c, const struct ag3_yaml_node *v, void *dst,
+static int fn_strlist(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
 		      const struct field *f)
 {
 	return list_of_text(c, v, dst, f, "a list of strings");
@@ -668,7 +540,7 @@ static bool domain_normalize(char *s)
 	return label > 0;
 }
 
-static int fn_domains(struct pctx *c, const struct ag3_yaml_node *v, void *dst,
+static int fn_domains(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
 		      const struct field *f)
 {
 	struct ag3_pstrlist *l = dst;
@@ -677,15 +549,16 @@ static int fn_domains(struct pctx *c, const struct ag3_yaml_node *v, void *dst,
 		return r;
 	for (size_t i = 0; i < l->n; i++)
 		if (!domain_normalize(l->items[i].v)) {
-			size_t saved = path_push_index(c, i);
-			r = expect(c, v->items[i], "a domain name (\"example.com\" or \"*.example.com\")");
-			path_pop(c, saved);
+			size_t saved = ag3_lctx_push_index(c, i);
+			r = ag3_lctx_expect(c, v->items[i],
+					    "a domain name (\"example.com\" or \"*.example.com\")");
+			ag3_lctx_pop(c, saved);
 			return r;
 		}
 	return 0;
 }
 
-static int fn_ports(struct pctx *c, const struct ag3_yaml_node *v, void *dst,
+static int fn_ports(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
 		    const struct field *f)
 {
 	struct ag3_pports *p = dst;
@@ -695,25 +568,26 @@ static int fn_ports(struct pctx *c, const struct ag3_yaml_node *v, void *dst,
 	if (ag3_yaml_is_null(v))
 		return 0;
 	if (v->type != AG3_YAML_SEQUENCE)
-		return expect(c, v, "a list of TCP ports");
+		return ag3_lctx_expect(c, v, "a list of TCP ports");
 	if (v->n > 65535)
-		return perr(c, v, "too many ports");
+		return ag3_lctx_fail(c, v, "too many ports");
 	if (v->n && !(p->v = calloc(v->n, sizeof(*p->v))))
-		return oom(c);
+		return ag3_lctx_oom(c);
 	_cleanup_free_ uint8_t *seen = calloc(65536 / 8, 1);
 	if (!seen)
-		return oom(c);
+		return ag3_lctx_oom(c);
 	for (size_t i = 0; i < v->n; i++) {
 		uint64_t x;
-		size_t saved = path_push_index(c, i);
+		size_t saved = ag3_lctx_push_index(c, i);
 		int r = 0;
 		if (ag3_yaml_get_uint(v->items[i], &x) < 0 || x < 1 || x > 65535)
-			r = expect(c, v->items[i], "a TCP port 1..65535");
+			r = ag3_lctx_expect(c, v->items[i], "a TCP port 1..65535");
 		else if (seen[x / 8] & (1u << (x % 8)))
-			r = perr(c, v->items[i], "port %llu is listed twice", (unsigned long long)x);
+			r = ag3_lctx_fail(c, v->items[i], "port %llu is listed twice",
+					  (unsigned long long)x);
 		else
 			seen[x / 8] |= (uint8_t)(1u << (x % 8));
-		path_pop(c, saved);
+		ag3_lctx_pop(c, saved);
 		if (r < 0)
 			return r;
 		p->v[p->n++] = (uint16_t)x;
@@ -721,7 +595,7 @@ static int fn_ports(struct pctx *c, const struct ag3_yaml_node *v, void *dst,
 	return 0;
 }
 
-static int fn_envmap(struct pctx *c, const struct ag3_yaml_node *v, void *dst,
+static int fn_envmap(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
 		     const struct field *f)
 {
 	struct ag3_penvmap *m = dst;
@@ -729,26 +603,26 @@ static int fn_envmap(struct pctx *c, const struct ag3_yaml_node *v, void *dst,
 	if (ag3_yaml_is_null(v))
 		return 0;
 	if (v->type != AG3_YAML_MAPPING)
-		return expect(c, v, "a mapping of NAME: value");
+		return ag3_lctx_expect(c, v, "a mapping of NAME: value");
 	if (v->n > AG3_LIST_MAX)
-		return perr(c, v, "more than %d variables", AG3_LIST_MAX);
+		return ag3_lctx_fail(c, v, "more than %d variables", AG3_LIST_MAX);
 	if (v->n && !(m->items = calloc(v->n, sizeof(*m->items))))
-		return oom(c);
+		return ag3_lctx_oom(c);
 	for (size_t i = 0; i < v->n; i++) {
 		const struct ag3_yaml_node *k = v->pairs[i].key, *val = v->pairs[i].value;
 		struct ag3_penv *e = &m->items[m->n];
 		if (val->type != AG3_YAML_SCALAR) {
-			size_t saved = path_push(c, k->str);
-			int r = expect(c, val, "a string");
-			path_pop(c, saved);
+			size_t saved = ag3_lctx_push(c, k->str);
+			int r = ag3_lctx_expect(c, val, "a string");
+			ag3_lctx_pop(c, saved);
 			return r;
 		}
 		m->n++;
-		if (pstr_set(&e->name, k->str) < 0 ||
-		    pstr_set(&e->value, val->kind == AG3_YAML_NULL ? "" : val->str) < 0)
-			return oom(c);
-		e->name.meta = (struct ag3_pmeta){true, loc_of(k, k)};
-		e->value.meta = (struct ag3_pmeta){true, loc_of(k, val)};
+		if (ag3_pstr_set(&e->name, k->str) < 0 ||
+		    ag3_pstr_set(&e->value, val->kind == AG3_YAML_NULL ? "" : val->str) < 0)
+			return ag3_lctx_oom(c);
+		e->name.meta = (struct ag3_pmeta){true, ag3_ploc_of(k, k)};
+		e->value.meta = (struct ag3_pmeta){true, ag3_ploc_of(k, val)};
 	}
 	return 0;
 }
@@ -757,7 +631,7 @@ static int fn_envmap(struct pctx *c, const struct ag3_yaml_node *v, void *dst,
 
 static const struct field mount_fields[];
 
-static int fn_mode(struct pctx *c, const struct ag3_yaml_node *v, void *dst,
+static int fn_mode(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
 		   const struct field *f)
 {
 	struct ag3_pbool *ro = dst;
@@ -773,7 +647,8 @@ static int fn_mode(struct pctx *c, const struct ag3_yaml_node *v, void *dst,
 			return 0;
 		}
 	}
-	return perr(c, v, "expected 'ro' or 'rw', got %s", ag3_yaml_describe(v, d, sizeof(d)));
+	return ag3_lctx_fail(c, v, "expected 'ro' or 'rw', got %s",
+			     ag3_yaml_describe(v, d, sizeof(d)));
 }
 
 static bool mount_name_valid(const char *s, size_t len)
@@ -786,19 +661,20 @@ static bool mount_name_valid(const char *s, size_t len)
 	return true;
 }
 
-static int parse_mount(struct pctx *c, const struct ag3_yaml_node *k,
+static int parse_mount(struct ag3_lctx *c, const struct ag3_yaml_node *k,
 		       const struct ag3_yaml_node *v, struct ag3_pmount *m)
 {
-	m->meta = (struct ag3_pmeta){true, loc_of(k, v)};
+	m->meta = (struct ag3_pmeta){true, ag3_ploc_of(k, v)};
 	m->ro.v = true;
 	if (!(m->key = strdup(c->path)) || (k && !(m->name = strdup(k->str))))
-		return oom(c);
+		return ag3_lctx_oom(c);
 	if (v->type != AG3_YAML_MAPPING)
-		return expect(c, v, "a mount (a mapping with source, target, mode, optional)");
+		return ag3_lctx_expect(c, v,
+				       "a mount (a mapping with source, target, mode, optional)");
 	return parse_map(c, v, m, mount_fields);
 }
 
-static int fn_mountmap(struct pctx *c, const struct ag3_yaml_node *v, void *dst,
+static int fn_mountmap(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
 		       const struct field *f)
 {
 	struct ag3_pmounts *l = dst;
@@ -807,44 +683,44 @@ static int fn_mountmap(struct pctx *c, const struct ag3_yaml_node *v, void *dst,
 	if (ag3_yaml_is_null(v))
 		return 0;
 	if (v->type != AG3_YAML_MAPPING)
-		return expect(c, v, "a mapping of mount names to mounts");
+		return ag3_lctx_expect(c, v, "a mapping of mount names to mounts");
 	if (v->n > AG3_LIST_MAX)
-		return perr(c, v, "more than %d mounts", AG3_LIST_MAX);
+		return ag3_lctx_fail(c, v, "more than %d mounts", AG3_LIST_MAX);
 	if (v->n && !(l->items = calloc(v->n, sizeof(*l->items))))
-		return oom(c);
+		return ag3_lctx_oom(c);
 	for (size_t i = 0; i < v->n; i++) {
 		const struct ag3_yaml_node *k = v->pairs[i].key;
 		if (!mount_name_valid(k->str, k->len))
-			return perr(c, k,
-				    "mount name '%s' is not valid (1-64 of A-Z a-z 0-9 _ -, the "
-				    "platform's mount-name rule)",
-				    ag3_yaml_preview(k->str, k->len, pv, sizeof(pv)));
-		size_t saved = path_push(c, k->str);
+			return ag3_lctx_fail(
+				c, k,
+				"mount name '%s' is not valid (1-64 of A-Z a-z 0-9 _ -, the "
+				"platform's mount-name rule)",
+				ag3_yaml_preview(k->str, k->len, pv, sizeof(pv)));
+		size_t saved = ag3_lctx_push(c, k->str);
 		int r = parse_mount(c, k, v->pairs[i].value, &l->items[l->n++]);
-		path_pop(c, saved);
+		ag3_lctx_pop(c, saved);
 		if (r < 0)
 			return r;
 	}
 	return 0;
 }
 
-static int fn_mountlist(struct pctx *c, const struct ag3_yaml_node *v, void *dst,
+static int fn_mountlist(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
 			const struct field *f)
 {
 	struct ag3_pmounts *l = dst;
 	mounts_clear(l);
 	if (ag3_yaml_is_null(v))
 		return 0;
-	if (v->type != AG3_YAML_SEQUENCE)
-		return expect(c, v, "a list of mounts");
-	if (v->n > AG3_LIST_MAX)
-		return perr(c, v, "more than %d mounts", AG3_LIST_MAX);
+	int r = ag3_lctx_seq(c, v, "a list of mounts", AG3_LIST_MAX, "mounts");
+	if (r < 0)
+		return r;
 	if (v->n && !(l->items = calloc(v->n, sizeof(*l->items))))
-		return oom(c);
+		return ag3_lctx_oom(c);
 	for (size_t i = 0; i < v->n; i++) {
-		size_t saved = path_push_index(c, i);
-		int r = parse_mount(c, NULL, v->items[i], &l->items[l->n++]);
-		path_pop(c, saved);
+		size_t saved = ag3_lctx_push_index(c, i);
+		r = parse_mount(c, NULL, v->items[i], &l->items[l->n++]);
+		ag3_lctx_pop(c, saved);
 		if (r < 0)
 			return r;
 	}
@@ -856,7 +732,7 @@ static int fn_mountlist(struct pctx *c, const struct ag3_yaml_node *v, void *dst
 static const struct field seccomp_rule_fields[];
 static const struct field seccomp_arg_fields[];
 
-static int fn_arg_value(struct pctx *c, const struct ag3_yaml_node *v, void *dst,
+static int fn_arg_value(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
 			const struct field *f)
 {
 	struct ag3_pu64 *u = dst;
@@ -868,10 +744,10 @@ static int fn_arg_value(struct pctx *c, const struct ag3_yaml_node *v, void *dst
 		u->v = (uint64_t)s;
 		return 0;
 	}
-	return expect(c, v, "an integer (64 bits)");
+	return ag3_lctx_expect(c, v, "an integer (64 bits)");
 }
 
-static int fn_seccomp_args(struct pctx *c, const struct ag3_yaml_node *v, void *dst,
+static int fn_seccomp_args(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
 			   const struct field *f)
 {
 	struct ag3_pseccomp_args *a = dst;
@@ -879,26 +755,26 @@ static int fn_seccomp_args(struct pctx *c, const struct ag3_yaml_node *v, void *
 	if (ag3_yaml_is_null(v))
 		return 0;
 	if (v->type != AG3_YAML_SEQUENCE)
-		return expect(c, v, "a list of argument comparisons");
+		return ag3_lctx_expect(c, v, "a list of argument comparisons");
 	if (v->n > 6)
-		return perr(c, v, "at most 6 argument comparisons (one per argument)");
+		return ag3_lctx_fail(c, v, "at most 6 argument comparisons (one per argument)");
 	for (size_t i = 0; i < v->n; i++) {
 		const struct ag3_yaml_node *it = v->items[i];
 		struct ag3_pseccomp_arg *arg = &a->items[a->n];
-		size_t saved = path_push_index(c, i);
+		size_t saved = ag3_lctx_push_index(c, i);
 		int r;
 		memset(arg, 0, sizeof(*arg));
-		arg->meta = (struct ag3_pmeta){true, loc_of(it, it)};
+		arg->meta = (struct ag3_pmeta){true, ag3_ploc_of(it, it)};
 		r = parse_map(c, it, arg, seccomp_arg_fields);
 		if (r == 0 && arg->op.v == AG3_CMP_MASKED_EQ && !arg->mask.meta.set)
-			r = perr(c, it, "op masked_eq needs a 'mask'");
+			r = ag3_lctx_fail(c, it, "op masked_eq needs a 'mask'");
 		if (r == 0 && arg->op.v != AG3_CMP_MASKED_EQ && arg->mask.meta.set)
-			r = perr(c, it, "'mask' is only meaningful with op: masked_eq");
+			r = ag3_lctx_fail(c, it, "'mask' is only meaningful with op: masked_eq");
 		for (size_t j = 0; r == 0 && j < a->n; j++)
 			if (a->items[j].index.v == arg->index.v)
-				r = perr(c, it, "argument %llu is compared twice",
-					 (unsigned long long)arg->index.v);
-		path_pop(c, saved);
+				r = ag3_lctx_fail(c, it, "argument %llu is compared twice",
+						  (unsigned long long)arg->index.v);
+		ag3_lctx_pop(c, saved);
 		if (r < 0)
 			return r;
 		a->n++;
@@ -906,25 +782,23 @@ static int fn_seccomp_args(struct pctx *c, const struct ag3_yaml_node *v, void *
 	return 0;
 }
 
-static int fn_seccomp_rules(struct pctx *c, const struct ag3_yaml_node *v, void *dst,
+static int fn_seccomp_rules(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
 			    const struct field *f)
 {
 	struct ag3_pseccomp_rules *l = dst;
 	rules_clear(l);
 	if (ag3_yaml_is_null(v))
 		return 0;
-	if (v->type != AG3_YAML_SEQUENCE)
-		return expect(c, v, "a list of rules");
-	if (v->n > AG3_SECCOMP_RULES_MAX)
-		return perr(c, v, "more than %d rules", AG3_SECCOMP_RULES_MAX);
+	int r = ag3_lctx_seq(c, v, "a list of rules", AG3_SECCOMP_RULES_MAX, "rules");
+	if (r < 0)
+		return r;
 	if (v->n && !(l->items = calloc(v->n, sizeof(*l->items))))
-		return oom(c);
+		return ag3_lctx_oom(c);
 	for (size_t i = 0; i < v->n; i++) {
 		const struct ag3_yaml_node *it = v->items[i];
 		struct ag3_pseccomp_rule *rule = &l->items[l->n++];
-		size_t saved = path_push_index(c, i);
-		int r;
-		rule->meta = (struct ag3_pmeta){true, loc_of(it, it)};
+		size_t saved = ag3_lctx_push_index(c, i);
+		rule->meta = (struct ag3_pmeta){true, ag3_ploc_of(it, it)};
 		rule->action.v = AG3_SECCOMP_ERRNO;
 		r = parse_map(c, it, rule, seccomp_rule_fields);
 		if (r == 0) {
@@ -934,15 +808,15 @@ static int fn_seccomp_rules(struct pctx *c, const struct ag3_yaml_node *v, void 
 				ok = islower((unsigned char)*s) || isdigit((unsigned char)*s) ||
 				     *s == '_';
 			if (!ok) {
-				size_t k = path_push(c, "syscall");
-				r = expect(c, ag3_yaml_map_get(it, "syscall"),
-					   "a system call name like 'ptrace'");
-				path_pop(c, k);
+				size_t k = ag3_lctx_push(c, "syscall");
+				r = ag3_lctx_expect(c, ag3_yaml_map_get(it, "syscall"),
+						    "a system call name like 'ptrace'");
+				ag3_lctx_pop(c, k);
 			}
 		}
 		if (r == 0 && rule->errno_value.meta.set && rule->action.v != AG3_SECCOMP_ERRNO)
-			r = perr(c, it, "'errno' is only meaningful with action: errno");
-		path_pop(c, saved);
+			r = ag3_lctx_fail(c, it, "'errno' is only meaningful with action: errno");
+		ag3_lctx_pop(c, saved);
 		if (r < 0)
 			return r;
 	}
@@ -1140,7 +1014,7 @@ static const struct field top_fields[] = {
 	{0},
 };
 
-static int fn_section(struct pctx *c, const struct ag3_yaml_node *v, void *dst,
+static int fn_section(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
 		      const struct field *f)
 {
 	struct ag3_pmeta *m = dst;
@@ -1150,7 +1024,7 @@ static int fn_section(struct pctx *c, const struct ag3_yaml_node *v, void *dst,
 		return 0;
 	}
 	if (v->type != AG3_YAML_MAPPING)
-		return expect(c, v, "a mapping");
+		return ag3_lctx_expect(c, v, "a mapping");
 	return parse_map(c, v, dst, f->sub);
 }
 
@@ -1188,11 +1062,12 @@ static int profile_defaults(struct ag3_profile *p)
 	s->seccomp.action.v = AG3_SECCOMP_ERRNO;
 	s->seccomp.errno_value.v = EPERM;
 	s->landlock.enabled.v = true;
-	if (pstr_set(&p->description, "") < 0 ||
-	    pstr_set(&p->session_workspace.description, "") < 0 ||
-	    pstr_set(&s->bwrap_path, "bwrap") < 0 || pstr_set(&s->environment.home, "/workspace") < 0 ||
-	    pstr_set(&s->environment.path, "/usr/bin:/bin") < 0 ||
-	    pstr_set(&s->hostname, AG3_DEFAULT_HOSTNAME) < 0 ||
+	if (ag3_pstr_set(&p->description, "") < 0 ||
+	    ag3_pstr_set(&p->session_workspace.description, "") < 0 ||
+	    ag3_pstr_set(&s->bwrap_path, "bwrap") < 0 ||
+	    ag3_pstr_set(&s->environment.home, "/workspace") < 0 ||
+	    ag3_pstr_set(&s->environment.path, "/usr/bin:/bin") < 0 ||
+	    ag3_pstr_set(&s->hostname, AG3_DEFAULT_HOSTNAME) < 0 ||
 	    strlist_set_default(&p->checkpointing.auto_checkpoint_tools, checkpoint_tools,
 				ELEMENTSOF(checkpoint_tools)) < 0 ||
 	    strlist_set_default(&s->proc_filtering.allowed_entries, proc_entries,
@@ -1210,31 +1085,31 @@ void ag3_profile_free(struct ag3_profile *p)
 	ag3_yaml_doc_free(p->doc);
 	pstr_clear(&p->name);
 	pstr_clear(&p->description);
-	strlist_clear(&p->tools.enabled);
-	strlist_clear(&p->tools.disabled);
-	strlist_clear(&p->tools.permission_checked);
-	strlist_clear(&p->permissions.allow);
-	strlist_clear(&p->permissions.deny);
-	strlist_clear(&p->permissions.ask);
-	strlist_clear(&p->permissions.allowed_dirs);
+	ag3_pstrlist_clear(&p->tools.enabled);
+	ag3_pstrlist_clear(&p->tools.disabled);
+	ag3_pstrlist_clear(&p->tools.permission_checked);
+	ag3_pstrlist_clear(&p->permissions.allow);
+	ag3_pstrlist_clear(&p->permissions.deny);
+	ag3_pstrlist_clear(&p->permissions.ask);
+	ag3_pstrlist_clear(&p->permissions.allowed_dirs);
 	pstr_clear(&p->session_workspace.description);
-	strlist_clear(&p->session_workspace.allow);
-	strlist_clear(&p->session_workspace.deny);
-	strlist_clear(&p->session_workspace.allowed_dirs);
-	strlist_clear(&p->checkpointing.auto_checkpoint_tools);
+	ag3_pstrlist_clear(&p->session_workspace.allow);
+	ag3_pstrlist_clear(&p->session_workspace.deny);
+	ag3_pstrlist_clear(&p->session_workspace.allowed_dirs);
+	ag3_pstrlist_clear(&p->checkpointing.auto_checkpoint_tools);
 	pstr_clear(&s->bwrap_path);
 	mounts_clear(&s->static_mounts);
 	mounts_clear(&s->session_mounts);
 	mounts_clear(&s->dynamic_mounts);
 	mounts_clear(&s->original_path_mounts);
-	strlist_clear(&s->tmpfs_paths);
-	strlist_clear(&s->network.allowed_domains);
+	ag3_pstrlist_clear(&s->tmpfs_paths);
+	ag3_pstrlist_clear(&s->network.allowed_domains);
 	pstr_clear(&s->environment.home);
 	pstr_clear(&s->environment.path);
 	envmap_clear(&s->environment.custom_env);
-	strlist_clear(&s->proc_filtering.allowed_entries);
-	strlist_clear(&s->writable_paths);
-	strlist_clear(&s->readonly_paths);
+	ag3_pstrlist_clear(&s->proc_filtering.allowed_entries);
+	ag3_pstrlist_clear(&s->writable_paths);
+	ag3_pstrlist_clear(&s->readonly_paths);
 	pstr_clear(&s->hostname);
 	rules_clear(&s->seccomp.rules);
 	free(s->landlock.net_bind_ports.v);
@@ -1253,7 +1128,7 @@ int ag3_profile_load_buffer(const char *name, const char *buf, size_t len,
 	r = ag3_yaml_parse(p->file, buf, len, &p->doc, reterr);
 	if (r < 0)
 		return r;
-	struct pctx c = {.file = p->file, .reterr = reterr};
+	struct ag3_lctx c = {.file = p->file, .reterr = reterr};
 	const struct ag3_yaml_node *root = p->doc->root;
 	if (!root || ag3_yaml_is_null(root))
 		return ag3_error_set_at(reterr, EINVAL, p->file, root ? root->line : 1,
@@ -1261,7 +1136,7 @@ int ag3_profile_load_buffer(const char *name, const char *buf, size_t len,
 					"the profile is empty (expected a mapping with at least "
 					"'name' and 'sandbox')");
 	if (root->type != AG3_YAML_MAPPING)
-		return expect(&c, root, "a mapping at the top level of the profile");
+		return ag3_lctx_expect(&c, root, "a mapping at the top level of the profile");
 	r = parse_map(&c, root, p, top_fields);
 	if (r < 0)
 		return r;
@@ -1287,17 +1162,10 @@ int ag3_profile_load_file(const char *path, struct ag3_profile **ret, struct ag3
 	buf = malloc(AG3_YAML_MAX_DOCUMENT + 1);
 	if (!buf)
 		return ag3_error_set(reterr, ENOMEM, "out of memory");
-	while (len < AG3_YAML_MAX_DOCUMENT + 1) {
-		ssize_t n = read(fd, buf + len, AG3_YAML_MAX_DOCUMENT + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return ag3_error_set_at(reterr, errno, path, 0, 0,
-						"cannot read the profile: %m");
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
+	int r = ag3_read_max(fd, buf, AG3_YAML_MAX_DOCUMENT + 1, &len);
+	if (r < 0)
+		return ag3_error_set_at(reterr, -r, path, 0, 0, "cannot read the profile: %s",
+					strerror(-r));
 	if (len > AG3_YAML_MAX_DOCUMENT)
 		return ag3_error_set_at(reterr, EFBIG, path, 0, 0,
 					"larger than %u MiB: not a profile",
@@ -1311,9 +1179,9 @@ int ag3_profile_load_default(struct ag3_profile **ret, struct ag3_error **reterr
 				       ag3_profile_default_len, ret, reterr);
 }
 
-int ag3_profile_locate(const struct ag3_profile *p, const char *keypath, struct ag3_ploc *ret)
+int ag3_yaml_locate(const struct ag3_yaml_doc *doc, const char *keypath, struct ag3_ploc *ret)
 {
-	const struct ag3_yaml_node *n = p && p->doc ? p->doc->root : NULL, *key = NULL;
+	const struct ag3_yaml_node *n = doc ? doc->root : NULL, *key = NULL;
 	const char *s = keypath;
 
 	while (n && *s) {
@@ -1343,6 +1211,11 @@ int ag3_profile_locate(const struct ag3_profile *p, const char *keypath, struct 
 	}
 	if (!n || *s)
 		return -ENOENT;
-	*ret = loc_of(key ? key : n, n);
+	*ret = ag3_ploc_of(key ? key : n, n);
 	return 0;
+}
+
+int ag3_profile_locate(const struct ag3_profile *p, const char *keypath, struct ag3_ploc *ret)
+{
+	return ag3_yaml_locate(p ? p->doc : NULL, keypath, ret);
 }

@@ -181,37 +181,6 @@ int ag3_rules_add(struct ag3_rules *r, enum ag3_rule_list list, const char *patt
 	return 0;
 }
 
-/* Lexically normalizes an absolute path in place: "//", "/./" collapse, ".." folds. */
-static void path_fold(char *p)
-{
-	char *w = p;
-	const char *s = p;
-	while (*s) {
-		while (*s == '/')
-			s++;
-		size_t n = strcspn(s, "/");
-		if (!n)
-			break;
-		if (n == 1 && s[0] == '.') {
-			s += n;
-			continue;
-		}
-		if (n == 2 && s[0] == '.' && s[1] == '.') {
-			while (w > p && *--w != '/')
-				;
-			s += n;
-			continue;
-		}
-		*w++ = '/';
-		memmove(w, s, n);
-		w += n;
-		s += n;
-	}
-	if (w == p)
-		*w++ = '/';
-	*w = '\0';
-}
-
 int ag3_rules_set_host_workspace(struct ag3_rules *r, const char *path)
 {
 	free(r->host_workspace);
@@ -220,10 +189,7 @@ int ag3_rules_set_host_workspace(struct ag3_rules *r, const char *path)
 		return 0;
 	if (path[0] != '/')
 		return -EINVAL;
-	if (!(r->host_workspace = strdup(path)))
-		return -ENOMEM;
-	path_fold(r->host_workspace);
-	return 0;
+	return ag3_path_normalize(path, &r->host_workspace);
 }
 
 /* Replaces every "{workspace}" with "." (the platform's workspace_path). */
@@ -1269,12 +1235,6 @@ static int generic_arg_match(const char *arg, const char *val)
 	return glob_n(arg, n, val, strlen(val), false);
 }
 
-static bool path_under(const char *p, const char *dir)
-{
-	size_t n = strlen(dir);
-	return !strncmp(p, dir, n) && (p[n] == '\0' || p[n] == '/');
-}
-
 /*
  * A path (or a path pattern) in the sandbox's view: relative ones joined to
  * the workspace (a pattern without '/' matches at any depth below it), ".."
@@ -1283,22 +1243,21 @@ static bool path_under(const char *p, const char *dir)
  */
 static char *resolve(const struct ag3_rules *r, const char *s, bool pattern)
 {
-	_cleanup_free_ char *j = NULL;
+	_cleanup_free_ char *raw = NULL, *j = NULL;
 	const char *ws = r->workspace ? r->workspace : AG3_RULES_WORKSPACE;
 	size_t n = strlen(s);
 	while (n > 1 && s[n - 1] == '/')
 		n--;
 	if (s[0] == '/')
-		j = strndup(s, n);
+		raw = strndup(s, n);
 	else if (pattern && !memchr(s, '/', n))
-		j = asprintf(&j, "%s/**/%.*s", ws, (int)n, s) < 0 ? NULL : j;
+		raw = asprintf(&raw, "%s/**/%.*s", ws, (int)n, s) < 0 ? NULL : raw;
 	else
-		j = asprintf(&j, "%s/%.*s", ws, (int)n, s) < 0 ? NULL : j;
-	if (!j)
+		raw = asprintf(&raw, "%s/%.*s", ws, (int)n, s) < 0 ? NULL : raw;
+	if (!raw || ag3_path_normalize(raw, &j) < 0)
 		return NULL;
-	path_fold(j);
 	if (r->host_workspace && strcmp(r->host_workspace, "/") &&
-	    path_under(j, r->host_workspace)) {
+	    ag3_path_is_under(j, r->host_workspace)) {
 		char *m = NULL;
 		if (asprintf(&m, "%s%s", ws, j + strlen(r->host_workspace)) < 0)
 			return NULL;

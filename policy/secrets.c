@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "loader.h"
 #include "mounts-config.h"
 #include "yaml.h"
 
@@ -35,11 +36,34 @@ static void kvs_free(struct kv *v, size_t n)
 	free(v);
 }
 
+/* A value as the platform's str() made it: strings as they are, True/False, integers. */
+static int secret_value(struct ag3_lctx *c, const struct ag3_yaml_node *v, char **ret)
+{
+	char d[96];
+	if (v->type != AG3_YAML_SCALAR)
+		return ag3_lctx_expect(c, v, "a string");
+	if (v->kind == AG3_YAML_BOOL) {
+		bool x = false;
+		ag3_yaml_get_bool(v, &x);
+		*ret = strdup(x ? "True" : "False"); /* Python's str(bool) */
+	} else if (v->kind == AG3_YAML_INT) {
+		int64_t x;
+		if (ag3_yaml_get_int(v, &x) < 0)
+			return ag3_lctx_fail(c, v, "the number %s is out of range (quote it)",
+					     ag3_yaml_describe(v, d, sizeof(d)));
+		if (asprintf(ret, "%" PRId64, x) < 0)
+			*ret = NULL;
+	} else
+		*ret = strdup(v->str);
+	return *ret ? 0 : ag3_lctx_oom(c);
+}
+
 int ag3_secrets_load_buffer(struct ag3_session *s, const char *name, const char *buf,
 			    size_t len, bool per_user, struct ag3_error **reterr)
 {
 	_cleanup_(ag3_yaml_doc_freep) struct ag3_yaml_doc *doc = NULL;
-	char b[96], d[96];
+	struct ag3_lctx c = {.file = name, .reterr = reterr};
+	char b[96];
 	int r = ag3_yaml_parse(name, buf, len, &doc, reterr);
 	if (r < 0)
 		return r;
@@ -47,73 +71,42 @@ int ag3_secrets_load_buffer(struct ag3_session *s, const char *name, const char 
 	if (ag3_yaml_is_null(root))
 		return 0;
 	if (root->type != AG3_YAML_MAPPING)
-		return ag3_error_set_at(reterr, EINVAL, name, root->line, root->col,
-					"expected a mapping (with sandboxed_envs), got %s",
-					ag3_yaml_describe(root, d, sizeof(d)));
+		return ag3_lctx_expect(&c, root, "a mapping (with sandboxed_envs)");
 	const struct ag3_yaml_node *envs = ag3_yaml_map_get(root, "sandboxed_envs");
 	if (ag3_yaml_is_null(envs))
 		return 0;
+	ag3_lctx_push(&c, "sandboxed_envs");
 	if (envs->type != AG3_YAML_MAPPING)
-		return ag3_error_set_at(reterr, EINVAL, name, envs->line, envs->col,
-					"sandboxed_envs: expected a mapping of NAME: value, got %s",
-					ag3_yaml_describe(envs, d, sizeof(d)));
+		return ag3_lctx_expect(&c, envs, "a mapping of NAME: value");
 	if (envs->n > AG3_SECRETS_MAX)
-		return ag3_error_set_at(reterr, EINVAL, name, envs->line, envs->col,
-					"sandboxed_envs: more than %d variables", AG3_SECRETS_MAX);
+		return ag3_lctx_fail(&c, envs, "more than %d variables", AG3_SECRETS_MAX);
 
 	struct kv *kvs = calloc(envs->n ? envs->n : 1, sizeof(*kvs));
 	size_t n = 0;
 	if (!kvs)
-		return ag3_error_set(reterr, ENOMEM, "out of memory");
+		return ag3_lctx_oom(&c);
 	for (size_t i = 0; i < envs->n; i++) {
 		const struct ag3_yaml_node *k = envs->pairs[i].key, *v = envs->pairs[i].value;
-		ag3_yaml_preview(k->str, k->len, b, sizeof(b));
-		if (!ag3_env_name_valid(k->str)) {
-			r = ag3_error_set_at(reterr, EINVAL, name, k->line, k->col,
-					     "sandboxed_envs.%s: not a valid environment variable "
-					     "name (letters, digits and '_', not starting with a "
-					     "digit)",
-					     b);
-			goto fail;
-		}
-		for (size_t j = 0; j < ELEMENTSOF(reserved_names); j++)
-			if (!strcmp(k->str, reserved_names[j])) {
-				r = ag3_error_set_at(reterr, EINVAL, name, k->line, k->col,
-						     "sandboxed_envs.%s: set by the profile "
-						     "(sandbox.environment), not by secrets",
-						     b);
-				goto fail;
-			}
-		if (ag3_yaml_is_null(v))
-			continue; /* the platform dropped None values */
+		size_t saved = ag3_lctx_push(&c, ag3_yaml_preview(k->str, k->len, b, sizeof(b)));
 		char *val = NULL;
-		if (v->type != AG3_YAML_SCALAR) {
-			r = ag3_error_set_at(reterr, EINVAL, name, v->line, v->col,
-					     "sandboxed_envs.%s: expected a string, got %s", b,
-					     ag3_yaml_describe(v, d, sizeof(d)));
+		r = 0;
+		if (!ag3_env_name_valid(k->str))
+			r = ag3_lctx_fail(&c, k,
+					  "not a valid environment variable name (letters, digits "
+					  "and '_', not starting with a digit)");
+		for (size_t j = 0; r == 0 && j < ELEMENTSOF(reserved_names); j++)
+			if (!strcmp(k->str, reserved_names[j]))
+				r = ag3_lctx_fail(
+					&c, k,
+					"set by the profile (sandbox.environment), not by "
+					"secrets");
+		if (r == 0 && !ag3_yaml_is_null(v))
+			r = secret_value(&c, v, &val);
+		ag3_lctx_pop(&c, saved);
+		if (r < 0)
 			goto fail;
-		}
-		if (v->kind == AG3_YAML_BOOL) {
-			bool x = false;
-			ag3_yaml_get_bool(v, &x);
-			val = strdup(x ? "True" : "False"); /* Python's str(bool) */
-		} else if (v->kind == AG3_YAML_INT) {
-			int64_t x;
-			if (ag3_yaml_get_int(v, &x) < 0) {
-				r = ag3_error_set_at(reterr, EINVAL, name, v->line, v->col,
-						     "sandboxed_envs.%s: the number %s is out of "
-						     "range (quote it)",
-						     b, ag3_yaml_describe(v, d, sizeof(d)));
-				goto fail;
-			}
-			if (asprintf(&val, "%" PRId64, x) < 0)
-				val = NULL;
-		} else
-			val = strdup(v->str);
-		if (!val) {
-			r = ag3_error_set(reterr, ENOMEM, "out of memory");
-			goto fail;
-		}
+		if (!val)
+			continue; /* the platform dropped None values */
 		if (per_user && blank(val)) {
 			/* empty per-user values do not override the global ones */
 			explicit_bzero(val, strlen(val));

@@ -104,6 +104,3 @@ int ag3_yaml_get_int(const struct ag3_yaml_node *n, int64_t *ret);
 const char *ag3_yaml_describe(const struct ag3_yaml_node *n, char *buf, size_t size);
 /* A printable, truncated copy of a string for messages. Returns buf. */
 const char *ag3_yaml_preview(const char *s, size_t len, char *buf, size_t size);
-
-/* Levenshtein distance, case-insensitive for ASCII; SIZE_MAX when either is too long. */
-size_t ag3_edit_distance(const char *a, const char *b);

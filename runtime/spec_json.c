@@ -58,6 +58,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/util/suggest.h"
+
 #define MAX_INPUT_BYTES ((size_t)16 << 20)
 #define MAX_DEPTH 64 /* the schema itself needs 7 */
 #define MAX_ARRAY_ENTRIES 100000
@@ -140,21 +142,17 @@ static _printf_(6, 7) int fail_at_offset(struct ag3_error **reterr, const char *
 					 const char *buf, size_t len, size_t off, const char *fmt,
 					 ...)
 {
-	_cleanup_free_ char *msg = NULL;
+	char where[64];
 	unsigned line, col;
 	va_list ap;
 
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	if (!msg)
-		return ag3_error_set(reterr, ENOMEM, "out of memory");
 	offset_to_line_col(buf, len, off, &line, &col);
-	if (filename)
-		return ag3_error_set_at(reterr, EINVAL, filename, line, col, "%s", msg);
-	return ag3_error_set_at(reterr, EINVAL, NULL, line, col, "line %u, column %u: %s", line,
-				col, msg);
+	snprintf(where, sizeof(where), "line %u, column %u", line, col);
+	va_start(ap, fmt);
+	int r = ag3_error_set_atv(reterr, EINVAL, filename, line, col, filename ? NULL : where, fmt,
+				  ap);
+	va_end(ap);
+	return r;
 }
 
 /*
@@ -383,18 +381,13 @@ static void path_leave(struct dec *d, size_t old)
 
 static _printf_(2, 3) int dec_fail(struct dec *d, const char *fmt, ...)
 {
-	_cleanup_free_ char *msg = NULL;
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	int r = ag3_error_set_atv(d->reterr, EINVAL, d->filename, 0, 0, d->plen ? d->path : NULL,
+				  fmt, ap);
 	va_end(ap);
-	if (!msg)
-		return ag3_error_set(d->reterr, ENOMEM, "out of memory");
-	if (d->plen == 0)
-		return ag3_error_set_at(d->reterr, EINVAL, d->filename, 0, 0, "%s", msg);
-	return ag3_error_set_at(d->reterr, EINVAL, d->filename, 0, 0, "%s: %s", d->path, msg);
+	return r;
 }
 
 static int dec_oom(struct dec *d)
@@ -419,44 +412,6 @@ static const char *json_type(const cJSON *it)
 	return "an unknown value";
 }
 
-/* Optimal string alignment distance (a transposition counts 1); both at most SHOWN_MAX. */
-static size_t edit_distance(const char *a, const char *b)
-{
-	unsigned short m[SHOWN_MAX + 1][SHOWN_MAX + 1];
-	size_t la = strlen(a), lb = strlen(b);
-
-	for (size_t i = 0; i <= la; i++)
-		m[i][0] = (unsigned short)i;
-	for (size_t j = 0; j <= lb; j++)
-		m[0][j] = (unsigned short)j;
-	for (size_t i = 1; i <= la; i++)
-		for (size_t j = 1; j <= lb; j++) {
-			unsigned short v = m[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-			if (m[i - 1][j] + 1 < v)
-				v = m[i - 1][j] + 1;
-			if (m[i][j - 1] + 1 < v)
-				v = m[i][j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    m[i - 2][j - 2] + 1 < v)
-				v = m[i - 2][j - 2] + 1;
-			m[i][j] = v;
-		}
-	return m[la][lb];
-}
-
-static void join_names(char *out, size_t size, const char *const *names, size_t n)
-{
-	size_t used = 0;
-
-	out[0] = '\0';
-	for (size_t i = 0; i < n && used < size; i++) {
-		int r = snprintf(out + used, size - used, "%s%s", i ? ", " : "", names[i]);
-		if (r < 0)
-			break;
-		used += (size_t)r;
-	}
-}
-
 static int dec_unknown_field(struct dec *d, const char *key, const char *const *names, size_t n)
 {
 	char shown[SHOWN_MAX + 4], list[512];
@@ -467,7 +422,7 @@ static int dec_unknown_field(struct dec *d, const char *key, const char *const *
 	path_key(d, shown);
 	if (strlen(key) <= SHOWN_MAX)
 		for (size_t i = 0; i < n; i++) {
-			size_t dist = edit_distance(key, names[i]);
+			size_t dist = ag3_edit_distance(key, names[i], AG3_EDIT_TRANSPOSE);
 			size_t limit = strlen(names[i]) > 4 ? 2 : 1;
 			size_t kl = strlen(key), nl = strlen(names[i]);
 			size_t shorter = kl < nl ? kl : nl;
@@ -483,7 +438,7 @@ static int dec_unknown_field(struct dec *d, const char *key, const char *const *
 		}
 	if (best)
 		return dec_fail(d, "unknown field (did you mean '%s'?)", best);
-	join_names(list, sizeof(list), names, n);
+	ag3_join_names(list, sizeof(list), names, n);
 	return dec_fail(d, "unknown field (known fields: %s)", list);
 }
 
@@ -660,7 +615,7 @@ static int dec_enum(struct dec *d, const cJSON *it, enum_name_fn name, int max, 
 			names[n++] = s;
 	}
 	sanitize(shown, it->valuestring);
-	join_names(list, sizeof(list), names, n);
+	ag3_join_names(list, sizeof(list), names, n);
 	return dec_fail(d, "'%s' is not one of: %s", shown, list);
 }
 
@@ -1506,19 +1461,13 @@ static void w_puts(struct writer *w, const char *s)
 
 static _printf_(2, 3) void w_fail(struct writer *w, const char *fmt, ...)
 {
-	_cleanup_free_ char *msg = NULL;
 	va_list ap;
 
 	if (w->err)
 		return;
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	w->err = ag3_error_set_atv(w->reterr, EINVAL, NULL, 0, 0, w->path, fmt, ap);
 	va_end(ap);
-	if (!msg)
-		w->err = ag3_error_set(w->reterr, ENOMEM, "out of memory");
-	else
-		w->err = ag3_error_set(w->reterr, EINVAL, "%s: %s", w->path, msg);
 }
 
 static void w_path(struct writer *w, const char *key, size_t index)

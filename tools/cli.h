@@ -55,15 +55,29 @@ enum {
 	OPT_LOCAL_FIRST = OPT_DIR_FIRST + 32,
 };
 
-/* The long options for struct cli_source, terminated by a zero entry; `extra` is appended. */
+#define CLI_MAX_LOCAL_OPTIONS 16 /* a subcommand's own long options */
+#define CLI_OPT_ERROR	      (-2)
+
+/*
+ * getopt_long over the shared options and `local` (a subcommand's own, at
+ * most CLI_MAX_LOCAL_OPTIONS, terminated by a zero entry): handles the shared
+ * ones and returns the next other option (or what getopt_long returns for an
+ * unknown one), -1 at the end, or CLI_OPT_ERROR after a shared option with a
+ * bad value (message printed). Set optind = 1 before the first call.
+ */
 struct option;
-struct option *cli_source_options(const struct option *extra);
+int cli_source_getopt(struct cli_source *src, int argc, char **argv, const char *optstring,
+		      const struct option *local);
 
 /* Handles one shared option: 1 if it was one, 0 if not, -1 on a bad value (message printed). */
 int cli_source_handle(struct cli_source *src, int opt, const char *arg);
 
 /* Loads the profile (or spec) and compiles it. Prints errors; returns 0 or -1. */
 int cli_source_spec(struct cli_source *src, struct ag3_spec **ret);
+
+/* Loads --profile, or the embedded default. 0, or -errno with *reterr set (nothing printed). */
+int cli_source_profile(const struct cli_source *src, struct ag3_profile **ret,
+		       struct ag3_error **reterr);
 
 /* Loads --mounts into *ret (NULL when not given). Prints errors; returns 0 or -1. */
 int cli_source_load_mounts(const struct cli_source *src, struct ag3_mounts_config **ret);

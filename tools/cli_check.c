@@ -103,17 +103,9 @@ int cli_check(int argc, char **argv)
 		{"help", no_argument, NULL, OPT_HELP},
 		{0},
 	};
-	_cleanup_free_ struct option *opts = cli_source_options(local);
-	if (!opts)
-		return 2;
 	optind = 1;
 	int c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		int h = cli_source_handle(&src, c, optarg);
-		if (h < 0)
-			return 2;
-		if (h > 0)
-			continue;
+	while ((c = cli_source_getopt(&src, argc, argv, "h", local)) >= 0) {
 		switch (c) {
 		case OPT_JSON:
 			json = true;
@@ -136,17 +128,15 @@ int cli_check(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (c == CLI_OPT_ERROR)
+		return 2;
 	if (argc - optind != 2) {
 		cli_error("check: expected TOOL and INPUT_JSON (see '" PROG " check --help')");
 		return 2;
 	}
-	if (src.spec_path) {
-		cli_error("check: --spec holds no permission rules; give --profile");
-		return 2;
-	}
 	_cleanup_(ag3_rules_freep) struct ag3_rules *rules = NULL;
 	_cleanup_(ag3_profile_freep) struct ag3_profile *profile = NULL;
-	if (cli_policy_rules(&src, !no_session, &profile, &rules) < 0)
+	if (cli_policy_rules(&src, "check", !no_session, &profile, &rules) < 0)
 		return 2;
 
 	size_t len = 0;

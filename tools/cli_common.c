@@ -163,19 +163,29 @@ const char cli_source_help[] =
 	"  --host-root DIR    testing/staging aid: host paths are looked up beneath DIR and\n"
 	"                     every bind source is DIR + the path (targets unchanged)\n";
 
-struct option *cli_source_options(const struct option *extra)
+int cli_source_getopt(struct cli_source *src, int argc, char **argv, const char *optstring,
+		      const struct option *local)
 {
-	size_t ne = 0;
-	while (extra && extra[ne].name)
-		ne++;
-	size_t ns = ELEMENTSOF(source_options);
-	struct option *o = calloc(ns + ne + 1, sizeof(*o));
-	if (!o)
-		return NULL;
-	memcpy(o, source_options, sizeof(source_options));
-	if (ne)
-		memcpy(o + ns, extra, ne * sizeof(*o));
-	return o;
+	/* rebuilt on every call: getopt_long keeps no pointer into it between calls */
+	struct option opts[ELEMENTSOF(source_options) + CLI_MAX_LOCAL_OPTIONS + 1] = {0};
+	size_t n = 0;
+	while (local[n].name)
+		n++;
+	if (n > CLI_MAX_LOCAL_OPTIONS) {
+		cli_error("internal error: more than %d options", CLI_MAX_LOCAL_OPTIONS);
+		return CLI_OPT_ERROR;
+	}
+	memcpy(opts, source_options, sizeof(source_options));
+	memcpy(opts + ELEMENTSOF(source_options), local, n * sizeof(*local));
+	int c;
+	while ((c = getopt_long(argc, argv, optstring, opts, NULL)) != -1) {
+		int h = cli_source_handle(src, c, optarg);
+		if (h < 0)
+			return CLI_OPT_ERROR;
+		if (h == 0)
+			return c;
+	}
+	return -1;
 }
 
 static int parse_id(const char *opt, const char *arg, unsigned *ret)
@@ -312,6 +322,13 @@ struct ag3_uid_policy cli_source_uid_policy(const struct cli_source *src)
 	return p;
 }
 
+int cli_source_profile(const struct cli_source *src, struct ag3_profile **ret,
+		       struct ag3_error **reterr)
+{
+	return src->profile_path ? ag3_profile_load_file(src->profile_path, ret, reterr)
+				 : ag3_profile_load_default(ret, reterr);
+}
+
 int cli_source_load_mounts(const struct cli_source *src, struct ag3_mounts_config **ret)
 {
 	struct ag3_error *err = NULL;
@@ -396,8 +413,7 @@ int cli_source_spec(struct cli_source *src, struct ag3_spec **ret)
 		return 0;
 	}
 	struct ag3_profile *profile = NULL;
-	int r = src->profile_path ? ag3_profile_load_file(src->profile_path, &profile, &err)
-				  : ag3_profile_load_default(&profile, &err);
+	int r = cli_source_profile(src, &profile, &err);
 	if (r < 0) {
 		cli_print_error(NULL, err);
 		ag3_error_free(err);

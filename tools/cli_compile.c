@@ -48,17 +48,9 @@ int cli_compile(int argc, char **argv)
 		{"help", no_argument, NULL, OPT_HELP},
 		{0},
 	};
-	_cleanup_free_ struct option *opts = cli_source_options(local);
-	if (!opts)
-		return 2;
 	optind = 1;
 	int c;
-	while ((c = getopt_long(argc, argv, "+ho:", opts, NULL)) != -1) {
-		int h = cli_source_handle(&src, c, optarg);
-		if (h < 0)
-			return 2;
-		if (h > 0)
-			continue;
+	while ((c = cli_source_getopt(&src, argc, argv, "+ho:", local)) >= 0) {
 		switch (c) {
 		case OPT_COMPACT:
 			compact = true;
@@ -78,6 +70,8 @@ int cli_compile(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (c == CLI_OPT_ERROR)
+		return 2;
 	if (optind < argc) {
 		cli_error("compile: unexpected argument '%s'", argv[optind]);
 		return 2;

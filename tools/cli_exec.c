@@ -115,19 +115,9 @@ int cli_exec(int argc, char **argv)
 		{"help", no_argument, NULL, OPT_HELP},
 		{0},
 	};
-	_cleanup_free_ struct option *opts = cli_source_options(local);
-	if (!opts) {
-		cli_error("out of memory");
-		return 125;
-	}
 	optind = 1;
 	int c;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		int h = cli_source_handle(&src, c, optarg);
-		if (h < 0)
-			return 125;
-		if (h > 0)
-			continue;
+	while ((c = cli_source_getopt(&src, argc, argv, "+h", local)) >= 0) {
 		switch (c) {
 		case OPT_TIMEOUT:
 			if (cli_parse_u64(optarg, 7ULL * 24 * 3600, &timeout_s) < 0) {
@@ -155,6 +145,8 @@ int cli_exec(int argc, char **argv)
 			return 125;
 		}
 	}
+	if (c == CLI_OPT_ERROR)
+		return 125;
 	if (optind >= argc) {
 		cli_error("exec: no command given (" PROG " exec [OPTIONS] -- COMMAND [ARG...])");
 		return 125;

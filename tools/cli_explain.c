@@ -51,14 +51,16 @@ enum { OPT_JSON = OPT_LOCAL_FIRST, OPT_TOOL, OPT_INPUT, OPT_NO_SESSION, OPT_HELP
 
 /* ------------------------------------------------------ shared helpers -- */
 
-int cli_policy_rules(struct cli_source *src, bool session, struct ag3_profile **ret_profile,
-		     struct ag3_rules **ret_rules)
+int cli_policy_rules(struct cli_source *src, const char *cmd, bool session,
+		     struct ag3_profile **ret_profile, struct ag3_rules **ret_rules)
 {
 	struct ag3_error *err = NULL;
 	_cleanup_(ag3_profile_freep) struct ag3_profile *p = NULL;
-	int r = src->profile_path ? ag3_profile_load_file(src->profile_path, &p, &err)
-				  : ag3_profile_load_default(&p, &err);
-	if (r < 0) {
+	if (src->spec_path) {
+		cli_error("%s: --spec holds no permission rules; give --profile", cmd);
+		return -1;
+	}
+	if (cli_source_profile(src, &p, &err) < 0) {
 		cli_print_error(NULL, err);
 		ag3_error_free(err);
 		return -1;
@@ -85,6 +87,24 @@ static void print_json(cJSON *o)
 	}
 }
 
+/* Adds the string `s`, or null when it is NULL. */
+static void add_string_or_null(cJSON *o, const char *name, const char *s)
+{
+	if (s)
+		cJSON_AddStringToObject(o, name, s);
+	else
+		cJSON_AddNullToObject(o, name);
+}
+
+/* A rule's YAML key and file:line:column. */
+static void add_rule_where(cJSON *o, const struct ag3_rules *r, const struct ag3_rule *rule)
+{
+	add_string_or_null(o, "key", rule->key);
+	add_string_or_null(o, "file", r->file);
+	cJSON_AddNumberToObject(o, "line", rule->line);
+	cJSON_AddNumberToObject(o, "column", rule->col);
+}
+
 static cJSON *rule_json(const struct ag3_rules *r, const struct ag3_rule *rule)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -92,16 +112,7 @@ static cJSON *rule_json(const struct ag3_rules *r, const struct ag3_rule *rule)
 		return NULL;
 	cJSON_AddStringToObject(o, "rule", rule->pattern);
 	cJSON_AddStringToObject(o, "list", rule->list == AG3_RULE_DENY ? "deny" : "allow");
-	if (rule->key)
-		cJSON_AddStringToObject(o, "key", rule->key);
-	else
-		cJSON_AddNullToObject(o, "key");
-	if (r->file)
-		cJSON_AddStringToObject(o, "file", r->file);
-	else
-		cJSON_AddNullToObject(o, "file");
-	cJSON_AddNumberToObject(o, "line", rule->line);
-	cJSON_AddNumberToObject(o, "column", rule->col);
+	add_rule_where(o, r, rule);
 	return o;
 }
 
@@ -119,16 +130,7 @@ static cJSON *decision_json(const struct ag3_rules *r, const struct ag3_tool_cal
 	cJSON_AddStringToObject(o, "reason", ag3_decision_reason_to_string(d->reason));
 	if (d->rule) {
 		cJSON_AddStringToObject(o, "rule", d->rule->pattern);
-		if (d->rule->key)
-			cJSON_AddStringToObject(o, "key", d->rule->key);
-		else
-			cJSON_AddNullToObject(o, "key");
-		if (r->file)
-			cJSON_AddStringToObject(o, "file", r->file);
-		else
-			cJSON_AddNullToObject(o, "file");
-		cJSON_AddNumberToObject(o, "line", d->rule->line);
-		cJSON_AddNumberToObject(o, "column", d->rule->col);
+		add_rule_where(o, r, d->rule);
 	} else {
 		cJSON_AddNullToObject(o, "rule");
 		cJSON_AddNullToObject(o, "key");
@@ -136,17 +138,11 @@ static cJSON *decision_json(const struct ag3_rules *r, const struct ag3_tool_cal
 		cJSON_AddNullToObject(o, "line");
 		cJSON_AddNullToObject(o, "column");
 	}
-	if (den && den->message)
-		cJSON_AddStringToObject(o, "message", den->message);
-	else
-		cJSON_AddNullToObject(o, "message");
+	add_string_or_null(o, "message", den ? den->message : NULL);
 	cJSON_AddBoolToObject(o, "interrupt", den && den->interrupt);
 	cJSON_AddStringToObject(o, "call", call);
 	cJSON_AddStringToObject(o, "tool", c->tool ? c->tool : c->name);
-	if (d->part)
-		cJSON_AddStringToObject(o, "part", d->part);
-	else
-		cJSON_AddNullToObject(o, "part");
+	add_string_or_null(o, "part", d->part);
 	if (d->detail)
 		cJSON_AddStringToObject(o, "detail", d->detail);
 	cJSON_AddStringToObject(o, "mode", ag3_permission_mode_to_string(r->mode));
@@ -245,21 +241,12 @@ static cJSON *mount_json(const struct ag3_spec *spec, size_t i, const struct ag3
 	origin_locate(p, x, m->origin, &ol);
 	cJSON_AddNumberToObject(o, "index", (double)i);
 	cJSON_AddStringToObject(o, "op", ag3_mount_op_to_string(m->op));
-	if (m->source)
-		cJSON_AddStringToObject(o, "source", m->source);
-	else
-		cJSON_AddNullToObject(o, "source");
+	add_string_or_null(o, "source", m->source);
 	cJSON_AddStringToObject(o, "target", m->target);
 	cJSON_AddBoolToObject(o, "ro", m->ro);
 	cJSON_AddBoolToObject(o, "optional", m->optional);
-	if (m->origin)
-		cJSON_AddStringToObject(o, "origin", m->origin);
-	else
-		cJSON_AddNullToObject(o, "origin");
-	if (ol.key)
-		cJSON_AddStringToObject(o, "key", ol.key);
-	else
-		cJSON_AddNullToObject(o, "key");
+	add_string_or_null(o, "origin", m->origin);
+	add_string_or_null(o, "key", ol.key);
 	if (ol.file) {
 		cJSON_AddStringToObject(o, "file", ol.file);
 		cJSON_AddNumberToObject(o, "line", ol.loc.key_line);
@@ -305,8 +292,7 @@ static int explain_path(struct cli_source *src, const char *path, bool json)
 		return 2;
 	if (!src->spec_path) {
 		/* the spec came from this profile: load it again, to point at its lines */
-		int r = src->profile_path ? ag3_profile_load_file(src->profile_path, &p, &err)
-					  : ag3_profile_load_default(&p, &err);
+		int r = cli_source_profile(src, &p, &err);
 		ag3_error_free(err);
 		err = NULL;
 		if (r < 0)
@@ -421,11 +407,7 @@ static int explain_call(struct cli_source *src, bool session, const char *text, 
 	struct ag3_error *err = NULL;
 	int rc = 2;
 
-	if (src->spec_path) {
-		cli_error("explain: --spec holds no permission rules; give --profile");
-		return 2;
-	}
-	if (cli_policy_rules(src, session, &p, &rules) < 0)
+	if (cli_policy_rules(src, "explain", session, &p, &rules) < 0)
 		return 2;
 	int r = text ? ag3_tool_call_parse(text, &c, &err)
 		     : ag3_tool_call_from_json(tool, input, strlen(input), &c, &err);
@@ -500,17 +482,9 @@ int cli_explain(int argc, char **argv)
 		{"help", no_argument, NULL, OPT_HELP},
 		{0},
 	};
-	_cleanup_free_ struct option *opts = cli_source_options(local);
-	if (!opts)
-		return 2;
 	optind = 1;
 	int c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		int h = cli_source_handle(&src, c, optarg);
-		if (h < 0)
-			return 2;
-		if (h > 0)
-			continue;
+	while ((c = cli_source_getopt(&src, argc, argv, "h", local)) >= 0) {
 		switch (c) {
 		case OPT_JSON:
 			json = true;
@@ -533,6 +507,8 @@ int cli_explain(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (c == CLI_OPT_ERROR)
+		return 2;
 	if (tool || input) {
 		if (!tool || !input || optind != argc) {
 			cli_error(

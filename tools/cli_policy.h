@@ -8,12 +8,13 @@
 #include "policy/rules.h"
 
 /*
- * Loads the profile of `src` (--profile, or the embedded default) and the
- * rules it puts in effect (session: session_workspace's when it has them);
- * --workspace maps to the sandbox's /workspace. Prints errors; 0 or -1.
+ * Loads the profile of `src` (--profile, or the embedded default; --spec is
+ * an error, `cmd` names the command in it) and the rules it puts in effect
+ * (session: session_workspace's when it has them); --workspace maps to the
+ * sandbox's /workspace. Prints errors; 0 or -1.
  */
-int cli_policy_rules(struct cli_source *src, bool session, struct ag3_profile **ret_profile,
-		     struct ag3_rules **ret_rules);
+int cli_policy_rules(struct cli_source *src, const char *cmd, bool session,
+		     struct ag3_profile **ret_profile, struct ag3_rules **ret_rules);
 
 /*
  * Prints a decision: text, or one JSON object {decision, reason, rule, key, file,

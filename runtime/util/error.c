@@ -17,8 +17,14 @@ void ag3_error_free(struct ag3_error *e)
 	free(e);
 }
 
-_printf_(3, 0) static int error_new(struct ag3_error **reterr, int err, const char *fmt, va_list ap)
+/*
+ * Sets *reterr (when reterr is not NULL and *reterr is still NULL) to a new
+ * error; *created is that error, or NULL. Returns -err.
+ */
+_printf_(4, 0) static int error_new(struct ag3_error **reterr, int err, struct ag3_error **created,
+				    const char *fmt, va_list ap)
 {
+	*created = NULL;
 	err = err < 0 ? -err : err;
 	if (err == 0)
 		err = EINVAL;
@@ -30,20 +36,21 @@ _printf_(3, 0) static int error_new(struct ag3_error **reterr, int err, const ch
 	e->err = err;
 	if (vasprintf(&e->msg, fmt, ap) < 0)
 		e->msg = NULL;
-	*reterr = e;
+	*reterr = *created = e;
 	return -err;
 }
 
 int ag3_error_setv(struct ag3_error **reterr, int err, const char *fmt, va_list ap)
 {
-	return error_new(reterr, err, fmt, ap);
+	struct ag3_error *e;
+	return error_new(reterr, err, &e, fmt, ap);
 }
 
 int ag3_error_set(struct ag3_error **reterr, int err, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int r = error_new(reterr, err, fmt, ap);
+	int r = ag3_error_setv(reterr, err, fmt, ap);
 	va_end(ap);
 	return r;
 }
@@ -51,14 +58,27 @@ int ag3_error_set(struct ag3_error **reterr, int err, const char *fmt, ...)
 int ag3_error_set_stage(struct ag3_error **reterr, int err, const char *stage, const char *path,
 			const char *fmt, ...)
 {
-	int had = reterr && *reterr;
+	struct ag3_error *e;
 	va_list ap;
 	va_start(ap, fmt);
-	int r = error_new(reterr, err, fmt, ap);
+	int r = error_new(reterr, err, &e, fmt, ap);
 	va_end(ap);
-	if (!had && reterr && *reterr) {
-		(*reterr)->stage = stage ? strdup(stage) : NULL;
-		(*reterr)->path = path ? strdup(path) : NULL;
+	if (e) {
+		e->stage = stage ? strdup(stage) : NULL;
+		e->path = path ? strdup(path) : NULL;
+	}
+	return r;
+}
+
+_printf_(6, 0) static int error_new_at(struct ag3_error **reterr, int err, const char *file,
+				       unsigned line, unsigned col, const char *fmt, va_list ap)
+{
+	struct ag3_error *e;
+	int r = error_new(reterr, err, &e, fmt, ap);
+	if (e) {
+		e->file = file ? strdup(file) : NULL;
+		e->line = line;
+		e->col = col;
 	}
 	return r;
 }
@@ -66,17 +86,24 @@ int ag3_error_set_stage(struct ag3_error **reterr, int err, const char *stage, c
 int ag3_error_set_at(struct ag3_error **reterr, int err, const char *file, unsigned line,
 		     unsigned col, const char *fmt, ...)
 {
-	int had = reterr && *reterr;
 	va_list ap;
 	va_start(ap, fmt);
-	int r = error_new(reterr, err, fmt, ap);
+	int r = error_new_at(reterr, err, file, line, col, fmt, ap);
 	va_end(ap);
-	if (!had && reterr && *reterr) {
-		(*reterr)->file = file ? strdup(file) : NULL;
-		(*reterr)->line = line;
-		(*reterr)->col = col;
-	}
 	return r;
+}
+
+int ag3_error_set_atv(struct ag3_error **reterr, int err, const char *file, unsigned line,
+		      unsigned col, const char *prefix, const char *fmt, va_list ap)
+{
+	_cleanup_free_ char *msg = NULL;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	if (!msg)
+		return ag3_error_set(reterr, ENOMEM, "out of memory");
+	if (prefix)
+		return ag3_error_set_at(reterr, err, file, line, col, "%s: %s", prefix, msg);
+	return ag3_error_set_at(reterr, err, file, line, col, "%s", msg);
 }
 
 int ag3_error_wrap(struct ag3_error **reterr, const char *fmt, ...)

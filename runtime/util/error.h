@@ -41,6 +41,13 @@ int ag3_error_set_stage(struct ag3_error **reterr, int err, const char *stage, c
 /* Like ag3_error_set, for a position in an input file (file:line:col). */
 int ag3_error_set_at(struct ag3_error **reterr, int err, const char *file, unsigned line,
 		     unsigned col, const char *fmt, ...) _printf_(6, 7);
+/*
+ * Like ag3_error_set_at with a va_list, the message preceded by "prefix: "
+ * when prefix is not NULL. When the message cannot be formatted, the error
+ * is ENOMEM "out of memory" (no position).
+ */
+int ag3_error_set_atv(struct ag3_error **reterr, int err, const char *file, unsigned line,
+		      unsigned col, const char *prefix, const char *fmt, va_list ap) _printf_(7, 0);
 
 /* Prepends "context: " to an existing error's message. Returns -(*reterr)->err. */
 int ag3_error_wrap(struct ag3_error **reterr, const char *fmt, ...) _printf_(2, 3);

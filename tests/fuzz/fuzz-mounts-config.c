@@ -18,19 +18,9 @@
 #include "policy/secrets.h"
 #include "policy/session.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
-static void check_error(int r, const struct ag3_error *e)
-{
-	if (r >= 0)
-		return;
-	if (!e || !e->msg || e->err != -r)
-		__builtin_trap();
-	char *f = ag3_error_format(e);
-	if (!f)
-		__builtin_trap();
-	free(f);
-}
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* A host root that does not exist: every host path is missing. */
 #define NO_ROOT "/nonexistent-ag3-fuzz-root"

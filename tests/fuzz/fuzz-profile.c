@@ -15,20 +15,9 @@
 #include "policy/profile-model.h"
 #include "policy/session.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
-static void check_error(int r, const struct ag3_error *e)
-{
-	/* every failure carries an error object with a message and the same errno */
-	if (r >= 0)
-		return;
-	if (!e || !e->msg || e->err != -r)
-		__builtin_trap();
-	char *f = ag3_error_format(e);
-	if (!f)
-		__builtin_trap();
-	free(f);
-}
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -20,8 +20,6 @@
  * and 4.5 before committing it.
  */
 #include <criterion/criterion.h>
-#include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,61 +32,7 @@
 #include "policy/session.h"
 #include "runtime/spec_json.h"
 
-#ifndef AG3_SOURCE_ROOT
-#define AG3_SOURCE_ROOT "."
-#endif
-
-#define SESSION_ID "20260127_101500_1a2b3c4d"
-
-static const char *source_root(void)
-{
-	const char *e = getenv("AG3_SOURCE_ROOT");
-	return e && *e ? e : AG3_SOURCE_ROOT;
-}
-
-static char *fmt_err(const struct ag3_error *e)
-{
-	char *s = e ? ag3_error_format(e) : NULL;
-	return s ? s : strdup("(no error)");
-}
-
-static void mkdir_p(const char *root, const char *rel)
-{
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	for (char *s = path + strlen(root) + 1; *s; s++)
-		if (*s == '/') {
-			*s = '\0';
-			mkdir(path, 0755);
-			*s = '/';
-		}
-	cr_assert(mkdir(path, 0755) == 0 || errno == EEXIST, "mkdir %s: %m", path);
-}
-
-static void touch(const char *root, const char *rel)
-{
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	FILE *f = fopen(path, "w");
-	cr_assert_not_null(f, "%s: %m", path);
-	fclose(f);
-}
-
-static void link_at(const char *root, const char *rel, const char *text)
-{
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	cr_assert(symlink(text, path) == 0, "symlink %s: %m", path);
-}
-
-static int rm_one(const char *p, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	remove(p);
-	return 0;
-}
+#include "helpers.h"
 
 /* The fake host: the platform's container layout, as Debian 12 would have it. */
 static char *fake_host(void)
@@ -105,17 +49,17 @@ static char *fake_host(void)
 	};
 	for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
 		mkdir_p(t, dirs[i]);
-	touch(t, "etc/resolv.conf");
+	write_at(t, "etc/resolv.conf", "");
 	static const char *const procs[] = {"cpuinfo", "meminfo", "uptime", "version"};
 	for (size_t i = 0; i < ELEMENTSOF(procs); i++) {
 		char rel[64];
 		snprintf(rel, sizeof(rel), "proc/%s", procs[i]);
-		touch(t, rel);
+		write_at(t, rel, "");
 	}
-	link_at(t, "bin", "usr/bin");
-	link_at(t, "lib", "usr/lib");
-	link_at(t, "lib64", "usr/lib64");
-	link_at(t, "sbin", "usr/sbin");
+	symlink_at(t, "bin", "usr/bin");
+	symlink_at(t, "lib", "usr/lib");
+	symlink_at(t, "lib64", "usr/lib64");
+	symlink_at(t, "sbin", "usr/sbin");
 	return t;
 }
 
@@ -141,9 +85,7 @@ static char *read_all(const char *path, size_t *len)
 static void golden(const char *profile_rel, const char *mounts_rel, const char *golden_name)
 {
 	char *root = fake_host();
-	char *ppath = NULL, *mpath = NULL, *gpath = NULL;
-	cr_assert(asprintf(&ppath, "%s/../shared/fixtures/ag3ntum/%s", source_root(),
-			   profile_rel) > 0);
+	char *ppath = fixture(profile_rel), *mpath = NULL, *gpath = NULL;
 	cr_assert(asprintf(&mpath, "%s/%s", source_root(), mounts_rel) > 0);
 	cr_assert(asprintf(&gpath, "%s/tests/golden/%s", source_root(), golden_name) > 0);
 
@@ -208,7 +150,7 @@ static void golden(const char *profile_rel, const char *mounts_rel, const char *
 	ag3_session_free(s);
 	ag3_mounts_config_free(m);
 	ag3_profile_free(p);
-	nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	rm_tree(root);
 	free(root);
 	free(ppath);
 	free(mpath);

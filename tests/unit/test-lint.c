@@ -19,27 +19,12 @@
 #include "policy/mounts-config.h"
 #include "policy/profile-model.h"
 
-#ifndef AG3_SOURCE_ROOT
-#define AG3_SOURCE_ROOT "."
-#endif
-
-static const char *source_root(void)
-{
-	const char *e = getenv("AG3_SOURCE_ROOT");
-	return e && *e ? e : AG3_SOURCE_ROOT;
-}
+#include "helpers.h"
 
 static char *data(const char *name)
 {
 	char *p = NULL;
 	cr_assert(asprintf(&p, "%s/tests/unit/data/lint/%s", source_root(), name) > 0);
-	return p;
-}
-
-static char *fixture(const char *rel)
-{
-	char *p = NULL;
-	cr_assert(asprintf(&p, "%s/../shared/fixtures/ag3ntum/%s", source_root(), rel) > 0);
 	return p;
 }
 

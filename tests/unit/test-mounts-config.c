@@ -9,7 +9,6 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,32 +23,9 @@
 #include "policy/uid-policy.h"
 #include "runtime/spec_json.h"
 
-#ifndef AG3_SOURCE_ROOT
-#define AG3_SOURCE_ROOT "."
-#endif
-
-#define SESSION_ID "20260127_101500_1a2b3c4d"
+#include "helpers.h"
 
 /* ------------------------------------------------------------ helpers -- */
-
-static const char *source_root(void)
-{
-	const char *e = getenv("AG3_SOURCE_ROOT");
-	return e && *e ? e : AG3_SOURCE_ROOT;
-}
-
-static char *fixture(const char *rel)
-{
-	char *p = NULL;
-	cr_assert(asprintf(&p, "%s/../shared/fixtures/ag3ntum/%s", source_root(), rel) > 0);
-	return p;
-}
-
-static char *fmt_err(const struct ag3_error *e)
-{
-	char *s = e ? ag3_error_format(e) : NULL;
-	return s ? s : strdup("(no error)");
-}
 
 static struct ag3_mounts_config *mload_ok(const char *yaml)
 {
@@ -93,57 +69,6 @@ static struct ag3_profile *pload_ok(const char *yaml)
 	return p;
 }
 
-static struct ag3_session *session_for(const char *user)
-{
-	struct ag3_session *s = ag3_session_new();
-	cr_assert_not_null(s);
-	if (user)
-		cr_assert_eq(ag3_session_set_username(s, user), 0);
-	cr_assert_eq(ag3_session_set_session_id(s, SESSION_ID), 0);
-	s->uid_set = s->gid_set = true;
-	s->uid = s->gid = 50001;
-	return s;
-}
-
-static void mkdir_p(const char *root, const char *rel)
-{
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	for (char *s = path + strlen(root) + 1; *s; s++)
-		if (*s == '/') {
-			*s = '\0';
-			mkdir(path, 0755);
-			*s = '/';
-		}
-	cr_assert(mkdir(path, 0755) == 0 || errno == EEXIST, "mkdir %s: %m", path);
-}
-
-static void symlink_at(const char *root, const char *rel, const char *text)
-{
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	cr_assert(symlink(text, path) == 0, "symlink %s: %m", path);
-}
-
-static void write_at(const char *root, const char *rel, const char *content)
-{
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	FILE *f = fopen(path, "w");
-	cr_assert_not_null(f, "%s: %m", path);
-	fputs(content, f);
-	fclose(f);
-}
-
-static int rm_one(const char *p, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	remove(p);
-	return 0;
-}
-
 static char *new_root(void)
 {
 	char *t = strdup("/tmp/ag3-mtest.XXXXXX");
@@ -159,7 +84,7 @@ static char *new_root(void)
 
 static void drop_root(char *t)
 {
-	nftw(t, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	rm_tree(t);
 	free(t);
 }
 
@@ -1097,6 +1022,22 @@ static struct ag3_dyn_request req(const char *arg)
 	return q;
 }
 
+/* Compiles with the dynamic requests `args` (n of them) and expects an error with `substr`. */
+static void dyn_compile_fail(const char *root, const char *const *args, size_t n,
+			     const char *substr)
+{
+	struct ag3_dyn_request q[4];
+	cr_assert_leq(n, ELEMENTSOF(q));
+	for (size_t i = 0; i < n; i++)
+		q[i] = req(args[i]);
+	struct compiled c = compile_with(small_profile, dyn_mounts, "alice", root, q, n);
+	cr_assert_lt(c.r, 0);
+	cr_assert_not_null(strstr(c.err->msg, substr), "%s", c.err->msg);
+	ag3_error_free(c.err);
+	for (size_t i = 0; i < n; i++)
+		ag3_dyn_request_clear(&q[i]);
+}
+
 Test(dynamic, compiled_into_the_spec_with_exposures)
 {
 	char *root = dyn_root();
@@ -1122,24 +1063,12 @@ Test(dynamic, compiled_into_the_spec_with_exposures)
 		ag3_dyn_request_clear(&q[i]);
 
 	/* over budget: the third request fails with its code, naming the request */
-	struct ag3_dyn_request r3[3] = {req("logs/nginx"), req("logs/app"), req("logs=l2")};
-	c = compile_with(small_profile, dyn_mounts, "alice", root, r3, 3);
-	cr_assert_lt(c.r, 0);
-	cr_assert_not_null(strstr(c.err->msg, "--dynamic logs=l2: MAX_MOUNTS_EXCEEDED"),
-			   "%s", c.err->msg);
-	ag3_error_free(c.err);
-	for (size_t i = 0; i < 3; i++)
-		ag3_dyn_request_clear(&r3[i]);
+	dyn_compile_fail(root, (const char *const[]){"logs/nginx", "logs/app", "logs=l2"}, 3,
+			 "--dynamic logs=l2: MAX_MOUNTS_EXCEEDED");
 
 	/* the same target twice */
-	struct ag3_dyn_request d2[2] = {req("logs/nginx"), req("logs/nginx")};
-	c = compile_with(small_profile, dyn_mounts, "alice", root, d2, 2);
-	cr_assert_lt(c.r, 0);
-	cr_assert_not_null(strstr(c.err->msg, "is already mounted by dynamic logs/nginx"),
-			   "%s", c.err->msg);
-	ag3_error_free(c.err);
-	for (size_t i = 0; i < 2; i++)
-		ag3_dyn_request_clear(&d2[i]);
+	dyn_compile_fail(root, (const char *const[]){"logs/nginx", "logs/nginx"}, 2,
+			 "is already mounted by dynamic logs/nginx");
 
 	/* nested dynamic mounts: fine when the host layout agrees, refused when not */
 	struct ag3_dyn_request n2[2] = {req("logs"), req("logs/nginx")};
@@ -1149,30 +1078,15 @@ Test(dynamic, compiled_into_the_spec_with_exposures)
 	ag3_spec_free(c.spec);
 	for (size_t i = 0; i < 2; i++)
 		ag3_dyn_request_clear(&n2[i]);
-	struct ag3_dyn_request n3[2] = {req("logs=foo"), req("home/src=foo")};
-	c = compile_with(small_profile, dyn_mounts, "alice", root, n3, 2);
-	cr_assert_lt(c.r, 0);
-	cr_assert_not_null(strstr(c.err->msg, "--dynamic home/src=foo: /mounts/foo/src and "
-					      "/mounts/foo (from dynamic logs=foo) nest"),
-			   "%s", c.err->msg);
-	ag3_error_free(c.err);
-	for (size_t i = 0; i < 2; i++)
-		ag3_dyn_request_clear(&n3[i]);
-	struct ag3_dyn_request n4[2] = {req("home/src=foo"), req("logs=foo")};
-	c = compile_with(small_profile, dyn_mounts, "alice", root, n4, 2);
-	cr_assert_lt(c.r, 0);
-	cr_assert_not_null(strstr(c.err->msg, "nest, but their host directories do not"));
-	ag3_error_free(c.err);
-	for (size_t i = 0; i < 2; i++)
-		ag3_dyn_request_clear(&n4[i]);
+	dyn_compile_fail(root, (const char *const[]){"logs=foo", "home/src=foo"}, 2,
+			 "--dynamic home/src=foo: /mounts/foo/src and "
+			 "/mounts/foo (from dynamic logs=foo) nest");
+	dyn_compile_fail(root, (const char *const[]){"home/src=foo", "logs=foo"}, 2,
+			 "nest, but their host directories do not");
 
 	/* a denied one */
-	struct ag3_dyn_request d1 = req("logs/audit");
-	c = compile_with(small_profile, dyn_mounts, "alice", root, &d1, 1);
-	cr_assert_lt(c.r, 0);
-	cr_assert_not_null(strstr(c.err->msg, "--dynamic logs/audit: BLOCKED_BY_BASE"));
-	ag3_error_free(c.err);
-	ag3_dyn_request_clear(&d1);
+	dyn_compile_fail(root, (const char *const[]){"logs/audit"}, 1,
+			 "--dynamic logs/audit: BLOCKED_BY_BASE");
 	drop_root(root);
 }
 

@@ -22,39 +22,17 @@
 #include "policy/session.h"
 #include "policy/yaml.h"
 #include "runtime/spec_json.h"
+#include "runtime/util/suggest.h"
 
-#ifndef AG3_SOURCE_ROOT
-#define AG3_SOURCE_ROOT "."
-#endif
-
-#define SESSION_ID "20260127_101500_1a2b3c4d"
+#include "helpers.h"
 
 /* ------------------------------------------------------------ helpers -- */
-
-static const char *source_root(void)
-{
-	const char *e = getenv("AG3_SOURCE_ROOT");
-	return e && *e ? e : AG3_SOURCE_ROOT;
-}
-
-static char *fixture(const char *rel)
-{
-	char *p = NULL;
-	cr_assert(asprintf(&p, "%s/../shared/fixtures/ag3ntum/%s", source_root(), rel) > 0);
-	return p;
-}
 
 static char *data_file(const char *rel)
 {
 	char *p = NULL;
 	cr_assert(asprintf(&p, "%s/tests/unit/data/%s", source_root(), rel) > 0);
 	return p;
-}
-
-static char *fmt_err(const struct ag3_error *e)
-{
-	char *s = e ? ag3_error_format(e) : NULL;
-	return s ? s : strdup("(no error)");
 }
 
 static struct ag3_profile *load_ok(const char *yaml)
@@ -109,17 +87,6 @@ static void load_fail(const char *yaml, unsigned line, unsigned col, const char 
 	ag3_error_free(load_fail_n(yaml, 0, line, col, substr));
 }
 
-static struct ag3_session *session_alice(void)
-{
-	struct ag3_session *s = ag3_session_new();
-	cr_assert_not_null(s);
-	cr_assert_eq(ag3_session_set_username(s, "alice"), 0);
-	cr_assert_eq(ag3_session_set_session_id(s, SESSION_ID), 0);
-	s->uid_set = s->gid_set = true;
-	s->uid = s->gid = 50001;
-	return s;
-}
-
 static struct ag3_spec *compile_ok(const struct ag3_profile *p, const struct ag3_session *s,
 				   const char *root)
 {
@@ -147,26 +114,6 @@ static struct ag3_error *compile_fail(const struct ag3_profile *p, const struct 
 	_cleanup_free_ char *m = fmt_err(e);
 	cr_assert_not_null(strstr(e->msg, substr), "message '%s' lacks '%s'", m, substr);
 	return e;
-}
-
-static void mkdir_p(const char *root, const char *rel)
-{
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	for (char *s = path + strlen(root) + 1; *s; s++)
-		if (*s == '/') {
-			*s = '\0';
-			mkdir(path, 0755);
-			*s = '/';
-		}
-	cr_assert(mkdir(path, 0755) == 0 || errno == EEXIST, "mkdir %s: %m", path);
-}
-
-static void symlink_at(const char *root, const char *rel, const char *text)
-{
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	cr_assert_eq(symlink(text, path), 0, "symlink %s: %m", path);
 }
 
 /*
@@ -346,7 +293,7 @@ Test(fixtures, platform_tests_profiles_load_but_compile_refuses_fail_open)
 	for (size_t i = 0; i < ELEMENTSOF(files); i++) {
 		_cleanup_free_ char *path = fixture(files[i]);
 		_cleanup_(ag3_profile_freep) struct ag3_profile *p = load_file_ok(path);
-		_cleanup_(ag3_session_freep) struct ag3_session *s = session_alice();
+		_cleanup_(ag3_session_freep) struct ag3_session *s = session_for("alice");
 		cr_assert_not(p->sandbox.meta.set);
 		struct ag3_error *e = compile_fail(p, s, NULL, "UNSANDBOXED");
 		cr_assert_not_null(strstr(e->msg, "no 'sandbox' section"));
@@ -360,7 +307,7 @@ Test(fixtures, v_92aa603_compiles_to_the_expected_mounts)
 {
 	_cleanup_free_ char *path = fixture("v-92aa603/permissions.yaml");
 	_cleanup_(ag3_profile_freep) struct ag3_profile *p = load_file_ok(path);
-	_cleanup_(ag3_session_freep) struct ag3_session *s = session_alice();
+	_cleanup_(ag3_session_freep) struct ag3_session *s = session_for("alice");
 	char *root = fake_root(true);
 	mkdir_p(root, "users/alice/ag3ntum/persistent"); /* optional, present */
 	_cleanup_free_ char *ws = strdup("/tmp/ag3-test-ws-XXXXXX");
@@ -417,7 +364,7 @@ Test(fixtures, v_92aa603_on_this_host_names_the_missing_workspace)
 {
 	_cleanup_free_ char *path = fixture("v-92aa603/permissions.yaml");
 	_cleanup_(ag3_profile_freep) struct ag3_profile *p = load_file_ok(path);
-	_cleanup_(ag3_session_freep) struct ag3_session *s = session_alice();
+	_cleanup_(ag3_session_freep) struct ag3_session *s = session_for("alice");
 	char *root = fake_root(true);
 	rm_rf(strdup(root)); /* an empty host: even /usr is missing */
 	mkdir(root, 0755);
@@ -449,7 +396,7 @@ Test(fixtures, head_profile_gets_the_hosts_lib64)
 	/* HEAD has no /lib64 mount: every exec failed on x86_64 (reference 4.6 f) */
 	_cleanup_free_ char *path = fixture("v-48de794/permissions.yaml");
 	_cleanup_(ag3_profile_freep) struct ag3_profile *p = load_file_ok(path);
-	_cleanup_(ag3_session_freep) struct ag3_session *s = session_alice();
+	_cleanup_(ag3_session_freep) struct ag3_session *s = session_for("alice");
 	char *root = fake_root(true);
 	char f[4096];
 	snprintf(f, sizeof(f), "%s/etc/resolv.conf", root);
@@ -496,7 +443,7 @@ Test(fixtures, every_versioned_profile_compiles_on_a_platform_like_host)
 	snprintf(f, sizeof(f), "%s/etc/resolv.conf", root);
 	cr_assert_eq(close(open(f, O_CREAT | O_WRONLY, 0644)), 0);
 	mkdir_p(root, "etc/ssl");
-	_cleanup_(ag3_session_freep) struct ag3_session *s = session_alice();
+	_cleanup_(ag3_session_freep) struct ag3_session *s = session_for("alice");
 	for (size_t i = 0; i < ELEMENTSOF(versions); i++) {
 		char rel[64];
 		snprintf(rel, sizeof(rel), "%s/permissions.yaml", versions[i]);
@@ -598,7 +545,7 @@ Test(default_profile, compile_is_deterministic)
 	struct ag3_profile *p = NULL;
 	struct ag3_error *e = NULL;
 	cr_assert_eq(ag3_profile_load_default(&p, &e), 0);
-	_cleanup_(ag3_session_freep) struct ag3_session *s = session_alice();
+	_cleanup_(ag3_session_freep) struct ag3_session *s = session_for("alice");
 	ag3_session_set_env(s, "OPENAI_API_KEY", "sk-XXX");
 	_cleanup_(ag3_spec_freep) struct ag3_spec *a = compile_ok(p, s, NULL);
 	_cleanup_(ag3_spec_freep) struct ag3_spec *b = compile_ok(p, s, NULL);
@@ -1088,7 +1035,7 @@ Test(compile, placeholders_resolve)
 		"    c: {source: \"{agent_dir}//{config_dir}\", target: /c, optional: true}\n"
 		"    d: {source: \"{data_dir}/./{logs_dir}\", target: /d, optional: true}\n"
 		"    e: {source: \"{sessions_dir}\", target: \"/e/\"}\n"));
-	_cleanup_(ag3_session_freep) struct ag3_session *s = session_alice();
+	_cleanup_(ag3_session_freep) struct ag3_session *s = session_for("alice");
 	char *root = fake_root(true);
 	mkdir_p(root, "opt/skills");
 	mkdir_p(root, "sessions/" SESSION_ID "/x");
@@ -1185,7 +1132,7 @@ Test(compile, paths_are_normalized_and_checked)
 		char yaml[512];
 		snprintf(yaml, sizeof(yaml), SANDBOXED("  session_mounts:\n    m: %s\n"), bad[i].mount);
 		_cleanup_(ag3_profile_freep) struct ag3_profile *p = load_ok(yaml);
-		_cleanup_(ag3_session_freep) struct ag3_session *s = session_alice();
+		_cleanup_(ag3_session_freep) struct ag3_session *s = session_for("alice");
 		struct ag3_error *e = compile_fail(p, s, NULL, bad[i].msg);
 		cr_assert_eq(e->line, 5, "case %zu", i);
 		ag3_error_free(e);
@@ -1255,7 +1202,7 @@ Test(compile, mount_order_and_kinds)
 	char *root = fake_root(true);
 	mkdir_p(root, "data");
 	mkdir_p(root, "ws");
-	_cleanup_(ag3_session_freep) struct ag3_session *s = session_alice();
+	_cleanup_(ag3_session_freep) struct ag3_session *s = session_for("alice");
 	ag3_session_set_dir(s, AG3_DIR_WORKSPACE, "/ws");
 	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = compile_ok(p, s, root);
 	size_t i = 0;
@@ -1358,7 +1305,7 @@ Test(compile, environment_and_identity)
 {
 	_cleanup_(ag3_profile_freep) struct ag3_profile *p =
 		load_ok(SANDBOXED("  environment: {home: /home/agent/, path: /bin}\n"));
-	_cleanup_(ag3_session_freep) struct ag3_session *s = session_alice();
+	_cleanup_(ag3_session_freep) struct ag3_session *s = session_for("alice");
 	cr_assert_eq(ag3_session_set_env(s, "OPENAI_API_KEY", "sk-1"), 0);
 	cr_assert_eq(ag3_session_set_env(s, "OPENAI_API_KEY", "sk-2"), 0);
 	cr_assert_eq(ag3_session_set_env(s, "1BAD", "x"), -EINVAL);
@@ -1412,7 +1359,7 @@ Test(compile, tmpfs_paths_are_not_templated)
 {
 	_cleanup_(ag3_profile_freep) struct ag3_profile *p =
 		load_ok(SANDBOXED("  tmpfs_paths: [/ok, \"/users/{username}\"]\n"));
-	_cleanup_(ag3_session_freep) struct ag3_session *s = session_alice();
+	_cleanup_(ag3_session_freep) struct ag3_session *s = session_for("alice");
 	struct ag3_error *e = compile_fail(p, s, NULL,
 					   "sandbox.tmpfs_paths[1]: placeholders are not resolved in "
 					   "tmpfs_paths");
@@ -1529,8 +1476,8 @@ Test(yaml, describe_and_preview_sanitize)
 			 "abcdefghijkl...");
 	/* never split a UTF-8 sequence */
 	cr_assert_str_eq(ag3_yaml_preview("abcdefghijk\xc3\xa9xyz", 16, buf, 16), "abcdefghijk...");
-	cr_assert_eq(ag3_edit_distance("sandbx", "sandbox"), 1);
-	cr_assert_eq(ag3_edit_distance("targte", "target"), 2);
-	cr_assert_eq(ag3_edit_distance("DefaultMode", "defaultMode"), 0);
-	cr_assert_eq(ag3_edit_distance("", "abc"), 3);
+	cr_assert_eq(ag3_edit_distance("sandbx", "sandbox", AG3_EDIT_FOLD_CASE), 1);
+	cr_assert_eq(ag3_edit_distance("targte", "target", AG3_EDIT_FOLD_CASE), 2);
+	cr_assert_eq(ag3_edit_distance("DefaultMode", "defaultMode", AG3_EDIT_FOLD_CASE), 0);
+	cr_assert_eq(ag3_edit_distance("", "abc", AG3_EDIT_FOLD_CASE), 3);
 }

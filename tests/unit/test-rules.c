@@ -15,9 +15,7 @@
 #include "policy/profile-model.h"
 #include "policy/rules.h"
 
-#ifndef AG3_SOURCE_ROOT
-#define AG3_SOURCE_ROOT "."
-#endif
+#include "helpers.h"
 
 #define DEF AG3_PERM_DEFAULT
 #define BYP AG3_PERM_BYPASS
@@ -792,10 +790,7 @@ Test(rules, rules_carry_locations)
 
 Test(rules, platform_head_profile)
 {
-	char *path = NULL;
-	const char *root = getenv("AG3_SOURCE_ROOT");
-	cr_assert(asprintf(&path, "%s/../shared/fixtures/ag3ntum/v-48de794/permissions.yaml",
-			   root && *root ? root : AG3_SOURCE_ROOT) > 0);
+	char *path = fixture("v-48de794/permissions.yaml");
 	struct ag3_profile *p = NULL;
 	struct ag3_error *e = NULL;
 	cr_assert_eq(ag3_profile_load_file(path, &p, &e), 0);
