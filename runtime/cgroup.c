@@ -263,11 +263,6 @@ int ag3_cgroup_create(const struct ag3_spec *spec, const struct ag3_cgroup_info 
 	}
 
 	/* No delegated v2 tree for this: hybrid hosts keep memory and pids in v1. */
-	if (!why[0])
-		snprintf(why, why_len, "no delegated cgroup v2 tree with the %s controller%s%s%s",
-			 want_mem && !info->memory ? "memory" : want_pids && !info->pids ? "pids" : "cpu",
-			 info->mount[0] ? " at " : "", info->self,
-			 info->mount[0] && !info->writable ? " (not writable)" : "");
 	struct ag3_cgroup_v1 m1 = {0}, p1 = {0};
 	if (want_mem)
 		ag3_cgroup_v1_detect("memory", &m1);
@@ -319,15 +314,24 @@ int ag3_cgroup_create(const struct ag3_spec *spec, const struct ag3_cgroup_info 
 		}
 		cg->cpu = true;
 	}
-	if ((want_mem && !cg->memory) || (want_pids && !cg->pids)) {
-		size_t l = strlen(why);
-		snprintf(why + l, why_len - l, ", and no writable cgroup v1 %s hierarchy",
-			 want_mem && !cg->memory ? "memory" : "pids");
-	}
 	return cg->memory || cg->pids || cg->cpu ? 1 : 0;
 fail:
 	ag3_cgroup_destroy(cg);
 	return r;
+}
+
+void ag3_cgroup_why(const struct ag3_cgroup_info *info, const char *controller, const char *v2_why,
+		    char *out, size_t len)
+{
+	if (v2_why && v2_why[0])
+		snprintf(out, len, "%s", v2_why);
+	else
+		snprintf(out, len, "no delegated cgroup v2 tree with the %s controller%s%s%s", controller,
+			 info->mount[0] ? " at " : "", info->self,
+			 info->mount[0] && !info->writable ? " (not writable)" : "");
+	size_t l = strlen(out);
+	if (l < len)
+		snprintf(out + l, len - l, ", and no writable cgroup v1 %s hierarchy", controller);
 }
 
 int ag3_cgroup_attach(struct ag3_cgroup *cg, pid_t pid)

@@ -50,6 +50,11 @@ void ag3_cgroup_v1_detect(const char *controller, struct ag3_cgroup_v1 *out);
  */
 int ag3_cgroup_create(const struct ag3_spec *spec, const struct ag3_cgroup_info *info,
 		      struct ag3_cgroup *cg, char *why, size_t why_len);
+/* Why `controller` ("memory", "pids") is enforced by no cgroup here, for the result
+ * record: `v2_why` is what ag3_cgroup_create said about the v2 tree ("" when it
+ * had nothing to add). */
+void ag3_cgroup_why(const struct ag3_cgroup_info *info, const char *controller, const char *v2_why,
+		    char *out, size_t len);
 int ag3_cgroup_attach(struct ag3_cgroup *cg, pid_t pid);
 /* The oom_kill count so far, and memory.peak (0 when unknown). */
 void ag3_cgroup_stats(struct ag3_cgroup *cg, uint64_t *oom_kills, uint64_t *peak);

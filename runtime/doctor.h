@@ -16,6 +16,12 @@ struct ag3_doctor {
 	int landlock_abi;      /* 0: none */
 	bool openat2, clone3, close_range, mount_api, mount_setattr, pidfd_open;
 	struct ag3_cgroup_info cgroup;
+	/* cgroup v1 hierarchies (hybrid hosts): where root mode puts the limits when
+	 * the v2 tree has no controllers. */
+	struct ag3_cgroup_v1 v1_memory, v1_pids, v1_cpu;
+	/* What a sandbox's limits are enforced by here: both memory and pids in one
+	 * cgroup version, as ag3_cgroup_create would pick it. */
+	bool cgroup_limits_v2, cgroup_limits_v1;
 };
 
 /* Probes everything (creates and ends one short-lived child for the userns probe). */

@@ -239,18 +239,22 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 	}
 	const bool want_mem = spec->limits.memory_bytes > 0, want_pids = spec->limits.pids > 0,
 		   want_cpu = spec->limits.cpu_weight || spec->limits.cpu_quota_us;
+	char mem_why[9300], pids_why[9300];
+	ag3_cgroup_why(&cgi, "memory", why, mem_why, sizeof(mem_why));
+	ag3_cgroup_why(&cgi, "pids", why, pids_why, sizeof(pids_why));
 	if (spec->security.minimum.cgroup && ((want_mem && !cg.memory) || (want_pids && !cg.pids))) {
-		char text[9200];
+		char text[9400];
 		snprintf(text, sizeof(text), "cgroup: minimum_isolation requires cgroup limits, but "
-					     "there is %s", why);
+					     "there is %s", want_mem && !cg.memory ? mem_why : pids_why);
 		ag3_cgroup_destroy(&cg);
 		setup_failed(res, ENOTSUP, "cgroup", NULL, text);
 		return 0;
 	}
-	char text[9200];
+	char text[9600];
 	if (want_mem && !cg.memory && !spec_has_rlimit(spec, "as")) {
 		ctx.fallback_as = spec->limits.memory_bytes;
-		snprintf(text, sizeof(text), "memory: %s; RLIMIT_AS (per process) applied instead", why);
+		snprintf(text, sizeof(text), "memory: %s; RLIMIT_AS (per process) applied instead",
+			 mem_why);
 		ag3_result_add_degraded(res, text);
 	}
 	if (want_pids && !cg.pids && !spec_has_rlimit(spec, "nproc")) {
@@ -263,7 +267,8 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 			ctx.userns = true;
 		else if (!ctx.userns)
 			scope = "counting every process of the uid on the host (user_namespace: never)";
-		snprintf(text, sizeof(text), "pids: %s; RLIMIT_NPROC applied instead, %s", why, scope);
+		snprintf(text, sizeof(text), "pids: %s; RLIMIT_NPROC applied instead, %s", pids_why,
+			 scope);
 		ag3_result_add_degraded(res, text);
 	}
 	if (want_cpu && !cg.cpu) {

@@ -12,9 +12,10 @@ static const char doctor_help[] =
 	"\n"
 	"Prints what this machine and this user can give a sandbox: root or rootless mode,\n"
 	"user namespaces, seccomp, the landlock ABI, the new mount API, openat2, clone3,\n"
-	"close_range, and the cgroup v2 tree (where it is mounted, which controllers a\n"
-	"sandbox's cgroup could use), then which `minimum_isolation` settings a profile can\n"
-	"require here. Probing creates one short-lived user namespace; nothing else changes.\n"
+	"close_range, the cgroup v2 tree (where it is mounted, which controllers a\n"
+	"sandbox's cgroup could use) and the cgroup v1 memory, pids and cpu hierarchies\n"
+	"(hybrid hosts), what enforces the memory and pids limits, then which\n"
+	"`minimum_isolation` settings a profile can require here. Probing creates one short-lived user namespace; nothing else changes.\n"
 	"\n"
 	"  --json       one JSON object instead of text\n"
 	"  -h, --help   this text\n"
@@ -49,7 +50,15 @@ int cli_doctor(int argc, char **argv)
 	ag3_doctor_probe(&d);
 	bool can_run = d.privileged || d.userns;
 	const struct ag3_cgroup_info *cg = &d.cgroup;
-	bool cg_limits = cg->mount[0] && cg->writable && cg->memory && cg->pids;
+	bool cg_limits = d.cgroup_limits_v2 || d.cgroup_limits_v1;
+	const char *limits_by = d.cgroup_limits_v2   ? "cgroup v2 (memory.max, pids.max, cpu)"
+				: d.cgroup_limits_v1 ? "cgroup v1 (memory.limit_in_bytes, pids.max, cpu.shares)"
+						     : "rlimits fallback (RLIMIT_AS per process, RLIMIT_NPROC "
+						       "in the sandbox's user namespace)";
+	const struct {
+		const char *name;
+		const struct ag3_cgroup_v1 *h;
+	} v1[] = {{"memory", &d.v1_memory}, {"pids", &d.v1_pids}, {"cpu", &d.v1_cpu}};
 	if (json) {
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "kernel", d.kernel);
@@ -86,6 +95,17 @@ int cli_doctor(int argc, char **argv)
 			cJSON_AddItemToArray(ctl, cJSON_CreateString("pids"));
 		if (cg->cpu)
 			cJSON_AddItemToArray(ctl, cJSON_CreateString("cpu"));
+		cJSON *c1 = cJSON_AddObjectToObject(o, "cgroup_v1");
+		for (size_t i = 0; i < ELEMENTSOF(v1); i++) {
+			cJSON *h = cJSON_AddObjectToObject(c1, v1[i].name);
+			if (v1[i].h->self[0])
+				cJSON_AddStringToObject(h, "cgroup", v1[i].h->self);
+			else
+				cJSON_AddNullToObject(h, "cgroup");
+			cJSON_AddBoolToObject(h, "writable", v1[i].h->self[0] && v1[i].h->writable);
+		}
+		cJSON_AddStringToObject(o, "limits",
+					d.cgroup_limits_v2 ? "cgroup_v2" : d.cgroup_limits_v1 ? "cgroup_v1" : "rlimits");
 		cJSON *mi = cJSON_AddObjectToObject(o, "minimum_isolation_possible");
 		cJSON_AddBoolToObject(mi, "user_namespace", d.userns);
 		cJSON_AddBoolToObject(mi, "seccomp", d.seccomp);
@@ -122,9 +142,11 @@ int cli_doctor(int argc, char **argv)
 	} else {
 		printf("cgroup v2            not mounted\n");
 	}
-	printf("limits               %s\n",
-	       cg_limits ? "cgroup v2 (memory.max, pids.max, cpu)"
-			 : "rlimits fallback (RLIMIT_AS per process, RLIMIT_NPROC per uid)");
+	for (size_t i = 0; i < ELEMENTSOF(v1); i++)
+		if (v1[i].h->self[0])
+			printf("cgroup v1 %-10s %s (%s)\n", v1[i].name, v1[i].h->self,
+			       v1[i].h->writable ? "writable" : "not writable");
+	printf("limits               %s\n", limits_by);
 	printf("\nminimum_isolation a profile can require here: user_namespace: %s, seccomp: %s, "
 	       "landlock_abi: %d, cgroup: %s\n",
 	       d.userns ? "true" : "false", d.seccomp ? "true" : "false", d.landlock_abi,

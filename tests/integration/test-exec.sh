@@ -264,6 +264,53 @@ null-ok
 4"
 }
 
+# doctor's claims must be what exec does, in this mode: the mode, the landlock ABI
+# it applies, and whether a profile requiring cgroup limits runs or is refused.
+t_doctor_agrees_with_exec() {
+	sbx doctor
+	expect_rc 0
+	expect_out_has "^mode +$MODE "
+	expect_out_has '^sandbox +can be entered$'
+	sbx doctor --json
+	expect_rc 0
+	printf '%s' "$OUT" > doctor.json
+	sbx exec --result "$PWD/r.json" -- true
+	expect_rc 0
+	cat > p.yaml <<'YAML'
+name: needs-cgroup
+sandbox:
+  enabled: true
+  static_mounts:
+    system_usr: {source: /usr, target: /usr, mode: ro}
+    system_bin: {source: /bin, target: /bin, mode: ro}
+    system_lib: {source: /lib, target: /lib, mode: ro}
+    system_lib64: {source: /lib64, target: /lib64, mode: ro, optional: true}
+  session_mounts:
+    workspace: {source: "{workspace_dir}", target: /workspace, mode: rw}
+  minimum_isolation:
+    cgroup: true
+YAML
+	sbx exec --profile p.yaml -- echo RAN
+	python3 - doctor.json r.json "$MODE" "$RC" "$OUT" "$ERR" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); r = json.load(open(sys.argv[2]))
+mode, rc, out, err = sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6]
+assert d["mode"] == mode and d["can_run"] is True, d
+assert d["landlock_abi"] == r["enforcement"]["landlock_abi"], (d, r)
+assert d["limits"] in ("cgroup_v2", "cgroup_v1", "rlimits"), d
+cg = d["minimum_isolation_possible"]["cgroup"]
+assert cg == (d["limits"] != "rlimits"), d
+degraded = " ".join(r["enforcement"]["degraded"])
+if cg:
+    assert rc == 0 and out == "RAN", (rc, out, err)
+    assert "memory:" not in degraded and "pids:" not in degraded, degraded
+else:
+    assert rc == 125 and out == "" and "minimum_isolation requires cgroup" in err, (rc, out, err)
+    assert "RLIMIT_AS" in degraded and "RLIMIT_NPROC" in degraded, degraded
+print("doctor:", d["limits"], "cgroup possible:", cg)
+PY
+}
+
 for t in $(declare -F | awk '{print $3}' | grep '^t_'); do
 	run_test "${t#t_}" "$t"
 done
