@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A consumer of the public embedding API, built only against
+ * agent/ag3ntum-sandbox.h and libag3ntum-sandbox.so (as an agent loop would
+ * link it): load the embedded default profile, set a session, compile, round
+ * trip the spec through JSON, run commands in real sandboxes and read the
+ * result record. Prints one "ok"/"FAIL" line per check; exits 1 on any
+ * failure. Used by test-api.sh (root and rootless) and by the pkg-config
+ * install check.
+ *
+ *   api-smoke WORKSPACE_DIR BAD_PROFILE_FILE
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ag3ntum-sandbox.h>
+
+static int failures;
+
+static void check(int cond, const char *what, const char *detail)
+{
+	printf("%s %s%s%s\n", cond ? "ok" : "FAIL", what, detail ? ": " : "", detail ? detail : "");
+	if (!cond)
+		failures++;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s WORKSPACE_DIR BAD_PROFILE_FILE\n", argv[0]);
+		return 2;
+	}
+	const char *ws = argv[1], *bad = argv[2];
+	check(strcmp(ag3_version(), "") != 0, "ag3_version", ag3_version());
+
+	/* A malformed profile: -EINVAL and a message naming file:line:col. */
+	struct ag3_error *err = NULL;
+	struct ag3_profile *p = NULL;
+	int r = ag3_profile_load_file(bad, &p, &err);
+	char *msg = err ? ag3_error_format(err) : NULL;
+	check(r == -EINVAL && !p && msg && strstr(msg, bad) && strstr(msg, ":3:"),
+	      "bad profile refused with file:line", msg);
+	free(msg);
+	ag3_error_free(err);
+	err = NULL;
+
+	r = ag3_profile_load_default(&p, &err);
+	check(r == 0 && p, "default profile loads", NULL);
+	struct ag3_session *s = ag3_session_new();
+	check(s != NULL, "session", NULL);
+	check(ag3_session_set_user(s, "", "s1") == -EINVAL, "empty username refused", NULL);
+	check(ag3_session_set_ids(s, 0, 0) == -EINVAL, "uid 0 refused", NULL);
+	check(ag3_session_set_workspace(s, "relative/ws") == -EINVAL, "relative workspace refused",
+	      NULL);
+	check(ag3_session_set_user(s, "alice", "s1") == 0, "set user", NULL);
+	check(ag3_session_set_workspace(s, ws) == 0, "set workspace", NULL);
+
+	struct ag3_spec *spec = NULL;
+	r = ag3_compile(p, s, &spec, &err);
+	msg = err ? ag3_error_format(err) : NULL;
+	check(r == 0 && spec, "compile", msg);
+	free(msg);
+	if (!spec)
+		return 1;
+
+	/* JSON both ways, byte-identical after a round trip. */
+	char *j1 = NULL, *j2 = NULL;
+	struct ag3_spec *back = NULL;
+	r = ag3_spec_to_json(spec, 0, &j1, &err);
+	check(r == 0 && j1 && strstr(j1, "\"schema\":\"ag3ntum.spec/1\""), "spec to JSON", NULL);
+	r = j1 ? ag3_spec_from_json(j1, strlen(j1), "api-smoke", &back, &err) : -1;
+	check(r == 0 && back, "spec from JSON", NULL);
+	r = back ? ag3_spec_to_json(back, 0, &j2, &err) : -1;
+	check(r == 0 && j1 && j2 && strcmp(j1, j2) == 0, "round trip is byte-identical", NULL);
+	free(j1);
+	free(j2);
+	ag3_spec_free(back);
+
+	/* Really sandboxed: exit status, result record, the workspace written. */
+	/* argv strings are writable, as execve's are (-Wwrite-strings). */
+	char sh[] = "sh", dash_c[] = "-c", cmd_exit3[] = "echo hi > /workspace/from-api; exit 3",
+	     cmd_isolated[] = "grep -q '^CapBnd:[[:space:]]*0000000000000000$' /proc/self/status && "
+			      "grep -q '^NoNewPrivs:[[:space:]]*1$' /proc/self/status && "
+			      "grep -q '^Seccomp:[[:space:]]*2$' /proc/self/status && "
+			      "test \"$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ')\" = lo";
+	char *res = NULL;
+	r = ag3_run(spec, (char *[]){sh, dash_c, cmd_exit3, NULL}, &res);
+	check(r == 3, "ag3_run returns the command's status", res);
+	check(res && strstr(res, "\"status\":\"exited\"") && strstr(res, "\"exit_code\":3") &&
+		      strstr(res, "\"capabilities_dropped\":true"),
+	      "result record", res);
+	free(res);
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/from-api", ws);
+	check(access(path, F_OK) == 0, "the command wrote the workspace", path);
+
+	res = NULL;
+	r = ag3_run(spec, (char *[]){sh, dash_c, cmd_isolated, NULL}, &res);
+	check(r == 0, "isolated (no caps, no_new_privs, seccomp, only lo)", res);
+	free(res);
+
+	res = NULL;
+	r = ag3_run(spec, (char *[]){NULL}, &res);
+	check(r == -EINVAL && res == NULL, "empty argv refused", NULL);
+
+	ag3_spec_free(spec);
+	ag3_session_free(s);
+	ag3_profile_free(p);
+	ag3_error_free(err);
+	printf("%d failures\n", failures);
+	return failures ? 1 : 0;
+}

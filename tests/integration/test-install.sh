@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The installed library as a user of it sees it: `meson install` into a
+# scratch DESTDIR, then api-smoke.c built with nothing but
+# `pkg-config --cflags --libs ag3ntum-sandbox` and run against the installed
+# libag3ntum-sandbox.so (real sandboxes: root, or rootless with user namespaces).
+# Usage: test-install.sh BUILD_DIR SOURCE_DIR
+set -u
+BUILD=$(readlink -f "${1:?build dir}")
+SRC=$(readlink -f "${2:?source dir}")
+dest=$(mktemp -d "${TMPDIR:-/tmp}/ag3-install.XXXXXX")
+trap 'rm -rf "$dest"' EXIT
+chmod 755 "$dest"
+echo "1..1"
+fail() {
+	echo "not ok 1 - install, pkg-config, build and run a consumer"
+	printf '%s\n' "$@" | sed 's/^/# /'
+	exit 1
+}
+out=$(meson install -C "$BUILD" --destdir "$dest" --no-rebuild --quiet 2>&1) || fail "meson install failed" "$out"
+pc=$(find "$dest" -name ag3ntum-sandbox.pc | head -1)
+[ -n "$pc" ] || fail "no ag3ntum-sandbox.pc installed"
+[ -f "$(find "$dest" -path '*/include/ag3ntum/ag3ntum-sandbox.h' | head -1)" ] || fail "header not installed"
+export PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR=$dest
+flags=$(pkg-config --cflags --libs ag3ntum-sandbox 2>&1) || fail "pkg-config failed" "$flags"
+libdir=$(pkg-config --variable=libdir ag3ntum-sandbox)
+# shellcheck disable=SC2086
+out=$(cc -std=c11 -Wall -Werror -o "$dest/api-smoke" "$SRC/tests/integration/api-smoke.c" $flags 2>&1) ||
+	fail "a consumer does not build from the pkg-config flags ($flags)" "$out"
+mkdir "$dest/ws" && chmod 777 "$dest/ws"
+printf 'name: bad\nsandbox:\n  enabeld: true\n' > "$dest/bad.yaml"
+out=$(LD_LIBRARY_PATH="$libdir" "$dest/api-smoke" "$dest/ws" "$dest/bad.yaml" 2>&1) ||
+	fail "the consumer failed against the installed library" "$out"
+LD_LIBRARY_PATH="$libdir" ldd "$dest/api-smoke" | grep -q "$dest.*libag3ntum-sandbox" ||
+	fail "the consumer did not load the installed library" "$(LD_LIBRARY_PATH="$libdir" ldd "$dest/api-smoke")"
+echo "ok 1 - install, pkg-config ($flags), build and run a consumer"
