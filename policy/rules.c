@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MCP_PREFIX "mcp__ag3ntum__"
 #define AG3_PREFIX "Ag3ntum"
@@ -327,6 +328,16 @@ int ag3_tool_call_from_json(const char *tool, const char *json, size_t len,
 				     JSON_MAX);
 	if (memchr(json, '\0', len))
 		return ag3_error_set(reterr, EINVAL, "the tool input holds a NUL byte");
+	/* A \u0000 escape would end the C string early: `ls\u0000; rm x` checked as `ls`. */
+	for (size_t i = 0; i + 1 < len; i++)
+		if (json[i] == '\\') {
+			if (json[i + 1] == 'u' && i + 5 < len && !strncasecmp(json + i + 2, "0000", 4))
+				return ag3_error_set(reterr, EINVAL,
+						     "the tool input holds a NUL character (\\u0000 "
+						     "at byte %zu): it cannot be checked",
+						     i);
+			i++;
+		}
 	in = cJSON_ParseWithLengthOpts(json, len, &end, false);
 	if (!in) {
 		size_t at = end && end >= json ? (size_t)(end - json) : 0;
@@ -917,6 +928,9 @@ struct word {
 	size_t start; /* in the part's text */
 	char *text;   /* quotes and escapes removed */
 	bool plain;   /* written without quotes or escapes */
+	/* what the shell makes of it is only known when it runs: an expansion ($x,
+	 * ${x}, $(..), `..`), a glob (* ? [), a brace expansion, an ANSI-C $'..' */
+	bool dynamic;
 };
 
 /* Splits a (normalized) simple command into words, shell-style. Returns the count or -ENOMEM. */
@@ -952,6 +966,7 @@ static ssize_t words_of(const char *p, struct word **ret)
 				i++;
 			} else if (c == '$' && i + 1 < len && p[i + 1] == '\'') {
 				w[n].plain = false;
+				w[n].dynamic = true;
 				for (i += 2; i < len && p[i] != '\''; i++) {
 					if (p[i] == '\\' && i + 1 < len)
 						i++;
@@ -964,15 +979,22 @@ static ssize_t words_of(const char *p, struct word **ret)
 					if (p[i] == '\\' && i + 1 < len &&
 					    strchr("\"\\$`", p[i + 1]))
 						i++;
+					else if (p[i] == '$' || p[i] == '`')
+						w[n].dynamic = true;
 					*o++ = p[i];
 				}
 				i++;
 			} else {
+				if (strchr("$`*?[{", c) && !(c == '{' && i == w[n].start &&
+							     (i + 1 >= len || p[i + 1] == ' ')))
+					w[n].dynamic = true;
 				*o++ = c;
 				i++;
 			}
 		}
 		*o = '\0';
+		if (!strcmp(out, "[") || !strcmp(out, "[[")) /* test, not a glob */
+			w[n].dynamic = false;
 		n++;
 	}
 	*ret = w;
@@ -994,9 +1016,10 @@ static bool word_in(const char *w, const char *const *list)
 	return false;
 }
 
-static const char *const reserved_words[] = {"!",    "{",    "}",    "(",    ")",     "if",
-					     "then", "elif", "else", "do",   "while", "until",
-					     "time", "fi",   "done", "esac", NULL};
+/* (`time` is a wrapper below: its -p is an option, not the command) */
+static const char *const reserved_words[] = {"!",    "{",    "}",  "(",    ")",    "if",
+					     "then", "elif", "else", "do", "while", "until",
+					     "fi",   "done", "esac", NULL};
 
 static bool is_assignment(const char *w)
 {
@@ -1014,14 +1037,63 @@ static const struct {
 	const char *name;
 	const char *argopts; /* letters of -X options followed by an argument */
 	bool skip_number;    /* a leading number (duration, priority, mask) follows the options */
+	unsigned operands;   /* words before the command (flock's file, chroot's directory) */
 } wrappers[] = {
-	{"command", "", false},        {"builtin", "", false},   {"exec", "a", false},
-	{"nohup", "", false},          {"env", "uCS", false},    {"sudo", "ugCDhprtUT", false},
-	{"doas", "uC", false},         {"nice", "n", true},      {"ionice", "cnp", false},
-	{"setsid", "", false},         {"stdbuf", "ioe", false}, {"timeout", "sk", true},
-	{"xargs", "IndPLsEaC", false}, {"time", "fo", false},    {"chrt", "", true},
-	{"taskset", "", true},
+	{"command", "", false, 0},
+	{"builtin", "", false, 0},
+	{"exec", "a", false, 0},
+	{"nohup", "", false, 0},
+	{"env", "uCS", false, 0},
+	{"sudo", "ugCDhprtUT", false, 0},
+	{"doas", "uC", false, 0},
+	{"nice", "n", true, 0},
+	{"ionice", "cnp", false, 0},
+	{"setsid", "", false, 0},
+	{"stdbuf", "ioe", false, 0},
+	{"timeout", "sk", true, 0},
+	{"xargs", "IndPLsEaC", false, 0},
+	{"time", "fo", false, 0},
+	{"chrt", "", true, 0},
+	{"taskset", "", true, 0},
+	{"coproc", "", false, 0},
+	{"busybox", "", false, 0},
+	{"flock", "wE", false, 1},
+	{"chroot", "", false, 1},
+	{"strace", "abeEIoOpPsSuUX", false, 0},
+	{"ltrace", "aeEnopsSuX", false, 0},
+	{"unbuffer", "", false, 0},
+	{"nsenter", "tSGw", false, 0},
+	{"unshare", "", false, 0},
+	{"setpriv", "", false, 0},
+	{"runuser", "ugG", false, 0},
+	{"catchsegv", "", false, 0},
+	{"valgrind", "", false, 0},
+	{"faketime", "f", false, 1},
+	{"proxychains", "f", false, 0},
+	{"torsocks", "", false, 0},
+	{"firejail", "", false, 0},
 };
+
+/* A redirection word (`>x`, `2>/dev/null`, `<<<`, `&>`): 1 when its target is in
+ * the word, 2 when it is the next word, 0 when it is not a redirection. */
+static int redirection(const char *part, const struct word *w)
+{
+	const char *p = part + w->start;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (*p == '{') { /* {fd}>x */
+		const char *e = strchr(p, '}');
+		if (e && (e[1] == '<' || e[1] == '>'))
+			p = e + 1;
+	}
+	if (*p == '&' && p[1] == '>')
+		p++;
+	if (*p != '<' && *p != '>')
+		return 0;
+	while (*p == '<' || *p == '>' || *p == '&' || *p == '|' || *p == '-')
+		p++;
+	return *p && *p != ' ' ? 1 : 2;
+}
 
 static bool is_number_like(const char *w)
 {
@@ -1033,8 +1105,9 @@ static bool is_number_like(const char *w)
 	return true;
 }
 
-/* The index of the first word after `VAR=x` assignments, wrappers and reserved words. */
-static size_t core_start(const struct word *w, size_t n)
+/* The index of the first word after `VAR=x` assignments, redirections, wrappers,
+ * reserved words and function headers. */
+static size_t core_start(const char *part, const struct word *w, size_t n)
 {
 	size_t i = 0;
 	while (i < n) {
@@ -1042,7 +1115,23 @@ static size_t core_start(const struct word *w, size_t n)
 			i++;
 			continue;
 		}
-		size_t k;
+		int rd = redirection(part, &w[i]);
+		if (rd) {
+			i += (size_t)rd;
+			continue;
+		}
+		if (w[i].plain && !strcmp(w[i].text, "function")) { /* function NAME [()] { */
+			i += 2;
+			if (i < n && !strcmp(w[i].text, "()"))
+				i++;
+			continue;
+		}
+		if (w[i].plain && !strcmp(w[i].text, "coproc") && i + 2 < n &&
+		    (!strcmp(w[i + 2].text, "{") || !strcmp(w[i + 2].text, "("))) {
+			i += 2; /* coproc NAME { ...; } */
+			continue;
+		}
+		size_t k, wi = i;
 		for (k = 0; k < ELEMENTSOF(wrappers); k++)
 			if (!strcmp(w[i].text, wrappers[k].name))
 				break;
@@ -1058,11 +1147,20 @@ static size_t core_start(const struct word *w, size_t n)
 				continue;
 			if (o[0] != '-' || !o[1])
 				break;
+			/* env -S TEXT runs a command line of its own: env is the command */
+			if (!strcmp(wrappers[k].name, "env") &&
+			    (!strncmp(o, "-S", 2) || !strncmp(o, "--split-string", 14)))
+				return wi;
 			if (o[1] != '-' && !o[2] && strchr(wrappers[k].argopts, o[1]) && i + 1 < n)
 				i++;
 		}
 		if (wrappers[k].skip_number && i < n && is_number_like(w[i].text))
 			i++;
+		i += wrappers[k].operands;
+		/* flock FILE -c TEXT: flock runs the line itself */
+		if (wrappers[k].operands && i < n &&
+		    (!strcmp(w[i].text, "-c") || !strcmp(w[i].text, "--command")))
+			return wi;
 	}
 	return i;
 }
@@ -1075,6 +1173,7 @@ struct cmd_forms {
 	char *base; /* core with the command word's directory dropped; NULL when the same */
 	char *inner;    /* `sh -c TEXT`, `eval TEXT...`: the command line it runs, or NULL */
 	bool deny_only; /* from an `inner` line: checked against deny rules only */
+	const char *opaque; /* why no rule can tell what it runs (static), or NULL */
 };
 
 static void forms_clear(struct cmd_forms *f)
@@ -1087,44 +1186,149 @@ static void forms_clear(struct cmd_forms *f)
 	*f = (struct cmd_forms){0};
 }
 
+static char *join_words(const struct word *w, size_t from, size_t to)
+{
+	size_t total = 1;
+	for (size_t i = from; i < to; i++)
+		total += strlen(w[i].text) + 1;
+	char *o = calloc(1, total), *ret = o;
+	if (!o)
+		return NULL;
+	for (size_t i = from; i < to; i++) {
+		size_t len = strlen(w[i].text);
+		if (i > from)
+			*o++ = ' ';
+		memcpy(o, w[i].text, len);
+		o += len;
+	}
+	return ret;
+}
+
+/* The index of the first word after command c's options (those in `argopts` take one). */
+static size_t after_options(const struct word *w, size_t n, size_t c, const char *argopts)
+{
+	size_t i = c + 1;
+	for (; i < n; i++) {
+		const char *o = w[i].text;
+		if (!strcmp(o, "--"))
+			return i + 1;
+		if (o[0] != '-' || !o[1])
+			break;
+		if (o[1] != '-' && !o[2] && strchr(argopts, o[1]))
+			i++;
+	}
+	return i;
+}
+
 /*
- * The command line a shell runs from its argument (`sh -c TEXT`, `bash -lc TEXT`) or
- * `eval` from its words: *ret gets a copy, or NULL when the command is neither.
+ * The command line that command c makes a shell run from its words, or NULL:
+ * `sh -c TEXT`, `su -c TEXT`, `flock F -c TEXT`; `eval WORDS`, `watch WORDS`,
+ * `ssh HOST WORDS` (joined, as the shell that runs them sees them); `trap TEXT
+ * SIG`; `env -S TEXT`; `find ... -exec WORDS ;`. Its commands are checked
+ * against the deny rules like the line's own.
  */
 static int inner_of(const struct word *w, size_t n, size_t c, char **ret)
 {
-	static const char *const shells[] = {"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash",
-					     "busybox", NULL};
+	static const char *const shells[] = {"sh",  "bash", "dash", "zsh", "ksh", "mksh",
+					     "ash", "fish", "tcsh", "csh", NULL};
+	static const char *const dash_c_anywhere[] = {"su", "runuser", "sg", "flock", NULL};
 	*ret = NULL;
 	if (c >= n)
 		return 0;
 	const char *cmd = strrchr(w[c].text, '/') ? strrchr(w[c].text, '/') + 1 : w[c].text;
+	size_t from = SIZE_MAX, to = n;
 	if (!strcmp(cmd, "eval")) {
-		size_t total = 1;
-		for (size_t i = c + 1; i < n; i++)
-			total += strlen(w[i].text) + 1;
-		char *o = *ret = calloc(1, total);
-		if (!o)
-			return -ENOMEM;
-		for (size_t i = c + 1; i < n; i++) {
-			size_t len = strlen(w[i].text);
-			if (i > c + 1)
-				*o++ = ' ';
-			memcpy(o, w[i].text, len);
-			o += len;
+		from = c + 1;
+	} else if (!strcmp(cmd, "watch")) {
+		from = after_options(w, n, c, "nd");
+	} else if (!strcmp(cmd, "ssh")) {
+		from = after_options(w, n, c, "bcDEeFIiJLlmOopQRSWw") + 1; /* after the host */
+	} else if (!strcmp(cmd, "trap")) {
+		from = after_options(w, n, c, "");
+		to = from < n ? from + 1 : n;
+	} else if (!strcmp(cmd, "find")) {
+		for (size_t i = c + 1; i < n && from == SIZE_MAX; i++)
+			if (!strcmp(w[i].text, "-exec") || !strcmp(w[i].text, "-execdir") ||
+			    !strcmp(w[i].text, "-ok") || !strcmp(w[i].text, "-okdir")) {
+				from = i + 1;
+				for (to = from; to < n; to++)
+					if (!strcmp(w[to].text, ";") || !strcmp(w[to].text, "+"))
+						break;
+			}
+	} else if (!strcmp(cmd, "env")) {
+		for (size_t i = c + 1; i < n && w[i].text[0] == '-'; i++) {
+			if (!strcmp(w[i].text, "-S") && i + 1 < n)
+				return (*ret = strdup(w[i + 1].text)) ? 0 : -ENOMEM;
+			if (!strncmp(w[i].text, "--split-string=", 15))
+				return (*ret = strdup(w[i].text + 15)) ? 0 : -ENOMEM;
+			if (!strncmp(w[i].text, "-S", 2) && w[i].text[2])
+				return (*ret = strdup(w[i].text + 2)) ? 0 : -ENOMEM;
+		}
+		return 0;
+	} else if (word_in(cmd, shells) || word_in(cmd, dash_c_anywhere)) {
+		bool anywhere = word_in(cmd, dash_c_anywhere);
+		for (size_t i = c + 1; i + 1 < n; i++) {
+			const char *o = w[i].text;
+			if (!anywhere && (o[0] != '-' || !strcmp(o, "--")))
+				break;
+			if (!strcmp(o, "--command") || (o[0] == '-' && o[1] != '-' && strchr(o, 'c'))) {
+				size_t k = i + 1;
+				if (!strcmp(w[k].text, "--") && k + 1 < n)
+					k++;
+				return (*ret = strdup(w[k].text)) ? 0 : -ENOMEM;
+			}
+			if (!strncmp(o, "--command=", 10))
+				return (*ret = strdup(o + 10)) ? 0 : -ENOMEM;
 		}
 		return 0;
 	}
-	if (!word_in(cmd, shells))
+	if (from == SIZE_MAX || from >= to)
 		return 0;
-	for (size_t i = c + 1; i + 1 < n; i++) {
-		const char *o = w[i].text;
-		if (o[0] != '-' || !strcmp(o, "--"))
-			break;
-		if (o[1] != '-' && strchr(o, 'c'))
-			return (*ret = strdup(w[i + 1].text)) ? 0 : -ENOMEM;
+	return (*ret = join_words(w, from, to)) ? 0 : -ENOMEM;
+}
+
+/*
+ * Why rules cannot tell what command c runs (a static string), or NULL: its
+ * name is computed when it runs, or it is a shell reading its commands from
+ * its input, or a command builder whose commands are not on the line.
+ */
+static const char *opaque_reason(const char *part, const struct word *w, size_t n, size_t c)
+{
+	static const char *const shells[] = {"sh",  "bash", "dash", "zsh", "ksh", "mksh",
+					     "ash", "fish", "tcsh", "csh", NULL};
+	if (c >= n)
+		return NULL;
+	if (w[c].dynamic)
+		return "its command name is only known when it runs (an expansion, a glob, a brace "
+		       "or an ANSI-C quote)";
+	const char *cmd = strrchr(w[c].text, '/') ? strrchr(w[c].text, '/') + 1 : w[c].text;
+	if (!strcmp(cmd, "parallel"))
+		return "GNU parallel builds the commands it runs from its input";
+	if (word_in(cmd, shells)) {
+		for (size_t i = c + 1; i < n; i++) {
+			const char *o = w[i].text;
+			int rd = redirection(part, &w[i]);
+			if (rd) { /* `sh <<< TEXT`, `sh < file`: still its input */
+				i += (size_t)rd - 1;
+				continue;
+			}
+			if (!strcmp(o, "--")) {
+				if (i + 1 < n)
+					return NULL; /* a script */
+				break;
+			}
+			if (o[0] != '-' && o[0] != '+')
+				return NULL; /* a script file: runs what the file says */
+			if (o[1] != '-' && strchr(o, 'c'))
+				return NULL; /* -c TEXT: checked as the inner line */
+			if (o[1] != '-' && strchr(o, 's'))
+				break;
+			if ((o[1] == 'o' || o[1] == 'O') && !o[2])
+				i++; /* -o OPTION */
+		}
+		return "a shell reading its commands from its input";
 	}
-	return 0;
+	return NULL;
 }
 
 static int forms_of(const char *part, struct cmd_forms *f)
@@ -1141,13 +1345,14 @@ static int forms_of(const char *part, struct cmd_forms *f)
 	static const char *const headers[] = {"for", "select", "case", NULL};
 	if (s < (size_t)n && w[s].plain && word_in(w[s].text, headers))
 		s = (size_t)n;
-	size_t c = core_start(w, (size_t)n);
+	size_t c = core_start(part, w, (size_t)n);
 	size_t total = 1;
 	for (size_t i = c; i < (size_t)n; i++)
 		total += strlen(w[i].text) + 1;
 	f->raw = strdup(part);
 	f->safe = strdup(s < (size_t)n ? part + w[s].start : "");
 	f->core = calloc(1, total);
+	f->opaque = opaque_reason(part, w, (size_t)n, c);
 	if (!f->raw || !f->safe || !f->core || inner_of(w, (size_t)n, c, &f->inner) < 0) {
 		words_free(w, (size_t)n);
 		forms_clear(f);
@@ -1486,6 +1691,25 @@ int ag3_rules_decide(const struct ag3_rules *r, const struct ag3_tool_call *c,
 			d.reason = AG3_REASON_DENY_RULE;
 			d.rule = &r->deny[i];
 			if (part >= 0 && l.n > 1 && !(d.part = strdup(l.parts[part].raw)))
+				k = -ENOMEM;
+			goto done;
+		}
+	}
+
+	/* A command no rule can see into (its name computed when it runs, a shell fed
+	 * from its input) could be any command: with deny rules to honour, it is denied. */
+	if (shell && l.parts && needs_value(r->deny, r->n_deny, c)) {
+		for (size_t p = 0; p < l.n; p++) {
+			if (!l.parts[p].opaque)
+				continue;
+			_cleanup_free_ char *why = NULL;
+			if (asprintf(&why, "'%s': %s, so the deny rules cannot be checked against it",
+				     l.parts[p].raw, l.parts[p].opaque) < 0) {
+				k = -ENOMEM;
+				goto done;
+			}
+			k = uncheckable(&d, why);
+			if (k == 0 && l.n > 1 && !(d.part = strdup(l.parts[p].raw)))
 				k = -ENOMEM;
 			goto done;
 		}

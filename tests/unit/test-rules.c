@@ -554,6 +554,101 @@ Test(rules, compound_deny)
 	RUN(v);
 }
 
+/* Forms a deny rule must not be slipped past with: redirections before the command,
+ * function and coproc bodies, `time -p`, wrappers and evaluators that run a command
+ * or a command line, and commands whose name is only known when they run (denied as
+ * uncheckable while deny rules exist). */
+Test(rules, compound_deny_hidden_commands)
+{
+#define AD "Bash(*)\n!Bash(rm:*)"
+	static const struct dcase v[] = {
+		{DEF, AD, "Bash", ">x rm y", DENY},
+		{DEF, AD, "Bash", "2>/dev/null rm x", DENY},
+		{DEF, AD, "Bash", "function f { rm x; }; f", DENY},
+		{DEF, AD, "Bash", "coproc rm x", DENY},
+		{DEF, AD, "Bash", "time -p rm x", DENY},
+		{DEF, AD, "Bash", "bash -c -- 'rm x'", DENY},
+		{DEF, AD, "Bash", "{rm,-rf,/}", DENY},
+		{DEF, AD, "Bash", "rm{,} x", DENY},
+		{DEF, AD, "Bash", "$'\\x72m' x", DENY},
+		{DEF, AD, "Bash", "r$()m x", DENY},
+		{DEF, AD, "Bash", "r${x}m x", DENY},
+		{DEF, AD, "Bash", "${IFS}rm x", DENY},
+		{DEF, AD, "Bash", "rm${IFS}x", DENY},
+		{DEF, AD, "Bash", "R=rm; $R -rf /", DENY},
+		{DEF, AD, "Bash", "${RM:-rm} x", DENY},
+		{DEF, AD, "Bash", "RM=rm env $RM x", DENY},
+		{DEF, AD, "Bash", "/bin/r? x", DENY},
+		{DEF, AD, "Bash", "/bin/r* x", DENY},
+		{DEF, AD, "Bash", "[r]m x", DENY},
+		{DEF, AD, "Bash", "watch rm x", DENY},
+		{DEF, AD, "Bash", "flock f rm x", DENY},
+		{DEF, AD, "Bash", "flock f -c 'rm x'", DENY},
+		{DEF, AD, "Bash", "chroot / rm x", DENY},
+		{DEF, AD, "Bash", "parallel rm ::: x", DENY},
+		{DEF, AD, "Bash", "su -c 'rm x'", DENY},
+		{DEF, AD, "Bash", "su root -c 'rm x'", DENY},
+		{DEF, AD, "Bash", "env -S 'rm x'", DENY},
+		{DEF, AD, "Bash", "ssh host rm x", DENY},
+		{DEF, AD, "Bash", "strace rm x", DENY},
+		{DEF, AD, "Bash", "busybox rm x", DENY},
+		{DEF, AD, "Bash", "find / -exec rm {} \\;", DENY},
+		{DEF, AD, "Bash", "trap 'rm x' EXIT", DENY},
+		{DEF, AD, "Bash", "echo rm x | sh", DENY},
+		{DEF, AD, "Bash", "sh <<< \"rm x\"", DENY},
+		{DEF, AD, "Bash", "bash", DENY},
+		{DEF, AD, "Bash", "f() { rm x; }", DENY},
+		{DEF, AD, "Bash", "ls; sudo -- rm x", DENY},
+		{DEF, AD, "Bash", "xargs -I{} sh -c '{}'", DENY},
+		{DEF, AD, "Bash", "R=rm; $R -rf /", DENY, RS(UNCHECKABLE), NONE, "$R -rf /"},
+		{DEF, AD, "Bash", "sh <<< \"rm x\"", DENY, RS(UNCHECKABLE)},
+		{DEF, AD, "Bash", ">x rm y", DENY, RS(DENY_RULE), "Bash(rm:*)"},
+		{DEF, AD, "Bash", "env -S 'rm x'", DENY, RS(DENY_RULE), NULL, "rm x"},
+		{DEF, AD, "Bash", "flock f -c 'rm x'", DENY, RS(DENY_RULE), NULL, "rm x"},
+		/* without deny rules, an opaque command is only as allowed as the allow rules say */
+		{DEF, "Bash(*)", "Bash", "$CMD x", ALLOW, RS(ALLOW_RULE)},
+		{DEF, "Bash(git:*)", "Bash", "$CMD x", DENY, RS(DEFAULT_DENY)},
+	};
+#undef AD
+	RUN(v);
+}
+
+/* ... and the everyday commands that look like them stay allowed. */
+Test(rules, compound_deny_everyday_commands)
+{
+#define AD "Bash(*)\n!Bash(rm:*)"
+	static const struct dcase v[] = {
+		{DEF, AD, "Bash", "[ -f x ] && make", ALLOW},
+		{DEF, AD, "Bash", "[[ -f x ]] && make", ALLOW},
+		{DEF, AD, "Bash", "test -f x || exit 1", ALLOW},
+		{DEF, AD, "Bash", "ls *.py", ALLOW},
+		{DEF, AD, "Bash", "echo $HOME {a,b}", ALLOW},
+		{DEF, AD, "Bash", "cd /tmp && ls", ALLOW},
+		{DEF, AD, "Bash", "for f in *.c; do gcc -c $f; done", ALLOW},
+		{DEF, AD, "Bash", "bash script.sh", ALLOW},
+		{DEF, AD, "Bash", "bash -n x.sh", ALLOW},
+		{DEF, AD, "Bash", "npm run build 2>&1 | tail -5", ALLOW},
+		{DEF, AD, "Bash", "cat <<EOF > f", ALLOW},
+		{DEF, AD, "Bash", "while read l; do echo $l; done < f", ALLOW},
+		{DEF, AD, "Bash", "./configure && make -j2", ALLOW},
+		{DEF, AD, "Bash", "time make", ALLOW},
+		{DEF, AD, "Bash", "time -p make", ALLOW},
+		{DEF, AD, "Bash", "timeout 10 pytest -x", ALLOW},
+		{DEF, AD, "Bash", "git commit -m \"fix: $(date)\"", ALLOW},
+		{DEF, AD, "Bash", "ls > out.txt 2>&1", ALLOW},
+		{DEF, AD, "Bash", "echo hi >&2", ALLOW},
+		{DEF, AD, "Bash", "exec 3>&1", ALLOW},
+		{DEF, AD, "Bash", "env FOO=1 make", ALLOW},
+		{DEF, AD, "Bash", "python3 -c 'import os'", ALLOW},
+		{DEF, AD, "Bash", "find . -name '*.py' -exec grep -l x {} +", ALLOW},
+		{DEF, AD, "Bash", "ssh -V", ALLOW},
+		{DEF, AD, "Bash", "watch -n 1 ls", ALLOW},
+		{DEF, AD, "Bash", "sudo -u bob ls", ALLOW},
+	};
+#undef AD
+	RUN(v);
+}
+
 Test(rules, compound_allow)
 {
 #define GM "Bash(git:*)\nBash(make:*)\nBash(grep:*)"
