@@ -161,16 +161,30 @@ static int build(const struct ag3_spec *spec, scmp_filter_ctx *ret, struct ag3_e
 			if ((r = add(ctx, spec, deny, "ioctl", 1, &a, reterr)) < 0)
 				return r;
 		}
-		/* Sockets that reach past the network namespace or craft raw packets. */
-		const unsigned long families[] = {AF_VSOCK, AF_PACKET};
-		for (size_t i = 0; i < ELEMENTSOF(families); i++) {
-			struct scmp_arg_cmp a = SCMP_A0(SCMP_CMP_EQ, families[i]);
-			if ((r = add(ctx, spec, deny, "socket", 1, &a, reterr)) < 0)
+		/*
+		 * Socket families: an allowlist. Only AF_UNIX (1), AF_INET (2), AF_INET6
+		 * (10) and AF_NETLINK (16) are created; everything else (AF_VSOCK reaches
+		 * the hypervisor past the network namespace, AF_PACKET and raw sockets
+		 * craft packets, AF_ALG, AF_TIPC, AF_RDS ... are kernel attack surface)
+		 * fails. The kernel reads the family as an int: the rules compare only
+		 * its low 32 bits (the CVE-2019-10063 lesson), and any value with high
+		 * bits set is above 16, so the `> 16` rule catches `AF_INET | 1 << 32`
+		 * as well as every family past AF_NETLINK.
+		 */
+		const unsigned long refused[] = {0, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15};
+		for (size_t i = 0; i < ELEMENTSOF(refused); i++) {
+			struct scmp_arg_cmp a = SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffUL, refused[i]);
+			if ((r = add(ctx, spec, deny, "socket", 1, &a, reterr)) < 0 ||
+			    (r = add(ctx, spec, deny, "socketpair", 1, &a, reterr)) < 0)
 				return r;
 		}
+		struct scmp_arg_cmp above = SCMP_A0(SCMP_CMP_GT, AF_NETLINK);
+		if ((r = add(ctx, spec, deny, "socket", 1, &above, reterr)) < 0 ||
+		    (r = add(ctx, spec, deny, "socketpair", 1, &above, reterr)) < 0)
+			return r;
 		const unsigned long inet[] = {AF_INET, AF_INET6};
 		for (size_t i = 0; i < ELEMENTSOF(inet); i++) {
-			struct scmp_arg_cmp a[2] = {SCMP_A0(SCMP_CMP_EQ, inet[i]),
+			struct scmp_arg_cmp a[2] = {SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffUL, inet[i]),
 						    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_RAW)};
 			if ((r = add(ctx, spec, deny, "socket", 2, a, reterr)) < 0)
 				return r;

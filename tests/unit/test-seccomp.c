@@ -138,6 +138,22 @@ Test(seccomp, sockets)
 	DENIED(socket(AF_PACKET, SOCK_RAW, 0), EPERM);
 	DENIED(socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, 1), EPERM);
 	DENIED(socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK, 58), EPERM);
+	/* the family's high 32 bits are ignored by the kernel: never by the filter */
+	DENIED(syscall(SYS_socket, (long)AF_VSOCK | (1L << 32), (long)SOCK_STREAM, 0L), EPERM);
+	DENIED(syscall(SYS_socket, (long)AF_INET | (1L << 32), (long)SOCK_STREAM, 0L), EPERM);
+	/* families outside the allowlist, for socket and socketpair */
+	DENIED(socket(38 /* AF_ALG */, SOCK_SEQPACKET, 0), EPERM);
+	DENIED(socket(30 /* AF_TIPC */, SOCK_RDM, 0), EPERM);
+	DENIED(socket(3 /* AF_AX25 */, SOCK_DGRAM, 0), EPERM);
+	int sv[2];
+	DENIED(socketpair(AF_VSOCK, SOCK_STREAM, 0, sv), EPERM);
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0, "socketpair(AF_UNIX): %s",
+		     strerror(errno));
+	close(sv[0]);
+	close(sv[1]);
+	int nl = socket(AF_NETLINK, SOCK_RAW, 0 /* NETLINK_ROUTE */);
+	cr_assert_geq(nl, 0, "netlink was denied: %s", strerror(errno));
+	close(nl);
 	int ok[] = {socket(AF_UNIX, SOCK_STREAM, 0), socket(AF_INET, SOCK_STREAM, 0),
 		    socket(AF_INET, SOCK_DGRAM, 0)};
 	for (size_t i = 0; i < 3; i++) {
