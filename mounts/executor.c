@@ -275,6 +275,32 @@ static int open_existing(int rootfd, const char *path, int *ret)
 	return 0;
 }
 
+int ag3_mounts_open_dir_nofollow(const char *path, int *ret)
+{
+	if (!path || path[0] != '/')
+		return -EINVAL;
+	_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return -errno;
+	if (!path[1]) {
+		*ret = TAKE_FD(root);
+		return 0;
+	}
+	_cleanup_close_ int fd = -1;
+	int r = open_existing(root, path, &fd);
+	if (r < 0)
+		return r;
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISLNK(st.st_mode))
+		return -ELOOP;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	*ret = TAKE_FD(fd);
+	return 0;
+}
+
 /* ---- mounting by fd ---------------------------------------------------------------------- */
 
 static unsigned attrs_of(const struct ag3_mount *m)

@@ -32,5 +32,12 @@ int ag3_mounts_prepare(const struct ag3_mount *ops, size_t n_ops, struct ag3_mou
  */
 int ag3_mounts_enter(struct ag3_mounts_plan *plan, struct ag3_error **reterr);
 
+/*
+ * Opens an existing directory (absolute, normalized path) from "/" without
+ * following any symlink or /proc magic link on the way: an O_PATH fd for
+ * fchdir. -ELOOP when a component is a symlink, -ENOTDIR, -errno.
+ */
+int ag3_mounts_open_dir_nofollow(const char *path, int *ret);
+
 void ag3_mounts_plan_free(struct ag3_mounts_plan *plan);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct ag3_mounts_plan *, ag3_mounts_plan_free)

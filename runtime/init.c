@@ -200,6 +200,68 @@ static int mark_fds_cloexec(void)
 	return 0;
 }
 
+/*
+ * init is a copy of the supervisor: it inherits every fd the supervisor (or the
+ * program embedding the library) has open, O_CLOEXEC or not: cgroup directory
+ * fds, capture pipes, the embedder's sockets. close_range(CLOEXEC) only acts at
+ * execve, but the command resolves its working directory before that, and a
+ * cwd through /proc/self/fd/N of a host directory is outside the root (runc's
+ * CVE-2024-21626). So init closes everything but `keep` first thing.
+ */
+static int close_other_fds(const int *keep, size_t n_keep)
+{
+	int k[8];
+	size_t n = 0;
+	for (size_t i = 0; i < n_keep && n < ELEMENTSOF(k); i++)
+		if (keep[i] >= 3)
+			k[n++] = keep[i];
+	for (size_t i = 1; i < n; i++) /* sort: n is tiny */
+		for (size_t j = i; j > 0 && k[j - 1] > k[j]; j--) {
+			int t = k[j];
+			k[j] = k[j - 1];
+			k[j - 1] = t;
+		}
+	unsigned lo = 3;
+	bool ok = true;
+	for (size_t i = 0; i <= n && ok; i++) {
+		unsigned hi = i < n ? (unsigned)k[i] : ~0U;
+		if (hi > lo && syscall(SYS_close_range, lo, hi - 1, 0U) < 0)
+			ok = false;
+		if (i < n)
+			lo = (unsigned)k[i] + 1;
+	}
+	if (ok)
+		return 0;
+	/* No close_range (before 5.9): close what /proc/self/fd lists. */
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		return -errno;
+	int mine = dirfd(d), list[1024];
+	size_t m = 0;
+	struct dirent *e;
+	bool more = false;
+	while ((e = readdir(d))) {
+		char *end;
+		long fd = strtol(e->d_name, &end, 10);
+		if (*end || e->d_name[0] == '.' || fd < 3 || fd == mine)
+			continue;
+		bool kept = false;
+		for (size_t i = 0; i < n; i++)
+			kept |= fd == k[i];
+		if (kept)
+			continue;
+		if (m == ELEMENTSOF(list)) {
+			more = true;
+			break;
+		}
+		list[m++] = (int)fd;
+	}
+	closedir(d);
+	for (size_t i = 0; i < m; i++)
+		close(list[i]);
+	return more ? close_other_fds(keep, n_keep) : 0;
+}
+
 static _Noreturn void command_main(struct ag3_child_ctx *ctx, int errfd, char **argv)
 {
 	const struct ag3_spec *spec = ctx->spec;
@@ -250,9 +312,19 @@ static _Noreturn void command_main(struct ag3_child_ctx *ctx, int errfd, char **
 	if (ag3_caps_clear_all(&err) < 0)
 		die_error(errfd, err, "capabilities");
 
-	/* As the command's own uid: a workspace it cannot enter is an error, not root's business. */
-	if (chdir(spec->process.cwd) < 0)
-		die_errno(errfd, "cwd", errno, spec->process.cwd, "chdir");
+	/* As the command's own uid: a workspace it cannot enter is an error, not root's
+	 * business. Resolved without following any symlink (nor /proc magic links): a
+	 * link the sandboxed user planted on the way cannot move the working directory. */
+	{
+		int cwd_fd = -1;
+		int r = ag3_mounts_open_dir_nofollow(spec->process.cwd, &cwd_fd);
+		if (r < 0)
+			die_errno(errfd, "cwd", -r, spec->process.cwd,
+				  r == -ELOOP ? "a symlink on the way (not followed)" : "open");
+		if (fchdir(cwd_fd) < 0)
+			die_errno(errfd, "cwd", errno, spec->process.cwd, "chdir");
+		close(cwd_fd);
+	}
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		die_errno(errfd, "no_new_privs", errno, NULL, "prctl(PR_SET_NO_NEW_PRIVS)");
@@ -338,6 +410,11 @@ _Noreturn void ag3_init_main(struct ag3_child_ctx *ctx)
 	/* Die with the supervisor. If it is already gone, the socket says so below. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		_exit(125);
+	/* Nothing of the supervisor's but the socket and the command's stdio. */
+	const int keep[] = {sock, ctx->opts->stdio[0], ctx->opts->stdio[1], ctx->opts->stdio[2]};
+	int cr = close_other_fds(keep, ELEMENTSOF(keep));
+	if (cr < 0)
+		die_errno(sock, "fds", -cr, "/proc/self/fd", "closing the supervisor's fds");
 	char go;
 	ssize_t n;
 	do

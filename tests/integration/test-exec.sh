@@ -264,6 +264,76 @@ null-ok
 4"
 }
 
+# The working directory is resolved without following symlinks: one the sandboxed
+# user planted in the workspace, or /dev/fd/N of an fd inherited from the caller
+# (runc's CVE-2024-21626: a cwd outside the root), fails the setup instead.
+home_profile() {
+	cat > p.yaml <<YAML
+name: cwd
+sandbox:
+  enabled: true
+  static_mounts:
+    system_usr: {source: /usr, target: /usr, mode: ro}
+    system_bin: {source: /bin, target: /bin, mode: ro}
+    system_lib: {source: /lib, target: /lib, mode: ro}
+    system_lib64: {source: /lib64, target: /lib64, mode: ro, optional: true}
+  session_mounts:
+    workspace: {source: "{workspace_dir}", target: /workspace, mode: rw}
+  environment:
+    home: $1
+YAML
+}
+
+t_cwd_symlink_not_followed() {
+	mkdir ws ws/real
+	chmod 777 ws
+	ln -s /etc ws/sub
+	home_profile /workspace/sub
+	sbx exec --profile p.yaml --workspace "$PWD/ws" -- pwd
+	expect_rc 125
+	[ -z "$OUT" ] || fail "the command ran: $OUT"
+	expect_err_has 'setup failed: cwd: /workspace/sub: .*ELOOP'
+	home_profile /dev/fd/7
+	RC=0
+	OUT=$("$AG3" exec --profile p.yaml --workspace "$PWD/ws" -- pwd 7</ 2>err) || RC=$?
+	ERR=$(cat err)
+	expect_rc 125
+	[ -z "$OUT" ] || fail "the command ran with cwd $OUT"
+	expect_err_has 'setup failed: cwd: /dev/fd/7: .*ELOOP'
+	home_profile /workspace/real
+	sbx exec --profile p.yaml --workspace "$PWD/ws" -- pwd
+	expect_rc 0
+	expect_out /workspace/real
+}
+
+# init is a copy of the supervisor: it must drop every fd the caller had open (a
+# host directory among them) before it builds anything. Root mode looks at init's
+# fd table from the host; init is non-dumpable, so rootless can only check that
+# nothing of it is readable at all.
+t_init_holds_no_caller_fd() {
+	local tag=9305.$$ ep init fds
+	"$AG3" exec -- sleep $tag </dev/null >/dev/null 2>&1 7</ 8<"$PWD" &
+	ep=$!
+	wait_proc "sleep $tag" 50 up || { kill -9 $ep; fail "the command never started"; }
+	init=$(cat /proc/$ep/task/*/children 2>/dev/null | tr -s ' ' '\n' | grep -v '^$' | head -1)
+	[ -n "$init" ] || { kill -9 $ep; fail "no init under exec ($ep)"; }
+	if [ $MODE = root ]; then
+		fds=$(ls -l /proc/$init/fd 2>&1 | awk 'NR > 1 {print $9 "->" $11}' | tr '\n' ' ')
+	else
+		ls /proc/$init/fd >/dev/null 2>&1 && fds="READABLE" || fds=""
+	fi
+	kill -TERM $ep
+	wait $ep 2>/dev/null || true
+	if [ $MODE = root ]; then
+		[ -n "$fds" ] || fail "could not list init's fds"
+		printf '%s' "$fds" | grep -qE '(^| )[78]->' && fail "init holds the caller's fds: $fds"
+		printf '%s' "$fds" | grep -qE -- "->(/|$PWD)( |$)" && fail "init holds a host directory: $fds"
+	else
+		[ -z "$fds" ] || fail "init's fd table is readable from the host: $fds"
+	fi
+	return 0
+}
+
 # doctor's claims must be what exec does, in this mode: the mode, the landlock ABI
 # it applies, and whether a profile requiring cgroup limits runs or is refused.
 t_doctor_agrees_with_exec() {
