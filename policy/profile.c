@@ -907,7 +907,7 @@ static const struct field limits_fields[] = {
 	SUBFIELD("cpu_weight", fn_count, SB, limits, cpu_weight, .min = 1, .max = 10000),
 	SUBFIELD("cpu_max", fn_percent, SB, limits, cpu_quota_us, .min = 1000,
 		 .max = 100000ull * 1000, .flags = F_UNLIMITED_ZERO),
-	SUBFIELD("output", fn_size, SB, limits, output, .min = 1, .max = 1024 * TiB,
+	SUBFIELD("output", fn_size, SB, limits, output, .min = 1, .max = AG3_OUTPUT_MAX,
 		 .flags = F_UNLIMITED_ZERO),
 	SUBFIELD("tmp_size", fn_size, SB, limits, tmp_size, .min = 4 * KiB, .max = 1024 * TiB),
 	SUBFIELD("nofile", fn_count, SB, limits, nofile, .min = 1, .max = 1ull << 30,

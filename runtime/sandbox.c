@@ -335,7 +335,21 @@ static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opt
 			}
 			fcntl(pipes[i][0], F_SETFL, O_NONBLOCK);
 			ag3_capture_clear(&cap[i]);
-			ag3_capture_init(&cap[i], pipes[i][0], spec->limits.output_bytes);
+			/* 0 ("unlimited") is the largest cap: the supervisor's memory is
+			 * outside the sandbox's limit, so nothing it keeps is unbounded. */
+			uint64_t cap_bytes = spec->limits.output_bytes ? spec->limits.output_bytes
+								      : AG3_OUTPUT_MAX;
+			if (ag3_capture_init(&cap[i], pipes[i][0], cap_bytes) < 0) {
+				for (int k = 0; k <= i; k++) {
+					close(pipes[k][0]);
+					close(pipes[k][1]);
+					cap[k].fd = -1;
+					ag3_capture_clear(&cap[k]);
+				}
+				setup_failed(res, ENOMEM, "supervisor", NULL,
+					     "supervisor: no memory for the output buffers");
+				return 0;
+			}
 			copts.stdio[i + 1] = pipes[i][1];
 		}
 		ctx.opts = &copts;

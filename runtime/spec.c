@@ -370,6 +370,9 @@ int ag3_spec_validate(const struct ag3_spec *s, struct ag3_error **reterr)
 			return BAD("network.domains[%zu]: not a domain name", i);
 	if (s->limits.cpu_weight > 10000)
 		return BAD("limits.cpu_weight: must be 1..10000 (or 0 for unset)");
+	if (s->limits.output_bytes > AG3_OUTPUT_MAX)
+		return BAD("limits.output_bytes: more than %llu (256 MiB) per stream",
+			   (unsigned long long)AG3_OUTPUT_MAX);
 	if (s->limits.timeout_ms > 7ull * 24 * 3600 * 1000)
 		return BAD("limits.timeout_ms: more than a week");
 	if (s->limits.kill_grace_ms > 3600 * 1000)

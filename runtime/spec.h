@@ -96,6 +96,10 @@ struct ag3_rlimit {
 	uint64_t hard;
 };
 
+/* The largest per-stream output cap (the supervisor keeps up to this much of each
+ * stream in memory, outside the sandbox's memory limit); 0 in a spec means this. */
+#define AG3_OUTPUT_MAX (256ull << 20)
+
 struct ag3_spec {
 	unsigned version; /* AG3_SPEC_VERSION */
 	char *name;       /* the profile's name, informational */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "mounts/executor.h"
 #include "runtime/result.h"
 #include "runtime/sandbox.h"
 
@@ -33,7 +34,8 @@ static const char exec_help[] =
 	"  --timeout SECONDS  wall-clock limit, overriding the profile's (0: none). When it\n"
 	"                     fires, the whole process tree gets SIGTERM, then SIGKILL after\n"
 	"                     the profile's kill grace; the exit status is 124.\n"
-	"  --result FILE      write the result record (JSON) to FILE when the run ends\n"
+	"  --result FILE      write the result record (JSON) to FILE when the run ends (its\n"
+	"                     directory is resolved without following symlinks)\n"
 	"  --json             print the result record (JSON, one line) on stderr at the end\n"
 	"  --capture          capture stdout and stderr instead of passing them through, each\n"
 	"                     capped at the profile's limits.output (default 1 MiB): the first\n"
@@ -71,27 +73,54 @@ static void write_all(int fd, const char *p, size_t n)
 	}
 }
 
+/*
+ * Writes the record next to `path` and renames it into place, relative to the
+ * directory's fd. That directory is resolved without following any symlink: a
+ * result path inside a workspace the sandboxed user controls (the command may
+ * have planted a link there) cannot make root write somewhere else.
+ */
 static int write_result_file(const char *path, const char *json)
 {
-	char *tmp = NULL;
-	if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0)
-		return -ENOMEM;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0) {
-		int e = errno;
-		free(tmp);
-		return -e;
+	_cleanup_free_ char *abs = NULL;
+	if (path[0] == '/') {
+		abs = strdup(path);
+	} else {
+		_cleanup_free_ char *cwd = getcwd(NULL, 0);
+		if (cwd && asprintf(&abs, "%s/%s", cwd, path) < 0)
+			abs = NULL;
 	}
+	if (!abs)
+		return -ENOMEM;
+	char *slash = strrchr(abs, '/');
+	const char *name = slash + 1;
+	if (!*name || !strcmp(name, ".") || !strcmp(name, ".."))
+		return -EISDIR;
+	*slash = 0;
+	_cleanup_free_ char *dir = NULL;
+	int r = ag3_path_normalize(abs[0] ? abs : "/", &dir);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int dfd = -1;
+	r = ag3_mounts_open_dir_nofollow(dir, &dfd);
+	if (r < 0)
+		return r;
+	/* O_PATH fds cannot be used for openat: reopen the directory itself. */
+	_cleanup_close_ int d = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d < 0)
+		return -errno;
+	char tmp[64];
+	snprintf(tmp, sizeof(tmp), ".ag3-result.tmp.%d", (int)getpid());
+	int fd = openat(d, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return -errno;
 	size_t len = strlen(json);
 	bool ok = write(fd, json, len) == (ssize_t)len && write(fd, "\n", 1) == 1;
 	ok = close(fd) == 0 && ok;
-	if (!ok || rename(tmp, path) < 0) {
+	if (!ok || renameat(d, tmp, d, name) < 0) {
 		int e = errno ? errno : EIO;
-		unlink(tmp);
-		free(tmp);
+		unlinkat(d, tmp, 0);
 		return -e;
 	}
-	free(tmp);
 	return 0;
 }
 

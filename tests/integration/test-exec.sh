@@ -334,6 +334,25 @@ t_init_holds_no_caller_fd() {
 	return 0
 }
 
+# --result FILE inside a directory the sandboxed user controls: a symlink the
+# command planted there is not followed (in root mode the record is written as root).
+t_result_path_symlink_not_followed() {
+	mkdir ws target
+	chmod 777 ws target
+	sbx exec --workspace "$PWD/ws" -- ln -s "$PWD/target" /workspace/out
+	expect_rc 0
+	[ -L ws/out ] || fail "the command could not plant the link"
+	sbx exec --workspace "$PWD/ws" --result "$PWD/ws/out/r.json" -- true
+	expect_rc 0
+	expect_err_has "--result $PWD/ws/out/r.json: Too many levels of symbolic links"
+	[ -z "$(ls -A target)" ] || fail "the record was written through the link: $(ls -A target)"
+	# a plain directory works, relative paths too
+	sbx exec --result ws/r.json -- true
+	expect_rc 0
+	python3 -c 'import json, sys; assert json.load(open(sys.argv[1]))["status"] == "exited"' ws/r.json
+	[ -z "$(ls -A ws | grep tmp)" ] || fail "a temporary file was left: $(ls -A ws)"
+}
+
 # doctor's claims must be what exec does, in this mode: the mode, the landlock ABI
 # it applies, and whether a profile requiring cgroup limits runs or is refused.
 t_doctor_agrees_with_exec() {

@@ -198,7 +198,7 @@ static struct ag3_spec *full_spec(void)
 	s->limits.cpu_weight = 10000;
 	s->limits.cpu_quota_us = UINT64_MAX;
 	s->limits.cpu_period_us = 250000;
-	s->limits.output_bytes = UINT64_MAX - 1;
+	s->limits.output_bytes = AG3_OUTPUT_MAX;
 
 	struct ag3_error *e = NULL;
 	cr_assert_eq(ag3_spec_validate(s, &e), 0, "full spec invalid: %s", e ? e->msg : "");
@@ -555,7 +555,7 @@ Test(spec_json, big_integers_exact)
 	struct ag3_spec *s = parse_ok(
 		HDR
 		",\"limits\":{\"memory_bytes\":1152921504606846976,\"pids\":9007199254740993,"
-		"\"cpu_quota_us\":18446744073709551615,\"output_bytes\":18446744073709551614},"
+		"\"cpu_quota_us\":18446744073709551615,\"cpu_period_us\":18446744073709551614},"
 		"\"security\":{\"seccomp\":{\"rules\":[{\"syscall\":\"x\",\"args\":[{\"index\":0,"
 		"\"op\":\"masked_eq\",\"value\":18446744073709551615,"
 		"\"mask\":9223372036854775809}]}]}}}");
@@ -563,7 +563,7 @@ Test(spec_json, big_integers_exact)
 	cr_assert_eq(s->limits.memory_bytes, TWO_POW_60);
 	cr_assert_eq(s->limits.pids, TWO_POW_53_PLUS_1);
 	cr_assert_eq(s->limits.cpu_quota_us, UINT64_MAX);
-	cr_assert_eq(s->limits.output_bytes, UINT64_MAX - 1);
+	cr_assert_eq(s->limits.cpu_period_us, UINT64_MAX - 1);
 	cr_assert_eq(s->security.seccomp.rules[0].args[0].value, UINT64_MAX);
 	cr_assert_eq(s->security.seccomp.rules[0].args[0].mask, (UINT64_C(1) << 63) + 1);
 	char *j = to_json(s, 0);
@@ -684,6 +684,15 @@ Test(spec_json, unknown_field_suggestion)
 		   NULL);
 	expect_err(HDR ",\"limits\":{\"timeout\":5}}",
 		   "limits.timeout: unknown field (did you mean 'timeout_ms'?)", NULL);
+}
+
+/* The supervisor keeps each captured stream in its own memory: the cap is bounded. */
+Test(spec_json, output_cap_bounded)
+{
+	expect_err(HDR ",\"limits\":{\"output_bytes\":4611686018427387904}}",
+		   "limits.output_bytes: more than 268435456 (256 MiB) per stream", NULL);
+	expect_err(HDR ",\"limits\":{\"output_bytes\":268435457}}",
+		   "limits.output_bytes: more than", NULL);
 }
 
 Test(spec_json, unknown_field_without_suggestion)
