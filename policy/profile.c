@@ -9,6 +9,7 @@
 #include "profile-model.h"
 
 #include <ctype.h>
+#include <seccomp.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -807,10 +808,14 @@ static int fn_seccomp_rules(struct ag3_lctx *c, const struct ag3_yaml_node *v, v
 			for (; ok && *s; s++)
 				ok = islower((unsigned char)*s) || isdigit((unsigned char)*s) ||
 				     *s == '_';
+			/* A name libseccomp does not know would only fail at exec time. */
+			if (ok && seccomp_syscall_resolve_name(rule->syscall.v) == __NR_SCMP_ERROR)
+				ok = false;
 			if (!ok) {
 				size_t k = ag3_lctx_push(c, "syscall");
 				r = ag3_lctx_expect(c, ag3_yaml_map_get(it, "syscall"),
-						    "a system call name like 'ptrace'");
+						    "a system call name this libseccomp knows, like "
+						    "'ptrace'");
 				ag3_lctx_pop(c, k);
 			}
 		}

@@ -548,6 +548,12 @@ int ag3_yaml_parse(const char *file, const char *buf, size_t len, struct ag3_yam
 
 	if (!yaml_parser_initialize(&parser))
 		return ag3_error_set(reterr, ENOMEM, "out of memory");
+	/* A UTF-8 byte order mark (editors on Windows write one) is not content:
+	 * libyaml, told the encoding, would read it as a stray character. */
+	if (buf && len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3)) {
+		buf += 3;
+		len -= 3;
+	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)(buf ? buf : ""), len);
 	/* no UTF-16/32 detection: anything that is not UTF-8 fails in the reader */
 	yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);

@@ -669,6 +669,11 @@ Test(hostile, utf8_bom_and_markers_are_fine)
 {
 	_cleanup_(ag3_profile_freep) struct ag3_profile *p = load_ok("\xef\xbb\xbfname: bom\n");
 	cr_assert_str_eq(p->name.v, "bom");
+	/* more than one key after the mark (a one-key file hid that the mark broke the rest) */
+	_cleanup_(ag3_profile_freep) struct ag3_profile *p2 =
+		load_ok("\xef\xbb\xbfname: bom2\ndescription: d\nsandbox:\n  enabled: true\n");
+	cr_assert_str_eq(p2->name.v, "bom2");
+	load_fail("\xef\xbb\xbfname: x\nsandbox:\n  enabeld: true\n", 3, 3, "enabled");
 	_cleanup_(ag3_profile_freep) struct ag3_profile *q =
 		load_ok("%YAML 1.1\n---\nname: v\n...\n");
 	cr_assert_str_eq(q->name.v, "v");
@@ -932,15 +937,18 @@ Test(schema, seccomp_rules)
 		  "expected an errno name like EPERM, or a number 1..4095, got 'EFOO'");
 	load_fail(SANDBOXED("  seccomp:\n    rules:\n      - syscall: Bad-Name\n"), 6, 18,
 		  "sandbox.seccomp.rules[0].syscall: expected a system call name");
-	load_fail(SANDBOXED("  seccomp:\n    rules:\n      - {syscall: x, action: kill, errno: 1}\n"),
+	load_fail(SANDBOXED("  seccomp:\n    rules:\n      - syscall: notacall\n"), 6, 18,
+		  "sandbox.seccomp.rules[0].syscall: expected a system call name this libseccomp "
+		  "knows, like 'ptrace', got 'notacall'");
+	load_fail(SANDBOXED("  seccomp:\n    rules:\n      - {syscall: kill, action: kill, errno: 1}\n"),
 		  6, 9, "'errno' is only meaningful with action: errno");
-	load_fail(SANDBOXED("  seccomp:\n    rules:\n      - syscall: x\n        args:\n"
+	load_fail(SANDBOXED("  seccomp:\n    rules:\n      - syscall: kill\n        args:\n"
 			    "          - {index: 0, op: masked_eq, value: 1}\n"),
 		  8, 13, "sandbox.seccomp.rules[0].args[0]: op masked_eq needs a 'mask'");
-	load_fail(SANDBOXED("  seccomp:\n    rules:\n      - syscall: x\n        args:\n"
+	load_fail(SANDBOXED("  seccomp:\n    rules:\n      - syscall: kill\n        args:\n"
 			    "          - {index: 6, op: eq, value: 1}\n"),
 		  8, 21, "sandbox.seccomp.rules[0].args[0].index: 6 is out of range (0..5)");
-	load_fail(SANDBOXED("  seccomp:\n    rules:\n      - syscall: x\n        args:\n"
+	load_fail(SANDBOXED("  seccomp:\n    rules:\n      - syscall: kill\n        args:\n"
 			    "          - {index: 1, op: eq, value: 1}\n"
 			    "          - {index: 1, op: ne, value: 2}\n"),
 		  9, 13, "argument 1 is compared twice");
