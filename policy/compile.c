@@ -222,6 +222,18 @@ static int normalize(struct cctx *c, const struct ag3_pmeta *meta, const char *w
 	if (ag3_path_has_dotdot(in))
 		return cerr(c, meta, "%s: '%s' has a '..' component (not allowed in paths)", what,
 			    pv(in, b, sizeof(b)));
+	for (const char *p = in; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return cerr(c, meta, "%s: '%s' holds a control character (a newline, a tab ...)",
+				    what, pv(in, b, sizeof(b)));
+	static const char *const opts[] = {":size=", ":mode=", ":nr_inodes=", ":uid=", ":gid="};
+	for (size_t i = 0; i < ELEMENTSOF(opts); i++)
+		if (strstr(in, opts[i]))
+			return cerr(c, meta,
+				    "%s: '%s' has a mount option in it: bwrap made a directory of that "
+				    "name (the platform's /tmp:size=100M); write the path alone (the /tmp "
+				    "size is sandbox.limits.tmp_size)",
+				    what, pv(in, b, sizeof(b)));
 	_cleanup_free_ char *out = NULL;
 	if (ag3_path_normalize(in, &out) < 0)
 		return oom(c);

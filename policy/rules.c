@@ -1696,25 +1696,6 @@ int ag3_rules_decide(const struct ag3_rules *r, const struct ag3_tool_call *c,
 		}
 	}
 
-	/* A command no rule can see into (its name computed when it runs, a shell fed
-	 * from its input) could be any command: with deny rules to honour, it is denied. */
-	if (shell && l.parts && needs_value(r->deny, r->n_deny, c)) {
-		for (size_t p = 0; p < l.n; p++) {
-			if (!l.parts[p].opaque)
-				continue;
-			_cleanup_free_ char *why = NULL;
-			if (asprintf(&why, "'%s': %s, so the deny rules cannot be checked against it",
-				     l.parts[p].raw, l.parts[p].opaque) < 0) {
-				k = -ENOMEM;
-				goto done;
-			}
-			k = uncheckable(&d, why);
-			if (k == 0 && l.n > 1 && !(d.part = strdup(l.parts[p].raw)))
-				k = -ENOMEM;
-			goto done;
-		}
-	}
-
 	/* 2. allow rules: for a line, every command needs one (or the mode) */
 	size_t n = shell && l.parts ? l.n : 1;
 	bool by_mode = false;
@@ -1753,6 +1734,27 @@ int ag3_rules_decide(const struct ag3_rules *r, const struct ag3_tool_call *c,
 			k = -ENOMEM;
 		goto done;
 	}
+	/* A command no rule can see into (its name computed when it runs, a shell fed
+	 * from its input) could be any command: with deny rules to honour, it is denied, even where
+	 * allow rules (or the mode) would let it run. */
+	if (shell && l.parts && needs_value(r->deny, r->n_deny, c)) {
+		for (size_t p = 0; p < l.n; p++) {
+			if (!l.parts[p].opaque)
+				continue;
+			_cleanup_free_ char *why = NULL;
+			if (asprintf(&why, "'%s': %s, so the deny rules cannot be checked against it",
+				     l.parts[p].raw, l.parts[p].opaque) < 0) {
+				k = -ENOMEM;
+				goto done;
+			}
+			d.rule = NULL;
+			k = uncheckable(&d, why);
+			if (k == 0 && l.n > 1 && !(d.part = strdup(l.parts[p].raw)))
+				k = -ENOMEM;
+			goto done;
+		}
+	}
+
 	d.allow = true;
 	d.reason = by_mode ? AG3_REASON_MODE_ALLOW : AG3_REASON_ALLOW_RULE;
 	if (by_mode && n == 1)

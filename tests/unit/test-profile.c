@@ -1377,6 +1377,14 @@ Test(compile, tmpfs_paths_are_not_templated)
 	_cleanup_(ag3_profile_freep) struct ag3_profile *q =
 		load_ok(SANDBOXED("  tmpfs_paths: [mounts]\n"));
 	ag3_error_free(compile_fail(q, s, NULL, "'mounts' is not an absolute path"));
+	/* the platform's /tmp:size=100M, and control characters, in any path */
+	_cleanup_(ag3_profile_freep) struct ag3_profile *o =
+		load_ok(SANDBOXED("  tmpfs_paths: [\"/tmp:size=100M\"]\n"));
+	ag3_error_free(compile_fail(o, s, NULL,
+				    "sandbox.tmpfs_paths[0]: '/tmp:size=100M' has a mount option in it"));
+	_cleanup_(ag3_profile_freep) struct ag3_profile *nl =
+		load_ok(SANDBOXED("  static_mounts:\n    x: {source: /usr, target: \"/a\\nb\"}\n"));
+	ag3_error_free(compile_fail(nl, s, NULL, "holds a control character"));
 }
 
 /* ------------------------------------------------------------ session -- */
