@@ -599,12 +599,15 @@ static int build_dev(struct ag3_mounts_plan *plan, int rootfd, const struct ag3_
  * are already closed to it; these are masked anyway where reading or writing
  * them would matter if that ever changed, or where they leak to anyone.
  */
-static const char *const proc_masked[] = {
-	"kcore",       "sysrq-trigger", "kmsg",	      "timer_list",
-	"sched_debug", "keys",		"key-users", "latency_stats",
+const char *const ag3_proc_masked[] = {
+	"kcore",       "sysrq-trigger", "kmsg", "timer_list", "sched_debug", "keys",
+	"key-users",   "latency_stats", "acpi", "asound",     "scsi",	     "timer_stats",
+	NULL,
 };
 /* The kernel's tuning knobs: read-only. */
-static const char *const proc_readonly[] = {"sys", "irq", "bus", "fs"};
+const char *const ag3_proc_readonly[] = {"sys", "irq", "bus", "fs", NULL};
+#define proc_masked ag3_proc_masked
+#define proc_readonly ag3_proc_readonly
 
 /*
  * Masks the host-revealing entries of a freshly attached proc (/dev/null over a
@@ -616,7 +619,7 @@ static int harden_proc(struct ag3_mounts_plan *plan, int rootfd, int procfd, con
 {
 	static char where[4096];
 	int r;
-	for (size_t i = 0; i < ELEMENTSOF(proc_masked); i++) {
+	for (size_t i = 0; proc_masked[i]; i++) {
 		snprintf(where, sizeof(where), "%s/%s", target, proc_masked[i]);
 		*ret_path = where;
 		_cleanup_close_ int fd = open_component(procfd, proc_masked[i], O_PATH);
@@ -640,7 +643,7 @@ static int harden_proc(struct ag3_mounts_plan *plan, int rootfd, int procfd, con
 		if (r < 0)
 			return r;
 	}
-	for (size_t i = 0; i < ELEMENTSOF(proc_readonly); i++) {
+	for (size_t i = 0; proc_readonly[i]; i++) {
 		snprintf(where, sizeof(where), "%s/%s", target, proc_readonly[i]);
 		*ret_path = where;
 		_cleanup_close_ int fd = open_component(procfd, proc_readonly[i], O_PATH);

@@ -39,5 +39,10 @@ int ag3_mounts_enter(struct ag3_mounts_plan *plan, struct ag3_error **reterr);
  */
 int ag3_mounts_open_dir_nofollow(const char *path, int *ret);
 
+/* The entries of every new /proc that are masked (NULL-terminated; /dev/null over
+ * a file, an empty tmpfs over a directory), and those made read-only. */
+extern const char *const ag3_proc_masked[];
+extern const char *const ag3_proc_readonly[];
+
 void ag3_mounts_plan_free(struct ag3_mounts_plan *plan);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct ag3_mounts_plan *, ag3_mounts_plan_free)

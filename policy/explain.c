@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "mounts/executor.h"
+
 const char *ag3_explain_state_to_string(enum ag3_explain_state s)
 {
 	static const char *const names[_AG3_EXPLAIN_STATE_MAX] = {
@@ -141,6 +143,18 @@ int ag3_explain_path(const struct ag3_spec *spec, const char *path, struct ag3_e
 	} else if (m && (m->op == AG3_MOUNT_PROC || m->op == AG3_MOUNT_DEV)) {
 		e.state = AG3_EXPLAIN_MOUNTED;
 		e.ro = m->ro;
+		if (m->op == AG3_MOUNT_PROC && strcmp(e.resolved, m->target)) {
+			/* the runtime masks or write-protects some entries of every /proc */
+			const char *rel = e.resolved + strlen(m->target) + (strcmp(m->target, "/") != 0);
+			size_t n = strcspn(rel, "/");
+			for (size_t i = 0; ag3_proc_masked[i]; i++)
+				if (strlen(ag3_proc_masked[i]) == n && !strncmp(rel, ag3_proc_masked[i], n))
+					e.state = AG3_EXPLAIN_MASKED, e.ro = true;
+			for (size_t i = 0; ag3_proc_readonly[i]; i++)
+				if (strlen(ag3_proc_readonly[i]) == n &&
+				    !strncmp(rel, ag3_proc_readonly[i], n))
+					e.ro = true;
+		}
 		if (m->op ==
 		    AG3_MOUNT_DEV) { /* populated, then read-only; pts and shm stay writable */
 			char shm[PATH_MAX], pts[PATH_MAX];

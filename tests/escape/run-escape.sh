@@ -503,7 +503,7 @@ variants sc-misc personality-addr-no-randomize personality-read-implies-exec ope
 
 # Mounts, /proc, /sys, /dev.
 variants fs ro-usr ro-etc ro-bin ro-lib ro-root ro-dev proc-hostname-write proc-sysrq-write proc-sys-write \
-	sys-absent read-kcore read-kmsg read-sysrq read-shadow other-users root-listing dotdot dev-absent \
+	sys-absent read-kcore proc-masks read-kmsg read-sysrq read-shadow other-users root-listing dotdot dev-absent \
 	mknod-blk mknod-chr
 variants remount remount-usr-rw remount-usr-rw-newapi
 variants procs proc1-exe-opath proc1-exe-rdonly proc1-environ proc1-mem proc1-cwd proc1-root self-exe-write \

@@ -1056,6 +1056,7 @@ Test(rules, explain_path_walk)
 	add_mount(s, AG3_MOUNT_TMPFS, NULL, "/mounts", false, "sandbox.tmpfs_paths[0]");
 	add_mount(s, AG3_MOUNT_BIND, "/data/a", "/mounts/a/b", false, "sandbox.dynamic_mounts[0]");
 	add_mount(s, AG3_MOUNT_MASK, NULL, "/usr/secret", true, "mask");
+	add_mount(s, AG3_MOUNT_PROC, NULL, "/proc", false, "builtin /proc");
 	static const struct {
 		const char *path, *resolved;
 		enum ag3_explain_state state;
@@ -1072,6 +1073,13 @@ Test(rules, explain_path_walk)
 		{"/tmp", "/tmp", AG3_EXPLAIN_MOUNTED, 3, false, 0},
 		{"/usr/secret/k", "/usr/secret/k", AG3_EXPLAIN_MASKED, 6, true, 1},
 		{"/nope", "/nope", AG3_EXPLAIN_ABSENT, -1, true, 0},
+		/* what the runtime does to every /proc */
+		{"/proc/self/status", "/proc/self/status", AG3_EXPLAIN_MOUNTED, 7, false, 0},
+		{"/proc/kcore", "/proc/kcore", AG3_EXPLAIN_MASKED, 7, true, 0},
+		{"/proc/acpi/wakeup", "/proc/acpi/wakeup", AG3_EXPLAIN_MASKED, 7, true, 0},
+		{"/proc/sys/kernel/hostname", "/proc/sys/kernel/hostname", AG3_EXPLAIN_MOUNTED, 7, true,
+		 0},
+		{"/proc/sysfoo", "/proc/sysfoo", AG3_EXPLAIN_MOUNTED, 7, false, 0},
 		{"/", "/", AG3_EXPLAIN_MOUNTED, -1, true, 0},
 	};
 	for (size_t i = 0; i < ELEMENTSOF(v); i++) {

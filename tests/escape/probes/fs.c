@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 
@@ -188,6 +189,49 @@ static void p_read_kmsg(const char *n, int c, char **v) { p_read(n, "/proc/kmsg"
 static void p_read_sysrq(const char *n, int c, char **v) { p_read(n, "/proc/sysrq-trigger"); }
 static void p_read_shadow(const char *n, int c, char **v) { p_read(n, "/etc/shadow"); }
 
+/*
+ * The host-revealing entries of /proc are masked whatever the command's ids:
+ * a file is /dev/null (char 1:3), a directory an empty tmpfs. Detected by
+ * stat and readdir only. Fails when the masks are gone even though the
+ * command, not being root, could not read kcore anyway.
+ */
+static void p_proc_masks(const char *name, int argc, char **argv)
+{
+	static const char *const entries[] = {"kcore",	       "sysrq-trigger", "kmsg",
+					      "timer_list",    "sched_debug",	"keys",
+					      "key-users",     "latency_stats", "acpi",
+					      "asound",	       "scsi",		"timer_stats"};
+	char seen[1024] = "";
+	int masked = 0;
+	for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%s", entries[i]);
+		struct stat st;
+		if (lstat(path, &st) < 0) {
+			if (errno == ENOENT)
+				continue;
+			probe_error(name, "lstat %s: %s", path, ename(errno));
+		}
+		if (S_ISDIR(st.st_mode)) {
+			/* masked: an empty tmpfs (mode 0, so not even listable), not procfs */
+			struct statfs sf;
+			if (statfs(path, &sf) < 0)
+				probe_error(name, "statfs %s: %s", path, ename(errno));
+			if (sf.f_type != 0x01021994 /* TMPFS_MAGIC */)
+				escaped(name, "%s is not masked: it is still procfs (0x%lx)", path,
+					(unsigned long)sf.f_type);
+		} else if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != 1 || minor(st.st_rdev) != 3) {
+			escaped(name, "%s is not masked by /dev/null", path);
+		}
+		masked++;
+		size_t l = strlen(seen);
+		snprintf(seen + l, sizeof(seen) - l, "%s%s", l ? " " : "", entries[i]);
+	}
+	if (!masked)
+		probe_error(name, "none of the masked /proc entries exists here");
+	blocked(name, "masked: %s", seen);
+}
+
 static void p_other_users(const char *name, int argc, char **argv)
 {
 	/* The platform's per-user trees and the host's home directories. */
@@ -328,6 +372,7 @@ int main(int argc, char **argv)
 		{"proc-sys-write", p_proc_sys},
 		{"sys-absent", p_sys},
 		{"read-kcore", p_read_kcore},
+		{"proc-masks", p_proc_masks},
 		{"read-kmsg", p_read_kmsg},
 		{"read-sysrq", p_read_sysrq},
 		{"read-shadow", p_read_shadow},
