@@ -279,6 +279,9 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 	ctx.cgroup = cr == 1 ? &cg : NULL;
 	res->enforcement.userns = ctx.userns;
 
+	if (spec->security.seccomp.enabled && spec->security.seccomp.deny_action == AG3_SECCOMP_LOG)
+		ag3_result_add_degraded(res, "seccomp: deny_action is log: the calls the filter lists "
+					     "are logged and then allowed, not denied");
 	struct ag3_error *serr = NULL;
 	if (ag3_seccomp_compile(spec, &ctx.seccomp, &serr) < 0) {
 		ag3_cgroup_destroy(&cg);

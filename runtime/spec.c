@@ -257,6 +257,8 @@ static int validate_mount(const struct ag3_mount *m, size_t i, struct ag3_error 
 		return BAD("mounts[%zu].content: only a 'file' op has content", i);
 	if (m->mode > 07777)
 		return BAD("mounts[%zu].mode: %o is not a permission mode", i, m->mode);
+	if (m->mode & 06000) /* a root-created setuid file in the sandbox's tree: never */
+		return BAD("mounts[%zu].mode: %o has the setuid or setgid bit", i, m->mode);
 	return 0;
 }
 

@@ -1264,7 +1264,9 @@ Test(uid_policy, rules)
 	uid_bad(AG3_UID_MODE_DIRECT, 65534, "outside the direct range 1000-65533");
 	uid_bad(AG3_UID_MODE_DIRECT, 999, "system id");
 	uid_bad(AG3_UID_MODE_DIRECT, 45045, "API's own uid");
-	uid_ok(AG3_UID_MODE_ANY, 1);
+	uid_bad(AG3_UID_MODE_ANY, 1, "is a system id");
+	uid_bad(AG3_UID_MODE_ANY, 999, "is a system id");
+	uid_ok(AG3_UID_MODE_ANY, 1000);
 	uid_ok(AG3_UID_MODE_ANY, 65534);
 	uid_ok(AG3_UID_MODE_ANY, 100000);
 	uid_bad(AG3_UID_MODE_ANY, 0, "0 is not allowed");

@@ -661,10 +661,17 @@ Test(spec_json, field_ranges)
 	expect_err(HDR ",\"security\":{\"landlock\":{\"net_bind_ports\":[80,65536]}}}",
 		   "security.landlock.net_bind_ports[1]: 65536 is out of range (0..65535)", NULL);
 
+	/* a setuid or setgid file or directory made by root in the sandbox's tree: never */
+	expect_err(HDR ",\"mounts\":[{\"op\":\"file\",\"target\":\"/a\",\"content\":\"x\","
+		       "\"mode\":2541}]}",
+		   "mounts[0].mode: 4755 has the setuid or setgid bit", NULL);
+	expect_err(HDR ",\"mounts\":[{\"op\":\"dir\",\"target\":\"/a\",\"mode\":1512}]}",
+		   "mounts[0].mode: 2750 has the setuid or setgid bit", NULL);
+
 	struct ag3_spec *s =
-		parse_ok(HDR ",\"mounts\":[{\"op\":\"dir\",\"target\":\"/a\",\"mode\":4095}],"
+		parse_ok(HDR ",\"mounts\":[{\"op\":\"dir\",\"target\":\"/a\",\"mode\":1023}],"
 			     "\"process\":{\"umask\":511}}");
-	cr_assert_eq(s->mounts[0].mode, 07777);
+	cr_assert_eq(s->mounts[0].mode, 01777);
 	cr_assert_eq(s->process.umask, 0777);
 	ag3_spec_free(s);
 }
