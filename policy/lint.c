@@ -65,6 +65,8 @@ enum {
 	R_HOME_NOT_MOUNTED,
 	R_DOES_NOT_COMPILE,
 	R_PLATFORM_BARE_CALL,
+	R_ALL_USERS_MOUNTS,
+	R_HOST_NETWORK,
 	_R_MAX,
 };
 
@@ -261,6 +263,15 @@ static const struct ag3_lint_rule catalogue[_R_MAX] = {
 				  "a value pattern on an Ag3ntum file or web tool: the platform's "
 				  "call string had no value, so it never matched",
 				  "it matches the path or URL now; check it says what you mean"},
+	[R_ALL_USERS_MOUNTS] = {"AG3L046", "all-users-mounts", E,
+				"a profile mount of the whole /mounts tree (or /mounts/user-ro, "
+				"/mounts/user-rw): every user's per-user mounts in every sandbox",
+				"drop it: pass the external-mounts file (--mounts), which binds "
+				"only the mounts this user is authorized for"},
+	[R_HOST_NETWORK] = {"AG3L047", "host-network", W,
+			    "`network_sandboxing: false`: commands share the host's network "
+			    "namespace, every localhost service (the API, redis) included",
+			    "drop the key: the sandbox gets its own network namespace"},
 };
 
 #undef E
@@ -865,6 +876,15 @@ static void check_mount_paths(struct lctx *c)
 			    "there runs in later shells",
 			    m->label, m->target);
 		}
+		if (m->kind == LK_PROFILE && m->source &&
+		    (abs_under("/mounts", m->source) || abs_under("/mounts/user-ro", m->source) ||
+		     abs_under("/mounts/user-rw", m->source))) {
+			source_at(m, &line, &col);
+			add(c, R_ALL_USERS_MOUNTS, m->file, line, col,
+			    "%s binds '%s': the platform's external mounts of every user, per-user "
+			    "ones included, in every user's sandbox (its bug 14)",
+			    m->label, m->source);
+		}
 		if (is_socket_path(m->source) || is_socket_path(m->target)) {
 			source_at(m, &line, &col);
 			add(c, R_SOCKET_MOUNT, m->file, line, col,
@@ -1179,6 +1199,10 @@ static void check_network(struct lctx *c)
 		      "enabled: "
 		      "the sandbox has no network, and the domains are ignored",
 		      dl->n);
+	if (sb->network_sandboxing.meta.set && !sb->network_sandboxing.v)
+		add_v(c, R_HOST_NETWORK, f, &sb->network_sandboxing.meta,
+		      "`network_sandboxing: false`: commands run in the host's network namespace "
+		      "and reach every service listening on its localhost");
 	for (size_t i = 0; i < dl->n; i++)
 		if (broad_domain(dl->items[i].v))
 			add_v(c, R_BROAD_DOMAIN, f, &dl->items[i].meta,
@@ -1432,10 +1456,6 @@ static void check_external(struct lctx *c)
 				      "%s (%s) mounts '%s', a sensitive host path, into every "
 				      "authorized sandbox (%s)",
 				      m->key, m->name.v, hp, m->ro ? "read-only" : "read-write");
-			if (!m->ro && is_system_dir(hp))
-				add_v(c, R_WRITABLE_SYSTEM_DIR, f, &m->host_path.meta,
-				      "%s (%s) mounts the system directory '%s' read-write", m->key,
-				      m->name.v, hp);
 		}
 	for (size_t i = 0; i < x->dynamic.bases.n; i++) {
 		const struct ag3_xdyn_base *b = &x->dynamic.bases.items[i];
@@ -1476,10 +1496,6 @@ static void check_external(struct lctx *c)
 				add_v(c, R_SENSITIVE_EXTERNAL_PATH, f, &o->path.meta,
 				      "%s mounts '%s', a sensitive host path, at its own path (%s)",
 				      o->key, o->path.v, o->ro ? "read-only" : "read-write");
-			if (!o->ro && is_system_dir(o->path.v))
-				add_v(c, R_WRITABLE_SYSTEM_DIR, f, &o->path.meta,
-				      "%s mounts the system directory '%s' read-write", o->key,
-				      o->path.v);
 		}
 }
 
