@@ -1552,6 +1552,37 @@ static int host_exists(const char *host_root, const char *path)
 	return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
 }
 
+/*
+ * An existing host path that goes through a symlink: the runtime binds only
+ * symlink-free sources (a link swapped in later must not redirect a bind), so
+ * this is refused at compile time, where the YAML entry can be named, instead
+ * of at exec time. The path it resolves to is given, for the message.
+ */
+static int symlinked(struct pctx *c, const struct ag3_pmeta *meta, const char *what,
+		     const char *path)
+{
+	_cleanup_free_ char *hp = join_root(c->host_root, path);
+	_cleanup_free_ char *root = realpath(c->host_root && *c->host_root ? c->host_root : "/",
+					     NULL);
+	if (!hp || !root)
+		return -ENOMEM;
+	_cleanup_free_ char *real = realpath(hp, NULL);
+	if (!real)
+		return 0; /* vanished meanwhile: the runtime says so */
+	size_t rn = strcmp(root, "/") ? strlen(root) : 0;
+	const char *inside = !strncmp(real, root, rn) && (real[rn] == '/' || !real[rn])
+				     ? (real[rn] ? real + rn : "/")
+				     : NULL;
+	if (inside && !strcmp(inside, path))
+		return 0;
+	char b[160], b2[160];
+	return ag3_error_set_at(c->reterr, ELOOP, c->cfg->file, meta->loc.line, meta->loc.col,
+				"%s: '%s' goes through a symlink (to '%s'): bind sources must be "
+				"symlink-free; name the real path",
+				what, pv(path, b, sizeof(b)),
+				pv(inside ? inside : real, b2, sizeof(b2)));
+}
+
 /* The reserved path `norm` is (under), or NULL: the fixed set, then the profile's targets. */
 static const char *reserved_for(const struct pctx *c, const char *norm)
 {
@@ -1612,11 +1643,15 @@ static int plan_records(struct pctx *c, const struct ag3_xmounts *l)
 		int x = host_exists(c->host_root, e->source);
 		if (x == -ENOMEM)
 			return -ENOMEM;
-		if (x <= 0 && !m->optional.v) {
+		if (x > 0 || !m->optional.v) {
 			_cleanup_free_ char *what = NULL;
 			if (asprintf(&what, "%s (%s).host_path", m->key, m->name.v) < 0)
 				return -ENOMEM;
-			return missing_required(c, &m->host_path.meta, what, e->source, x);
+			if (x <= 0)
+				return missing_required(c, &m->host_path.meta, what, e->source, x);
+			int k = symlinked(c, &m->host_path.meta, what, e->source);
+			if (k < 0)
+				return k;
 		}
 		if (x <= 0 && skip(e, AG3_XPLAN_SKIP_MISSING,
 				   "'%s' does not exist on this host (optional)",
@@ -1677,11 +1712,15 @@ static int plan_original_paths(struct pctx *c, const struct ag3_xorigs *l)
 		int x = host_exists(c->host_root, e->source);
 		if (x == -ENOMEM)
 			return -ENOMEM;
-		if (x <= 0 && !o->optional.v) {
+		if (x > 0 || !o->optional.v) {
 			_cleanup_free_ char *what = NULL;
 			if (asprintf(&what, "%s.path", o->key) < 0)
 				return -ENOMEM;
-			return missing_required(c, &o->path.meta, what, e->source, x);
+			if (x <= 0)
+				return missing_required(c, &o->path.meta, what, e->source, x);
+			int k = symlinked(c, &o->path.meta, what, e->source);
+			if (k < 0)
+				return k;
 		}
 		if (x <= 0 && skip(e, AG3_XPLAN_SKIP_MISSING,
 				   "'%s' does not exist on this host (optional)",

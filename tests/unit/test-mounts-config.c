@@ -738,6 +738,47 @@ Test(plan, top_level_exposures_are_skipped)
 	drop_root(root);
 }
 
+/* A host path through a symlink would only fail at exec (bind sources are opened
+ * without following links), without the YAML entry: refused at compile time. */
+Test(plan, a_symlinked_host_path_names_its_yaml_entry)
+{
+	char *root = new_root();
+	mkdir_p(root, "etc/nginx");
+	mkdir_p(root, "srv/real");
+	char *lnk = NULL, *lnk2 = NULL;
+	cr_assert_gt(asprintf(&lnk, "%s/srv/lnk", root), 0);
+	cr_assert_eq(symlink("../etc", lnk), 0);
+	cr_assert_gt(asprintf(&lnk2, "%s/srv/d", root), 0);
+	cr_assert_eq(symlink("real", lnk2), 0);
+	struct compiled c = compile_with(small_profile,
+					 "original_paths:\n  ro:\n    - {path: /srv/lnk/nginx}\n",
+					 "alice", root, NULL, 0);
+	cr_assert_lt(c.r, 0);
+	_cleanup_free_ char *m = fmt_err(c.err);
+	cr_assert_eq(c.err->line, 3, "%s", m);
+	cr_assert_not_null(strstr(m, "original_paths.ro[0].path: '/srv/lnk/nginx' goes through a "
+				     "symlink (to '/etc/nginx')"),
+			   "%s", m);
+	ag3_error_free(c.err);
+	c = compile_with(small_profile,
+			 "global:\n  ro:\n    - {name: d, host_path: /srv/d, optional: true}\n",
+			 "alice", root, NULL, 0);
+	cr_assert_lt(c.r, 0);
+	_cleanup_free_ char *m2 = fmt_err(c.err);
+	cr_assert_not_null(strstr(m2, "global.ro[0] (d).host_path: '/srv/d' goes through a "
+				      "symlink (to '/srv/real')"),
+			   "%s", m2);
+	ag3_error_free(c.err);
+	/* the real path compiles */
+	c = compile_with(small_profile, "global:\n  ro:\n    - {name: d, host_path: /srv/real}\n",
+			 "alice", root, NULL, 0);
+	cr_assert_eq(c.r, 0);
+	ag3_spec_free(c.spec);
+	free(lnk);
+	free(lnk2);
+	drop_root(root);
+}
+
 Test(plan, star_without_username_placeholder_still_compiles)
 {
 	char *root = new_root();
