@@ -106,6 +106,16 @@ size_t ag3_placeholder_len(const char *s)
 	return n > 1 && s[n] == '}' ? n - 1 : 0;
 }
 
+/* `{name` with no closing brace: the length of `name`, or 0. */
+size_t ag3_placeholder_unterminated(const char *s)
+{
+	size_t n = 1;
+	while ((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') ||
+	       (s[n] >= '0' && s[n] <= '9') || s[n] == '_')
+		n++;
+	return n > 1 && s[n] != '}' ? n - 1 : 0;
+}
+
 static int placeholder_id(const char *name, size_t len)
 {
 	for (int d = 0; d < _AG3_DIR_MAX; d++)
@@ -153,6 +163,13 @@ static int substitute(struct cctx *c, const struct ag3_pstr *f, const char *what
 		return oom(c);
 	for (const char *s = f->v; *s && r == 0;) {
 		size_t len = *s == '{' ? ag3_placeholder_len(s) : 0;
+		size_t open = *s == '{' && !len ? ag3_placeholder_unterminated(s) : 0;
+		if (open && placeholder_id(s + 1, open) >= 0) {
+			ag3_yaml_preview(s + 1, open, b, sizeof(b));
+			r = cerr(c, &f->meta, "%s: '{%s' has no closing '}' (a placeholder is {%s})",
+				 what, b, b);
+			break;
+		}
 		if (!len) {
 			fputc(*s++, m);
 			continue;

@@ -66,3 +66,5 @@ int ag3_compile_profile_targets(const struct ag3_profile *profile,
  * '{'): the length of the name, or 0 when it is not one.
  */
 size_t ag3_placeholder_len(const char *s);
+/* `{name` without its closing brace: the length of `name`, else 0. */
+size_t ag3_placeholder_unterminated(const char *s);

@@ -330,6 +330,9 @@ static int check_host_path(struct ag3_lctx *c, const struct ag3_yaml_node *v, co
 		return ag3_lctx_fail(c, v, "'%s' is not an absolute path", pv(p, b, sizeof(b)));
 	for (const char *s = strchr(p, '{'); s; s = strchr(s + 1, '{')) {
 		size_t len = ag3_placeholder_len(s);
+		size_t open = len ? 0 : ag3_placeholder_unterminated(s);
+		if (open == 8 && !strncmp(s + 1, "username", 8))
+			return ag3_lctx_fail(c, v, "'{username' has no closing '}'");
 		if (!len)
 			continue;
 		if (len == 8 && !strncmp(s + 1, "username", 8)) {

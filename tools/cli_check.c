@@ -33,8 +33,10 @@ static const char check_help[] =
 	"\n"
 	"Options:\n"
 	"  --no-session       decide with the profile's permissions: rules (no session)\n"
-	"  --denials N        this tool was already denied N times in this run (the\n"
+	"  --denials N        this tool was already denied N times in this run, 0..2 (the\n"
 	"                     message then carries the final warning, or the interrupt)\n"
+	"  --other-denials N  other tools were denied N times in this run, 0..5 (at 6\n"
+	"                     denials in all the agent is stopped)\n"
 	"  --json             print one JSON object: {decision, reason, rule, key, file, line,\n"
 	"                     column, message, interrupt, call, tool, part}\n"
 	"  -h, --help         this text\n"
@@ -42,7 +44,7 @@ static const char check_help[] =
 	"Exit status: 0 allowed, 1 denied, 2 error (bad options, the profile does not load,\n"
 	"INPUT_JSON is not a JSON object).\n";
 
-enum { OPT_JSON = OPT_LOCAL_FIRST, OPT_NO_SESSION, OPT_DENIALS, OPT_HELP };
+enum { OPT_JSON = OPT_LOCAL_FIRST, OPT_NO_SESSION, OPT_DENIALS, OPT_OTHER_DENIALS, OPT_HELP };
 
 /* Reads INPUT_JSON: the argument, or stdin for "-". */
 static char *read_input(const char *arg, size_t *len)
@@ -95,11 +97,12 @@ int cli_check(int argc, char **argv)
 	}
 	struct cli_source src = {.session = session};
 	bool json = false, no_session = false;
-	unsigned long long denials = 0;
+	unsigned long long denials = 0, other_denials = 0;
 	static const struct option local[] = {
 		{"json", no_argument, NULL, OPT_JSON},
 		{"no-session", no_argument, NULL, OPT_NO_SESSION},
 		{"denials", required_argument, NULL, OPT_DENIALS},
+		{"other-denials", required_argument, NULL, OPT_OTHER_DENIALS},
 		{"help", no_argument, NULL, OPT_HELP},
 		{0},
 	};
@@ -114,8 +117,19 @@ int cli_check(int argc, char **argv)
 			no_session = true;
 			break;
 		case OPT_DENIALS:
-			if (cli_parse_u64(optarg, 1000, &denials) < 0) {
-				cli_error("--denials: '%s' is not a number from 0 to 1000", optarg);
+			/* at AG3_MAX_DENIALS_PER_TOOL the agent was already stopped */
+			if (cli_parse_u64(optarg, AG3_MAX_DENIALS_PER_TOOL - 1, &denials) < 0) {
+				cli_error("--denials: '%s' is not a number from 0 to %d (at %d the "
+					  "agent was stopped already)",
+					  optarg, AG3_MAX_DENIALS_PER_TOOL - 1, AG3_MAX_DENIALS_PER_TOOL);
+				return 2;
+			}
+			break;
+		case OPT_OTHER_DENIALS:
+			if (cli_parse_u64(optarg, AG3_MAX_DENIALS_TOTAL - 1, &other_denials) < 0) {
+				cli_error("--other-denials: '%s' is not a number from 0 to %d (at %d "
+					  "denials in all the agent was stopped already)",
+					  optarg, AG3_MAX_DENIALS_TOTAL - 1, AG3_MAX_DENIALS_TOTAL);
 				return 2;
 			}
 			break;
@@ -157,6 +171,8 @@ int cli_check(int argc, char **argv)
 	if (ag3_rules_decide(rules, &call, &d) < 0)
 		goto oom;
 	if (!d.allow) {
+		/* earlier denials of other tools count towards the total only */
+		t.total = (unsigned)other_denials;
 		/* earlier denials of this tool, as if they had just happened */
 		for (unsigned long long i = 0; i < denials; i++) {
 			struct ag3_decision prior = {.reason = AG3_REASON_DEFAULT_DENY};

@@ -221,6 +221,10 @@ int cli_source_handle(struct cli_source *src, int opt, const char *arg)
 	unsigned long long v;
 	switch (opt) {
 	case OPT_MOUNTS:
+		if (src->mounts_path) { /* silently keeping the last one hid mistakes */
+			cli_error("--mounts given twice ('%s', then '%s')", src->mounts_path, arg);
+			return -1;
+		}
 		src->mounts_path = arg;
 		return 1;
 	case OPT_SECRETS:
@@ -262,9 +266,17 @@ int cli_source_handle(struct cli_source *src, int opt, const char *arg)
 		src->host_root = arg;
 		return 1;
 	case OPT_PROFILE:
+		if (src->profile_path) { /* silently keeping the last one hid mistakes */
+			cli_error("--profile given twice ('%s', then '%s')", src->profile_path, arg);
+			return -1;
+		}
 		src->profile_path = arg;
 		return 1;
 	case OPT_SPEC:
+		if (src->spec_path) { /* silently keeping the last one hid mistakes */
+			cli_error("--spec given twice ('%s', then '%s')", src->spec_path, arg);
+			return -1;
+		}
 		src->spec_path = arg;
 		return 1;
 	case OPT_UID:

@@ -525,5 +525,12 @@ int cli_explain(int argc, char **argv)
 	const char *arg = argv[optind];
 	if (arg[0] == '/')
 		return explain_path(&src, arg, json);
+	/* `dir/file`, `./x`: meant as a path, and sandbox paths are absolute */
+	if (!strchr(arg, '(') && (strchr(arg, '/') || arg[0] == '.')) {
+		cli_error("explain: '%s': a PATH must be absolute (a path inside the sandbox, like "
+			  "/workspace/%s)",
+			  arg, arg[0] == '.' && arg[1] == '/' ? arg + 2 : arg);
+		return 2;
+	}
 	return explain_call(&src, !no_session, arg, NULL, NULL, json);
 }

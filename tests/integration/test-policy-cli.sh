@@ -191,6 +191,26 @@ t_check_interrupt_counting() {
 	json_ok 'd["message"].endswith("FINAL WARNING: Agent will be stopped if this tool is denied again.") and not d["interrupt"]'
 	sbx check --json --denials 2 --profile "$HEAD_PROFILE" Bash '{"command":"ls"}'
 	json_ok 'd["message"].startswith("TASK STOPPED: Maximum permission failures exceeded (3/3 denials for Bash). Last error: ") and d["interrupt"]'
+	# 6 denials in all stop the agent, whichever tools they were for
+	sbx check --json --other-denials 4 --profile "$HEAD_PROFILE" Bash '{"command":"ls"}'
+	json_ok 'not d["interrupt"]'
+	sbx check --json --other-denials 5 --profile "$HEAD_PROFILE" Bash '{"command":"ls"}'
+	json_ok 'd["message"].startswith("TASK STOPPED: ") and d["interrupt"]'
+	sbx check --denials 3 --profile "$HEAD_PROFILE" Bash '{"command":"ls"}'
+	expect_rc 2
+	expect_err_has 'from 0 to 2'
+}
+
+t_cli_options_given_twice_and_relative_paths() {
+	sbx compile --profile "$HEAD_PROFILE" --profile "$NEW_PROFILE"
+	expect_rc 2
+	expect_err_has '--profile given twice'
+	sbx explain --mounts a.yaml --mounts b.yaml /workspace
+	expect_rc 2
+	expect_err_has '--mounts given twice'
+	sbx explain workspace/x
+	expect_rc 2
+	expect_err_has 'a PATH must be absolute'
 }
 
 t_check_stdin_and_no_session() {

@@ -1084,6 +1084,11 @@ Test(compile, unknown_placeholder_is_an_error)
 	cr_assert_eq(e->line, 4);
 	cr_assert_eq(e->col, 39);
 	ag3_error_free(e);
+	/* a known placeholder without its closing brace was kept literally by the platform */
+	_cleanup_(ag3_profile_freep) struct ag3_profile *u = load_ok(
+		SANDBOXED("  session_mounts:\n    a: {source: \"/users/{username/ws\", target: /a}\n"));
+	ag3_error_free(compile_fail(u, NULL, NULL,
+				    "sandbox.session_mounts.a.source: '{username' has no closing '}'"));
 }
 
 Test(compile, missing_username_or_session_is_an_error)
