@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Integration tests: the platform's own profiles (v-48de794, v-92aa603) with
+# Integration tests: the platform's own profiles (v-48de794, v-4b187e8, v-92aa603) with
 # their external-mounts examples really running under `exec --profile`.
 #
 # The host paths the fixtures name (/usr ... /users/alice/..., /data/...,
@@ -76,6 +76,23 @@ check_names() {
 		# for other users; the HEAD profile's /mounts/ro bind is under the mask
 		expect_out "datasets shared-output user-data workspace $u"
 	done
+}
+
+# The intermediate profile (v-4b187e8) runs too. It binds the host's whole /mounts
+# (lint AG3L046: every user's mounts): without an external-mounts file that is what
+# the sandbox shows, as the profile says; with one, the /mounts mask hides it and
+# only the user's authorized mounts are there.
+t_intermediate_profile_runs() {
+	make_host
+	local mid=$FIX/v-4b187e8/permissions.yaml
+	fx "$mid" "" alice -- sh -c 'pwd; cat /mounts/ro/leak/secret; touch /mounts/x 2>/dev/null || echo ro'
+	expect_rc 0
+	expect_out "/workspace
+leak
+ro"
+	fx "$mid" "$NEW_M" alice -- sh -c 'ls /mounts | tr "\n" " "; test -e /mounts/ro && echo LEAK; true'
+	expect_rc 0
+	expect_out "datasets shared-output user-data workspace "
 }
 
 t_head_mounts_names_per_user() {
