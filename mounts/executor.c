@@ -275,7 +275,7 @@ static int open_existing(int rootfd, const char *path, int *ret)
 	return 0;
 }
 
-int ag3_mounts_open_dir_nofollow(const char *path, int *ret)
+int ag3_mounts_open_nofollow(const char *path, int *ret)
 {
 	if (!path || path[0] != '/')
 		return -EINVAL;
@@ -295,6 +295,19 @@ int ag3_mounts_open_dir_nofollow(const char *path, int *ret)
 		return -errno;
 	if (S_ISLNK(st.st_mode))
 		return -ELOOP;
+	*ret = TAKE_FD(fd);
+	return 0;
+}
+
+int ag3_mounts_open_dir_nofollow(const char *path, int *ret)
+{
+	_cleanup_close_ int fd = -1;
+	int r = ag3_mounts_open_nofollow(path, &fd);
+	if (r < 0)
+		return r;
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -errno;
 	if (!S_ISDIR(st.st_mode))
 		return -ENOTDIR;
 	*ret = TAKE_FD(fd);

@@ -38,6 +38,8 @@ int ag3_mounts_enter(struct ag3_mounts_plan *plan, struct ag3_error **reterr);
  * fchdir. -ELOOP when a component is a symlink, -ENOTDIR, -errno.
  */
 int ag3_mounts_open_dir_nofollow(const char *path, int *ret);
+/* The same for any type of file (an O_PATH fd); -ELOOP when it is a symlink. */
+int ag3_mounts_open_nofollow(const char *path, int *ret);
 
 /* The entries of every new /proc that are masked (NULL-terminated; /dev/null over
  * a file, an empty tmpfs over a directory), and those made read-only. */

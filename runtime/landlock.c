@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "landlock.h"
 
+#include "mounts/executor.h"
+
 #include <fcntl.h>
 #include <linux/landlock.h>
 #include <string.h>
@@ -65,11 +67,16 @@ int ag3_landlock_abi(void)
 static int add_path(int ruleset, const char *path, uint64_t rights, uint64_t handled,
 		    struct ag3_error **reterr)
 {
-	_cleanup_close_ int fd = open(path, O_PATH | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		if (errno == ENOENT || errno == ELOOP)
+	/* No symlink is followed on the way, not only at the end: a link the sandboxed
+	 * user planted where a skipped optional bind would have gone must not make the
+	 * rule land elsewhere. */
+	_cleanup_close_ int fd = -1;
+	int k = ag3_mounts_open_nofollow(path, &fd);
+	if (k < 0) {
+		if (k == -ENOENT || k == -ELOOP || k == -ENOTDIR)
 			return 0; /* a skipped optional bind; a symlink is covered by its target */
-		return ag3_error_set_stage(reterr, errno, "landlock", path, "landlock: %s: %m", path);
+		return ag3_error_set_stage(reterr, -k, "landlock", path, "landlock: %s: %s", path,
+					   strerror(-k));
 	}
 	struct stat st;
 	if (fstat(fd, &st) < 0)
