@@ -70,7 +70,14 @@ void ag3_spec_free(struct ag3_spec *spec);
 
 /*
  * Runs argv (NULL-terminated) in a fresh sandbox built from `spec`, with the
- * caller's stdin/stdout/stderr. Returns the exit code the CLI would use (the
+ * caller's stdin/stdout/stderr (the command can write to them: do not give it
+ * the fds a protocol runs on).
+ *
+ * Threads: the sandbox's first process is created with clone3 directly, so
+ * glibc's fork handlers do not run in it; a lock another thread held at that
+ * moment (malloc's, stdio's) stays held there. Call ag3_run from a process
+ * that has no other thread (a helper process the agent loop keeps, or the
+ * CLI), not from a multi-threaded program. Returns the exit code the CLI would use (the
  * command's own; 128+N for a signal; 124 timeout; 125 setup failed; 126/127
  * not executable / not found), or -EINVAL for an empty argv. When
  * result_json is not NULL it receives the result record (free() it).
