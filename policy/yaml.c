@@ -62,6 +62,40 @@ void ag3_yaml_doc_free(struct ag3_yaml_doc *doc)
 	free(doc);
 }
 
+/*
+ * The key path of where the builder is ("sandbox.network", "rules[2]"): each
+ * open collection's last entry leads to the next. The innermost mapping's last
+ * key counts only while its value is still being read (`pending`), not when
+ * the next key is.
+ */
+static void key_path(const struct builder *b, char *out, size_t len)
+{
+	size_t o = 0;
+	out[0] = 0;
+	for (unsigned i = 0; i < b->depth && o < len; i++) {
+		const struct ag3_yaml_node *n = b->stack[i].node;
+		bool top = i + 1 == b->depth;
+		int w = 0;
+		if (n->type == AG3_YAML_MAPPING && n->n) {
+			const struct ag3_yaml_node *k = n->pairs[n->n - 1].key;
+			if (top && n->pairs[n->n - 1].value)
+				break; /* a new key: not under the previous one */
+			char pv[80];
+			w = snprintf(out + o, len - o, "%s%s", o ? "." : "",
+				     ag3_yaml_preview(k->str, k->len, pv, sizeof(pv)));
+		} else if (n->type == AG3_YAML_SEQUENCE && !top && n->n) {
+			w = snprintf(out + o, len - o, "[%zu]", n->n - 1);
+		} else if (n->type == AG3_YAML_SEQUENCE && top) {
+			w = snprintf(out + o, len - o, "[%zu]", n->n);
+		}
+		if (w < 0)
+			break;
+		o += (size_t)w;
+	}
+	if (o >= len)
+		out[len - 1] = 0;
+}
+
 _printf_(3, 4) static int fail_at(struct builder *b, const yaml_mark_t *m, const char *fmt, ...)
 {
 	_cleanup_free_ char *msg = NULL;
@@ -72,8 +106,11 @@ _printf_(3, 4) static int fail_at(struct builder *b, const yaml_mark_t *m, const
 	va_end(ap);
 	if (!msg)
 		return -ENOMEM;
+	char path[512];
+	key_path(b, path, sizeof(path));
 	return ag3_error_set_at(b->reterr, EINVAL, b->file, m ? (unsigned)m->line + 1 : 0,
-				m ? (unsigned)m->column + 1 : 0, "%s", msg);
+				m ? (unsigned)m->column + 1 : 0, "%s%s%s", path, path[0] ? ": " : "",
+				msg);
 }
 
 const char *ag3_yaml_preview(const char *s, size_t len, char *buf, size_t size)
@@ -351,6 +388,7 @@ static int check_duplicates(struct builder *b, const struct ag3_yaml_node *map)
 	const struct ag3_yaml_node *k = map->pairs[dup].key;
 	char pv[80];
 	yaml_mark_t m = {.line = k->line - 1, .column = k->col - 1};
+	b->depth++; /* the path of the mapping itself (it was just closed) */
 	return fail_at(b, &m, "duplicate key '%s' (first at line %u, column %u)",
 		       ag3_yaml_preview(k->str, k->len, pv, sizeof(pv)),
 		       map->pairs[first].key->line, map->pairs[first].key->col);

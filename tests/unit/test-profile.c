@@ -694,7 +694,10 @@ Test(hostile, duplicate_key)
 	/* in a nested mapping, and in a big one (the sorted path) */
 	load_fail(SANDBOXED("  static_mounts:\n    a: {source: /a, target: /a}\n"
 			    "    a: {source: /b, target: /b}\n"),
-		  6, 5, "duplicate key 'a'");
+		  6, 5, "sandbox.static_mounts: duplicate key 'a'");
+	/* the key path of anything the YAML layer refuses */
+	load_fail(SANDBOXED("  seccomp:\n    rules:\n      - {syscall: kill}\n      - &x {syscall: kill}\n"),
+		  7, 9, "sandbox.seccomp.rules[1]: YAML aliases are not allowed");
 	char big[8192];
 	size_t o = (size_t)sprintf(big, "name: x\ndescription: {");
 	for (int i = 0; i < 100; i++)
