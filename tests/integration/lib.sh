@@ -102,3 +102,19 @@ wait_proc() {
 	done
 	return 1
 }
+
+# Writes p.yaml: a minimal profile (the system directories read-only, the
+# workspace at /workspace) named $1, with the lines of $2 added under sandbox:
+# (indented by two spaces, like "  minimum_isolation:\n    cgroup: true").
+write_profile() {
+	{
+		printf 'name: %s\nsandbox:\n  enabled: true\n  static_mounts:\n' "$1"
+		printf '    system_usr: {source: /usr, target: /usr, mode: ro}\n'
+		printf '    system_bin: {source: /bin, target: /bin, mode: ro}\n'
+		printf '    system_lib: {source: /lib, target: /lib, mode: ro}\n'
+		printf '    system_lib64: {source: /lib64, target: /lib64, mode: ro, optional: true}\n'
+		printf '  session_mounts:\n'
+		printf '    workspace: {source: "{workspace_dir}", target: /workspace, mode: rw}\n'
+		printf '%s\n' "$2"
+	} > p.yaml
+}

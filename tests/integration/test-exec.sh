@@ -268,20 +268,8 @@ null-ok
 # user planted in the workspace, or /dev/fd/N of an fd inherited from the caller
 # (runc's CVE-2024-21626: a cwd outside the root), fails the setup instead.
 home_profile() {
-	cat > p.yaml <<YAML
-name: cwd
-sandbox:
-  enabled: true
-  static_mounts:
-    system_usr: {source: /usr, target: /usr, mode: ro}
-    system_bin: {source: /bin, target: /bin, mode: ro}
-    system_lib: {source: /lib, target: /lib, mode: ro}
-    system_lib64: {source: /lib64, target: /lib64, mode: ro, optional: true}
-  session_mounts:
-    workspace: {source: "{workspace_dir}", target: /workspace, mode: rw}
-  environment:
-    home: $1
-YAML
+	write_profile cwd "  environment:
+    home: $1"
 }
 
 t_cwd_symlink_not_followed() {
@@ -365,20 +353,8 @@ t_doctor_agrees_with_exec() {
 	printf '%s' "$OUT" > doctor.json
 	sbx exec --result "$PWD/r.json" -- true
 	expect_rc 0
-	cat > p.yaml <<'YAML'
-name: needs-cgroup
-sandbox:
-  enabled: true
-  static_mounts:
-    system_usr: {source: /usr, target: /usr, mode: ro}
-    system_bin: {source: /bin, target: /bin, mode: ro}
-    system_lib: {source: /lib, target: /lib, mode: ro}
-    system_lib64: {source: /lib64, target: /lib64, mode: ro, optional: true}
-  session_mounts:
-    workspace: {source: "{workspace_dir}", target: /workspace, mode: rw}
-  minimum_isolation:
-    cgroup: true
-YAML
+	write_profile needs-cgroup "  minimum_isolation:
+    cgroup: true"
 	sbx exec --profile p.yaml -- echo RAN
 	python3 - doctor.json r.json "$MODE" "$RC" "$OUT" "$ERR" <<'PY'
 import json, sys

@@ -93,18 +93,8 @@ t_no_landlock_is_recorded() {
 }
 
 t_no_landlock_refused_when_required() {
-	cat > p.yaml <<'YAML'
-name: needs-landlock
-sandbox:
-  enabled: true
-  static_mounts:
-    system_usr: {source: /usr, target: /usr, mode: ro}
-    system_bin: {source: /bin, target: /bin, mode: ro}
-    system_lib: {source: /lib, target: /lib, mode: ro}
-    system_etc: {source: /etc, target: /etc, mode: ro}
-  minimum_isolation:
-    landlock_abi: 1
-YAML
+	write_profile needs-landlock "  minimum_isolation:
+    landlock_abi: 1"
 	under landlock_create_ruleset exec --profile p.yaml -- echo RAN
 	expect_rc 125
 	[ -z "$OUT" ] || fail "the command ran: $OUT"
