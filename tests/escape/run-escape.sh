@@ -524,7 +524,7 @@ plain hostname identity hostname hostname "$(uname -n)"
 variants suid suid-host unshare-cmd
 
 # Processes, network, ipc.
-variants kill kill-scan kill-init
+variants kill kill-scan kill-init signal-init-scoped
 run_escape kill-host t_kill_host
 variants net net-ifaces proc-net-dev
 run_escape net-host-tcp t_net_host_tcp

@@ -9,6 +9,7 @@
  *              delivers nothing.
  *   kill-init  kill(1, SIGKILL): init must survive (the kernel drops it for a
  *              namespace's init); the probe prints after it.
+ *   signal-init-scoped  kill(1, 0) must fail with EPERM: landlock's signal scope.
  *   kill-host  argv[2] is the host pid of a `sleep` the test started: kill(pid,
  *              0) and pidfd_open(pid) must answer ESRCH.
  * Without the pid namespace these reach host processes and print ESCAPED.
@@ -86,6 +87,24 @@ static void p_init(const char *name, int argc, char **argv)
 	blocked(name, "init (%s) survived kill(1, SIGKILL) (kill returned %s)", comm, r == 0 ? "0" : ename(e));
 }
 
+/*
+ * Landlock's signal scope (ABI 6): init runs with the command's own ids, so
+ * without it the command could signal init (and through it, every process of
+ * the sandbox). Signal 0 delivers nothing. Only landlock stops this: removing
+ * it makes the probe print ESCAPED.
+ */
+static void p_init_scoped(const char *name, int argc, char **argv)
+{
+	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, 1U /* _VERSION */);
+	if (abi < 6)
+		skip(name, "landlock ABI %ld here: signal scoping needs ABI 6", abi < 0 ? 0 : abi);
+	if (kill(1, 0) == 0)
+		escaped(name, "kill(1, 0) reached init: the command can signal the sandbox's init");
+	if (errno != EPERM)
+		escaped(name, "kill(1, 0): %s (want landlock's EPERM)", ename(errno));
+	blocked(name, "kill(1, 0): EPERM (landlock signal scope)");
+}
+
 static void p_host(const char *name, int argc, char **argv)
 {
 	if (argc < 3)
@@ -117,6 +136,7 @@ int main(int argc, char **argv)
 	static const struct variant tab[] = {
 		{"kill-scan", p_scan},
 		{"kill-init", p_init},
+		{"signal-init-scoped", p_init_scoped},
 		{"kill-host", p_host},
 	};
 	return RUN_VARIANTS(tab);
