@@ -521,7 +521,7 @@ run_escape host-file-invisible t_host_file_invisible
 variants identity status-baseline cgroup-ns setuid-root setgroups oom-score-adj
 plain hostname identity hostname hostname "$(uname -n)"
 [ $MODE = root ] && run_escape suid-euid t_suid_euid
-variants suid suid-host unshare-cmd
+variants suid suid-host mounts-nosuid unshare-cmd
 
 # Processes, network, ipc.
 variants kill kill-scan kill-init signal-init-scoped

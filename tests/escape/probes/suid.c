@@ -13,13 +13,48 @@
  *               LD_SHOW_AUXV. euid = uid and AT_SECURE 0 mean the bit was
  *               ignored. `--version` does nothing even with privileges.
  *   unshare-cmd runs util-linux `unshare -U true`: it must fail.
+ *   mounts-nosuid every mount is nosuid (and nodev outside /dev), per mountinfo.
  */
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "probe.h"
+
+/*
+ * Every mount of the sandbox is nosuid, and every one but the device nodes
+ * nodev: read from /proc/self/mountinfo (field 6, the per-mount options).
+ * no_new_privs already makes setuid bits powerless; this checks the mount
+ * layer itself, so that removing either layer fails a probe.
+ */
+static void p_mounts_nosuid(const char *name, int argc, char **argv)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		probe_error(name, "mountinfo: %s", ename(errno));
+	char line[4096];
+	int n = 0;
+	while (fgets(line, sizeof(line), f)) {
+		char mp[1024], opts[512];
+		if (sscanf(line, "%*s %*s %*s %*s %1023s %511s", mp, opts) != 2)
+			continue;
+		n++;
+		char o[520];
+		snprintf(o, sizeof(o), ",%s,", opts);
+		if (!strstr(o, ",nosuid,"))
+			escaped(name, "%s is mounted without nosuid (%s)", mp, opts);
+		bool dev = !strcmp(mp, "/dev") || !strncmp(mp, "/dev/", 5);
+		bool proc_file = !strncmp(mp, "/proc/", 6); /* /dev/null masks: nodev off */
+		if (!dev && !proc_file && !strstr(o, ",nodev,"))
+			escaped(name, "%s is mounted without nodev (%s)", mp, opts);
+	}
+	fclose(f);
+	if (n < 3)
+		probe_error(name, "only %d mounts in mountinfo", n);
+	blocked(name, "all %d mounts are nosuid (and nodev outside /dev)", n);
+}
 
 static void p_euid(const char *name, int argc, char **argv)
 {
@@ -130,6 +165,7 @@ int main(int argc, char **argv)
 	static const struct variant tab[] = {
 		{"suid-euid", p_euid},
 		{"suid-host", p_host},
+		{"mounts-nosuid", p_mounts_nosuid},
 		{"unshare-cmd", p_unshare_cmd},
 	};
 	return RUN_VARIANTS(tab);
