@@ -264,6 +264,15 @@ null-ok
 4"
 }
 
+# The default profile's rlimits (limits.nofile 1024, fsize 1 GiB, core 0) are in force.
+t_rlimits_applied() {
+	sbx exec -- sh -c 'grep -E "^Max (open files|file size|core file size) " /proc/self/limits | tr -s " "'
+	expect_rc 0
+	expect_out_has '^Max file size 1073741824 1073741824 bytes'
+	expect_out_has '^Max core file size 0 0 bytes'
+	expect_out_has '^Max open files 1024 1024 files'
+}
+
 # The working directory is resolved without following symlinks: one the sandboxed
 # user planted in the workspace, or /dev/fd/N of an fd inherited from the caller
 # (runc's CVE-2024-21626: a cwd outside the root), fails the setup instead.
