@@ -280,6 +280,84 @@ static void print_mount_text(const char *label, const struct ag3_spec *spec, siz
 	free(ol.key);
 }
 
+/* A mount of the profile or the external-mounts plan that would cover `path` but
+ * is not in the spec, and why: for an absent path. */
+struct absent_why {
+	char *what; /* the YAML key (and name) */
+	char *why;
+	char *target;
+};
+
+static void absent_why_clear(struct absent_why *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].what);
+		free(v[i].why);
+		free(v[i].target);
+	}
+}
+
+static bool covers_path(const char *target, const char *path)
+{
+	return target && target[0] == '/' && ag3_path_is_under(path, target);
+}
+
+static int collect_absent_why(struct cli_source *src, const struct ag3_spec *spec,
+			      const struct ag3_profile *p, const struct ag3_mounts_config *x,
+			      const char *path, struct absent_why *v, size_t cap, size_t *n)
+{
+	*n = 0;
+	/* profile mounts that were skipped: optional, and the source is missing */
+	const struct ag3_pmounts *lists[] = {p ? &p->sandbox.static_mounts : NULL,
+					     p ? &p->sandbox.session_mounts : NULL};
+	for (size_t l = 0; l < ELEMENTSOF(lists); l++)
+		for (size_t i = 0; lists[l] && i < lists[l]->n && *n < cap; i++) {
+			const struct ag3_pmount *pm = &lists[l]->items[i];
+			if (!pm->target.v || strchr(pm->target.v, '{') ||
+			    !covers_path(pm->target.v, path))
+				continue;
+			bool in_spec = false;
+			for (size_t k = 0; k < spec->n_mounts && !in_spec; k++)
+				in_spec = spec->mounts[k].origin &&
+					  !strcmp(spec->mounts[k].origin, pm->key);
+			if (in_spec)
+				continue;
+			v[*n] = (struct absent_why){
+				.what = strdup(pm->key),
+				.why = strdup(pm->optional.v ? "optional, and its source is missing on "
+								"this host: skipped"
+							      : "not compiled in"),
+				.target = strdup(pm->target.v)};
+			if (!v[*n].what || !v[*n].why || !v[*n].target)
+				return -ENOMEM;
+			(*n)++;
+		}
+	/* external mounts the user is not authorized for, missing, or reserved */
+	if (!x || !p)
+		return 0;
+	struct ag3_xplan *plan = NULL;
+	struct ag3_error *err = NULL;
+	if (ag3_mounts_config_plan(x, p, src->session, NULL, 0, src->host_root, &plan, &err) < 0) {
+		ag3_error_free(err);
+		return 0; /* the spec compiled: whatever fails here is not about this path */
+	}
+	for (size_t i = 0; i < plan->n && *n < cap; i++) {
+		const struct ag3_xplan_entry *e = &plan->items[i];
+		if (e->skip == AG3_XPLAN_SKIP_NONE || !covers_path(e->target, path))
+			continue;
+		v[*n] = (struct absent_why){.what = strdup(e->origin),
+					    .why = strdup(e->skip_reason ? e->skip_reason : "skipped"),
+					    .target = strdup(e->target)};
+		if (!v[*n].what || !v[*n].why || !v[*n].target) {
+			ag3_xplan_free(plan);
+			return -ENOMEM;
+		}
+		(*n)++;
+	}
+	ag3_xplan_free(plan);
+	return 0;
+}
+
 static int explain_path(struct cli_source *src, const char *path, bool json)
 {
 	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = NULL;
@@ -306,6 +384,11 @@ static int explain_path(struct cli_source *src, const char *path, bool json)
 		return 2;
 	}
 	const struct ag3_mount *m = e.mount >= 0 ? &spec->mounts[e.mount] : NULL;
+	struct absent_why why[16] = {0};
+	size_t n_why = 0;
+	if ((e.state == AG3_EXPLAIN_ABSENT || e.state == AG3_EXPLAIN_CREATED) &&
+	    collect_absent_why(src, spec, p, x, e.resolved, why, ELEMENTSOF(why), &n_why) < 0)
+		goto oom;
 	if (json) {
 		cJSON *o = cJSON_CreateObject(), *a;
 		if (!o)
@@ -338,8 +421,17 @@ static int explain_path(struct cli_source *src, const char *path, bool json)
 			cJSON_AddItemToObject(h, "mount", mount_json(spec, e.hops[i].mount, p, x));
 			cJSON_AddItemToArray(a, h);
 		}
+		cJSON_AddItemToObject(o, "not_mounted", a = cJSON_CreateArray());
+		for (size_t i = 0; a && i < n_why; i++) {
+			cJSON *w = cJSON_CreateObject();
+			cJSON_AddStringToObject(w, "origin", why[i].what);
+			cJSON_AddStringToObject(w, "target", why[i].target);
+			cJSON_AddStringToObject(w, "reason", why[i].why);
+			cJSON_AddItemToArray(a, w);
+		}
 		print_json(o);
 		cJSON_Delete(o);
+		absent_why_clear(why, n_why);
 		ag3_explain_path_clear(&e);
 		return 0;
 	}
@@ -385,9 +477,13 @@ static int explain_path(struct cli_source *src, const char *path, bool json)
 		print_mount_text("made for:", spec, (size_t)e.holder, p, x);
 	for (size_t i = 0; i < e.n_shadowed; i++)
 		print_mount_text("hides:", spec, e.shadowed[i], p, x);
+	for (size_t i = 0; i < n_why; i++)
+		printf("  %-10s %s at %s: %s\n", "not here:", why[i].what, why[i].target, why[i].why);
+	absent_why_clear(why, n_why);
 	ag3_explain_path_clear(&e);
 	return 0;
 oom:
+	absent_why_clear(why, n_why);
 	ag3_explain_path_clear(&e);
 	cli_error("out of memory");
 	return 2;

@@ -284,6 +284,32 @@ t_explain_path_hidden_by_tmpfs() {
 	expect_out_has '^  hides: +#[0-9]+ bind .*/data/ro -> /mounts/ro \(ro\), from sandbox.session_mounts.ext'
 }
 
+# An absent path says which mounts would have been there, and why they are not.
+t_explain_path_why_absent() {
+	cat >"$SCRATCH/p.yaml" <<-EOF
+	name: p
+	sandbox:
+	  static_mounts:
+	    system_usr: {source: /usr, target: /usr, mode: ro}
+	  session_mounts:
+	    user_ssh: {source: "$SCRATCH/no-such-dir", target: /root/.ssh, mode: ro, optional: true}
+	EOF
+	mkdir -p "$SCRATCH/logs"
+	cat >"$SCRATCH/m.yaml" <<-EOF
+	per_user:
+	  ro:
+	    - {name: admin-logs, host_path: "$SCRATCH/logs", users: [admin]}
+	EOF
+	sbx explain --profile "$SCRATCH/p.yaml" /root/.ssh/id_rsa
+	expect_rc 0
+	expect_out_has 'not here: +sandbox.session_mounts.user_ssh at /root/.ssh: optional, and its source is missing'
+	sbx explain --json --profile "$SCRATCH/p.yaml" --mounts "$SCRATCH/m.yaml" --user bob /mounts/admin-logs
+	expect_rc 0
+	json_ok 'd["state"] == "absent" and d["not_mounted"] == [{"origin": "per_user.ro[0] admin-logs", "target": "/mounts/admin-logs", "reason": "user '"'bob'"' is not in its users"}]'
+	sbx explain --json --profile "$SCRATCH/p.yaml" /usr/bin/env
+	json_ok 'd["not_mounted"] == []'
+}
+
 t_explain_tool_call() {
 	sbx explain --profile "$HEAD_PROFILE" 'mcp__ag3ntum__Bash(git status && rm -rf /)'
 	expect_rc 0
@@ -330,10 +356,16 @@ run_test "check: compound commands" t_check_compound
 run_test "check: interrupt counting" t_check_interrupt_counting
 run_test "check: stdin input, --no-session" t_check_stdin_and_no_session
 run_test "check: bad input (exit 2)" t_check_bad_input
+run_test "options given twice, relative explain paths" t_cli_options_given_twice_and_relative_paths
 run_test "explain: a bind" t_explain_path_bind
 run_test "explain: the workspace" t_explain_path_workspace
 run_test "explain: builtins, absent paths" t_explain_path_builtins_and_absent
 run_test "explain: a mount hidden by a tmpfs" t_explain_path_hidden_by_tmpfs
+run_test "explain: why an absent path is absent" t_explain_path_why_absent
 run_test "explain: a tool call" t_explain_tool_call
 run_test "explain: usage errors" t_explain_usage_errors
+# every t_ function above is in the list: a test written and never run is a defect
+for t in $(declare -F | awk '{print $3}' | grep '^t_'); do
+	grep -q "^run_test .* $t\$" "$0" || { echo "not ok - $t is defined but never run"; TAP_FAILED=$((TAP_FAILED + 1)); }
+done
 finish
