@@ -391,7 +391,7 @@ t_daemon_sigkill_exec() {
 	"$AG3" exec "${PROFILE_OPTS[@]}" --workspace "$WS" --timeout 60 -- /workspace/probe-daemon daemon-wait "$tag" \
 		</dev/null >/dev/null 2>&1 &
 	pid=$!
-	wait_proc "sleep $tag" 50 up || {
+	wait_proc "^sleep $tag" 50 up || {
 		kill -9 "$pid"
 		fail "the daemon never started"
 	}

@@ -89,7 +89,9 @@ expect_err_has() {
 }
 
 # Waits (bounded: $2 tenths of a second) until a process whose command line
-# matches the pattern exists (mode "up") or does not (mode "gone").
+# matches the pattern exists (mode "up") or does not (mode "gone"). For "up",
+# anchor the pattern ("^sleep TAG"): the exec's own command line holds the
+# command's words too, and would match before the sandbox exists.
 wait_proc() {
 	local pattern=$1 tenths=$2 mode=$3 i
 	for ((i = 0; i < tenths; i++)); do

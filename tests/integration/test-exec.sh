@@ -223,7 +223,7 @@ t_sigkill_of_exec_leaves_nothing() {
 	local tag=9303.$$
 	"$AG3" exec -- sh -c "sleep $tag & sleep $tag" </dev/null >/dev/null 2>&1 &
 	local pid=$!
-	wait_proc "sleep $tag" 50 up || { kill -9 $pid; fail "the command never started"; }
+	wait_proc "^sleep $tag" 50 up || { kill -9 $pid; fail "the command never started"; }
 	kill -9 $pid
 	wait $pid 2>/dev/null || true
 	wait_proc "sleep $tag" 30 gone || fail "processes survived SIGKILL of exec: $(pgrep -af "sleep $tag")"
@@ -233,7 +233,7 @@ t_sigterm_of_exec_stops_sandbox() {
 	local tag=9304.$$
 	"$AG3" exec -- sleep $tag </dev/null >/dev/null 2>&1 &
 	local pid=$!
-	wait_proc "sleep $tag" 50 up || { kill -9 $pid; fail "the command never started"; }
+	wait_proc "^sleep $tag" 50 up || { kill -9 $pid; fail "the command never started"; }
 	kill -TERM $pid
 	RC=0
 	wait $pid || RC=$?
@@ -311,7 +311,7 @@ t_init_holds_no_caller_fd() {
 	local tag=9305.$$ ep init fds
 	"$AG3" exec -- sleep $tag </dev/null >/dev/null 2>&1 7</ 8<"$PWD" &
 	ep=$!
-	wait_proc "sleep $tag" 50 up || { kill -9 $ep; fail "the command never started"; }
+	wait_proc "^sleep $tag" 50 up || { kill -9 $ep; fail "the command never started"; }
 	init=$(cat /proc/$ep/task/*/children 2>/dev/null | tr -s ' ' '\n' | grep -v '^$' | head -1)
 	[ -n "$init" ] || { kill -9 $ep; fail "no init under exec ($ep)"; }
 	if [ $MODE = root ]; then
