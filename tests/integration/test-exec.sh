@@ -211,6 +211,18 @@ t_timeout_kills_background_child() {
 	wait_proc "sleep $tag" 30 gone || fail "a process survived the timeout: $(pgrep -af "sleep $tag")"
 }
 
+# A command that ignores SIGTERM (and a child that inherits that) still ends at the
+# timeout: SIGKILL follows after the kill grace (2 s in the default profile).
+t_timeout_kills_term_ignoring_command() {
+	local tag=9306.$$
+	RC=0
+	# bounded from outside: without the SIGKILL it would never end (137: the bound hit)
+	timeout -s KILL 30 "$AG3" exec --timeout 1 -- sh -c "trap '' TERM; sleep $tag" \
+		</dev/null >/dev/null 2>&1 || RC=$?
+	[ "$RC" = 124 ] || fail "exec ended with $RC, want 124 (137: it had to be killed from outside)"
+	wait_proc "sleep $tag" 30 gone || fail "a process survived the timeout: $(pgrep -af "sleep $tag")"
+}
+
 t_background_killed_when_command_exits() {
 	local tag=9302.$$
 	sbx exec -- sh -c "sleep $tag & echo started"
