@@ -262,6 +262,42 @@ static int close_other_fds(const int *keep, size_t n_keep)
 	return more ? close_other_fds(keep, n_keep) : 0;
 }
 
+/*
+ * init's drop, before it starts the command (which inherits all of it): the
+ * spec's rlimits (while raising one is still allowed), the bounding set
+ * emptied (it needs CAP_SETPCAP), supplementary groups, gid, uid, every
+ * capability set cleared and read back, no_new_privs. A credential change
+ * resets dumpable and the parent-death signal: both are set again.
+ */
+static void drop_privileges(struct ag3_child_ctx *ctx, int fd)
+{
+	const struct ag3_spec *spec = ctx->spec;
+	struct ag3_error *err = NULL;
+	for (size_t i = 0; i < spec->process.n_rlimits; i++) {
+		const struct ag3_rlimit *l = &spec->process.rlimits[i];
+		struct rlimit rl = {
+			.rlim_cur = l->soft == AG3_RLIM_INFINITY ? RLIM_INFINITY : l->soft,
+			.rlim_max = l->hard == AG3_RLIM_INFINITY ? RLIM_INFINITY : l->hard,
+		};
+		if (setrlimit(ag3_rlimit_resource_from_name(l->name), &rl) < 0)
+			die_errno(fd, "rlimits", errno, NULL, l->name);
+	}
+	if (ag3_caps_drop_bounding(&err) < 0)
+		die_error(fd, err, "capabilities");
+	if (ctx->can_setgroups && setgroups(spec->identity.n_groups, spec->identity.groups) < 0)
+		die_errno(fd, "identity", errno, NULL, "setgroups");
+	if (setresgid(ctx->gid, ctx->gid, ctx->gid) < 0)
+		die_errno(fd, "identity", errno, NULL, "setresgid");
+	if (setresuid(ctx->uid, ctx->uid, ctx->uid) < 0)
+		die_errno(fd, "identity", errno, NULL, "setresuid");
+	if (ag3_caps_clear_all(&err) < 0)
+		die_error(fd, err, "capabilities");
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		die_errno(fd, "no_new_privs", errno, NULL, "prctl(PR_SET_NO_NEW_PRIVS)");
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		die_errno(fd, "init", errno, NULL, "prctl after the credential change");
+}
+
 static _Noreturn void command_main(struct ag3_child_ctx *ctx, int errfd, char **argv)
 {
 	const struct ag3_spec *spec = ctx->spec;
@@ -289,22 +325,11 @@ static _Noreturn void command_main(struct ag3_child_ctx *ctx, int errfd, char **
 			die_errno(errfd, "stdio", errno, NULL, "dup2");
 
 	umask(spec->process.umask);
-	for (size_t i = 0; i < spec->process.n_rlimits; i++) {
-		const struct ag3_rlimit *l = &spec->process.rlimits[i];
-		struct rlimit rl = {
-			.rlim_cur = l->soft == AG3_RLIM_INFINITY ? RLIM_INFINITY : l->soft,
-			.rlim_max = l->hard == AG3_RLIM_INFINITY ? RLIM_INFINITY : l->hard,
-		};
-		if (setrlimit(ag3_rlimit_resource_from_name(l->name), &rl) < 0)
-			die_errno(errfd, "rlimits", errno, NULL, l->name);
-	}
 
-	/* The bounding set needs CAP_SETPCAP: empty it before the uid change. */
-	if (ag3_caps_drop_bounding(&err) < 0)
-		die_error(errfd, err, "capabilities");
-	if (ctx->can_setgroups &&
-	    setgroups(spec->identity.n_groups, spec->identity.groups) < 0)
-		die_errno(errfd, "identity", errno, NULL, "setgroups");
+	/* init dropped to the command's ids, groups, rlimits and an empty bounding set
+	 * before starting it (see drop_privileges): the command inherits them, never
+	 * holding more than init. Setting the same ids again is a no-op that fails if
+	 * they are not what they must be; the capability sets are cleared and read back. */
 	if (setresgid(ctx->gid, ctx->gid, ctx->gid) < 0)
 		die_errno(errfd, "identity", errno, NULL, "setresgid");
 	if (setresuid(ctx->uid, ctx->uid, ctx->uid) < 0)
@@ -474,6 +499,11 @@ _Noreturn void ag3_init_main(struct ag3_child_ctx *ctx)
 	if (sfd < 0)
 		die_errno(sock, "init", errno, NULL, "signalfd");
 
+	/* init becomes the command's own uid (so it can pass signals on without keeping
+	 * CAP_KILL) and keeps nothing else, before the command exists: there is no moment
+	 * when the command runs beside a privileged init. */
+	drop_privileges(ctx, sock);
+
 	int pipefd[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pipefd) < 0)
 		die_errno(sock, "init", errno, NULL, "socketpair");
@@ -497,26 +527,6 @@ _Noreturn void ag3_init_main(struct ag3_child_ctx *ctx)
 	munmap(stack, stack_size);
 	close(pipefd[1]);
 
-	/* init becomes the command's own uid (so it can pass signals on without keeping
-	 * CAP_KILL) and keeps nothing else: no capability, no new privileges. */
-	if (ag3_caps_drop_bounding(&err) < 0) {
-		kill(cmd, SIGKILL);
-		die_error(sock, err, "capabilities");
-	}
-	if ((ctx->can_setgroups && setgroups(0, NULL) < 0) ||
-	    setresgid(ctx->gid, ctx->gid, ctx->gid) < 0 || setresuid(ctx->uid, ctx->uid, ctx->uid) < 0) {
-		int e = errno;
-		kill(cmd, SIGKILL);
-		die_errno(sock, "identity", e, NULL, "init: dropping to the command's ids");
-	}
-	if (ag3_caps_clear_all(&err) < 0) {
-		kill(cmd, SIGKILL);
-		die_error(sock, err, "capabilities");
-	}
-	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-	/* A credential change resets both: set them again. */
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 
 	/* The command's setup result: EOF means execve succeeded (the socket was CLOEXEC). */
 	struct ag3_msg m = {0};

@@ -121,6 +121,18 @@ t_pid1_is_init() {
 ag3ntum-init"
 }
 
+# init, the one runtime process the command can see, holds no more than the
+# command: its ids, no capability in any set, no_new_privs.
+t_init_holds_no_privilege() {
+	sbx exec -- grep -E '^(Uid|Gid|Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs):' /proc/1/status
+	expect_rc 0
+	expect_out_has "^Uid:[[:space:]]+$DEF_UID[[:space:]]+$DEF_UID[[:space:]]+$DEF_UID[[:space:]]+$DEF_UID\$"
+	expect_out_has "^Gid:[[:space:]]+$DEF_GID[[:space:]]+$DEF_GID[[:space:]]+$DEF_GID[[:space:]]+$DEF_GID\$"
+	[ "$(printf '%s\n' "$OUT" | grep -c '^Cap...:[[:space:]]*0000000000000000$')" = 5 ] ||
+		fail "init holds a capability: $OUT"
+	expect_out_has '^NoNewPrivs:[[:space:]]+1$'
+}
+
 t_children_reaped() {
 	# An orphan that exits while the command still runs must not stay a zombie.
 	sbx exec -- sh -c '(sleep 0.2 &); sleep 1; cat /proc/[0-9]*/stat 2>/dev/null | awk "{print \$3}" | grep -c Z || true'

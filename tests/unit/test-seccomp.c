@@ -56,6 +56,129 @@ static void load_default(void)
 			  errno, strerror(errno), strerror(e));                                     \
 	} while (0)
 
+/* ------------------------------------------------------------------------------------------ */
+/*
+ * A classic-BPF interpreter for the filter, over a seccomp_data the test makes
+ * up: what the kernel would decide for calls this machine cannot issue (another
+ * arch, i386 and x32 numbers). Only the instructions libseccomp emits are
+ * known; any other fails the test, so the simulation cannot pass by skipping.
+ */
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+
+struct sim_data {
+	uint32_t nr, arch;
+	uint64_t ip, args[6];
+};
+
+static uint32_t sim_run(const struct ag3_seccomp_prog *p, const struct sim_data *d)
+{
+	uint32_t a = 0, x = 0, mem[BPF_MEMWORDS] = {0};
+	const uint8_t *raw = (const uint8_t *)d;
+	for (size_t pc = 0, steps = 0; pc < p->n_insns && steps < 100000; pc++, steps++) {
+		const struct sock_filter *f = &p->insns[pc];
+		switch (f->code) {
+		case BPF_LD | BPF_W | BPF_ABS:
+			cr_assert_leq(f->k + 4, sizeof(*d), "load past seccomp_data at %zu", pc);
+			memcpy(&a, raw + f->k, 4);
+			break;
+		case BPF_LD | BPF_MEM:
+			a = mem[f->k % BPF_MEMWORDS];
+			break;
+		case BPF_LDX | BPF_MEM:
+			x = mem[f->k % BPF_MEMWORDS];
+			break;
+		case BPF_ST:
+			mem[f->k % BPF_MEMWORDS] = a;
+			break;
+		case BPF_STX:
+			mem[f->k % BPF_MEMWORDS] = x;
+			break;
+		case BPF_ALU | BPF_AND | BPF_K:
+			a &= f->k;
+			break;
+		case BPF_MISC | BPF_TAX:
+			x = a;
+			break;
+		case BPF_MISC | BPF_TXA:
+			a = x;
+			break;
+		case BPF_JMP | BPF_JA:
+			pc += f->k;
+			break;
+		case BPF_JMP | BPF_JEQ | BPF_K:
+			pc += a == f->k ? f->jt : f->jf;
+			break;
+		case BPF_JMP | BPF_JGT | BPF_K:
+			pc += a > f->k ? f->jt : f->jf;
+			break;
+		case BPF_JMP | BPF_JGE | BPF_K:
+			pc += a >= f->k ? f->jt : f->jf;
+			break;
+		case BPF_JMP | BPF_JSET | BPF_K:
+			pc += (a & f->k) ? f->jt : f->jf;
+			break;
+		case BPF_RET | BPF_K:
+			return f->k;
+		case BPF_RET | BPF_A:
+			return a;
+		default:
+			cr_assert_fail("instruction %#x at %zu: unknown to the simulator", f->code, pc);
+		}
+	}
+	cr_assert_fail("the filter ran off its end or looped");
+	return 0;
+}
+
+static uint32_t sim(const struct ag3_seccomp_prog *p, uint32_t arch, uint32_t nr, uint64_t a0,
+		    uint64_t a1)
+{
+	struct sim_data d = {.nr = nr, .arch = arch, .args = {a0, a1}};
+	return sim_run(p, &d);
+}
+
+#define RET_EPERM (SECCOMP_RET_ERRNO | EPERM)
+#define RET_ENOSYS (SECCOMP_RET_ERRNO | ENOSYS)
+#define X32(n) (0x40000000u + (n))
+
+Test(seccomp, simulated_every_arch)
+{
+	struct ag3_spec *spec = ag3_spec_new();
+	struct ag3_seccomp_prog prog;
+	struct ag3_error *err = NULL;
+	cr_assert_eq(ag3_seccomp_compile(spec, &prog, &err), 0);
+	const uint32_t x64 = AUDIT_ARCH_X86_64, i386 = AUDIT_ARCH_I386;
+	/* x86_64: ptrace (101) denied, read (0) allowed, clone3 (435) ENOSYS */
+	cr_expect_eq(sim(&prog, x64, 101, 0, 0), RET_EPERM);
+	cr_expect_eq(sim(&prog, x64, 0, 0, 0), SECCOMP_RET_ALLOW);
+	cr_expect_eq(sim(&prog, x64, 435, 0, 0), RET_ENOSYS);
+	/* clone (56) with CLONE_NEWUSER in its flags (arg0), and with high bits only */
+	cr_expect_eq(sim(&prog, x64, 56, 0x10000000, 0), RET_EPERM);
+	cr_expect_eq(sim(&prog, x64, 56, 0x10000000ull | (1ull << 40), 0), RET_EPERM);
+	cr_expect_eq(sim(&prog, x64, 56, 0x11 /* SIGCHLD */, 0), SECCOMP_RET_ALLOW);
+	/* socket (41): the family's high bits never pass */
+	cr_expect_eq(sim(&prog, x64, 41, 40 | (1ull << 32), 1), RET_EPERM);
+	cr_expect_eq(sim(&prog, x64, 41, 2 | (1ull << 32), 1), RET_EPERM);
+	cr_expect_eq(sim(&prog, x64, 41, 2, 1), SECCOMP_RET_ALLOW);
+	/* ioctl (16) TIOCSTI with high bits in the request */
+	cr_expect_eq(sim(&prog, x64, 16, 0, 0x5412 | (0xdeadull << 32)), RET_EPERM);
+	/* i386: ptrace (26), kexec_load (283), socketcall(SOCKET) (102, call 1) */
+	cr_expect_eq(sim(&prog, i386, 26, 0, 0), RET_EPERM);
+	cr_expect_eq(sim(&prog, i386, 283, 0, 0), RET_EPERM);
+	cr_expect_eq(sim(&prog, i386, 102, 1, 0), RET_EPERM);
+	cr_expect_eq(sim(&prog, i386, 3 /* read */, 0, 0), SECCOMP_RET_ALLOW);
+	/* x32 (x86_64 arch, numbers with bit 30): ptrace (521), bpf (321); read allowed */
+	cr_expect_eq(sim(&prog, x64, X32(521), 0, 0), RET_EPERM);
+	cr_expect_eq(sim(&prog, x64, X32(321), 0, 0), RET_EPERM);
+	cr_expect_eq(sim(&prog, x64, X32(0), 0, 0), SECCOMP_RET_ALLOW);
+	/* an arch the filter does not know: the process is killed, never allowed */
+	cr_expect_eq(sim(&prog, AUDIT_ARCH_AARCH64, 0, 0, 0), SECCOMP_RET_KILL_PROCESS);
+	cr_expect_eq(sim(&prog, AUDIT_ARCH_ARM, 26, 0, 0), SECCOMP_RET_KILL_PROCESS);
+	ag3_seccomp_prog_clear(&prog);
+	ag3_spec_free(spec);
+}
+
 Test(seccomp, precompiled_default_equals_a_fresh_compile)
 {
 	cr_assert_gt(ag3_seccomp_default_n, 0, "the build did not embed the default filter");
