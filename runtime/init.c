@@ -3,11 +3,14 @@
  * The sandbox's side: init (pid 1) and the command it starts.
  *
  * Order, as DESIGN.md fixes it: (namespaces and id maps are done by the time
- * init runs) mounts and pivot_root, hostname, network, then for the command:
- * setsid, umask, rlimits, groups/gid/uid with the bounding set emptied first,
- * every capability cleared and checked, no_new_privs, landlock, seccomp last,
- * every fd but 0-2 closed, execve. init itself ends non-dumpable, without
- * capabilities, with its argv and environment scrubbed from /proc/1.
+ * init runs) mounts and pivot_root, hostname, network; then init itself drops
+ * (rlimits, groups/gid/uid with the bounding set emptied first, every
+ * capability cleared and checked, no_new_privs) and starts the command, which
+ * inherits that and does setsid, umask, landlock, seccomp last, every fd but
+ * 0-2 closed, execve. init is non-dumpable, without capabilities, with its
+ * argv and environment scrubbed from /proc/1, before the command exists.
+ * DESIGN lists setsid before the uid drop: setsid concerns the command's
+ * session only, so doing it in the command after init's drop changes nothing.
  */
 #include <dirent.h>
 #include <errno.h>
