@@ -133,6 +133,38 @@ t_init_holds_no_privilege() {
 	expect_out_has '^NoNewPrivs:[[:space:]]+1$'
 }
 
+# Nothing the sandbox mounts shows up on the host while it runs (its tree is
+# made private: no propagation into the caller's mount namespace), and nothing
+# is left after. This host's mounts are private already, so root mode runs the
+# check in a mount namespace whose mounts are all shared, as on systemd hosts;
+# rootless mode (a user namespace makes them slaves anyway) runs it as is.
+t_no_mount_reaches_the_host() {
+	mkdir ws && chmod 777 ws
+	cat > check.sh <<'SH'
+set -u
+AG3=$1 tag=$2 ws=$3
+mounts() { awk '{print $5}' /proc/self/mountinfo | sort; }
+before=$(mounts)
+"$AG3" exec --workspace "$ws" -- sleep "$tag" </dev/null >/dev/null 2>&1 &
+ep=$!
+for _ in $(seq 50); do pgrep -f "^sleep $tag" >/dev/null && break; sleep 0.1; done
+pgrep -f "^sleep $tag" >/dev/null || { kill -9 $ep; echo "the command never started"; exit 1; }
+during=$(mounts)
+kill -TERM $ep
+wait $ep 2>/dev/null
+after=$(mounts)
+[ "$during" = "$before" ] || { echo "mounts appeared on the host:"; comm -13 <(echo "$before") <(echo "$during") | head; exit 1; }
+[ "$after" = "$before" ] || { echo "mounts were left on the host"; exit 1; }
+SH
+	local out rc=0
+	if [ $MODE = root ]; then
+		out=$(unshare -m --propagation shared bash check.sh "$AG3" 9307.$$ "$PWD/ws" 2>&1) || rc=$?
+	else
+		out=$(bash check.sh "$AG3" 9307.$$ "$PWD/ws" 2>&1) || rc=$?
+	fi
+	[ $rc = 0 ] || fail "$out"
+}
+
 t_children_reaped() {
 	# An orphan that exits while the command still runs must not stay a zombie.
 	sbx exec -- sh -c '(sleep 0.2 &); sleep 1; cat /proc/[0-9]*/stat 2>/dev/null | awk "{print \$3}" | grep -c Z || true'
