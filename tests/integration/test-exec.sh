@@ -165,6 +165,77 @@ SH
 	[ $rc = 0 ] || fail "$out"
 }
 
+# A caller with supplementary groups and inheritable/ambient capabilities: none of
+# them reaches init or the command. (Root mode: only root can hand those down;
+# rootless mode checks the same sets from its own caller, which has none.)
+t_caller_groups_and_caps_do_not_leak() {
+	local pre=()
+	[ $MODE = root ] && pre=(setpriv --inh-caps +net_raw --ambient-caps +net_raw --groups 4,27 --)
+	RC=0
+	OUT=$("${pre[@]}" "$AG3" exec -- grep -E '^(Groups|CapInh|CapAmb):' /proc/self/status /proc/1/status \
+		</dev/null 2>err) || RC=$?
+	ERR=$(cat err)
+	expect_rc 0
+	[ "$(printf '%s\n' "$OUT" | grep -cE ':Cap(Inh|Amb):[[:space:]]*0000000000000000$')" = 4 ] ||
+		fail "an inheritable or ambient capability leaked: $OUT"
+	if [ $MODE = root ]; then
+		[ "$(printf '%s\n' "$OUT" | grep -cE ':Groups:[[:space:]]*$')" = 2 ] ||
+			fail "the caller's groups leaked: $OUT"
+	else
+		# a user namespace cannot drop the caller's own groups (setgroups is denied
+		# there): they stay, shown as the mapped gid or the overflow gid 65534
+		printf '%s\n' "$OUT" | grep ':Groups:' | grep -qvE ":Groups:[[:space:]]*(($(id -g)|65534) ?)*$" &&
+			fail "a group other than the caller's own: $OUT"
+	fi
+	return 0
+}
+
+# Refusals the CLI alone does not show: a spec (no compile step) with uid 0, and one
+# that turns seccomp off while its minimum requires it, are refused by the runtime.
+t_runtime_refuses_unsafe_specs() {
+	"$AG3" compile -o spec.json
+	python3 - spec.json <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+u = dict(s); u["identity"] = dict(s["identity"], uid=0, gid=0)
+json.dump(u, open("uid0.json", "w"))
+n = json.loads(json.dumps(s)); n["security"]["seccomp"]["enabled"] = False
+n["security"]["minimum"]["seccomp"] = True
+json.dump(n, open("noseccomp.json", "w"))
+PY
+	sbx exec --spec uid0.json -- echo RAN
+	expect_rc 125
+	[ -z "$OUT" ] || fail "ran as uid 0: $OUT"
+	sbx exec --spec noseccomp.json -- echo RAN
+	expect_rc 125
+	[ -z "$OUT" ] || fail "ran without the seccomp its minimum requires: $OUT"
+	expect_err_has seccomp
+}
+
+# A bind source that is a symlink when the sandbox starts (swapped in after compile)
+# is refused, naming it; root mode also checks a /dev/null that is not the 1:3
+# device (a private mount namespace binds a regular file over it) is refused.
+t_runtime_refuses_swapped_sources() {
+	mkdir ws real && chmod 777 ws real
+	"$AG3" compile --workspace "$PWD/ws" -o spec.json
+	rmdir ws
+	ln -s real ws
+	sbx exec --spec spec.json -- echo RAN
+	expect_rc 125
+	[ -z "$OUT" ] || fail "ran with a symlinked bind source: $OUT"
+	expect_err_has 'symlink'
+	if [ $MODE = root ]; then
+		: > fake-null
+		RC=0
+		OUT=$(unshare -m bash -c 'mount --bind "$1" /dev/null && exec "$2" exec -- echo RAN' _ \
+			"$PWD/fake-null" "$AG3" </dev/null 2>err) || RC=$?
+		ERR=$(cat err)
+		expect_rc 125
+		[ -z "$OUT" ] || fail "ran with a fake /dev/null: $OUT"
+		expect_err_has '/dev/null'
+	fi
+}
+
 t_children_reaped() {
 	# An orphan that exits while the command still runs must not stay a zombie.
 	sbx exec -- sh -c '(sleep 0.2 &); sleep 1; cat /proc/[0-9]*/stat 2>/dev/null | awk "{print \$3}" | grep -c Z || true'
