@@ -380,11 +380,13 @@ static void remove_dir(int *fd, const char *path)
 		return;
 	close(*fd);
 	*fd = -1;
-	/* Processes killed a moment ago may still be exiting: retry briefly (bounded). */
-	for (int i = 0; i < 200; i++) {
+	/* Processes killed a moment ago may still be exiting: retry (bounded: 2 s). The
+	 * first retries come fast, since usually one is enough, and every ms of this is
+	 * on each command's path. */
+	for (int i = 0; i < 400; i++) {
 		if (rmdir(path) == 0 || errno == ENOENT)
 			return;
-		struct timespec ts = {0, 10 * 1000 * 1000};
+		struct timespec ts = {0, (i < 20 ? 250 : 5000) * 1000L};
 		nanosleep(&ts, NULL);
 	}
 }
