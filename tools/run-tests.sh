@@ -87,5 +87,9 @@ say "leftovers check"
 if findmnt -rn -o TARGET | grep -q 'ag3-it\|ag3-rootless'; then
 	say "mounts left behind"; failed=$((failed + 1)); status=1
 fi
+left=$(find /sys/fs/cgroup -maxdepth 4 -type d -name 'ag3ntum-*' 2>/dev/null)
+if [ -n "$left" ]; then
+	say "cgroups left behind: $left"; failed=$((failed + 1)); status=1
+fi
 echo "$passed passed, $failed failed"
 exit $status

@@ -399,6 +399,9 @@ t_daemon_sigkill_exec() {
 	wait "$pid" 2>/dev/null || true
 	gone "sleep $tag"
 	gone "daemon-wait $tag"
+	# the killed exec's cgroups are swept by the next run
+	run_ag3 exec "${PROFILE_OPTS[@]}" -- true
+	[ -z "$(stale_cgroups)" ] || fail "cgroups of the killed exec were left: $(stale_cgroups)"
 	echo "BLOCKED daemon-sigkill-exec: nothing survived SIGKILL of exec"
 }
 

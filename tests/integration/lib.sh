@@ -120,3 +120,15 @@ write_profile() {
 		printf '%s\n' "$2"
 	} > p.yaml
 }
+
+# Prints the sandbox cgroups (ag3ntum-PID-N, in every v1 hierarchy and the v2
+# tree) whose supervisor PID is gone: what a SIGKILLed exec leaves, until the
+# next run sweeps it.
+stale_cgroups() {
+	local d pid
+	for d in $(find /sys/fs/cgroup -maxdepth 4 -type d -name 'ag3ntum-*' 2>/dev/null); do
+		pid=${d##*/ag3ntum-}
+		pid=${pid%%-*}
+		kill -0 "$pid" 2>/dev/null || [ -d "/proc/$pid" ] || echo "$d"
+	done
+}

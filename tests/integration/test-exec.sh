@@ -354,6 +354,12 @@ t_sigkill_of_exec_leaves_nothing() {
 	kill -9 $pid
 	wait $pid 2>/dev/null || true
 	wait_proc "sleep $tag" 30 gone || fail "processes survived SIGKILL of exec: $(pgrep -af "sleep $tag")"
+	# its cgroups (root mode) are left; the next run removes them
+	sbx exec -- true
+	expect_rc 0
+	local left
+	left=$(stale_cgroups)
+	[ -z "$left" ] || fail "cgroups of a killed exec were not swept by the next run: $left"
 }
 
 t_sigterm_of_exec_stops_sandbox() {
