@@ -265,6 +265,19 @@ static int close_other_fds(const int *keep, size_t n_keep)
 	return more ? close_other_fds(keep, n_keep) : 0;
 }
 
+/* The session's gid and uid (real, effective, saved), then every capability set
+ * cleared and read back; on failure, the setup error goes to `fd`. */
+static void set_ids_and_clear_caps(const struct ag3_child_ctx *ctx, int fd)
+{
+	struct ag3_error *err = NULL;
+	if (setresgid(ctx->gid, ctx->gid, ctx->gid) < 0)
+		die_errno(fd, "identity", errno, NULL, "setresgid");
+	if (setresuid(ctx->uid, ctx->uid, ctx->uid) < 0)
+		die_errno(fd, "identity", errno, NULL, "setresuid");
+	if (ag3_caps_clear_all(&err) < 0)
+		die_error(fd, err, "capabilities");
+}
+
 /*
  * init's drop, before it starts the command (which inherits all of it): the
  * spec's rlimits (while raising one is still allowed), the bounding set
@@ -289,12 +302,7 @@ static void drop_privileges(struct ag3_child_ctx *ctx, int fd)
 		die_error(fd, err, "capabilities");
 	if (ctx->can_setgroups && setgroups(spec->identity.n_groups, spec->identity.groups) < 0)
 		die_errno(fd, "identity", errno, NULL, "setgroups");
-	if (setresgid(ctx->gid, ctx->gid, ctx->gid) < 0)
-		die_errno(fd, "identity", errno, NULL, "setresgid");
-	if (setresuid(ctx->uid, ctx->uid, ctx->uid) < 0)
-		die_errno(fd, "identity", errno, NULL, "setresuid");
-	if (ag3_caps_clear_all(&err) < 0)
-		die_error(fd, err, "capabilities");
+	set_ids_and_clear_caps(ctx, fd);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		die_errno(fd, "no_new_privs", errno, NULL, "prctl(PR_SET_NO_NEW_PRIVS)");
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
@@ -333,12 +341,7 @@ static _Noreturn void command_main(struct ag3_child_ctx *ctx, int errfd, char **
 	 * before starting it (see drop_privileges): the command inherits them, never
 	 * holding more than init. Setting the same ids again is a no-op that fails if
 	 * they are not what they must be; the capability sets are cleared and read back. */
-	if (setresgid(ctx->gid, ctx->gid, ctx->gid) < 0)
-		die_errno(errfd, "identity", errno, NULL, "setresgid");
-	if (setresuid(ctx->uid, ctx->uid, ctx->uid) < 0)
-		die_errno(errfd, "identity", errno, NULL, "setresuid");
-	if (ag3_caps_clear_all(&err) < 0)
-		die_error(errfd, err, "capabilities");
+	set_ids_and_clear_caps(ctx, errfd);
 
 	/* As the command's own uid: a workspace it cannot enter is an error, not root's
 	 * business. Resolved without following any symlink (nor /proc magic links): a
