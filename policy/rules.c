@@ -1186,6 +1186,18 @@ static void forms_clear(struct cmd_forms *f)
 	*f = (struct cmd_forms){0};
 }
 
+/* Shells: `-c TEXT` is a command line they run; with no operand they read one. */
+static const char *const shells[] = {"sh",  "bash", "dash", "zsh", "ksh", "mksh",
+				     "ash", "fish", "tcsh", "csh", NULL};
+
+/* A command word without its directory (`/bin/sh` is `sh`). */
+static const char *command_name(const struct word *w)
+{
+	const char *slash = strrchr(w->text, '/');
+	return slash ? slash + 1 : w->text;
+}
+
+/* The words [from, to) joined by single blanks (an empty string when none). */
 static char *join_words(const struct word *w, size_t from, size_t to)
 {
 	size_t total = 1;
@@ -1229,13 +1241,11 @@ static size_t after_options(const struct word *w, size_t n, size_t c, const char
  */
 static int inner_of(const struct word *w, size_t n, size_t c, char **ret)
 {
-	static const char *const shells[] = {"sh",  "bash", "dash", "zsh", "ksh", "mksh",
-					     "ash", "fish", "tcsh", "csh", NULL};
 	static const char *const dash_c_anywhere[] = {"su", "runuser", "sg", "flock", NULL};
 	*ret = NULL;
 	if (c >= n)
 		return 0;
-	const char *cmd = strrchr(w[c].text, '/') ? strrchr(w[c].text, '/') + 1 : w[c].text;
+	const char *cmd = command_name(&w[c]);
 	size_t from = SIZE_MAX, to = n;
 	if (!strcmp(cmd, "eval")) {
 		from = c + 1;
@@ -1294,14 +1304,12 @@ static int inner_of(const struct word *w, size_t n, size_t c, char **ret)
  */
 static const char *opaque_reason(const char *part, const struct word *w, size_t n, size_t c)
 {
-	static const char *const shells[] = {"sh",  "bash", "dash", "zsh", "ksh", "mksh",
-					     "ash", "fish", "tcsh", "csh", NULL};
 	if (c >= n)
 		return NULL;
 	if (w[c].dynamic)
 		return "its command name is only known when it runs (an expansion, a glob, a brace "
 		       "or an ANSI-C quote)";
-	const char *cmd = strrchr(w[c].text, '/') ? strrchr(w[c].text, '/') + 1 : w[c].text;
+	const char *cmd = command_name(&w[c]);
 	if (!strcmp(cmd, "parallel"))
 		return "GNU parallel builds the commands it runs from its input";
 	if (word_in(cmd, shells)) {
@@ -1346,27 +1354,15 @@ static int forms_of(const char *part, struct cmd_forms *f)
 	if (s < (size_t)n && w[s].plain && word_in(w[s].text, headers))
 		s = (size_t)n;
 	size_t c = core_start(part, w, (size_t)n);
-	size_t total = 1;
-	for (size_t i = c; i < (size_t)n; i++)
-		total += strlen(w[i].text) + 1;
 	f->raw = strdup(part);
 	f->safe = strdup(s < (size_t)n ? part + w[s].start : "");
-	f->core = calloc(1, total);
+	f->core = join_words(w, c, (size_t)n);
 	f->opaque = opaque_reason(part, w, (size_t)n, c);
 	if (!f->raw || !f->safe || !f->core || inner_of(w, (size_t)n, c, &f->inner) < 0) {
 		words_free(w, (size_t)n);
 		forms_clear(f);
 		return -ENOMEM;
 	}
-	char *o = f->core;
-	for (size_t i = c; i < (size_t)n; i++) {
-		size_t len = strlen(w[i].text);
-		if (i > c)
-			*o++ = ' ';
-		memcpy(o, w[i].text, len);
-		o += len;
-	}
-	*o = '\0';
 	words_free(w, (size_t)n);
 	const char *slash = NULL;
 	for (const char *p = f->core; *p && *p != ' '; p++)
