@@ -182,25 +182,35 @@ static int exec_command(const struct ag3_spec *spec, char *const *argv, char **e
 	return saved;
 }
 
-/* close_range's fallback: every open fd above 2 marked close-on-exec. */
-static int mark_fds_cloexec(void)
+/*
+ * close_range's fallback (kernels before 5.9): every fd above 2 that
+ * /proc/self/fd lists, but those in `keep`, closed or marked close-on-exec.
+ * The directory is read by fd number, so acting on an fd while reading is safe.
+ */
+static int walk_fds(const int *keep, size_t n_keep, bool close_them)
 {
 	DIR *d = opendir("/proc/self/fd");
 	if (!d)
-		return -1;
+		return -errno;
 	struct dirent *e;
-	while ((e = readdir(d))) {
+	int r = 0;
+	while (r == 0 && (e = readdir(d))) {
 		char *end;
 		long fd = strtol(e->d_name, &end, 10);
 		if (*end || e->d_name[0] == '.' || fd < 3 || fd == dirfd(d))
 			continue;
-		if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF) {
-			closedir(d);
-			return -1;
-		}
+		bool kept = false;
+		for (size_t i = 0; i < n_keep; i++)
+			kept |= fd == keep[i];
+		if (kept)
+			continue;
+		if (close_them)
+			close((int)fd);
+		else if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF)
+			r = -errno;
 	}
 	closedir(d);
-	return 0;
+	return r;
 }
 
 /*
@@ -233,36 +243,7 @@ static int close_other_fds(const int *keep, size_t n_keep)
 		if (i < n)
 			lo = (unsigned)k[i] + 1;
 	}
-	if (ok)
-		return 0;
-	/* No close_range (before 5.9): close what /proc/self/fd lists. */
-	DIR *d = opendir("/proc/self/fd");
-	if (!d)
-		return -errno;
-	int mine = dirfd(d), list[1024];
-	size_t m = 0;
-	struct dirent *e;
-	bool more = false;
-	while ((e = readdir(d))) {
-		char *end;
-		long fd = strtol(e->d_name, &end, 10);
-		if (*end || e->d_name[0] == '.' || fd < 3 || fd == mine)
-			continue;
-		bool kept = false;
-		for (size_t i = 0; i < n; i++)
-			kept |= fd == k[i];
-		if (kept)
-			continue;
-		if (m == ELEMENTSOF(list)) {
-			more = true;
-			break;
-		}
-		list[m++] = (int)fd;
-	}
-	closedir(d);
-	for (size_t i = 0; i < m; i++)
-		close(list[i]);
-	return more ? close_other_fds(keep, n_keep) : 0;
+	return ok ? 0 : walk_fds(k, n, true);
 }
 
 /* The session's gid and uid (real, effective, saved), then every capability set
@@ -374,7 +355,7 @@ static _Noreturn void command_main(struct ag3_child_ctx *ctx, int errfd, char **
 		die_errno(errfd, "environment", ENOMEM, NULL, "building the environment");
 
 	/* Every fd but 0, 1, 2 goes at execve (errfd too: it is how exec's success shows). */
-	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0 && mark_fds_cloexec() < 0)
+	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0 && walk_fds(NULL, 0, false) < 0)
 		die_errno(errfd, "fds", errno, "/proc/self/fd", "marking fds close-on-exec");
 
 	/* Without a cgroup to enforce them, memory and pids fall back to rlimits: set
