@@ -619,8 +619,6 @@ const char *const ag3_proc_masked[] = {
 };
 /* The kernel's tuning knobs: read-only. */
 const char *const ag3_proc_readonly[] = {"sys", "irq", "bus", "fs", NULL};
-#define proc_masked ag3_proc_masked
-#define proc_readonly ag3_proc_readonly
 
 /*
  * Masks the host-revealing entries of a freshly attached proc (/dev/null over a
@@ -632,10 +630,10 @@ static int harden_proc(struct ag3_mounts_plan *plan, int rootfd, int procfd, con
 {
 	static char where[4096];
 	int r;
-	for (size_t i = 0; proc_masked[i]; i++) {
-		snprintf(where, sizeof(where), "%s/%s", target, proc_masked[i]);
+	for (size_t i = 0; ag3_proc_masked[i]; i++) {
+		snprintf(where, sizeof(where), "%s/%s", target, ag3_proc_masked[i]);
 		*ret_path = where;
-		_cleanup_close_ int fd = open_component(procfd, proc_masked[i], O_PATH);
+		_cleanup_close_ int fd = open_component(procfd, ag3_proc_masked[i], O_PATH);
 		if (fd < 0) {
 			if (errno == ENOENT)
 				continue;
@@ -656,10 +654,10 @@ static int harden_proc(struct ag3_mounts_plan *plan, int rootfd, int procfd, con
 		if (r < 0)
 			return r;
 	}
-	for (size_t i = 0; proc_readonly[i]; i++) {
-		snprintf(where, sizeof(where), "%s/%s", target, proc_readonly[i]);
+	for (size_t i = 0; ag3_proc_readonly[i]; i++) {
+		snprintf(where, sizeof(where), "%s/%s", target, ag3_proc_readonly[i]);
 		*ret_path = where;
-		_cleanup_close_ int fd = open_component(procfd, proc_readonly[i], O_PATH);
+		_cleanup_close_ int fd = open_component(procfd, ag3_proc_readonly[i], O_PATH);
 		if (fd < 0) {
 			if (errno == ENOENT)
 				continue;
