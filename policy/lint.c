@@ -555,14 +555,6 @@ static const char *basename_of(const char *p)
 	return s ? s + 1 : p;
 }
 
-static bool in_list(const char *s, const char *const *list)
-{
-	for (; *list; list++)
-		if (!strcmp(s, *list))
-			return true;
-	return false;
-}
-
 /* ------------------------------------------------------ the mount list -- */
 
 static void lmounts_free(struct lctx *c)
@@ -737,7 +729,7 @@ static bool is_system_dir(const char *p)
 	for (size_t i = 0; trees[i]; i++)
 		if (ag3_path_is_under(p, trees[i]))
 			return true;
-	return in_list(p, exact);
+	return strv_contains(exact, p);
 }
 
 static bool is_socket_path(const char *p)
@@ -798,7 +790,7 @@ static bool is_shell_rc(const char *p)
 					 ".tcshrc",     NULL};
 	if (!p || p[0] != '/')
 		return false;
-	return in_list(basename_of(p), rc) || ag3_path_is_under(p, "/etc/profile.d") ||
+	return strv_contains(rc, basename_of(p)) || ag3_path_is_under(p, "/etc/profile.d") ||
 	       !strcmp(p, "/etc/profile") || !strcmp(p, "/etc/bash.bashrc") ||
 	       !strcmp(p, "/etc/environment") || !strcmp(p, "/etc/zsh");
 }
@@ -1175,7 +1167,7 @@ static bool broad_domain(const char *d)
 	size_t tail = rn - (size_t)(dot - rest) - 1;
 	if (skip && tail == 2 && !memchr(dot + 1, '.', tail)) {
 		_cleanup_free_ char *first = strndup(rest, (size_t)(dot - rest));
-		return first && in_list(first, sld); /* "*.co.uk" */
+		return first && strv_contains(sld, first); /* "*.co.uk" */
 	}
 	return false;
 }
@@ -1286,7 +1278,7 @@ static bool in_tools(const struct ag3_pstrlist *l, const char *name)
 static bool native_path_tool(const char *name)
 {
 	static const char *const t[] = {"Read", "Write", "Edit", "MultiEdit", "Glob", "Grep", NULL};
-	return in_list(name, t);
+	return strv_contains(t, name);
 }
 
 /* Whether a path pattern has `**` where the platform's splitter did not take it. */

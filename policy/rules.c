@@ -1008,14 +1008,6 @@ static void words_free(struct word *w, size_t n)
 	free(w);
 }
 
-static bool word_in(const char *w, const char *const *list)
-{
-	for (; *list; list++)
-		if (!strcmp(w, *list))
-			return true;
-	return false;
-}
-
 /* (`time` is a wrapper below: its -p is an option, not the command) */
 static const char *const reserved_words[] = {"!",    "{",    "}",  "(",    ")",    "if",
 					     "then", "elif", "else", "do", "while", "until",
@@ -1111,7 +1103,7 @@ static size_t core_start(const char *part, const struct word *w, size_t n)
 {
 	size_t i = 0;
 	while (i < n) {
-		if (word_in(w[i].text, reserved_words) || is_assignment(w[i].text)) {
+		if (strv_contains(reserved_words, w[i].text) || is_assignment(w[i].text)) {
 			i++;
 			continue;
 		}
@@ -1275,8 +1267,8 @@ static int inner_of(const struct word *w, size_t n, size_t c, char **ret)
 				return (*ret = strdup(w[i].text + 2)) ? 0 : -ENOMEM;
 		}
 		return 0;
-	} else if (word_in(cmd, shells) || word_in(cmd, dash_c_anywhere)) {
-		bool anywhere = word_in(cmd, dash_c_anywhere);
+	} else if (strv_contains(shells, cmd) || strv_contains(dash_c_anywhere, cmd)) {
+		bool anywhere = strv_contains(dash_c_anywhere, cmd);
 		for (size_t i = c + 1; i + 1 < n; i++) {
 			const char *o = w[i].text;
 			if (!anywhere && (o[0] != '-' || !strcmp(o, "--")))
@@ -1312,7 +1304,7 @@ static const char *opaque_reason(const char *part, const struct word *w, size_t 
 	const char *cmd = command_name(&w[c]);
 	if (!strcmp(cmd, "parallel"))
 		return "GNU parallel builds the commands it runs from its input";
-	if (word_in(cmd, shells)) {
+	if (strv_contains(shells, cmd)) {
 		for (size_t i = c + 1; i < n; i++) {
 			const char *o = w[i].text;
 			int rd = redirection(part, &w[i]);
@@ -1346,12 +1338,12 @@ static int forms_of(const char *part, struct cmd_forms *f)
 	if (n < 0)
 		return -ENOMEM;
 	size_t s = 0;
-	while (s < (size_t)n && w[s].plain && word_in(w[s].text, reserved_words))
+	while (s < (size_t)n && w[s].plain && strv_contains(reserved_words, w[s].text))
 		s++;
 	/* `for x in ...`, `select ...`, `case ... in x`: headers run nothing themselves (their
 	 * substitutions are commands of their own) */
 	static const char *const headers[] = {"for", "select", "case", NULL};
-	if (s < (size_t)n && w[s].plain && word_in(w[s].text, headers))
+	if (s < (size_t)n && w[s].plain && strv_contains(headers, w[s].text))
 		s = (size_t)n;
 	size_t c = core_start(part, w, (size_t)n);
 	f->raw = strdup(part);

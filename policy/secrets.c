@@ -45,14 +45,6 @@ static void kvs_free(struct kv *v, size_t n)
  * sexagesimal 1:30); anything PyYAML would have made a float or a date
  * cannot be reproduced exactly and is refused ("quote it").
  */
-static bool word_in(const char *w, const char *const *list)
-{
-	for (; *list; list++)
-		if (!strcmp(w, *list))
-			return true;
-	return false;
-}
-
 /* dec (decimal digits, most significant first, `*n` of them) = dec * base + digit */
 static void dec_muladd(char *dec, size_t *n, unsigned base, unsigned digit)
 {
@@ -189,8 +181,8 @@ static int secret_value(struct ag3_lctx *c, const struct ag3_yaml_node *v, char 
 	*ret = NULL;
 	if (!v->plain) {
 		*ret = strdup(v->str); /* quoted or tagged: the text itself */
-	} else if (word_in(v->str, yes) || word_in(v->str, no)) {
-		*ret = strdup(word_in(v->str, yes) ? "True" : "False"); /* Python's str(bool) */
+	} else if (strv_contains(yes, v->str) || strv_contains(no, v->str)) {
+		*ret = strdup(strv_contains(yes, v->str) ? "True" : "False"); /* Python's str(bool) */
 	} else {
 		int k = yaml11_int(v->str, ret);
 		if (k < 0)

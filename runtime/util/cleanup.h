@@ -8,8 +8,10 @@
 #pragma once
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
@@ -73,6 +75,15 @@ static inline void fclosep(FILE **f)
 	}
 
 /* errno classifiers: whether to fall back to an older path or to fail. */
+/* Whether `s` is one of the strings of a NULL-terminated list. */
+static inline bool strv_contains(const char *const *list, const char *s)
+{
+	for (; *list; list++)
+		if (!strcmp(s, *list))
+			return true;
+	return false;
+}
+
 static inline int errno_is_not_supported(int e)
 {
 	e = e < 0 ? -e : e;
