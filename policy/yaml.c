@@ -65,8 +65,7 @@ void ag3_yaml_doc_free(struct ag3_yaml_doc *doc)
 /*
  * The key path of where the builder is ("sandbox.network", "rules[2]"): each
  * open collection's last entry leads to the next. The innermost mapping's last
- * key counts only while its value is still being read (`pending`), not when
- * the next key is.
+ * key counts only while its value is still being read, not when the next key is.
  */
 static void key_path(const struct builder *b, char *out, size_t len)
 {

@@ -106,6 +106,11 @@ void ag3_cgroup_detect(struct ag3_cgroup_info *info)
 	info->writable = access(info->self, W_OK) == 0;
 }
 
+bool ag3_cgroup_v2_enforces(const struct ag3_cgroup_info *info, bool memory, bool pids)
+{
+	return info->mount[0] && info->writable && (!memory || info->memory) && (!pids || info->pids);
+}
+
 /* Removes leftovers of sandboxes whose supervisor was killed before it could clean up. */
 static void sweep_stale(const char *dir)
 {
@@ -205,8 +210,7 @@ int ag3_cgroup_create(const struct ag3_spec *spec, const struct ag3_cgroup_info 
 	char v[64];
 	int r = 0;
 
-	bool v2 = info->mount[0] && info->writable && (!want_mem || info->memory) &&
-		  (!want_pids || info->pids);
+	bool v2 = ag3_cgroup_v2_enforces(info, want_mem, want_pids);
 	if (v2) {
 		sweep_stale(info->self);
 		_cleanup_close_ int parent = open(info->self, O_PATH | O_DIRECTORY | O_CLOEXEC);

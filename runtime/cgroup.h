@@ -23,6 +23,9 @@ struct ag3_cgroup_info {
 
 /* Fills `info`. Never fails: what is missing shows as false/empty. */
 void ag3_cgroup_detect(struct ag3_cgroup_info *info);
+/* Whether the v2 tree takes the limits asked for (memory, pids): a delegated,
+ * writable cgroup with those controllers. */
+bool ag3_cgroup_v2_enforces(const struct ag3_cgroup_info *info, bool memory, bool pids);
 
 struct ag3_cgroup {
 	int dirfd;  /* the sandbox's cgroup v2, or -1 */

@@ -65,8 +65,7 @@ void ag3_doctor_probe(struct ag3_doctor *d)
 	ag3_cgroup_v1_detect("memory", &d->v1_memory);
 	ag3_cgroup_v1_detect("pids", &d->v1_pids);
 	ag3_cgroup_v1_detect("cpu", &d->v1_cpu);
-	const struct ag3_cgroup_info *cg = &d->cgroup;
-	d->cgroup_limits_v2 = cg->mount[0] && cg->writable && cg->memory && cg->pids;
+	d->cgroup_limits_v2 = ag3_cgroup_v2_enforces(&d->cgroup, true, true);
 	d->cgroup_limits_v1 = !d->cgroup_limits_v2 && d->v1_memory.self[0] && d->v1_memory.writable &&
 			      d->v1_pids.self[0] && d->v1_pids.writable;
 }
