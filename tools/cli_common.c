@@ -214,6 +214,18 @@ static int set_session_str(char **dst, const char *opt, const char *arg)
 	return *dst ? 1 : -1;
 }
 
+/* An option that takes one value: a second one is an error (keeping the last one
+ * silently hid mistakes). 1, or -1 with the error printed. */
+static int set_once(const char **slot, const char *option, const char *arg)
+{
+	if (*slot) {
+		cli_error("%s given twice ('%s', then '%s')", option, *slot, arg);
+		return -1;
+	}
+	*slot = arg;
+	return 1;
+}
+
 int cli_source_handle(struct cli_source *src, int opt, const char *arg)
 {
 	struct ag3_session *s = src->session;
@@ -221,12 +233,7 @@ int cli_source_handle(struct cli_source *src, int opt, const char *arg)
 	unsigned long long v;
 	switch (opt) {
 	case OPT_MOUNTS:
-		if (src->mounts_path) { /* silently keeping the last one hid mistakes */
-			cli_error("--mounts given twice ('%s', then '%s')", src->mounts_path, arg);
-			return -1;
-		}
-		src->mounts_path = arg;
-		return 1;
+		return set_once(&src->mounts_path, "--mounts", arg);
 	case OPT_SECRETS:
 		if (src->n_secrets >= CLI_MAX_SECRETS) {
 			cli_error("--secrets: at most %d files", CLI_MAX_SECRETS);
@@ -266,19 +273,9 @@ int cli_source_handle(struct cli_source *src, int opt, const char *arg)
 		src->host_root = arg;
 		return 1;
 	case OPT_PROFILE:
-		if (src->profile_path) { /* silently keeping the last one hid mistakes */
-			cli_error("--profile given twice ('%s', then '%s')", src->profile_path, arg);
-			return -1;
-		}
-		src->profile_path = arg;
-		return 1;
+		return set_once(&src->profile_path, "--profile", arg);
 	case OPT_SPEC:
-		if (src->spec_path) { /* silently keeping the last one hid mistakes */
-			cli_error("--spec given twice ('%s', then '%s')", src->spec_path, arg);
-			return -1;
-		}
-		src->spec_path = arg;
-		return 1;
+		return set_once(&src->spec_path, "--spec", arg);
 	case OPT_UID:
 		if (parse_id("uid", arg, &id) < 0)
 			return -1;
