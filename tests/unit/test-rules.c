@@ -195,6 +195,10 @@ Test(rules, input_json_strict)
 		"{\"a\":1,\"a\":2}",
 		"",
 		"{'command':'ls'}",
+		/* a NUL would end the C string: `ls` checked, `; rm x` run */
+		"{\"command\":\"ls\\u0000; rm x\"}",
+		"{\"command\":\"ls\\U0000\"}",
+		"{\"x\\u0000\":1,\"command\":\"ls\"}",
 	};
 	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
 		struct ag3_tool_call c = {0};
@@ -208,6 +212,10 @@ Test(rules, input_json_strict)
 	struct ag3_tool_call c = {0};
 	struct ag3_error *e = NULL;
 	cr_expect_eq(ag3_tool_call_from_json("Bash", "{\"command\":\"ls\"}\n ", 18, &c, &e), 0);
+	ag3_tool_call_clear(&c);
+	/* an escaped backslash before u0000 is text, not a NUL */
+	static const char lit[] = "{\"command\":\"echo \\\\u0000\"}";
+	cr_expect_eq(ag3_tool_call_from_json("Bash", lit, strlen(lit), &c, &e), 0, "%s", lit);
 	ag3_tool_call_clear(&c);
 }
 
