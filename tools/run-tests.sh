@@ -33,6 +33,28 @@ PY
 
 bash tests/setup-test-user.sh >/dev/null
 
+# The rootless tests run as the test user, who must reach the build, the scripts
+# and ../shared: a clone under a private directory (mktemp -d makes them 0700)
+# would turn every rootless test into a failure. Each ancestor the user cannot
+# search gets search permission only (o+x: no listing) for the run, and is
+# given back its mode at the end.
+opened=()
+if [ "$(id -u)" = 0 ]; then
+	d=$PWD
+	while [ "$d" != / ]; do
+		if ! runuser -u "${AG3_TEST_USER:-ag3ntum-test}" -- test -x "$d"; then
+			chmod o+x "$d" && opened+=("$d")
+			say "for the rootless tests, search permission on $d (until the end of the run)"
+		fi
+		d=$(dirname "$d")
+	done
+fi
+restore() {
+	local d
+	for d in "${opened[@]}"; do chmod o-x "$d"; done
+}
+trap restore EXIT
+
 say "tests (build/)"
 meson test -C build --print-errorlogs --num-processes 1 || status=1
 count build/meson-logs/testlog.json
