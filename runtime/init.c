@@ -24,6 +24,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <sys/fsuid.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -32,6 +33,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "mounts/executor.h"
@@ -290,7 +292,8 @@ static void drop_privileges(struct ag3_child_ctx *ctx, int fd)
 		die_errno(fd, "init", errno, NULL, "prctl after the credential change");
 }
 
-static _Noreturn void command_main(struct ag3_child_ctx *ctx, int errfd, char **argv)
+static _Noreturn void command_main(struct ag3_child_ctx *ctx, int errfd, char **argv,
+				   int pty_slave)
 {
 	const struct ag3_spec *spec = ctx->spec;
 	struct ag3_error *err = NULL;
@@ -311,10 +314,15 @@ static _Noreturn void command_main(struct ag3_child_ctx *ctx, int errfd, char **
 	}
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
-	for (int i = 0; i < 3; i++)
-		if (ctx->opts->stdio[i] >= 0 && ctx->opts->stdio[i] != i &&
-		    dup2(ctx->opts->stdio[i], i) < 0)
+	for (int i = 0; i < 3; i++) {
+		int from = ctx->opts->pty_mask & (1u << i) ? pty_slave : ctx->opts->stdio[i];
+		if (from >= 0 && from != i && dup2(from, i) < 0)
 			die_errno(errfd, "stdio", errno, NULL, "dup2");
+	}
+	/* The sandbox's own pty is the command's controlling terminal: job control
+	 * works, and what the command does to its terminal stays in the sandbox. */
+	if (pty_slave >= 0 && ioctl(pty_slave, TIOCSCTTY, 0) < 0)
+		die_errno(errfd, "pty", errno, NULL, "ioctl(TIOCSCTTY)");
 
 	umask(spec->process.umask);
 
@@ -382,6 +390,7 @@ struct cmd_args {
 	int errfd;
 	char **argv;
 	int close_fds[3];
+	int pty_slave;
 };
 
 static int command_trampoline(void *arg)
@@ -389,10 +398,63 @@ static int command_trampoline(void *arg)
 	struct cmd_args *ca = arg;
 	for (size_t i = 0; i < ELEMENTSOF(ca->close_fds); i++)
 		close(ca->close_fds[i]); /* the fd table is the command's own (no CLONE_FILES) */
-	command_main(ca->ctx, ca->errfd, ca->argv);
+	command_main(ca->ctx, ca->errfd, ca->argv, ca->pty_slave);
 }
 
 /* ---- init ----------------------------------------------------------------------------------- */
+
+/*
+ * A pty of the sandbox's own devpts instance (its size bounded there), set to the
+ * caller's terminal's modes and size; its master goes to the supervisor, which
+ * relays. Returns the slave; on failure the setup fails (no fallback to the
+ * caller's terminal).
+ */
+static int open_pty(const struct ag3_child_ctx *ctx, int sock)
+{
+	int master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		die_errno(sock, "pty", errno, "/dev/pts/ptmx", "open");
+	int unlock = 0;
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
+		die_errno(sock, "pty", errno, NULL, "ioctl(TIOCSPTLCK)");
+	int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0) {
+		/* Before 4.13: by name, in this sandbox's own /dev/pts, without following links. */
+		unsigned n = 0;
+		char path[64];
+		if (ioctl(master, TIOCGPTN, &n) < 0)
+			die_errno(sock, "pty", errno, NULL, "ioctl(TIOCGPTN)");
+		snprintf(path, sizeof(path), "/dev/pts/%u", n);
+		slave = open(path, O_RDWR | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC);
+		if (slave < 0)
+			die_errno(sock, "pty", errno, path, "open");
+	}
+	const struct ag3_run_opts *o = ctx->opts;
+	if (o->pty_termios && tcsetattr(slave, TCSANOW, o->pty_termios) < 0)
+		die_errno(sock, "pty", errno, NULL, "tcsetattr");
+	if (o->pty_winsize && ioctl(slave, TIOCSWINSZ, o->pty_winsize) < 0)
+		die_errno(sock, "pty", errno, NULL, "ioctl(TIOCSWINSZ)");
+
+	struct ag3_msg m = {.type = MSG_PTY};
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	memset(cbuf, 0, sizeof(cbuf));
+	struct iovec iov = {.iov_base = &m, .iov_len = sizeof(m)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			    .msg_controllen = sizeof(cbuf)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &master, sizeof(int));
+	ssize_t w;
+	do
+		w = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR);
+	if (w != (ssize_t)sizeof(m))
+		die_errno(sock, "pty", w < 0 ? errno : EIO, NULL, "passing the pty to the supervisor");
+	close(master);
+	return slave;
+}
 
 static void noop_handler(int sig)
 {
@@ -427,6 +489,21 @@ _Noreturn void ag3_init_main(struct ag3_child_ctx *ctx)
 	int cr = close_other_fds(keep, ELEMENTSOF(keep));
 	if (cr < 0)
 		die_errno(sock, "fds", -cr, "/proc/self/fd", "closing the supervisor's fds");
+	/* The caller's own 0-2 where the command gets something else (a pty, a relay
+	 * pipe): init holds /dev/null there instead, not the caller's terminal. */
+	for (int i = 0; i < 3; i++) {
+		const struct ag3_run_opts *o = ctx->opts;
+		bool used = false;
+		for (int j = 0; j < 3; j++)
+			used |= !(o->pty_mask & (1u << j)) && (o->stdio[j] < 0 ? j : o->stdio[j]) == i;
+		if (used)
+			continue;
+		int null = open("/dev/null", O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (null < 0 || dup2(null, i) < 0)
+			die_errno(sock, "fds", errno, "/dev/null", "replacing the caller's stdio");
+		if (null != i)
+			close(null);
+	}
 	char go;
 	ssize_t n;
 	do
@@ -491,6 +568,9 @@ _Noreturn void ag3_init_main(struct ag3_child_ctx *ctx)
 	 * when the command runs beside a privileged init. */
 	drop_privileges(ctx, sock);
 
+	/* As the command's uid, so the pty's slave is the command's own. */
+	int pty_slave = ctx->opts->pty_mask ? open_pty(ctx, sock) : -1;
+
 	int pipefd[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pipefd) < 0)
 		die_errno(sock, "init", errno, NULL, "socketpair");
@@ -501,7 +581,7 @@ _Noreturn void ag3_init_main(struct ag3_child_ctx *ctx)
 	 * only for what it needs before execve.
 	 */
 	struct cmd_args ca = {.ctx = ctx, .errfd = pipefd[1], .argv = argv,
-			      .close_fds = {pipefd[0], sock, sfd}};
+			      .close_fds = {pipefd[0], sock, sfd}, .pty_slave = pty_slave};
 	const size_t stack_size = 256 * 1024;
 	void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
@@ -513,6 +593,8 @@ _Noreturn void ag3_init_main(struct ag3_child_ctx *ctx)
 		die_errno(sock, "init", errno, NULL, "clone of the command");
 	munmap(stack, stack_size);
 	close(pipefd[1]);
+	if (pty_slave >= 0)
+		close(pty_slave); /* the command holds it: its last close is the pty's EOF */
 
 
 	/* The command's setup result: EOF means execve succeeded (the socket was CLOEXEC). */

@@ -16,6 +16,8 @@ enum {
 	MSG_SETUP_ERROR = 1, /* init or the command failed a setup step            */
 	MSG_STARTED,         /* the command was exec'd                             */
 	MSG_EXITED,          /* the command ended: wstatus                         */
+	MSG_PTY,             /* the pty's master, as SCM_RIGHTS (init, before the
+				command starts, only when the run asked for a pty) */
 };
 
 struct ag3_msg {

@@ -17,10 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "runtime/capture.h"
 #include "runtime/cgroup.h"
 #include "runtime/internal.h"
 #include "runtime/landlock.h"
+#include "runtime/streams.h"
 
 static uint64_t now_ms(void)
 {
@@ -295,6 +295,38 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 	return rc;
 }
 
+/* One message from init, and the fd it carries if any (the pty's master). */
+static ssize_t recv_msg(int sock, struct ag3_msg *m, int *fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * 4)];
+	struct iovec iov = {.iov_base = m, .iov_len = sizeof(*m)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			    .msg_controllen = sizeof(cbuf)};
+	ssize_t n = recvmsg(sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	*fd = -1;
+	if (n < 0)
+		return n;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int f;
+			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (*fd < 0 && k == 1)
+				*fd = f;
+			else
+				close(f);
+		}
+	}
+	if (mh.msg_flags & MSG_CTRUNC) {
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+	}
+	return n;
+}
+
 static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opts,
 		     struct ag3_result *res, struct ag3_child_ctx *pctx, uint64_t start)
 {
@@ -319,48 +351,21 @@ static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opt
 	res->enforcement.uts = spec->namespaces.uts;
 	res->enforcement.cgroup_ns = spec->namespaces.cgroup;
 
-	/* Captured output: the command writes into pipes the supervisor drains. */
+	/* The command's stdio: the caller's, captured, relayed, or a pty of its own. */
 	struct ag3_run_opts copts = *opts;
-	int pipes[2][2] = {{-1, -1}, {-1, -1}};
-	struct ag3_capture cap[2];
-	ag3_capture_init(&cap[0], -1, 0);
-	ag3_capture_init(&cap[1], -1, 0);
-	if (opts->capture) {
-		for (int i = 0; i < 2; i++) {
-			if (pipe2(pipes[i], O_CLOEXEC) < 0) {
-				int e = errno;
-				for (int k = 0; k < i; k++) {
-					close(pipes[k][0]);
-					close(pipes[k][1]);
-				}
-				setup_failed(res, e, "supervisor", NULL, "supervisor: pipe failed");
-				return 0;
-			}
-			fcntl(pipes[i][0], F_SETFL, O_NONBLOCK);
-			ag3_capture_clear(&cap[i]);
-			/* 0 ("unlimited") is the largest cap: the supervisor's memory is
-			 * outside the sandbox's limit, so nothing it keeps is unbounded. */
-			uint64_t cap_bytes = spec->limits.output_bytes ? spec->limits.output_bytes
-								      : AG3_OUTPUT_MAX;
-			if (ag3_capture_init(&cap[i], pipes[i][0], cap_bytes) < 0) {
-				for (int k = 0; k <= i; k++) {
-					close(pipes[k][0]);
-					close(pipes[k][1]);
-					cap[k].fd = -1;
-					ag3_capture_clear(&cap[k]);
-				}
-				setup_failed(res, ENOMEM, "supervisor", NULL,
-					     "supervisor: no memory for the output buffers");
-				return 0;
-			}
-			copts.stdio[i + 1] = pipes[i][1];
-		}
-		ctx.opts = &copts;
+	struct ag3_streams io;
+	const char *io_why = NULL;
+	int ior = ag3_streams_setup(&io, spec, opts, &copts, &io_why);
+	if (ior < 0) {
+		setup_failed(res, -ior, "supervisor", NULL, io_why);
+		return 0;
 	}
+	ctx.opts = &copts;
 
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		setup_failed(res, errno, "supervisor", NULL, "supervisor: socketpair failed");
+		ag3_streams_clear(&io);
 		return 0;
 	}
 	ctx.sock = sv[1];
@@ -383,11 +388,7 @@ static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opt
 		int e = errno;
 		close(sv[0]);
 		close(sv[1]);
-		for (int i = 0; i < 2; i++) {
-			if (pipes[i][1] >= 0)
-				close(pipes[i][1]);
-			ag3_capture_clear(&cap[i]);
-		}
+		ag3_streams_clear(&io);
 		char text[256];
 		snprintf(text, sizeof(text), "namespaces: clone with new namespaces: %s (%s)%s",
 			 strerror(e), ag3_errno_name(e),
@@ -402,9 +403,7 @@ static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opt
 		ag3_init_main(&ctx);
 	}
 	close(sv[1]);
-	for (int i = 0; i < 2; i++)
-		if (pipes[i][1] >= 0)
-			close(pipes[i][1]); /* the sandbox holds the write ends now */
+	ag3_streams_child_started(&io); /* the sandbox holds the command's ends now */
 	int sock = sv[0];
 
 	if (ctx.userns) {
@@ -414,8 +413,7 @@ static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opt
 			kill(pid, SIGKILL);
 			waitpid(pid, NULL, 0);
 			close(sock);
-			ag3_capture_clear(&cap[0]);
-			ag3_capture_clear(&cap[1]);
+			ag3_streams_clear(&io);
 			char text[256];
 			snprintf(text, sizeof(text), "userns: writing %s of the sandbox: %s (%s)", why,
 				 strerror(-r), ag3_errno_name(-r));
@@ -429,8 +427,7 @@ static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opt
 			kill(pid, SIGKILL);
 			waitpid(pid, NULL, 0);
 			close(sock);
-			ag3_capture_clear(&cap[0]);
-			ag3_capture_clear(&cap[1]);
+			ag3_streams_clear(&io);
 			char text[9000];
 			snprintf(text, sizeof(text), "cgroup: moving the sandbox into %s: %s (%s)",
 				 ctx.cgroup->path, strerror(-r), ag3_errno_name(-r));
@@ -476,11 +473,11 @@ static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opt
 			}
 			wait_ms = (int)(deadline - now);
 		}
-		struct pollfd pfd[4] = {{.fd = sock, .events = POLLIN},
-					{.fd = cancelled ? -1 : opts->cancel_fd, .events = POLLIN},
-					{.fd = cap[0].fd, .events = POLLIN},
-					{.fd = cap[1].fd, .events = POLLIN}};
-		int pr = poll(pfd, 4, wait_ms);
+		struct pollfd pfd[2 + AG3_STREAMS_MAX_POLL] = {
+			{.fd = sock, .events = POLLIN},
+			{.fd = cancelled ? -1 : opts->cancel_fd, .events = POLLIN}};
+		size_t npfd = 2 + ag3_streams_pollfds(&io, pfd + 2);
+		int pr = poll(pfd, npfd, wait_ms);
 		if (pr < 0) {
 			if (errno == EINTR)
 				continue;
@@ -489,9 +486,7 @@ static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opt
 		}
 		if (pr == 0)
 			continue;
-		for (int i = 0; i < 2; i++)
-			if (pfd[2 + i].revents)
-				ag3_capture_read(&cap[i]);
+		ag3_streams_step(&io);
 		if (pfd[1].revents & POLLIN) {
 			cancelled = true;
 			kill(pid, SIGTERM);
@@ -500,13 +495,25 @@ static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opt
 		}
 		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			struct ag3_msg m;
-			ssize_t n = recv(sock, &m, sizeof(m), MSG_DONTWAIT);
+			int mfd = -1;
+			ssize_t n = recv_msg(sock, &m, &mfd);
 			if (n < 0 && (errno == EAGAIN || errno == EINTR))
 				continue;
 			if (n <= 0)
 				break; /* init is gone */
-			if (n != (ssize_t)sizeof(m))
+			if (n != (ssize_t)sizeof(m)) {
+				if (mfd >= 0)
+					close(mfd);
 				continue;
+			}
+			if (m.type == MSG_PTY && mfd >= 0) {
+				if (started || ag3_streams_take_pty(&io, mfd) < 0)
+					kill(pid, SIGKILL); /* not asked for, or twice: not init speaking */
+				mfd = -1;
+			} else if (mfd >= 0) {
+				close(mfd);
+				mfd = -1;
+			}
 			if (m.type == MSG_SETUP_ERROR) {
 				setup_err = m;
 				setup_err.stage[sizeof(setup_err.stage) - 1] = 0;
@@ -523,21 +530,9 @@ static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opt
 	}
 	close(sock);
 
-	/* Drain what is left: every writer is in the sandbox, which is going away. */
-	uint64_t drain_until = now_ms() + 5000;
-	while ((cap[0].fd >= 0 || cap[1].fd >= 0) && now_ms() < drain_until) {
-		struct pollfd dp[2] = {{.fd = cap[0].fd, .events = POLLIN},
-				       {.fd = cap[1].fd, .events = POLLIN}};
-		if (poll(dp, 2, 100) < 0 && errno != EINTR)
-			break;
-		for (int i = 0; i < 2; i++)
-			if (dp[i].revents)
-				ag3_capture_read(&cap[i]);
-	}
-	if (opts->capture) {
-		ag3_capture_finish(&cap[0], &res->out);
-		ag3_capture_finish(&cap[1], &res->err);
-	}
+	/* What the sandbox wrote is drained and passed on, bounded in time: the
+	 * caller's reader may be stuck, the supervisor never is. */
+	ag3_streams_finish(&io, now_ms() + AG3_FLUSH_MS, res);
 
 	int st = 0;
 	struct rusage ru = {0};

@@ -16,6 +16,9 @@
  */
 #pragma once
 
+#include <sys/ioctl.h>
+#include <termios.h>
+
 #include "runtime/result.h"
 #include "runtime/spec.h"
 
@@ -26,6 +29,33 @@ struct ag3_run_opts {
 	bool capture;      /* capture stdout and stderr (each capped at limits.output_bytes,
 			      first and last halves kept) into the result instead of passing
 			      them through; overrides stdio[1] and stdio[2] */
+	/*
+	 * A terminal of the sandbox's own. Bit i of pty_mask: the command's fd i is the
+	 * slave of a pty allocated in the sandbox's devpts (it becomes the command's
+	 * controlling terminal: job control works), and the supervisor relays between
+	 * its master and the caller, so the command never holds the caller's terminal
+	 * (runtime/relay.h). pty_in: the caller's terminal fd read into the pty (-1:
+	 * none); pty_out: the caller's fd the pty's output goes to. pty_termios and
+	 * pty_winsize (NULL: the kernel's defaults) are the pty's initial modes and
+	 * size. winch_fd: a signalfd for SIGWINCH (the size of pty_out's terminal is
+	 * passed on) and SIGCONT (pty_raw, if set, is applied to pty_in again: a
+	 * stopped job's shell restores its terminal's modes); -1: none.
+	 */
+	unsigned pty_mask;
+	int pty_in, pty_out, winch_fd;
+	const struct termios *pty_termios, *pty_raw;
+	const struct winsize *pty_winsize;
+	/*
+	 * Bit i of relay_mask: the command's fd i is a pipe to (or from) the supervisor,
+	 * which copies it from (or to) the caller's fd. Nothing the command does to such
+	 * a stream (shutdown of a shared socket, a last line without its newline, a
+	 * blocked terminal) reaches the caller's description. end_line: when the run
+	 * ends, a newline is written to the caller's stderr if what was relayed there
+	 * last did not end with one, so that a line written after the run is a line of
+	 * its own. Bits of pty_mask and capture win over relay_mask.
+	 */
+	unsigned relay_mask;
+	bool end_line;
 };
 
 /*

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Moving bytes between the sandbox and the caller without ever blocking the
+ * supervisor, and without changing anything the caller shares with others.
+ *
+ * A sink is a caller's fd the supervisor writes to. Setting O_NONBLOCK on the
+ * caller's own file description would change it for every process sharing it
+ * (the operator's shell, the agent loop), so a pipe, FIFO or terminal is opened
+ * again through /proc/self/fd (a new description of the same pipe or tty, ours
+ * alone, non-blocking); a socket is written with MSG_DONTWAIT; a regular file
+ * as it is (its writes do not wait on a reader). Where the reopen fails, writes
+ * go to the fd itself in pieces no larger than PIPE_BUF, each after poll says
+ * there is room: a reader that never reads can still stall one such piece, so
+ * this is the fallback, not the rule.
+ *
+ * A relay copies one stream (the sandbox's pty or pipe -> a sink, or the
+ * caller's terminal -> the pty) through a bounded buffer: when the sink does
+ * not take more, the relay stops reading and the writer in the sandbox waits,
+ * never the supervisor.
+ */
+#pragma once
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* How long the supervisor keeps writing once the command has ended. */
+#define AG3_FLUSH_MS 5000
+
+struct ag3_sink {
+	int fd;        /* what is written to; -1: none */
+	bool own;      /* fd is ours (a reopened description): closed by ag3_sink_close */
+	bool sock;     /* a socket: send(MSG_DONTWAIT) */
+	bool careful;  /* the caller's blocking description: poll, then PIPE_BUF pieces */
+	dev_t dev;     /* the file written, to tell when two sinks are one stream */
+	ino_t ino;
+	int last;      /* the last byte written, -1 before any */
+};
+
+/* A sink for the caller's `fd` (0 or more). Never fails: at worst careful mode. */
+void ag3_sink_open(struct ag3_sink *s, int fd);
+/* A sink that owns `fd` (made non-blocking). */
+void ag3_sink_own(struct ag3_sink *s, int fd);
+void ag3_sink_close(struct ag3_sink *s);
+/* Writes what it can now: bytes written, 0 when full (try after POLLOUT), -errno. */
+ssize_t ag3_sink_write(struct ag3_sink *s, const void *p, size_t n);
+/* Writes all of it, waiting for room until `deadline_ms` (CLOCK_MONOTONIC ms).
+ * 0 when all was written, -ETIMEDOUT, or the write's -errno. */
+int ag3_sink_write_all(struct ag3_sink *s, const void *p, size_t n, uint64_t deadline_ms);
+
+/* A new, non-blocking description of the caller's `fd` for reading (a terminal
+ * or pipe), or -errno. */
+int ag3_fd_reopen_read(int fd);
+
+uint64_t ag3_now_ms(void);
+
+struct ag3_relay {
+	int src;          /* read (non-blocking), -1 once at EOF */
+	bool src_own;     /* close src at the end */
+	bool src_sock;    /* src is the caller's socket: read with recv(MSG_DONTWAIT) */
+	struct ag3_sink *dst;
+	char *buf;
+	size_t len, off;  /* buffered bytes: buf[off .. off+len) */
+	size_t cap;
+	bool dead;        /* the sink failed: what comes is read and dropped */
+};
+
+/* src_own: src is ours (made non-blocking, closed at EOF); otherwise src must be
+ * the caller's socket (read with MSG_DONTWAIT) or a description of our own. */
+int ag3_relay_init(struct ag3_relay *r, int src, bool src_own, struct ag3_sink *dst);
+void ag3_relay_clear(struct ag3_relay *r);
+/* Fills up to two pollfds (src, dst); returns how many it used. */
+size_t ag3_relay_pollfds(const struct ag3_relay *r, struct pollfd *p);
+/* After poll: moves what it can, never blocking. */
+void ag3_relay_step(struct ag3_relay *r);
+/* True when the source is at EOF and everything buffered was written (or dropped). */
+bool ag3_relay_done(const struct ag3_relay *r);
