@@ -2,14 +2,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "mounts/executor.h"
+#include "runtime/relay.h"
 #include "runtime/result.h"
 #include "runtime/sandbox.h"
 
@@ -36,13 +42,34 @@ static const char exec_help[] =
 	"                     the profile's kill grace; the exit status is 124.\n"
 	"  --result FILE      write the result record (JSON) to FILE when the run ends (its\n"
 	"                     directory is resolved without following symlinks)\n"
-	"  --json             print the result record (JSON, one line) on stderr at the end\n"
+	"  --json             print the result record (JSON, one line) on stderr at the end,\n"
+	"                     as the last line: the command's stderr (and its stdout when it\n"
+	"                     is the same stream) is then relayed by exec, so the command\n"
+	"                     cannot end that stream or leave a line unfinished before it.\n"
+	"                     A program should rather use --json-fd or --result: nothing\n"
+	"                     the command writes can reach those.\n"
+	"  --json-fd FD       write the result record (JSON, one line) to FD (3 or more, open\n"
+	"                     in exec; the sandbox never holds it) when the run ends\n"
+	"  --no-die-with-parent\n"
+	"                     keep running when the process that started exec ends (by\n"
+	"                     default exec then stops the sandbox: SIGTERM to the tree,\n"
+	"                     SIGKILL after the kill grace, status 143)\n"
 	"  --capture          capture stdout and stderr instead of passing them through, each\n"
 	"                     capped at the profile's limits.output (default 1 MiB): the first\n"
 	"                     and last halves are kept with a \"[... N bytes truncated ...]\"\n"
 	"                     marker between; printed when the command ends and included in\n"
 	"                     the result record (stdout/stderr: bytes, truncated, text)\n"
 	"  -h, --help         this text\n"
+	"\n"
+	"Terminals: when stdin, stdout or stderr is a terminal, the command gets a pty of\n"
+	"the sandbox's own in its place (its controlling terminal: job control works),\n"
+	"with the terminal's modes and window size, and exec relays between the two (the\n"
+	"terminal in raw mode meanwhile, restored at the end; window size changes are\n"
+	"passed on). The command never holds the caller's terminal. When exec is not in\n"
+	"the terminal's foreground process group, nothing is read from it.\n"
+	"\n"
+	"Everything exec writes after the command ended (captured output, the record on\n"
+	"stderr or --json-fd) is given up after 5 seconds without room to write.\n"
 	"\n"
 	"Exit status:\n"
 	"  N        the command's own exit status\n"
@@ -58,19 +85,86 @@ static const char exec_help[] =
 	"  " PROG " exec --profile permissions.yaml --user alice --session s1 \\\n"
 	"      --uid 50001 --gid 50001 --workspace /users/alice/sessions/s1/workspace -- ls -la\n";
 
-enum { OPT_TIMEOUT = OPT_LOCAL_FIRST, OPT_RESULT, OPT_JSON, OPT_CAPTURE, OPT_HELP };
+enum {
+	OPT_TIMEOUT = OPT_LOCAL_FIRST,
+	OPT_RESULT,
+	OPT_JSON,
+	OPT_JSON_FD,
+	OPT_NO_DIE_WITH_PARENT,
+	OPT_CAPTURE,
+	OPT_HELP
+};
 
-static void write_all(int fd, const char *p, size_t n)
+/* Bounded in time: a reader that stopped reading cannot hold exec (runtime/relay.h). */
+static void write_bounded(int fd, const char *p, size_t n)
 {
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		p += w;
-		n -= (size_t)w;
+	struct ag3_sink s;
+	ag3_sink_open(&s, fd);
+	ag3_sink_write_all(&s, p, n, ag3_now_ms() + AG3_FLUSH_MS);
+	ag3_sink_close(&s);
+}
+
+static bool same_file(int a, int b)
+{
+	struct stat x, y;
+	return fstat(a, &x) == 0 && fstat(b, &y) == 0 && x.st_dev == y.st_dev &&
+	       x.st_ino == y.st_ino;
+}
+
+static bool is_socket(int fd)
+{
+	struct stat st;
+	return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+/* The caller's terminal while the sandbox's pty stands in for it. */
+struct term {
+	struct termios orig, raw;
+	struct winsize ws;
+	bool have_ws, raw_set;
+	int fd; /* the terminal whose modes were changed */
+};
+
+/*
+ * Which of the caller's fds 0-2 are terminals: each gets the sandbox's own pty
+ * instead. Input is read (and the terminal put in raw mode) only when exec is in
+ * the terminal's foreground process group: a background job must not take the
+ * shell's input, nor stop on SIGTTIN/SIGTTOU.
+ */
+static void term_setup(struct ag3_run_opts *ro, struct term *t, bool capture)
+{
+	unsigned mask = 0;
+	for (int i = 0; i < 3; i++)
+		if ((i == 0 || !capture) && isatty(i))
+			mask |= 1u << i;
+	t->fd = -1;
+	if (!mask)
+		return;
+	int modes = mask & 1 ? 0 : mask & 2 ? 1 : 2;
+	ro->pty_out = mask & 2 ? 1 : mask & 4 ? 2 : 0;
+	ro->pty_in = -1;
+	if (tcgetattr(modes, &t->orig) == 0)
+		ro->pty_termios = &t->orig;
+	if (ioctl(ro->pty_out, TIOCGWINSZ, &t->ws) == 0)
+		ro->pty_winsize = &t->ws;
+	if ((mask & 1) && tcgetpgrp(0) == getpgrp()) {
+		ro->pty_in = 0;
+		t->raw = t->orig;
+		cfmakeraw(&t->raw);
+		if (ro->pty_termios && tcsetattr(0, TCSANOW, &t->raw) == 0) {
+			t->raw_set = true;
+			t->fd = 0;
+			ro->pty_raw = &t->raw;
+		}
 	}
+	ro->pty_mask = mask;
+}
+
+static void term_restore(struct term *t)
+{
+	if (t->raw_set)
+		tcsetattr(t->fd, TCSANOW, &t->orig);
+	t->raw_set = false;
 }
 
 /*
@@ -131,8 +225,14 @@ int cli_exec(int argc, char **argv)
 		cli_error("out of memory");
 		return 125;
 	}
+	/* Die with the parent, armed first thing; a parent that ended before it was
+	 * armed is seen in getppid() changing (see README, "Supervision"). */
+	const pid_t ppid = getppid();
+	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+	bool die_with_parent = true;
 	struct cli_source src = {.session = session};
 	const char *result_path = NULL;
+	int json_fd = -1;
 	bool json = false, capture = false;
 	bool timeout_set = false;
 	unsigned long long timeout_s = 0;
@@ -140,6 +240,8 @@ int cli_exec(int argc, char **argv)
 		{"timeout", required_argument, NULL, OPT_TIMEOUT},
 		{"result", required_argument, NULL, OPT_RESULT},
 		{"json", no_argument, NULL, OPT_JSON},
+		{"json-fd", required_argument, NULL, OPT_JSON_FD},
+		{"no-die-with-parent", no_argument, NULL, OPT_NO_DIE_WITH_PARENT},
 		{"capture", no_argument, NULL, OPT_CAPTURE},
 		{"help", no_argument, NULL, OPT_HELP},
 		{0},
@@ -162,6 +264,28 @@ int cli_exec(int argc, char **argv)
 		case OPT_JSON:
 			json = true;
 			break;
+		case OPT_JSON_FD: {
+			unsigned long long v = 0;
+			if (json_fd >= 0) {
+				cli_error("--json-fd given twice");
+				return 125;
+			}
+			if (cli_parse_u64(optarg, INT_MAX, &v) < 0 || v < 3) {
+				cli_error("--json-fd: '%s' is not a file descriptor of 3 or more (0, 1 "
+					  "and 2 are the command's own)",
+					  optarg);
+				return 125;
+			}
+			json_fd = (int)v;
+			if (fcntl(json_fd, F_GETFD) < 0) {
+				cli_error("--json-fd %d: not an open file descriptor", json_fd);
+				return 125;
+			}
+			break;
+		}
+		case OPT_NO_DIE_WITH_PARENT:
+			die_with_parent = false;
+			break;
 		case OPT_CAPTURE:
 			capture = true;
 			break;
@@ -181,52 +305,94 @@ int cli_exec(int argc, char **argv)
 		return 125;
 	}
 
+	if (!die_with_parent) {
+		prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+	} else if (getppid() != ppid) {
+		cli_error("exec: the process that started exec (pid %d) ended before the sandbox "
+			  "was made; nothing was run (--no-die-with-parent runs detached)",
+			  (int)ppid);
+		return 125;
+	}
+
 	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = NULL;
 	if (cli_source_spec(&src, &spec) < 0)
 		return 125; /* the reason is printed: the profile, session or spec is invalid */
 	if (timeout_set)
 		spec->limits.timeout_ms = timeout_s * 1000;
 
-	/* SIGINT/SIGTERM/SIGHUP stop the sandbox (SIGTERM to the tree, then SIGKILL). */
-	sigset_t mask;
+	/* SIGINT/SIGTERM/SIGHUP stop the sandbox (SIGTERM to the tree, then SIGKILL);
+	 * SIGTERM is also the parent-death signal. SIGWINCH and SIGCONT concern the pty. */
+	sigset_t mask, tmask;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sigemptyset(&tmask);
+	sigaddset(&tmask, SIGWINCH);
+	sigaddset(&tmask, SIGCONT);
+	sigset_t all = mask;
+	sigaddset(&all, SIGWINCH);
+	sigaddset(&all, SIGCONT);
+	sigprocmask(SIG_BLOCK, &all, NULL);
 	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	int wfd = signalfd(-1, &tmask, SFD_CLOEXEC | SFD_NONBLOCK);
 	signal(SIGPIPE, SIG_IGN);
 
 	struct ag3_run_opts ro = {.argv = argv + optind, .stdio = {-1, -1, -1}, .cancel_fd = sfd,
-				  .capture = capture};
+				  .capture = capture, .winch_fd = wfd};
+	struct term term = {0};
+	term_setup(&ro, &term, capture);
+	if (json && !capture) {
+		/* The record is the last line of stderr: the command gets a pipe for it
+		 * (and for stdout and a socket stdin when they are that same stream). */
+		ro.relay_mask = 4u;
+		if (same_file(1, 2))
+			ro.relay_mask |= 2u;
+		if (is_socket(0) && same_file(0, 2))
+			ro.relay_mask |= 1u;
+		ro.end_line = true;
+	}
 	struct ag3_result res = {0};
-	if (ag3_sandbox_run(spec, &ro, &res) < 0) {
+	int rr = ag3_sandbox_run(spec, &ro, &res);
+	term_restore(&term);
+	if (sfd >= 0)
+		close(sfd);
+	if (wfd >= 0)
+		close(wfd);
+	if (rr < 0) {
 		cli_error("exec: invalid command");
 		return 125;
 	}
-	if (sfd >= 0)
-		close(sfd);
 	int code = ag3_result_exit_code(&res);
 	if (capture) {
-		write_all(STDOUT_FILENO, res.out.data, res.out.len);
-		write_all(STDERR_FILENO, res.err.data, res.err.len);
+		write_bounded(STDOUT_FILENO, res.out.data, res.out.len);
+		write_bounded(STDERR_FILENO, res.err.data, res.err.len);
 	}
+	char line[2048] = "";
 	if (res.status == AG3_STATUS_SETUP_FAILED && res.setup_error) {
 		bool exec_stage = res.setup_error->stage && !strcmp(res.setup_error->stage, "exec");
 		cli_sanitize(res.setup_error->msg);
-		fprintf(stderr, PROG ": %s%s\n", exec_stage ? "" : "setup failed: ",
-			res.setup_error->msg ? res.setup_error->msg : strerror(res.setup_error->err));
+		snprintf(line, sizeof(line), PROG ": %s%s\n", exec_stage ? "" : "setup failed: ",
+			 res.setup_error->msg ? res.setup_error->msg
+					      : strerror(res.setup_error->err));
 	} else if (res.status == AG3_STATUS_TIMEOUT) {
-		fprintf(stderr, PROG ": timeout: the command ran longer than %llu ms and was killed\n",
-			(unsigned long long)spec->limits.timeout_ms);
+		snprintf(line, sizeof(line),
+			 PROG ": timeout: the command ran longer than %llu ms and was killed\n",
+			 (unsigned long long)spec->limits.timeout_ms);
 	}
-	if (result_path || json) {
+	write_bounded(STDERR_FILENO, line, strlen(line));
+	if (result_path || json || json_fd >= 0) {
 		char *s = NULL;
 		if (ag3_result_to_json(&res, &s) < 0) {
 			cli_error("result: out of memory");
 		} else {
+			size_t len = strlen(s);
+			s[len] = '\n'; /* the record is one line: its NUL becomes the newline */
 			if (json)
-				fprintf(stderr, "%s\n", s);
+				write_bounded(STDERR_FILENO, s, len + 1);
+			if (json_fd >= 0)
+				write_bounded(json_fd, s, len + 1);
+			s[len] = 0;
 			if (result_path) {
 				int r = write_result_file(result_path, s);
 				if (r < 0)
