@@ -853,6 +853,43 @@ Test(compile, prefix_sources_prefixes_every_bind_source_only)
 	drop_root(root);
 }
 
+/*
+ * Static mounts are resolved at compile time (system paths go through links),
+ * but only fixed ones: a source holding {workspace_dir} is partly the user's,
+ * who could plant the link (ws/tools -> /etc), and stays as written for the
+ * runtime, which binds no symlink.
+ */
+Test(compile, static_sources_with_placeholders_are_not_resolved)
+{
+	char *root = new_root();
+	symlink_at(root, "ws/tools", "/etc");
+	symlink_at(root, "etc2", "etc");
+	_cleanup_(ag3_profile_freep) struct ag3_profile *p =
+		pload_ok("name: s\n"
+			 "sandbox:\n"
+			 "  static_mounts:\n"
+			 "    tools: {source: '{workspace_dir}/tools', target: /tools}\n"
+			 "    etc2: {source: /etc2, target: /etc2}\n");
+	_cleanup_(ag3_session_freep) struct ag3_session *s = session_for("alice");
+	cr_assert_eq(ag3_session_set_dir(s, AG3_DIR_WORKSPACE, "/ws"), 0);
+	struct ag3_spec *spec = NULL;
+	struct ag3_error *e = NULL;
+	struct ag3_compile_options o = {.host_root = root, .prefix_sources = true};
+	int r = ag3_compile_ex(p, s, &o, &spec, &e);
+	_cleanup_free_ char *msg = fmt_err(e);
+	cr_assert_eq(r, 0, "%s", msg);
+	_cleanup_free_ char *want_tools = NULL, *want_etc = NULL, *real = realpath(root, NULL);
+	cr_assert_gt(asprintf(&want_tools, "%s/ws/tools", root), 0);
+	cr_assert_gt(asprintf(&want_etc, "%s/etc", real), 0);
+	const struct ag3_mount *t = find_origin(spec, "sandbox.static_mounts.tools");
+	const struct ag3_mount *x = find_origin(spec, "sandbox.static_mounts.etc2");
+	cr_assert(t && x);
+	cr_assert_str_eq(t->source, want_tools);
+	cr_assert_str_eq(x->source, want_etc);
+	ag3_spec_free(spec);
+	drop_root(root);
+}
+
 /* --------------------------------------------------- dynamic requests -- */
 
 static const char dyn_mounts[] =
