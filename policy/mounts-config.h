@@ -240,7 +240,7 @@ enum ag3_dyn_code {
 	AG3_DYN_BLOCKED_BY_BASE,
 	AG3_DYN_MODE_EXCEEDS_MAX,
 	AG3_DYN_PATH_NOT_FOUND,
-	AG3_DYN_PATH_ESCAPE,
+	AG3_DYN_PATH_ESCAPE,         /* the platform's; no longer produced (no link followed) */
 	AG3_DYN_RESOLUTION_FAILED,
 	/* ours: */
 	AG3_DYN_MAX_MOUNTS_EXCEEDED, /* dynamic.security.max_mounts_per_session      */
