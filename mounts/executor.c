@@ -2,6 +2,7 @@
 #include "executor.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -296,6 +297,42 @@ int ag3_mounts_open_nofollow(const char *path, int *ret)
 	if (S_ISLNK(st.st_mode))
 		return -ELOOP;
 	*ret = TAKE_FD(fd);
+	return 0;
+}
+
+int ag3_mounts_open_beneath_nofollow(int dirfd, const char *rel, int *ret)
+{
+	_cleanup_close_ int cur = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+	if (cur < 0)
+		return -errno;
+	for (const char *c = rel; *c;) {
+		const char *slash = strchrnul(c, '/');
+		size_t n = (size_t)(slash - c);
+		char comp[NAME_MAX + 1];
+		if (n >= sizeof(comp))
+			return -ENAMETOOLONG;
+		memcpy(comp, c, n);
+		comp[n] = 0;
+		c = *slash ? slash + 1 : slash;
+		if (!n || !strcmp(comp, "."))
+			continue;
+		if (!strcmp(comp, ".."))
+			return -EXDEV;
+		/* O_PATH|O_NOFOLLOW gives a symlink itself (openat2 and openat alike) */
+		_cleanup_close_ int fd = open_component(cur, comp, O_PATH);
+		struct stat st;
+		if (fd < 0)
+			return -errno;
+		if (fstat(fd, &st) < 0)
+			return -errno;
+		if (S_ISLNK(st.st_mode))
+			return -ELOOP;
+		if (*c && !S_ISDIR(st.st_mode))
+			return -ENOTDIR;
+		close(cur);
+		cur = TAKE_FD(fd);
+	}
+	*ret = TAKE_FD(cur);
 	return 0;
 }
 

@@ -41,6 +41,15 @@ int ag3_mounts_open_dir_nofollow(const char *path, int *ret);
 /* The same for any type of file (an O_PATH fd); -ELOOP when it is a symlink. */
 int ag3_mounts_open_nofollow(const char *path, int *ret);
 
+/*
+ * Opens `rel` (relative; "" or "." is dirfd itself) beneath dirfd one
+ * component at a time, following no symlink at all, not even one that stays
+ * beneath dirfd: an O_PATH fd. -ELOOP when a component (the last one too) is
+ * a symlink, -ENOTDIR when a leading one is not a directory, -EXDEV for "..",
+ * -ENOENT, -errno. The same resolution the runtime gives bind sources.
+ */
+int ag3_mounts_open_beneath_nofollow(int dirfd, const char *rel, int *ret);
+
 /* The entries of every new /proc that are masked (NULL-terminated; /dev/null over
  * a file, an empty tmpfs over a directory), and those made read-only. */
 extern const char *const ag3_proc_masked[];

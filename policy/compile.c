@@ -386,6 +386,16 @@ static int add_mount(struct cctx *c, const struct ag3_mount *m)
 	return ag3_spec_add_mount(c->spec, m) < 0 ? oom(c) : 0;
 }
 
+/* Whether `origin` is a static mount whose source, as written, has no placeholder. */
+static bool static_fixed(const struct cctx *c, const char *origin)
+{
+	const struct ag3_pmounts *l = &c->p->sandbox.static_mounts;
+	for (size_t i = 0; origin && i < l->n; i++)
+		if (l->items[i].key && !strcmp(l->items[i].key, origin))
+			return !strchr(l->items[i].source.v, '{');
+	return false;
+}
+
 /*
  * Emits one profile mount: a tmpfs when ephemeral, a symlink for a merged-/usr
  * system link, else a bind (after checking its source exists on the host).
@@ -439,9 +449,12 @@ static int emit_mount(struct cctx *c, const struct resolved *r, bool system)
 	/* The runtime opens bind sources without following any symlink (a user who
 	 * swaps a directory of theirs for a symlink must not get another one bound).
 	 * Static mounts are the operator's system paths, which may legitimately go
-	 * through symlinks (/etc/resolv.conf): they are resolved here, once. */
+	 * through symlinks (/etc/resolv.conf): they are resolved here, once; but only
+	 * a fixed path: one holding {workspace_dir}, {username} ... is partly the
+	 * user's, who could plant the link, and is bound only if symlink-free. */
 	_cleanup_free_ char *resolved = NULL;
-	if (system && !c->host_root && (resolved = realpath(hp, NULL)) &&
+	if (system && !c->host_root && static_fixed(c, pm->key) &&
+	    (resolved = realpath(hp, NULL)) &&
 	    strcmp(resolved, r->source) != 0)
 		m.source = resolved;
 	if (stat(hp, &st) < 0) {
@@ -936,7 +949,7 @@ static int prefix_sources(struct cctx *c)
 		m->source = s;
 		/* Static mounts are system paths: resolved once, here, as emit_mount does
 		 * without a host root (the runtime follows no symlink in a bind source). */
-		if (m->origin && !strncmp(m->origin, "sandbox.static_mounts.", 22)) {
+		if (static_fixed(c, m->origin)) {
 			char *r = realpath(m->source, NULL);
 			if (r) {
 				free(m->source);

@@ -10,18 +10,17 @@
 
 #include "compile.h"
 #include "loader.h"
+#include "mounts/executor.h"
 
 #include <ctype.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 const char *const AG3_XMOUNT_RESERVED_NAMES[] = {
@@ -979,6 +978,7 @@ static const char *const dyn_codes[_AG3_DYN_CODE_MAX] = {
 	[AG3_DYN_MAX_MOUNTS_EXCEEDED] = "MAX_MOUNTS_EXCEEDED",
 	[AG3_DYN_INVALID_ALIAS] = "INVALID_ALIAS",
 	[AG3_DYN_INVALID_REQUEST] = "INVALID_REQUEST",
+	[AG3_DYN_SYMLINK_IN_PATH] = "SYMLINK_IN_PATH",
 };
 
 const char *ag3_dyn_code_to_string(enum ag3_dyn_code code)
@@ -1191,21 +1191,6 @@ static char *join_root(const char *host_root, const char *path)
 	return asprintf(&s, "%.*s%s", (int)n, host_root, path) < 0 ? NULL : s;
 }
 
-static char *fd_path(int fd)
-{
-	char proc[64], *buf = malloc(PATH_MAX);
-	if (!buf)
-		return NULL;
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	ssize_t n = readlink(proc, buf, PATH_MAX - 1);
-	if (n <= 0) {
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
 _printf_(3, 4) static int deny(struct ag3_error **reterr, enum ag3_dyn_code code,
 			       const char *fmt, ...)
 {
@@ -1229,8 +1214,8 @@ int ag3_dyn_validate(const struct ag3_mounts_config *cfg, const struct ag3_dyn_r
 	const struct ag3_xdyn_base *base = NULL;
 	struct comps sub = {0};
 	_cleanup_free_ char *hb = NULL, *hbn = NULL, *rel = NULL, *container = NULL;
-	_cleanup_free_ char *hroot = NULL, *real_base = NULL, *real_sub = NULL, *host = NULL;
-	_cleanup_close_ int bfd = -1, sfd = -1;
+	_cleanup_free_ char *hroot = NULL, *host = NULL;
+	_cleanup_close_ int rootfd = -1, bfd = -1, sfd = -1;
 	const char *pat = NULL;
 	bool exists = true;
 	int r;
@@ -1379,73 +1364,44 @@ int ag3_dyn_validate(const struct ag3_mounts_config *cfg, const struct ag3_dyn_r
 		container = NULL;
 		goto oom;
 	}
-	/* 7./8. existence and containment: resolved beneath the base, never escaping it */
+	/* 7./8. existence and containment: the base's host path and the subpath beneath
+	 * it are opened following no symlink at all, as the runtime opens bind sources.
+	 * A link that stays beneath the base is refused too: the checks above ran on the
+	 * subpath as written, and a link the user planted (through an rw mount of the
+	 * base) would bind what they name, unchecked (projects/s -> ../.ssh). */
 	hroot = join_root(host_root, hbn);
 	if (!hroot)
 		goto oom;
-	bfd = open(hroot, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (bfd < 0) {
-		int e = errno;
-		if (e != ENOENT && e != ENOTDIR) {
-			r = deny(reterr, AG3_DYN_RESOLUTION_FAILED, "base '%s' %s: %s",
-				 base->name.v, pv(hbn, b, sizeof(b)), strerror(e));
-			goto out;
-		}
-		exists = false;
-	} else if (sub.n) {
-		struct open_how how = {.flags = O_PATH | O_CLOEXEC,
-				       .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
-		sfd = (int)syscall(SYS_openat2, bfd, rel, &how, sizeof(how));
-		if (sfd < 0) {
-			int e = errno;
-			if (e == EXDEV || e == ELOOP) {
-				r = deny(reterr, AG3_DYN_PATH_ESCAPE,
-					 "subpath '%s' of base '%s' resolves outside the base "
-					 "(a symlink leads out of %s)",
-					 pv(rel, b, sizeof(b)), base->name.v, pv(hbn, b2, sizeof(b2)));
-				goto out;
-			}
-			if (e != ENOENT && e != ENOTDIR) {
-				r = deny(reterr, AG3_DYN_RESOLUTION_FAILED,
-					 "subpath '%s' of base '%s': %s", pv(rel, b, sizeof(b)),
-					 base->name.v, strerror(e));
-				goto out;
-			}
-			exists = false;
-		}
+	rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	r = rootfd < 0 ? -errno : ag3_mounts_open_beneath_nofollow(rootfd, hroot + 1, &bfd);
+	if (r == 0 && sub.n)
+		r = ag3_mounts_open_beneath_nofollow(bfd, rel, &sfd);
+	if (r == -ELOOP || r == -EXDEV) {
+		r = deny(reterr, AG3_DYN_SYMLINK_IN_PATH,
+			 "'%s%s%s' goes through a symlink: dynamic mounts follow none, not even "
+			 "one inside base '%s'; request the real path",
+			 pv(hbn, b, sizeof(b)), *rel ? "/" : "", pv(rel, b2, sizeof(b2)),
+			 base->name.v);
+		goto out;
 	}
+	if (r < 0 && r != -ENOENT && r != -ENOTDIR) {
+		r = deny(reterr, AG3_DYN_RESOLUTION_FAILED, "'%s%s%s' of base '%s': %s",
+			 pv(hbn, b, sizeof(b)), *rel ? "/" : "", pv(rel, b2, sizeof(b2)),
+			 base->name.v, strerror(-r));
+		goto out;
+	}
+	exists = r == 0;
 	if (!exists && !base->optional.v) {
 		r = deny(reterr, AG3_DYN_PATH_NOT_FOUND, "'%s%s%s' does not exist on this host",
 			 pv(hbn, b, sizeof(b)), *rel ? "/" : "", pv(rel, b2, sizeof(b2)));
 		goto out;
 	}
-	if (exists && sub.n) {
-		real_base = fd_path(bfd);
-		real_sub = fd_path(sfd);
-		size_t nb = real_base ? strlen(real_base) : 0;
-		if (!real_base || !real_sub) {
-			r = deny(reterr, AG3_DYN_RESOLUTION_FAILED,
-				 "cannot read back the resolved path of '%s' (is /proc mounted?)",
-				 pv(rel, b, sizeof(b)));
-			goto out;
-		}
-		if (!strcmp(real_base, "/"))
-			nb = 0;
-		if (strncmp(real_sub, real_base, nb) != 0 || real_sub[nb] != '/') {
-			r = deny(reterr, AG3_DYN_PATH_ESCAPE,
-				 "subpath '%s' of base '%s' resolves to '%s', outside '%s'",
-				 pv(rel, b, sizeof(b)), base->name.v, real_sub, real_base);
-			goto out;
-		}
-		/* the symlink-free path beneath the base, as the host names it */
-		if (asprintf(&host, "%s%s", strcmp(hbn, "/") ? hbn : "", real_sub + nb) < 0) {
-			host = NULL;
-			goto oom;
-		}
-	} else if (asprintf(&host, "%s%s%s", hbn, *rel ? "/" : "", rel) < 0) {
+	if (!*rel)
+		host = strdup(hbn);
+	else if (asprintf(&host, "%s/%s", strcmp(hbn, "/") ? hbn : "", rel) < 0)
 		host = NULL;
+	if (!host)
 		goto oom;
-	}
 	if (ag3_path_check_normalized(host) < 0 || ag3_path_check_normalized(container) < 0) {
 		r = deny(reterr, AG3_DYN_INVALID_REQUEST, "the resulting path is too long");
 		goto out;

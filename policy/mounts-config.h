@@ -240,12 +240,13 @@ enum ag3_dyn_code {
 	AG3_DYN_BLOCKED_BY_BASE,
 	AG3_DYN_MODE_EXCEEDS_MAX,
 	AG3_DYN_PATH_NOT_FOUND,
-	AG3_DYN_PATH_ESCAPE,
+	AG3_DYN_PATH_ESCAPE,         /* the platform's; no longer produced (no link followed) */
 	AG3_DYN_RESOLUTION_FAILED,
 	/* ours: */
 	AG3_DYN_MAX_MOUNTS_EXCEEDED, /* dynamic.security.max_mounts_per_session      */
 	AG3_DYN_INVALID_ALIAS,       /* alias not a valid, unreserved, unused name   */
 	AG3_DYN_INVALID_REQUEST,     /* malformed --dynamic argument                 */
+	AG3_DYN_SYMLINK_IN_PATH,     /* a symlink in the base's path or the subpath  */
 	_AG3_DYN_CODE_MAX,
 };
 
@@ -266,7 +267,7 @@ int ag3_dyn_request_parse(const char *arg, struct ag3_dyn_request *ret, struct a
 struct ag3_dyn_mount {
 	char *base;           /* the base name */
 	char *host_path;      /* base host path ({username} substituted) [+ "/" subpath],
-				 symlinks beneath the base resolved */
+				 symlink-free (checked) */
 	char *container_path; /* /mounts/<alias|base>[/<subpath>] */
 	bool ro;
 	bool optional;        /* the base's optional (the path may be missing) */
@@ -283,8 +284,9 @@ void ag3_dyn_mount_clear(struct ag3_dyn_mount *m);
  * blocked patterns match a run of components at any depth (allowed and
  * exceptions patterns the leading ones), `role` is denied with a reason,
  * max_mounts_per_session counts `n_granted` (requests already granted in
- * this session), and containment is checked with openat2(RESOLVE_BENEATH)
- * on the base (host paths are looked up beneath host_root; NULL = "/").
+ * this session), and the base's host path and the subpath are opened
+ * following no symlink at all (SYMLINK_IN_PATH), so the path bound is the
+ * path checked (host paths are looked up beneath host_root; NULL = "/").
  *
  * Returns the code (AG3_DYN_OK: *ret filled) and, when not OK, a reason in
  * *reterr (EPERM / ENOENT / EINVAL). -ENOMEM on allocation failure.

@@ -366,7 +366,8 @@ int cli_source_load_secrets(struct cli_source *src)
 	return 0;
 }
 
-/* A spec given with --spec: its ids still go through the uid policy. */
+/* A spec given with --spec: every id in it (uid, gid and each supplementary
+ * group) still goes through the uid policy, as --uid/--gid do. */
 static int check_spec_ids(const struct cli_source *src, const struct ag3_spec *spec)
 {
 	struct ag3_uid_policy p = cli_source_uid_policy(src);
@@ -376,6 +377,11 @@ static int check_spec_ids(const struct cli_source *src, const struct ag3_spec *s
 		r = ag3_uid_policy_check(&p, "identity.uid", (unsigned long)spec->identity.uid, &err);
 	if (r == 0 && spec->identity.gid_set)
 		r = ag3_uid_policy_check(&p, "identity.gid", (unsigned long)spec->identity.gid, &err);
+	for (size_t i = 0; r == 0 && i < spec->identity.n_groups; i++) {
+		char what[48];
+		snprintf(what, sizeof(what), "identity.groups[%zu]", i);
+		r = ag3_uid_policy_check(&p, what, (unsigned long)spec->identity.groups[i], &err);
+	}
 	if (r < 0) {
 		cli_print_error(src->spec_path, err);
 		ag3_error_free(err);

@@ -212,6 +212,35 @@ PY
 	expect_err_has seccomp
 }
 
+# Issue 7 item 5: a spec's supplementary groups go through the uid policy like
+# --uid/--gid (42 is shadow on Debian: a system id, refused); an id inside the
+# policy still applies in root mode (rootless refuses groups at all).
+t_spec_groups_go_through_the_uid_policy() {
+	"$AG3" compile --uid $SESS_UID --gid $SESS_GID -o spec.json
+	python3 - spec.json $SESS_GID <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+g = int(sys.argv[2])
+for name, groups in (("sys", [g + 1, 42]), ("ok", [g + 1])):
+	json.dump(dict(s, identity=dict(s["identity"], groups=groups)), open(name + ".json", "w"))
+PY
+	sbx exec --spec sys.json -- sh -c 'id -G; echo RAN'
+	expect_rc 125
+	[ -z "$OUT" ] || fail "ran with a system group: $OUT"
+	expect_err_has "identity.groups\[1\]: 42 is a system id"
+	sbx exec --spec sys.json --uid-mode any -- true
+	expect_rc 125
+	expect_err_has "identity.groups\[1\]: 42"
+	sbx exec --spec ok.json -- sh -c 'id -G'
+	if [ $MODE = root ]; then
+		expect_rc 0
+		expect_out "$SESS_GID $((SESS_GID + 1))"
+	else
+		expect_rc 125
+		expect_err_has "supplementary groups need root mode"
+	fi
+}
+
 # A bind source that is a symlink when the sandbox starts (swapped in after compile)
 # is refused, naming it; root mode also checks a /dev/null that is not the 1:3
 # device (a private mount namespace binds a regular file over it) is refused.

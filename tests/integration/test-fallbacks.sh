@@ -52,6 +52,26 @@ t_no_openat2() {
 	check_isolated
 }
 
+# Dynamic subpaths are resolved without following any symlink on the openat(O_NOFOLLOW)
+# path too (issue 7): a link inside the base, even to an allowed sibling, is refused.
+t_no_openat2_dynamic_follows_no_symlink() {
+	mkdir -p base/real base/.ssh && echo key >base/.ssh/authorized_keys
+	ln -s ../.ssh base/s
+	ln -s real base/r
+	printf 'dynamic:\n  enabled: true\n  security: {global_blocked_subpaths: [.ssh]}\n  bases:\n    - {name: b, host_path: %s/base, max_mode: rw, authorization: {allowed_users: [alice]}}\n' \
+		"$PWD" >m.yaml
+	under openat2 exec --mounts m.yaml --user alice --dynamic b/real -- sh -c 'ls /mounts/b'
+	expect_rc 0
+	expect_out real
+	local req
+	for req in s r; do
+		under openat2 exec --mounts m.yaml --user alice --dynamic b/$req -- sh -c 'ls /mounts/b/*; echo RAN'
+		expect_rc 125
+		[ -z "$OUT" ] || fail "b/$req was bound: $OUT"
+		expect_err_has "--dynamic b/$req: SYMLINK_IN_PATH"
+	done
+}
+
 t_no_openat2_still_refuses_planted_symlink() {
 	mkdir ws && chmod 777 ws
 	"$AG3" compile --workspace "$PWD/ws" -o spec.json

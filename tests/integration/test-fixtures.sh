@@ -224,7 +224,63 @@ ro"
 	ln -s /etc "$H/var/log/out"
 	fx "$NEW_P" "$PWD/own.yaml" alice --dynamic logs/out -- true
 	expect_rc 125
-	expect_err_has "PATH_ESCAPE"
+	expect_err_has "--dynamic logs/out: SYMLINK_IN_PATH"
+}
+
+# Issue 7: the platform's user-home example (hidden entries blocked, .ssh blocked
+# globally). A first sandbox with user-home/projects:rw plants links to ../.ssh and
+# ..; a later request for them must be refused, not bind the host's .ssh (or the
+# whole home) read-write. A link swapped in after compile is refused at exec.
+write_home_mounts() {
+	cat >"$PWD/home.yaml" <<'EOF'
+dynamic:
+  enabled: true
+  security: {global_blocked_subpaths: [".ssh", ".gnupg", ".aws", "*.key", "*_rsa"]}
+  bases:
+    - name: user-home
+      host_path: /home/{username}
+      max_mode: rw
+      authorization: {mode: self_only}
+      subpath_restrictions: {mode: blocklist, blocked: [".*"], exceptions: [".local/share/myapp"]}
+      optional: true
+EOF
+}
+
+t_dynamic_symlink_planted_by_the_agent() {
+	make_host
+	write_home_mounts
+	mkdir -p "$H/home/alice/.ssh" "$H/home/alice/projects/ok"
+	echo host-key >"$H/home/alice/.ssh/authorized_keys"
+	[ $MODE = root ] && chown -R 50001:50001 "$H/home/alice"
+	fx "$NEW_P" "$PWD/home.yaml" alice --dynamic user-home/.ssh:rw -- true
+	expect_rc 125
+	expect_err_has "GLOBAL_BLOCKED"
+	# the first sandbox plants the links through its rw mount
+	fx "$NEW_P" "$PWD/home.yaml" alice --dynamic user-home/projects:rw -- \
+		sh -c 'cd /mounts/user-home/projects && ln -s ../.ssh s && ln -s .. r && echo planted'
+	expect_rc 0
+	expect_out planted
+	[ -L "$H/home/alice/projects/s" ] || fail "the link was not planted on the host"
+	local req
+	for req in projects/s projects/r projects/r/data; do
+		fx "$NEW_P" "$PWD/home.yaml" alice --dynamic user-home/$req:rw -- \
+			sh -c 'cat /mounts/user-home/projects/*/authorized_keys /mounts/user-home/projects/*/.ssh/authorized_keys 2>/dev/null; echo RAN'
+		expect_rc 125
+		[ -z "$OUT" ] || fail "user-home/$req was bound: $OUT"
+		expect_err_has "--dynamic user-home/$req:rw: SYMLINK_IN_PATH: '/home/alice/$req' goes through a symlink"
+	done
+	# checked at compile, then swapped for a link before exec: refused at exec
+	sbx compile --profile "$NEW_P" --mounts "$PWD/home.yaml" --host-root "$H" --user alice \
+		--session $SID --uid 50001 --gid 50001 --dynamic user-home/projects/ok:rw -o "$PWD/spec.json"
+	expect_rc 0
+	fx "$NEW_P" "$PWD/home.yaml" alice --dynamic user-home/projects:rw -- \
+		sh -c 'cd /mounts/user-home/projects && rmdir ok && ln -s ../.ssh ok'
+	expect_rc 0
+	sbx exec --spec "$PWD/spec.json" -- sh -c 'echo pwned >>/mounts/user-home/projects/ok/authorized_keys; echo RAN'
+	expect_rc 125
+	[ -z "$OUT" ] || fail "ran with the swapped link: $OUT"
+	expect_err_has "symlink"
+	[ "$(cat "$H/home/alice/.ssh/authorized_keys")" = host-key ] || fail "authorized_keys changed"
 }
 
 t_secrets_from_files() {

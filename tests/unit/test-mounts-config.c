@@ -853,6 +853,43 @@ Test(compile, prefix_sources_prefixes_every_bind_source_only)
 	drop_root(root);
 }
 
+/*
+ * Static mounts are resolved at compile time (system paths go through links),
+ * but only fixed ones: a source holding {workspace_dir} is partly the user's,
+ * who could plant the link (ws/tools -> /etc), and stays as written for the
+ * runtime, which binds no symlink.
+ */
+Test(compile, static_sources_with_placeholders_are_not_resolved)
+{
+	char *root = new_root();
+	symlink_at(root, "ws/tools", "/etc");
+	symlink_at(root, "etc2", "etc");
+	_cleanup_(ag3_profile_freep) struct ag3_profile *p =
+		pload_ok("name: s\n"
+			 "sandbox:\n"
+			 "  static_mounts:\n"
+			 "    tools: {source: '{workspace_dir}/tools', target: /tools}\n"
+			 "    etc2: {source: /etc2, target: /etc2}\n");
+	_cleanup_(ag3_session_freep) struct ag3_session *s = session_for("alice");
+	cr_assert_eq(ag3_session_set_dir(s, AG3_DIR_WORKSPACE, "/ws"), 0);
+	struct ag3_spec *spec = NULL;
+	struct ag3_error *e = NULL;
+	struct ag3_compile_options o = {.host_root = root, .prefix_sources = true};
+	int r = ag3_compile_ex(p, s, &o, &spec, &e);
+	_cleanup_free_ char *msg = fmt_err(e);
+	cr_assert_eq(r, 0, "%s", msg);
+	_cleanup_free_ char *want_tools = NULL, *want_etc = NULL, *real = realpath(root, NULL);
+	cr_assert_gt(asprintf(&want_tools, "%s/ws/tools", root), 0);
+	cr_assert_gt(asprintf(&want_etc, "%s/etc", real), 0);
+	const struct ag3_mount *t = find_origin(spec, "sandbox.static_mounts.tools");
+	const struct ag3_mount *x = find_origin(spec, "sandbox.static_mounts.etc2");
+	cr_assert(t && x);
+	cr_assert_str_eq(t->source, want_tools);
+	cr_assert_str_eq(x->source, want_etc);
+	ag3_spec_free(spec);
+	drop_root(root);
+}
+
 /* --------------------------------------------------- dynamic requests -- */
 
 static const char dyn_mounts[] =
@@ -963,7 +1000,8 @@ Test(dynamic, every_code)
 		{"logs/nginx", "alice", 0, AG3_DYN_OK, "/mounts/logs/nginx", "/var/log/nginx"},
 		{"logs//nginx/.:ro=ngx", "alice", 0, AG3_DYN_OK, "/mounts/ngx/nginx",
 		 "/var/log/nginx"},
-		{"logs/inside", "alice", 0, AG3_DYN_OK, "/mounts/logs/inside", "/var/log/nginx"},
+		/* a symlink is never followed, even one that stays inside the base */
+		{"logs/inside", "alice", 0, AG3_DYN_SYMLINK_IN_PATH, "goes through a symlink", NULL},
 		{"nope", "alice", 0, AG3_DYN_BASE_NOT_FOUND, "no dynamic base named 'nope'", NULL},
 		{"logs", NULL, 0, AG3_DYN_NOT_AUTHORIZED, "no user given", NULL},
 		{"vip", "alice", 0, AG3_DYN_NOT_AUTHORIZED, "'alice' is not in base 'vip'", NULL},
@@ -1000,9 +1038,9 @@ Test(dynamic, every_code)
 		{"logs/nginx", "alice", 2, AG3_DYN_MAX_MOUNTS_EXCEEDED,
 		 "already has 2 dynamic mounts (max_mounts_per_session 2)", NULL},
 		{"logs/missing", "alice", 0, AG3_DYN_PATH_NOT_FOUND, "/var/log/missing", NULL},
-		{"logs/escape", "alice", 0, AG3_DYN_PATH_ESCAPE, "resolves outside the base", NULL},
-		{"logs/escape/passwd", "alice", 0, AG3_DYN_PATH_ESCAPE, "outside", NULL},
-		{"logs/up", "alice", 0, AG3_DYN_PATH_ESCAPE, "outside", NULL},
+		{"logs/escape", "alice", 0, AG3_DYN_SYMLINK_IN_PATH, "'/var/log/escape'", NULL},
+		{"logs/escape/passwd", "alice", 0, AG3_DYN_SYMLINK_IN_PATH, "symlink", NULL},
+		{"logs/up", "alice", 0, AG3_DYN_SYMLINK_IN_PATH, "symlink", NULL},
 		{"logs=datasets", "alice", 0, AG3_DYN_INVALID_ALIAS, "another configured mount", NULL},
 		{"logs=home", "alice", 0, AG3_DYN_INVALID_ALIAS, "another configured mount", NULL},
 		{"logs=ro", "alice", 0, AG3_DYN_INVALID_ALIAS, "not a valid mount name", NULL},
@@ -1022,6 +1060,60 @@ Test(dynamic, every_code)
 				     "dynamic.enabled: true", NULL};
 	run_dyn(off, root, &dis);
 	run_dyn(NULL, root, &dis);
+	drop_root(root);
+}
+
+/*
+ * Issue 7: a user with home/projects:rw plants links there, then requests them.
+ * The checks run on the subpath as written: following a link (even one that
+ * stays beneath the base) would bind .ssh, or the whole base, unchecked.
+ */
+Test(dynamic, symlinks_are_never_followed)
+{
+	char *root = dyn_root();
+	_cleanup_(ag3_mounts_config_freep) struct ag3_mounts_config *cfg = mload_ok(dyn_mounts);
+	mkdir_p(root, "home/alice/.ssh");
+	write_at(root, "home/alice/.ssh/authorized_keys", "ssh-ed25519 AAAA host");
+	mkdir_p(root, "home/alice/projects");
+	mkdir_p(root, "home/alice/src/x");
+	symlink_at(root, "home/alice/projects/s", "../.ssh");
+	symlink_at(root, "home/alice/projects/r", "..");
+	symlink_at(root, "home/alice/projects/sib", "../src");
+	symlink_at(root, "home/alice/projects/mid", "../src");
+	symlink_at(root, "home/alice/projects/abs", "/home/alice/.ssh");
+	symlink_at(root, "home/alice/projects/k", "../.ssh/authorized_keys");
+	symlink_at(root, "home/carol", "alice"); /* the base's own path */
+	const struct dyn_case cases[] = {
+		{"home/projects:rw", "alice", 0, AG3_DYN_OK, "/mounts/home/projects",
+		 "/home/alice/projects"},
+		{"home/src/x", "alice", 0, AG3_DYN_OK, "/mounts/home/src/x", "/home/alice/src/x"},
+		{"home/projects/s:rw", "alice", 0, AG3_DYN_SYMLINK_IN_PATH,
+		 "'/home/alice/projects/s' goes through a symlink", NULL},
+		{"home/projects/s", "alice", 0, AG3_DYN_SYMLINK_IN_PATH, "symlink", NULL},
+		{"home/projects/r:rw", "alice", 0, AG3_DYN_SYMLINK_IN_PATH, "symlink", NULL},
+		{"home/projects/sib", "alice", 0, AG3_DYN_SYMLINK_IN_PATH, "symlink", NULL},
+		{"home/projects/mid/x", "alice", 0, AG3_DYN_SYMLINK_IN_PATH,
+		 "'/home/alice/projects/mid/x' goes through", NULL},
+		{"home/projects/abs", "alice", 0, AG3_DYN_SYMLINK_IN_PATH, "symlink", NULL},
+		{"home/projects/k:rw", "alice", 0, AG3_DYN_SYMLINK_IN_PATH, "symlink", NULL},
+		{"home/projects", "carol", 0, AG3_DYN_SYMLINK_IN_PATH,
+		 "'/home/carol/projects' goes through", NULL},
+		{"home", "carol", 0, AG3_DYN_SYMLINK_IN_PATH, "'/home/carol' goes through", NULL},
+	};
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++)
+		run_dyn(cfg, root, &cases[i]);
+
+	/* the same through the compiler: nothing of .ssh reaches the spec */
+	struct ag3_dyn_request q;
+	struct ag3_error *e = NULL;
+	cr_assert_eq(ag3_dyn_request_parse("home/projects/s:rw", &q, &e), 0);
+	struct compiled c = compile_with(small_profile, dyn_mounts, "alice", root, &q, 1);
+	_cleanup_free_ char *m = fmt_err(c.err);
+	cr_assert_lt(c.r, 0);
+	cr_assert_null(c.spec);
+	cr_assert_not_null(strstr(m, "--dynamic home/projects/s:rw: SYMLINK_IN_PATH"), "%s", m);
+	ag3_error_free(c.err);
+	ag3_dyn_request_clear(&q);
 	drop_root(root);
 }
 
@@ -1052,6 +1144,7 @@ Test(dynamic, request_parse)
 	cr_assert_eq(ag3_dyn_request_parse("", &q, &e), -EINVAL);
 	ag3_error_free(TAKE_PTR(e));
 	cr_assert_str_eq(ag3_dyn_code_to_string(AG3_DYN_PATH_ESCAPE), "PATH_ESCAPE");
+	cr_assert_str_eq(ag3_dyn_code_to_string(AG3_DYN_SYMLINK_IN_PATH), "SYMLINK_IN_PATH");
 	cr_assert_null(ag3_dyn_code_to_string(_AG3_DYN_CODE_MAX));
 }
 
