@@ -74,6 +74,58 @@ static int write_small(int dirfd, const char *name, const char *value)
 	return n < 0 ? -e : 0;
 }
 
+/*
+ * Whether `dir` can hold the sandbox's cgroup as a child: we can create one in it,
+ * enable controllers for it (cgroup.subtree_control), and move a process from our
+ * own cgroup (below `dir`) into it, which takes write access to the common
+ * ancestor's cgroup.procs: `dir` itself. cgroup v2's no-internal-process rule lets
+ * a cgroup other than the root give its children controllers only while it holds
+ * no process: the caller's own cgroup never qualifies (the caller is in it), a
+ * delegated parent such as a systemd user manager's app.slice does.
+ */
+static bool usable_parent(int dfd, const char *path, bool is_root, char *ctl, size_t ctl_len)
+{
+	ctl[0] = 0;
+	if (access(path, W_OK) < 0 || faccessat(dfd, "cgroup.procs", W_OK, 0) < 0 ||
+	    faccessat(dfd, "cgroup.subtree_control", W_OK, 0) < 0)
+		return false;
+	char procs[16];
+	if (!is_root && (read_small(dfd, "cgroup.procs", procs, sizeof(procs)) < 0 || procs[0]))
+		return false;
+	return read_small(dfd, "cgroup.controllers", ctl, ctl_len) == 0;
+}
+
+void ag3_cgroup_pick_parent(struct ag3_cgroup_info *info)
+{
+	info->parent[0] = 0;
+	info->memory = info->pids = info->cpu = info->writable = false;
+	size_t base = strlen(info->mount);
+	if (!base || strncmp(info->self, info->mount, base) != 0)
+		return;
+	char path[sizeof(info->self)];
+	snprintf(path, sizeof(path), "%s", info->self);
+	/* The caller's cgroup, then its ancestors up to the mount's root: the nearest
+	 * one that qualifies (bounded by the path's depth). */
+	for (int depth = 0; depth < 256; depth++) {
+		_cleanup_close_ int dfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		char ctl[512];
+		/* The true root has no cgroup.events; a cgroup namespace's root is not it. */
+		bool is_root = dfd >= 0 && faccessat(dfd, "cgroup.events", F_OK, 0) < 0;
+		if (dfd >= 0 && usable_parent(dfd, path, is_root, ctl, sizeof(ctl))) {
+			snprintf(info->parent, sizeof(info->parent), "%s", path);
+			info->memory = has_word(ctl, "memory");
+			info->pids = has_word(ctl, "pids");
+			info->cpu = has_word(ctl, "cpu");
+			info->writable = true;
+			return;
+		}
+		char *slash = strrchr(path + base, '/');
+		if (!slash)
+			return;
+		*slash = 0;
+	}
+}
+
 void ag3_cgroup_detect(struct ag3_cgroup_info *info)
 {
 	memset(info, 0, sizeof(*info));
@@ -88,22 +140,10 @@ void ag3_cgroup_detect(struct ag3_cgroup_info *info)
 			line[strcspn(line, "\n")] = 0;
 			snprintf(rel, sizeof(rel), "%s", line + 3);
 		}
-	if (!rel[0])
+	if (rel[0] != '/' || strstr(rel, "/.."))
 		return;
 	snprintf(info->self, sizeof(info->self), "%s%s", info->mount, strcmp(rel, "/") ? rel : "");
-	_cleanup_close_ int dfd = open(info->self, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return;
-	char ctl[512] = "", sub[512] = "";
-	read_small(dfd, "cgroup.controllers", ctl, sizeof(ctl));
-	read_small(dfd, "cgroup.subtree_control", sub, sizeof(sub));
-	bool root = strcmp(rel, "/") == 0;
-	/* A child gets a controller when ours enables it for our subtree, or when we are
-	 * the root (which may enable it: the root has no internal-process rule). */
-	info->memory = has_word(sub, "memory") || (root && has_word(ctl, "memory"));
-	info->pids = has_word(sub, "pids") || (root && has_word(ctl, "pids"));
-	info->cpu = has_word(sub, "cpu") || (root && has_word(ctl, "cpu"));
-	info->writable = access(info->self, W_OK) == 0;
+	ag3_cgroup_pick_parent(info);
 }
 
 bool ag3_cgroup_v2_enforces(const struct ag3_cgroup_info *info, bool memory, bool pids)
@@ -212,8 +252,8 @@ int ag3_cgroup_create(const struct ag3_spec *spec, const struct ag3_cgroup_info 
 
 	bool v2 = ag3_cgroup_v2_enforces(info, want_mem, want_pids);
 	if (v2) {
-		sweep_stale(info->self);
-		_cleanup_close_ int parent = open(info->self, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		sweep_stale(info->parent);
+		_cleanup_close_ int parent = open(info->parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (parent < 0)
 			return -errno;
 		char sub[512] = "";
@@ -224,11 +264,12 @@ int ag3_cgroup_create(const struct ag3_spec *spec, const struct ag3_cgroup_info 
 		for (size_t i = 0; i < ELEMENTSOF(enable); i++)
 			if (enable[i] && write_small(parent, "cgroup.subtree_control", enable[i]) < 0) {
 				v2 = false;
-				snprintf(why, why_len, "cannot enable %s in %s", enable[i] + 1, info->self);
+				snprintf(why, why_len, "cannot enable %s in %s", enable[i] + 1,
+					 info->parent);
 			}
 	}
 	if (v2) {
-		if ((r = v1_make(info->self, name, &cg->dirfd, cg->path, sizeof(cg->path))) < 0)
+		if ((r = v1_make(info->parent, name, &cg->dirfd, cg->path, sizeof(cg->path))) < 0)
 			return r;
 		if (want_mem) {
 			snprintf(v, sizeof(v), "%llu", (unsigned long long)spec->limits.memory_bytes);
@@ -261,7 +302,7 @@ int ag3_cgroup_create(const struct ag3_spec *spec, const struct ag3_cgroup_info 
 			cg->cpu = true;
 		} else if (want_cpu) {
 			snprintf(why, why_len, "the cgroup v2 tree at %s has no cpu controller",
-				 info->self);
+				 info->parent);
 		}
 		return 1;
 	}
@@ -329,10 +370,15 @@ void ag3_cgroup_why(const struct ag3_cgroup_info *info, const char *controller, 
 {
 	if (v2_why && v2_why[0])
 		snprintf(out, len, "%s", v2_why);
+	else if (!info->mount[0] || !info->self[0])
+		snprintf(out, len, "no cgroup v2 tree");
+	else if (!info->writable)
+		snprintf(out, len, "no delegated cgroup v2 tree with the %s controller at %s "
+			 "(neither it nor an ancestor is writable and free of processes)",
+			 controller, info->self);
 	else
-		snprintf(out, len, "no delegated cgroup v2 tree with the %s controller%s%s%s", controller,
-			 info->mount[0] ? " at " : "", info->self,
-			 info->mount[0] && !info->writable ? " (not writable)" : "");
+		snprintf(out, len, "no %s controller in the delegated cgroup v2 tree at %s", controller,
+			 info->parent);
 	size_t l = strlen(out);
 	if (l < len)
 		snprintf(out + l, len - l, ", and no writable cgroup v1 %s hierarchy", controller);
@@ -403,4 +449,53 @@ void ag3_cgroup_destroy(struct ag3_cgroup *cg)
 	remove_dir(&cg->v1_mem_fd, cg->v1_mem_path);
 	remove_dir(&cg->v1_pids_fd, cg->v1_pids_path);
 	remove_dir(&cg->v1_cpu_fd, cg->v1_cpu_path);
+}
+
+static const char *const rlimit_bounded[] = {
+	"each process's address space (RLIMIT_AS at the memory limit: heap, stacks and every "
+	"mapping, memfd and shared memory included while mapped)",
+	"/tmp and /dev/shm (tmpfs sizes: limits.tmp_size and 64 MiB)",
+	"the size of each file and memfd (RLIMIT_FSIZE, limits.fsize)",
+	NULL};
+static const char *const rlimit_not_bounded[] = {
+	"the sandbox as a whole (each of its processes may use up to the limit)",
+	"memfds and SysV shared memory held without a mapping (by an open fd or a segment id)",
+	"SysV message queues",
+	"socket buffers (net.core.wmem_max and rmem_max cannot be lowered from the sandbox's "
+	"user namespace)",
+	"pipe buffers",
+	"kernel memory (page tables, inodes, dentries)",
+	NULL};
+static const char *const cgroup_bounded[] = {
+	"the sandbox as a whole: every process's memory, page cache, tmpfs (/tmp, /dev/shm), "
+	"memfd and shared memory, pipe buffers and kernel memory, swap 0",
+	NULL};
+static const char *const v2_not_bounded[] = {NULL};
+static const char *const v1_not_bounded[] = {
+	"socket buffers (cgroup v1 charges only TCP buffers, and only with memory.kmem.tcp set, "
+	"which the sandbox does not set)",
+	NULL};
+
+void ag3_memory_bounds(enum ag3_memory_enforcer by, const char *const **bounded,
+		       const char *const **not_bounded)
+{
+	*bounded = by == AG3_MEM_RLIMITS ? rlimit_bounded : cgroup_bounded;
+	*not_bounded = by == AG3_MEM_RLIMITS	 ? rlimit_not_bounded
+		       : by == AG3_MEM_CGROUP_V1 ? v1_not_bounded
+						 : v2_not_bounded;
+}
+
+void ag3_memory_bounds_text(enum ag3_memory_enforcer by, char *out, size_t len)
+{
+	const char *const *b, *const *nb;
+	ag3_memory_bounds(by, &b, &nb);
+	size_t l = 0;
+	const char *const *lists[] = {b, nb};
+	const char *heads[] = {"Bounded: ", " NOT bounded: "};
+	out[0] = 0;
+	for (size_t k = 0; k < 2 && lists[k][0]; k++)
+		for (size_t i = 0; lists[k][i] && l < len; i++) {
+			l += (size_t)snprintf(out + l, len - l, "%s%s%s", i ? "; " : heads[k],
+					      lists[k][i], lists[k][i + 1] ? "" : ".");
+		}
 }

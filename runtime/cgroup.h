@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cgroup v2 limits for one sandbox: memory.max (swap off), pids.max,
- * cpu.weight and cpu.max in a per-sandbox cgroup, when the caller's cgroup
- * is a delegated cgroup v2 tree with those controllers. The v2 mount is
- * found in mountinfo (it is not always /sys/fs/cgroup: hybrid hosts mount it
- * at /sys/fs/cgroup/unified).
+ * cpu.weight and cpu.max in a per-sandbox cgroup, made under the nearest of
+ * the caller's cgroup and its ancestors that is delegated to us (writable,
+ * cgroup.procs and cgroup.subtree_control included) and holds no process (the
+ * no-internal-process rule; a systemd user manager's app.slice above the
+ * caller's scope is one). The v2 mount is found in mountinfo (it is not always
+ * /sys/fs/cgroup: hybrid hosts mount it at /sys/fs/cgroup/unified).
  */
 #pragma once
 
@@ -17,12 +19,16 @@
 struct ag3_cgroup_info {
 	char mount[4096];  /* where cgroup2 is mounted; "" when not */
 	char self[8400];   /* the caller's cgroup directory (mount + /proc/self/cgroup path) */
-	bool memory, pids, cpu; /* controllers available to our children */
-	bool writable;     /* we can create child cgroups there */
+	char parent[8400]; /* where the sandbox's cgroup is made: self or an ancestor; "" when none */
+	bool memory, pids, cpu; /* controllers `parent` can give its children */
+	bool writable;     /* a parent was found: we can create child cgroups there and move into them */
 };
 
 /* Fills `info`. Never fails: what is missing shows as false/empty. */
 void ag3_cgroup_detect(struct ag3_cgroup_info *info);
+/* The part of ag3_cgroup_detect that picks info->parent (and the controllers,
+ * writable) from info->mount and info->self, walking up from self. */
+void ag3_cgroup_pick_parent(struct ag3_cgroup_info *info);
 /* Whether the v2 tree takes the limits asked for (memory, pids): a delegated,
  * writable cgroup with those controllers. */
 bool ag3_cgroup_v2_enforces(const struct ag3_cgroup_info *info, bool memory, bool pids);
@@ -63,3 +69,12 @@ int ag3_cgroup_attach(struct ag3_cgroup *cg, pid_t pid);
 void ag3_cgroup_stats(struct ag3_cgroup *cg, uint64_t *oom_kills, uint64_t *peak);
 /* Kills everything left in it and removes it (bounded wait). */
 void ag3_cgroup_destroy(struct ag3_cgroup *cg);
+
+/* What bounds a sandbox's memory, by what enforces its memory limit. */
+enum ag3_memory_enforcer { AG3_MEM_RLIMITS, AG3_MEM_CGROUP_V1, AG3_MEM_CGROUP_V2 };
+/* NULL-terminated lists: what is bounded, and what is NOT, for the result record's
+ * `degraded` and for doctor (the same words in both). */
+void ag3_memory_bounds(enum ag3_memory_enforcer by, const char *const **bounded,
+		       const char *const **not_bounded);
+/* "Bounded: a; b. NOT bounded: c; d." into out. */
+void ag3_memory_bounds_text(enum ag3_memory_enforcer by, char *out, size_t len);

@@ -250,11 +250,13 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 		setup_failed(res, ENOTSUP, "cgroup", NULL, text);
 		return 0;
 	}
-	char text[9600];
+	char text[10700];
 	if (want_mem && !cg.memory && !spec_has_rlimit(spec, "as")) {
 		ctx.fallback_as = spec->limits.memory_bytes;
-		snprintf(text, sizeof(text), "memory: %s; RLIMIT_AS (per process) applied instead",
-			 mem_why);
+		char bounds[1200];
+		ag3_memory_bounds_text(AG3_MEM_RLIMITS, bounds, sizeof(bounds));
+		snprintf(text, sizeof(text), "memory: %s; RLIMIT_AS (per process) applied instead. %s",
+			 mem_why, bounds);
 		ag3_result_add_degraded(res, text);
 	}
 	if (want_pids && !cg.pids && !spec_has_rlimit(spec, "nproc")) {

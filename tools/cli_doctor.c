@@ -14,8 +14,9 @@ static const char doctor_help[] =
 	"user namespaces, seccomp, the landlock ABI, the new mount API, openat2, clone3,\n"
 	"close_range, the cgroup v2 tree (where it is mounted, which controllers a\n"
 	"sandbox's cgroup could use) and the cgroup v1 memory, pids and cpu hierarchies\n"
-	"(hybrid hosts), what enforces the memory and pids limits, then which\n"
-	"`minimum_isolation` settings a profile can require here. Probing creates one short-lived user namespace; nothing else changes.\n"
+	"(hybrid hosts), what enforces the memory and pids limits and what that bounds\n"
+	"and does NOT bound, then which `minimum_isolation` settings a profile can\n"
+	"require here. Probing creates one short-lived user namespace; nothing else changes.\n"
 	"\n"
 	"  --json       one JSON object instead of text\n"
 	"  -h, --help   this text\n"
@@ -55,6 +56,15 @@ int cli_doctor(int argc, char **argv)
 				: d.cgroup_limits_v1 ? "cgroup v1 (memory.limit_in_bytes, pids.max, cpu.shares)"
 						     : "rlimits fallback (RLIMIT_AS per process, RLIMIT_NPROC "
 						       "in the sandbox's user namespace)";
+	const enum ag3_memory_enforcer mem_by = d.cgroup_limits_v2   ? AG3_MEM_CGROUP_V2
+						: d.cgroup_limits_v1 ? AG3_MEM_CGROUP_V1
+								     : AG3_MEM_RLIMITS;
+	const char *const *bounded, *const *not_bounded;
+	ag3_memory_bounds(mem_by, &bounded, &not_bounded);
+	const char *advice =
+		cg_limits ? "cgroup: true makes every run refuse to start where no cgroup limits it"
+			  : "cgroup: true refuses every run here (no cgroup for this user); false "
+			    "accepts the per-process bounds above, with what is NOT bounded";
 	const struct {
 		const char *name;
 		const struct ag3_cgroup_v1 *h;
@@ -87,6 +97,10 @@ int cli_doctor(int argc, char **argv)
 			cJSON_AddNullToObject(cj, "mount");
 			cJSON_AddNullToObject(cj, "cgroup");
 		}
+		if (cg->parent[0])
+			cJSON_AddStringToObject(cj, "parent", cg->parent);
+		else
+			cJSON_AddNullToObject(cj, "parent");
 		cJSON_AddBoolToObject(cj, "writable", cg->writable);
 		cJSON *ctl = cJSON_AddArrayToObject(cj, "controllers");
 		if (cg->memory)
@@ -106,6 +120,14 @@ int cli_doctor(int argc, char **argv)
 		}
 		cJSON_AddStringToObject(o, "limits",
 					d.cgroup_limits_v2 ? "cgroup_v2" : d.cgroup_limits_v1 ? "cgroup_v1" : "rlimits");
+		cJSON *mb = cJSON_AddObjectToObject(o, "memory");
+		cJSON *ba = cJSON_AddArrayToObject(mb, "bounded");
+		for (size_t i = 0; bounded[i]; i++)
+			cJSON_AddItemToArray(ba, cJSON_CreateString(bounded[i]));
+		cJSON *na = cJSON_AddArrayToObject(mb, "not_bounded");
+		for (size_t i = 0; not_bounded[i]; i++)
+			cJSON_AddItemToArray(na, cJSON_CreateString(not_bounded[i]));
+		cJSON_AddStringToObject(o, "minimum_isolation_advice", advice);
 		cJSON *mi = cJSON_AddObjectToObject(o, "minimum_isolation_possible");
 		cJSON_AddBoolToObject(mi, "user_namespace", d.userns);
 		cJSON_AddBoolToObject(mi, "seccomp", d.seccomp);
@@ -135,8 +157,11 @@ int cli_doctor(int argc, char **argv)
 	printf("clone3               %s (falls back to clone)\n", yes(d.clone3));
 	printf("close_range          %s (falls back to marking fds close-on-exec)\n", yes(d.close_range));
 	if (cg->mount[0]) {
-		printf("cgroup v2            mounted at %s; our cgroup %s (%s)\n", cg->mount, cg->self,
-		       cg->writable ? "writable" : "not writable");
+		printf("cgroup v2            mounted at %s; our cgroup %s\n", cg->mount, cg->self);
+		printf("  sandbox cgroups    %s\n",
+		       cg->parent[0] ? cg->parent
+				     : "none: neither our cgroup nor an ancestor is writable and free "
+				       "of processes (a delegated subtree)");
 		printf("  controllers        memory: %s, pids: %s, cpu: %s\n", yes(cg->memory),
 		       yes(cg->pids), yes(cg->cpu));
 	} else {
@@ -147,10 +172,17 @@ int cli_doctor(int argc, char **argv)
 			printf("cgroup v1 %-10s %s (%s)\n", v1[i].name, v1[i].h->self,
 			       v1[i].h->writable ? "writable" : "not writable");
 	printf("limits               %s\n", limits_by);
+	printf("memory bounded       ");
+	for (size_t i = 0; bounded[i]; i++)
+		printf("%s%s\n", i ? "                     " : "", bounded[i]);
+	printf("memory NOT bounded   %s\n", not_bounded[0] ? not_bounded[0] : "-");
+	for (size_t i = 1; not_bounded[0] && not_bounded[i]; i++)
+		printf("                     %s\n", not_bounded[i]);
 	printf("\nminimum_isolation a profile can require here: user_namespace: %s, seccomp: %s, "
 	       "landlock_abi: %d, cgroup: %s\n",
 	       d.userns ? "true" : "false", d.seccomp ? "true" : "false", d.landlock_abi,
 	       cg_limits ? "true" : "false");
+	printf("  minimum_isolation.%s\n", advice);
 	printf("sandbox              %s\n", can_run ? "can be entered" : "CANNOT be entered here");
 	return can_run ? 0 : 1;
 }

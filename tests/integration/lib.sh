@@ -27,6 +27,13 @@ skip_all() {
 	exit 77
 }
 
+# Ends the current test (inside run_test) as a TAP SKIP with the reason: for a
+# kernel or host feature this machine lacks, never for a failure.
+skip_test() {
+	echo "SKIP: $*"
+	exit 77
+}
+
 fail() {
 	echo "$*" >&2
 	return 1
@@ -46,7 +53,9 @@ run_test() {
 	out=$( (set -e; cd "$SCRATCH"; "$func") 2>&1 )
 	rc=$?
 	rm -rf "$SCRATCH" 2>/dev/null || true
-	if [ $rc = 0 ]; then
+	if [ $rc = 77 ] && printf '%s\n' "$out" | grep -q '^SKIP: '; then
+		echo "ok $TAP_N - [$MODE] $name # SKIP $(printf '%s\n' "$out" | sed -n 's/^SKIP: //p' | tail -n 1)"
+	elif [ $rc = 0 ]; then
 		echo "ok $TAP_N - [$MODE] $name"
 	else
 		echo "not ok $TAP_N - [$MODE] $name"
