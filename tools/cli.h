@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "policy/mounts-config.h"
 #include "policy/profile.h"
@@ -101,6 +102,15 @@ void cli_print_error(const char *what, const struct ag3_error *e);
 
 /* Reads a whole file (at most `max` bytes). 0 or -errno; message printed. */
 int cli_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
+
+/*
+ * Writes `len` bytes to `path` as a new file: created with `mode` (O_EXCL, a random
+ * name) in the path's directory, which is resolved without following any symlink,
+ * then renamed over `path`. Whatever was at `path` (another user's file, a symlink,
+ * a hard link) is replaced, never opened or written through; on failure nothing is
+ * left and `path` is unchanged. 0 or -errno.
+ */
+int cli_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
 /* Strict number parsing: the whole string, base 10, in [min, max]. 0 or -1. */
 int cli_parse_u64(const char *s, unsigned long long max, unsigned long long *ret);

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "mounts/executor.h"
 #include "runtime/result.h"
 #include "runtime/sandbox.h"
 
@@ -74,54 +73,18 @@ static void write_all(int fd, const char *p, size_t n)
 }
 
 /*
- * Writes the record next to `path` and renames it into place, relative to the
- * directory's fd. That directory is resolved without following any symlink: a
- * result path inside a workspace the sandboxed user controls (the command may
+ * Writes the record to `path` through a new file renamed into place (see
+ * cli_write_file_atomic): the directory is resolved without following any symlink,
+ * so a result path inside a workspace the sandboxed user controls (the command may
  * have planted a link there) cannot make root write somewhere else.
  */
 static int write_result_file(const char *path, const char *json)
 {
-	_cleanup_free_ char *abs = NULL;
-	if (path[0] == '/') {
-		abs = strdup(path);
-	} else {
-		_cleanup_free_ char *cwd = getcwd(NULL, 0);
-		if (cwd && asprintf(&abs, "%s/%s", cwd, path) < 0)
-			abs = NULL;
-	}
-	if (!abs)
+	_cleanup_free_ char *line = NULL;
+	int n = asprintf(&line, "%s\n", json);
+	if (n < 0)
 		return -ENOMEM;
-	char *slash = strrchr(abs, '/');
-	const char *name = slash + 1;
-	if (!*name || !strcmp(name, ".") || !strcmp(name, ".."))
-		return -EISDIR;
-	*slash = 0;
-	_cleanup_free_ char *dir = NULL;
-	int r = ag3_path_normalize(abs[0] ? abs : "/", &dir);
-	if (r < 0)
-		return r;
-	_cleanup_close_ int dfd = -1;
-	r = ag3_mounts_open_dir_nofollow(dir, &dfd);
-	if (r < 0)
-		return r;
-	/* O_PATH fds cannot be used for openat: reopen the directory itself. */
-	_cleanup_close_ int d = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (d < 0)
-		return -errno;
-	char tmp[64];
-	snprintf(tmp, sizeof(tmp), ".ag3-result.tmp.%d", (int)getpid());
-	int fd = openat(d, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return -errno;
-	size_t len = strlen(json);
-	bool ok = write(fd, json, len) == (ssize_t)len && write(fd, "\n", 1) == 1;
-	ok = close(fd) == 0 && ok;
-	if (!ok || renameat(d, tmp, d, name) < 0) {
-		int e = errno ? errno : EIO;
-		unlinkat(d, tmp, 0);
-		return -e;
-	}
-	return 0;
+	return cli_write_file_atomic(path, line, (size_t)n, 0644);
 }
 
 int cli_exec(int argc, char **argv)

@@ -27,6 +27,59 @@ make_host_root() {
 	: >"$SCRATCH/root/etc/resolv.conf"
 }
 
+# ------------------------------------------------------------- compile --
+
+# Prints "MODE UID" of a file.
+mode_owner() {
+	stat -c '%a %u' -- "$1"
+}
+
+# compile -o FILE replaces a FILE someone else made (it could read the spec, secrets
+# included, through it); the file and a hard link to it keep their old bytes.
+t_compile_output_replaces_precreated_file() {
+	printf 'old\n' >out.json
+	chmod 644 out.json
+	ln out.json link.json
+	# root: the file is another user's (nobody can create it only where it may write)
+	[ "$(id -u)" != 0 ] || chown 65534:65534 out.json
+	sbx compile --workspace "$SCRATCH" -o out.json
+	expect_rc 0
+	[ "$(mode_owner out.json)" = "600 $(id -u)" ] ||
+		fail "out.json is $(mode_owner out.json), expected 600 $(id -u)"
+	[ "$(cat link.json)" = old ] || fail "written through the pre-created file: $(head -c 200 link.json)"
+	[ "$(mode_owner link.json)" = "644 $( [ "$(id -u)" = 0 ] && echo 65534 || id -u)" ] ||
+		fail "the pre-created file changed: $(mode_owner link.json)"
+	OUT=$(cat out.json)
+	json_ok 'd["schema"] == "ag3ntum.spec/1"'
+	# a fresh file is 0600 whatever the umask lets through
+	(umask 0 && "$AG3" compile -o fresh.json)
+	[ "$(mode_owner fresh.json)" = "600 $(id -u)" ] || fail "fresh.json is $(mode_owner fresh.json)"
+	[ -z "$(find . -name '.ag3-tmp.*')" ] || fail "a temporary file was left: $(ls -a)"
+}
+
+# A symlink at FILE is replaced, not followed; a symlink in FILE's directory is refused.
+t_compile_output_symlinks_not_followed() {
+	mkdir elsewhere
+	printf 'keep\n' >elsewhere/victim
+	ln -s elsewhere/victim out.json
+	sbx compile -o out.json
+	expect_rc 0
+	[ -f out.json ] && [ ! -L out.json ] || fail "out.json is still a symlink"
+	[ "$(mode_owner out.json)" = "600 $(id -u)" ] || fail "out.json is $(mode_owner out.json)"
+	[ "$(cat elsewhere/victim)" = keep ] || fail "written through the symlink"
+	ln -s elsewhere linkdir
+	sbx compile -o linkdir/spec.json
+	expect_rc 2
+	expect_err_has "--output linkdir/spec.json: Too many levels of symbolic links"
+	[ ! -e elsewhere/spec.json ] || fail "written through a symlinked directory"
+	# a failed write leaves nothing behind and the target as it was
+	mkdir out.d
+	sbx compile -o out.d
+	expect_rc 2
+	expect_err_has "--output out.d: "
+	[ -d out.d ] && [ -z "$(find . -name '.ag3-tmp.*')" ] || fail "left behind: $(ls -a . out.d)"
+}
+
 # ---------------------------------------------------------------- lint --
 
 t_lint_clean_profile() {
@@ -334,6 +387,8 @@ t_explain_usage_errors() {
 	expect_rc 2
 }
 
+run_test "compile -o: a pre-created file is replaced, not written through" t_compile_output_replaces_precreated_file
+run_test "compile -o: symlinks are not followed" t_compile_output_symlinks_not_followed
 run_test "lint: clean profile" t_lint_clean_profile
 run_test "lint: the default profile is clean (--strict)" t_lint_default_profile_clean_strict
 run_test "lint: HEAD profile (lib64, mcp rules, info paths)" t_lint_head_profile
