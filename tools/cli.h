@@ -92,10 +92,24 @@ struct ag3_uid_policy cli_source_uid_policy(const struct cli_source *src);
 /* The help text block for the shared options. */
 extern const char cli_source_help[];
 
-/* Replaces control characters (terminal escapes from hostile input) with '?'. */
-void cli_sanitize(char *s);
+/*
+ * Every untrusted string the CLI prints (a tool input, a rule, a path, argv, a
+ * profile's or a spec's value, a setup error) goes through cli_esc, or is a JSON
+ * document printed by cli_print_json: ag3_escape_text's \xHH for control
+ * characters (C0, DEL, C1 as UTF-8 or raw bytes), bidi controls and invalid UTF-8.
+ *
+ * cli_esc returns the escaped copy, valid until CLI_ESC_SLOTS more calls (so one
+ * printf can take several); never NULL.
+ */
+#define CLI_ESC_SLOTS 16
+const char *cli_esc(const char *s);
 
-/* Prints "ag3ntum-sandbox: <msg>" to stderr. */
+/* Prints JSON text (and a newline if it does not end in one), escaped by
+ * ag3_escape_json: the same value, valid JSON, no raw DEL, C1 or bidi control.
+ * 0, or -1 (message printed). */
+int cli_print_json(FILE *f, const char *json);
+
+/* Prints "ag3ntum-sandbox: <msg>" to stderr, the message escaped with cli_esc. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints an ag3_error ("ag3ntum-sandbox: file:line:col: msg"), prefixed by `what` if not NULL. */
 void cli_print_error(const char *what, const struct ag3_error *e);

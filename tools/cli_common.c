@@ -11,34 +11,61 @@
 
 #include "cli.h"
 #include "mounts/executor.h"
+#include "runtime/util/text.h"
 #include "policy/compile.h"
 #include "policy/secrets.h"
 #include "runtime/spec_json.h"
 
+/* Messages interpolate argv, paths, profile and spec values: the whole line is
+ * escaped (the formats themselves hold no control character). */
 void cli_error(const char *fmt, ...)
 {
 	va_list ap;
+	char *msg = NULL;
 	va_start(ap, fmt);
-	fprintf(stderr, PROG ": ");
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
 	va_end(ap);
+	fprintf(stderr, PROG ": %s\n", msg ? cli_esc(msg) : "out of memory");
+	free(msg);
 }
 
-void cli_sanitize(char *s)
+const char *cli_esc(const char *s)
 {
-	for (; s && *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = '?';
+	/* a ring of the last results: one printf can take up to CLI_ESC_SLOTS of them */
+	static char *slot[CLI_ESC_SLOTS];
+	static unsigned next;
+	if (!s)
+		return "(null)";
+	char *e = ag3_escape_text(s, strlen(s));
+	if (!e)
+		return "<out of memory>";
+	unsigned i = next++ % CLI_ESC_SLOTS;
+	free(slot[i]);
+	slot[i] = e;
+	return e;
+}
+
+int cli_print_json(FILE *f, const char *json)
+{
+	_cleanup_free_ char *s = ag3_escape_json(json);
+	if (!s) {
+		cli_error("out of memory");
+		return -1;
+	}
+	size_t n = strlen(s);
+	fputs(s, f);
+	if (!n || s[n - 1] != '\n')
+		fputc('\n', f);
+	explicit_bzero(s, n); /* a spec's secrets */
+	return 0;
 }
 
 void cli_print_error(const char *what, const struct ag3_error *e)
 {
-	char *s = e ? ag3_error_format(e) : NULL;
-	cli_sanitize(s); /* a profile or spec must not reach the terminal with escapes */
-	fprintf(stderr, PROG ": %s%s%s\n", what ? what : "", what ? ": " : "",
-		s ? s : (e && e->msg ? e->msg : "unknown error"));
-	free(s);
+	_cleanup_free_ char *s = e ? ag3_error_format(e) : NULL;
+	fprintf(stderr, PROG ": %s%s%s\n", what ? cli_esc(what) : "", what ? ": " : "",
+		cli_esc(s ? s : (e && e->msg ? e->msg : "unknown error")));
 }
 
 /* Opens the directory `path` ends in (made absolute against the cwd) without following

@@ -101,8 +101,8 @@ int cli_compile(int argc, char **argv)
 			cli_error("--output %s: %s", output, strerror(-r));
 			rc = 2;
 		}
-	} else {
-		fwrite(json, 1, len, stdout);
+	} else if (cli_print_json(stdout, json) < 0) {
+		rc = 2;
 	}
 	explicit_bzero(json, len);
 	free(json);

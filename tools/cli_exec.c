@@ -176,9 +176,9 @@ int cli_exec(int argc, char **argv)
 	}
 	if (res.status == AG3_STATUS_SETUP_FAILED && res.setup_error) {
 		bool exec_stage = res.setup_error->stage && !strcmp(res.setup_error->stage, "exec");
-		cli_sanitize(res.setup_error->msg);
 		fprintf(stderr, PROG ": %s%s\n", exec_stage ? "" : "setup failed: ",
-			res.setup_error->msg ? res.setup_error->msg : strerror(res.setup_error->err));
+			cli_esc(res.setup_error->msg ? res.setup_error->msg
+						     : strerror(res.setup_error->err)));
 	} else if (res.status == AG3_STATUS_TIMEOUT) {
 		fprintf(stderr, PROG ": timeout: the command ran longer than %llu ms and was killed\n",
 			(unsigned long long)spec->limits.timeout_ms);
@@ -189,7 +189,7 @@ int cli_exec(int argc, char **argv)
 			cli_error("result: out of memory");
 		} else {
 			if (json)
-				fprintf(stderr, "%s\n", s);
+				cli_print_json(stderr, s);
 			if (result_path) {
 				int r = write_result_file(result_path, s);
 				if (r < 0)

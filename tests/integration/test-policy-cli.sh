@@ -27,6 +27,16 @@ make_host_root() {
 	: >"$SCRATCH/root/etc/resolv.conf"
 }
 
+# Fails when $1 holds a byte a terminal acts on: a C0 control but tab and newline,
+# DEL, or 0x80..0x9f (a raw C1 control, or the second byte of one in UTF-8: U+009B
+# is c2 9b). Printable UTF-8 (é, €) has no byte in that range but continuation
+# bytes, so the text under test must hold none besides the escapes'.
+expect_no_raw_controls() {
+	if printf '%s' "$1" | LC_ALL=C grep -qP '[\x01-\x08\x0b-\x1f\x7f-\x9f]'; then
+		fail "raw control bytes reach the terminal: $(printf '%s' "$1" | od -c | head -20)"
+	fi
+}
+
 # ------------------------------------------------------------- compile --
 
 # Prints "MODE UID" of a file.
@@ -166,6 +176,23 @@ t_lint_load_error() {
 	expect_out_has 'missing.yaml: error: .*\[AG3L000 load-error\]'
 }
 
+# A profile (and its file name) with terminal controls in a YAML value: the
+# finding names both escaped; --format json stays valid JSON without raw C1.
+t_lint_escapes_terminal_controls() {
+	local f
+	f=$(printf 'p\033]0;pwned\007.yaml')
+	printf 'name: t\nsandbox:\n  enabled: true\n  static_mounts:\n    x: {source: "/nonexistent\\e[2J\\x9b31m", target: /x, mode: ro}\n' >"$f"
+	sbx lint "$f"
+	expect_rc 2
+	expect_no_raw_controls "$OUT"
+	expect_out_has '^p\\x1b\]0;pwned\\x07\.yaml:5:'
+	expect_out_has '/nonexistent\\x1b\[2J\\xc2\\x9b31m'
+	sbx lint --format json "$f"
+	expect_rc 2
+	expect_no_raw_controls "$OUT"
+	json_ok 'any("/nonexistent\x1b[2J\x9b31m" in x["message"] for x in d)'
+}
+
 t_lint_error_rule() {
 	sbx lint --format json "$DATA/AG3L012-bad.yaml"
 	expect_rc 2
@@ -252,6 +279,31 @@ t_check_interrupt_counting() {
 	sbx check --denials 3 --profile "$HEAD_PROFILE" Bash '{"command":"ls"}'
 	expect_rc 2
 	expect_err_has 'from 0 to 2'
+}
+
+# A tool input (the agent's, hostile) with a title-setting OSC, a screen clear, and
+# CSI as U+009B and as a raw byte: printed escaped (\xHH), in the call, the
+# command part and the denial message; --json is valid JSON holding the same text.
+ESC_INPUT=$(printf '{"command":"ls \\u001b]0;pwned\\u0007 \\u001b[2J \\u009b31m \x9b1m"}')
+t_check_escapes_terminal_controls() {
+	sbx check --profile "$HEAD_PROFILE" mcp__ag3ntum__Bash "$ESC_INPUT"
+	expect_rc 0
+	expect_no_raw_controls "$OUT"
+	expect_out_has '^allow: Ag3ntumBash\(ls \\x1b\]0;pwned\\x07 \\x1b\[2J \\xc2\\x9b31m \\x9b1m\)$'
+	sbx check --profile "$HEAD_PROFILE" Bash "$ESC_INPUT"
+	expect_rc 1
+	expect_no_raw_controls "$OUT"
+	expect_out_has "message: +Bash command 'ls \\\\x1b\\]0;pwned\\\\x07 "
+	sbx check --json --profile "$HEAD_PROFILE" Bash "$ESC_INPUT"
+	expect_rc 1
+	expect_no_raw_controls "$OUT"
+	# the raw 0x9b byte is not UTF-8: U+FFFD in JSON
+	json_ok 'd["call"] == "Bash(ls \x1b]0;pwned\x07 \x1b[2J \x9b31m \ufffd1m)"'
+	# a compound line: each command is printed escaped too
+	sbx explain --profile "$HEAD_PROFILE" "$(printf 'Bash(true && echo \033[2J\302\233)')"
+	expect_rc 1
+	expect_no_raw_controls "$OUT"
+	expect_out_has '^ +echo \\x1b\[2J\\xc2\\x9b$'
 }
 
 t_cli_options_given_twice_and_relative_paths() {
@@ -403,6 +455,7 @@ run_test "lint: load errors are AG3L000 findings" t_lint_load_error
 run_test "lint: an error rule at file:line:col" t_lint_error_rule
 run_test "lint: --list-rules" t_lint_list_rules
 run_test "lint: usage errors" t_lint_usage_errors
+run_test "lint: terminal controls in a file name and a YAML value are escaped" t_lint_escapes_terminal_controls
 run_test "check: allowed (exit 0)" t_check_allow
 run_test "check: denied (exit 1) with the agent's message" t_check_deny
 run_test "check: --json shape" t_check_json_shape
@@ -411,6 +464,7 @@ run_test "check: compound commands" t_check_compound
 run_test "check: interrupt counting" t_check_interrupt_counting
 run_test "check: stdin input, --no-session" t_check_stdin_and_no_session
 run_test "check: bad input (exit 2)" t_check_bad_input
+run_test "check, explain: terminal controls in a tool input are escaped" t_check_escapes_terminal_controls
 run_test "options given twice, relative explain paths" t_cli_options_given_twice_and_relative_paths
 run_test "explain: a bind" t_explain_path_bind
 run_test "explain: the workspace" t_explain_path_workspace
