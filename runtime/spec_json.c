@@ -59,6 +59,7 @@
 #include <string.h>
 
 #include "runtime/util/suggest.h"
+#include "runtime/util/text.h"
 
 #define MAX_INPUT_BYTES ((size_t)16 << 20)
 #define MAX_DEPTH 64 /* the schema itself needs 7 */
@@ -72,46 +73,13 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(cJSON *, cJSON_Delete)
 /* ---------------------------------------------------------------------------------------- */
 /* Shared helpers                                                                            */
 
-/* The length of the valid UTF-8 sequence at `s` (at most `n` bytes), or 0 if invalid. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-	size_t len;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF) {
-		len = 2;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		len = 3;
-		if (c == 0xE0)
-			lo = 0xA0; /* overlong */
-		else if (c == 0xED)
-			hi = 0x9F; /* UTF-16 surrogates */
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		len = 4;
-		if (c == 0xF0)
-			lo = 0x90; /* overlong */
-		else if (c == 0xF4)
-			hi = 0x8F; /* above U+10FFFF */
-	} else {
-		return 0;
-	}
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-	return len;
-}
-
 static bool utf8_valid(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n = strlen(s);
 
 	while (n > 0) {
-		size_t l = utf8_seq_len(p, n);
+		size_t l = ag3_utf8_seq_len(p, n);
 		if (l == 0)
 			return false;
 		p += l;
@@ -273,7 +241,7 @@ static int scan_text(struct scan *sc)
 							 "a control character in a string must be "
 							 "escaped");
 				} else {
-					size_t l = utf8_seq_len(s + i, n - i);
+					size_t l = ag3_utf8_seq_len(s + i, n - i);
 					if (l == 0)
 						return scan_fail(sc, i,
 								 "a string is not valid UTF-8");

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "policy/mounts-config.h"
 #include "policy/profile.h"
@@ -91,16 +92,39 @@ struct ag3_uid_policy cli_source_uid_policy(const struct cli_source *src);
 /* The help text block for the shared options. */
 extern const char cli_source_help[];
 
-/* Replaces control characters (terminal escapes from hostile input) with '?'. */
-void cli_sanitize(char *s);
+/*
+ * Every untrusted string the CLI prints (a tool input, a rule, a path, argv, a
+ * profile's or a spec's value, a setup error) goes through cli_esc, or is a JSON
+ * document printed by cli_print_json: ag3_escape_text's \xHH for control
+ * characters (C0, DEL, C1 as UTF-8 or raw bytes), bidi controls and invalid UTF-8.
+ *
+ * cli_esc returns the escaped copy, valid until CLI_ESC_SLOTS more calls (so one
+ * printf can take several); never NULL.
+ */
+#define CLI_ESC_SLOTS 16
+const char *cli_esc(const char *s);
 
-/* Prints "ag3ntum-sandbox: <msg>" to stderr. */
+/* Prints JSON text (and a newline if it does not end in one), escaped by
+ * ag3_escape_json: the same value, valid JSON, no raw DEL, C1 or bidi control.
+ * 0, or -1 (message printed). */
+int cli_print_json(FILE *f, const char *json);
+
+/* Prints "ag3ntum-sandbox: <msg>" to stderr, the message escaped with cli_esc. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints an ag3_error ("ag3ntum-sandbox: file:line:col: msg"), prefixed by `what` if not NULL. */
 void cli_print_error(const char *what, const struct ag3_error *e);
 
 /* Reads a whole file (at most `max` bytes). 0 or -errno; message printed. */
 int cli_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
+
+/*
+ * Writes `len` bytes to `path` as a new file: created with `mode` (O_EXCL, a random
+ * name) in the path's directory, which is resolved without following any symlink,
+ * then renamed over `path`. Whatever was at `path` (another user's file, a symlink,
+ * a hard link) is replaced, never opened or written through; on failure nothing is
+ * left and `path` is unchanged. 0 or -errno.
+ */
+int cli_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
 /* Strict number parsing: the whole string, base 10, in [min, max]. 0 or -1. */
 int cli_parse_u64(const char *s, unsigned long long max, unsigned long long *ret);

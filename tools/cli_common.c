@@ -5,38 +5,152 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "mounts/executor.h"
+#include "runtime/util/text.h"
 #include "policy/compile.h"
 #include "policy/secrets.h"
 #include "runtime/spec_json.h"
 
+/* Messages interpolate argv, paths, profile and spec values: the whole line is
+ * escaped (the formats themselves hold no control character). */
 void cli_error(const char *fmt, ...)
 {
 	va_list ap;
+	char *msg = NULL;
 	va_start(ap, fmt);
-	fprintf(stderr, PROG ": ");
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
 	va_end(ap);
+	fprintf(stderr, PROG ": %s\n", msg ? cli_esc(msg) : "out of memory");
+	free(msg);
 }
 
-void cli_sanitize(char *s)
+const char *cli_esc(const char *s)
 {
-	for (; s && *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = '?';
+	/* a ring of the last results: one printf can take up to CLI_ESC_SLOTS of them */
+	static char *slot[CLI_ESC_SLOTS];
+	static unsigned next;
+	if (!s)
+		return "(null)";
+	char *e = ag3_escape_text(s, strlen(s));
+	if (!e)
+		return "<out of memory>";
+	unsigned i = next++ % CLI_ESC_SLOTS;
+	free(slot[i]);
+	slot[i] = e;
+	return e;
+}
+
+int cli_print_json(FILE *f, const char *json)
+{
+	_cleanup_free_ char *s = ag3_escape_json(json);
+	if (!s) {
+		cli_error("out of memory");
+		return -1;
+	}
+	size_t n = strlen(s);
+	fputs(s, f);
+	if (!n || s[n - 1] != '\n')
+		fputc('\n', f);
+	explicit_bzero(s, n); /* a spec's secrets */
+	return 0;
 }
 
 void cli_print_error(const char *what, const struct ag3_error *e)
 {
-	char *s = e ? ag3_error_format(e) : NULL;
-	cli_sanitize(s); /* a profile or spec must not reach the terminal with escapes */
-	fprintf(stderr, PROG ": %s%s%s\n", what ? what : "", what ? ": " : "",
-		s ? s : (e && e->msg ? e->msg : "unknown error"));
-	free(s);
+	_cleanup_free_ char *s = e ? ag3_error_format(e) : NULL;
+	fprintf(stderr, PROG ": %s%s%s\n", what ? cli_esc(what) : "", what ? ": " : "",
+		cli_esc(s ? s : (e && e->msg ? e->msg : "unknown error")));
+}
+
+/* Opens the directory `path` ends in (made absolute against the cwd) without following
+ * any symlink on the way, and points *name at the last component (in *abs). */
+static int open_parent_nofollow(const char *path, char **abs, const char **name, int *ret)
+{
+	if (path[0] == '/') {
+		*abs = strdup(path);
+	} else {
+		_cleanup_free_ char *cwd = getcwd(NULL, 0);
+		if (!cwd || asprintf(abs, "%s/%s", cwd, path) < 0)
+			*abs = NULL;
+	}
+	if (!*abs)
+		return -ENOMEM;
+	char *slash = strrchr(*abs, '/');
+	*name = slash + 1;
+	if (!**name || !strcmp(*name, ".") || !strcmp(*name, ".."))
+		return -EISDIR;
+	*slash = 0;
+	_cleanup_free_ char *dir = NULL;
+	int r = ag3_path_normalize((*abs)[0] ? *abs : "/", &dir);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int dfd = -1;
+	r = ag3_mounts_open_dir_nofollow(dir, &dfd);
+	if (r < 0)
+		return r;
+	/* O_PATH fds cannot be used for openat: reopen the directory itself. */
+	*ret = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return *ret < 0 ? -errno : 0;
+}
+
+/* A new file with a random name in `d`, created (never opened) with `mode`. */
+static int create_temp(int d, mode_t mode, char name[static 64])
+{
+	for (int tries = 0; tries < 16; tries++) {
+		unsigned long long rnd;
+		if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+			return -EIO;
+		snprintf(name, 64, ".ag3-tmp.%d.%016llx", (int)getpid(), rnd);
+		int fd = openat(d, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+		if (fd >= 0 || errno != EEXIST)
+			return fd >= 0 ? fd : -errno;
+	}
+	return -EEXIST;
+}
+
+int cli_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	_cleanup_free_ char *abs = NULL;
+	const char *name;
+	_cleanup_close_ int d = -1;
+	int r = open_parent_nofollow(path, &abs, &name, &d);
+	if (r < 0)
+		return r;
+	char tmp[64];
+	int fd = create_temp(d, mode, tmp);
+	if (fd < 0)
+		return fd;
+	const char *p = data;
+	size_t left = len;
+	r = 0;
+	while (left && r == 0) {
+		ssize_t w = write(fd, p, left);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			r = w < 0 ? -errno : -EIO;
+		} else {
+			p += w;
+			left -= (size_t)w;
+		}
+	}
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	/* the rename replaces whatever is at `name` (a file, a symlink, a hard link) with
+	 * this new inode; nothing already there is opened or written through */
+	if (r == 0 && renameat(d, tmp, d, name) < 0)
+		r = -errno;
+	if (r < 0)
+		unlinkat(d, tmp, 0);
+	return r;
 }
 
 int cli_parse_u64(const char *s, unsigned long long max, unsigned long long *ret)

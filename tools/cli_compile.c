@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,12 +21,15 @@ static const char compile_help[] =
 	"  --compact          one line instead of indented JSON\n"
 	"  --reveal-secrets   print the values of secret environment variables (from secrets\n"
 	"                     files); by default they are shown as \"<redacted>\"\n"
-	"  -o, --output FILE  write the spec to FILE (mode 0600) instead of stdout; a spec\n"
-	"                     written there keeps its secrets so that `exec --spec` can use it\n"
+	"  -o, --output FILE  write the spec to FILE instead of stdout; a spec written there\n"
+	"                     keeps its secrets so that `exec --spec` can use it. FILE is a\n"
+	"                     new file of mode 0600 renamed into place (whatever was there,\n"
+	"                     a symlink included, is replaced, never written through); its\n"
+	"                     directory is resolved without following symlinks\n"
 	"  -h, --help         this text\n"
 	"\n"
 	"Exit status: 0 compiled; 2 the profile, session or spec is invalid (the message\n"
-	"names file:line:column and the key).\n";
+	"names file:line:column and the key), or FILE cannot be written.\n";
 
 enum { OPT_COMPACT = OPT_LOCAL_FIRST, OPT_REVEAL, OPT_HELP };
 
@@ -92,16 +94,15 @@ int cli_compile(int argc, char **argv)
 	size_t len = strlen(json);
 	int rc = 0;
 	if (output) {
-		FILE *f = NULL;
-		int fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd >= 0)
-			f = fdopen(fd, "w");
-		if (!f || fwrite(json, 1, len, f) != len || fclose(f) != 0) {
-			cli_error("%s: %m", output);
+		/* a new 0600 file renamed over FILE: a file someone else made there, or a
+		 * symlink or hard link planted there, is replaced, never written through */
+		int r = cli_write_file_atomic(output, json, len, 0600);
+		if (r < 0) {
+			cli_error("--output %s: %s", output, strerror(-r));
 			rc = 2;
 		}
-	} else {
-		fwrite(json, 1, len, stdout);
+	} else if (cli_print_json(stdout, json) < 0) {
+		rc = 2;
 	}
 	explicit_bzero(json, len);
 	free(json);

@@ -136,11 +136,11 @@ int cli_doctor(int argc, char **argv)
 		char *s = cJSON_PrintUnformatted(o);
 		cJSON_Delete(o);
 		if (s)
-			puts(s);
+			cli_print_json(stdout, s);
 		free(s);
 		return can_run ? 0 : 1;
 	}
-	printf("kernel               %s\n", d.kernel);
+	printf("kernel               %s\n", cli_esc(d.kernel));
 	printf("mode                 %s\n", d.privileged
 						  ? "root (setresuid to the session uid; no user namespace needed)"
 						  : "rootless (a user namespace maps your ids)");
@@ -157,9 +157,10 @@ int cli_doctor(int argc, char **argv)
 	printf("clone3               %s (falls back to clone)\n", yes(d.clone3));
 	printf("close_range          %s (falls back to marking fds close-on-exec)\n", yes(d.close_range));
 	if (cg->mount[0]) {
-		printf("cgroup v2            mounted at %s; our cgroup %s\n", cg->mount, cg->self);
+		printf("cgroup v2            mounted at %s; our cgroup %s\n", cli_esc(cg->mount),
+		       cli_esc(cg->self));
 		printf("  sandbox cgroups    %s\n",
-		       cg->parent[0] ? cg->parent
+		       cg->parent[0] ? cli_esc(cg->parent)
 				     : "none: neither our cgroup nor an ancestor is writable and free "
 				       "of processes (a delegated subtree)");
 		printf("  controllers        memory: %s, pids: %s, cpu: %s\n", yes(cg->memory),
@@ -169,7 +170,7 @@ int cli_doctor(int argc, char **argv)
 	}
 	for (size_t i = 0; i < ELEMENTSOF(v1); i++)
 		if (v1[i].h->self[0])
-			printf("cgroup v1 %-10s %s (%s)\n", v1[i].name, v1[i].h->self,
+			printf("cgroup v1 %-10s %s (%s)\n", v1[i].name, cli_esc(v1[i].h->self),
 			       v1[i].h->writable ? "writable" : "not writable");
 	printf("limits               %s\n", limits_by);
 	printf("memory bounded       ");

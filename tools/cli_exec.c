@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "mounts/executor.h"
 #include "runtime/relay.h"
+#include "runtime/util/text.h"
 #include "runtime/result.h"
 #include "runtime/sandbox.h"
 
@@ -168,54 +168,18 @@ static void term_restore(struct term *t)
 }
 
 /*
- * Writes the record next to `path` and renames it into place, relative to the
- * directory's fd. That directory is resolved without following any symlink: a
- * result path inside a workspace the sandboxed user controls (the command may
+ * Writes the record to `path` through a new file renamed into place (see
+ * cli_write_file_atomic): the directory is resolved without following any symlink,
+ * so a result path inside a workspace the sandboxed user controls (the command may
  * have planted a link there) cannot make root write somewhere else.
  */
 static int write_result_file(const char *path, const char *json)
 {
-	_cleanup_free_ char *abs = NULL;
-	if (path[0] == '/') {
-		abs = strdup(path);
-	} else {
-		_cleanup_free_ char *cwd = getcwd(NULL, 0);
-		if (cwd && asprintf(&abs, "%s/%s", cwd, path) < 0)
-			abs = NULL;
-	}
-	if (!abs)
+	_cleanup_free_ char *line = NULL;
+	int n = asprintf(&line, "%s\n", json);
+	if (n < 0)
 		return -ENOMEM;
-	char *slash = strrchr(abs, '/');
-	const char *name = slash + 1;
-	if (!*name || !strcmp(name, ".") || !strcmp(name, ".."))
-		return -EISDIR;
-	*slash = 0;
-	_cleanup_free_ char *dir = NULL;
-	int r = ag3_path_normalize(abs[0] ? abs : "/", &dir);
-	if (r < 0)
-		return r;
-	_cleanup_close_ int dfd = -1;
-	r = ag3_mounts_open_dir_nofollow(dir, &dfd);
-	if (r < 0)
-		return r;
-	/* O_PATH fds cannot be used for openat: reopen the directory itself. */
-	_cleanup_close_ int d = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (d < 0)
-		return -errno;
-	char tmp[64];
-	snprintf(tmp, sizeof(tmp), ".ag3-result.tmp.%d", (int)getpid());
-	int fd = openat(d, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return -errno;
-	size_t len = strlen(json);
-	bool ok = write(fd, json, len) == (ssize_t)len && write(fd, "\n", 1) == 1;
-	ok = close(fd) == 0 && ok;
-	if (!ok || renameat(d, tmp, d, name) < 0) {
-		int e = errno ? errno : EIO;
-		unlinkat(d, tmp, 0);
-		return -e;
-	}
-	return 0;
+	return cli_write_file_atomic(path, line, (size_t)n, 0644);
 }
 
 int cli_exec(int argc, char **argv)
@@ -371,10 +335,9 @@ int cli_exec(int argc, char **argv)
 	char line[2048] = "";
 	if (res.status == AG3_STATUS_SETUP_FAILED && res.setup_error) {
 		bool exec_stage = res.setup_error->stage && !strcmp(res.setup_error->stage, "exec");
-		cli_sanitize(res.setup_error->msg);
 		snprintf(line, sizeof(line), PROG ": %s%s\n", exec_stage ? "" : "setup failed: ",
-			 res.setup_error->msg ? res.setup_error->msg
-					      : strerror(res.setup_error->err));
+			 cli_esc(res.setup_error->msg ? res.setup_error->msg
+						      : strerror(res.setup_error->err)));
 	} else if (res.status == AG3_STATUS_TIMEOUT) {
 		snprintf(line, sizeof(line),
 			 PROG ": timeout: the command ran longer than %llu ms and was killed\n",
@@ -386,15 +349,19 @@ int cli_exec(int argc, char **argv)
 		if (ag3_result_to_json(&res, &s) < 0) {
 			cli_error("result: out of memory");
 		} else {
-			size_t len = strlen(s);
-			s[len] = '\n'; /* the record is one line: its NUL becomes the newline */
-			if (json)
-				write_bounded(STDERR_FILENO, s, len + 1);
-			if (json_fd >= 0)
-				write_bounded(json_fd, s, len + 1);
-			s[len] = 0;
+			/* Valid JSON whatever argv held; one line, ending in its newline. */
+			_cleanup_free_ char *j = ag3_escape_json(s);
+			_cleanup_free_ char *line_j = NULL;
+			if (!j || asprintf(&line_j, "%s\n", j) < 0) {
+				line_j = NULL;
+				cli_error("result: out of memory");
+			}
+			if (json && line_j)
+				write_bounded(STDERR_FILENO, line_j, strlen(line_j));
+			if (json_fd >= 0 && line_j)
+				write_bounded(json_fd, line_j, strlen(line_j));
 			if (result_path) {
-				int r = write_result_file(result_path, s);
+				int r = write_result_file(result_path, j ? j : s);
 				if (r < 0)
 					cli_error("--result %s: %s", result_path, strerror(-r));
 			}

@@ -80,7 +80,7 @@ static void print_json(cJSON *o)
 {
 	char *s = o ? cJSON_Print(o) : NULL;
 	if (s) {
-		puts(s);
+		cli_print_json(stdout, s);
 		free(s);
 	} else {
 		cli_error("out of memory");
@@ -175,20 +175,20 @@ static void print_decision_text(const struct ag3_rules *r, const struct ag3_tool
 				const struct ag3_decision *d, const struct ag3_denial *den)
 {
 	_cleanup_free_ char *call = ag3_tool_call_string(c);
-	printf("%s: %s\n", d->allow ? "allow" : "deny", call ? call : c->name);
+	printf("%s: %s\n", d->allow ? "allow" : "deny", cli_esc(call ? call : c->name));
 	printf("  reason:    %s%s%s\n", reason_text(d, r), d->detail ? ": " : "",
-	       d->detail ? d->detail : "");
+	       d->detail ? cli_esc(d->detail) : "");
 	if (d->rule)
-		printf("  rule:      '%s' (%s, %s:%u:%u)\n", d->rule->pattern,
-		       d->rule->key ? d->rule->key : "?", r->file ? r->file : "?", d->rule->line,
-		       d->rule->col);
+		printf("  rule:      '%s' (%s, %s:%u:%u)\n", cli_esc(d->rule->pattern),
+		       cli_esc(d->rule->key ? d->rule->key : "?"), cli_esc(r->file ? r->file : "?"),
+		       d->rule->line, d->rule->col);
 	if (d->part)
-		printf("  command:   '%s' (one of %zu in the line)\n", d->part, d->n_parts);
+		printf("  command:   '%s' (one of %zu in the line)\n", cli_esc(d->part), d->n_parts);
 	printf("  rules:     %s, defaultMode %s\n",
 	       r->session ? "session_workspace (a session is active)" : "permissions",
 	       ag3_permission_mode_to_string(r->mode));
 	if (den) {
-		printf("  message:   %s\n", den->message);
+		printf("  message:   %s\n", cli_esc(den->message));
 		printf("  interrupt: %s\n", den->interrupt ? "yes" : "no");
 	}
 }
@@ -268,14 +268,14 @@ static void print_mount_text(const char *label, const struct ag3_spec *spec, siz
 	origin_locate(p, x, m->origin, &ol);
 	printf("  %-10s #%zu %s", label, i, ag3_mount_op_to_string(m->op));
 	if (m->op == AG3_MOUNT_BIND)
-		printf(" %s -> %s (%s)", m->source, m->target, m->ro ? "ro" : "rw");
+		printf(" %s -> %s (%s)", cli_esc(m->source), cli_esc(m->target), m->ro ? "ro" : "rw");
 	else if (m->op == AG3_MOUNT_SYMLINK)
-		printf(" %s -> %s", m->target, m->source);
+		printf(" %s -> %s", cli_esc(m->target), cli_esc(m->source));
 	else
-		printf(" %s%s", m->target, m->ro ? " (ro)" : "");
-	printf(", from %s", m->origin ? m->origin : "?");
+		printf(" %s%s", cli_esc(m->target), m->ro ? " (ro)" : "");
+	printf(", from %s", cli_esc(m->origin ? m->origin : "?"));
 	if (ol.file)
-		printf(" (%s:%u:%u)", ol.file, ol.loc.key_line, ol.loc.key_col);
+		printf(" (%s:%u:%u)", cli_esc(ol.file), ol.loc.key_line, ol.loc.key_col);
 	putchar('\n');
 	free(ol.key);
 }
@@ -437,11 +437,12 @@ static int explain_path(struct cli_source *src, const char *path, bool json)
 	}
 
 	for (size_t i = 0; i < e.n_hops; i++)
-		printf("%s -> %s (a symlink: #%zu, from %s)\n", e.hops[i].from, e.hops[i].to,
-		       e.hops[i].mount, spec->mounts[e.hops[i].mount].origin);
+		printf("%s -> %s (a symlink: #%zu, from %s)\n", cli_esc(e.hops[i].from),
+		       cli_esc(e.hops[i].to), e.hops[i].mount,
+		       cli_esc(spec->mounts[e.hops[i].mount].origin));
 	switch (e.state) {
 	case AG3_EXPLAIN_MOUNTED:
-		printf("%s: %s, %s\n", e.resolved,
+		printf("%s: %s, %s\n", cli_esc(e.resolved),
 		       !m                         ? "the sandbox's root (an empty tmpfs)"
 		       : m->op == AG3_MOUNT_BIND  ? "a bind of the host"
 		       : m->op == AG3_MOUNT_TMPFS ? "a tmpfs"
@@ -451,10 +452,10 @@ static int explain_path(struct cli_source *src, const char *path, bool json)
 		break;
 	case AG3_EXPLAIN_MASKED:
 		printf("%s: masked (an empty read-only tmpfs, or /dev/null for a file)\n",
-		       e.resolved);
+		       cli_esc(e.resolved));
 		break;
 	case AG3_EXPLAIN_CREATED:
-		printf("%s: an empty %s made by the mount list, %s\n", e.resolved,
+		printf("%s: an empty %s made by the mount list, %s\n", cli_esc(e.resolved),
 		       spec->mounts[e.holder].op == AG3_MOUNT_FILE ? "file" : "directory",
 		       e.ro ? "read-only" : "read-write");
 		break;
@@ -462,7 +463,7 @@ static int explain_path(struct cli_source *src, const char *path, bool json)
 	default:
 		printf("%s: absent (nothing is mounted or created there; it is inside %s, "
 		       "%s)\n",
-		       e.resolved, m ? "a tmpfs" : "the sandbox's empty root",
+		       cli_esc(e.resolved), m ? "a tmpfs" : "the sandbox's empty root",
 		       e.ro ? "read-only" : "read-write: a command can create it");
 		break;
 	}
@@ -471,14 +472,15 @@ static int explain_path(struct cli_source *src, const char *path, bool json)
 	else
 		printf("  %-10s the root tmpfs (read-only)\n", "mount:");
 	if (e.host_path)
-		printf("  %-10s %s%s\n", "host path:", e.host_path,
+		printf("  %-10s %s%s\n", "host path:", cli_esc(e.host_path),
 		       e.host_exists ? "" : " (does not exist on this host now)");
 	if (e.holder >= 0)
 		print_mount_text("made for:", spec, (size_t)e.holder, p, x);
 	for (size_t i = 0; i < e.n_shadowed; i++)
 		print_mount_text("hides:", spec, e.shadowed[i], p, x);
 	for (size_t i = 0; i < n_why; i++)
-		printf("  %-10s %s at %s: %s\n", "not here:", why[i].what, why[i].target, why[i].why);
+		printf("  %-10s %s at %s: %s\n", "not here:", cli_esc(why[i].what),
+		       cli_esc(why[i].target), cli_esc(why[i].why));
 	absent_why_clear(why, n_why);
 	ag3_explain_path_clear(&e);
 	return 0;
@@ -540,15 +542,15 @@ static int explain_call(struct cli_source *src, bool session, const char *text, 
 		print_decision_text(rules, &c, &e.decision, e.decision.allow ? NULL : &den);
 		if (e.parts && e.n_parts > 1)
 			for (size_t i = 0; i < e.n_parts; i++)
-				printf("  %-10s %s\n", i ? "" : "commands:", e.parts[i]);
+				printf("  %-10s %s\n", i ? "" : "commands:", cli_esc(e.parts[i]));
 		if (!e.n_matching)
 			printf("  matching:  no rule\n");
 		for (size_t i = 0; i < e.n_matching; i++)
 			printf("  %-10s %s '%s' (%s, %s:%u:%u)\n", i ? "" : "matching:",
 			       e.matching[i]->list == AG3_RULE_DENY ? "deny " : "allow",
-			       e.matching[i]->pattern,
-			       e.matching[i]->key ? e.matching[i]->key : "?",
-			       rules->file ? rules->file : "?", e.matching[i]->line,
+			       cli_esc(e.matching[i]->pattern),
+			       cli_esc(e.matching[i]->key ? e.matching[i]->key : "?"),
+			       cli_esc(rules->file ? rules->file : "?"), e.matching[i]->line,
 			       e.matching[i]->col);
 	}
 	rc = e.decision.allow ? 0 : 1;

@@ -105,21 +105,22 @@ static int print_json(const struct ag3_lint_report *rep)
 		cli_error("out of memory");
 		return -1;
 	}
-	puts(s);
+	int r = cli_print_json(stdout, s);
 	free(s);
-	return 0;
+	return r;
 }
 
 static void print_text(const struct ag3_lint_report *rep)
 {
 	for (size_t i = 0; i < rep->n; i++) {
 		const struct ag3_lint_finding *f = &rep->v[i];
+		const char *file = cli_esc(f->file ? f->file : "?");
 		if (f->line)
-			printf("%s:%u:%u: ", f->file ? f->file : "?", f->line, f->col);
+			printf("%s:%u:%u: ", file, f->line, f->col);
 		else
-			printf("%s: ", f->file ? f->file : "?");
+			printf("%s: ", file);
 		printf("%s: %s [%s %s]\n", ag3_lint_severity_to_string(f->rule->severity),
-		       f->message, f->rule->id, f->rule->name);
+		       cli_esc(f->message), f->rule->id, f->rule->name);
 		printf("    hint: %s\n", f->rule->hint);
 	}
 	printf("%zu error(s), %zu warning(s), %zu info\n",

@@ -343,6 +343,40 @@ t_setup_error_names_stage_path_errno() {
 	[ "$(printf '%s\n' "$ERR" | wc -l)" = 1 ] || fail "the reason is not one line: $ERR"
 }
 
+# A setup error names the path: terminal controls in it (a spec may hold any) are
+# printed escaped, \xHH, never raw: ESC ] 0;title BEL, ESC [ 2J, U+009B (CSI).
+t_setup_error_escapes_path() {
+	local ws
+	ws="$PWD/ws$(printf '\302\233')2J"
+	mkdir "$ws"
+	"$AG3" compile --workspace "$ws" -o spec.json
+	rmdir "$ws"
+	# the spec's path gains what compile refuses in a path: C0 controls
+	python3 - spec.json <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+for m in s["mounts"]:
+    if m["target"] == "/workspace":
+        m["source"] += "\x1b]0;pwned\x07\x1b[2J"
+json.dump(s, open(sys.argv[1], "w"))
+PY
+	sbx exec --spec spec.json -- echo RAN
+	expect_rc 125
+	[ -z "$OUT" ] || fail "the command ran although setup failed: $OUT"
+	expect_err_has 'setup failed: mount-source: .*/ws\\xc2\\x9b2J\\x1b\]0;pwned\\x07\\x1b\[2J: '
+	if printf '%s' "$ERR" | LC_ALL=C grep -qP '[\x01-\x08\x0b-\x1f\x7f-\x9f]'; then
+		fail "raw control bytes on stderr: $(printf '%s' "$ERR" | od -c | head)"
+	fi
+	# --json prints the record escaped: valid JSON, no raw C1, the same path
+	sbx exec --json --spec spec.json -- echo RAN
+	expect_rc 125
+	if printf '%s' "$ERR" | LC_ALL=C grep -qP '[\x01-\x08\x0b-\x1f\x7f-\x9f]'; then
+		fail "raw control bytes in the --json record: $(printf '%s' "$ERR" | od -c | head)"
+	fi
+	printf '%s\n' "$ERR" | tail -n 1 | python3 -c 'import json, sys; r = json.load(sys.stdin); assert "\x9b2J\x1b]0;pwned" in r["setup_error"]["path"], r' ||
+		fail "the --json record: $ERR"
+}
+
 t_timeout_kills_background_child() {
 	local tag=9301.$$
 	start=$(date +%s%N)

@@ -27,6 +27,69 @@ make_host_root() {
 	: >"$SCRATCH/root/etc/resolv.conf"
 }
 
+# Fails when $1 holds a byte a terminal acts on: a C0 control but tab and newline,
+# DEL, or 0x80..0x9f (a raw C1 control, or the second byte of one in UTF-8: U+009B
+# is c2 9b). Printable UTF-8 (é, €) has no byte in that range but continuation
+# bytes, so the text under test must hold none besides the escapes'.
+expect_no_raw_controls() {
+	if printf '%s' "$1" | LC_ALL=C grep -qP '[\x01-\x08\x0b-\x1f\x7f-\x9f]'; then
+		fail "raw control bytes reach the terminal: $(printf '%s' "$1" | od -c | head -20)"
+	fi
+}
+
+# ------------------------------------------------------------- compile --
+
+# Prints "MODE UID" of a file.
+mode_owner() {
+	stat -c '%a %u' -- "$1"
+}
+
+# compile -o FILE replaces a FILE someone else made (it could read the spec, secrets
+# included, through it); the file and a hard link to it keep their old bytes.
+t_compile_output_replaces_precreated_file() {
+	printf 'old\n' >out.json
+	chmod 644 out.json
+	ln out.json link.json
+	# root: the file is another user's (nobody can create it only where it may write)
+	[ "$(id -u)" != 0 ] || chown 65534:65534 out.json
+	sbx compile --workspace "$SCRATCH" -o out.json
+	expect_rc 0
+	[ "$(mode_owner out.json)" = "600 $(id -u)" ] ||
+		fail "out.json is $(mode_owner out.json), expected 600 $(id -u)"
+	[ "$(cat link.json)" = old ] || fail "written through the pre-created file: $(head -c 200 link.json)"
+	[ "$(mode_owner link.json)" = "644 $( [ "$(id -u)" = 0 ] && echo 65534 || id -u)" ] ||
+		fail "the pre-created file changed: $(mode_owner link.json)"
+	OUT=$(cat out.json)
+	json_ok 'd["schema"] == "ag3ntum.spec/1"'
+	# a fresh file is 0600 whatever the umask lets through
+	(umask 0 && "$AG3" compile -o fresh.json)
+	[ "$(mode_owner fresh.json)" = "600 $(id -u)" ] || fail "fresh.json is $(mode_owner fresh.json)"
+	[ -z "$(find . -name '.ag3-tmp.*')" ] || fail "a temporary file was left: $(ls -a)"
+}
+
+# A symlink at FILE is replaced, not followed; a symlink in FILE's directory is refused.
+t_compile_output_symlinks_not_followed() {
+	mkdir elsewhere
+	printf 'keep\n' >elsewhere/victim
+	ln -s elsewhere/victim out.json
+	sbx compile -o out.json
+	expect_rc 0
+	[ -f out.json ] && [ ! -L out.json ] || fail "out.json is still a symlink"
+	[ "$(mode_owner out.json)" = "600 $(id -u)" ] || fail "out.json is $(mode_owner out.json)"
+	[ "$(cat elsewhere/victim)" = keep ] || fail "written through the symlink"
+	ln -s elsewhere linkdir
+	sbx compile -o linkdir/spec.json
+	expect_rc 2
+	expect_err_has "--output linkdir/spec.json: Too many levels of symbolic links"
+	[ ! -e elsewhere/spec.json ] || fail "written through a symlinked directory"
+	# a failed write leaves nothing behind and the target as it was
+	mkdir out.d
+	sbx compile -o out.d
+	expect_rc 2
+	expect_err_has "--output out.d: "
+	[ -d out.d ] && [ -z "$(find . -name '.ag3-tmp.*')" ] || fail "left behind: $(ls -a . out.d)"
+}
+
 # ---------------------------------------------------------------- lint --
 
 t_lint_clean_profile() {
@@ -111,6 +174,23 @@ t_lint_load_error() {
 	expect_rc 2
 	expect_out_has 'AG3L000-bad.yaml:3:[0-9]+: error: .*\[AG3L000 load-error\]'
 	expect_out_has 'missing.yaml: error: .*\[AG3L000 load-error\]'
+}
+
+# A profile (and its file name) with terminal controls in a YAML value: the
+# finding names both escaped; --format json stays valid JSON without raw C1.
+t_lint_escapes_terminal_controls() {
+	local f
+	f=$(printf 'p\033]0;pwned\007.yaml')
+	printf 'name: t\nsandbox:\n  enabled: true\n  static_mounts:\n    x: {source: "/nonexistent\\e[2J\\x9b31m", target: /x, mode: ro}\n' >"$f"
+	sbx lint "$f"
+	expect_rc 2
+	expect_no_raw_controls "$OUT"
+	expect_out_has '^p\\x1b\]0;pwned\\x07\.yaml:5:'
+	expect_out_has '/nonexistent\\x1b\[2J\\xc2\\x9b31m'
+	sbx lint --format json "$f"
+	expect_rc 2
+	expect_no_raw_controls "$OUT"
+	json_ok 'any("/nonexistent\x1b[2J\x9b31m" in x["message"] for x in d)'
 }
 
 t_lint_error_rule() {
@@ -199,6 +279,31 @@ t_check_interrupt_counting() {
 	sbx check --denials 3 --profile "$HEAD_PROFILE" Bash '{"command":"ls"}'
 	expect_rc 2
 	expect_err_has 'from 0 to 2'
+}
+
+# A tool input (the agent's, hostile) with a title-setting OSC, a screen clear, and
+# CSI as U+009B and as a raw byte: printed escaped (\xHH), in the call, the
+# command part and the denial message; --json is valid JSON holding the same text.
+ESC_INPUT=$(printf '{"command":"ls \\u001b]0;pwned\\u0007 \\u001b[2J \\u009b31m \x9b1m"}')
+t_check_escapes_terminal_controls() {
+	sbx check --profile "$HEAD_PROFILE" mcp__ag3ntum__Bash "$ESC_INPUT"
+	expect_rc 0
+	expect_no_raw_controls "$OUT"
+	expect_out_has '^allow: Ag3ntumBash\(ls \\x1b\]0;pwned\\x07 \\x1b\[2J \\xc2\\x9b31m \\x9b1m\)$'
+	sbx check --profile "$HEAD_PROFILE" Bash "$ESC_INPUT"
+	expect_rc 1
+	expect_no_raw_controls "$OUT"
+	expect_out_has "message: +Bash command 'ls \\\\x1b\\]0;pwned\\\\x07 "
+	sbx check --json --profile "$HEAD_PROFILE" Bash "$ESC_INPUT"
+	expect_rc 1
+	expect_no_raw_controls "$OUT"
+	# the raw 0x9b byte is not UTF-8: U+FFFD in JSON
+	json_ok 'd["call"] == "Bash(ls \x1b]0;pwned\x07 \x1b[2J \x9b31m \ufffd1m)"'
+	# a compound line: each command is printed escaped too
+	sbx explain --profile "$HEAD_PROFILE" "$(printf 'Bash(true && echo \033[2J\302\233)')"
+	expect_rc 1
+	expect_no_raw_controls "$OUT"
+	expect_out_has '^ +echo \\x1b\[2J\\xc2\\x9b$'
 }
 
 t_cli_options_given_twice_and_relative_paths() {
@@ -334,6 +439,8 @@ t_explain_usage_errors() {
 	expect_rc 2
 }
 
+run_test "compile -o: a pre-created file is replaced, not written through" t_compile_output_replaces_precreated_file
+run_test "compile -o: symlinks are not followed" t_compile_output_symlinks_not_followed
 run_test "lint: clean profile" t_lint_clean_profile
 run_test "lint: the default profile is clean (--strict)" t_lint_default_profile_clean_strict
 run_test "lint: HEAD profile (lib64, mcp rules, info paths)" t_lint_head_profile
@@ -348,6 +455,7 @@ run_test "lint: load errors are AG3L000 findings" t_lint_load_error
 run_test "lint: an error rule at file:line:col" t_lint_error_rule
 run_test "lint: --list-rules" t_lint_list_rules
 run_test "lint: usage errors" t_lint_usage_errors
+run_test "lint: terminal controls in a file name and a YAML value are escaped" t_lint_escapes_terminal_controls
 run_test "check: allowed (exit 0)" t_check_allow
 run_test "check: denied (exit 1) with the agent's message" t_check_deny
 run_test "check: --json shape" t_check_json_shape
@@ -356,6 +464,7 @@ run_test "check: compound commands" t_check_compound
 run_test "check: interrupt counting" t_check_interrupt_counting
 run_test "check: stdin input, --no-session" t_check_stdin_and_no_session
 run_test "check: bad input (exit 2)" t_check_bad_input
+run_test "check, explain: terminal controls in a tool input are escaped" t_check_escapes_terminal_controls
 run_test "options given twice, relative explain paths" t_cli_options_given_twice_and_relative_paths
 run_test "explain: a bind" t_explain_path_bind
 run_test "explain: the workspace" t_explain_path_workspace
