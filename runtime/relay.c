@@ -110,9 +110,10 @@ ssize_t ag3_sink_write(struct ag3_sink *s, const void *p, size_t n)
 	return w;
 }
 
-int ag3_sink_write_all(struct ag3_sink *s, const void *p, size_t n, uint64_t deadline_ms)
+int ag3_sink_write_all(struct ag3_sink *s, const void *p, size_t n, uint64_t idle_ms)
 {
 	const char *c = p;
+	uint64_t give_up = ag3_now_ms() + idle_ms;
 	while (n) {
 		ssize_t w = ag3_sink_write(s, c, n);
 		if (w < 0)
@@ -122,11 +123,13 @@ int ag3_sink_write_all(struct ag3_sink *s, const void *p, size_t n, uint64_t dea
 		if (!n)
 			break;
 		uint64_t now = ag3_now_ms();
-		if (now >= deadline_ms)
+		if (w > 0)
+			give_up = now + idle_ms;
+		if (now >= give_up)
 			return -ETIMEDOUT;
 		if (w == 0) {
 			struct pollfd pf = {.fd = s->fd, .events = POLLOUT};
-			uint64_t left = deadline_ms - now;
+			uint64_t left = give_up - now;
 			if (poll(&pf, 1, left > 100 ? 100 : (int)left) < 0 && errno != EINTR)
 				return -errno;
 		}
@@ -189,8 +192,10 @@ static void flush(struct ag3_relay *r)
 			break;
 		r->off += (size_t)w;
 		r->len -= (size_t)w;
+		r->moved += (uint64_t)w;
 	}
 	if (r->dead || !r->len) {
+		r->moved += r->len;
 		r->len = 0;
 		r->off = 0;
 	}

@@ -26,7 +26,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* How long the supervisor keeps writing once the command has ended. */
+/* Once the command has ended, the supervisor gives up writing to a caller's fd
+ * that has taken no byte for this long. */
 #define AG3_FLUSH_MS 5000
 
 struct ag3_sink {
@@ -46,9 +47,9 @@ void ag3_sink_own(struct ag3_sink *s, int fd);
 void ag3_sink_close(struct ag3_sink *s);
 /* Writes what it can now: bytes written, 0 when full (try after POLLOUT), -errno. */
 ssize_t ag3_sink_write(struct ag3_sink *s, const void *p, size_t n);
-/* Writes all of it, waiting for room until `deadline_ms` (CLOCK_MONOTONIC ms).
- * 0 when all was written, -ETIMEDOUT, or the write's -errno. */
-int ag3_sink_write_all(struct ag3_sink *s, const void *p, size_t n, uint64_t deadline_ms);
+/* Writes all of it, waiting for room, but never more than `idle_ms` without a
+ * byte taken. 0 when all was written, -ETIMEDOUT, or the write's -errno. */
+int ag3_sink_write_all(struct ag3_sink *s, const void *p, size_t n, uint64_t idle_ms);
 
 /* A new, non-blocking description of the caller's `fd` for reading (a terminal
  * or pipe), or -errno. */
@@ -65,6 +66,7 @@ struct ag3_relay {
 	size_t len, off;  /* buffered bytes: buf[off .. off+len) */
 	size_t cap;
 	bool dead;        /* the sink failed: what comes is read and dropped */
+	uint64_t moved;   /* bytes read and written (or dropped) so far: progress */
 };
 
 /* src_own: src is ours (made non-blocking, closed at EOF); otherwise src must be

@@ -534,7 +534,7 @@ static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opt
 
 	/* What the sandbox wrote is drained and passed on, bounded in time: the
 	 * caller's reader may be stuck, the supervisor never is. */
-	ag3_streams_finish(&io, now_ms() + AG3_FLUSH_MS, res);
+	ag3_streams_finish(&io, AG3_FLUSH_MS, res);
 
 	int st = 0;
 	struct rusage ru = {0};

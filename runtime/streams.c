@@ -216,7 +216,17 @@ static bool drained(const struct ag3_streams *s)
 	return done && (!s->pty_rd_on || ag3_relay_done(&s->pty_rd));
 }
 
-void ag3_streams_finish(struct ag3_streams *s, uint64_t deadline_ms, struct ag3_result *res)
+/* Bytes moved so far by every output stream: the drain's measure of progress. */
+static uint64_t moved(const struct ag3_streams *s)
+{
+	uint64_t m = s->cap[0].total + s->cap[1].total;
+	for (int i = 1; i < 3; i++)
+		if (s->relayed[i])
+			m += s->relay[i].moved;
+	return m + (s->pty_rd_on ? s->pty_rd.moved : 0);
+}
+
+void ag3_streams_finish(struct ag3_streams *s, uint64_t idle_ms, struct ag3_result *res)
 {
 	/* Nothing goes into the sandbox any more. */
 	if (s->relayed[0]) {
@@ -227,17 +237,23 @@ void ag3_streams_finish(struct ag3_streams *s, uint64_t deadline_ms, struct ag3_
 		ag3_relay_clear(&s->pty_wr);
 		s->pty_wr_on = false;
 	}
-	/* Every writer is in the sandbox, which is gone or going: drain, bounded. */
+	/* Every writer is in the sandbox, which is gone or going: drain, giving up on
+	 * a caller's reader that takes nothing for idle_ms. */
+	uint64_t give_up = ag3_now_ms() + idle_ms, last = moved(s);
 	while (!drained(s)) {
 		uint64_t now = ag3_now_ms();
-		if (now >= deadline_ms)
+		if (now >= give_up)
 			break;
 		struct pollfd p[AG3_STREAMS_MAX_POLL];
 		size_t n = ag3_streams_pollfds(s, p);
-		uint64_t left = deadline_ms - now;
+		uint64_t left = give_up - now;
 		if (poll(p, n, left > 100 ? 100 : (int)left) < 0 && errno != EINTR)
 			break;
 		ag3_streams_step(s);
+		if (moved(s) != last) {
+			last = moved(s);
+			give_up = ag3_now_ms() + idle_ms;
+		}
 	}
 	if (s->opts->capture) {
 		ag3_capture_finish(&s->cap[0], &res->out);
@@ -248,8 +264,7 @@ void ag3_streams_finish(struct ag3_streams *s, uint64_t deadline_ms, struct ag3_
 			       : s->pty_mask & 4u ? &s->pty_out
 						  : NULL;
 	if (s->opts->end_line && err && err->fd >= 0 && err->last >= 0 && err->last != '\n') {
-		uint64_t now = ag3_now_ms();
-		ag3_sink_write_all(err, "\n", 1, now < deadline_ms ? deadline_ms : now + 100);
+		ag3_sink_write_all(err, "\n", 1, idle_ms);
 	}
 	ag3_streams_clear(s);
 }

@@ -44,9 +44,10 @@ int ag3_streams_take_pty(struct ag3_streams *s, int master);
 size_t ag3_streams_pollfds(const struct ag3_streams *s, struct pollfd *p);
 /* Moves what can move; reads winch_fd (window size, raw mode again after SIGCONT). */
 void ag3_streams_step(struct ag3_streams *s);
-/* The sandbox is gone: what it wrote is drained until `deadline_ms`; what the caller
- * still sends in is dropped. Then the captures go into `res`, the newline of
+/* The sandbox is gone: what it wrote is drained and passed on until a stream is
+ * at its end or nothing has moved for `idle_ms`; what the caller still sends in
+ * is dropped. Then the captures go into `res`, the newline of
  * end_line is written, and everything is closed. */
-void ag3_streams_finish(struct ag3_streams *s, uint64_t deadline_ms, struct ag3_result *res);
+void ag3_streams_finish(struct ag3_streams *s, uint64_t idle_ms, struct ag3_result *res);
 /* Undoes setup without a run. */
 void ag3_streams_clear(struct ag3_streams *s);

@@ -68,8 +68,9 @@ static const char exec_help[] =
 	"passed on). The command never holds the caller's terminal. When exec is not in\n"
 	"the terminal's foreground process group, nothing is read from it.\n"
 	"\n"
-	"Everything exec writes after the command ended (captured output, the record on\n"
-	"stderr or --json-fd) is given up after 5 seconds without room to write.\n"
+	"Everything exec writes after the command ended (what is left of the relayed\n"
+	"streams, captured output, the record on stderr or --json-fd) is given up when\n"
+	"the reader has taken nothing for 5 seconds.\n"
 	"\n"
 	"Exit status:\n"
 	"  N        the command's own exit status\n"
@@ -100,7 +101,7 @@ static void write_bounded(int fd, const char *p, size_t n)
 {
 	struct ag3_sink s;
 	ag3_sink_open(&s, fd);
-	ag3_sink_write_all(&s, p, n, ag3_now_ms() + AG3_FLUSH_MS);
+	ag3_sink_write_all(&s, p, n, AG3_FLUSH_MS);
 	ag3_sink_close(&s);
 }
 
