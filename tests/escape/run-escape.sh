@@ -499,7 +499,8 @@ variants sc-time sethostname setdomainname clock_settime settimeofday adjtimex c
 variants sc-mount mount umount2 fsopen fsconfig fsmount fspick open_tree move_mount mount_setattr pivot_root chroot
 variants sc-ns unshare-user unshare-ns unshare-user-ns unshare-user-net setns clone-newuser \
 	clone-newuser-newnet-newns clone3
-variants sc-socket socket-vsock socket-vsock-high-bits socket-other-families socket-packet socket-inet-raw socket-inet-raw-flags socket-inet6-raw
+variants sc-socket socket-vsock socket-vsock-high-bits socket-other-families socket-packet socket-inet-raw socket-inet-raw-flags socket-inet6-raw \
+	socket-inet-packet
 variants sc-tty tiocsti tiocsti-highbit tioclinux tioclinux-highbit
 variants sc-misc personality-addr-no-randomize personality-read-implies-exec open_by_handle_at \
 	compat-i386-unshare compat-x32-unshare
