@@ -541,6 +541,8 @@ P_VERDICT=mem-bomb run_escape mem-bomb t_mem_bomb
 run_escape mem-bomb-procs t_mem_bomb_procs
 plain fill-tmp bombs fill fill /tmp
 plain fill-dev-shm bombs fill fill /dev/shm
+# the sandbox's devpts max= (mounts/executor.c DEV_PTS_MAX, README "How a command runs")
+plain pty-pool bombs pty-pool pty-pool 64
 run_escape output-flood-read-all t_output_flood_read_all
 run_escape output-flood-reader-stops t_output_flood_reader_stops
 "$AG3" help exec 2>/dev/null | grep -q -- '--capture' && run_escape output-flood-capture t_output_flood_capture

@@ -18,6 +18,10 @@
  *               ESCAPED if all 300 MiB are written. The file is removed.
  *   output-flood writes 64 MiB to stdout in 64 KiB chunks within 25 s; prints
  *               what happened on stderr.
+ *   pty-pool N  opens pty masters until one fails, at most N + 1 (the kernel's
+ *               pool is shared by every devpts instance: a sandbox must not
+ *               take it all); ESCAPED if N + 1 open, BLOCKED if the (N + 1)th
+ *               fails ENOSPC. All are closed at once; nothing is written.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -277,6 +281,31 @@ static void p_flood(const char *name, int argc, char **argv)
 	exit(0);
 }
 
+static void p_pty_pool(const char *name, int argc, char **argv)
+{
+	long bound = argc > 2 ? strtol(argv[2], NULL, 10) : 0;
+	if (bound <= 0 || bound > 1024)
+		probe_error(name, "usage: pty-pool BOUND (1..1024)");
+	int fds[1025];
+	long n = 0;
+	int err = 0;
+	for (; n <= bound; n++) {
+		fds[n] = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (fds[n] < 0) {
+			err = errno;
+			break;
+		}
+	}
+	for (long i = 0; i < n; i++)
+		close(fds[i]);
+	if (n > bound)
+		escaped(name, "%ld ptys open at once, more than the sandbox's bound of %ld", n, bound);
+	if (n == bound && err == ENOSPC)
+		blocked(name, "pty %ld failed with ENOSPC: the sandbox's devpts holds %ld", n + 1, bound);
+	probe_error(name, "posix_openpt failed with %s after %ld ptys (want ENOSPC after %ld; the host's "
+		    "pool nearly exhausted?)", ename(err), n, bound);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct variant tab[] = {
@@ -285,6 +314,7 @@ int main(int argc, char **argv)
 		{"mem-bomb-procs", p_mem_procs},
 		{"fill", p_fill},
 		{"output-flood", p_flood},
+		{"pty-pool", p_pty_pool},
 	};
 	return RUN_VARIANTS(tab);
 }
