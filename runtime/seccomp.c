@@ -96,6 +96,17 @@ static bool allowed_by_profile(const struct ag3_spec *spec, const char *name)
 	return false;
 }
 
+bool ag3_seccomp_denies_namespaces(const struct ag3_spec *spec)
+{
+	if (!spec->security.seccomp.enabled || !spec->security.seccomp.use_default_list)
+		return false;
+	static const char *const calls[] = {"unshare", "clone", "clone3", "setns"};
+	for (size_t i = 0; i < ELEMENTSOF(calls); i++)
+		if (allowed_by_profile(spec, calls[i]))
+			return false;
+	return true;
+}
+
 /* Adds a rule unless the name is unknown on every arch of the filter (e.g. vm86 on x86_64). */
 static int add(scmp_filter_ctx ctx, const struct ag3_spec *spec, uint32_t action,
 	       const char *name, unsigned n, const struct scmp_arg_cmp *args,
