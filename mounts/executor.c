@@ -533,6 +533,13 @@ static void size_opt(char *buf, size_t len, uint64_t size, uint64_t dflt)
 
 #define DEFAULT_TMPFS_SIZE (64ull << 20)
 #define DEFAULT_SHM_SIZE (64ull << 20)
+/*
+ * The ptys one sandbox may hold at once (its devpts instance's max=). The kernel's
+ * pool (kernel.pty.max, 4096 by default, of which kernel.pty.reserve, 1024, is kept
+ * for the host's own devpts) is shared by every devpts instance: without a bound
+ * one sandbox could take all of it and another's posix_openpt would fail ENOSPC.
+ */
+#define DEV_PTS_MAX "64"
 
 static int mount_tmpfs_at(int target_fd, uint64_t size, uint32_t mode, unsigned attrs)
 {
@@ -610,7 +617,11 @@ static int build_dev(struct ag3_mounts_plan *plan, int rootfd, const struct ag3_
 	_cleanup_close_ int pts = -1;
 	if ((r = open_target(rootfd, where, TARGET_DIR, &pts)) < 0)
 		return r;
-	const struct fs_opt pts_opts[] = {{"ptmxmode", "0666"}, {"mode", "0620"}};
+	/* A new instance (every devpts mount is one since Linux 4.7); /dev/ptmx points
+	 * at its own ptmx (0666); new slaves are 0620, owned by their opener's uid and
+	 * gid (no gid=: a tty group is not mapped in a user namespace). */
+	const struct fs_opt pts_opts[] = {
+		{"ptmxmode", "0666"}, {"mode", "0620"}, {"max", DEV_PTS_MAX}};
 	_cleanup_close_ int ptsmnt = new_fs("devpts", pts_opts, ELEMENTSOF(pts_opts),
 					    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
 	if (ptsmnt < 0)

@@ -7,6 +7,14 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Room for the truncation marker between the head and the tail ring. */
+#define MARKER_MAX 96
+
+/*
+ * One allocation: the head, room for the marker, the tail ring, a NUL. Pages are
+ * touched only as bytes arrive, and ag3_capture_finish makes the result in place,
+ * so a stream costs at most its cap (never a second copy of it).
+ */
 int ag3_capture_init(struct ag3_capture *c, int fd, uint64_t limit)
 {
 	memset(c, 0, sizeof(*c));
@@ -15,10 +23,10 @@ int ag3_capture_init(struct ag3_capture *c, int fd, uint64_t limit)
 	if (limit) {
 		c->head_cap = (size_t)(limit - limit / 2);
 		c->tail_cap = (size_t)(limit / 2);
-		c->head = malloc(c->head_cap ? c->head_cap : 1);
-		c->tail = malloc(c->tail_cap ? c->tail_cap : 1);
-		if (!c->head || !c->tail)
+		c->head = malloc(c->head_cap + MARKER_MAX + c->tail_cap + 1);
+		if (!c->head)
 			return -ENOMEM;
+		c->tail = c->head + c->head_cap + MARKER_MAX;
 	}
 	return 0;
 }
@@ -85,31 +93,52 @@ int ag3_capture_read(struct ag3_capture *c)
 	return c->fd < 0 ? 1 : 0;
 }
 
+static void reverse(char *p, size_t n)
+{
+	for (size_t i = 0, j = n; i + 1 < j; i++, j--) {
+		char t = p[i];
+		p[i] = p[j - 1];
+		p[j - 1] = t;
+	}
+}
+
 void ag3_capture_finish(struct ag3_capture *c, struct ag3_output *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->captured = true;
 	out->total = c->total;
 	out->truncated = c->limit && c->total > c->limit;
-	char marker[96] = "";
+	if (!c->limit) { /* unlimited: the head holds everything, in order */
+		char *d = realloc(c->head, c->head_len + 1);
+		if (d) {
+			d[c->head_len] = 0;
+			out->data = d;
+			out->len = c->head_len;
+			c->head = NULL;
+		}
+		ag3_capture_clear(c);
+		return;
+	}
+	char marker[MARKER_MAX] = "";
 	if (out->truncated)
 		snprintf(marker, sizeof(marker), "\n[... %llu bytes truncated ...]\n",
 			 (unsigned long long)(c->total - c->head_len - c->tail_len));
 	size_t ml = strlen(marker);
-	out->data = malloc(c->head_len + ml + c->tail_len + 1);
-	if (out->data) {
-		char *w = out->data;
-		memcpy(w, c->head ? c->head : "", c->head_len);
-		w += c->head_len;
-		memcpy(w, marker, ml);
-		w += ml;
-		/* the ring, oldest byte first */
-		size_t start = (c->tail_pos + c->tail_cap - c->tail_len) % (c->tail_cap ? c->tail_cap : 1);
-		for (size_t i = 0; i < c->tail_len; i++)
-			*w++ = c->tail[(start + i) % c->tail_cap];
-		*w = 0;
-		out->len = (size_t)(w - out->data);
-	}
+	/* The ring, oldest byte first, in place (rotated by three reversals). Bytes go
+	 * to the tail only once the head is full, so it follows the marker's room. */
+	size_t start = c->tail_len == c->tail_cap && c->tail_cap ? c->tail_pos : 0;
+	reverse(c->tail, start);
+	reverse(c->tail + start, c->tail_len - start);
+	reverse(c->tail, c->tail_len);
+	char *w = c->head + c->head_len;
+	memcpy(w, marker, ml);
+	w += ml;
+	memmove(w, c->tail, c->tail_len);
+	w += c->tail_len;
+	*w = 0;
+	out->data = c->head;
+	out->len = (size_t)(w - c->head);
+	c->head = NULL;
 	ag3_capture_clear(c);
 }
 
@@ -117,8 +146,7 @@ void ag3_capture_clear(struct ag3_capture *c)
 {
 	if (c->fd >= 0)
 		close(c->fd);
-	free(c->head);
-	free(c->tail);
+	free(c->head); /* the tail ring is part of it */
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 }

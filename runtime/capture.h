@@ -17,7 +17,7 @@ struct ag3_capture {
 	uint64_t limit; /* 0 = unlimited */
 	char *head;
 	size_t head_len, head_cap;
-	char *tail; /* a ring of limit - head_cap bytes */
+	char *tail; /* a ring of limit / 2 bytes, inside the head's allocation */
 	size_t tail_cap, tail_pos, tail_len;
 	uint64_t total;
 };

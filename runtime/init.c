@@ -41,6 +41,7 @@
 #include "runtime/internal.h"
 #include "runtime/landlock.h"
 #include "runtime/netns.h"
+#include "runtime/ucounts.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -514,6 +515,10 @@ _Noreturn void ag3_init_main(struct ag3_child_ctx *ctx)
 
 	if (ctx->spec->namespaces.cgroup && unshare(CLONE_NEWCGROUP) < 0)
 		die_errno(sock, "namespaces", errno, NULL, "unshare(CLONE_NEWCGROUP)");
+	/* The sandbox's own user namespace bounds its share of the per-user kernel pools
+	 * (never without one: the limits would be the host's). */
+	if (ctx->userns && ag3_ucounts_bound(spec, &err) < 0)
+		die_error(sock, err, "ucounts");
 
 	/* Root mode with a user namespace: only the session's ids are mapped (host root
 	 * is not), so the root is built with them as the fs ids; init keeps its

@@ -57,46 +57,112 @@ int ag3_result_exit_code(const struct ag3_result *r)
 	}
 }
 
-/* The bytes as valid UTF-8 text for JSON: invalid sequences and NUL become U+FFFD. */
-static char *utf8_text(const char *p, size_t n)
+/* The length of the valid UTF-8 sequence (no NUL, no overlong form, no surrogate)
+ * at p[i], or 0 if the byte there starts none. */
+static size_t utf8_seq(const char *p, size_t n, size_t i)
 {
-	char *o = malloc(n * 3 + 1), *w = o;
-	if (!o)
-		return NULL;
-	for (size_t i = 0; i < n;) {
-		unsigned char c = (unsigned char)p[i];
-		size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-		bool ok = len > 0 && c != 0 && i + len <= n;
-		for (size_t k = 1; ok && k < len; k++)
-			ok = ((unsigned char)p[i + k] >> 6) == 2;
-		if (ok && len == 2 && c < 0xc2)
-			ok = false; /* overlong */
-		if (ok && len == 3) {
-			unsigned cp = ((c & 0x0fu) << 12) | (((unsigned char)p[i + 1] & 0x3fu) << 6) |
-				      ((unsigned char)p[i + 2] & 0x3fu);
-			ok = cp >= 0x800 && (cp < 0xd800 || cp > 0xdfff);
-		}
-		if (ok && len == 4) {
-			unsigned cp = ((c & 0x07u) << 18) | (((unsigned char)p[i + 1] & 0x3fu) << 12) |
-				      (((unsigned char)p[i + 2] & 0x3fu) << 6) |
-				      ((unsigned char)p[i + 3] & 0x3fu);
-			ok = cp >= 0x10000 && cp <= 0x10ffff;
-		}
-		if (ok) {
-			memcpy(w, p + i, len);
-			w += len;
-			i += len;
-		} else {
-			memcpy(w, "\xef\xbf\xbd", 3);
-			w += 3;
-			i++;
-		}
+	unsigned char c = (unsigned char)p[i];
+	size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+	bool ok = len > 0 && c != 0 && i + len <= n;
+	for (size_t k = 1; ok && k < len; k++)
+		ok = ((unsigned char)p[i + k] >> 6) == 2;
+	if (ok && len == 2 && c < 0xc2)
+		ok = false; /* overlong */
+	if (ok && len == 3) {
+		unsigned cp = ((c & 0x0fu) << 12) | (((unsigned char)p[i + 1] & 0x3fu) << 6) |
+			      ((unsigned char)p[i + 2] & 0x3fu);
+		ok = cp >= 0x800 && (cp < 0xd800 || cp > 0xdfff);
 	}
-	*w = 0;
-	return o;
+	if (ok && len == 4) {
+		unsigned cp = ((c & 0x07u) << 18) | (((unsigned char)p[i + 1] & 0x3fu) << 12) |
+			      (((unsigned char)p[i + 2] & 0x3fu) << 6) | ((unsigned char)p[i + 3] & 0x3fu);
+		ok = cp >= 0x10000 && cp <= 0x10ffff;
+	}
+	return ok ? len : 0;
 }
 
-static void add_output(cJSON *o, const char *key, const struct ag3_output *out)
+/*
+ * The bytes as the body of a JSON string (no quotes), valid UTF-8: invalid
+ * sequences and NUL become U+FFFD, '"', '\' and control characters are escaped
+ * as cJSON escapes them. Writes to `w` if it is not NULL; returns the length.
+ */
+static size_t json_body(const char *p, size_t n, char *w)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t out = 0;
+	for (size_t i = 0; i < n;) {
+		size_t len = utf8_seq(p, n, i);
+		unsigned char c = (unsigned char)p[i];
+		char esc[6];
+		const char *src = p + i;
+		size_t k = len;
+		if (!len) {
+			src = "\xef\xbf\xbd";
+			k = 3;
+			len = 1;
+		} else if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			src = esc;
+			k = 2;
+		} else if (c < 0x20) {
+			static const char short_esc[32] = {['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n',
+							   ['\r'] = 'r', ['\t'] = 't'};
+			esc[0] = '\\';
+			if (short_esc[c]) {
+				esc[1] = short_esc[c];
+				k = 2;
+			} else {
+				memcpy(esc + 1, "u00", 3);
+				esc[4] = hex[c >> 4];
+				esc[5] = hex[c & 15];
+				k = 6;
+			}
+			src = esc;
+		}
+		if (w)
+			memcpy(w + out, src, k);
+		out += k;
+		i += len;
+	}
+	return out;
+}
+
+/* Adds a string from outside (argv, a path, a message quoting them) as valid UTF-8. */
+static cJSON *text_item(const char *s)
+{
+	size_t n = strlen(s), i = 0, w = 0;
+	char *t = malloc(n * 3 + 1);
+	if (!t)
+		return cJSON_CreateString("");
+	while (i < n) {
+		size_t len = utf8_seq(s, n, i);
+		memcpy(t + w, len ? s + i : "\xef\xbf\xbd", len ? len : 3);
+		w += len ? len : 3;
+		i += len ? len : 1;
+	}
+	t[w] = 0;
+	cJSON *item = cJSON_CreateString(t);
+	free(t);
+	return item;
+}
+
+static void add_text(cJSON *o, const char *key, const char *s)
+{
+	cJSON_AddItemToObject(o, key, text_item(s));
+}
+
+/*
+ * A captured stream's text is not copied into the cJSON tree (it can be 256 MiB,
+ * and its JSON form up to 6 times that): the tree gets a raw placeholder, a
+ * control byte that cJSON's output never holds, and the text is escaped straight
+ * into the final record (see ag3_result_to_json).
+ */
+#define PLACEHOLDER_OUT "\x01"
+#define PLACEHOLDER_ERR "\x02"
+
+static void add_output(cJSON *o, const char *key, const struct ag3_output *out,
+		       const char *placeholder)
 {
 	if (!out->captured) {
 		cJSON_AddNullToObject(o, key);
@@ -105,9 +171,34 @@ static void add_output(cJSON *o, const char *key, const struct ag3_output *out)
 	cJSON *s = cJSON_AddObjectToObject(o, key);
 	cJSON_AddNumberToObject(s, "bytes", (double)out->total);
 	cJSON_AddBoolToObject(s, "truncated", out->truncated);
-	char *t = utf8_text(out->data ? out->data : "", out->len);
-	cJSON_AddStringToObject(s, "text", t ? t : "");
-	free(t);
+	cJSON_AddRawToObject(s, "text", placeholder);
+}
+
+/* Replaces each placeholder in `printed` by its stream's text as a JSON string. */
+static char *fill_outputs(const char *printed, const struct ag3_result *r)
+{
+	const struct ag3_output *outs[2] = {&r->out, &r->err};
+	size_t lens[2] = {0, 0}, total = strlen(printed);
+	for (int k = 0; k < 2; k++)
+		if (outs[k]->captured) {
+			lens[k] = json_body(outs[k]->data ? outs[k]->data : "", outs[k]->len, NULL);
+			total += lens[k] + 2;
+		}
+	char *s = malloc(total + 1), *w = s;
+	if (!s)
+		return NULL;
+	for (const char *p = printed; *p; p++) {
+		int k = *p == PLACEHOLDER_OUT[0] ? 0 : *p == PLACEHOLDER_ERR[0] ? 1 : -1;
+		if (k < 0) {
+			*w++ = *p;
+			continue;
+		}
+		*w++ = '"';
+		w += json_body(outs[k]->data ? outs[k]->data : "", outs[k]->len, w);
+		*w++ = '"';
+	}
+	*w = 0;
+	return s;
 }
 
 static double ms_of(struct timeval tv)
@@ -134,16 +225,16 @@ int ag3_result_to_json(const struct ag3_result *r, char **ret)
 		cJSON *e = cJSON_AddObjectToObject(o, "setup_error");
 		const struct ag3_error *se = r->setup_error;
 		if (se->stage)
-			cJSON_AddStringToObject(e, "stage", se->stage);
+			add_text(e, "stage", se->stage);
 		else
 			cJSON_AddNullToObject(e, "stage");
 		cJSON_AddNumberToObject(e, "errno", se->err);
 		cJSON_AddStringToObject(e, "errno_name", ag3_errno_name(se->err));
 		if (se->path)
-			cJSON_AddStringToObject(e, "path", se->path);
+			add_text(e, "path", se->path);
 		else
 			cJSON_AddNullToObject(e, "path");
-		cJSON_AddStringToObject(e, "message", se->msg ? se->msg : strerror(se->err));
+		add_text(e, "message", se->msg ? se->msg : strerror(se->err));
 	} else {
 		cJSON_AddNullToObject(o, "setup_error");
 	}
@@ -158,8 +249,8 @@ int ag3_result_to_json(const struct ag3_result *r, char **ret)
 	cJSON_AddNumberToObject(ru, "involuntary_switches", (double)r->rusage.ru_nivcsw);
 	cJSON_AddNumberToObject(o, "peak_memory", (double)r->peak_memory);
 	cJSON_AddNumberToObject(o, "oom_kills", (double)r->oom_kills);
-	add_output(o, "stdout", &r->out);
-	add_output(o, "stderr", &r->err);
+	add_output(o, "stdout", &r->out, PLACEHOLDER_OUT);
+	add_output(o, "stderr", &r->err, PLACEHOLDER_ERR);
 	cJSON *en = cJSON_AddObjectToObject(o, "enforcement");
 	cJSON_AddStringToObject(en, "mode", r->enforcement.root_mode ? "root" : "rootless");
 	cJSON_AddNumberToObject(en, "uid", r->enforcement.uid);
@@ -181,9 +272,13 @@ int ag3_result_to_json(const struct ag3_result *r, char **ret)
 	cJSON_AddNumberToObject(en, "landlock_abi", r->enforcement.landlock_abi);
 	cJSON *dg = cJSON_AddArrayToObject(en, "degraded");
 	for (size_t i = 0; i < r->enforcement.n_degraded; i++)
-		cJSON_AddItemToArray(dg, cJSON_CreateString(r->enforcement.degraded[i]));
-	char *s = cJSON_PrintUnformatted(o);
+		cJSON_AddItemToArray(dg, text_item(r->enforcement.degraded[i]));
+	char *printed = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
+	if (!printed)
+		return -ENOMEM;
+	char *s = fill_outputs(printed, r);
+	free(printed);
 	if (!s)
 		return -ENOMEM;
 	*ret = s;

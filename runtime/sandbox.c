@@ -569,6 +569,9 @@ static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opt
 		/* init was killed (SIGKILL after a cancel, or from outside): so was the command. */
 		res->status = AG3_STATUS_SIGNALED;
 		res->signal = WIFSIGNALED(st) ? WTERMSIG(st) : SIGKILL;
+		/* the memory limit's OOM killer chose init (cgroup v1 can) */
+		if (oom_kills && res->signal == SIGKILL)
+			res->status = AG3_STATUS_OOM;
 	}
 	if (res->status != AG3_STATUS_SETUP_FAILED) {
 		res->enforcement.caps_dropped = true;

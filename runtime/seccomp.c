@@ -62,7 +62,7 @@ const char *const ag3_seccomp_default_names[] = {
 	"swapoff", "acct", "settimeofday", "clock_settime", "clock_adjtime", "adjtimex",
 	"sethostname", "setdomainname", "open_by_handle_at", "clone3 (ENOSYS)",
 	"clone (namespace flags)", "ioctl (TIOCSTI, TIOCLINUX)", "socket (AF_VSOCK, AF_PACKET, "
-	"raw AF_INET/AF_INET6)", "personality (exploit-enabling flags)", NULL,
+	"raw and SOCK_PACKET AF_INET/AF_INET6)", "personality (exploit-enabling flags)", NULL,
 };
 
 static void release(scmp_filter_ctx *c)
@@ -94,6 +94,17 @@ static bool allowed_by_profile(const struct ag3_spec *spec, const char *name)
 			return true;
 	}
 	return false;
+}
+
+bool ag3_seccomp_denies_namespaces(const struct ag3_spec *spec)
+{
+	if (!spec->security.seccomp.enabled || !spec->security.seccomp.use_default_list)
+		return false;
+	static const char *const calls[] = {"unshare", "clone", "clone3", "setns"};
+	for (size_t i = 0; i < ELEMENTSOF(calls); i++)
+		if (allowed_by_profile(spec, calls[i]))
+			return false;
+	return true;
 }
 
 /* Adds a rule unless the name is unknown on every arch of the filter (e.g. vm86 on x86_64). */
@@ -182,13 +193,25 @@ static int build(const struct ag3_spec *spec, scmp_filter_ctx *ret, struct ag3_e
 		if ((r = add(ctx, spec, deny, "socket", 1, &above, reterr)) < 0 ||
 		    (r = add(ctx, spec, deny, "socketpair", 1, &above, reterr)) < 0)
 			return r;
+		/*
+		 * Raw and packet sockets of the inet families: SOCK_RAW, and SOCK_PACKET,
+		 * which the kernel turns into an AF_PACKET socket for AF_INET (the
+		 * obsolete `(PF_INET, SOCK_PACKET)`), so it must not pass where AF_PACKET
+		 * does not. The type is compared on its low 4 bits (SOCK_TYPE_MASK), so
+		 * SOCK_NONBLOCK, SOCK_CLOEXEC or any other flag bit does not hide it.
+		 */
 		const unsigned long inet[] = {AF_INET, AF_INET6};
-		for (size_t i = 0; i < ELEMENTSOF(inet); i++) {
-			struct scmp_arg_cmp a[2] = {SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffUL, inet[i]),
-						    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_RAW)};
-			if ((r = add(ctx, spec, deny, "socket", 2, a, reterr)) < 0)
-				return r;
-		}
+		const unsigned long raw_types[] = {SOCK_RAW, SOCK_PACKET};
+		const char *const calls[] = {"socket", "socketpair"};
+		for (size_t i = 0; i < ELEMENTSOF(inet); i++)
+			for (size_t t = 0; t < ELEMENTSOF(raw_types); t++)
+				for (size_t c = 0; c < ELEMENTSOF(calls); c++) {
+					struct scmp_arg_cmp a[2] = {
+						SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffUL, inet[i]),
+						SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, raw_types[t])};
+					if ((r = add(ctx, spec, deny, calls[c], 2, a, reterr)) < 0)
+						return r;
+				}
 		/* personality flags that switch off ASLR or make data executable. */
 		const unsigned long pers[] = {0x0040000 /* ADDR_NO_RANDOMIZE */,
 					      0x0400000 /* READ_IMPLIES_EXEC */,

@@ -27,6 +27,9 @@ int ag3_seccomp_compile(const struct ag3_spec *spec, struct ag3_seccomp_prog *re
 /* Always compiles with libseccomp (the build-time generator and the tests use it). */
 int ag3_seccomp_compile_fresh(const struct ag3_spec *spec, struct ag3_seccomp_prog *ret,
 			      struct ag3_error **reterr);
+/* Whether the filter denies making namespaces (the default list is on and the
+ * profile allows none of unshare, clone, clone3, setns). */
+bool ag3_seccomp_denies_namespaces(const struct ag3_spec *spec);
 /* Whether the spec's seccomp settings are exactly the defaults. */
 bool ag3_seccomp_is_default(const struct ag3_spec *spec);
 

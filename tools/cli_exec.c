@@ -350,17 +350,20 @@ int cli_exec(int argc, char **argv)
 		if (ag3_result_to_json(&res, &s) < 0) {
 			cli_error("result: out of memory");
 		} else {
-			/* Valid JSON whatever argv held; one line, ending in its newline. */
+			/* C1 and bidi controls as \u escapes (the same values): the record may
+			 * reach a terminal. One line, ending in its newline. */
 			_cleanup_free_ char *j = ag3_escape_json(s);
-			_cleanup_free_ char *line_j = NULL;
-			if (!j || asprintf(&line_j, "%s\n", j) < 0) {
-				line_j = NULL;
+			if (!j)
 				cli_error("result: out of memory");
+			size_t jlen = j ? strlen(j) : 0;
+			if (json && j) {
+				write_bounded(STDERR_FILENO, j, jlen);
+				write_bounded(STDERR_FILENO, "\n", 1);
 			}
-			if (json && line_j)
-				write_bounded(STDERR_FILENO, line_j, strlen(line_j));
-			if (json_fd >= 0 && line_j)
-				write_bounded(json_fd, line_j, strlen(line_j));
+			if (json_fd >= 0 && j) {
+				write_bounded(json_fd, j, jlen);
+				write_bounded(json_fd, "\n", 1);
+			}
 			if (result_path) {
 				int r = write_result_file(result_path, j ? j : s);
 				if (r < 0)

@@ -362,6 +362,41 @@ t_output_flood_capture() {
 	echo "BLOCKED output-flood-capture: 64 MiB written, $N bytes kept, ${SECONDS}s"
 }
 
+# The sandbox's share of its caller's per-user inotify pool: a quarter of the
+# host's limit (runtime/ucounts.h), set in the sandbox's own user namespace.
+# Root mode without a user namespace has no namespace of its own to bound:
+# there the probe's uid (the session's, not the caller's) has the host's pool,
+# and the host's limits must be left as they were (README "Limits").
+t_inotify_pool() {
+	local host n before
+	host=$(cat /proc/sys/fs/inotify/max_user_instances)
+	n=$((host / 4))
+	before=$(cat /proc/sys/user/max_inotify_instances /proc/sys/user/max_user_namespaces)
+	probe --json -- bombs inotify-pool "$n"
+	[ "$before" = "$(cat /proc/sys/user/max_inotify_instances /proc/sys/user/max_user_namespaces)" ] ||
+		fail "the host's /proc/sys/user limits changed: $before"
+	if printf '%s' "$ERR" | grep -q '"namespaces":\["mount"'; then
+		[ $MODE = root ] || fail "rootless without a user namespace: $ERR"
+		printf '%s' "$OUT" | grep -q '^ESCAPED inotify-pool' || fail "the probe did not run: $OUT / $ERR"
+		# the same with a user namespace of the sandbox's own: bounded
+		new_ws
+		put bombs
+		"$AG3" compile --workspace "$WS" -o "$SCRATCH/spec.json"
+		"$PY" - "$SCRATCH/spec.json" <<'PY'
+import json, sys
+p = sys.argv[1]
+s = json.load(open(p))
+s["namespaces"]["user"] = "always"
+json.dump(s, open(p, "w"), indent=1)
+PY
+		run_ag3 exec --spec "$SCRATCH/spec.json" --timeout 60 -- /workspace/probe-bombs inotify-pool "$n"
+		expect_blocked inotify-pool
+		echo "root mode: not bounded without a user namespace (host limits untouched), bounded with one"
+		return 0
+	fi
+	expect_blocked inotify-pool
+}
+
 t_daemon_exit() {
 	local tag
 	tag=$(new_tag)
@@ -499,7 +534,8 @@ variants sc-time sethostname setdomainname clock_settime settimeofday adjtimex c
 variants sc-mount mount umount2 fsopen fsconfig fsmount fspick open_tree move_mount mount_setattr pivot_root chroot
 variants sc-ns unshare-user unshare-ns unshare-user-ns unshare-user-net setns clone-newuser \
 	clone-newuser-newnet-newns clone3
-variants sc-socket socket-vsock socket-vsock-high-bits socket-other-families socket-packet socket-inet-raw socket-inet-raw-flags socket-inet6-raw
+variants sc-socket socket-vsock socket-vsock-high-bits socket-other-families socket-packet socket-inet-raw socket-inet-raw-flags socket-inet6-raw \
+	socket-inet-packet
 variants sc-tty tiocsti tiocsti-highbit tioclinux tioclinux-highbit
 variants sc-misc personality-addr-no-randomize personality-read-implies-exec open_by_handle_at \
 	compat-i386-unshare compat-x32-unshare
@@ -540,6 +576,9 @@ P_VERDICT=mem-bomb run_escape mem-bomb t_mem_bomb
 run_escape mem-bomb-procs t_mem_bomb_procs
 plain fill-tmp bombs fill fill /tmp
 plain fill-dev-shm bombs fill fill /dev/shm
+# the sandbox's devpts max= (mounts/executor.c DEV_PTS_MAX, README "How a command runs")
+plain pty-pool bombs pty-pool pty-pool 64
+run_escape inotify-pool t_inotify_pool
 run_escape output-flood-read-all t_output_flood_read_all
 run_escape output-flood-reader-stops t_output_flood_reader_stops
 "$AG3" help exec 2>/dev/null | grep -q -- '--capture' && run_escape output-flood-capture t_output_flood_capture

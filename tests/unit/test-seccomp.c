@@ -285,6 +285,47 @@ Test(seccomp, sockets)
 	}
 }
 
+/*
+ * socket(AF_INET, SOCK_PACKET) is the obsolete spelling of an AF_PACKET socket:
+ * without the rule only the missing CAP_NET_RAW stops it, and a test run as root
+ * would create it. The simulator gives the filter's verdict whatever the
+ * capabilities; the live calls add an invalid flag bit (0x10) so the kernel,
+ * were the call let through, would answer EINVAL before any capability check.
+ */
+Test(seccomp, packet_sockets_denied_whatever_the_capabilities)
+{
+	struct ag3_spec *spec = ag3_spec_new();
+	struct ag3_seccomp_prog prog;
+	cr_assert_eq(ag3_seccomp_compile(spec, &prog, NULL), 0);
+	const uint32_t x64 = AUDIT_ARCH_X86_64;
+	const uint64_t flags[] = {0, SOCK_NONBLOCK, SOCK_CLOEXEC, SOCK_NONBLOCK | SOCK_CLOEXEC,
+				  0x10, 1ull << 32};
+	for (size_t f = 0; f < ELEMENTSOF(flags); f++)
+		for (uint64_t fam = AF_INET; fam <= AF_INET6; fam += AF_INET6 - AF_INET) {
+			/* socket (41), socketpair (53) */
+			cr_expect_eq(sim(&prog, x64, 41, fam, SOCK_PACKET | flags[f]), RET_EPERM,
+				     "socket(%lu, SOCK_PACKET | %#lx)", (unsigned long)fam,
+				     (unsigned long)flags[f]);
+			cr_expect_eq(sim(&prog, x64, 53, fam, SOCK_PACKET | flags[f]), RET_EPERM,
+				     "socketpair(%lu, SOCK_PACKET | %#lx)", (unsigned long)fam,
+				     (unsigned long)flags[f]);
+			cr_expect_eq(sim(&prog, x64, 53, fam, SOCK_RAW | flags[f]), RET_EPERM,
+				     "socketpair(%lu, SOCK_RAW | %#lx)", (unsigned long)fam,
+				     (unsigned long)flags[f]);
+		}
+	/* the ordinary types still pass */
+	cr_expect_eq(sim(&prog, x64, 41, AF_INET, SOCK_STREAM | SOCK_CLOEXEC), SECCOMP_RET_ALLOW);
+	cr_expect_eq(sim(&prog, x64, 41, AF_INET6, SOCK_DGRAM), SECCOMP_RET_ALLOW);
+	ag3_seccomp_prog_clear(&prog);
+	ag3_spec_free(spec);
+
+	load_default();
+	DENIED(socket(AF_INET, SOCK_PACKET | 0x10, 0), EPERM);
+	DENIED(socket(AF_INET6, SOCK_PACKET | 0x10, 0), EPERM);
+	int sv[2];
+	DENIED(socketpair(AF_INET, SOCK_PACKET | 0x10, 0, sv), EPERM);
+}
+
 Test(seccomp, kernel_surface)
 {
 	load_default();

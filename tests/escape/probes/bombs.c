@@ -18,9 +18,18 @@
  *               ESCAPED if all 300 MiB are written. The file is removed.
  *   output-flood writes 64 MiB to stdout in 64 KiB chunks within 25 s; prints
  *               what happened on stderr.
+ *   pty-pool N  opens pty masters until one fails, at most N + 1 (the kernel's
+ *               pool is shared by every devpts instance: a sandbox must not
+ *               take it all); ESCAPED if N + 1 open, BLOCKED if the (N + 1)th
+ *               fails ENOSPC. All are closed at once; nothing is written.
+ *   inotify-pool N opens inotify instances, at most N + 1 (the kernel counts
+ *               them per user: a rootless sandbox must not take its caller's
+ *               whole pool); ESCAPED if N + 1 open, BLOCKED if the (N + 1)th
+ *               fails EMFILE (the sandbox's user namespace's limit). Closed at once.
  */
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 
@@ -277,6 +286,56 @@ static void p_flood(const char *name, int argc, char **argv)
 	exit(0);
 }
 
+/*
+ * Opens objects with `open_one` until one fails, at most BOUND + 1 (argv[2]),
+ * closes them all, and gives the verdict: ESCAPED past the bound, BLOCKED if
+ * the (BOUND + 1)th failed with `want`.
+ */
+static void pool(const char *name, int argc, char **argv, int (*open_one)(void), int want,
+		 const char *what)
+{
+	long bound = argc > 2 ? strtol(argv[2], NULL, 10) : 0;
+	if (bound <= 0 || bound > 1000)
+		probe_error(name, "usage: %s BOUND (1..1000)", name);
+	int fds[1001];
+	long n = 0;
+	int err = 0;
+	for (; n <= bound; n++) {
+		if ((fds[n] = open_one()) < 0) {
+			err = errno;
+			break;
+		}
+	}
+	for (long i = 0; i < n; i++)
+		close(fds[i]);
+	if (n > bound)
+		escaped(name, "%ld %s open at once, more than the sandbox's bound of %ld", n, what, bound);
+	if (n == bound && err == want)
+		blocked(name, "%s %ld failed with %s: the sandbox holds %ld", what, n + 1, ename(err), bound);
+	probe_error(name, "failed with %s after %ld %s (want %s after %ld; the host's pool nearly "
+		    "exhausted?)", ename(err), n, what, ename(want), bound);
+}
+
+static int open_pty(void)
+{
+	return posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+}
+
+static void p_pty_pool(const char *name, int argc, char **argv)
+{
+	pool(name, argc, argv, open_pty, ENOSPC, "ptys");
+}
+
+static int open_inotify(void)
+{
+	return inotify_init1(IN_CLOEXEC);
+}
+
+static void p_inotify_pool(const char *name, int argc, char **argv)
+{
+	pool(name, argc, argv, open_inotify, EMFILE, "inotify instances");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct variant tab[] = {
@@ -285,6 +344,8 @@ int main(int argc, char **argv)
 		{"mem-bomb-procs", p_mem_procs},
 		{"fill", p_fill},
 		{"output-flood", p_flood},
+		{"pty-pool", p_pty_pool},
+		{"inotify-pool", p_inotify_pool},
 	};
 	return RUN_VARIANTS(tab);
 }

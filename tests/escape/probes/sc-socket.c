@@ -2,7 +2,7 @@
 /*
  * Checks: seccomp's deny of the socket families that reach past the network
  * namespace or need raw access: AF_VSOCK (the hypervisor's channel), AF_PACKET
- * and raw AF_INET/AF_INET6. Creating a socket sends nothing; any socket that
+ * and raw or SOCK_PACKET AF_INET/AF_INET6. Creating a socket sends nothing; any socket that
  * is created is closed at once.
  * Each probe first makes the real attempt (it must fail), then repeats it with
  * an argument the kernel rejects with EINVAL before any privilege check (a
@@ -14,6 +14,10 @@
  * AF_TIPC need no privilege either. The family is an int to the kernel: the
  * high-bit variants pass the same family with bit 32 set, which a rule
  * comparing all 64 bits misses (the CVE-2019-10063 trick, on socket()).
+ * socket(AF_INET, SOCK_PACKET) is the obsolete spelling of an AF_PACKET socket;
+ * the kernel checks CAP_NET_RAW before the protocol, so its invalid-argument
+ * twin sets an invalid flag bit in the type (0x10: the kernel answers EINVAL
+ * before creating anything; the rule compares the type's low 4 bits only).
  */
 #include <linux/if_ether.h>
 #include <netinet/in.h>
@@ -109,6 +113,25 @@ static void p_inet_raw_flags(const char *name, int argc, char **argv)
 	blocked(name, "EPERM");
 }
 
+static void p_inet_packet(const char *name, int argc, char **argv)
+{
+	try_socket(name, AF_INET, SOCK_PACKET, htons(ETH_P_ALL), "socket(AF_INET, SOCK_PACKET)");
+	try_socket(name, AF_INET, SOCK_PACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, htons(ETH_P_ALL),
+		   "socket(AF_INET, SOCK_PACKET|SOCK_CLOEXEC|SOCK_NONBLOCK)");
+	try_socket(name, AF_INET, SOCK_PACKET | 0x10, 0, "socket(AF_INET, SOCK_PACKET | invalid flag)");
+	try_socket(name, AF_INET6, SOCK_PACKET | 0x10, 0, "socket(AF_INET6, SOCK_PACKET | invalid flag)");
+	int sv[2];
+	if (socketpair(AF_INET, SOCK_PACKET | 0x10, 0, sv) == 0) {
+		close(sv[0]);
+		close(sv[1]);
+		escaped(name, "socketpair(AF_INET, SOCK_PACKET | invalid flag): created");
+	}
+	if (errno != EPERM)
+		escaped(name, "socketpair(AF_INET, SOCK_PACKET | invalid flag) reached the kernel: %s",
+			ename(errno));
+	blocked(name, "EPERM");
+}
+
 static void p_inet6_raw(const char *name, int argc, char **argv)
 {
 	try_socket(name, AF_INET6, SOCK_RAW, IPPROTO_ICMPV6, "socket(AF_INET6, SOCK_RAW, ICMPV6)");
@@ -126,6 +149,7 @@ int main(int argc, char **argv)
 		{"socket-inet-raw", p_inet_raw},
 		{"socket-inet-raw-flags", p_inet_raw_flags},
 		{"socket-inet6-raw", p_inet6_raw},
+		{"socket-inet-packet", p_inet_packet},
 	};
 	return RUN_VARIANTS(tab);
 }

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/* The sandbox's share of the kernel's per-user pools (see ucounts.c). */
+#pragma once
+
+#include "runtime/spec.h"
+#include "runtime/util/error.h"
+
+/* A sandbox's user namespace gets at most 1/AG3_UCOUNTS_SHARE of the host's
+ * per-user inotify and fanotify limits (e.g. 32 of 128 inotify instances). */
+#define AG3_UCOUNTS_SHARE 4
+
+/*
+ * Lowers the per-user-namespace limits of the caller's user namespace, which
+ * must be the sandbox's own (never the initial one: there they are global):
+ * inotify/fanotify to a share of the host's, namespaces to 0 when seccomp
+ * denies making them anyway. Needs CAP_SYS_RESOURCE in that namespace and a
+ * pid namespace of its own (it makes a detached proc). 0 or -errno.
+ */
+int ag3_ucounts_bound(const struct ag3_spec *spec, struct ag3_error **reterr);
