@@ -72,20 +72,20 @@ t_last_writes_are_bounded() {
 }
 
 # With --json, stdout and stderr on one pipe are relayed; the command ends while
-# the reader sleeps (4 s, under the 5 s idle bound) and then reads slowly (2 s
+# the reader sleeps (2 s, under the 5 s idle bound) and then reads slowly (4 s
 # more: past 5 s in all, so an absolute bound would cut it): every
 # byte arrives, and the record after them.
 t_drain_waits_for_a_slow_reader() {
 	timeout 60 "$AG3" exec --json -- head -c 150000 /dev/zero 2>&1 </dev/null | timeout 60 python3 -c '
 import json, sys, time
-time.sleep(4)
+time.sleep(2)
 data = b""
 while True:
     d = sys.stdin.buffer.read1(4096)
     if not d:
         break
     data += d
-    time.sleep(0.05)
+    time.sleep(0.1)
 zeros = data.count(0)
 rec = json.loads(data.rstrip(b"\n").rsplit(b"\n", 1)[-1])
 assert zeros == 150000 and rec["exit_code"] == 0, (zeros, rec)'
