@@ -191,6 +191,116 @@ def t_socket_shutdown():
           "the last line is the real record: %r" % lines[-1][:200])
 
 
-tests = {"attacks": t_attacks, "input": t_input, "socket-shutdown": t_socket_shutdown}
+def cpu_seconds(pid):
+    f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def t_relay_no_spin():
+    # --json on one socket: stdin is relayed into a pipe. The command reads an
+    # odd amount (the relay's last write is partial) and then stops reading while
+    # the caller has more to send: the supervisor must wait, not spin (its CPU is
+    # outside every limit of the sandbox).
+    a, b = socket.socketpair()
+    code = "import os, time; time.sleep(1); os.read(0, 4096); os.read(0, 5000); time.sleep(7)"
+    p = os.fork()
+    if p == 0:
+        for i in range(3):
+            os.dup2(b.fileno(), i)
+        os.execv(AG3, [AG3, "exec", "--timeout", "30", "--json", "--", "python3", "-c", code])
+    b.close()
+    a.setblocking(False)
+    t = time.monotonic()
+    while time.monotonic() - t < 3:
+        try:
+            a.send(b"z" * 65536)
+        except BlockingIOError:
+            time.sleep(0.05)
+    c0 = cpu_seconds(p)
+    time.sleep(3)
+    used = cpu_seconds(p) - c0
+    a.setblocking(True)
+    a.settimeout(30)
+    try:
+        while a.recv(65536):
+            pass
+    except OSError:
+        pass
+    _, st = os.waitpid(p, 0)
+    check(used < 0.5, "exec used %.2f s of CPU in 3 s while the command did not read" % used)
+    check(os.waitstatus_to_exitcode(st) == 0, "exec's status %r" % os.waitstatus_to_exitcode(st))
+
+
+def t_stdio_detach():
+    # On a terminal, a command that sends all its stdio elsewhere (a log file,
+    # /dev/null) keeps running: its pty is not hung up under it.
+    out, rep = on_terminal(["exec", "--timeout", "20", "--", "sh", "-c",
+                            "exec </dev/null >/dev/null 2>&1; sleep 1; exit 7"])
+    check(rep.get("status") == 7, "exec's status %r (129: the command got SIGHUP)"
+          % rep.get("status"))
+
+
+def t_foreign_terminal():
+    # exec as another user on a terminal it cannot reopen (root's, as under
+    # runuser or su): input still reaches the command, and exec's writes to a
+    # terminal nobody reads stay bounded (the timeout still fires).
+    import pwd
+    if os.geteuid() != 0:
+        print("SKIP: needs root to give exec a terminal owned by someone else")
+        sys.exit(77)
+    u = pwd.getpwnam(os.environ.get("AG3_TEST_USER", "ag3ntum-test"))
+
+    def run(cmd, feed, read):
+        master, slave = pty.openpty()
+        os.chown(os.ttyname(slave), 0, 0)
+        os.chmod(os.ttyname(slave), 0o620)
+        pid = os.fork()
+        if pid == 0:
+            os.close(master)
+            os.setsid()
+            fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+            for i in range(3):
+                os.dup2(slave, i)
+            os.setgroups([])
+            os.setgid(u.pw_gid)
+            os.setuid(u.pw_uid)
+            os.execv(AG3, [AG3, "exec", "--timeout", "6", "--", "sh", "-c", cmd])
+        os.close(slave)
+        time.sleep(1.5)
+        if feed:
+            os.write(master, feed)
+        if not read:  # a little room on the terminal, then none: a slow reader that stops
+            os.read(master, 5000)
+            time.sleep(0.5)
+            os.read(master, 100)
+        out, t = b"", time.monotonic()
+        while time.monotonic() - t < 40:
+            if read:
+                r, _, _ = select.select([master], [], [], 0.2)
+                if r:
+                    try:
+                        out += os.read(master, 65536)
+                    except OSError:
+                        pass
+            else:
+                time.sleep(0.2)
+            p, s = os.waitpid(pid, os.WNOHANG)
+            if p:
+                return os.waitstatus_to_exitcode(s), time.monotonic() - t, out
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        return None, time.monotonic() - t, out
+
+    st, secs, out = run("read l; echo got:$l", b"hello\r", True)
+    check(b"got:hello" in out, "input did not reach the command (status %r): %r" % (st, out[-200:]))
+    # The terminal stops being read: the timeout (6 s) plus the flush bound (5 s).
+    st, secs, out = run("head -c 3000000 /dev/zero | tr '\\0' x", b"", False)
+    check(st is not None and secs < 20, "exec blocked writing to the terminal: status %r after %.0f s"
+          % (st, secs))
+
+
+tests = {"attacks": t_attacks, "input": t_input, "socket-shutdown": t_socket_shutdown,
+         "relay-no-spin": t_relay_no_spin, "stdio-detach": t_stdio_detach,
+         "foreign-terminal": t_foreign_terminal}
 tests[sys.argv[1]]()
 sys.exit(1 if failures else 0)

@@ -135,6 +135,26 @@ t_no_die_with_parent() {
 	wait_proc "^sleep 51" 50 gone || fail "the command outlived exec's SIGTERM"
 }
 
+# The command reads part of a relayed stdin and stops: the supervisor waits
+# without spinning (measured: its CPU time).
+t_relay_does_not_spin() {
+	AG3="$AG3" timeout 90 python3 "$HARNESS" relay-no-spin
+}
+
+# On a terminal, a command that detaches its stdio is not hung up.
+t_terminal_stdio_detach() {
+	AG3="$AG3" timeout 60 python3 "$HARNESS" stdio-detach
+}
+
+# exec (as another user) on a terminal it cannot reopen: input is relayed and
+# exec's writes stay bounded. Root only: it needs a terminal owned by root.
+t_foreign_terminal() {
+	local rc=0
+	AG3="$AG3" timeout 120 python3 "$HARNESS" foreign-terminal || rc=$?
+	[ $rc = 77 ] && skip_test "needs root to make a terminal owned by someone else"
+	return $rc
+}
+
 for t in $(declare -F | awk '{print $3}' | grep '^t_'); do
 	run_test "${t#t_}" "$t"
 done
