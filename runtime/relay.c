@@ -37,6 +37,28 @@ int ag3_fd_reopen_read(int fd)
 	return reopen(fd, O_RDONLY);
 }
 
+/*
+ * One read or write on a description the caller shares, that could not be opened
+ * again (a terminal owned by another user, as under su or runuser): O_NONBLOCK is
+ * set for this call alone and put back at once, so the supervisor never waits
+ * and the caller's description keeps its flags.
+ */
+static ssize_t shared_io(int fd, void *buf, size_t n, bool wr)
+{
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0)
+		return -1;
+	bool set = !(fl & O_NONBLOCK);
+	if (set && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -1;
+	ssize_t r = wr ? write(fd, buf, n) : read(fd, buf, n);
+	int e = errno;
+	if (set)
+		fcntl(fd, F_SETFL, fl);
+	errno = e;
+	return r;
+}
+
 void ag3_sink_open(struct ag3_sink *s, int fd)
 {
 	*s = (struct ag3_sink){.fd = fd, .last = -1};
@@ -50,12 +72,11 @@ void ag3_sink_open(struct ag3_sink *s, int fd)
 	if (S_ISSOCK(st.st_mode)) {
 		s->sock = true;
 	} else if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
-		int fl = fcntl(fd, F_GETFL);
 		int o = reopen(fd, O_WRONLY);
 		if (o >= 0) {
 			s->fd = o;
 			s->own = true;
-		} else if (fl < 0 || !(fl & O_NONBLOCK)) {
+		} else {
 			s->careful = true;
 		}
 	}
@@ -91,16 +112,9 @@ ssize_t ag3_sink_write(struct ag3_sink *s, const void *p, size_t n)
 	ssize_t w;
 	if (s->sock) {
 		w = send(s->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	} else if (s->careful) {
+		w = shared_io(s->fd, (void *)p, n, true);
 	} else {
-		if (s->careful) {
-			struct pollfd pf = {.fd = s->fd, .events = POLLOUT};
-			if (poll(&pf, 1, 0) <= 0)
-				return 0;
-			if (pf.revents & (POLLERR | POLLNVAL))
-				return -EPIPE;
-			if (n > PIPE_BUF)
-				n = PIPE_BUF;
-		}
 		w = write(s->fd, p, n);
 	}
 	if (w < 0)
@@ -137,7 +151,7 @@ int ag3_sink_write_all(struct ag3_sink *s, const void *p, size_t n, uint64_t idl
 	return 0;
 }
 
-int ag3_relay_init(struct ag3_relay *r, int src, bool src_own, struct ag3_sink *dst)
+int ag3_relay_init(struct ag3_relay *r, int src, bool src_own, bool shared, struct ag3_sink *dst)
 {
 	*r = (struct ag3_relay){.src = src, .src_own = src_own, .dst = dst};
 	r->buf = malloc(RELAY_BUF);
@@ -145,8 +159,12 @@ int ag3_relay_init(struct ag3_relay *r, int src, bool src_own, struct ag3_sink *
 		return -ENOMEM;
 	r->cap = RELAY_BUF;
 	struct stat st;
-	if (!src_own && fstat(src, &st) == 0 && S_ISSOCK(st.st_mode)) {
+	if (shared && fstat(src, &st) == 0 && S_ISSOCK(st.st_mode)) {
 		r->src_sock = true; /* the caller's socket: recv(MSG_DONTWAIT), its flags untouched */
+		return 0;
+	}
+	if (shared) {
+		r->src_shared = true; /* O_NONBLOCK for each read alone */
 		return 0;
 	}
 	int fl = fcntl(src, F_GETFL);
@@ -173,7 +191,7 @@ size_t ag3_relay_pollfds(const struct ag3_relay *r, struct pollfd *p)
 	size_t n = 0;
 	if (!r->buf)
 		return 0;
-	if (r->src >= 0 && (r->dead || r->len < r->cap))
+	if (r->src >= 0 && (r->dead || r->len < r->cap)) /* step makes the room at the end */
 		p[n++] = (struct pollfd){.fd = r->src, .events = POLLIN};
 	if (r->len && !r->dead && r->dst->fd >= 0)
 		p[n++] = (struct pollfd){.fd = r->dst->fd, .events = POLLOUT};
@@ -207,15 +225,20 @@ void ag3_relay_step(struct ag3_relay *r)
 		return;
 	flush(r);
 	for (int rounds = 0; r->src >= 0 && rounds < 16; rounds++) {
-		if (r->off && r->len < r->cap / 2) {
+		/* Room at the end, or the buffered bytes moved to the front: when poll
+		 * says the source is readable and len < cap, a read is always tried
+		 * (anything else spins). */
+		if (r->off && r->off + r->len == r->cap) {
 			memmove(r->buf, r->buf + r->off, r->len);
 			r->off = 0;
 		}
 		size_t room = r->cap - r->off - r->len;
 		if (!room)
 			break;
-		ssize_t n = r->src_sock ? recv(r->src, r->buf + r->off + r->len, room, MSG_DONTWAIT)
-					: read(r->src, r->buf + r->off + r->len, room);
+		char *at = r->buf + r->off + r->len;
+		ssize_t n = r->src_sock      ? recv(r->src, at, room, MSG_DONTWAIT)
+			    : r->src_shared ? shared_io(r->src, at, room, false)
+					    : read(r->src, at, room);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			break;
 		if (n <= 0) { /* EOF; EIO: a pty whose every slave is closed */

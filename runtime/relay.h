@@ -8,10 +8,9 @@
  * (the operator's shell, the agent loop), so a pipe, FIFO or terminal is opened
  * again through /proc/self/fd (a new description of the same pipe or tty, ours
  * alone, non-blocking); a socket is written with MSG_DONTWAIT; a regular file
- * as it is (its writes do not wait on a reader). Where the reopen fails, writes
- * go to the fd itself in pieces no larger than PIPE_BUF, each after poll says
- * there is room: a reader that never reads can still stall one such piece, so
- * this is the fallback, not the rule.
+ * as it is (its writes do not wait on a reader). Where the reopen fails (a
+ * terminal owned by another user, under su or runuser), O_NONBLOCK is set on the
+ * caller's description for one write at a time and put back right after.
  *
  * A relay copies one stream (the sandbox's pty or pipe -> a sink, or the
  * caller's terminal -> the pty) through a bounded buffer: when the sink does
@@ -34,7 +33,7 @@ struct ag3_sink {
 	int fd;        /* what is written to; -1: none */
 	bool own;      /* fd is ours (a reopened description): closed by ag3_sink_close */
 	bool sock;     /* a socket: send(MSG_DONTWAIT) */
-	bool careful;  /* the caller's blocking description: poll, then PIPE_BUF pieces */
+	bool careful;  /* the caller's description: O_NONBLOCK for each write alone */
 	dev_t dev;     /* the file written, to tell when two sinks are one stream */
 	ino_t ino;
 	int last;      /* the last byte written, -1 before any */
@@ -61,6 +60,7 @@ struct ag3_relay {
 	int src;          /* read (non-blocking), -1 once at EOF */
 	bool src_own;     /* close src at the end */
 	bool src_sock;    /* src is the caller's socket: read with recv(MSG_DONTWAIT) */
+	bool src_shared;  /* src is the caller's description: O_NONBLOCK for each read alone */
 	struct ag3_sink *dst;
 	char *buf;
 	size_t len, off;  /* buffered bytes: buf[off .. off+len) */
@@ -69,9 +69,10 @@ struct ag3_relay {
 	uint64_t moved;   /* bytes read and written (or dropped) so far: progress */
 };
 
-/* src_own: src is ours (made non-blocking, closed at EOF); otherwise src must be
- * the caller's socket (read with MSG_DONTWAIT) or a description of our own. */
-int ag3_relay_init(struct ag3_relay *r, int src, bool src_own, struct ag3_sink *dst);
+/* src_own: close src at EOF. shared: src is a description the caller shares (a
+ * socket is read with MSG_DONTWAIT, anything else with O_NONBLOCK set for each
+ * read alone); otherwise src is ours and is made non-blocking. */
+int ag3_relay_init(struct ag3_relay *r, int src, bool src_own, bool shared, struct ag3_sink *dst);
 void ag3_relay_clear(struct ag3_relay *r);
 /* Fills up to two pollfds (src, dst); returns how many it used. */
 size_t ag3_relay_pollfds(const struct ag3_relay *r, struct pollfd *p);

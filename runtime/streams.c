@@ -34,6 +34,7 @@ int ag3_streams_setup(struct ag3_streams *s, const struct ag3_spec *spec,
 		s->out[i].fd = -1;
 	}
 	s->pty_out.fd = s->master.fd = -1;
+	s->master_fd = s->pty_keep = -1;
 	ag3_capture_init(&s->cap[0], -1, 0);
 	ag3_capture_init(&s->cap[1], -1, 0);
 	s->pty_mask = opts->pty_mask & 7u;
@@ -84,6 +85,10 @@ int ag3_streams_setup(struct ag3_streams *s, const struct ag3_spec *spec,
 				src_own = false;
 			} else if (fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) {
 				src = ag3_fd_reopen_read(fd);
+				if (src < 0) { /* not ours to open again: read it shared */
+					src = fd;
+					src_own = false;
+				}
 			} else {
 				src = -1;
 			}
@@ -102,7 +107,7 @@ int ag3_streams_setup(struct ag3_streams *s, const struct ag3_spec *spec,
 			ag3_sink_open(&s->out[i], caller_fd(opts, i));
 			s->sink_of[i] = &s->out[i];
 		}
-		r = ag3_relay_init(&s->relay[i], src, src_own, s->sink_of[i]);
+		r = ag3_relay_init(&s->relay[i], src, src_own, !src_own, s->sink_of[i]);
 		if (r < 0) {
 			if (src_own)
 				close(src);
@@ -137,24 +142,27 @@ int ag3_streams_take_pty(struct ag3_streams *s, int master)
 		return -EPROTO;
 	}
 	s->have_pty = true;
-	ag3_sink_own(&s->master, master); /* non-blocking; the output relay owns the fd */
+	s->master_fd = master;
+	ag3_sink_own(&s->master, master); /* non-blocking; s->master_fd is what owns it */
 	s->master.own = false;
-	if (ag3_relay_init(&s->pty_rd, master, true, &s->pty_out) == 0) {
-		s->pty_rd_on = true;
-	} else {
-		close(master);
-		s->master.fd = -1;
-	}
-	int in = s->opts->pty_in >= 0 ? ag3_fd_reopen_read(s->opts->pty_in) : -1;
-	if (in >= 0 && s->pty_rd_on) {
-		if (ag3_relay_init(&s->pty_wr, in, true, &s->master) == 0)
-			s->pty_wr_on = true;
-		else
-			close(in);
-	} else if (in >= 0) {
+	/* A slave of the supervisor's own while the sandbox lives: a command that closes
+	 * every fd of its terminal (a daemon, `exec >log 2>&1 </dev/null`) must not
+	 * make the master read EIO, which would end the relay and hang the pty up. */
+	s->pty_keep = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (ag3_relay_init(&s->pty_rd, master, false, false, &s->pty_out) < 0)
+		return -ENOMEM;
+	s->pty_rd_on = true;
+	if (s->opts->pty_in < 0)
+		return 0;
+	int in = ag3_fd_reopen_read(s->opts->pty_in);
+	bool own = in >= 0;
+	if (!own) /* a terminal we may not open again (another user's): read it shared */
+		in = s->opts->pty_in;
+	if (ag3_relay_init(&s->pty_wr, in, own, !own, &s->master) == 0)
+		s->pty_wr_on = true;
+	else if (own)
 		close(in);
-	}
-	return s->pty_rd_on ? 0 : -ENOMEM;
+	return 0;
 }
 
 size_t ag3_streams_pollfds(const struct ag3_streams *s, struct pollfd *p)
@@ -237,6 +245,11 @@ void ag3_streams_finish(struct ag3_streams *s, uint64_t idle_ms, struct ag3_resu
 		ag3_relay_clear(&s->pty_wr);
 		s->pty_wr_on = false;
 	}
+	/* The sandbox is gone: the master reads EIO once its last slave is closed. */
+	if (s->pty_keep >= 0) {
+		close(s->pty_keep);
+		s->pty_keep = -1;
+	}
 	/* Every writer is in the sandbox, which is gone or going: drain, giving up on
 	 * a caller's reader that takes nothing for idle_ms. */
 	uint64_t give_up = ag3_now_ms() + idle_ms, last = moved(s);
@@ -292,4 +305,9 @@ void ag3_streams_clear(struct ag3_streams *s)
 	s->pty_rd_on = s->pty_wr_on = false;
 	ag3_sink_close(&s->pty_out);
 	s->master.fd = -1;
+	if (s->pty_keep >= 0)
+		close(s->pty_keep);
+	if (s->master_fd >= 0)
+		close(s->master_fd);
+	s->pty_keep = s->master_fd = -1;
 }

@@ -25,6 +25,7 @@ struct ag3_streams {
 	/* The pty: the master's output to pty_out, the caller's terminal into the master. */
 	unsigned pty_mask;
 	struct ag3_sink pty_out, master;
+	int master_fd, pty_keep; /* the pty's master; a slave the supervisor holds */
 	struct ag3_relay pty_rd, pty_wr;
 	bool have_pty, pty_rd_on, pty_wr_on;
 };
