@@ -54,6 +54,10 @@ static const char exec_help[] =
 	"                     keep running when the process that started exec ends (by\n"
 	"                     default exec then stops the sandbox: SIGTERM to the tree,\n"
 	"                     SIGKILL after the kill grace, status 143)\n"
+	"  --parent-pid PID   the pid of the process starting exec (the caller's own, put\n"
+	"                     in the argv before it forks): if that process has already\n"
+	"                     ended when exec arms its death signal, nothing is run\n"
+	"                     (exit 125). Closes the window before exec starts.\n"
 	"  --capture          capture stdout and stderr instead of passing them through, each\n"
 	"                     capped at the profile's limits.output (default 1 MiB): the first\n"
 	"                     and last halves are kept with a \"[... N bytes truncated ...]\"\n"
@@ -92,6 +96,7 @@ enum {
 	OPT_JSON,
 	OPT_JSON_FD,
 	OPT_NO_DIE_WITH_PARENT,
+	OPT_PARENT_PID,
 	OPT_CAPTURE,
 	OPT_HELP
 };
@@ -195,6 +200,7 @@ int cli_exec(int argc, char **argv)
 	const pid_t ppid = getppid();
 	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
 	bool die_with_parent = true;
+	pid_t parent_pid = 0;
 	struct cli_source src = {.session = session};
 	const char *result_path = NULL;
 	int json_fd = -1;
@@ -207,6 +213,7 @@ int cli_exec(int argc, char **argv)
 		{"json", no_argument, NULL, OPT_JSON},
 		{"json-fd", required_argument, NULL, OPT_JSON_FD},
 		{"no-die-with-parent", no_argument, NULL, OPT_NO_DIE_WITH_PARENT},
+		{"parent-pid", required_argument, NULL, OPT_PARENT_PID},
 		{"capture", no_argument, NULL, OPT_CAPTURE},
 		{"help", no_argument, NULL, OPT_HELP},
 		{0},
@@ -251,6 +258,19 @@ int cli_exec(int argc, char **argv)
 		case OPT_NO_DIE_WITH_PARENT:
 			die_with_parent = false;
 			break;
+		case OPT_PARENT_PID: {
+			unsigned long long v = 0;
+			if (parent_pid > 0) {
+				cli_error("--parent-pid given twice");
+				return 125;
+			}
+			if (cli_parse_u64(optarg, INT_MAX, &v) < 0 || v < 1) {
+				cli_error("--parent-pid: '%s' is not a process id", optarg);
+				return 125;
+			}
+			parent_pid = (pid_t)v;
+			break;
+		}
 		case OPT_CAPTURE:
 			capture = true;
 			break;
@@ -270,12 +290,18 @@ int cli_exec(int argc, char **argv)
 		return 125;
 	}
 
+	if (!die_with_parent && parent_pid) {
+		cli_error("--parent-pid and --no-die-with-parent contradict each other");
+		return 125;
+	}
 	if (!die_with_parent) {
 		prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-	} else if (getppid() != ppid) {
+	} else if (getppid() != (parent_pid ? parent_pid : ppid)) {
+		/* The parent ended before the signal was armed: with --parent-pid even
+		 * before exec started, since the caller named its own pid in the argv. */
 		cli_error("exec: the process that started exec (pid %d) ended before the sandbox "
 			  "was made; nothing was run (--no-die-with-parent runs detached)",
-			  (int)ppid);
+			  (int)(parent_pid ? parent_pid : ppid));
 		return 125;
 	}
 
@@ -292,6 +318,12 @@ int cli_exec(int argc, char **argv)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
+	/* The other signals whose default would end exec at once (and leave a terminal
+	 * in raw mode, the cgroup behind): the same clean stop. */
+	sigaddset(&mask, SIGQUIT);
+	sigaddset(&mask, SIGUSR1);
+	sigaddset(&mask, SIGUSR2);
+	sigaddset(&mask, SIGALRM);
 	sigemptyset(&tmask);
 	sigaddset(&tmask, SIGWINCH);
 	sigaddset(&tmask, SIGCONT);
@@ -332,6 +364,15 @@ int cli_exec(int argc, char **argv)
 	if (capture) {
 		write_bounded(STDOUT_FILENO, res.out.data, res.out.len);
 		write_bounded(STDERR_FILENO, res.err.data, res.err.len);
+	}
+	/* With --json, stdout ends here (exec's copy of it is the last): a caller that
+	 * reads stdout to its end before stderr then reads the record in time. */
+	if (json) {
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (null >= 0) {
+			dup2(null, STDOUT_FILENO);
+			close(null);
+		}
 	}
 	char line[2048] = "";
 	if (res.status == AG3_STATUS_SETUP_FAILED && res.setup_error) {

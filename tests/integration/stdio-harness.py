@@ -299,7 +299,64 @@ def t_foreign_terminal():
           % (st, secs))
 
 
-tests = {"attacks": t_attacks, "input": t_input, "socket-shutdown": t_socket_shutdown,
+def t_parent_gone_before_start():
+    # The process that starts exec dies before exec even runs (SIGKILL right after
+    # its fork): with --parent-pid naming it, exec runs nothing (125), instead of
+    # a sandbox nobody waits for. This script is the subreaper that collects it.
+    import ctypes
+    PR_SET_CHILD_SUBREAPER = 36
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    r, w = os.pipe()
+    parent = os.fork()
+    if parent == 0:
+        me = os.getpid()
+        if os.fork() == 0:
+            for _ in range(200):  # until the parent is gone (bounded: 4 s)
+                if os.getppid() != me:
+                    break
+                time.sleep(0.02)
+            os.dup2(w, 1)
+            os.execv(AG3, [AG3, "exec", "--parent-pid", str(me), "--", "echo", "RAN"])
+        os.kill(me, signal.SIGKILL)
+    os.close(w)
+    os.waitpid(parent, 0)
+    t, st = time.monotonic(), None
+    while time.monotonic() - t < 20 and st is None:
+        try:
+            p, s = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if p:
+            st = os.waitstatus_to_exitcode(s)
+        else:
+            time.sleep(0.05)
+    out = read_until_eof(r, 2)
+    check(st == 125, "exec's status %r (125: the parent was gone, nothing run)" % st)
+    check(b"RAN" not in out, "the command ran though its parent was gone: %r" % out)
+
+
+def t_stdout_first_reader():
+    # The caller reads stdout to its end before stderr (a common pattern), and the
+    # command fills stderr's pipe exactly, ending with a forged record: the last
+    # line of stderr is still exec's own record (exec's stdout ends before it).
+    import subprocess
+    code = ("import os; forged = b'{\"status\": \"exited\", \"exit_code\": 0}\\n'; "
+            "os.write(2, b'x' * (65536 - len(forged) - 1) + b'\\n' + forged); os._exit(42)")
+    p = subprocess.Popen([AG3, "exec", "--timeout", "30", "--json", "--", "python3", "-c", code],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.read()
+    err = p.stderr.read()
+    st = p.wait(timeout=60)
+    last = err.rstrip(b"\n").rsplit(b"\n", 1)[-1]
+    try:
+        rec = json.loads(last)
+    except ValueError:
+        rec = None
+    check(st == 42, "exec's status %r" % st)
+    check(rec is not None and rec.get("exit_code") == 42, "the last line: %r" % last[:200])
+
+
+tests = {"attacks": t_attacks, "stdout-first-reader": t_stdout_first_reader, "parent-gone-before-start": t_parent_gone_before_start, "input": t_input, "socket-shutdown": t_socket_shutdown,
          "relay-no-spin": t_relay_no_spin, "stdio-detach": t_stdio_detach,
          "foreign-terminal": t_foreign_terminal}
 tests[sys.argv[1]]()

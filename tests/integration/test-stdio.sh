@@ -101,6 +101,14 @@ wait_gone() {
 	return 1
 }
 
+t_json_record_with_a_stdout_first_reader() {
+	AG3="$AG3" timeout 90 python3 "$HARNESS" stdout-first-reader
+}
+
+t_parent_gone_before_exec_starts() {
+	AG3="$AG3" timeout 60 python3 "$HARNESS" parent-gone-before-start
+}
+
 # Starts `exec [OPTS] -- sleep $1` from a bash that is then SIGKILLed; leaves
 # exec's pid in $EX.
 start_then_kill_parent() {
