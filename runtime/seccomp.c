@@ -61,7 +61,7 @@ const char *const ag3_seccomp_default_names[] = {
 	"mount_setattr", "pivot_root", "chroot", "unshare", "setns", "reboot", "swapon",
 	"swapoff", "acct", "settimeofday", "clock_settime", "clock_adjtime", "adjtimex",
 	"sethostname", "setdomainname", "open_by_handle_at", "clone3 (ENOSYS)",
-	"clone (namespace flags)", "ioctl (TIOCSTI, TIOCLINUX)", "socket (AF_VSOCK, AF_PACKET, "
+	"clone (namespace flags)", "ioctl (TIOCSTI, TIOCLINUX, TIOCSETD)", "socket (AF_VSOCK, AF_PACKET, "
 	"raw and SOCK_PACKET AF_INET/AF_INET6)", "personality (exploit-enabling flags)", NULL,
 };
 
@@ -166,7 +166,10 @@ static int build(const struct ag3_spec *spec, scmp_filter_ctx *ret, struct ag3_e
 		}
 		/* Terminal injection: compare only the low 32 bits of the request, so
 		 * high bits set in the 64-bit argument do not slip past (CVE-2019-10063). */
-		const unsigned long ioctls[] = {0x5412 /* TIOCSTI */, 0x541C /* TIOCLINUX */};
+		/* TIOCSETD: a line discipline other than the tty's own can make the
+		 * kernel load its module (dev.tty.ldisc_autoload), old attack surface. */
+		const unsigned long ioctls[] = {0x5412 /* TIOCSTI */, 0x541C /* TIOCLINUX */,
+						0x5423 /* TIOCSETD */};
 		for (size_t i = 0; i < ELEMENTSOF(ioctls); i++) {
 			struct scmp_arg_cmp a = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, ioctls[i]);
 			if ((r = add(ctx, spec, deny, "ioctl", 1, &a, reterr)) < 0)

@@ -536,7 +536,7 @@ variants sc-ns unshare-user unshare-ns unshare-user-ns unshare-user-net setns cl
 	clone-newuser-newnet-newns clone3
 variants sc-socket socket-vsock socket-vsock-high-bits socket-other-families socket-packet socket-inet-raw socket-inet-raw-flags socket-inet6-raw \
 	socket-inet-packet
-variants sc-tty tiocsti tiocsti-highbit tioclinux tioclinux-highbit
+variants sc-tty tiocsti tiocsti-highbit tioclinux tioclinux-highbit tiocsetd
 variants sc-misc personality-addr-no-randomize personality-read-implies-exec open_by_handle_at \
 	compat-i386-unshare compat-x32-unshare
 

@@ -248,6 +248,9 @@ Test(seccomp, tiocsti_low_and_high_bits)
 	DENIED(ioctl(fd, TIOCSTI, &c), EPERM);
 	DENIED(syscall(SYS_ioctl, fd, (0x123UL << 32) | TIOCSTI, &c), EPERM);
 	DENIED(syscall(SYS_ioctl, fd, (0xffffUL << 32) | TIOCLINUX, &c), EPERM);
+	int ld = 0; /* N_TTY */
+	DENIED(ioctl(fd, TIOCSETD, &ld), EPERM);
+	DENIED(syscall(SYS_ioctl, fd, (0x77UL << 32) | TIOCSETD, &ld), EPERM);
 	/* other ioctls pass through */
 	struct termios t;
 	DENIED(ioctl(fd, TCGETS, &t), ENOTTY);

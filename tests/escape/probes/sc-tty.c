@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Checks: seccomp's deny of ioctl(TIOCSTI) and ioctl(TIOCLINUX), comparing only
+ * Checks: seccomp's deny of ioctl(TIOCSTI), ioctl(TIOCLINUX) and ioctl(TIOCSETD), comparing only
  * the low 32 bits of the request so the CVE-2019-10063 variant (high bits set,
  * which the kernel truncates away) is caught too.
  * The probe opens a new pty from /dev/ptmx and makes its slave the probe's
@@ -70,6 +70,15 @@ static void p_tioclinux_highbit(const char *name, int argc, char **argv)
 	expect_eperm(name, r, errno);
 }
 
+/* N_TTY, the discipline the pty has already: harmless if it goes through. */
+static void p_tiocsetd(const char *name, int argc, char **argv)
+{
+	int s = open_pty_slave(name);
+	int ld = 0;
+	long r = ioctl(s, TIOCSETD, &ld);
+	expect_eperm(name, r, errno);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct variant tab[] = {
@@ -77,6 +86,7 @@ int main(int argc, char **argv)
 		{"tiocsti-highbit", p_tiocsti_highbit},
 		{"tioclinux", p_tioclinux},
 		{"tioclinux-highbit", p_tioclinux_highbit},
+		{"tiocsetd", p_tiocsetd},
 	};
 	return RUN_VARIANTS(tab);
 }
