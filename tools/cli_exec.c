@@ -311,7 +311,7 @@ int cli_exec(int argc, char **argv)
 	if (timeout_set)
 		spec->limits.timeout_ms = timeout_s * 1000;
 
-	/* SIGINT/SIGTERM/SIGHUP stop the sandbox (SIGTERM to the tree, then SIGKILL);
+	/* SIGINT/SIGTERM/SIGHUP (and the others below) stop the sandbox (SIGTERM to the tree, then SIGKILL);
 	 * SIGTERM is also the parent-death signal. SIGWINCH and SIGCONT concern the pty. */
 	sigset_t mask, tmask;
 	sigemptyset(&mask);
