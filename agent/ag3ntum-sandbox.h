@@ -61,6 +61,49 @@ int ag3_session_set_workspace(struct ag3_session *s, const char *host_path);
 int ag3_compile(const struct ag3_profile *profile, const struct ag3_session *session,
 		struct ag3_spec **ret, struct ag3_error **err);
 
+/*
+ * The context: a profile file, the session, and what else goes into a spec
+ * (external mounts, dynamic mount requests, secrets files), with the uid policy
+ * every explicitly given id goes through (the CLI's --profile, --mounts,
+ * --dynamic, --secrets, --uid-mode, --api-uid, --host-root; README.md explains
+ * each). The CLI compiles and loads specs through it, with the same checks.
+ *
+ *   struct ag3_context *ctx = ag3_context_new();
+ *   ag3_context_set_profile_file(ctx, "permissions.yaml");
+ *   ag3_context_set_mounts_file(ctx, "external-mounts.yaml");
+ *   ag3_session_set_user(ag3_context_session(ctx), "alice", "s1");
+ *   ag3_context_compile(ctx, &spec, &err);
+ *
+ * Setters copy their arguments: 0, -EINVAL or -ENOMEM. The uid mode is
+ * "isolated" (the default: 50000-60000, and 2000-49999), "direct" (1000-65533)
+ * or "any" (every id but 0 and the API uid); the API uid defaults to 45045.
+ */
+struct ag3_context;
+struct ag3_context *ag3_context_new(void);
+void ag3_context_free(struct ag3_context *ctx);
+/* The context's own session (set the user, ids and workspace on it); freed with it. */
+struct ag3_session *ag3_context_session(struct ag3_context *ctx);
+int ag3_context_set_profile_file(struct ag3_context *ctx, const char *path); /* NULL: default */
+int ag3_context_set_mounts_file(struct ag3_context *ctx, const char *path);
+int ag3_context_add_secrets_file(struct ag3_context *ctx, const char *path); /* first: global */
+int ag3_context_add_dynamic(struct ag3_context *ctx, const char *request); /* BASE[/SUB][:ro|rw][=ALIAS] */
+int ag3_context_set_uid_mode(struct ag3_context *ctx, const char *mode);
+int ag3_context_set_api_uid(struct ag3_context *ctx, uid_t api_uid);
+int ag3_context_set_host_root(struct ag3_context *ctx, const char *dir);
+/* Loads everything the context names and compiles it. 0, or -errno with *err set. */
+int ag3_context_compile(struct ag3_context *ctx, struct ag3_spec **ret, struct ag3_error **err);
+/*
+ * Loads a compiled spec (JSON) from a file, for a context with no profile, no
+ * session values and nothing else set; every id in it goes through the
+ * context's uid policy. 0, or -errno (-EPERM for a refused id) with *err set.
+ */
+int ag3_context_load_spec(const struct ag3_context *ctx, const char *path,
+			  struct ag3_spec **ret, struct ag3_error **err);
+/* Every id of `spec` (uid, gid, supplementary groups) through the context's uid policy:
+ * 0 or -EPERM with *err set. */
+int ag3_context_check_spec(const struct ag3_context *ctx, const struct ag3_spec *spec,
+			   struct ag3_error **err);
+
 /* The spec's JSON form ("ag3ntum.spec/1"). flags: 1 = pretty, 2 = redact secrets. */
 int ag3_spec_from_json(const char *buf, size_t len, const char *filename, struct ag3_spec **ret,
 		       struct ag3_error **err);
@@ -79,10 +122,15 @@ void ag3_spec_free(struct ag3_spec *spec);
  * that has no other thread (a helper process the agent loop keeps, or the
  * CLI), not from a multi-threaded program. Returns the exit code the CLI would use (the
  * command's own; 128+N for a signal; 124 timeout; 125 setup failed; 126/127
- * not executable / not found), or -EINVAL for an empty argv. When
- * result_json is not NULL it receives the result record (free() it).
+ * not executable / not found), -EINVAL for an empty argv, or -EPERM when an id
+ * of the spec is refused by the default uid policy (a spec from JSON is checked
+ * as the CLI checks `exec --spec`; nothing runs). When result_json is not NULL
+ * it receives the result record (free() it).
  */
 int ag3_run(const struct ag3_spec *spec, char *const *argv, char **result_json);
+/* ag3_run with the ids checked by the context's uid policy instead of the default. */
+int ag3_context_run(const struct ag3_context *ctx, const struct ag3_spec *spec, char *const *argv,
+		    char **result_json);
 
 #ifdef __cplusplus
 }

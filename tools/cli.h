@@ -2,6 +2,7 @@
 /* The CLI's shared pieces: session/profile options, messages, subcommands. */
 #pragma once
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -56,24 +57,15 @@ enum {
 	OPT_LOCAL_FIRST = OPT_DIR_FIRST + 32,
 };
 
-#define CLI_MAX_LOCAL_OPTIONS 16 /* a subcommand's own long options */
-#define CLI_OPT_ERROR	      (-2)
-
-/*
- * getopt_long over the shared options and `local` (a subcommand's own, at
- * most CLI_MAX_LOCAL_OPTIONS, terminated by a zero entry): handles the shared
- * ones and returns the next other option (or what getopt_long returns for an
- * unknown one), -1 at the end, or CLI_OPT_ERROR after a shared option with a
- * bad value (message printed). Set optind = 1 before the first call.
- */
-struct option;
-int cli_source_getopt(struct cli_source *src, int argc, char **argv, const char *optstring,
-		      const struct option *local);
+/* The shared options' getopt_long table (codes above), for cli_parse_options. */
+#define CLI_SOURCE_N_OPTIONS 20
+extern const struct option cli_source_options[CLI_SOURCE_N_OPTIONS];
 
 /* Handles one shared option: 1 if it was one, 0 if not, -1 on a bad value (message printed). */
 int cli_source_handle(struct cli_source *src, int opt, const char *arg);
 
-/* Loads the profile (or spec) and compiles it. Prints errors; returns 0 or -1. */
+/* The library's context step (agent/context.h): compiles the profile, or loads --spec,
+ * every id through the uid policy. Prints errors; returns 0 or -1. */
 int cli_source_spec(struct cli_source *src, struct ag3_spec **ret);
 
 /* Loads --profile, or the embedded default. 0, or -errno with *reterr set (nothing printed). */
@@ -82,12 +74,6 @@ int cli_source_profile(const struct cli_source *src, struct ag3_profile **ret,
 
 /* Loads --mounts into *ret (NULL when not given). Prints errors; returns 0 or -1. */
 int cli_source_load_mounts(const struct cli_source *src, struct ag3_mounts_config **ret);
-
-/* Loads the --secrets files into src->session, in order. Prints errors; 0 or -1. */
-int cli_source_load_secrets(struct cli_source *src);
-
-/* The uid policy the options select. */
-struct ag3_uid_policy cli_source_uid_policy(const struct cli_source *src);
 
 /* The help text block for the shared options. */
 extern const char cli_source_help[];
@@ -114,9 +100,6 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints an ag3_error ("ag3ntum-sandbox: file:line:col: msg"), prefixed by `what` if not NULL. */
 void cli_print_error(const char *what, const struct ag3_error *e);
 
-/* Reads a whole file (at most `max` bytes). 0 or -errno; message printed. */
-int cli_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
-
 /*
  * Writes `len` bytes to `path` as a new file: created with `mode` (O_EXCL, a random
  * name) in the path's directory, which is resolved without following any symlink,
@@ -126,12 +109,12 @@ int cli_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
  */
 int cli_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
-/* Strict number parsing: the whole string, base 10, in [min, max]. 0 or -1. */
-int cli_parse_u64(const char *s, unsigned long long max, unsigned long long *ret);
-
+/* The subcommands (argv[0] is the command's name) and their help texts (cli_print_help). */
 int cli_exec(int argc, char **argv);
 int cli_compile(int argc, char **argv);
 int cli_lint(int argc, char **argv);
 int cli_check(int argc, char **argv);
 int cli_explain(int argc, char **argv);
 int cli_doctor(int argc, char **argv);
+extern const char cli_exec_help[], cli_compile_help[], cli_lint_help[], cli_check_help[],
+	cli_explain_help[], cli_doctor_help[];

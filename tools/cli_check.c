@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* `check`: the agent loop's can_use_tool decision for one tool call. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_options.h"
 #include "cli_policy.h"
 #include "policy/profile-model.h"
 #include "policy/rules.h"
 
-static const char check_help[] =
+const char cli_check_help[] =
 	"Usage: " PROG " check [OPTIONS] TOOL INPUT_JSON\n"
 	"\n"
 	"Decides one tool call the way the agent loop's can_use_tool does: a truthy\n"
@@ -44,7 +44,28 @@ static const char check_help[] =
 	"Exit status: 0 allowed, 1 denied, 2 error (bad options, the profile does not load,\n"
 	"INPUT_JSON is not a JSON object).\n";
 
-enum { OPT_JSON = OPT_LOCAL_FIRST, OPT_NO_SESSION, OPT_DENIALS, OPT_OTHER_DENIALS, OPT_HELP };
+/* --denials N: at AG3_MAX_DENIALS_PER_TOOL the agent was already stopped */
+static int parse_denials(void *dst, const char *arg)
+{
+	if (cli_parse_u64(arg, AG3_MAX_DENIALS_PER_TOOL - 1, dst) < 0) {
+		cli_error("--denials: '%s' is not a number from 0 to %d (at %d the "
+			  "agent was stopped already)",
+			  arg, AG3_MAX_DENIALS_PER_TOOL - 1, AG3_MAX_DENIALS_PER_TOOL);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_other_denials(void *dst, const char *arg)
+{
+	if (cli_parse_u64(arg, AG3_MAX_DENIALS_TOTAL - 1, dst) < 0) {
+		cli_error("--other-denials: '%s' is not a number from 0 to %d (at %d "
+			  "denials in all the agent was stopped already)",
+			  arg, AG3_MAX_DENIALS_TOTAL - 1, AG3_MAX_DENIALS_TOTAL);
+		return -1;
+	}
+	return 0;
+}
 
 /* Reads INPUT_JSON: the argument, or stdin for "-". */
 static char *read_input(const char *arg, size_t *len)
@@ -98,53 +119,20 @@ int cli_check(int argc, char **argv)
 	struct cli_source src = {.session = session};
 	bool json = false, no_session = false;
 	unsigned long long denials = 0, other_denials = 0;
-	static const struct option local[] = {
-		{"json", no_argument, NULL, OPT_JSON},
-		{"no-session", no_argument, NULL, OPT_NO_SESSION},
-		{"denials", required_argument, NULL, OPT_DENIALS},
-		{"other-denials", required_argument, NULL, OPT_OTHER_DENIALS},
-		{"help", no_argument, NULL, OPT_HELP},
+	const struct cli_opt opts[] = {
+		{"json", 0, CLI_OPT_FLAG, &json, .value = true},
+		{"no-session", 0, CLI_OPT_FLAG, &no_session, .value = true},
+		{"denials", 0, CLI_OPT_CALL, &denials, .call = parse_denials},
+		{"other-denials", 0, CLI_OPT_CALL, &other_denials, .call = parse_other_denials},
 		{0},
 	};
-	optind = 1;
-	int c;
-	while ((c = cli_source_getopt(&src, argc, argv, "h", local)) >= 0) {
-		switch (c) {
-		case OPT_JSON:
-			json = true;
-			break;
-		case OPT_NO_SESSION:
-			no_session = true;
-			break;
-		case OPT_DENIALS:
-			/* at AG3_MAX_DENIALS_PER_TOOL the agent was already stopped */
-			if (cli_parse_u64(optarg, AG3_MAX_DENIALS_PER_TOOL - 1, &denials) < 0) {
-				cli_error("--denials: '%s' is not a number from 0 to %d (at %d the "
-					  "agent was stopped already)",
-					  optarg, AG3_MAX_DENIALS_PER_TOOL - 1, AG3_MAX_DENIALS_PER_TOOL);
-				return 2;
-			}
-			break;
-		case OPT_OTHER_DENIALS:
-			if (cli_parse_u64(optarg, AG3_MAX_DENIALS_TOTAL - 1, &other_denials) < 0) {
-				cli_error("--other-denials: '%s' is not a number from 0 to %d (at %d "
-					  "denials in all the agent was stopped already)",
-					  optarg, AG3_MAX_DENIALS_TOTAL - 1, AG3_MAX_DENIALS_TOTAL);
-				return 2;
-			}
-			break;
-		case 'h':
-		case OPT_HELP:
-			printf(check_help, cli_source_help);
-			return 0;
-		default:
-			fprintf(stderr, "Try '" PROG " check --help'.\n");
-			return 2;
-		}
-	}
-	if (c == CLI_OPT_ERROR)
-		return 2;
-	if (argc - optind != 2) {
+	const struct cli_command_options co = {.cmd = "check", .help = cli_check_help,
+					       .source = &src, .permute = true, .error_code = 2,
+					       .opts = opts};
+	int first, rc;
+	if (!cli_parse_options(&co, argc, argv, &first, &rc))
+		return rc;
+	if (argc - first != 2) {
 		cli_error("check: expected TOOL and INPUT_JSON (see '" PROG " check --help')");
 		return 2;
 	}
@@ -154,12 +142,12 @@ int cli_check(int argc, char **argv)
 		return 2;
 
 	size_t len = 0;
-	_cleanup_free_ char *input = read_input(argv[optind + 1], &len);
+	_cleanup_free_ char *input = read_input(argv[first + 1], &len);
 	if (!input)
 		return 2;
 	struct ag3_tool_call call = {0};
 	struct ag3_error *err = NULL;
-	if (ag3_tool_call_from_json(argv[optind], input, len, &call, &err) < 0) {
+	if (ag3_tool_call_from_json(argv[first], input, len, &call, &err) < 0) {
 		cli_print_error("check: INPUT_JSON", err);
 		ag3_error_free(err);
 		return 2;
@@ -167,7 +155,7 @@ int cli_check(int argc, char **argv)
 	struct ag3_decision d = {0};
 	struct ag3_denial den = {0};
 	struct ag3_denial_tracker t = {0};
-	int rc = 2;
+	rc = 2;
 	if (ag3_rules_decide(rules, &call, &d) < 0)
 		goto oom;
 	if (!d.allow) {

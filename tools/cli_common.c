@@ -9,12 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/context.h"
 #include "cli.h"
+#include "cli_options.h"
 #include "mounts/executor.h"
 #include "runtime/util/text.h"
-#include "policy/compile.h"
-#include "policy/secrets.h"
-#include "runtime/spec_json.h"
 
 /* Messages interpolate argv, paths, profile and spec values: the whole line is
  * escaped (the formats themselves hold no control character). */
@@ -153,77 +152,7 @@ int cli_write_file_atomic(const char *path, const void *data, size_t len, mode_t
 	return r;
 }
 
-int cli_parse_u64(const char *s, unsigned long long max, unsigned long long *ret)
-{
-	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
-		return -1;
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || *end || v > max)
-		return -1;
-	*ret = v;
-	return 0;
-}
-
-int cli_read_file(const char *path, size_t max, char **ret, size_t *ret_len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		int e = errno;
-		cli_error("%s: %s", path, strerror(e));
-		return -e;
-	}
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		cli_error("%s: not a regular file", path);
-		return -EINVAL;
-	}
-	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap + 1);
-	for (;;) {
-		if (!buf) {
-			close(fd);
-			cli_error("out of memory");
-			return -ENOMEM;
-		}
-		if (len == cap) {
-			if (cap >= max) {
-				free(buf);
-				close(fd);
-				cli_error("%s: larger than %zu bytes", path, max);
-				return -EFBIG;
-			}
-			cap *= 2;
-			char *n = realloc(buf, cap + 1);
-			if (!n)
-				free(buf);
-			buf = n;
-			continue;
-		}
-		ssize_t r = read(fd, buf + len, cap - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-			free(buf);
-			close(fd);
-			cli_error("%s: %s", path, strerror(e));
-			return -e;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	close(fd);
-	buf[len] = 0;
-	*ret = buf;
-	*ret_len = len;
-	return 0;
-}
-
-static const struct option source_options[] = {
+const struct option cli_source_options[CLI_SOURCE_N_OPTIONS] = {
 	{"profile", required_argument, NULL, OPT_PROFILE},
 	{"spec", required_argument, NULL, OPT_SPEC},
 	{"workspace", required_argument, NULL, OPT_WORKSPACE},
@@ -277,31 +206,6 @@ const char cli_source_help[] =
 	"  --host-root DIR    testing/staging aid: host paths are looked up beneath DIR and\n"
 	"                     every bind source is DIR + the path (targets unchanged)\n";
 
-int cli_source_getopt(struct cli_source *src, int argc, char **argv, const char *optstring,
-		      const struct option *local)
-{
-	/* rebuilt on every call: getopt_long keeps no pointer into it between calls */
-	struct option opts[ELEMENTSOF(source_options) + CLI_MAX_LOCAL_OPTIONS + 1] = {0};
-	size_t n = 0;
-	while (local[n].name)
-		n++;
-	if (n > CLI_MAX_LOCAL_OPTIONS) {
-		cli_error("internal error: more than %d options", CLI_MAX_LOCAL_OPTIONS);
-		return CLI_OPT_ERROR;
-	}
-	memcpy(opts, source_options, sizeof(source_options));
-	memcpy(opts + ELEMENTSOF(source_options), local, n * sizeof(*local));
-	int c;
-	while ((c = getopt_long(argc, argv, optstring, opts, NULL)) != -1) {
-		int h = cli_source_handle(src, c, optarg);
-		if (h < 0)
-			return CLI_OPT_ERROR;
-		if (h == 0)
-			return c;
-	}
-	return -1;
-}
-
 static int parse_id(const char *opt, const char *arg, unsigned *ret)
 {
 	unsigned long long v;
@@ -328,18 +232,6 @@ static int set_session_str(char **dst, const char *opt, const char *arg)
 	return *dst ? 1 : -1;
 }
 
-/* An option that takes one value: a second one is an error (keeping the last one
- * silently hid mistakes). 1, or -1 with the error printed. */
-static int set_once(const char **slot, const char *option, const char *arg)
-{
-	if (*slot) {
-		cli_error("%s given twice ('%s', then '%s')", option, *slot, arg);
-		return -1;
-	}
-	*slot = arg;
-	return 1;
-}
-
 int cli_source_handle(struct cli_source *src, int opt, const char *arg)
 {
 	struct ag3_session *s = src->session;
@@ -347,7 +239,7 @@ int cli_source_handle(struct cli_source *src, int opt, const char *arg)
 	unsigned long long v;
 	switch (opt) {
 	case OPT_MOUNTS:
-		return set_once(&src->mounts_path, "--mounts", arg);
+		return cli_set_once(&src->mounts_path, "--mounts", arg);
 	case OPT_SECRETS:
 		if (src->n_secrets >= CLI_MAX_SECRETS) {
 			cli_error("--secrets: at most %d files", CLI_MAX_SECRETS);
@@ -387,9 +279,9 @@ int cli_source_handle(struct cli_source *src, int opt, const char *arg)
 		src->host_root = arg;
 		return 1;
 	case OPT_PROFILE:
-		return set_once(&src->profile_path, "--profile", arg);
+		return cli_set_once(&src->profile_path, "--profile", arg);
 	case OPT_SPEC:
-		return set_once(&src->spec_path, "--spec", arg);
+		return cli_set_once(&src->spec_path, "--spec", arg);
 	case OPT_UID:
 		if (parse_id("uid", arg, &id) < 0)
 			return -1;
@@ -426,25 +318,6 @@ int cli_source_handle(struct cli_source *src, int opt, const char *arg)
 	}
 }
 
-static bool session_given(const struct ag3_session *s)
-{
-	if (s->username || s->session_id || s->uid_set || s->gid_set)
-		return true;
-	for (int d = 0; d < _AG3_DIR_MAX; d++)
-		if (s->dirs[d])
-			return true;
-	return false;
-}
-
-struct ag3_uid_policy cli_source_uid_policy(const struct cli_source *src)
-{
-	struct ag3_uid_policy p = AG3_UID_POLICY_DEFAULT;
-	p.mode = src->uid_mode;
-	if (src->api_uid_set)
-		p.api_uid = src->api_uid;
-	return p;
-}
-
 int cli_source_profile(const struct cli_source *src, struct ag3_profile **ret,
 		       struct ag3_error **reterr)
 {
@@ -466,122 +339,41 @@ int cli_source_load_mounts(const struct cli_source *src, struct ag3_mounts_confi
 	return 0;
 }
 
-int cli_source_load_secrets(struct cli_source *src)
+/* The library's context for `src`: its session, its files, its uid policy. NULL on ENOMEM. */
+static struct ag3_context *source_context(const struct cli_source *src)
 {
-	for (size_t i = 0; i < src->n_secrets; i++) {
-		struct ag3_error *err = NULL;
-		/* the first file is the global one; every later one is per-user */
-		if (ag3_secrets_load_file(src->session, src->secrets_paths[i], i > 0, &err) < 0) {
-			cli_print_error(NULL, err);
-			ag3_error_free(err);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* A spec given with --spec: every id in it (uid, gid and each supplementary
- * group) still goes through the uid policy, as --uid/--gid do. */
-static int check_spec_ids(const struct cli_source *src, const struct ag3_spec *spec)
-{
-	struct ag3_uid_policy p = cli_source_uid_policy(src);
-	struct ag3_error *err = NULL;
-	int r = 0;
-	if (spec->identity.uid_set)
-		r = ag3_uid_policy_check(&p, "identity.uid", (unsigned long)spec->identity.uid, &err);
-	if (r == 0 && spec->identity.gid_set)
-		r = ag3_uid_policy_check(&p, "identity.gid", (unsigned long)spec->identity.gid, &err);
-	for (size_t i = 0; r == 0 && i < spec->identity.n_groups; i++) {
-		char what[48];
-		snprintf(what, sizeof(what), "identity.groups[%zu]", i);
-		r = ag3_uid_policy_check(&p, what, (unsigned long)spec->identity.groups[i], &err);
-	}
-	if (r < 0) {
-		cli_print_error(src->spec_path, err);
-		ag3_error_free(err);
-		return -1;
-	}
-	return 0;
+	_cleanup_(ag3_context_freep) struct ag3_context *c = ag3_context_new_with(src->session);
+	if (!c)
+		return NULL;
+	c->uid_policy.mode = src->uid_mode;
+	if (src->api_uid_set)
+		c->uid_policy.api_uid = src->api_uid;
+	int r = ag3_context_set_profile_file(c, src->profile_path);
+	if (r == 0)
+		r = ag3_context_set_mounts_file(c, src->mounts_path);
+	if (r == 0)
+		r = ag3_context_set_host_root(c, src->host_root);
+	for (size_t i = 0; r == 0 && i < src->n_secrets; i++)
+		r = ag3_context_add_secrets_file(c, src->secrets_paths[i]);
+	for (size_t i = 0; r == 0 && i < src->n_dynamic; i++)
+		r = ag3_context_add_dynamic(c, src->dynamic_args[i]);
+	return r < 0 ? NULL : TAKE_PTR(c);
 }
 
 int cli_source_spec(struct cli_source *src, struct ag3_spec **ret)
 {
-	struct ag3_error *err = NULL;
-	if (src->spec_path) {
-		if (src->profile_path) {
-			cli_error("--spec and --profile cannot be used together");
-			return -1;
-		}
-		if (src->mounts_path || src->n_secrets || src->n_dynamic || src->host_root) {
-			cli_error("--spec is already compiled: --mounts, --secrets, --dynamic and "
-				  "--host-root cannot change it; compile again instead");
-			return -1;
-		}
-		if (session_given(src->session)) {
-			cli_error("--spec is already compiled: session options (--workspace, --uid, "
-				  "--user ...) cannot change it; compile again instead");
-			return -1;
-		}
-		char *buf;
-		size_t len;
-		if (cli_read_file(src->spec_path, 16u << 20, &buf, &len) < 0)
-			return -1;
-		int r = ag3_spec_from_json(buf, len, src->spec_path, ret, &err);
-		explicit_bzero(buf, len);
-		free(buf);
-		if (r < 0) {
-			cli_print_error(NULL, err);
-			ag3_error_free(err);
-			return -1;
-		}
-		if (check_spec_ids(src, *ret) < 0) {
-			ag3_spec_free(*ret);
-			*ret = NULL;
-			return -1;
-		}
-		return 0;
+	_cleanup_(ag3_context_freep) struct ag3_context *c = source_context(src);
+	if (!c) {
+		cli_error("out of memory");
+		return -1;
 	}
-	struct ag3_profile *profile = NULL;
-	int r = cli_source_profile(src, &profile, &err);
+	struct ag3_error *err = NULL;
+	int r = src->spec_path ? ag3_context_load_spec(c, src->spec_path, ret, &err)
+			       : ag3_context_compile(c, ret, &err);
 	if (r < 0) {
 		cli_print_error(NULL, err);
 		ag3_error_free(err);
 		return -1;
 	}
-	_cleanup_(ag3_mounts_config_freep) struct ag3_mounts_config *mounts = NULL;
-	struct ag3_dyn_request dyn[CLI_MAX_DYNAMIC] = {0};
-	size_t n_dyn = 0;
-	struct ag3_uid_policy policy = cli_source_uid_policy(src);
-	r = cli_source_load_secrets(src) < 0 || cli_source_load_mounts(src, &mounts) < 0 ? -1 : 0;
-	if (r == 0 && src->n_dynamic && !mounts) {
-		cli_error("--dynamic needs --mounts (the config with the dynamic bases)");
-		r = -1;
-	}
-	for (; r == 0 && n_dyn < src->n_dynamic; n_dyn++)
-		if (ag3_dyn_request_parse(src->dynamic_args[n_dyn], &dyn[n_dyn], &err) < 0) {
-			cli_print_error(NULL, err);
-			ag3_error_free(TAKE_PTR(err));
-			r = -1;
-			break;
-		}
-	if (r == 0) {
-		struct ag3_compile_options o = {
-			.host_root = src->host_root,
-			.prefix_sources = src->host_root != NULL,
-			.mounts = mounts,
-			.dynamic = dyn,
-			.n_dynamic = n_dyn,
-			.uid_policy = &policy,
-		};
-		r = ag3_compile_ex(profile, src->session, &o, ret, &err);
-		if (r < 0) {
-			cli_print_error(NULL, err);
-			ag3_error_free(err);
-			r = -1;
-		}
-	}
-	for (size_t i = 0; i < n_dyn; i++)
-		ag3_dyn_request_clear(&dyn[i]);
-	ag3_profile_free(profile);
-	return r < 0 ? -1 : 0;
+	return 0;
 }

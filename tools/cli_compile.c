@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "cli_options.h"
 #include "runtime/spec_json.h"
 
-static const char compile_help[] =
+const char cli_compile_help[] =
 	"Usage: " PROG " compile [OPTIONS]\n"
 	"\n"
 	"Compiles a profile and a session into the sandbox spec (JSON, schema\n"
@@ -31,8 +31,6 @@ static const char compile_help[] =
 	"Exit status: 0 compiled; 2 the profile, session or spec is invalid (the message\n"
 	"names file:line:column and the key), or FILE cannot be written.\n";
 
-enum { OPT_COMPACT = OPT_LOCAL_FIRST, OPT_REVEAL, OPT_HELP };
-
 int cli_compile(int argc, char **argv)
 {
 	_cleanup_(ag3_session_freep) struct ag3_session *session = ag3_session_new();
@@ -43,39 +41,19 @@ int cli_compile(int argc, char **argv)
 	struct cli_source src = {.session = session};
 	bool compact = false, reveal = false;
 	const char *output = NULL;
-	static const struct option local[] = {
-		{"compact", no_argument, NULL, OPT_COMPACT},
-		{"reveal-secrets", no_argument, NULL, OPT_REVEAL},
-		{"output", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, OPT_HELP},
+	const struct cli_opt opts[] = {
+		{"compact", 0, CLI_OPT_FLAG, &compact, .value = true},
+		{"reveal-secrets", 0, CLI_OPT_FLAG, &reveal, .value = true},
+		{"output", 'o', CLI_OPT_STRING, &output},
 		{0},
 	};
-	optind = 1;
-	int c;
-	while ((c = cli_source_getopt(&src, argc, argv, "+ho:", local)) >= 0) {
-		switch (c) {
-		case OPT_COMPACT:
-			compact = true;
-			break;
-		case OPT_REVEAL:
-			reveal = true;
-			break;
-		case 'o':
-			output = optarg;
-			break;
-		case 'h':
-		case OPT_HELP:
-			printf(compile_help, cli_source_help);
-			return 0;
-		default:
-			fprintf(stderr, "Try '" PROG " compile --help'.\n");
-			return 2;
-		}
-	}
-	if (c == CLI_OPT_ERROR)
-		return 2;
-	if (optind < argc) {
-		cli_error("compile: unexpected argument '%s'", argv[optind]);
+	const struct cli_command_options co = {.cmd = "compile", .help = cli_compile_help,
+					       .source = &src, .error_code = 2, .opts = opts};
+	int first, rc;
+	if (!cli_parse_options(&co, argc, argv, &first, &rc))
+		return rc;
+	if (first < argc) {
+		cli_error("compile: unexpected argument '%s'", argv[first]);
 		return 2;
 	}
 	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = NULL;
@@ -92,7 +70,7 @@ int cli_compile(int argc, char **argv)
 		return 2;
 	}
 	size_t len = strlen(json);
-	int rc = 0;
+	rc = 0;
 	if (output) {
 		/* a new 0600 file renamed over FILE: a file someone else made there, or a
 		 * symlink or hard link planted there, is replaced, never written through */

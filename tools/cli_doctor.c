@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "cli_options.h"
 #include "runtime/doctor.h"
 
-static const char doctor_help[] =
+const char cli_doctor_help[] =
 	"Usage: " PROG " doctor [--json]\n"
 	"\n"
 	"Prints what this machine and this user can give a sandbox: root or rootless mode,\n"
@@ -32,21 +32,12 @@ static const char *yes(bool b)
 int cli_doctor(int argc, char **argv)
 {
 	bool json = false;
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
-	optind = 1;
-	int c;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		if (c == 'j') {
-			json = true;
-		} else if (c == 'h') {
-			fputs(doctor_help, stdout);
-			return 0;
-		} else {
-			fprintf(stderr, "Try '" PROG " doctor --help'.\n");
-			return 2;
-		}
-	}
+	const struct cli_opt opts[] = {{"json", 0, CLI_OPT_FLAG, &json, .value = true}, {0}};
+	const struct cli_command_options co = {.cmd = "doctor", .help = cli_doctor_help,
+					       .error_code = 2, .opts = opts};
+	int first, rc;
+	if (!cli_parse_options(&co, argc, argv, &first, &rc))
+		return rc;
 	struct ag3_doctor d;
 	ag3_doctor_probe(&d);
 	bool can_run = d.privileged || d.userns;

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -14,12 +13,13 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_options.h"
 #include "runtime/relay.h"
 #include "runtime/util/text.h"
 #include "runtime/result.h"
 #include "runtime/sandbox.h"
 
-static const char exec_help[] =
+const char cli_exec_help[] =
 	"Usage: " PROG " exec [OPTIONS] -- COMMAND [ARG...]\n"
 	"\n"
 	"Runs COMMAND in a fresh sandbox and exits with its status.\n"
@@ -90,16 +90,45 @@ static const char exec_help[] =
 	"  " PROG " exec --profile permissions.yaml --user alice --session s1 \\\n"
 	"      --uid 50001 --gid 50001 --workspace /users/alice/sessions/s1/workspace -- ls -la\n";
 
-enum {
-	OPT_TIMEOUT = OPT_LOCAL_FIRST,
-	OPT_RESULT,
-	OPT_JSON,
-	OPT_JSON_FD,
-	OPT_NO_DIE_WITH_PARENT,
-	OPT_PARENT_PID,
-	OPT_CAPTURE,
-	OPT_HELP
-};
+/* --json-fd FD: open here, 3 or more (0, 1 and 2 are the command's own), once. */
+static int parse_json_fd(void *dst, const char *arg)
+{
+	int *json_fd = dst;
+	unsigned long long v = 0;
+	if (*json_fd >= 0) {
+		cli_error("--json-fd given twice");
+		return -1;
+	}
+	if (cli_parse_u64(arg, INT_MAX, &v) < 0 || v < 3) {
+		cli_error("--json-fd: '%s' is not a file descriptor of 3 or more (0, 1 "
+			  "and 2 are the command's own)",
+			  arg);
+		return -1;
+	}
+	*json_fd = (int)v;
+	if (fcntl(*json_fd, F_GETFD) < 0) {
+		cli_error("--json-fd %d: not an open file descriptor", *json_fd);
+		return -1;
+	}
+	return 0;
+}
+
+/* --parent-pid PID: the process starting exec, once. */
+static int parse_parent_pid(void *dst, const char *arg)
+{
+	pid_t *pid = dst;
+	unsigned long long v = 0;
+	if (*pid > 0) {
+		cli_error("--parent-pid given twice");
+		return -1;
+	}
+	if (cli_parse_u64(arg, INT_MAX, &v) < 0 || v < 1) {
+		cli_error("--parent-pid: '%s' is not a process id", arg);
+		return -1;
+	}
+	*pid = (pid_t)v;
+	return 0;
+}
 
 /* Bounded in time: a reader that stopped reading cannot hold exec (runtime/relay.h). */
 static void write_bounded(int fd, const char *p, size_t n)
@@ -207,85 +236,23 @@ int cli_exec(int argc, char **argv)
 	bool json = false, capture = false;
 	bool timeout_set = false;
 	unsigned long long timeout_s = 0;
-	static const struct option local[] = {
-		{"timeout", required_argument, NULL, OPT_TIMEOUT},
-		{"result", required_argument, NULL, OPT_RESULT},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"json-fd", required_argument, NULL, OPT_JSON_FD},
-		{"no-die-with-parent", no_argument, NULL, OPT_NO_DIE_WITH_PARENT},
-		{"parent-pid", required_argument, NULL, OPT_PARENT_PID},
-		{"capture", no_argument, NULL, OPT_CAPTURE},
-		{"help", no_argument, NULL, OPT_HELP},
+	const struct cli_opt opts[] = {
+		{"timeout", 0, CLI_OPT_U64, &timeout_s, .max = 7ULL * 24 * 3600,
+		 .invalid = "is not a number of seconds (0 to 604800)", .given = &timeout_set},
+		{"result", 0, CLI_OPT_STRING, &result_path},
+		{"json", 0, CLI_OPT_FLAG, &json, .value = true},
+		{"json-fd", 0, CLI_OPT_CALL, &json_fd, .call = parse_json_fd},
+		{"no-die-with-parent", 0, CLI_OPT_FLAG, &die_with_parent, .value = false},
+		{"parent-pid", 0, CLI_OPT_CALL, &parent_pid, .call = parse_parent_pid},
+		{"capture", 0, CLI_OPT_FLAG, &capture, .value = true},
 		{0},
 	};
-	optind = 1;
-	int c;
-	while ((c = cli_source_getopt(&src, argc, argv, "+h", local)) >= 0) {
-		switch (c) {
-		case OPT_TIMEOUT:
-			if (cli_parse_u64(optarg, 7ULL * 24 * 3600, &timeout_s) < 0) {
-				cli_error("--timeout: '%s' is not a number of seconds (0 to 604800)",
-					  optarg);
-				return 125;
-			}
-			timeout_set = true;
-			break;
-		case OPT_RESULT:
-			result_path = optarg;
-			break;
-		case OPT_JSON:
-			json = true;
-			break;
-		case OPT_JSON_FD: {
-			unsigned long long v = 0;
-			if (json_fd >= 0) {
-				cli_error("--json-fd given twice");
-				return 125;
-			}
-			if (cli_parse_u64(optarg, INT_MAX, &v) < 0 || v < 3) {
-				cli_error("--json-fd: '%s' is not a file descriptor of 3 or more (0, 1 "
-					  "and 2 are the command's own)",
-					  optarg);
-				return 125;
-			}
-			json_fd = (int)v;
-			if (fcntl(json_fd, F_GETFD) < 0) {
-				cli_error("--json-fd %d: not an open file descriptor", json_fd);
-				return 125;
-			}
-			break;
-		}
-		case OPT_NO_DIE_WITH_PARENT:
-			die_with_parent = false;
-			break;
-		case OPT_PARENT_PID: {
-			unsigned long long v = 0;
-			if (parent_pid > 0) {
-				cli_error("--parent-pid given twice");
-				return 125;
-			}
-			if (cli_parse_u64(optarg, INT_MAX, &v) < 0 || v < 1) {
-				cli_error("--parent-pid: '%s' is not a process id", optarg);
-				return 125;
-			}
-			parent_pid = (pid_t)v;
-			break;
-		}
-		case OPT_CAPTURE:
-			capture = true;
-			break;
-		case 'h':
-		case OPT_HELP:
-			printf(exec_help, cli_source_help);
-			return 0;
-		default:
-			fprintf(stderr, "Try '" PROG " exec --help'.\n");
-			return 125;
-		}
-	}
-	if (c == CLI_OPT_ERROR)
-		return 125;
-	if (optind >= argc) {
+	const struct cli_command_options co = {.cmd = "exec", .help = cli_exec_help,
+					       .source = &src, .error_code = 125, .opts = opts};
+	int first, rc;
+	if (!cli_parse_options(&co, argc, argv, &first, &rc))
+		return rc;
+	if (first >= argc) {
 		cli_error("exec: no command given (" PROG " exec [OPTIONS] -- COMMAND [ARG...])");
 		return 125;
 	}
@@ -311,8 +278,9 @@ int cli_exec(int argc, char **argv)
 	if (timeout_set)
 		spec->limits.timeout_ms = timeout_s * 1000;
 
-	/* SIGINT/SIGTERM/SIGHUP (and the others below) stop the sandbox (SIGTERM to the tree, then SIGKILL);
-	 * SIGTERM is also the parent-death signal. SIGWINCH and SIGCONT concern the pty. */
+	/* SIGINT, SIGTERM, SIGHUP and the others below stop the sandbox (SIGTERM to the
+	 * tree, then SIGKILL); SIGTERM is also the parent-death signal. SIGWINCH and
+	 * SIGCONT concern the pty. */
 	sigset_t mask, tmask;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
@@ -335,7 +303,7 @@ int cli_exec(int argc, char **argv)
 	int wfd = signalfd(-1, &tmask, SFD_CLOEXEC | SFD_NONBLOCK);
 	signal(SIGPIPE, SIG_IGN);
 
-	struct ag3_run_opts ro = {.argv = argv + optind, .stdio = {-1, -1, -1}, .cancel_fd = sfd,
+	struct ag3_run_opts ro = {.argv = argv + first, .stdio = {-1, -1, -1}, .cancel_fd = sfd,
 				  .capture = capture, .winch_fd = wfd};
 	struct term term = {0};
 	term_setup(&ro, &term, capture);

@@ -5,18 +5,18 @@
  * shares (tools/cli_policy.h).
  */
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "cli_options.h"
 #include "cli_policy.h"
 #include "policy/explain.h"
 #include "policy/mounts-config.h"
 #include "policy/profile-model.h"
 #include "runtime/spec_json.h"
 
-static const char explain_help[] =
+const char cli_explain_help[] =
 	"Usage: " PROG " explain [OPTIONS] PATH\n"
 	"       " PROG " explain [OPTIONS] TOOL-CALL\n"
 	"       " PROG " explain [OPTIONS] --tool NAME --input JSON\n"
@@ -46,8 +46,6 @@ static const char explain_help[] =
 	"\n"
 	"Exit status: 0 explained (a tool call: allowed), 1 a tool call that is denied,\n"
 	"2 error.\n";
-
-enum { OPT_JSON = OPT_LOCAL_FIRST, OPT_TOOL, OPT_INPUT, OPT_NO_SESSION, OPT_HELP };
 
 /* ------------------------------------------------------ shared helpers -- */
 
@@ -572,55 +570,33 @@ int cli_explain(int argc, char **argv)
 	struct cli_source src = {.session = session};
 	bool json = false, no_session = false;
 	const char *tool = NULL, *input = NULL;
-	static const struct option local[] = {
-		{"json", no_argument, NULL, OPT_JSON},
-		{"tool", required_argument, NULL, OPT_TOOL},
-		{"input", required_argument, NULL, OPT_INPUT},
-		{"no-session", no_argument, NULL, OPT_NO_SESSION},
-		{"help", no_argument, NULL, OPT_HELP},
+	const struct cli_opt opts[] = {
+		{"json", 0, CLI_OPT_FLAG, &json, .value = true},
+		{"tool", 0, CLI_OPT_STRING, &tool},
+		{"input", 0, CLI_OPT_STRING, &input},
+		{"no-session", 0, CLI_OPT_FLAG, &no_session, .value = true},
 		{0},
 	};
-	optind = 1;
-	int c;
-	while ((c = cli_source_getopt(&src, argc, argv, "h", local)) >= 0) {
-		switch (c) {
-		case OPT_JSON:
-			json = true;
-			break;
-		case OPT_TOOL:
-			tool = optarg;
-			break;
-		case OPT_INPUT:
-			input = optarg;
-			break;
-		case OPT_NO_SESSION:
-			no_session = true;
-			break;
-		case 'h':
-		case OPT_HELP:
-			printf(explain_help, cli_source_help);
-			return 0;
-		default:
-			fprintf(stderr, "Try '" PROG " explain --help'.\n");
-			return 2;
-		}
-	}
-	if (c == CLI_OPT_ERROR)
-		return 2;
+	const struct cli_command_options co = {.cmd = "explain", .help = cli_explain_help,
+					       .source = &src, .permute = true, .error_code = 2,
+					       .opts = opts};
+	int first, rc;
+	if (!cli_parse_options(&co, argc, argv, &first, &rc))
+		return rc;
 	if (tool || input) {
-		if (!tool || !input || optind != argc) {
+		if (!tool || !input || first != argc) {
 			cli_error(
 				"explain: --tool and --input go together, with no other argument");
 			return 2;
 		}
 		return explain_call(&src, !no_session, NULL, tool, input, json);
 	}
-	if (argc - optind != 1) {
+	if (argc - first != 1) {
 		cli_error("explain: expected one PATH or TOOL-CALL (see '" PROG
 			  " explain --help')");
 		return 2;
 	}
-	const char *arg = argv[optind];
+	const char *arg = argv[first];
 	if (arg[0] == '/')
 		return explain_path(&src, arg, json);
 	/* `dir/file`, `./x`: meant as a path, and sandbox paths are absolute */

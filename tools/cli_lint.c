@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* `lint`: check profiles (and the external-mounts file) before deployment. */
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "cli_options.h"
 #include "policy/lint.h"
 #include "policy/mounts-config.h"
 #include "policy/profile-model.h"
 
-static const char lint_help[] =
+const char cli_lint_help[] =
 	"Usage: " PROG " lint [OPTIONS] PROFILE...\n"
 	"\n"
 	"Checks profiles in the agent platform's permissions.yaml schema before they are\n"
@@ -35,15 +35,16 @@ static const char lint_help[] =
 	"Exit status: 0 clean (warnings and infos allowed without --strict), 1 warnings\n"
 	"with --strict, 2 errors (or bad options).\n";
 
-enum {
-	OPT_FORMAT = OPT_LOCAL_FIRST,
-	OPT_STRICT,
-	OPT_LMOUNTS,
-	OPT_LHOST_ROOT,
-	OPT_ARCH,
-	OPT_LIST,
-	OPT_HELP
-};
+/* --format text|json: *(bool *)dst = json */
+static int parse_format(void *dst, const char *arg)
+{
+	if (strcmp(arg, "json") && strcmp(arg, "text")) {
+		cli_error("--format: '%s' is not text or json", arg);
+		return -1;
+	}
+	*(bool *)dst = !strcmp(arg, "json");
+	return 0;
+}
 
 static int list_rules(bool json)
 {
@@ -133,61 +134,23 @@ int cli_lint(int argc, char **argv)
 {
 	bool json = false, strict = false, list = false;
 	const char *mounts_path = NULL, *host_root = NULL, *arch = NULL;
-	static const struct option opts[] = {
-		{"format", required_argument, NULL, OPT_FORMAT},
-		{"strict", no_argument, NULL, OPT_STRICT},
-		{"mounts", required_argument, NULL, OPT_LMOUNTS},
-		{"host-root", required_argument, NULL, OPT_LHOST_ROOT},
-		{"arch", required_argument, NULL, OPT_ARCH},
-		{"list-rules", no_argument, NULL, OPT_LIST},
-		{"help", no_argument, NULL, OPT_HELP},
+	const struct cli_opt opts[] = {
+		{"format", 0, CLI_OPT_CALL, &json, .call = parse_format},
+		{"strict", 0, CLI_OPT_FLAG, &strict, .value = true},
+		{"mounts", 0, CLI_OPT_STRING, &mounts_path},
+		{"host-root", 0, CLI_OPT_ABS_PATH, &host_root},
+		{"arch", 0, CLI_OPT_STRING, &arch},
+		{"list-rules", 0, CLI_OPT_FLAG, &list, .value = true},
 		{0},
 	};
-	optind = 1;
-	int c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_FORMAT:
-			if (!strcmp(optarg, "json")) {
-				json = true;
-			} else if (!strcmp(optarg, "text")) {
-				json = false;
-			} else {
-				cli_error("--format: '%s' is not text or json", optarg);
-				return 2;
-			}
-			break;
-		case OPT_STRICT:
-			strict = true;
-			break;
-		case OPT_LMOUNTS:
-			mounts_path = optarg;
-			break;
-		case OPT_LHOST_ROOT:
-			if (optarg[0] != '/') {
-				cli_error("--host-root: '%s' is not an absolute path", optarg);
-				return 2;
-			}
-			host_root = optarg;
-			break;
-		case OPT_ARCH:
-			arch = optarg;
-			break;
-		case OPT_LIST:
-			list = true;
-			break;
-		case 'h':
-		case OPT_HELP:
-			fputs(lint_help, stdout);
-			return 0;
-		default:
-			fprintf(stderr, "Try '" PROG " lint --help'.\n");
-			return 2;
-		}
-	}
+	const struct cli_command_options co = {.cmd = "lint", .help = cli_lint_help,
+					       .permute = true, .error_code = 2, .opts = opts};
+	int first, rc;
+	if (!cli_parse_options(&co, argc, argv, &first, &rc))
+		return rc;
 	if (list)
 		return list_rules(json);
-	if (optind >= argc) {
+	if (first >= argc) {
 		cli_error("lint: no PROFILE given (see '" PROG " lint --help')");
 		return 2;
 	}
@@ -195,7 +158,7 @@ int cli_lint(int argc, char **argv)
 	struct ag3_lint_report rep = {0};
 	struct ag3_error *err = NULL;
 	_cleanup_(ag3_mounts_config_freep) struct ag3_mounts_config *mounts = NULL;
-	int rc = 0;
+	rc = 0;
 	if (mounts_path && ag3_mounts_config_load_file(mounts_path, &mounts, &err) < 0) {
 		if (ag3_lint_add_load_error(&rep, mounts_path, err) < 0)
 			goto oom;
@@ -203,7 +166,7 @@ int cli_lint(int argc, char **argv)
 		err = NULL;
 	}
 	struct ag3_lint_options o = {.host_root = host_root, .arch = arch, .mounts = mounts};
-	for (int i = optind; i < argc; i++) {
+	for (int i = first; i < argc; i++) {
 		_cleanup_(ag3_profile_freep) struct ag3_profile *p = NULL;
 		if (ag3_profile_load_file(argv[i], &p, &err) < 0) {
 			int k = ag3_lint_add_load_error(&rep, argv[i], err);

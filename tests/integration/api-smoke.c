@@ -10,6 +10,9 @@
  *
  *   api-smoke WORKSPACE_DIR BAD_PROFILE_FILE
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* asprintf */
+#endif
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,9 +78,78 @@ int main(int argc, char **argv)
 	check(r == 0 && back, "spec from JSON", NULL);
 	r = back ? ag3_spec_to_json(back, 0, &j2, &err) : -1;
 	check(r == 0 && j1 && j2 && strcmp(j1, j2) == 0, "round trip is byte-identical", NULL);
-	free(j1);
 	free(j2);
 	ag3_spec_free(back);
+
+	/* An embedder's spec goes through the uid policy as `exec --spec` does: a
+	 * system gid (5) is refused by ag3_run and by the context, and nothing runs. */
+	const char *idk = "\"identity\":{\"uid\":null,\"gid\":null";
+	char *at = j1 ? strstr(j1, idk) : NULL;
+	char *bad_json = NULL;
+	struct ag3_spec *sysgid = NULL;
+	if (at && asprintf(&bad_json, "%.*s\"identity\":{\"uid\":50001,\"gid\":5%s",
+			   (int)(at - j1), j1, at + strlen(idk)) < 0)
+		bad_json = NULL;
+	r = bad_json ? ag3_spec_from_json(bad_json, strlen(bad_json), "sysgid", &sysgid, &err) : -1;
+	check(r == 0 && sysgid, "a spec with gid 5 decodes", bad_json);
+	char sh0[] = "sh", c0[] = "-c", touch[] = "echo ran > /workspace/sysgid-ran";
+	char *res0 = NULL;
+	r = sysgid ? ag3_run(sysgid, (char *[]){sh0, c0, touch, NULL}, &res0) : 0;
+	check(r == -EPERM && !res0, "ag3_run refuses a spec with a system gid", res0);
+	free(res0);
+	struct ag3_context *ctx = ag3_context_new();
+	check(ctx && ag3_context_session(ctx), "context", NULL);
+	r = sysgid && ctx ? ag3_context_check_spec(ctx, sysgid, &err) : 0;
+	msg = err ? ag3_error_format(err) : NULL;
+	check(r == -EPERM && msg && strstr(msg, "identity.gid") && strstr(msg, "5"),
+	      "the context's uid policy names the refused id", msg);
+	free(msg);
+	ag3_error_free(err);
+	err = NULL;
+	r = sysgid && ctx ? ag3_context_run(ctx, sysgid, (char *[]){sh0, c0, touch, NULL}, NULL)
+			  : 0;
+	check(r == -EPERM, "ag3_context_run refuses it too", NULL);
+	char ran[4096];
+	snprintf(ran, sizeof(ran), "%s/sysgid-ran", ws);
+	check(access(ran, F_OK) != 0, "nothing ran", ran);
+	/* A spec file with it: refused on load, the file named in the message. */
+	char spec_path[4096];
+	snprintf(spec_path, sizeof(spec_path), "%s/../sysgid-spec.json", ws);
+	FILE *f = bad_json ? fopen(spec_path, "w") : NULL;
+	if (f) {
+		fputs(bad_json, f);
+		fclose(f);
+	}
+	struct ag3_spec *loaded = NULL;
+	r = f && ctx ? ag3_context_load_spec(ctx, spec_path, &loaded, &err) : 0;
+	msg = err ? ag3_error_format(err) : NULL;
+	check(r == -EPERM && !loaded && msg && strstr(msg, "sysgid-spec.json"),
+	      "ag3_context_load_spec refuses it", msg);
+	free(msg);
+	ag3_error_free(err);
+	err = NULL;
+	unlink(spec_path);
+	/* The same session ids through the context's compile: refused at compile time. */
+	check(ctx && ag3_session_set_ids(ag3_context_session(ctx), 50001, 5) == 0, "set ids", NULL);
+	struct ag3_spec *cspec = NULL;
+	r = ctx ? ag3_context_compile(ctx, &cspec, &err) : 0;
+	msg = err ? ag3_error_format(err) : NULL;
+	check(r == -EPERM && !cspec && msg && strstr(msg, "identity.gid"),
+	      "ag3_context_compile refuses a system gid", msg);
+	free(msg);
+	ag3_error_free(err);
+	err = NULL;
+	/* --uid-mode any's policy: 0 and the API uid are still refused, 1000 is not. */
+	check(ctx && ag3_context_set_uid_mode(ctx, "nope") == -EINVAL, "bad uid mode refused", NULL);
+	check(ctx && ag3_context_set_uid_mode(ctx, "any") == 0, "uid mode any", NULL);
+	check(ctx && ag3_session_set_ids(ag3_context_session(ctx), 1000, 1000) == 0, "set ids", NULL);
+	r = ctx ? ag3_context_compile(ctx, &cspec, &err) : -1;
+	check(r == 0 && cspec, "ag3_context_compile under uid mode any", NULL);
+	ag3_spec_free(cspec);
+	ag3_context_free(ctx);
+	ag3_spec_free(sysgid);
+	free(bad_json);
+	free(j1);
 
 	/* Really sandboxed: exit status, result record, the workspace written. */
 	/* argv strings are writable, as execve's are (-Wwrite-strings). */
