@@ -8,7 +8,7 @@
  */
 #include "mounts-config.h"
 
-#include "compile.h"
+#include "placeholders.h"
 #include "loader.h"
 #include "mounts/executor.h"
 
@@ -1148,38 +1148,6 @@ static int match_prefix(const struct ag3_pstrlist *pats, const struct comps *sub
 	return 0;
 }
 
-static bool username_usable(const char *u)
-{
-	if (!u || !*u || !strcmp(u, ".") || !strcmp(u, "..") || strlen(u) > NAME_MAX)
-		return false;
-	for (; *u; u++)
-		if (*u == '/' || (unsigned char)*u < 0x20 || *u == 0x7f)
-			return false;
-	return true;
-}
-
-/* Replaces every {username} in s. */
-static char *subst_username(const char *s, const char *username)
-{
-	char *out = NULL;
-	size_t size = 0;
-	FILE *m = open_memstream(&out, &size);
-	if (!m)
-		return NULL;
-	while (*s) {
-		if (!strncmp(s, "{username}", 10)) {
-			fputs(username ? username : "", m);
-			s += 10;
-		} else
-			fputc(*s++, m);
-	}
-	if (fclose(m) != 0) {
-		free(out);
-		return NULL;
-	}
-	return out;
-}
-
 static char *join_root(const char *host_root, const char *path)
 {
 	char *s = NULL;
@@ -1240,7 +1208,7 @@ int ag3_dyn_validate(const struct ag3_mounts_config *cfg, const struct ag3_dyn_r
 		return deny(reterr, AG3_DYN_NOT_AUTHORIZED,
 			    "base '%s': no user given (--user), and dynamic mounts are per user",
 			    base->name.v);
-	if (!username_usable(username))
+	if (!ag3_path_component_valid(username))
 		return deny(reterr, AG3_DYN_INVALID_REQUEST,
 			    "the user name '%s' cannot be used in a path", pv(username, b, sizeof(b)));
 	switch (base->authorization.mode.v) {
@@ -1346,7 +1314,7 @@ int ag3_dyn_validate(const struct ag3_mounts_config *cfg, const struct ag3_dyn_r
 	}
 
 	/* 6. the paths */
-	hb = subst_username(base->host_path.v, username);
+	hb = ag3_placeholder_subst_username(base->host_path.v, username);
 	if (!hb || ag3_path_normalize(hb, &hbn) < 0)
 		goto oom;
 	size_t rl = 1;
@@ -1596,7 +1564,7 @@ static int plan_records(struct pctx *c, const struct ag3_xmounts *l)
 				return -ENOMEM;
 			continue;
 		}
-		if (!(sub = subst_username(m->host_path.v, c->username)) ||
+		if (!(sub = ag3_placeholder_subst_username(m->host_path.v, c->username)) ||
 		    ag3_path_normalize(sub, &e->source) < 0)
 			return -ENOMEM;
 		int x = host_exists(c->host_root, e->source);
@@ -1748,12 +1716,12 @@ int ag3_mounts_config_plan(const struct ag3_mounts_config *cfg,
 	}
 	c.username = session && session->username && *session->username ? session->username
 									  : NULL;
-	if (c.username && !username_usable(c.username))
+	if (c.username && !ag3_path_component_valid(c.username))
 		return ag3_error_set(reterr, EINVAL,
 				     "session: the user name '%s' cannot be used in a path (it "
 				     "must be one path component)",
 				     pv(c.username, b, sizeof(b)));
-	if (profile && ag3_compile_profile_targets(profile, session, &c.reserved) < 0)
+	if (profile && ag3_profile_mount_targets(profile, session, &c.reserved) < 0)
 		goto oom;
 	while (c.reserved && c.reserved[c.n_reserved])
 		c.n_reserved++;
