@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "mounts-config.h"
+#include "mounts/plan.h"
 #include "placeholders.h"
 #include "profile-model.h"
 #include "uid-policy.h"
@@ -30,6 +31,7 @@ struct cctx {
 	const char *file;
 	char *host_root; /* NULL: "/" */
 	const struct ag3_xplan *xplan; /* external mounts; NULL: none */
+	struct ag3_mount_plan plan;    /* the spec's mounts, before they are put in order */
 	struct ag3_error **reterr;
 	struct ag3_spec *spec;
 	struct ag3_placeholders ph; /* the session's placeholder values */
@@ -201,9 +203,10 @@ static int resolve_mounts(struct cctx *c, const struct ag3_pmounts *l, struct rl
 	return 0;
 }
 
-static int add_mount(struct cctx *c, const struct ag3_mount *m)
+/* Adds an op to the mount plan, in `slot` (mounts/plan.h has the order). */
+static int add_mount(struct cctx *c, enum ag3_mount_slot slot, const struct ag3_mount *m)
 {
-	return ag3_spec_add_mount(c->spec, m) < 0 ? oom(c) : 0;
+	return ag3_mount_plan_add(&c->plan, slot, m) ? 0 : oom(c);
 }
 
 /* Whether `origin` is a static mount whose source, as written, has no placeholder. */
@@ -220,9 +223,10 @@ static bool static_fixed(const struct cctx *c, const char *origin)
  * Emits one profile mount: a tmpfs when ephemeral, a symlink for a merged-/usr
  * system link, else a bind (after checking its source exists on the host).
  */
-static int emit_mount(struct cctx *c, const struct resolved *r, bool system)
+static int emit_mount(struct cctx *c, const struct resolved *r, enum ag3_mount_slot slot)
 {
 	const struct ag3_pmount *pm = r->m;
+	bool system = slot == AG3_SLOT_SYSTEM;
 	struct ag3_mount m = {
 		.op = AG3_MOUNT_BIND,
 		.source = r->source,
@@ -249,7 +253,7 @@ static int emit_mount(struct cctx *c, const struct resolved *r, bool system)
 			.mode = 01777,
 			.origin = origin,
 		};
-		return add_mount(c, &m);
+		return add_mount(c, slot, &m);
 	}
 	if (system && !strcmp(r->source, r->target)) {
 		_cleanup_free_ char *text = NULL;
@@ -259,7 +263,7 @@ static int emit_mount(struct cctx *c, const struct resolved *r, bool system)
 		if (k > 0) {
 			m = (struct ag3_mount){.op = AG3_MOUNT_SYMLINK, .source = text,
 					       .target = r->target, .origin = pm->key};
-			return add_mount(c, &m);
+			return add_mount(c, slot, &m);
 		}
 	}
 	_cleanup_free_ char *hp = host_path(c, r->source);
@@ -290,7 +294,7 @@ static int emit_mount(struct cctx *c, const struct resolved *r, bool system)
 					pm->source.meta.loc.col, "%s.source: cannot check '%s': %s",
 					pm->key, pv(r->source, b, sizeof(b)), strerror(e));
 	}
-	return add_mount(c, &m);
+	return add_mount(c, slot, &m);
 }
 
 static bool any_target(const struct rlist *lists, size_t n, const char *target)
@@ -302,14 +306,24 @@ static bool any_target(const struct rlist *lists, size_t n, const char *target)
 	return false;
 }
 
-/* Emits the external-mount plan entries of the given kinds, in plan order. */
-static int emit_xplan(struct cctx *c, unsigned kinds)
+/* Where each kind of external-mount entry goes in the mount order. */
+static const enum ag3_mount_slot xplan_slot[] = {
+	[AG3_XPLAN_MASK] = AG3_SLOT_EXT_MASK,
+	[AG3_XPLAN_PERSISTENT] = AG3_SLOT_EXT_PERSISTENT,
+	[AG3_XPLAN_MOUNT] = AG3_SLOT_EXT_MOUNT,
+	[AG3_XPLAN_DYNAMIC] = AG3_SLOT_EXT_DYNAMIC,
+	[AG3_XPLAN_ORIGINAL_PATH] = AG3_SLOT_EXT_ORIGINAL,
+	[AG3_XPLAN_ORIGINAL_OF] = AG3_SLOT_EXT_ORIGINAL_OF,
+};
+
+/* Emits the external-mount plan's entries that are not skipped. */
+static int emit_xplan(struct cctx *c)
 {
 	if (!c->xplan)
 		return 0;
 	for (size_t i = 0; i < c->xplan->n; i++) {
 		const struct ag3_xplan_entry *e = &c->xplan->items[i];
-		if (!(kinds & (1u << e->kind)) || e->skip != AG3_XPLAN_SKIP_NONE)
+		if (e->skip != AG3_XPLAN_SKIP_NONE)
 			continue;
 		struct ag3_mount m = {
 			.op = AG3_MOUNT_BIND,
@@ -330,7 +344,7 @@ static int emit_xplan(struct cctx *c, unsigned kinds)
 					       .nosuid = true, .nodev = true, .noexec = true,
 					       .mode = 0555, .size = TMPFS_PATH_SIZE,
 					       .origin = e->origin};
-		int r = add_mount(c, &m);
+		int r = add_mount(c, xplan_slot[e->kind], &m);
 		if (r < 0)
 			return r;
 	}
@@ -351,12 +365,14 @@ static int emit_lib64(struct cctx *c)
 	if (k < 0)
 		return oom(c);
 	if (k > 0)
-		return add_mount(c, &(struct ag3_mount){.op = AG3_MOUNT_SYMLINK, .source = text,
+		return add_mount(c, AG3_SLOT_LIB64,
+				 &(struct ag3_mount){.op = AG3_MOUNT_SYMLINK, .source = text,
 							.target = (char *)"/lib64",
 							.origin = (char *)origin});
 	if (stat(hp, &st) < 0 || !S_ISDIR(st.st_mode))
 		return 0;
-	return add_mount(c, &(struct ag3_mount){.op = AG3_MOUNT_BIND, .source = (char *)"/lib64",
+	return add_mount(c, AG3_SLOT_LIB64,
+			 &(struct ag3_mount){.op = AG3_MOUNT_BIND, .source = (char *)"/lib64",
 						.target = (char *)"/lib64", .ro = true,
 						.nosuid = true, .nodev = true,
 						.origin = (char *)origin});
@@ -394,9 +410,14 @@ static int compile_mounts(struct cctx *c)
 			r = check_reserved(c, &t->meta, what, tmpfs[n_tmpfs - 1], false);
 	}
 
-	/* 1. the system mounts, in YAML order; the host's /lib64 when none has it */
-	for (size_t i = 0; r == 0 && i < lists[0].n; i++)
-		r = emit_mount(c, &lists[0].v[i], true);
+	/* The entries, each in its slot of the mount order (mounts/plan.h): the
+	 * profile's mounts, in YAML order (a missing required source is an error) */
+	static const enum ag3_mount_slot slots[4] = {AG3_SLOT_SYSTEM, AG3_SLOT_SESSION,
+						     AG3_SLOT_DYNAMIC, AG3_SLOT_ORIGINAL};
+	for (size_t k = 0; k < 4; k++)
+		for (size_t i = 0; r == 0 && i < lists[k].n; i++)
+			r = emit_mount(c, &lists[k].v[i], slots[k]);
+	/* the host's /lib64 when none has it */
 	if (r == 0 && !any_target(lists, 4, "/lib64")) {
 		bool in_tmpfs = false;
 		for (size_t i = 0; i < n_tmpfs; i++)
@@ -405,48 +426,46 @@ static int compile_mounts(struct cctx *c)
 			r = emit_lib64(c);
 	}
 
-	/* 2. the builtins */
+	/* the builtins */
 	if (r == 0)
-		r = add_mount(c, &(struct ag3_mount){
-					 .op = AG3_MOUNT_TMPFS, .target = (char *)"/tmp",
-					 .nosuid = true, .nodev = true, .mode = 01777,
-					 .size = sb->limits.tmp_size.v, .origin = (char *)"builtin /tmp"});
+		r = add_mount(c, AG3_SLOT_BUILTIN,
+			      &(struct ag3_mount){.op = AG3_MOUNT_TMPFS, .target = (char *)"/tmp",
+						  .nosuid = true, .nodev = true, .mode = 01777,
+						  .size = sb->limits.tmp_size.v,
+						  .origin = (char *)"builtin /tmp"});
 	/* a real proc for the sandbox's own pid namespace, whatever proc_filtering says:
 	 * the platform's bind of /proc/self showed bwrap's argv, secrets included */
 	if (r == 0)
-		r = add_mount(c, &(struct ag3_mount){
-					 .op = AG3_MOUNT_PROC, .target = (char *)"/proc", .nosuid = true,
-					 .nodev = true, .noexec = true, .origin = (char *)"builtin /proc"});
+		r = add_mount(c, AG3_SLOT_BUILTIN,
+			      &(struct ag3_mount){.op = AG3_MOUNT_PROC, .target = (char *)"/proc",
+						  .nosuid = true, .nodev = true, .noexec = true,
+						  .origin = (char *)"builtin /proc"});
 	if (r == 0)
-		r = add_mount(c, &(struct ag3_mount){.op = AG3_MOUNT_DEV, .target = (char *)"/dev",
-						     .nosuid = true, .noexec = true,
-						     .origin = (char *)"builtin /dev"});
+		r = add_mount(c, AG3_SLOT_BUILTIN,
+			      &(struct ag3_mount){.op = AG3_MOUNT_DEV, .target = (char *)"/dev",
+						  .nosuid = true, .noexec = true,
+						  .origin = (char *)"builtin /dev"});
 
-	/* 3. session mounts; 4. tmpfs_paths (before the dynamic binds that go on top) */
-	for (size_t i = 0; r == 0 && i < lists[1].n; i++)
-		r = emit_mount(c, &lists[1].v[i], false);
+	/* tmpfs_paths (before the dynamic binds that go on top) */
 	for (size_t i = 0; r == 0 && i < n_tmpfs; i++) {
 		char origin[64];
 		snprintf(origin, sizeof(origin), "sandbox.tmpfs_paths[%zu]", i);
-		r = add_mount(c, &(struct ag3_mount){.op = AG3_MOUNT_TMPFS, .target = tmpfs[i],
-						     .nosuid = true, .nodev = true, .mode = 0755,
-						     .size = TMPFS_PATH_SIZE, .origin = origin});
+		r = add_mount(c, AG3_SLOT_TMPFS,
+			      &(struct ag3_mount){.op = AG3_MOUNT_TMPFS, .target = tmpfs[i],
+						  .nosuid = true, .nodev = true, .mode = 0755,
+						  .size = TMPFS_PATH_SIZE, .origin = origin});
 	}
-	/* the mask over /mounts goes with them (the platform appended it to tmpfs_paths) */
+	/* the external mounts: the mask over /mounts, the persistent same-path bind, the
+	 * authorized records, the dynamic requests, the original paths */
 	if (r == 0)
-		r = emit_xplan(c, 1u << AG3_XPLAN_MASK);
-	/* 5. dynamic and original-path mounts (the runtime creates missing parents): the
-	 * profile's, then (as the platform appended them) the persistent same-path bind,
-	 * the authorized external mounts and the dynamic requests; then the original paths */
-	for (size_t i = 0; r == 0 && i < lists[2].n; i++)
-		r = emit_mount(c, &lists[2].v[i], false);
-	if (r == 0)
-		r = emit_xplan(c, 1u << AG3_XPLAN_PERSISTENT | 1u << AG3_XPLAN_MOUNT |
-					  1u << AG3_XPLAN_DYNAMIC);
-	for (size_t i = 0; r == 0 && i < lists[3].n; i++)
-		r = emit_mount(c, &lists[3].v[i], false);
-	if (r == 0)
-		r = emit_xplan(c, 1u << AG3_XPLAN_ORIGINAL_PATH | 1u << AG3_XPLAN_ORIGINAL_OF);
+		r = emit_xplan(c);
+
+	/* in order, into the spec */
+	if (r == 0 && ag3_mount_plan_order(&c->plan) < 0)
+		r = oom(c);
+	for (size_t i = 0; r == 0 && i < c->plan.n; i++)
+		if (ag3_spec_add_mount(c->spec, &c->plan.items[i].m) < 0)
+			r = oom(c);
 
 	for (size_t i = 0; i < 4; i++)
 		rlist_clear(&lists[i]);
@@ -819,6 +838,7 @@ int ag3_compile_ex(const struct ag3_profile *p, const struct ag3_session *s,
 	*ret = TAKE_PTR(spec);
 out:
 	ag3_placeholders_clear(&c.ph);
+	ag3_mount_plan_clear(&c.plan);
 	free(c.host_root);
 	return r;
 }

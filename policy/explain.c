@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "mounts/executor.h"
+#include "mounts/plan.h"
 
 const char *ag3_explain_state_to_string(enum ag3_explain_state s)
 {
@@ -47,12 +48,6 @@ static bool under(const char *p, const char *dir)
 	return !strncmp(p, dir, n) && (p[n] == '\0' || p[n] == '/');
 }
 
-static bool covers(enum ag3_mount_op op)
-{
-	return op == AG3_MOUNT_BIND || op == AG3_MOUNT_TMPFS || op == AG3_MOUNT_PROC ||
-	       op == AG3_MOUNT_DEV || op == AG3_MOUNT_MASK || op == AG3_MOUNT_SYMLINK;
-}
-
 /* The path a symlink op at `target` with text `text` turns `p` (at or below target) into. */
 static char *follow(const char *target, const char *text, const char *p)
 {
@@ -71,16 +66,6 @@ static char *follow(const char *target, const char *text, const char *p)
 	return ag3_path_normalize(j, &out) < 0 ? NULL : out;
 }
 
-static int add_index(size_t **v, size_t *n, size_t i)
-{
-	size_t *nv = realloc(*v, (*n + 1) * sizeof(**v));
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	nv[(*n)++] = i;
-	return 0;
-}
-
 int ag3_explain_path(const struct ag3_spec *spec, const char *path, struct ag3_explain_path *ret,
 		     struct ag3_error **reterr)
 {
@@ -93,10 +78,8 @@ int ag3_explain_path(const struct ag3_spec *spec, const char *path, struct ag3_e
 	if (ag3_path_normalize(path, &e.path) < 0 || !(e.resolved = strdup(e.path)))
 		goto oom;
 	for (;;) {
-		last = -1;
-		for (size_t i = 0; i < spec->n_mounts; i++)
-			if (covers(spec->mounts[i].op) && under(e.resolved, spec->mounts[i].target))
-				last = (ssize_t)i;
+		last = ag3_mount_lookup(spec->mounts, spec->n_mounts, sizeof(*spec->mounts),
+					e.resolved);
 		if (last < 0 || spec->mounts[last].op != AG3_MOUNT_SYMLINK)
 			break;
 		const struct ag3_mount *m = &spec->mounts[last];
@@ -121,10 +104,9 @@ int ag3_explain_path(const struct ag3_spec *spec, const char *path, struct ag3_e
 			goto oom;
 	}
 	e.mount = last;
-	for (ssize_t i = 0; i < last; i++)
-		if (covers(spec->mounts[i].op) && under(e.resolved, spec->mounts[i].target) &&
-		    add_index(&e.shadowed, &e.n_shadowed, (size_t)i) < 0)
-			goto oom;
+	if (last > 0 && ag3_mount_shadowed(spec->mounts, (size_t)last, sizeof(*spec->mounts),
+					   e.resolved, &e.shadowed, &e.n_shadowed) < 0)
+		goto oom;
 
 	const struct ag3_mount *m = last >= 0 ? &spec->mounts[last] : NULL;
 	bool at_target = m ? !strcmp(m->target, e.resolved) : !strcmp(e.resolved, "/");
