@@ -18,16 +18,12 @@
 #include <unistd.h>
 
 #include "mounts-config.h"
+#include "mounts/plan.h"
+#include "placeholders.h"
 #include "profile-model.h"
 #include "uid-policy.h"
 
 #define TMPFS_PATH_SIZE (1ull << 20)
-
-enum {
-	PH_USERNAME = _AG3_DIR_MAX,
-	PH_SESSION_ID,
-	_PH_MAX,
-};
 
 struct cctx {
 	const struct ag3_profile *p;
@@ -35,9 +31,10 @@ struct cctx {
 	const char *file;
 	char *host_root; /* NULL: "/" */
 	const struct ag3_xplan *xplan; /* external mounts; NULL: none */
+	struct ag3_mount_plan plan;    /* the spec's mounts, before they are put in order */
 	struct ag3_error **reterr;
 	struct ag3_spec *spec;
-	char *dirs[_AG3_DIR_MAX]; /* resolved and normalized; NULL: no value */
+	struct ag3_placeholders ph; /* the session's placeholder values */
 };
 
 /* A profile mount with its paths resolved. */
@@ -85,181 +82,6 @@ static const char *pv(const char *s, char *buf, size_t size)
 }
 
 /* ------------------------------------------------------------- paths -- */
-
-/* Whether a user name or session id is usable as one path component. */
-static bool component_valid(const char *s)
-{
-	if (!*s || !strcmp(s, ".") || !strcmp(s, "..") || strlen(s) > NAME_MAX)
-		return false;
-	for (; *s; s++)
-		if (*s == '/' || (unsigned char)*s < 0x20 || *s == 0x7f)
-			return false;
-	return true;
-}
-
-size_t ag3_placeholder_len(const char *s)
-{
-	size_t n = 1;
-	while ((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') ||
-	       (s[n] >= '0' && s[n] <= '9') || s[n] == '_')
-		n++;
-	return n > 1 && s[n] == '}' ? n - 1 : 0;
-}
-
-/* `{name` with no closing brace: the length of `name`, or 0. */
-size_t ag3_placeholder_unterminated(const char *s)
-{
-	size_t n = 1;
-	while ((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') ||
-	       (s[n] >= '0' && s[n] <= '9') || s[n] == '_')
-		n++;
-	return n > 1 && s[n] != '}' ? n - 1 : 0;
-}
-
-static int placeholder_id(const char *name, size_t len)
-{
-	for (int d = 0; d < _AG3_DIR_MAX; d++)
-		if (strlen(ag3_dir_to_string(d)) == len && !strncmp(name, ag3_dir_to_string(d), len))
-			return d;
-	if (len == 8 && !strncmp(name, "username", len))
-		return PH_USERNAME;
-	if (len == 10 && !strncmp(name, "session_id", len))
-		return PH_SESSION_ID;
-	return -1;
-}
-
-static int unknown_placeholder(struct cctx *c, const struct ag3_pmeta *meta, const char *what,
-			       const char *name, size_t len)
-{
-	char b[80];
-	ag3_yaml_preview(name, len, b, sizeof(b));
-	if (len == 9 && !strncmp(name, "workspace", len))
-		return cerr(c, meta,
-			    "%s: {workspace} is only a placeholder in permission rules; in paths "
-			    "write {workspace_dir}",
-			    what);
-	return cerr(c, meta,
-		    "%s: unknown placeholder {%s} (known: {agent_dir}, {sessions_dir}, "
-		    "{session_dir}, {workspace_dir}, {config_dir}, {skills_dir}, {logs_dir}, "
-		    "{data_dir}, {username}, {session_id})",
-		    what, b);
-}
-
-/*
- * Replaces the placeholders in a profile string. With `ephemeral` non-NULL, a
- * {workspace_dir} without a workspace sets *ephemeral instead of failing (and
- * *ret is then NULL). With `check_only`, only unknown names are errors.
- */
-static int substitute(struct cctx *c, const struct ag3_pstr *f, const char *what,
-		      bool *ephemeral, bool check_only, char **ret)
-{
-	_cleanup_free_ char *out = NULL;
-	size_t size = 0;
-	FILE *m = open_memstream(&out, &size);
-	char b[160];
-	int r = 0;
-
-	if (!m)
-		return oom(c);
-	for (const char *s = f->v; *s && r == 0;) {
-		size_t len = *s == '{' ? ag3_placeholder_len(s) : 0;
-		size_t open = *s == '{' && !len ? ag3_placeholder_unterminated(s) : 0;
-		if (open && placeholder_id(s + 1, open) >= 0) {
-			ag3_yaml_preview(s + 1, open, b, sizeof(b));
-			r = cerr(c, &f->meta, "%s: '{%s' has no closing '}' (a placeholder is {%s})",
-				 what, b, b);
-			break;
-		}
-		if (!len) {
-			fputc(*s++, m);
-			continue;
-		}
-		int id = placeholder_id(s + 1, len);
-		const char *val = NULL;
-		if (id < 0) {
-			r = unknown_placeholder(c, &f->meta, what, s + 1, len);
-			break;
-		}
-		s += len + 2;
-		if (id == PH_USERNAME || id == PH_SESSION_ID) {
-			const char *v = id == PH_USERNAME ? c->s->username : c->s->session_id;
-			const char *ph = id == PH_USERNAME ? "username" : "session_id";
-			const char *flag = id == PH_USERNAME ? "--user" : "--session";
-			if (check_only)
-				continue;
-			if (!v || !*v)
-				r = cerr(c, &f->meta, "{%s} is used by %s but no %s was given", ph,
-					 what, flag);
-			else if (!component_valid(v))
-				r = cerr(c, &f->meta,
-					 "{%s} is used by %s, and '%s' cannot be used in a path (it "
-					 "must be one path component)",
-					 ph, what, pv(v, b, sizeof(b)));
-			val = v;
-		} else if (!c->dirs[id]) {
-			if (check_only)
-				continue;
-			if (id == AG3_DIR_WORKSPACE && ephemeral) {
-				*ephemeral = true;
-				continue;
-			}
-			if (id == AG3_DIR_WORKSPACE)
-				r = cerr(c, &f->meta,
-					 "{workspace_dir} is used by %s but no --workspace was given",
-					 what);
-			else
-				r = cerr(c, &f->meta,
-					 "{session_dir} is used by %s but no --session was given (it "
-					 "is {sessions_dir}/{session_id})",
-					 what);
-		} else
-			val = c->dirs[id];
-		if (r == 0 && val)
-			fputs(val, m);
-	}
-	if (fclose(m) != 0 && r == 0)
-		return oom(c);
-	if (r < 0)
-		return r;
-	*ret = (ephemeral && *ephemeral) || check_only ? NULL : TAKE_PTR(out);
-	return 0;
-}
-
-/*
- * Normalizes an absolute path: runs of '/' and "." components collapse, a
- * trailing '/' goes; ".." components are refused (never resolved lexically:
- * that is how "/users/{username}/.." escapes).
- */
-static int normalize(struct cctx *c, const struct ag3_pmeta *meta, const char *what,
-		     const char *in, char **ret)
-{
-	char b[160];
-	if (in[0] != '/')
-		return cerr(c, meta, "%s: '%s' is not an absolute path", what, pv(in, b, sizeof(b)));
-	if (ag3_path_has_dotdot(in))
-		return cerr(c, meta, "%s: '%s' has a '..' component (not allowed in paths)", what,
-			    pv(in, b, sizeof(b)));
-	for (const char *p = in; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return cerr(c, meta, "%s: '%s' holds a control character (a newline, a tab ...)",
-				    what, pv(in, b, sizeof(b)));
-	static const char *const opts[] = {":size=", ":mode=", ":nr_inodes=", ":uid=", ":gid="};
-	for (size_t i = 0; i < ELEMENTSOF(opts); i++)
-		if (strstr(in, opts[i]))
-			return cerr(c, meta,
-				    "%s: '%s' has a mount option in it: bwrap made a directory of that "
-				    "name (the platform's /tmp:size=100M); write the path alone (the /tmp "
-				    "size is sandbox.limits.tmp_size)",
-				    what, pv(in, b, sizeof(b)));
-	_cleanup_free_ char *out = NULL;
-	if (ag3_path_normalize(in, &out) < 0)
-		return oom(c);
-	if (ag3_path_check_normalized(out) < 0)
-		return cerr(c, meta, "%s: '%s' is too long (PATH_MAX, or a component over NAME_MAX)",
-			    what, pv(in, b, sizeof(b)));
-	*ret = TAKE_PTR(out);
-	return 0;
-}
 
 /* A sandbox path that may not be a mount target or a bind source. */
 static int check_reserved(struct cctx *c, const struct ag3_pmeta *meta, const char *what,
@@ -345,11 +167,11 @@ static int resolve_mount(struct cctx *c, const struct ag3_pmount *m, struct reso
 	out->m = m;
 	if (asprintf(&what, "%s.source", m->key) < 0)
 		return oom(c);
-	r = substitute(c, &m->source, what, &out->ephemeral, false, &src);
+	r = ag3_placeholders_substitute(&c->ph, &m->source, what, &out->ephemeral, false, &src);
 	if (r < 0)
 		return r;
 	if (src) {
-		r = normalize(c, &m->source.meta, what, src, &out->source);
+		r = ag3_placeholders_normalize(&c->ph, &m->source.meta, what, src, &out->source);
 		if (r < 0)
 			return r;
 		r = check_reserved(c, &m->source.meta, what, out->source, true);
@@ -357,10 +179,10 @@ static int resolve_mount(struct cctx *c, const struct ag3_pmount *m, struct reso
 			return r;
 	}
 	strcpy(what + strlen(m->key), ".target");
-	r = substitute(c, &m->target, what, NULL, false, &tgt);
+	r = ag3_placeholders_substitute(&c->ph, &m->target, what, NULL, false, &tgt);
 	if (r < 0)
 		return r;
-	r = normalize(c, &m->target.meta, what, tgt, &out->target);
+	r = ag3_placeholders_normalize(&c->ph, &m->target.meta, what, tgt, &out->target);
 	if (r < 0)
 		return r;
 	return check_reserved(c, &m->target.meta, what, out->target, false);
@@ -381,9 +203,10 @@ static int resolve_mounts(struct cctx *c, const struct ag3_pmounts *l, struct rl
 	return 0;
 }
 
-static int add_mount(struct cctx *c, const struct ag3_mount *m)
+/* Adds an op to the mount plan, in `slot` (mounts/plan.h has the order). */
+static int add_mount(struct cctx *c, enum ag3_mount_slot slot, const struct ag3_mount *m)
 {
-	return ag3_spec_add_mount(c->spec, m) < 0 ? oom(c) : 0;
+	return ag3_mount_plan_add(&c->plan, slot, m) ? 0 : oom(c);
 }
 
 /* Whether `origin` is a static mount whose source, as written, has no placeholder. */
@@ -400,9 +223,10 @@ static bool static_fixed(const struct cctx *c, const char *origin)
  * Emits one profile mount: a tmpfs when ephemeral, a symlink for a merged-/usr
  * system link, else a bind (after checking its source exists on the host).
  */
-static int emit_mount(struct cctx *c, const struct resolved *r, bool system)
+static int emit_mount(struct cctx *c, const struct resolved *r, enum ag3_mount_slot slot)
 {
 	const struct ag3_pmount *pm = r->m;
+	bool system = slot == AG3_SLOT_SYSTEM;
 	struct ag3_mount m = {
 		.op = AG3_MOUNT_BIND,
 		.source = r->source,
@@ -429,7 +253,7 @@ static int emit_mount(struct cctx *c, const struct resolved *r, bool system)
 			.mode = 01777,
 			.origin = origin,
 		};
-		return add_mount(c, &m);
+		return add_mount(c, slot, &m);
 	}
 	if (system && !strcmp(r->source, r->target)) {
 		_cleanup_free_ char *text = NULL;
@@ -439,7 +263,7 @@ static int emit_mount(struct cctx *c, const struct resolved *r, bool system)
 		if (k > 0) {
 			m = (struct ag3_mount){.op = AG3_MOUNT_SYMLINK, .source = text,
 					       .target = r->target, .origin = pm->key};
-			return add_mount(c, &m);
+			return add_mount(c, slot, &m);
 		}
 	}
 	_cleanup_free_ char *hp = host_path(c, r->source);
@@ -470,7 +294,7 @@ static int emit_mount(struct cctx *c, const struct resolved *r, bool system)
 					pm->source.meta.loc.col, "%s.source: cannot check '%s': %s",
 					pm->key, pv(r->source, b, sizeof(b)), strerror(e));
 	}
-	return add_mount(c, &m);
+	return add_mount(c, slot, &m);
 }
 
 static bool any_target(const struct rlist *lists, size_t n, const char *target)
@@ -482,14 +306,24 @@ static bool any_target(const struct rlist *lists, size_t n, const char *target)
 	return false;
 }
 
-/* Emits the external-mount plan entries of the given kinds, in plan order. */
-static int emit_xplan(struct cctx *c, unsigned kinds)
+/* Where each kind of external-mount entry goes in the mount order. */
+static const enum ag3_mount_slot xplan_slot[] = {
+	[AG3_XPLAN_MASK] = AG3_SLOT_EXT_MASK,
+	[AG3_XPLAN_PERSISTENT] = AG3_SLOT_EXT_PERSISTENT,
+	[AG3_XPLAN_MOUNT] = AG3_SLOT_EXT_MOUNT,
+	[AG3_XPLAN_DYNAMIC] = AG3_SLOT_EXT_DYNAMIC,
+	[AG3_XPLAN_ORIGINAL_PATH] = AG3_SLOT_EXT_ORIGINAL,
+	[AG3_XPLAN_ORIGINAL_OF] = AG3_SLOT_EXT_ORIGINAL_OF,
+};
+
+/* Emits the external-mount plan's entries that are not skipped. */
+static int emit_xplan(struct cctx *c)
 {
 	if (!c->xplan)
 		return 0;
 	for (size_t i = 0; i < c->xplan->n; i++) {
 		const struct ag3_xplan_entry *e = &c->xplan->items[i];
-		if (!(kinds & (1u << e->kind)) || e->skip != AG3_XPLAN_SKIP_NONE)
+		if (e->skip != AG3_XPLAN_SKIP_NONE)
 			continue;
 		struct ag3_mount m = {
 			.op = AG3_MOUNT_BIND,
@@ -510,7 +344,7 @@ static int emit_xplan(struct cctx *c, unsigned kinds)
 					       .nosuid = true, .nodev = true, .noexec = true,
 					       .mode = 0555, .size = TMPFS_PATH_SIZE,
 					       .origin = e->origin};
-		int r = add_mount(c, &m);
+		int r = add_mount(c, xplan_slot[e->kind], &m);
 		if (r < 0)
 			return r;
 	}
@@ -531,12 +365,14 @@ static int emit_lib64(struct cctx *c)
 	if (k < 0)
 		return oom(c);
 	if (k > 0)
-		return add_mount(c, &(struct ag3_mount){.op = AG3_MOUNT_SYMLINK, .source = text,
+		return add_mount(c, AG3_SLOT_LIB64,
+				 &(struct ag3_mount){.op = AG3_MOUNT_SYMLINK, .source = text,
 							.target = (char *)"/lib64",
 							.origin = (char *)origin});
 	if (stat(hp, &st) < 0 || !S_ISDIR(st.st_mode))
 		return 0;
-	return add_mount(c, &(struct ag3_mount){.op = AG3_MOUNT_BIND, .source = (char *)"/lib64",
+	return add_mount(c, AG3_SLOT_LIB64,
+			 &(struct ag3_mount){.op = AG3_MOUNT_BIND, .source = (char *)"/lib64",
 						.target = (char *)"/lib64", .ro = true,
 						.nosuid = true, .nodev = true,
 						.origin = (char *)origin});
@@ -567,16 +403,21 @@ static int compile_mounts(struct cctx *c)
 					 "they on the platform); write the path itself",
 					 what);
 		if (r == 0)
-			r = normalize(c, &t->meta, what, t->v, &tmpfs[n_tmpfs]);
+			r = ag3_placeholders_normalize(&c->ph, &t->meta, what, t->v, &tmpfs[n_tmpfs]);
 		if (r == 0)
 			n_tmpfs++;
 		if (r == 0)
 			r = check_reserved(c, &t->meta, what, tmpfs[n_tmpfs - 1], false);
 	}
 
-	/* 1. the system mounts, in YAML order; the host's /lib64 when none has it */
-	for (size_t i = 0; r == 0 && i < lists[0].n; i++)
-		r = emit_mount(c, &lists[0].v[i], true);
+	/* The entries, each in its slot of the mount order (mounts/plan.h): the
+	 * profile's mounts, in YAML order (a missing required source is an error) */
+	static const enum ag3_mount_slot slots[4] = {AG3_SLOT_SYSTEM, AG3_SLOT_SESSION,
+						     AG3_SLOT_DYNAMIC, AG3_SLOT_ORIGINAL};
+	for (size_t k = 0; k < 4; k++)
+		for (size_t i = 0; r == 0 && i < lists[k].n; i++)
+			r = emit_mount(c, &lists[k].v[i], slots[k]);
+	/* the host's /lib64 when none has it */
 	if (r == 0 && !any_target(lists, 4, "/lib64")) {
 		bool in_tmpfs = false;
 		for (size_t i = 0; i < n_tmpfs; i++)
@@ -585,48 +426,46 @@ static int compile_mounts(struct cctx *c)
 			r = emit_lib64(c);
 	}
 
-	/* 2. the builtins */
+	/* the builtins */
 	if (r == 0)
-		r = add_mount(c, &(struct ag3_mount){
-					 .op = AG3_MOUNT_TMPFS, .target = (char *)"/tmp",
-					 .nosuid = true, .nodev = true, .mode = 01777,
-					 .size = sb->limits.tmp_size.v, .origin = (char *)"builtin /tmp"});
+		r = add_mount(c, AG3_SLOT_BUILTIN,
+			      &(struct ag3_mount){.op = AG3_MOUNT_TMPFS, .target = (char *)"/tmp",
+						  .nosuid = true, .nodev = true, .mode = 01777,
+						  .size = sb->limits.tmp_size.v,
+						  .origin = (char *)"builtin /tmp"});
 	/* a real proc for the sandbox's own pid namespace, whatever proc_filtering says:
 	 * the platform's bind of /proc/self showed bwrap's argv, secrets included */
 	if (r == 0)
-		r = add_mount(c, &(struct ag3_mount){
-					 .op = AG3_MOUNT_PROC, .target = (char *)"/proc", .nosuid = true,
-					 .nodev = true, .noexec = true, .origin = (char *)"builtin /proc"});
+		r = add_mount(c, AG3_SLOT_BUILTIN,
+			      &(struct ag3_mount){.op = AG3_MOUNT_PROC, .target = (char *)"/proc",
+						  .nosuid = true, .nodev = true, .noexec = true,
+						  .origin = (char *)"builtin /proc"});
 	if (r == 0)
-		r = add_mount(c, &(struct ag3_mount){.op = AG3_MOUNT_DEV, .target = (char *)"/dev",
-						     .nosuid = true, .noexec = true,
-						     .origin = (char *)"builtin /dev"});
+		r = add_mount(c, AG3_SLOT_BUILTIN,
+			      &(struct ag3_mount){.op = AG3_MOUNT_DEV, .target = (char *)"/dev",
+						  .nosuid = true, .noexec = true,
+						  .origin = (char *)"builtin /dev"});
 
-	/* 3. session mounts; 4. tmpfs_paths (before the dynamic binds that go on top) */
-	for (size_t i = 0; r == 0 && i < lists[1].n; i++)
-		r = emit_mount(c, &lists[1].v[i], false);
+	/* tmpfs_paths (before the dynamic binds that go on top) */
 	for (size_t i = 0; r == 0 && i < n_tmpfs; i++) {
 		char origin[64];
 		snprintf(origin, sizeof(origin), "sandbox.tmpfs_paths[%zu]", i);
-		r = add_mount(c, &(struct ag3_mount){.op = AG3_MOUNT_TMPFS, .target = tmpfs[i],
-						     .nosuid = true, .nodev = true, .mode = 0755,
-						     .size = TMPFS_PATH_SIZE, .origin = origin});
+		r = add_mount(c, AG3_SLOT_TMPFS,
+			      &(struct ag3_mount){.op = AG3_MOUNT_TMPFS, .target = tmpfs[i],
+						  .nosuid = true, .nodev = true, .mode = 0755,
+						  .size = TMPFS_PATH_SIZE, .origin = origin});
 	}
-	/* the mask over /mounts goes with them (the platform appended it to tmpfs_paths) */
+	/* the external mounts: the mask over /mounts, the persistent same-path bind, the
+	 * authorized records, the dynamic requests, the original paths */
 	if (r == 0)
-		r = emit_xplan(c, 1u << AG3_XPLAN_MASK);
-	/* 5. dynamic and original-path mounts (the runtime creates missing parents): the
-	 * profile's, then (as the platform appended them) the persistent same-path bind,
-	 * the authorized external mounts and the dynamic requests; then the original paths */
-	for (size_t i = 0; r == 0 && i < lists[2].n; i++)
-		r = emit_mount(c, &lists[2].v[i], false);
-	if (r == 0)
-		r = emit_xplan(c, 1u << AG3_XPLAN_PERSISTENT | 1u << AG3_XPLAN_MOUNT |
-					  1u << AG3_XPLAN_DYNAMIC);
-	for (size_t i = 0; r == 0 && i < lists[3].n; i++)
-		r = emit_mount(c, &lists[3].v[i], false);
-	if (r == 0)
-		r = emit_xplan(c, 1u << AG3_XPLAN_ORIGINAL_PATH | 1u << AG3_XPLAN_ORIGINAL_OF);
+		r = emit_xplan(c);
+
+	/* in order, into the spec */
+	if (r == 0 && ag3_mount_plan_order(&c->plan) < 0)
+		r = oom(c);
+	for (size_t i = 0; r == 0 && i < c->plan.n; i++)
+		if (ag3_spec_add_mount(c->spec, &c->plan.items[i].m) < 0)
+			r = oom(c);
 
 	for (size_t i = 0; i < 4; i++)
 		rlist_clear(&lists[i]);
@@ -667,40 +506,6 @@ static int refuse_fail_open(struct cctx *c)
 		return cerr(c, &sb->file_sandboxing.meta,
 			    "sandbox.file_sandboxing: false: %s. Remove the key or set it to true",
 			    consequence);
-	return 0;
-}
-
-static int resolve_dirs(struct cctx *c)
-{
-	char b[160];
-	const char *ids[2] = {c->s->username, c->s->session_id};
-	static const char *const id_names[2] = {"the user name", "the session id"};
-
-	/* they go into paths: one component each, never "..", "a/b" or "" */
-	for (size_t i = 0; i < 2; i++)
-		if (ids[i] && *ids[i] && !component_valid(ids[i]))
-			return ag3_error_set(c->reterr, EINVAL,
-					     "session: %s '%s' cannot be used in a path (it must "
-					     "be one path component)",
-					     id_names[i], pv(ids[i], b, sizeof(b)));
-	for (int d = 0; d < _AG3_DIR_MAX; d++) {
-		_cleanup_free_ char *v = NULL;
-		int r = ag3_session_get_dir(c->s, d, &v);
-		if (r == -ENODATA)
-			continue;
-		if (r == -ENOMEM)
-			return oom(c);
-		if (r < 0 || v[0] != '/')
-			return ag3_error_set(c->reterr, EINVAL,
-					     "session: {%s} '%s' is not an absolute path",
-					     ag3_dir_to_string(d), v ? pv(v, b, sizeof(b)) : "");
-		for (const char *s = v; *s; s++)
-			if (!strncmp(s, "/..", 3) && (s[3] == '/' || !s[3]))
-				return ag3_error_set(c->reterr, EINVAL,
-						     "session: {%s} '%s' has a '..' component",
-						     ag3_dir_to_string(d), pv(v, b, sizeof(b)));
-		c->dirs[d] = TAKE_PTR(v);
-	}
 	return 0;
 }
 
@@ -745,7 +550,7 @@ static int compile_env(struct cctx *c)
 	char b[160];
 	int r;
 
-	r = normalize(c, &sb->environment.home.meta, "sandbox.environment.home",
+	r = ag3_placeholders_normalize(&c->ph, &sb->environment.home.meta, "sandbox.environment.home",
 		      sb->environment.home.v, &home);
 	if (r < 0)
 		return r;
@@ -884,7 +689,7 @@ static int check_info_paths(struct cctx *c)
 			char what[64];
 			char *unused = NULL;
 			snprintf(what, sizeof(what), "%s[%zu]", lists[k].key, i);
-			int r = substitute(c, &lists[k].l->items[i], what, NULL, true, &unused);
+			int r = ag3_placeholders_substitute(&c->ph, &lists[k].l->items[i], what, NULL, true, &unused);
 			if (r < 0)
 				return r;
 		}
@@ -960,60 +765,6 @@ static int prefix_sources(struct cctx *c)
 	return 0;
 }
 
-int ag3_compile_profile_targets(const struct ag3_profile *p, const struct ag3_session *s,
-				char ***ret)
-{
-	struct ag3_session empty = {0};
-	struct ag3_error *err = NULL;
-	struct cctx c = {.p = p, .s = s ? s : &empty, .file = p->file, .reterr = &err};
-	const struct ag3_profile_sandbox *sb = &p->sandbox;
-	const struct ag3_pmounts *sections[4] = {&sb->static_mounts, &sb->session_mounts,
-						 &sb->dynamic_mounts, &sb->original_path_mounts};
-	size_t cap = sb->tmpfs_paths.n + 1, n = 0;
-	int r = 0;
-
-	for (size_t i = 0; i < 4; i++)
-		cap += sections[i]->n;
-	char **out = calloc(cap, sizeof(char *));
-	if (!out)
-		return -ENOMEM;
-	if (resolve_dirs(&c) < 0) {
-		/* unusable session directories: only the literal targets */
-		ag3_error_free(TAKE_PTR(err));
-	}
-	for (size_t k = 0; k < 4 && r == 0; k++)
-		for (size_t i = 0; i < sections[k]->n && r == 0; i++) {
-			const struct ag3_pmount *m = &sections[k]->items[i];
-			_cleanup_free_ char *t = NULL;
-			if (substitute(&c, &m->target, "target", NULL, false, &t) < 0 ||
-			    normalize(&c, &m->target.meta, "target", t, &out[n]) < 0) {
-				r = err && err->err == ENOMEM ? -ENOMEM : 0;
-				ag3_error_free(TAKE_PTR(err));
-				continue;
-			}
-			n++;
-		}
-	for (size_t i = 0; i < sb->tmpfs_paths.n && r == 0; i++) {
-		if (normalize(&c, &sb->tmpfs_paths.items[i].meta, "tmpfs", sb->tmpfs_paths.items[i].v,
-			      &out[n]) < 0) {
-			r = err && err->err == ENOMEM ? -ENOMEM : 0;
-			ag3_error_free(TAKE_PTR(err));
-			continue;
-		}
-		n++;
-	}
-	for (int d = 0; d < _AG3_DIR_MAX; d++)
-		free(c.dirs[d]);
-	if (r < 0) {
-		for (size_t i = 0; i < n; i++)
-			free(out[i]);
-		free(out);
-		return r;
-	}
-	*ret = out;
-	return 0;
-}
-
 int ag3_compile_ex(const struct ag3_profile *p, const struct ag3_session *s,
 		   const struct ag3_compile_options *opts, struct ag3_spec **ret,
 		   struct ag3_error **reterr)
@@ -1041,7 +792,8 @@ int ag3_compile_ex(const struct ag3_profile *p, const struct ag3_session *s,
 	}
 	c.spec = spec;
 
-	r = resolve_dirs(&c);
+	c.ph = (struct ag3_placeholders){.s = c.s, .file = c.file, .reterr = reterr};
+	r = ag3_placeholders_resolve(&c.ph);
 	if (r == 0)
 		r = check_info_paths(&c);
 	if (r == 0)
@@ -1085,8 +837,8 @@ int ag3_compile_ex(const struct ag3_profile *p, const struct ag3_session *s,
 	}
 	*ret = TAKE_PTR(spec);
 out:
-	for (int d = 0; d < _AG3_DIR_MAX; d++)
-		free(c.dirs[d]);
+	ag3_placeholders_clear(&c.ph);
+	ag3_mount_plan_clear(&c.plan);
 	free(c.host_root);
 	return r;
 }

@@ -49,22 +49,3 @@ struct ag3_compile_options {
 int ag3_compile_ex(const struct ag3_profile *profile, const struct ag3_session *session,
 		   const struct ag3_compile_options *opts, struct ag3_spec **ret,
 		   struct ag3_error **reterr);
-
-/*
- * The profile's mount targets (static, session, dynamic and original-path
- * mounts, and tmpfs_paths), placeholders resolved for `session` and
- * normalized, in YAML order; targets that cannot be resolved (a placeholder
- * with no value) are left out. For the reserved-path rule of external mounts.
- * 0 with a new NULL-terminated array (free each string, then the array), or
- * -ENOMEM.
- */
-int ag3_compile_profile_targets(const struct ag3_profile *profile,
-				const struct ag3_session *session, char ***ret);
-
-/*
- * The placeholder `{name}` (letters, digits, '_') starting at s (s[0] ==
- * '{'): the length of the name, or 0 when it is not one.
- */
-size_t ag3_placeholder_len(const char *s);
-/* `{name` without its closing brace: the length of `name`, else 0. */
-size_t ag3_placeholder_unterminated(const char *s);

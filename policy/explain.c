@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 
 #include "mounts/executor.h"
+#include "mounts/plan.h"
+#include "mounts-config.h"
 
 const char *ag3_explain_state_to_string(enum ag3_explain_state s)
 {
@@ -47,12 +49,6 @@ static bool under(const char *p, const char *dir)
 	return !strncmp(p, dir, n) && (p[n] == '\0' || p[n] == '/');
 }
 
-static bool covers(enum ag3_mount_op op)
-{
-	return op == AG3_MOUNT_BIND || op == AG3_MOUNT_TMPFS || op == AG3_MOUNT_PROC ||
-	       op == AG3_MOUNT_DEV || op == AG3_MOUNT_MASK || op == AG3_MOUNT_SYMLINK;
-}
-
 /* The path a symlink op at `target` with text `text` turns `p` (at or below target) into. */
 static char *follow(const char *target, const char *text, const char *p)
 {
@@ -71,16 +67,6 @@ static char *follow(const char *target, const char *text, const char *p)
 	return ag3_path_normalize(j, &out) < 0 ? NULL : out;
 }
 
-static int add_index(size_t **v, size_t *n, size_t i)
-{
-	size_t *nv = realloc(*v, (*n + 1) * sizeof(**v));
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	nv[(*n)++] = i;
-	return 0;
-}
-
 int ag3_explain_path(const struct ag3_spec *spec, const char *path, struct ag3_explain_path *ret,
 		     struct ag3_error **reterr)
 {
@@ -93,10 +79,8 @@ int ag3_explain_path(const struct ag3_spec *spec, const char *path, struct ag3_e
 	if (ag3_path_normalize(path, &e.path) < 0 || !(e.resolved = strdup(e.path)))
 		goto oom;
 	for (;;) {
-		last = -1;
-		for (size_t i = 0; i < spec->n_mounts; i++)
-			if (covers(spec->mounts[i].op) && under(e.resolved, spec->mounts[i].target))
-				last = (ssize_t)i;
+		last = ag3_mount_lookup(spec->mounts, spec->n_mounts, sizeof(*spec->mounts),
+					e.resolved);
 		if (last < 0 || spec->mounts[last].op != AG3_MOUNT_SYMLINK)
 			break;
 		const struct ag3_mount *m = &spec->mounts[last];
@@ -121,10 +105,9 @@ int ag3_explain_path(const struct ag3_spec *spec, const char *path, struct ag3_e
 			goto oom;
 	}
 	e.mount = last;
-	for (ssize_t i = 0; i < last; i++)
-		if (covers(spec->mounts[i].op) && under(e.resolved, spec->mounts[i].target) &&
-		    add_index(&e.shadowed, &e.n_shadowed, (size_t)i) < 0)
-			goto oom;
+	if (last > 0 && ag3_mount_shadowed(spec->mounts, (size_t)last, sizeof(*spec->mounts),
+					   e.resolved, &e.shadowed, &e.n_shadowed) < 0)
+		goto oom;
 
 	const struct ag3_mount *m = last >= 0 ? &spec->mounts[last] : NULL;
 	bool at_target = m ? !strcmp(m->target, e.resolved) : !strcmp(e.resolved, "/");
@@ -202,6 +185,89 @@ int ag3_explain_origin_key(const char *origin, char **ret)
 		}
 		s += n;
 	}
+	return 0;
+}
+
+void ag3_explain_origin_locate(const struct ag3_profile *p, const struct ag3_mounts_config *x,
+			       const char *origin, struct ag3_explain_origin *ret)
+{
+	*ret = (struct ag3_explain_origin){0};
+	if (!origin || ag3_explain_origin_key(origin, &ret->key) < 0 || !ret->key)
+		return;
+	if (p && ag3_yaml_locate(p->doc, ret->key, &ret->loc) == 0)
+		ret->file = p->file;
+	else if (x && ag3_yaml_locate(x->doc, ret->key, &ret->loc) == 0)
+		ret->file = x->file;
+}
+
+void ag3_explain_absent_clear(struct ag3_explain_absent *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].what);
+		free(v[i].why);
+		free(v[i].target);
+	}
+}
+
+static bool covers_path(const char *target, const char *path)
+{
+	return target && target[0] == '/' && ag3_path_is_under(path, target);
+}
+
+int ag3_explain_absent(const struct ag3_spec *spec, const struct ag3_profile *p,
+		       const struct ag3_mounts_config *x, const struct ag3_session *session,
+		       const char *host_root, const char *path, struct ag3_explain_absent *v,
+		       size_t cap, size_t *n)
+{
+	*n = 0;
+	/* profile mounts that were skipped: optional, and the source is missing */
+	const struct ag3_pmounts *lists[] = {p ? &p->sandbox.static_mounts : NULL,
+					     p ? &p->sandbox.session_mounts : NULL};
+	for (size_t l = 0; l < ELEMENTSOF(lists); l++)
+		for (size_t i = 0; lists[l] && i < lists[l]->n && *n < cap; i++) {
+			const struct ag3_pmount *pm = &lists[l]->items[i];
+			if (!pm->target.v || strchr(pm->target.v, '{') ||
+			    !covers_path(pm->target.v, path))
+				continue;
+			bool in_spec = false;
+			for (size_t k = 0; k < spec->n_mounts && !in_spec; k++)
+				in_spec = spec->mounts[k].origin &&
+					  !strcmp(spec->mounts[k].origin, pm->key);
+			if (in_spec)
+				continue;
+			v[*n] = (struct ag3_explain_absent){
+				.what = strdup(pm->key),
+				.why = strdup(pm->optional.v ? "optional, and its source is missing on "
+								"this host: skipped"
+							      : "not compiled in"),
+				.target = strdup(pm->target.v)};
+			if (!v[*n].what || !v[*n].why || !v[*n].target)
+				return -ENOMEM;
+			(*n)++;
+		}
+	/* external mounts the user is not authorized for, missing, or reserved */
+	if (!x || !p)
+		return 0;
+	struct ag3_xplan *plan = NULL;
+	struct ag3_error *err = NULL;
+	if (ag3_mounts_config_plan(x, p, session, NULL, 0, host_root, &plan, &err) < 0) {
+		ag3_error_free(err);
+		return 0; /* the spec compiled: whatever fails here is not about this path */
+	}
+	for (size_t i = 0; i < plan->n && *n < cap; i++) {
+		const struct ag3_xplan_entry *e = &plan->items[i];
+		if (e->skip == AG3_XPLAN_SKIP_NONE || !covers_path(e->target, path))
+			continue;
+		v[*n] = (struct ag3_explain_absent){.what = strdup(e->origin),
+					    .why = strdup(e->skip_reason ? e->skip_reason : "skipped"),
+					    .target = strdup(e->target)};
+		if (!v[*n].what || !v[*n].why || !v[*n].target) {
+			ag3_xplan_free(plan);
+			return -ENOMEM;
+		}
+		(*n)++;
+	}
+	ag3_xplan_free(plan);
 	return 0;
 }
 

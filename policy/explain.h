@@ -11,9 +11,13 @@
 #include <sys/types.h>
 
 #include "policy/profile-model.h"
+#include "policy/profile.h"
+#include "policy/session.h"
 #include "policy/rules.h"
 #include "policy/yaml.h"
 #include "runtime/spec.h"
+
+struct ag3_mounts_config;
 
 #define AG3_EXPLAIN_MAX_SYMLINKS 40 /* like the kernel's MAXSYMLINKS */
 
@@ -69,6 +73,36 @@ int ag3_explain_path(const struct ag3_spec *spec, const char *path, struct ag3_e
  * it names none ("builtin /tmp"). A new string in *ret; 0 or -ENOMEM.
  */
 int ag3_explain_origin_key(const char *origin, char **ret);
+
+/* Where a mount's origin was written: its YAML key, in the profile or the mounts config. */
+struct ag3_explain_origin {
+	char *key;        /* the YAML key in the origin, or NULL (the caller frees it) */
+	const char *file; /* where it is, or NULL when not found */
+	struct ag3_ploc loc;
+};
+
+void ag3_explain_origin_locate(const struct ag3_profile *p, const struct ag3_mounts_config *x,
+			       const char *origin, struct ag3_explain_origin *ret);
+
+/* A mount of the profile or the external-mounts plan that would cover a path but
+ * is not in the spec, and why: for an absent path. */
+struct ag3_explain_absent {
+	char *what; /* the YAML key (and name) */
+	char *why;
+	char *target;
+};
+
+void ag3_explain_absent_clear(struct ag3_explain_absent *v, size_t n);
+
+/*
+ * The skipped mounts covering `path` (at most `cap`, in *n): the profile's
+ * static and session mounts not in `spec`, and the external-mount plan's
+ * skipped entries for `session` (x NULL: none). 0 or -ENOMEM.
+ */
+int ag3_explain_absent(const struct ag3_spec *spec, const struct ag3_profile *p,
+		       const struct ag3_mounts_config *x, const struct ag3_session *session,
+		       const char *host_root, const char *path, struct ag3_explain_absent *v,
+		       size_t cap, size_t *n);
 
 /* ----------------------------------------------------------- tool calls -- */
 

@@ -16,287 +16,9 @@
 #include <sys/utsname.h>
 
 #include "compile.h"
+#include "lint-catalogue.h"
+#include "mounts/plan.h"
 #include "rules.h"
-
-enum {
-	R_LOAD,
-	R_SANDBOX_MISSING,
-	R_SANDBOX_DISABLED,
-	R_FILE_SANDBOXING_OFF,
-	R_WRITABLE_SYSTEM_DIR,
-	R_WRITABLE_ON_PATH,
-	R_WRITABLE_SHELL_RC,
-	R_SOCKET_MOUNT,
-	R_MASK_SHADOWED,
-	R_MOUNT_HIDDEN,
-	R_DUPLICATE_TARGET,
-	R_KERNEL_FS_TARGET,
-	R_TMPFS_OPTION_IN_PATH,
-	R_DOMAINS_NOT_ISOLATED,
-	R_DOMAINS_NETWORK_DISABLED,
-	R_BROAD_DOMAIN,
-	R_MCP_RULE_NEVER_MATCHED,
-	R_PREFIX_RULE_PLATFORM,
-	R_DENY_DISABLED_TOOL,
-	R_ALLOW_TOOL_NOT_ENABLED,
-	R_DENY_COMPOUND_BYPASS,
-	R_DENY_ABSOLUTE_WORKSPACE,
-	R_MID_PATH_GLOBSTAR,
-	R_BYPASS_PERMISSIONS,
-	R_MALFORMED_RULE,
-	R_PERMISSIONS_IGNORED,
-	R_ASK_UNUSED,
-	R_BWRAP_PATH,
-	R_CUSTOM_ENV_IGNORED,
-	R_CLEAR_ENV_FALSE,
-	R_PROC_FILTERING_OFF,
-	R_CREDENTIALS_MOUNT,
-	R_INFO_PATH_MISMATCH,
-	R_TMPFS_ROOT_OFF,
-	R_LIB64_MISSING,
-	R_SESSION_DIR_PLACEHOLDER,
-	R_LIMITS_MISSING,
-	R_SECCOMP_OFF,
-	R_MINIMUM_ISOLATION_MISSING,
-	R_REQUIRED_SOURCE_MISSING,
-	R_PER_USER_SHARED,
-	R_ORIGINAL_PATH_RESERVED,
-	R_SENSITIVE_EXTERNAL_PATH,
-	R_HOME_NOT_MOUNTED,
-	R_DOES_NOT_COMPILE,
-	R_PLATFORM_BARE_CALL,
-	R_ALL_USERS_MOUNTS,
-	R_HOST_NETWORK,
-	_R_MAX,
-};
-
-#define E AG3_LINT_ERROR
-#define W AG3_LINT_WARNING
-#define I AG3_LINT_INFO
-
-static const struct ag3_lint_rule catalogue[_R_MAX] = {
-	[R_LOAD] = {"AG3L000", "load-error", E,
-		    "the profile (or the external-mounts file) does not load",
-		    "fix what the loader names at file:line:column"},
-	[R_SANDBOX_MISSING] = {"AG3L001", "sandbox-missing", E,
-			       "no `sandbox:` section (or `sandbox: null`): the platform ran "
-			       "commands unsandboxed",
-			       "add a sandbox section (see profiles/default.yaml)"},
-	[R_SANDBOX_DISABLED] = {"AG3L002", "sandbox-disabled", E,
-				"`sandbox.enabled: false`: the platform ran commands unsandboxed, "
-				"with its whole environment",
-				"remove the key or set it to true"},
-	[R_FILE_SANDBOXING_OFF] =
-		{"AG3L003", "file-sandboxing-off", E,
-		 "`sandbox.file_sandboxing: false`: the platform built no bwrap at all (fail-open)",
-		 "remove the key or set it to true"},
-	[R_WRITABLE_SYSTEM_DIR] = {"AG3L004", "writable-system-dir", E,
-				   "a read-write bind of a host system directory (/usr /etc /bin "
-				   "/lib /sbin /boot /var ...)",
-				   "bind it read-only (`mode: ro`), or bind only the subdirectory "
-				   "that must be written"},
-	[R_WRITABLE_ON_PATH] = {"AG3L005", "writable-on-path", W,
-				"a read-write mount on (or above) a directory of the sandbox's "
-				"PATH: commands can be replaced",
-				"mount it read-only, or take the directory off environment.path"},
-	[R_WRITABLE_SHELL_RC] = {"AG3L006", "writable-shell-rc", W,
-				 "a read-write mount of a shell startup file (.bashrc, .profile, "
-				 "/etc/profile.d ...)",
-				 "mount startup files read-only"},
-	[R_SOCKET_MOUNT] =
-		{"AG3L007", "socket-mount", E,
-		 "a socket (docker.sock, containerd.sock, *.sock) or /run bound into the sandbox",
-		 "never bind daemon sockets or /run: a docker socket is root on the host"},
-	[R_MASK_SHADOWED] = {"AG3L008", "mask-shadowed", W,
-			     "a tmpfs mask (tmpfs_paths, the /mounts mask) covered by a later "
-			     "mount on or above it",
-			     "drop the later mount, or mount below the mask instead of over it"},
-	[R_MOUNT_HIDDEN] = {"AG3L009", "mount-hidden", W,
-			    "a mount hidden by a later mount, mask or builtin (/tmp, /proc, /dev) "
-			    "on or above its target",
-			    "move the mount below the one that hides it, or drop it"},
-	[R_DUPLICATE_TARGET] = {"AG3L010", "duplicate-target", W,
-				"two mounts on one target: only the last one is visible",
-				"keep one of them"},
-	[R_KERNEL_FS_TARGET] =
-		{"AG3L011", "kernel-fs-target", E,
-		 "a mount target under /proc, /sys or /dev (the sandbox makes its own /proc and "
-		 "/dev)",
-		 "drop it: /proc and a minimal /dev are always there; /sys is never exposed"},
-	[R_TMPFS_OPTION_IN_PATH] =
-		{"AG3L012", "tmpfs-option-in-path", E,
-		 "a mount option smuggled into a path (`/tmp:size=100M`): bwrap made a directory "
-		 "of that name",
-		 "write the path alone; the /tmp size is sandbox.limits.tmp_size"},
-	[R_DOMAINS_NOT_ISOLATED] =
-		{"AG3L013", "domains-not-isolated", W,
-		 "network.allowed_domains with `network_sandboxing: false`: the host network, no "
-		 "allowlist",
-		 "set network_sandboxing: true (ag3ntum-sandbox then enforces the allowlist)"},
-	[R_DOMAINS_NETWORK_DISABLED] = {"AG3L014", "domains-network-disabled", W,
-					"network.allowed_domains with `network.enabled: false`: "
-					"the domains are ignored (no network)",
-					"set network.enabled: true, or drop the domains"},
-	[R_BROAD_DOMAIN] =
-		{"AG3L015", "broad-domain", W,
-		 "an allowed domain that allows (nearly) everything: `*`, `*.com`, a bare TLD",
-		 "list the hosts the agent needs"},
-	[R_MCP_RULE_NEVER_MATCHED] = {"AG3L016", "mcp-rule-never-matched", W,
-				      "a rule named mcp__ag3ntum__X: the platform's calls are "
-				      "named Ag3ntumX, so it never matched there; it applies now",
-				      "write the name the way calls are named: Ag3ntumX(...)"},
-	[R_PREFIX_RULE_PLATFORM] = {"AG3L017", "prefix-rule-platform", W,
-				    "a `Bash(x:*)` prefix rule: the platform never matched it "
-				    "(Ag3ntumBash: it read it as the glob `x*`)",
-				    "it works as a prefix rule now; check it says what you mean"},
-	[R_DENY_DISABLED_TOOL] = {"AG3L018", "deny-disabled-tool", I,
-				  "a deny rule for a tool in tools.disabled: the tool is never "
-				  "offered, the rule never decides",
-				  "drop the rule (tools.disabled already blocks the tool)"},
-	[R_ALLOW_TOOL_NOT_ENABLED] = {"AG3L019", "allow-tool-not-enabled", W,
-				      "an allow rule for a tool that is not in tools.enabled (or "
-				      "is disabled): it never applies",
-				      "enable the tool, or drop the rule"},
-	[R_DENY_COMPOUND_BYPASS] =
-		{"AG3L020", "deny-compound-bypass", I,
-		 "a shell deny rule the platform never applied to compound commands (`x; rm -rf /` "
-		 "slipped past)",
-		 "nothing to do: ag3ntum-sandbox checks every command of a line"},
-	[R_DENY_ABSOLUTE_WORKSPACE] = {"AG3L021", "deny-absolute-workspace", I,
-				       "an absolute deny path pattern: the platform never matched "
-				       "it against workspace paths",
-				       "nothing to do: paths are resolved before matching now"},
-	[R_MID_PATH_GLOBSTAR] = {"AG3L022", "mid-path-globstar", W,
-				 "`**` inside a path pattern (`**/secrets/**`, `src/**/*.py`): the "
-				 "platform never matched it; it does now",
-				 "check the rule says what you mean: it is a real glob now"},
-	[R_BYPASS_PERMISSIONS] =
-		{"AG3L023", "bypass-permissions", W,
-		 "`defaultMode: bypassPermissions`: every call no rule denies is allowed",
-		 "use `default` and allow what the agent needs"},
-	[R_MALFORMED_RULE] = {"AG3L024", "malformed-rule", W,
-			      "a rule that is not `Name` or `Name(pattern)` (no closing "
-			      "parenthesis, an empty name)",
-			      "write Name(pattern)"},
-	[R_PERMISSIONS_IGNORED] = {"AG3L025", "permissions-ignored", W,
-				   "`permissions:` rules next to `session_workspace:`: a session "
-				   "replaces them, so they never apply",
-				   "move the rules into session_workspace"},
-	[R_ASK_UNUSED] = {"AG3L026", "ask-unused", I,
-			  "permissions.ask rules: the platform's callback never consulted them",
-			  "move them to allow or deny"},
-	[R_BWRAP_PATH] = {"AG3L027", "bwrap-path", I,
-			  "sandbox.bwrap_path is ignored (no bwrap is run); `sudo bwrap` gave the "
-			  "API root bwrap with any argv",
-			  "drop the key, and the sudoers rule for bwrap"},
-	[R_CUSTOM_ENV_IGNORED] =
-		{"AG3L028", "custom-env-ignored", W,
-		 "environment.custom_env is discarded (the platform always reset it)",
-		 "pass variables as sandboxed_envs (secrets files)"},
-	[R_CLEAR_ENV_FALSE] =
-		{"AG3L029", "clear-env-false", I,
-		 "`environment.clear_env: false`: ignored, the environment is always cleared",
-		 "drop the key"},
-	[R_PROC_FILTERING_OFF] = {"AG3L030", "proc-filtering-off", W,
-				  "`proc_filtering.enabled: false`: the platform bound the host's "
-				  "whole /proc (every process's environ)",
-				  "drop the key: the sandbox always gets its own /proc"},
-	[R_CREDENTIALS_MOUNT] =
-		{"AG3L031", "credentials-mount", W,
-		 "credentials (.ssh, .aws, .gnupg, keys ...) mounted into the sandbox",
-		 "give the agent a deploy token for the one repository instead of the user's keys"},
-	[R_INFO_PATH_MISMATCH] = {"AG3L032", "info-path-mismatch", W,
-				  "writable_paths / readonly_paths (only shown to the agent) do "
-				  "not match the mounts",
-				  "make the lists say what the mounts do"},
-	[R_TMPFS_ROOT_OFF] =
-		{"AG3L033", "tmpfs-root-off", I,
-		 "`use_tmpfs_root: false` has no effect: the root is always a fresh tmpfs",
-		 "drop the key"},
-	[R_LIB64_MISSING] = {"AG3L034", "lib64-missing", W,
-			     "system mounts without /lib64 on x86_64: on the platform every "
-			     "dynamically linked exec failed",
-			     "add `system_lib64: {source: /lib64, target: /lib64, mode: ro, "
-			     "optional: true}` (the compiler adds it anyway)"},
-	[R_SESSION_DIR_PLACEHOLDER] = {"AG3L035", "session-dir-placeholder", W,
-				       "{session_dir} / {sessions_dir} in a mount source: the "
-				       "global sessions directory, not /users/<user>/sessions",
-				       "write /users/{username}/sessions/{session_id} instead"},
-	[R_LIMITS_MISSING] = {"AG3L036", "limits-missing", I,
-			      "no sandbox.limits: the defaults apply (300 s, 2 GiB, 512 pids, 1 "
-			      "MiB output, 256 MiB /tmp)",
-			      "state the limits the deployment needs"},
-	[R_SECCOMP_OFF] = {"AG3L037", "seccomp-off", W,
-			   "seccomp is disabled, or its default deny list is off",
-			   "drop sandbox.seccomp.enabled / default_list, or set them to true"},
-	[R_MINIMUM_ISOLATION_MISSING] =
-		{"AG3L038", "minimum-isolation-missing", W,
-		 "no sandbox.minimum_isolation: a host without seccomp or landlock runs commands "
-		 "with less isolation",
-		 "add minimum_isolation: {seccomp: true, ...} so such a host refuses instead"},
-	[R_REQUIRED_SOURCE_MISSING] =
-		{"AG3L039", "required-source-missing", E,
-		 "a required mount (optional: false) whose source does not exist on this host",
-		 "create the source, or mark the mount optional"},
-	[R_PER_USER_SHARED] = {"AG3L040", "per-user-shared", W,
-			       "a per-user mount for every user (`*`, self_only) whose host path "
-			       "has no {username}: all users share it",
-			       "put {username} in the host path, or list the users", true},
-	[R_ORIGINAL_PATH_RESERVED] = {"AG3L041", "original-path-reserved", E,
-				      "an original path on or under a path the profile mounts (the "
-				      "platform checked exact matches only)",
-				      "choose a path outside the profile's mount targets", true},
-	[R_SENSITIVE_EXTERNAL_PATH] =
-		{"AG3L042", "sensitive-external-path", W,
-		 "an external mount of a sensitive host path (/etc, /var/log, /root, .ssh ...)",
-		 "mount a narrower directory", true},
-	[R_HOME_NOT_MOUNTED] =
-		{"AG3L043", "home-not-mounted", W,
-		 "environment.home is not inside any mount: commands start in a directory that is "
-		 "not there",
-		 "mount the workspace at home (session_mounts.workspace), or change home"},
-	[R_DOES_NOT_COMPILE] =
-		{"AG3L044", "does-not-compile", E,
-		 "the profile does not compile (with a placeholder session): exec would refuse it",
-		 "fix what the compiler names"},
-	[R_PLATFORM_BARE_CALL] = {"AG3L045", "platform-bare-call", W,
-				  "a value pattern on an Ag3ntum file or web tool: the platform's "
-				  "call string had no value, so it never matched",
-				  "it matches the path or URL now; check it says what you mean"},
-	[R_ALL_USERS_MOUNTS] = {"AG3L046", "all-users-mounts", E,
-				"a profile mount of the whole /mounts tree (or /mounts/user-ro, "
-				"/mounts/user-rw): every user's per-user mounts in every sandbox",
-				"drop it: pass the external-mounts file (--mounts), which binds "
-				"only the mounts this user is authorized for"},
-	[R_HOST_NETWORK] = {"AG3L047", "host-network", W,
-			    "`network_sandboxing: false`: commands share the host's network "
-			    "namespace, every localhost service (the API, redis) included",
-			    "drop the key: the sandbox gets its own network namespace"},
-};
-
-#undef E
-#undef W
-#undef I
-
-const char *ag3_lint_severity_to_string(enum ag3_lint_severity s)
-{
-	static const char *const names[_AG3_LINT_SEVERITY_MAX] = {"info", "warning", "error"};
-	return (int)s >= 0 && s < _AG3_LINT_SEVERITY_MAX ? names[s] : NULL;
-}
-
-const struct ag3_lint_rule *ag3_lint_rules(size_t *n)
-{
-	*n = _R_MAX;
-	return catalogue;
-}
-
-const struct ag3_lint_rule *ag3_lint_rule_find(const char *s)
-{
-	for (size_t i = 0; s && i < _R_MAX; i++)
-		if (!strcmp(catalogue[i].id, s) || !strcmp(catalogue[i].name, s))
-			return &catalogue[i];
-	return NULL;
-}
 
 void ag3_lint_report_clear(struct ag3_lint_report *rep)
 {
@@ -349,7 +71,7 @@ int ag3_lint_add_load_error(struct ag3_lint_report *rep, const char *file,
 	char *msg = strdup(e && e->msg ? e->msg : "cannot be loaded");
 	if (!msg)
 		return -ENOMEM;
-	return report_add(rep, &catalogue[R_LOAD], e && e->file ? e->file : file, e ? e->line : 0,
+	return report_add(rep, &ag3_lint_catalogue[R_LOAD], e && e->file ? e->file : file, e ? e->line : 0,
 			  e ? e->col : 0, msg);
 }
 
@@ -412,21 +134,22 @@ enum lkind {
 struct lmount {
 	enum lkind kind;
 	const struct ag3_pmount *pm; /* LK_PROFILE */
-	char *label;                 /* the key, or "builtin /tmp" */
-	char *source;                /* resolved; NULL for filesystems */
-	char *target;                /* resolved (may be relative if a placeholder stays) */
+	const char *label;           /* the key, or "builtin /tmp" */
+	const char *source;          /* resolved; NULL for filesystems */
+	const char *target;          /* resolved (may be relative if a placeholder stays) */
 	bool ro;
 	const char *file;
 	unsigned line, col;
 };
 
 struct lctx {
+	struct ag3_mount_plan plan; /* the mounts, in the compiler's order (mounts/plan.h) */
 	const struct ag3_profile *p;
 	const struct ag3_lint_options *o;
 	const struct ag3_mounts_config *x;
 	struct ag3_lint_report *rep;
 	int err; /* sticky -ENOMEM */
-	struct lmount *m;
+	struct lmount *m; /* a view of `plan`, in order */
 	size_t n;
 	char *home;
 };
@@ -439,7 +162,7 @@ _printf_(6, 0) static void vadd(struct lctx *c, int rule, const char *file, unsi
 		return;
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
-	if (!msg || report_add(c->rep, &catalogue[rule], file, line, col, msg) < 0)
+	if (!msg || report_add(c->rep, &ag3_lint_catalogue[rule], file, line, col, msg) < 0)
 		c->err = -ENOMEM;
 }
 
@@ -559,52 +282,61 @@ static const char *basename_of(const char *p)
 
 static void lmounts_free(struct lctx *c)
 {
-	for (size_t i = 0; i < c->n; i++) {
-		free(c->m[i].label);
-		free(c->m[i].source);
-		free(c->m[i].target);
-	}
 	free(c->m);
 	c->m = NULL;
 	c->n = 0;
+	ag3_mount_plan_clear(&c->plan);
 }
 
-static struct lmount *lm_add(struct lctx *c, enum lkind kind, const char *label, const char *source,
-			     const char *target, bool ro)
+/* Where each slot's entries stand for the checks. */
+static enum lkind slot_kind(enum ag3_mount_slot s)
+{
+	switch (s) {
+	case AG3_SLOT_BUILTIN:
+		return LK_BUILTIN;
+	case AG3_SLOT_TMPFS:
+	case AG3_SLOT_EXT_MASK:
+		return LK_MASK;
+	case AG3_SLOT_SYSTEM:
+	case AG3_SLOT_SESSION:
+	case AG3_SLOT_DYNAMIC:
+	case AG3_SLOT_ORIGINAL:
+		return LK_PROFILE;
+	default:
+		return LK_EXTERNAL;
+	}
+}
+
+/* An entry of the plan, its paths with the directory placeholders at their defaults. */
+static struct ag3_mount_plan_entry *lm_add(struct lctx *c, enum ag3_mount_slot slot,
+					   enum ag3_mount_op op, const char *label,
+					   const char *source, const char *target, bool ro)
 {
 	if (c->err)
 		return NULL;
-	struct lmount *v = realloc(c->m, (c->n + 1) * sizeof(*v));
-	if (!v) {
+	_cleanup_free_ char *src = source ? lpath(source) : NULL, *tgt = lpath(target);
+	struct ag3_mount_plan_entry *e = NULL;
+	if ((!source || src) && tgt)
+		e = ag3_mount_plan_add(&c->plan, slot,
+				       &(struct ag3_mount){.op = op, .source = src, .target = tgt,
+							   .ro = ro, .origin = (char *)label});
+	if (!e) {
 		c->err = -ENOMEM;
 		return NULL;
 	}
-	c->m = v;
-	struct lmount *m = &v[c->n];
-	*m = (struct lmount){.kind = kind, .ro = ro, .file = c->p->file};
-	m->label = strdup(label);
-	m->source = source ? lpath(source) : NULL;
-	m->target = lpath(target);
-	if (!m->label || (source && !m->source) || !m->target) {
-		free(m->label);
-		free(m->source);
-		free(m->target);
-		c->err = -ENOMEM;
-		return NULL;
-	}
-	c->n++;
-	return m;
+	e->file = c->p->file;
+	return e;
 }
 
-static void lm_profile(struct lctx *c, const struct ag3_pmounts *l)
+static void lm_profile(struct lctx *c, enum ag3_mount_slot slot, const struct ag3_pmounts *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		const struct ag3_pmount *pm = &l->items[i];
-		struct lmount *m =
-			lm_add(c, LK_PROFILE, pm->key, pm->source.v, pm->target.v, pm->ro.v);
-		if (m) {
-			m->pm = pm;
-			at_key(&pm->meta, &m->line, &m->col);
+		struct ag3_mount_plan_entry *e = lm_add(c, slot, AG3_MOUNT_BIND, pm->key,
+							pm->source.v, pm->target.v, pm->ro.v);
+		if (e) {
+			e->ref = pm;
+			at_key(&pm->meta, &e->line, &e->col);
 		}
 	}
 }
@@ -616,10 +348,11 @@ static void lm_external(struct lctx *c, const struct ag3_xmounts *l)
 		char target[AG3_XMOUNT_NAME_MAX + 16], label[128];
 		snprintf(target, sizeof(target), AG3_XMOUNT_ROOT "/%s", x->name.v);
 		snprintf(label, sizeof(label), "%s (%s)", x->key, x->name.v);
-		struct lmount *m = lm_add(c, LK_EXTERNAL, label, x->host_path.v, target, x->ro);
-		if (m) {
-			m->file = c->x->file;
-			at_key(&x->meta, &m->line, &m->col);
+		struct ag3_mount_plan_entry *e = lm_add(c, AG3_SLOT_EXT_MOUNT, AG3_MOUNT_BIND,
+							label, x->host_path.v, target, x->ro);
+		if (e) {
+			e->file = c->x->file;
+			at_key(&x->meta, &e->line, &e->col);
 		}
 	}
 }
@@ -628,46 +361,57 @@ static void lm_original(struct lctx *c, const struct ag3_xorigs *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		const struct ag3_xorig *x = &l->items[i];
-		struct lmount *m = lm_add(c, LK_EXTERNAL, x->key, x->path.v, x->path.v, x->ro);
-		if (m) {
-			m->file = c->x->file;
-			at_key(&x->meta, &m->line, &m->col);
+		struct ag3_mount_plan_entry *e = lm_add(c, AG3_SLOT_EXT_ORIGINAL, AG3_MOUNT_BIND,
+							x->key, x->path.v, x->path.v, x->ro);
+		if (e) {
+			e->file = c->x->file;
+			at_key(&x->meta, &e->line, &e->col);
 		}
 	}
 }
 
-/* The mount list in the compiler's order (external mounts where the platform put them). */
+/* The mount list: each entry in its slot, in the compiler's order (the plan's). */
 static void build_mounts(struct lctx *c)
 {
 	const struct ag3_profile_sandbox *sb = &c->p->sandbox;
-	lm_profile(c, &sb->static_mounts);
-	lm_add(c, LK_BUILTIN, "builtin /tmp", NULL, "/tmp", false);
-	lm_add(c, LK_BUILTIN, "builtin /proc", NULL, "/proc", false);
-	lm_add(c, LK_BUILTIN, "builtin /dev", NULL, "/dev", false);
-	lm_profile(c, &sb->session_mounts);
+	lm_profile(c, AG3_SLOT_SYSTEM, &sb->static_mounts);
+	lm_profile(c, AG3_SLOT_SESSION, &sb->session_mounts);
+	lm_profile(c, AG3_SLOT_DYNAMIC, &sb->dynamic_mounts);
+	lm_profile(c, AG3_SLOT_ORIGINAL, &sb->original_path_mounts);
+	lm_add(c, AG3_SLOT_BUILTIN, AG3_MOUNT_TMPFS, "builtin /tmp", NULL, "/tmp", false);
+	lm_add(c, AG3_SLOT_BUILTIN, AG3_MOUNT_PROC, "builtin /proc", NULL, "/proc", false);
+	lm_add(c, AG3_SLOT_BUILTIN, AG3_MOUNT_DEV, "builtin /dev", NULL, "/dev", false);
 	for (size_t i = 0; i < sb->tmpfs_paths.n; i++) {
 		char label[64];
 		snprintf(label, sizeof(label), "sandbox.tmpfs_paths[%zu]", i);
-		struct lmount *m =
-			lm_add(c, LK_MASK, label, NULL, sb->tmpfs_paths.items[i].v, false);
-		if (m)
-			at(&sb->tmpfs_paths.items[i].meta, &m->line, &m->col);
+		struct ag3_mount_plan_entry *e = lm_add(c, AG3_SLOT_TMPFS, AG3_MOUNT_TMPFS, label,
+							NULL, sb->tmpfs_paths.items[i].v, false);
+		if (e)
+			at(&sb->tmpfs_paths.items[i].meta, &e->line, &e->col);
 	}
-	if (c->x)
-		lm_add(c, LK_MASK, "the external-mounts mask " AG3_XMOUNT_ROOT, NULL,
-		       AG3_XMOUNT_ROOT, true);
-	lm_profile(c, &sb->dynamic_mounts);
 	if (c->x) {
+		lm_add(c, AG3_SLOT_EXT_MASK, AG3_MOUNT_TMPFS,
+		       "the external-mounts mask " AG3_XMOUNT_ROOT, NULL, AG3_XMOUNT_ROOT, true);
 		lm_external(c, &c->x->global.ro);
 		lm_external(c, &c->x->global.rw);
 		lm_external(c, &c->x->per_user.ro);
 		lm_external(c, &c->x->per_user.rw);
-	}
-	lm_profile(c, &sb->original_path_mounts);
-	if (c->x) {
 		lm_original(c, &c->x->original_paths.ro);
 		lm_original(c, &c->x->original_paths.rw);
 	}
+	if (c->err || ag3_mount_plan_order(&c->plan) < 0 ||
+	    (c->plan.n && !(c->m = calloc(c->plan.n, sizeof(*c->m))))) {
+		c->err = -ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < c->plan.n; i++) {
+		const struct ag3_mount_plan_entry *e = &c->plan.items[i];
+		c->m[i] = (struct lmount){.kind = slot_kind(e->slot), .pm = e->ref,
+					  .label = e->m.origin, .source = e->m.source,
+					  .target = e->m.target, .ro = e->m.ro, .file = e->file,
+					  .line = e->line, .col = e->col};
+	}
+	c->n = c->plan.n;
 }
 
 /* "sandbox.static_mounts.x (file:line)" for messages. */
@@ -950,12 +694,9 @@ static void check_order(struct lctx *c)
 	size_t n = c->n < 2048 ? c->n : 2048;
 	for (size_t i = 0; i < n; i++) {
 		const struct lmount *a = &c->m[i];
-		if (a->target[0] != '/')
-			continue;
-		for (size_t j = i + 1; j < n; j++) {
+		ssize_t j = ag3_mount_hidden_by(&c->plan.items[0].m, n, sizeof(*c->plan.items), i);
+		if (j >= 0) {
 			const struct lmount *b = &c->m[j];
-			if (b->target[0] != '/' || !ag3_path_is_under(a->target, b->target))
-				continue;
 			bool same = !strcmp(a->target, b->target);
 			if (a->kind == LK_MASK) {
 				add(c, R_MASK_SHADOWED, a->file, a->line, a->col,
@@ -984,8 +725,7 @@ static void check_order(struct lctx *c)
 							    : "mount",
 				    b->target);
 			}
-			break; /* one finding per mount */
-		}
+		} /* one finding per mount */
 	}
 }
 
@@ -1070,16 +810,10 @@ static void check_lib64(struct lctx *c)
 /* The last mount covering `p` (not a mask), or NULL; *masked when a mask is last. */
 static const struct lmount *provider(const struct lctx *c, const char *p, bool *masked)
 {
-	const struct lmount *last = NULL;
-	*masked = false;
-	for (size_t i = 0; i < c->n; i++) {
-		const struct lmount *m = &c->m[i];
-		if (m->target[0] == '/' && p[0] == '/' && ag3_path_is_under(p, m->target)) {
-			last = m->kind == LK_MASK ? NULL : m;
-			*masked = m->kind == LK_MASK;
-		}
-	}
-	return last;
+	ssize_t i = c->n ? ag3_mount_lookup(&c->plan.items[0].m, c->n, sizeof(*c->plan.items), p)
+			 : -1;
+	*masked = i >= 0 && c->m[i].kind == LK_MASK;
+	return i < 0 || *masked ? NULL : &c->m[i];
 }
 
 static void check_info_paths(struct lctx *c)

@@ -210,33 +210,15 @@ int cli_policy_print_decision(const struct ag3_rules *r, const struct ag3_tool_c
 
 /* ------------------------------------------------------------- a path -- */
 
-struct origin_loc {
-	char *key;        /* the YAML key in the origin, or NULL */
-	const char *file; /* where it is, or NULL when not found */
-	struct ag3_ploc loc;
-};
-
-static void origin_locate(const struct ag3_profile *p, const struct ag3_mounts_config *x,
-			  const char *origin, struct origin_loc *ret)
-{
-	*ret = (struct origin_loc){0};
-	if (!origin || ag3_explain_origin_key(origin, &ret->key) < 0 || !ret->key)
-		return;
-	if (p && ag3_yaml_locate(p->doc, ret->key, &ret->loc) == 0)
-		ret->file = p->file;
-	else if (x && ag3_yaml_locate(x->doc, ret->key, &ret->loc) == 0)
-		ret->file = x->file;
-}
-
 static cJSON *mount_json(const struct ag3_spec *spec, size_t i, const struct ag3_profile *p,
 			 const struct ag3_mounts_config *x)
 {
 	const struct ag3_mount *m = &spec->mounts[i];
-	struct origin_loc ol;
+	struct ag3_explain_origin ol;
 	cJSON *o = cJSON_CreateObject();
 	if (!o)
 		return NULL;
-	origin_locate(p, x, m->origin, &ol);
+	ag3_explain_origin_locate(p, x, m->origin, &ol);
 	cJSON_AddNumberToObject(o, "index", (double)i);
 	cJSON_AddStringToObject(o, "op", ag3_mount_op_to_string(m->op));
 	add_string_or_null(o, "source", m->source);
@@ -262,8 +244,8 @@ static void print_mount_text(const char *label, const struct ag3_spec *spec, siz
 			     const struct ag3_profile *p, const struct ag3_mounts_config *x)
 {
 	const struct ag3_mount *m = &spec->mounts[i];
-	struct origin_loc ol;
-	origin_locate(p, x, m->origin, &ol);
+	struct ag3_explain_origin ol;
+	ag3_explain_origin_locate(p, x, m->origin, &ol);
 	printf("  %-10s #%zu %s", label, i, ag3_mount_op_to_string(m->op));
 	if (m->op == AG3_MOUNT_BIND)
 		printf(" %s -> %s (%s)", cli_esc(m->source), cli_esc(m->target), m->ro ? "ro" : "rw");
@@ -276,84 +258,6 @@ static void print_mount_text(const char *label, const struct ag3_spec *spec, siz
 		printf(" (%s:%u:%u)", cli_esc(ol.file), ol.loc.key_line, ol.loc.key_col);
 	putchar('\n');
 	free(ol.key);
-}
-
-/* A mount of the profile or the external-mounts plan that would cover `path` but
- * is not in the spec, and why: for an absent path. */
-struct absent_why {
-	char *what; /* the YAML key (and name) */
-	char *why;
-	char *target;
-};
-
-static void absent_why_clear(struct absent_why *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(v[i].what);
-		free(v[i].why);
-		free(v[i].target);
-	}
-}
-
-static bool covers_path(const char *target, const char *path)
-{
-	return target && target[0] == '/' && ag3_path_is_under(path, target);
-}
-
-static int collect_absent_why(struct cli_source *src, const struct ag3_spec *spec,
-			      const struct ag3_profile *p, const struct ag3_mounts_config *x,
-			      const char *path, struct absent_why *v, size_t cap, size_t *n)
-{
-	*n = 0;
-	/* profile mounts that were skipped: optional, and the source is missing */
-	const struct ag3_pmounts *lists[] = {p ? &p->sandbox.static_mounts : NULL,
-					     p ? &p->sandbox.session_mounts : NULL};
-	for (size_t l = 0; l < ELEMENTSOF(lists); l++)
-		for (size_t i = 0; lists[l] && i < lists[l]->n && *n < cap; i++) {
-			const struct ag3_pmount *pm = &lists[l]->items[i];
-			if (!pm->target.v || strchr(pm->target.v, '{') ||
-			    !covers_path(pm->target.v, path))
-				continue;
-			bool in_spec = false;
-			for (size_t k = 0; k < spec->n_mounts && !in_spec; k++)
-				in_spec = spec->mounts[k].origin &&
-					  !strcmp(spec->mounts[k].origin, pm->key);
-			if (in_spec)
-				continue;
-			v[*n] = (struct absent_why){
-				.what = strdup(pm->key),
-				.why = strdup(pm->optional.v ? "optional, and its source is missing on "
-								"this host: skipped"
-							      : "not compiled in"),
-				.target = strdup(pm->target.v)};
-			if (!v[*n].what || !v[*n].why || !v[*n].target)
-				return -ENOMEM;
-			(*n)++;
-		}
-	/* external mounts the user is not authorized for, missing, or reserved */
-	if (!x || !p)
-		return 0;
-	struct ag3_xplan *plan = NULL;
-	struct ag3_error *err = NULL;
-	if (ag3_mounts_config_plan(x, p, src->session, NULL, 0, src->host_root, &plan, &err) < 0) {
-		ag3_error_free(err);
-		return 0; /* the spec compiled: whatever fails here is not about this path */
-	}
-	for (size_t i = 0; i < plan->n && *n < cap; i++) {
-		const struct ag3_xplan_entry *e = &plan->items[i];
-		if (e->skip == AG3_XPLAN_SKIP_NONE || !covers_path(e->target, path))
-			continue;
-		v[*n] = (struct absent_why){.what = strdup(e->origin),
-					    .why = strdup(e->skip_reason ? e->skip_reason : "skipped"),
-					    .target = strdup(e->target)};
-		if (!v[*n].what || !v[*n].why || !v[*n].target) {
-			ag3_xplan_free(plan);
-			return -ENOMEM;
-		}
-		(*n)++;
-	}
-	ag3_xplan_free(plan);
-	return 0;
 }
 
 static int explain_path(struct cli_source *src, const char *path, bool json)
@@ -382,10 +286,11 @@ static int explain_path(struct cli_source *src, const char *path, bool json)
 		return 2;
 	}
 	const struct ag3_mount *m = e.mount >= 0 ? &spec->mounts[e.mount] : NULL;
-	struct absent_why why[16] = {0};
+	struct ag3_explain_absent why[16] = {0};
 	size_t n_why = 0;
 	if ((e.state == AG3_EXPLAIN_ABSENT || e.state == AG3_EXPLAIN_CREATED) &&
-	    collect_absent_why(src, spec, p, x, e.resolved, why, ELEMENTSOF(why), &n_why) < 0)
+	    ag3_explain_absent(spec, p, x, src->session, src->host_root, e.resolved, why,
+				       ELEMENTSOF(why), &n_why) < 0)
 		goto oom;
 	if (json) {
 		cJSON *o = cJSON_CreateObject(), *a;
@@ -429,7 +334,7 @@ static int explain_path(struct cli_source *src, const char *path, bool json)
 		}
 		print_json(o);
 		cJSON_Delete(o);
-		absent_why_clear(why, n_why);
+		ag3_explain_absent_clear(why, n_why);
 		ag3_explain_path_clear(&e);
 		return 0;
 	}
@@ -479,11 +384,11 @@ static int explain_path(struct cli_source *src, const char *path, bool json)
 	for (size_t i = 0; i < n_why; i++)
 		printf("  %-10s %s at %s: %s\n", "not here:", cli_esc(why[i].what),
 		       cli_esc(why[i].target), cli_esc(why[i].why));
-	absent_why_clear(why, n_why);
+	ag3_explain_absent_clear(why, n_why);
 	ag3_explain_path_clear(&e);
 	return 0;
 oom:
-	absent_why_clear(why, n_why);
+	ag3_explain_absent_clear(why, n_why);
 	ag3_explain_path_clear(&e);
 	cli_error("out of memory");
 	return 2;
