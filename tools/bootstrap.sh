@@ -16,7 +16,7 @@ what=${1:-run}
 PKGS=(gcc libc6-dev pkg-config meson ninja-build python3
       libseccomp-dev libcap-dev libnl-3-dev libnl-route-3-dev libyaml-dev libcjson-dev
       libcriterion-dev)
-[ "$what" = test ] && PKGS+=(procps util-linux iproute2 clang libclang-rt-14-dev)
+[ "$what" = test ] && PKGS+=(procps util-linux iproute2 clang libclang-rt-14-dev clang-format)
 
 say() { printf '== %s\n' "$*" >&2; }
 
