@@ -306,6 +306,28 @@ t_check_escapes_terminal_controls() {
 	expect_out_has '^ +echo \\x1b\[2J\\xc2\\x9b$'
 }
 
+# getopt's own messages quote argv ("unrecognized option '--...'", "invalid option
+# -- 'c'"): an agent-chosen string that lands where an option can be (a tool name
+# or a path that starts with '-', which GNU getopt takes as options wherever it
+# is) must reach the terminal escaped like every other error, in every command.
+t_option_errors_escape_argv() {
+	local sub arg
+	for sub in exec compile check explain lint doctor; do
+		for arg in "$(printf -- '--x\033]0;pwned\007\302\233\342\200\256')" \
+			"$(printf -- '-\033')"; do
+			sbx $sub "$arg"
+			[ "$RC" != 0 ] || fail "$sub accepted an unknown option"
+			expect_no_raw_controls "$ERR"
+			printf '%s' "$ERR" | LC_ALL=C grep -q "$(printf '\342\200\256')" &&
+				fail "$sub: a raw bidi override reaches the terminal: $ERR"
+		done
+	done
+	# check's TOOL is the agent's: it starts with '-', getopt prints it
+	sbx check --profile "$HEAD_PROFILE" "$(printf -- '--\033[2J')" '{}'
+	[ "$RC" != 0 ] || fail "check accepted an option as the tool name"
+	expect_no_raw_controls "$ERR"
+}
+
 t_cli_options_given_twice_and_relative_paths() {
 	sbx compile --profile "$HEAD_PROFILE" --profile "$NEW_PROFILE"
 	expect_rc 2
@@ -473,6 +495,7 @@ run_test "explain: a mount hidden by a tmpfs" t_explain_path_hidden_by_tmpfs
 run_test "explain: why an absent path is absent" t_explain_path_why_absent
 run_test "explain: a tool call" t_explain_tool_call
 run_test "explain: usage errors" t_explain_usage_errors
+run_test "option errors: argv escaped (getopt's own messages)" t_option_errors_escape_argv
 # every t_ function above is in the list: a test written and never run is a defect
 for t in $(declare -F | awk '{print $3}' | grep '^t_'); do
 	grep -q "^run_test .* $t\$" "$0" || { echo "not ok - $t is defined but never run"; TAP_FAILED=$((TAP_FAILED + 1)); }
