@@ -86,6 +86,34 @@ static int apply(const struct cli_opt *o, const char *arg)
 	return 0;
 }
 
+/*
+ * getopt_long, with its own error messages ("unrecognized option '--...'") caught
+ * and printed escaped: they quote argv, and an agent-chosen string (a tool name,
+ * a path starting with '-') can be taken for an option. glibc writes them to
+ * the stream `stderr` names at the time, so it names a memory stream meanwhile.
+ */
+static int next_option(int argc, char **argv, const char *optstring, const struct option *lo)
+{
+	char *msg = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&msg, &len);
+	FILE *saved = stderr;
+	if (mem)
+		stderr = mem;
+	int ch = getopt_long(argc, argv, optstring, lo, NULL);
+	if (mem) {
+		stderr = saved;
+		fclose(mem);
+	}
+	if (msg && len) {
+		if (msg[len - 1] == '\n')
+			msg[len - 1] = 0;
+		fprintf(stderr, "%s\n", cli_esc(msg));
+	}
+	free(msg);
+	return ch;
+}
+
 int cli_parse_options(const struct cli_command_options *c, int argc, char **argv, int *first,
 		      int *code)
 {
@@ -122,7 +150,7 @@ int cli_parse_options(const struct cli_command_options *c, int argc, char **argv
 
 	optind = 0; /* 0, not 1: glibc then reads the optstring's '+' again */
 	int ch;
-	while ((ch = getopt_long(argc, argv, optstring, lo, NULL)) != -1) {
+	while ((ch = next_option(argc, argv, optstring, lo)) != -1) {
 		int h = c->source ? cli_source_handle(c->source, ch, optarg) : 0;
 		if (h < 0) {
 			*code = c->error_code;
