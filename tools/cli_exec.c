@@ -90,6 +90,13 @@ const char cli_exec_help[] =
 	"  " PROG " exec --profile permissions.yaml --user alice --session s1 \\\n"
 	"      --uid 50001 --gid 50001 --workspace /users/alice/sessions/s1/workspace -- ls -la\n";
 
+static bool same_file(int a, int b)
+{
+	struct stat x, y;
+	return fstat(a, &x) == 0 && fstat(b, &y) == 0 && x.st_dev == y.st_dev &&
+	       x.st_ino == y.st_ino;
+}
+
 /* --json-fd FD: open here, 3 or more (0, 1 and 2 are the command's own), once. */
 static int parse_json_fd(void *dst, const char *arg)
 {
@@ -110,6 +117,14 @@ static int parse_json_fd(void *dst, const char *arg)
 		cli_error("--json-fd %d: not an open file descriptor", *json_fd);
 		return -1;
 	}
+	/* A record the command cannot write into: not the stream of its stdio. */
+	for (int i = 0; i < 3; i++)
+		if (same_file(*json_fd, i)) {
+			cli_error("--json-fd %d: the same file as fd %d, which the command writes or "
+				  "reads: give the record a stream of its own",
+				  *json_fd, i);
+			return -1;
+		}
 	return 0;
 }
 
@@ -139,12 +154,6 @@ static void write_bounded(int fd, const char *p, size_t n)
 	ag3_sink_close(&s);
 }
 
-static bool same_file(int a, int b)
-{
-	struct stat x, y;
-	return fstat(a, &x) == 0 && fstat(b, &y) == 0 && x.st_dev == y.st_dev &&
-	       x.st_ino == y.st_ino;
-}
 
 static bool is_socket(int fd)
 {

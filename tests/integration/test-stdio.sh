@@ -54,6 +54,11 @@ t_json_fd() {
 	sbx exec --json-fd 9 -- true
 	expect_rc 125
 	expect_err_has "not an open file descriptor"
+	# the record's fd on the command's own stderr: refused, the command could write there
+	local rc2=0
+	"$AG3" exec --json-fd 3 -- true 2>e 3>&2 </dev/null || rc2=$?
+	[ $rc2 = 125 ] || fail "--json-fd on stderr's file: status $rc2"
+	grep -q "the same file as fd 2" e || fail "$(cat e)"
 }
 
 # stdout is a FIFO whose reader never reads: exec's last writes (the captured
