@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 #include "result.h"
 
-#include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/jsontab.h"
+
 static const char *const status_names[_AG3_STATUS_MAX] = {
-	[AG3_STATUS_EXITED] = "exited",	  [AG3_STATUS_SIGNALED] = "signaled",
-	[AG3_STATUS_TIMEOUT] = "timeout", [AG3_STATUS_OOM] = "oom",
+	[AG3_STATUS_EXITED] = "exited",
+	[AG3_STATUS_SIGNALED] = "signaled",
+	[AG3_STATUS_TIMEOUT] = "timeout",
+	[AG3_STATUS_OOM] = "oom",
 	[AG3_STATUS_SETUP_FAILED] = "setup_failed",
 };
 
@@ -57,230 +60,190 @@ int ag3_result_exit_code(const struct ag3_result *r)
 	}
 }
 
-/* The length of the valid UTF-8 sequence (no NUL, no overlong form, no surrogate)
- * at p[i], or 0 if the byte there starts none. */
-static size_t utf8_seq(const char *p, size_t n, size_t i)
-{
-	unsigned char c = (unsigned char)p[i];
-	size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-	bool ok = len > 0 && c != 0 && i + len <= n;
-	for (size_t k = 1; ok && k < len; k++)
-		ok = ((unsigned char)p[i + k] >> 6) == 2;
-	if (ok && len == 2 && c < 0xc2)
-		ok = false; /* overlong */
-	if (ok && len == 3) {
-		unsigned cp = ((c & 0x0fu) << 12) | (((unsigned char)p[i + 1] & 0x3fu) << 6) |
-			      ((unsigned char)p[i + 2] & 0x3fu);
-		ok = cp >= 0x800 && (cp < 0xd800 || cp > 0xdfff);
-	}
-	if (ok && len == 4) {
-		unsigned cp = ((c & 0x07u) << 18) | (((unsigned char)p[i + 1] & 0x3fu) << 12) |
-			      (((unsigned char)p[i + 2] & 0x3fu) << 6) | ((unsigned char)p[i + 3] & 0x3fu);
-		ok = cp >= 0x10000 && cp <= 0x10ffff;
-	}
-	return ok ? len : 0;
-}
-
-/*
- * The bytes as the body of a JSON string (no quotes), valid UTF-8: invalid
- * sequences and NUL become U+FFFD, '"', '\' and control characters are escaped
- * as cJSON escapes them. Writes to `w` if it is not NULL; returns the length.
- */
-static size_t json_body(const char *p, size_t n, char *w)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t out = 0;
-	for (size_t i = 0; i < n;) {
-		size_t len = utf8_seq(p, n, i);
-		unsigned char c = (unsigned char)p[i];
-		char esc[6];
-		const char *src = p + i;
-		size_t k = len;
-		if (!len) {
-			src = "\xef\xbf\xbd";
-			k = 3;
-			len = 1;
-		} else if (c == '"' || c == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)c;
-			src = esc;
-			k = 2;
-		} else if (c < 0x20) {
-			static const char short_esc[32] = {['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n',
-							   ['\r'] = 'r', ['\t'] = 't'};
-			esc[0] = '\\';
-			if (short_esc[c]) {
-				esc[1] = short_esc[c];
-				k = 2;
-			} else {
-				memcpy(esc + 1, "u00", 3);
-				esc[4] = hex[c >> 4];
-				esc[5] = hex[c & 15];
-				k = 6;
-			}
-			src = esc;
-		}
-		if (w)
-			memcpy(w + out, src, k);
-		out += k;
-		i += len;
-	}
-	return out;
-}
-
-/* Adds a string from outside (argv, a path, a message quoting them) as valid UTF-8. */
-static cJSON *text_item(const char *s)
-{
-	size_t n = strlen(s), i = 0, w = 0;
-	char *t = malloc(n * 3 + 1);
-	if (!t)
-		return cJSON_CreateString("");
-	while (i < n) {
-		size_t len = utf8_seq(s, n, i);
-		memcpy(t + w, len ? s + i : "\xef\xbf\xbd", len ? len : 3);
-		w += len ? len : 3;
-		i += len ? len : 1;
-	}
-	t[w] = 0;
-	cJSON *item = cJSON_CreateString(t);
-	free(t);
-	return item;
-}
-
-static void add_text(cJSON *o, const char *key, const char *s)
-{
-	cJSON_AddItemToObject(o, key, text_item(s));
-}
-
-/*
- * A captured stream's text is not copied into the cJSON tree (it can be 256 MiB,
- * and its JSON form up to 6 times that): the tree gets a raw placeholder, a
- * control byte that cJSON's output never holds, and the text is escaped straight
- * into the final record (see ag3_result_to_json).
- */
-#define PLACEHOLDER_OUT "\x01"
-#define PLACEHOLDER_ERR "\x02"
-
-static void add_output(cJSON *o, const char *key, const struct ag3_output *out,
-		       const char *placeholder)
-{
-	if (!out->captured) {
-		cJSON_AddNullToObject(o, key);
-		return;
-	}
-	cJSON *s = cJSON_AddObjectToObject(o, key);
-	cJSON_AddNumberToObject(s, "bytes", (double)out->total);
-	cJSON_AddBoolToObject(s, "truncated", out->truncated);
-	cJSON_AddRawToObject(s, "text", placeholder);
-}
-
-/* Replaces each placeholder in `printed` by its stream's text as a JSON string. */
-static char *fill_outputs(const char *printed, const struct ag3_result *r)
-{
-	const struct ag3_output *outs[2] = {&r->out, &r->err};
-	size_t lens[2] = {0, 0}, total = strlen(printed);
-	for (int k = 0; k < 2; k++)
-		if (outs[k]->captured) {
-			lens[k] = json_body(outs[k]->data ? outs[k]->data : "", outs[k]->len, NULL);
-			total += lens[k] + 2;
-		}
-	char *s = malloc(total + 1), *w = s;
-	if (!s)
-		return NULL;
-	for (const char *p = printed; *p; p++) {
-		int k = *p == PLACEHOLDER_OUT[0] ? 0 : *p == PLACEHOLDER_ERR[0] ? 1 : -1;
-		if (k < 0) {
-			*w++ = *p;
-			continue;
-		}
-		*w++ = '"';
-		w += json_body(outs[k]->data ? outs[k]->data : "", outs[k]->len, w);
-		*w++ = '"';
-	}
-	*w = 0;
-	return s;
-}
-
 static double ms_of(struct timeval tv)
 {
 	return (double)tv.tv_sec * 1000.0 + (double)tv.tv_usec / 1000.0;
 }
 
-int ag3_result_to_json(const struct ag3_result *r, char **ret)
+/* A string from outside (argv, a path, a message quoting them): invalid UTF-8 becomes U+FFFD. */
+static void w_text(struct ag3_jw *w, const char *key, const char *s)
 {
-	cJSON *o = cJSON_CreateObject();
-	if (!o)
-		return -ENOMEM;
-	cJSON_AddStringToObject(o, "status", ag3_status_to_string(r->status));
-	if (r->status == AG3_STATUS_EXITED)
-		cJSON_AddNumberToObject(o, "exit_code", r->exit_code);
+	ag3_jw_key(w, key);
+	if (s)
+		ag3_jw_text(w, s, strlen(s));
 	else
-		cJSON_AddNullToObject(o, "exit_code");
-	if (r->signal)
-		cJSON_AddNumberToObject(o, "signal", r->signal);
-	else
-		cJSON_AddNullToObject(o, "signal");
-	cJSON_AddNumberToObject(o, "cli_exit_code", ag3_result_exit_code(r));
-	if (r->setup_error) {
-		cJSON *e = cJSON_AddObjectToObject(o, "setup_error");
-		const struct ag3_error *se = r->setup_error;
-		if (se->stage)
-			add_text(e, "stage", se->stage);
-		else
-			cJSON_AddNullToObject(e, "stage");
-		cJSON_AddNumberToObject(e, "errno", se->err);
-		cJSON_AddStringToObject(e, "errno_name", ag3_errno_name(se->err));
-		if (se->path)
-			add_text(e, "path", se->path);
-		else
-			cJSON_AddNullToObject(e, "path");
-		add_text(e, "message", se->msg ? se->msg : strerror(se->err));
-	} else {
-		cJSON_AddNullToObject(o, "setup_error");
+		ag3_jw_null(w);
+}
+
+static void w_setup_error(struct ag3_jw *w, const struct ag3_error *se)
+{
+	ag3_jw_key(w, "setup_error");
+	if (!se) {
+		ag3_jw_null(w);
+		return;
 	}
-	cJSON_AddNumberToObject(o, "duration_ms", (double)r->duration_ms);
-	cJSON *ru = cJSON_AddObjectToObject(o, "rusage");
-	cJSON_AddNumberToObject(ru, "user_ms", ms_of(r->rusage.ru_utime));
-	cJSON_AddNumberToObject(ru, "system_ms", ms_of(r->rusage.ru_stime));
-	cJSON_AddNumberToObject(ru, "max_rss_kb", (double)r->rusage.ru_maxrss);
-	cJSON_AddNumberToObject(ru, "minor_faults", (double)r->rusage.ru_minflt);
-	cJSON_AddNumberToObject(ru, "major_faults", (double)r->rusage.ru_majflt);
-	cJSON_AddNumberToObject(ru, "voluntary_switches", (double)r->rusage.ru_nvcsw);
-	cJSON_AddNumberToObject(ru, "involuntary_switches", (double)r->rusage.ru_nivcsw);
-	cJSON_AddNumberToObject(o, "peak_memory", (double)r->peak_memory);
-	cJSON_AddNumberToObject(o, "oom_kills", (double)r->oom_kills);
-	add_output(o, "stdout", &r->out, PLACEHOLDER_OUT);
-	add_output(o, "stderr", &r->err, PLACEHOLDER_ERR);
-	cJSON *en = cJSON_AddObjectToObject(o, "enforcement");
-	cJSON_AddStringToObject(en, "mode", r->enforcement.root_mode ? "root" : "rootless");
-	cJSON_AddNumberToObject(en, "uid", r->enforcement.uid);
-	cJSON_AddNumberToObject(en, "gid", r->enforcement.gid);
-	cJSON *ns = cJSON_AddArrayToObject(en, "namespaces");
+	ag3_jw_open(w, '{');
+	w_text(w, "stage", se->stage);
+	ag3_jw_key(w, "errno");
+	ag3_jw_i64(w, se->err);
+	w_text(w, "errno_name", ag3_errno_name(se->err));
+	w_text(w, "path", se->path);
+	w_text(w, "message", se->msg ? se->msg : strerror(se->err));
+	ag3_jw_close(w);
+}
+
+static void w_rusage(struct ag3_jw *w, const struct rusage *ru)
+{
+	const struct {
+		const char *key;
+		long v;
+	} counts[] = {
+		{"max_rss_kb", ru->ru_maxrss},           {"minor_faults", ru->ru_minflt},
+		{"major_faults", ru->ru_majflt},         {"voluntary_switches", ru->ru_nvcsw},
+		{"involuntary_switches", ru->ru_nivcsw},
+	};
+
+	ag3_jw_key(w, "rusage");
+	ag3_jw_open(w, '{');
+	ag3_jw_key(w, "user_ms");
+	ag3_jw_double(w, ms_of(ru->ru_utime));
+	ag3_jw_key(w, "system_ms");
+	ag3_jw_double(w, ms_of(ru->ru_stime));
+	for (size_t i = 0; i < ELEMENTSOF(counts); i++) {
+		ag3_jw_key(w, counts[i].key);
+		ag3_jw_i64(w, counts[i].v);
+	}
+	ag3_jw_close(w);
+}
+
+/*
+ * A captured stream's text (up to 256 MiB, its JSON form up to 6 times that)
+ * is escaped straight into the record's buffer, never copied first; the
+ * buffer is sized once for both streams (see ag3_result_to_json).
+ */
+static void w_output(struct ag3_jw *w, const char *key, const struct ag3_output *out)
+{
+	ag3_jw_key(w, key);
+	if (!out->captured) {
+		ag3_jw_null(w);
+		return;
+	}
+	ag3_jw_open(w, '{');
+	ag3_jw_key(w, "bytes");
+	ag3_jw_u64(w, out->total);
+	ag3_jw_key(w, "truncated");
+	ag3_jw_bool(w, out->truncated);
+	ag3_jw_key(w, "text");
+	ag3_jw_text(w, out->data, out->data ? out->len : 0);
+	ag3_jw_close(w);
+}
+
+static void w_enforcement(struct ag3_jw *w, const struct ag3_result *r)
+{
 	const struct {
 		bool on;
 		const char *name;
-	} nss[] = {{r->enforcement.userns, "user"}, {true, "mount"},
-		   {true, "pid"},		    {r->enforcement.net, "net"},
-		   {r->enforcement.ipc, "ipc"},	    {r->enforcement.uts, "uts"},
+	} nss[] = {{r->enforcement.userns, "user"},
+		   {true, "mount"},
+		   {true, "pid"},
+		   {r->enforcement.net, "net"},
+		   {r->enforcement.ipc, "ipc"},
+		   {r->enforcement.uts, "uts"},
 		   {r->enforcement.cgroup_ns, "cgroup"}};
+
+	ag3_jw_key(w, "enforcement");
+	ag3_jw_open(w, '{');
+	ag3_jw_key(w, "mode");
+	ag3_jw_string(w, r->enforcement.root_mode ? "root" : "rootless");
+	ag3_jw_key(w, "uid");
+	ag3_jw_u64(w, r->enforcement.uid);
+	ag3_jw_key(w, "gid");
+	ag3_jw_u64(w, r->enforcement.gid);
+	ag3_jw_key(w, "namespaces");
+	ag3_jw_open(w, '[');
 	for (size_t i = 0; i < ELEMENTSOF(nss); i++)
-		if (nss[i].on)
-			cJSON_AddItemToArray(ns, cJSON_CreateString(nss[i].name));
-	cJSON_AddBoolToObject(en, "capabilities_dropped", r->enforcement.caps_dropped);
-	cJSON_AddBoolToObject(en, "no_new_privs", r->enforcement.no_new_privs);
-	cJSON_AddBoolToObject(en, "seccomp", r->enforcement.seccomp);
-	cJSON_AddNumberToObject(en, "landlock_abi", r->enforcement.landlock_abi);
-	cJSON *dg = cJSON_AddArrayToObject(en, "degraded");
+		if (nss[i].on) {
+			ag3_jw_elem(w);
+			ag3_jw_string(w, nss[i].name);
+		}
+	ag3_jw_close(w);
+	ag3_jw_key(w, "capabilities_dropped");
+	ag3_jw_bool(w, r->enforcement.caps_dropped);
+	ag3_jw_key(w, "no_new_privs");
+	ag3_jw_bool(w, r->enforcement.no_new_privs);
+	ag3_jw_key(w, "seccomp");
+	ag3_jw_bool(w, r->enforcement.seccomp);
+	ag3_jw_key(w, "landlock_abi");
+	ag3_jw_i64(w, r->enforcement.landlock_abi);
+	ag3_jw_key(w, "degraded");
+	ag3_jw_open(w, '[');
+	for (size_t i = 0; i < r->enforcement.n_degraded; i++) {
+		ag3_jw_elem(w);
+		ag3_jw_text(w, r->enforcement.degraded[i], strlen(r->enforcement.degraded[i]));
+	}
+	ag3_jw_close(w);
+	ag3_jw_close(w);
+}
+
+/* The escaped size of the texts from outside, so the buffer is allocated once. */
+static size_t texts_len(const struct ag3_result *r)
+{
+	const struct ag3_output *outs[2] = {&r->out, &r->err};
+	const struct ag3_error *se = r->setup_error;
+	size_t n = 0;
+
+	for (int k = 0; k < 2; k++)
+		if (outs[k]->captured && outs[k]->data)
+			n += ag3_jw_text_len(outs[k]->data, outs[k]->len);
+	if (se) {
+		const char *msg = se->msg ? se->msg : strerror(se->err);
+		n += ag3_jw_text_len(msg, strlen(msg));
+		if (se->stage)
+			n += ag3_jw_text_len(se->stage, strlen(se->stage));
+		if (se->path)
+			n += ag3_jw_text_len(se->path, strlen(se->path));
+	}
 	for (size_t i = 0; i < r->enforcement.n_degraded; i++)
-		cJSON_AddItemToArray(dg, text_item(r->enforcement.degraded[i]));
-	char *printed = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	if (!printed)
-		return -ENOMEM;
-	char *s = fill_outputs(printed, r);
-	free(printed);
-	if (!s)
-		return -ENOMEM;
-	*ret = s;
-	return 0;
+		n += ag3_jw_text_len(r->enforcement.degraded[i],
+				     strlen(r->enforcement.degraded[i])) +
+		     3;
+	return n;
+}
+
+int ag3_result_to_json(const struct ag3_result *r, char **ret)
+{
+	struct ag3_jw w = {0};
+	const char *status = ag3_status_to_string(r->status);
+
+	ag3_jw_reserve(&w, texts_len(r) + 1024); /* the rest is ~700 bytes */
+	ag3_jw_open(&w, '{');
+	if (status) { /* an invalid status leaves the key out, as it always did */
+		ag3_jw_key(&w, "status");
+		ag3_jw_string(&w, status);
+	}
+	ag3_jw_key(&w, "exit_code");
+	if (r->status == AG3_STATUS_EXITED)
+		ag3_jw_i64(&w, r->exit_code);
+	else
+		ag3_jw_null(&w);
+	ag3_jw_key(&w, "signal");
+	if (r->signal)
+		ag3_jw_i64(&w, r->signal);
+	else
+		ag3_jw_null(&w);
+	ag3_jw_key(&w, "cli_exit_code");
+	ag3_jw_i64(&w, ag3_result_exit_code(r));
+	w_setup_error(&w, r->setup_error);
+	ag3_jw_key(&w, "duration_ms");
+	ag3_jw_u64(&w, r->duration_ms);
+	w_rusage(&w, &r->rusage);
+	ag3_jw_key(&w, "peak_memory");
+	ag3_jw_u64(&w, r->peak_memory);
+	ag3_jw_key(&w, "oom_kills");
+	ag3_jw_u64(&w, r->oom_kills);
+	w_output(&w, "stdout", &r->out);
+	w_output(&w, "stderr", &r->err);
+	w_enforcement(&w, r);
+	ag3_jw_close(&w);
+	return ag3_jw_finish(&w, ret);
 }
