@@ -252,7 +252,8 @@ static int read_seq(struct ag3_lctx *c, const struct ag3_yaml_node *v, struct ag
 		return ag3_lctx_oom(c);
 	for (size_t i = 0; i < v->n; i++) {
 		const struct ag3_yaml_node *it = v->items[i];
-		struct ag3_pmeta *item = (struct ag3_pmeta *)((char *)l->items + i * row->item_size);
+		struct ag3_pmeta *item =
+			(struct ag3_pmeta *)((char *)l->items + i * row->item_size);
 		size_t saved = ag3_lctx_push_index(c, i);
 		l->n++;
 		*item = (struct ag3_pmeta){true, ag3_ploc_of(it, it)};

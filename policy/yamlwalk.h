@@ -76,24 +76,23 @@ typedef int (*ag3_yw_fn)(struct ag3_lctx *c, const struct ag3_yaml_node *v, void
 /* A further check of a value that was read: STR (dst the field), STRLIST (each item). */
 typedef int (*ag3_yw_check_fn)(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst);
 /* Writes a hint for unknown key `key` (appended to the message as it is), or nothing. */
-typedef void (*ag3_yw_hint_fn)(const struct ag3_lctx *c, const char *key, char *buf,
-			       size_t size);
+typedef void (*ag3_yw_hint_fn)(const struct ag3_lctx *c, const char *key, char *buf, size_t size);
 
 struct ag3_yw_row {
 	const char *key;
 	enum ag3_yw_type type;
 	unsigned flags;
-	size_t off;                     /* of the field in the mapping's struct           */
-	uint64_t min, max;              /* UINT, SIZE: the range; STRLIST, SEQ: items     */
-	uint64_t dflt;                  /* BOOL, UINT, SIZE, ENUM: ag3_yw_defaults()      */
-	const char *dflt_str;           /* STR: the default (else "")                     */
-	const char *const *dflt_list;   /* STRLIST: NULL-terminated, or NULL for none     */
-	const char *const *names;       /* ENUM: NULL-terminated, indexed by value        */
-	const char *what;               /* STR, STRLIST, SEQ: "expected <what>"           */
-	const char *items;              /* STRLIST, SEQ: "more than N <items>"            */
-	const char *missing;            /* REQUIRED: appended to "missing required key"  */
-	const struct ag3_yw_map *sub;   /* SECTION, SEQ                                   */
-	size_t item_size;               /* SEQ                                            */
+	size_t off;                   /* of the field in the mapping's struct           */
+	uint64_t min, max;            /* UINT, SIZE: the range; STRLIST, SEQ: items     */
+	uint64_t dflt;                /* BOOL, UINT, SIZE, ENUM: ag3_yw_defaults()      */
+	const char *dflt_str;         /* STR: the default (else "")                     */
+	const char *const *dflt_list; /* STRLIST: NULL-terminated, or NULL for none     */
+	const char *const *names;     /* ENUM: NULL-terminated, indexed by value        */
+	const char *what;             /* STR, STRLIST, SEQ: "expected <what>"           */
+	const char *items;            /* STRLIST, SEQ: "more than N <items>"            */
+	const char *missing;          /* REQUIRED: appended to "missing required key"  */
+	const struct ag3_yw_map *sub; /* SECTION, SEQ                                   */
+	size_t item_size;             /* SEQ                                            */
 	ag3_yw_fn fn;
 	ag3_yw_check_fn check;
 };
@@ -109,9 +108,9 @@ enum {
 struct ag3_yw_map {
 	const struct ag3_yw_row *rows; /* ends with a row of type AG3_YW_END */
 	unsigned flags;
-	const char *what;          /* "expected <what>" for a node that is no mapping */
-	const char *const *names;  /* the valid keys in messages, if not the rows'    */
-	ag3_yw_hint_fn hint;       /* for unknown keys, or NULL                      */
+	const char *what;         /* "expected <what>" for a node that is no mapping */
+	const char *const *names; /* the valid keys in messages, if not the rows'    */
+	ag3_yw_hint_fn hint;      /* for unknown keys, or NULL                      */
 };
 
 /* Reads the mapping `n` into `base` as `map` says. 0 or -EINVAL/-ENOMEM with the error set. */

@@ -81,19 +81,30 @@ static void hint(const struct ag3_lctx *c, const char *key, char *buf, size_t si
 }
 
 static const struct ag3_yw_row inner_rows[] = {
-	{.key = "deep", .type = AG3_YW_BOOL, .off = offsetof(struct conf, inner.deep) -
-						    offsetof(struct conf, inner)},
-	{.key = "label", .type = AG3_YW_STR, .dflt_str = "none",
+	{.key = "deep",
+	 .type = AG3_YW_BOOL,
+	 .off = offsetof(struct conf, inner.deep) - offsetof(struct conf, inner)},
+	{.key = "label",
+	 .type = AG3_YW_STR,
+	 .dflt_str = "none",
 	 .off = offsetof(struct conf, inner.label) - offsetof(struct conf, inner)},
 	{0},
 };
 static const struct ag3_yw_map inner_map = {inner_rows, .hint = hint};
 
 static const struct ag3_yw_row item_rows[] = {
-	{.key = "id", .type = AG3_YW_STR, .flags = AG3_YW_REQUIRED | AG3_YW_NONEMPTY,
-	 .off = offsetof(struct item, id), .what = "an id"},
-	{.key = "weight", .type = AG3_YW_UINT, .flags = AG3_YW_NULL_DEFAULT | AG3_YW_EXPECT_RANGE,
-	 .min = 1, .max = 99, .dflt = 7, .off = offsetof(struct item, weight)},
+	{.key = "id",
+	 .type = AG3_YW_STR,
+	 .flags = AG3_YW_REQUIRED | AG3_YW_NONEMPTY,
+	 .off = offsetof(struct item, id),
+	 .what = "an id"},
+	{.key = "weight",
+	 .type = AG3_YW_UINT,
+	 .flags = AG3_YW_NULL_DEFAULT | AG3_YW_EXPECT_RANGE,
+	 .min = 1,
+	 .max = 99,
+	 .dflt = 7,
+	 .off = offsetof(struct item, weight)},
 	{.type = AG3_YW_CHECK, .fn = check_weight},
 	{0},
 };
@@ -101,21 +112,48 @@ static const struct ag3_yw_map item_map = {item_rows, AG3_YW_TABLE_ORDER, .what 
 					   .hint = hint};
 
 static const struct ag3_yw_row conf_rows[] = {
-	{.key = "name", .type = AG3_YW_STR, .flags = AG3_YW_REQUIRED | AG3_YW_NONEMPTY,
-	 .off = offsetof(struct conf, name), .check = check_no_x},
+	{.key = "name",
+	 .type = AG3_YW_STR,
+	 .flags = AG3_YW_REQUIRED | AG3_YW_NONEMPTY,
+	 .off = offsetof(struct conf, name),
+	 .check = check_no_x},
 	{.key = "on", .type = AG3_YW_BOOL, .dflt = true, .off = offsetof(struct conf, on)},
-	{.key = "count", .type = AG3_YW_UINT, .flags = AG3_YW_UNLIMITED_ZERO, .min = 1, .max = 10,
-	 .dflt = 3, .off = offsetof(struct conf, count)},
-	{.key = "size", .type = AG3_YW_SIZE, .min = 1024, .max = 1ull << 30, .dflt = 4096,
+	{.key = "count",
+	 .type = AG3_YW_UINT,
+	 .flags = AG3_YW_UNLIMITED_ZERO,
+	 .min = 1,
+	 .max = 10,
+	 .dflt = 3,
+	 .off = offsetof(struct conf, count)},
+	{.key = "size",
+	 .type = AG3_YW_SIZE,
+	 .min = 1024,
+	 .max = 1ull << 30,
+	 .dflt = 4096,
 	 .off = offsetof(struct conf, size)},
-	{.key = "color", .type = AG3_YW_ENUM, .names = colors, .dflt = 2,
+	{.key = "color",
+	 .type = AG3_YW_ENUM,
+	 .names = colors,
+	 .dflt = 2,
 	 .off = offsetof(struct conf, color)},
-	{.key = "tags", .type = AG3_YW_STRLIST, .max = 3, .dflt_list = tag_default,
+	{.key = "tags",
+	 .type = AG3_YW_STRLIST,
+	 .max = 3,
+	 .dflt_list = tag_default,
 	 .off = offsetof(struct conf, tags)},
-	{.key = "inner", .type = AG3_YW_SECTION, .flags = AG3_YW_NULL_UNSETS, .sub = &inner_map,
+	{.key = "inner",
+	 .type = AG3_YW_SECTION,
+	 .flags = AG3_YW_NULL_UNSETS,
+	 .sub = &inner_map,
 	 .off = offsetof(struct conf, inner)},
-	{.key = "list", .type = AG3_YW_SEQ, .sub = &item_map, .item_size = sizeof(struct item),
-	 .fn = item_init, .max = 2, .what = "a list of items", .items = "items",
+	{.key = "list",
+	 .type = AG3_YW_SEQ,
+	 .sub = &item_map,
+	 .item_size = sizeof(struct item),
+	 .fn = item_init,
+	 .max = 2,
+	 .what = "a list of items",
+	 .items = "items",
 	 .off = offsetof(struct conf, list)},
 	{.key = "twice", .type = AG3_YW_FN, .fn = fn_twice, .off = offsetof(struct conf, twice)},
 	{0},
@@ -148,8 +186,8 @@ static int walk(const char *yaml, const struct ag3_yw_map *map, struct conf *out
 	return ag3_yw_map(&c, doc->root, out, map);
 }
 
-static void walk_fail(const char *yaml, const struct ag3_yw_map *map, unsigned line,
-		      unsigned col, const char *msg)
+static void walk_fail(const char *yaml, const struct ag3_yw_map *map, unsigned line, unsigned col,
+		      const char *msg)
 {
 	struct conf out;
 	struct ag3_error *e = NULL;
@@ -168,9 +206,10 @@ Test(yamlwalk, reads_every_row_type)
 {
 	struct conf c;
 	struct ag3_error *e = NULL;
-	int r = walk("name: n1\non: false\ncount: 5\nsize: 2K\ncolor: green\ntags: [x, y]\n"
-		     "inner: {deep: true}\nlist:\n  - id: i0\n  - {id: i1, weight: 42}\ntwice: 21\n",
-		     &conf_map, &c, &e);
+	int r = walk(
+		"name: n1\non: false\ncount: 5\nsize: 2K\ncolor: green\ntags: [x, y]\n"
+		"inner: {deep: true}\nlist:\n  - id: i0\n  - {id: i1, weight: 42}\ntwice: 21\n",
+		&conf_map, &c, &e);
 	cr_assert_eq(r, 0);
 	cr_assert_str_eq(c.name.v, "n1");
 	cr_assert_eq(c.on.v, false);
@@ -186,7 +225,7 @@ Test(yamlwalk, reads_every_row_type)
 	cr_assert_str_eq(c.inner.label.v, "none"); /* the section's default */
 	cr_assert_eq(c.list.n, 2);
 	cr_assert_str_eq(c.list.items[0].key, "list[0]"); /* the SEQ init saw the key path */
-	cr_assert_eq(c.list.items[0].weight.v, 7);         /* the item's default */
+	cr_assert_eq(c.list.items[0].weight.v, 7);        /* the item's default */
 	cr_assert_eq(c.list.items[1].weight.v, 42);
 	cr_assert_eq(c.list.items[1].meta.loc.line, 10);
 	cr_assert_eq(c.twice.v, 42);
@@ -215,9 +254,8 @@ Test(yamlwalk, defaults_and_null)
 	conf_free(&c);
 
 	/* a null list is [] (the row has no NULL_DEFAULT); null keeps an item's default */
-	cr_assert_eq(walk("name: n\ntags: null\nlist: [{id: a, weight: null}]\n", &conf_map, &c,
-			  &e),
-		     0);
+	cr_assert_eq(
+		walk("name: n\ntags: null\nlist: [{id: a, weight: null}]\n", &conf_map, &c, &e), 0);
 	cr_assert_eq(c.tags.n, 0);
 	cr_assert(c.tags.meta.set);
 	cr_assert_eq(c.list.items[0].weight.v, 7);
@@ -240,8 +278,9 @@ Test(yamlwalk, value_errors)
 		  "count: '010' is ambiguous: YAML 1.1 reads a leading 0 as octal (write 0o10 or "
 		  "drop the 0)");
 	walk_fail("name: n\ncount: -1\n", &conf_map, 2, 8, "count: -1 is out of range");
-	walk_fail("name: n\nsize: 12Q\n", &conf_map, 2, 7,
-		  "size: expected a size (bytes, or a number with a K, M, G or T suffix), got '12Q'");
+	walk_fail(
+		"name: n\nsize: 12Q\n", &conf_map, 2, 7,
+		"size: expected a size (bytes, or a number with a K, M, G or T suffix), got '12Q'");
 	walk_fail("name: n\nsize: 1\n", &conf_map, 2, 7,
 		  "size: 1 bytes is out of range (1024..1073741824 bytes)");
 	walk_fail("name: n\ncolor: gren\n", &conf_map, 2, 8,
@@ -259,8 +298,7 @@ Test(yamlwalk, value_errors)
 	walk_fail("name: n\ninner: 3\n", &conf_map, 2, 8, "inner: expected a mapping, got 3");
 	walk_fail("name: n\ninner: {deep: 1}\n", &conf_map, 2, 15,
 		  "inner.deep: expected true or false, got 1");
-	walk_fail("name: n\nlist: [3]\n", &conf_map, 2, 8,
-		  "list[0]: expected an item, got 3");
+	walk_fail("name: n\nlist: [3]\n", &conf_map, 2, 8, "list[0]: expected an item, got 3");
 	walk_fail("name: n\nlist: [{id: a, weight: 100}]\n", &conf_map, 2, 24,
 		  "list[0].weight: expected an integer from 1 to 99, got 100");
 	walk_fail("name: n\nlist: [{id: ''}]\n", &conf_map, 2, 13,
