@@ -406,33 +406,51 @@ static int check_base_auth(struct ag3_lctx *c, const struct ag3_yaml_node *it, v
 #define OFF(T, member) .off = offsetof(T, member)
 /* A field of an anonymous section struct `sec` inside T. */
 #define SUBOFF(T, sec, member) .off = offsetof(T, sec.member) - offsetof(T, sec)
-#define MAP(name, ...)                                                                            \
-	static const struct ag3_yw_map name##_map = {name##_rows, AG3_YW_TABLE_ORDER,             \
+#define MAP(name, ...)                                                                             \
+	static const struct ag3_yw_map name##_map = {name##_rows, AG3_YW_TABLE_ORDER,              \
 						     .hint = mounts_hint, __VA_ARGS__}
 
-#define NAME_ROW(T)                                                                               \
-	{.key = "name", .type = AG3_YW_STR, .flags = AG3_YW_REQUIRED | AG3_YW_NONEMPTY,          \
-	 OFF(T, name), .what = "a mount name", .check = check_name}
-#define HOST_ROW(T, chk)                                                                          \
-	{.key = "host_path", .type = AG3_YW_STR,                                                  \
-	 .flags = AG3_YW_REQUIRED | AG3_YW_NONEMPTY | AG3_YW_NO_INT, OFF(T, host_path),          \
-	 .what = "an absolute host path", .check = chk}
-#define DESCRIPTION_ROW(T)                                                                        \
-	{.key = "description", .type = AG3_YW_STR, .flags = AG3_YW_NULL_EMPTY, OFF(T, description)}
-#define BOOL_ROW(k, d, ...)                                                                       \
-	{.key = k, .type = AG3_YW_BOOL, .flags = AG3_YW_NULL_DEFAULT | AG3_YW_NO_YN, .dflt = d,   \
-	 __VA_ARGS__}
-#define ENUM_ROW(k, n, d, ...)                                                                    \
-	{.key = k, .type = AG3_YW_ENUM, .flags = AG3_YW_NULL_DEFAULT | AG3_YW_NOCASE, .names = n, \
-	 .dflt = d, __VA_ARGS__}
+#define NAME_ROW(T)                                                                                \
+	{                                                                                          \
+		.key = "name", .type = AG3_YW_STR, .flags = AG3_YW_REQUIRED | AG3_YW_NONEMPTY,     \
+		OFF(T, name), .what = "a mount name", .check = check_name                          \
+	}
+#define HOST_ROW(T, chk)                                                                           \
+	{                                                                                          \
+		.key = "host_path", .type = AG3_YW_STR,                                            \
+		.flags = AG3_YW_REQUIRED | AG3_YW_NONEMPTY | AG3_YW_NO_INT, OFF(T, host_path),     \
+		.what = "an absolute host path", .check = chk                                      \
+	}
+#define DESCRIPTION_ROW(T)                                                                         \
+	{                                                                                          \
+		.key = "description", .type = AG3_YW_STR, .flags = AG3_YW_NULL_EMPTY,              \
+		OFF(T, description)                                                                \
+	}
+#define BOOL_ROW(k, d, ...)                                                                        \
+	{                                                                                          \
+		.key = k, .type = AG3_YW_BOOL, .flags = AG3_YW_NULL_DEFAULT | AG3_YW_NO_YN,        \
+		.dflt = d, __VA_ARGS__                                                             \
+	}
+#define ENUM_ROW(k, n, d, ...)                                                                     \
+	{                                                                                          \
+		.key = k, .type = AG3_YW_ENUM, .flags = AG3_YW_NULL_DEFAULT | AG3_YW_NOCASE,       \
+		.names = n, .dflt = d, __VA_ARGS__                                                 \
+	}
 /* A list of non-empty strings (null is []). */
-#define LIST_ROW(k, chk, ...)                                                                     \
-	{.key = k, .type = AG3_YW_STRLIST, .flags = AG3_YW_NONEMPTY,                              \
-	 .max = AG3_XMOUNT_LIST_MAX, .check = chk, __VA_ARGS__}
-#define SECTION_ROW(k, map, ...) {.key = k, .type = AG3_YW_SECTION, .sub = &map, __VA_ARGS__}
-#define SEQ_ROW(k, T, map, init, w, it, ...)                                                      \
-	{.key = k, .type = AG3_YW_SEQ, .sub = &map, .item_size = sizeof(T), .fn = init,           \
-	 .max = AG3_XMOUNT_LIST_MAX, .what = w, .items = it, __VA_ARGS__}
+#define LIST_ROW(k, chk, ...)                                                                      \
+	{                                                                                          \
+		.key = k, .type = AG3_YW_STRLIST, .flags = AG3_YW_NONEMPTY,                        \
+		.max = AG3_XMOUNT_LIST_MAX, .check = chk, __VA_ARGS__                              \
+	}
+#define SECTION_ROW(k, map, ...)                                                                   \
+	{                                                                                          \
+		.key = k, .type = AG3_YW_SECTION, .sub = &map, __VA_ARGS__                         \
+	}
+#define SEQ_ROW(k, T, map, init, w, it, ...)                                                       \
+	{                                                                                          \
+		.key = k, .type = AG3_YW_SEQ, .sub = &map, .item_size = sizeof(T), .fn = init,     \
+		.max = AG3_XMOUNT_LIST_MAX, .what = w, .items = it, __VA_ARGS__                    \
+	}
 
 /* global and per_user: a list of mounts each in ro and rw */
 static const struct ag3_yw_row global_mount_rows[] = {
@@ -449,8 +467,12 @@ static const struct ag3_yw_row user_mount_rows[] = {
 	HOST_ROW(struct ag3_xmount, check_host_username),
 	DESCRIPTION_ROW(struct ag3_xmount),
 	BOOL_ROW("optional", true, OFF(struct ag3_xmount, optional)),
-	{.key = "users", .type = AG3_YW_STRLIST, .flags = AG3_YW_NONEMPTY | AG3_YW_REQUIRED,
-	 .max = AG3_XMOUNT_LIST_MAX, .check = check_user_item, OFF(struct ag3_xmount, users),
+	{.key = "users",
+	 .type = AG3_YW_STRLIST,
+	 .flags = AG3_YW_NONEMPTY | AG3_YW_REQUIRED,
+	 .max = AG3_XMOUNT_LIST_MAX,
+	 .check = check_user_item,
+	 OFF(struct ag3_xmount, users),
 	 .missing = " (a per_user mount needs the list of users it is for, or [\"*\"] for "
 		    "everyone)"},
 	{0},
@@ -495,9 +517,9 @@ static const struct ag3_yw_row subpath_rows[] = {
 };
 MAP(subpath);
 
-static const char *const base_keys[] = {"name",	    "host_path",     "description",
-					"max_mode", "authorization", "subpath_restrictions",
-					"optional", NULL};
+static const char *const base_keys[] = {
+	"name",     "host_path", "description", "max_mode", "authorization", "subpath_restrictions",
+	"optional", NULL};
 
 static const struct ag3_yw_row base_rows[] = {
 	NAME_ROW(B),
@@ -513,12 +535,20 @@ static const struct ag3_yw_row base_rows[] = {
 MAP(base, .what = "a dynamic base (a mapping with name and host_path)", .names = base_keys);
 
 static const struct ag3_yw_row security_rows[] = {
-	{.key = "max_mounts_per_session", .type = AG3_YW_UINT,
-	 .flags = AG3_YW_NULL_DEFAULT | AG3_YW_EXPECT_RANGE, .dflt = 10, .min = 0,
-	 .max = AG3_XMOUNT_SESSION_MAX, SUBOFF(C, dynamic.security, max_mounts_per_session)},
-	{.key = "max_subpath_depth", .type = AG3_YW_UINT,
-	 .flags = AG3_YW_NULL_DEFAULT | AG3_YW_EXPECT_RANGE, .dflt = 10, .min = 1,
-	 .max = AG3_XMOUNT_DEPTH_MAX, SUBOFF(C, dynamic.security, max_subpath_depth)},
+	{.key = "max_mounts_per_session",
+	 .type = AG3_YW_UINT,
+	 .flags = AG3_YW_NULL_DEFAULT | AG3_YW_EXPECT_RANGE,
+	 .dflt = 10,
+	 .min = 0,
+	 .max = AG3_XMOUNT_SESSION_MAX,
+	 SUBOFF(C, dynamic.security, max_mounts_per_session)},
+	{.key = "max_subpath_depth",
+	 .type = AG3_YW_UINT,
+	 .flags = AG3_YW_NULL_DEFAULT | AG3_YW_EXPECT_RANGE,
+	 .dflt = 10,
+	 .min = 1,
+	 .max = AG3_XMOUNT_DEPTH_MAX,
+	 SUBOFF(C, dynamic.security, max_subpath_depth)},
 	LIST_ROW("global_blocked_subpaths", check_pattern_item,
 		 SUBOFF(C, dynamic.security, global_blocked_subpaths)),
 	{0},
@@ -536,9 +566,12 @@ MAP(dynamic);
 
 /* original_paths: host paths bound at the same path inside */
 static const struct ag3_yw_row orig_rows[] = {
-	{.key = "path", .type = AG3_YW_STR,
-	 .flags = AG3_YW_REQUIRED | AG3_YW_NONEMPTY | AG3_YW_NO_INT, OFF(struct ag3_xorig, path),
-	 .what = "an absolute path", .check = check_orig_path},
+	{.key = "path",
+	 .type = AG3_YW_STR,
+	 .flags = AG3_YW_REQUIRED | AG3_YW_NONEMPTY | AG3_YW_NO_INT,
+	 OFF(struct ag3_xorig, path),
+	 .what = "an absolute path",
+	 .check = check_orig_path},
 	DESCRIPTION_ROW(struct ag3_xorig),
 	BOOL_ROW("optional", true, OFF(struct ag3_xorig, optional)),
 	LIST_ROW("allowed_users", check_user_item, OFF(struct ag3_xorig, allowed_users),
@@ -566,10 +599,10 @@ static const struct ag3_yw_row root_rows[] = {
 MAP(root, .what = "a mapping (global, per_user, dynamic, original_paths)");
 
 /* Every list a SEQ row fills has the walker's list layout. */
-#define SAME_LAYOUT(T)                                                                            \
-	_Static_assert(offsetof(T, meta) == offsetof(struct ag3_yw_list, meta) &&                 \
-			       offsetof(T, items) == offsetof(struct ag3_yw_list, items) &&       \
-			       offsetof(T, n) == offsetof(struct ag3_yw_list, n),                 \
+#define SAME_LAYOUT(T)                                                                             \
+	_Static_assert(offsetof(T, meta) == offsetof(struct ag3_yw_list, meta) &&                  \
+			       offsetof(T, items) == offsetof(struct ag3_yw_list, items) &&        \
+			       offsetof(T, n) == offsetof(struct ag3_yw_list, n),                  \
 		       #T " is not a struct ag3_yw_list")
 SAME_LAYOUT(struct ag3_xmounts);
 SAME_LAYOUT(struct ag3_xorigs);

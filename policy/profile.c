@@ -553,19 +553,28 @@ static const char *const rule_actions[] = {"errno", "kill", "log", "allow", NULL
 static const char *const cmp_names[] = {"eq", "ne", "lt", "le", "gt", "ge", "masked_eq", NULL};
 
 /* `sandbox: null` is the platform's "no sandbox"; a null section keeps the defaults. */
-#define SECTION(k, T, member, map)                                                                \
-	{.key = k, .type = AG3_YW_SECTION, .flags = AG3_YW_NULL_UNSETS,                           \
-	 .off = offsetof(T, member), .sub = &map}
-#define FIELD(k, t, T, member, ...) {.key = k, .type = t, .off = offsetof(T, member), __VA_ARGS__}
+#define SECTION(k, T, member, map)                                                                 \
+	{                                                                                          \
+		.key = k, .type = AG3_YW_SECTION, .flags = AG3_YW_NULL_UNSETS,                     \
+		.off = offsetof(T, member), .sub = &map                                            \
+	}
+#define FIELD(k, t, T, member, ...)                                                                \
+	{                                                                                          \
+		.key = k, .type = t, .off = offsetof(T, member), __VA_ARGS__                       \
+	}
 /* A field of an anonymous section struct `sec` inside T. */
 #define SUBOFF(T, sec, member) (offsetof(T, sec.member) - offsetof(T, sec))
-#define SUBFIELD(k, t, T, sec, member, ...)                                                       \
-	{.key = k, .type = t, .off = SUBOFF(T, sec, member), __VA_ARGS__}
+#define SUBFIELD(k, t, T, sec, member, ...)                                                        \
+	{                                                                                          \
+		.key = k, .type = t, .off = SUBOFF(T, sec, member), __VA_ARGS__                    \
+	}
 #define MAP(name) static const struct ag3_yw_map name##_map = {name##_rows, .hint = profile_hint}
 
 static const struct ag3_yw_row mount_rows[] = {
-	FIELD("source", AG3_YW_STR, struct ag3_pmount, source, .flags = AG3_YW_REQUIRED | AG3_YW_NONEMPTY),
-	FIELD("target", AG3_YW_STR, struct ag3_pmount, target, .flags = AG3_YW_REQUIRED | AG3_YW_NONEMPTY),
+	FIELD("source", AG3_YW_STR, struct ag3_pmount, source,
+	      .flags = AG3_YW_REQUIRED | AG3_YW_NONEMPTY),
+	FIELD("target", AG3_YW_STR, struct ag3_pmount, target,
+	      .flags = AG3_YW_REQUIRED | AG3_YW_NONEMPTY),
 	FIELD("mode", AG3_YW_FN, struct ag3_pmount, ro, .fn = fn_mode),
 	FIELD("optional", AG3_YW_BOOL, struct ag3_pmount, optional),
 	{0},
@@ -577,7 +586,8 @@ static const struct ag3_yw_row seccomp_arg_rows[] = {
 	      .flags = AG3_YW_REQUIRED),
 	FIELD("op", AG3_YW_ENUM, struct ag3_pseccomp_arg, op, .names = cmp_names,
 	      .flags = AG3_YW_REQUIRED),
-	FIELD("value", AG3_YW_FN, struct ag3_pseccomp_arg, value, .fn = fn_arg_value, .flags = AG3_YW_REQUIRED),
+	FIELD("value", AG3_YW_FN, struct ag3_pseccomp_arg, value, .fn = fn_arg_value,
+	      .flags = AG3_YW_REQUIRED),
 	FIELD("mask", AG3_YW_FN, struct ag3_pseccomp_arg, mask, .fn = fn_arg_value),
 	{0},
 };
