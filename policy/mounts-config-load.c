@@ -11,6 +11,7 @@
 
 #include "placeholders.h"
 #include "loader.h"
+#include "yamlwalk.h"
 #include "mounts/executor.h"
 
 #include <ctype.h>
@@ -36,13 +37,6 @@ const char *const AG3_XMOUNT_RESERVED_PATHS[] = {
 
 /* ---------------------------------------------------------------- helpers -- */
 
-static void set_meta(struct ag3_pmeta *m, const struct ag3_yaml_node *k,
-		     const struct ag3_yaml_node *v)
-{
-	m->set = true;
-	m->loc = ag3_ploc_of(k, v);
-}
-
 /* Where a key that is unknown here belongs, for a hint. */
 static const struct {
 	const char *key, *hint;
@@ -60,229 +54,14 @@ static const struct {
 	{"security", "'security' belongs under 'dynamic'"},
 };
 
-/*
- * Checks that a mapping has only the given keys: an unknown key is an error
- * with a did-you-mean suggestion, a hint where it belongs, or the valid keys.
- */
-static int check_keys(struct ag3_lctx *c, const struct ag3_yaml_node *map, const char *const *keys)
+/* An unknown key with no did-you-mean: where it belongs, else the valid keys. */
+static void mounts_hint(const struct ag3_lctx *c, const char *key, char *buf, size_t size)
 {
-	if (map->type != AG3_YAML_MAPPING)
-		return ag3_lctx_expect(c, map, "a mapping");
-	for (size_t i = 0; i < map->n; i++) {
-		const struct ag3_yaml_node *k = map->pairs[i].key;
-		char hint[256] = "";
-		bool ok = false;
-		for (size_t j = 0; keys[j] && !ok; j++)
-			ok = !strcmp(keys[j], k->str);
-		if (ok)
-			continue;
-		for (size_t j = 0; j < ELEMENTSOF(elsewhere) && !*hint; j++)
-			if (!strcmp(elsewhere[j].key, k->str))
-				snprintf(hint, sizeof(hint), ": %s", elsewhere[j].hint);
-		return ag3_lctx_unknown_key(c, k, keys, SIZE_MAX, *hint ? hint : NULL);
-	}
-	return 0;
-}
-
-/* The key node of `key` in a mapping (for locations), or NULL. */
-static const struct ag3_yaml_node *key_node(const struct ag3_yaml_node *map, const char *key)
-{
-	for (size_t i = 0; map && map->type == AG3_YAML_MAPPING && i < map->n; i++)
-		if (!strcmp(map->pairs[i].key->str, key))
-			return map->pairs[i].key;
-	return NULL;
-}
-
-/*
- * Starts reading the value of `key` in `map`: NULL when the key is absent;
- * else its key node, with `meta` set, *v the value, and `key` pushed onto the
- * key path (the caller pops back to what c->plen was before).
- */
-static const struct ag3_yaml_node *field_begin(struct ag3_lctx *c, const struct ag3_yaml_node *map,
-					       const char *key, struct ag3_pmeta *meta,
-					       const struct ag3_yaml_node **v)
-{
-	const struct ag3_yaml_node *k = key_node(map, key);
-	*v = ag3_yaml_map_get(map, key);
-	if (k) {
-		set_meta(meta, k, *v);
-		ag3_lctx_push(c, key);
-	}
-	return k;
-}
-
-/* Like field_begin, for a section or a list: its value, or NULL when absent or null. */
-static const struct ag3_yaml_node *value_begin(struct ag3_lctx *c, const struct ag3_yaml_node *map,
-					       const char *key, struct ag3_pmeta *meta)
-{
-	const struct ag3_yaml_node *v;
-	return field_begin(c, map, key, meta, &v) && !ag3_yaml_is_null(v) ? v : NULL;
-}
-
-/* value_begin for a mapping that may have only `keys`: *ret the mapping, or NULL. */
-static int section_begin(struct ag3_lctx *c, const struct ag3_yaml_node *map, const char *key,
-			 struct ag3_pmeta *meta, const char *const *keys,
-			 const struct ag3_yaml_node **ret)
-{
-	*ret = value_begin(c, map, key, meta);
-	return *ret ? check_keys(c, *ret, keys) : 0;
-}
-
-/*
- * value_begin for a list: *ret the sequence (of at most AG3_XMOUNT_LIST_MAX
- * items, else "more than N <items>"), or NULL.
- */
-static int list_begin(struct ag3_lctx *c, const struct ag3_yaml_node *map, const char *key,
-		      struct ag3_pmeta *meta, const char *what, const char *items,
-		      const struct ag3_yaml_node **ret)
-{
-	*ret = value_begin(c, map, key, meta);
-	return *ret ? ag3_lctx_seq(c, *ret, what, AG3_XMOUNT_LIST_MAX, items) : 0;
-}
-
-/*
- * Reads the value of `key` in `map` as a string field. Absent: the field
- * keeps `dflt` (not set) or, with `required`, an error. `empty_ok`: null and
- * "" give "" (descriptions).
- */
-static int field_str(struct ag3_lctx *c, const struct ag3_yaml_node *map, const char *key,
-		     struct ag3_pstr *dst, bool required, bool empty_ok, bool allow_int,
-		     const char *what)
-{
-	const struct ag3_yaml_node *v;
-	size_t saved = c->plen;
-	int r;
-	if (!field_begin(c, map, key, &dst->meta, &v)) {
-		if (required)
-			return ag3_lctx_fail(c, map, "missing required key '%s'", key);
-		return ag3_pstr_set(dst, "") < 0 ? ag3_lctx_oom(c) : 0;
-	}
-	if (empty_ok && ag3_yaml_is_null(v))
-		r = ag3_pstr_set(dst, "") < 0 ? ag3_lctx_oom(c) : 0;
-	else if ((r = ag3_lctx_text(c, v, allow_int, what)) == 0) {
-		if (!empty_ok && v->len == 0)
-			r = ag3_lctx_fail(c, v, "expected %s, got an empty string", what);
-		else if (ag3_pstr_set(dst, v->str) < 0)
-			r = ag3_lctx_oom(c);
-	}
-	ag3_lctx_pop(c, saved);
-	return r;
-}
-
-static int field_bool(struct ag3_lctx *c, const struct ag3_yaml_node *map, const char *key,
-		      struct ag3_pbool *dst, bool dflt)
-{
-	const struct ag3_yaml_node *v;
-	size_t saved = c->plen;
-	char d[96];
-	int r = 0;
-	dst->v = dflt;
-	if (!field_begin(c, map, key, &dst->meta, &v))
-		return 0;
-	if (ag3_yaml_is_null(v))
-		dst->v = dflt; /* null: the default, like pydantic's Optional */
-	else if (ag3_yaml_get_bool(v, &dst->v) < 0) {
-		if (v->type == AG3_YAML_SCALAR && v->plain &&
-		    (!strcasecmp(v->str, "yes") || !strcasecmp(v->str, "no") ||
-		     !strcasecmp(v->str, "on") || !strcasecmp(v->str, "off")))
-			r = ag3_lctx_fail(c, v,
-					  "expected true or false, got %s (YAML 1.1 booleans like "
-					  "yes/no/on/off are ambiguous: write true or false)",
-					  ag3_yaml_describe(v, d, sizeof(d)));
-		else
-			r = ag3_lctx_expect(c, v, "true or false");
-	}
-	ag3_lctx_pop(c, saved);
-	return r;
-}
-
-static int field_u64(struct ag3_lctx *c, const struct ag3_yaml_node *map, const char *key,
-		     struct ag3_pu64 *dst, uint64_t dflt, uint64_t min, uint64_t max)
-{
-	const struct ag3_yaml_node *v;
-	size_t saved = c->plen;
-	int r = 0;
-	dst->v = dflt;
-	if (!field_begin(c, map, key, &dst->meta, &v))
-		return 0;
-	if (ag3_yaml_is_null(v))
-		dst->v = dflt;
-	else if (ag3_yaml_get_uint(v, &dst->v) < 0 || dst->v < min || dst->v > max) {
-		char what[64];
-		snprintf(what, sizeof(what), "an integer from %llu to %llu",
-			 (unsigned long long)min, (unsigned long long)max);
-		r = ag3_lctx_expect(c, v, what);
-	}
-	ag3_lctx_pop(c, saved);
-	return r;
-}
-
-/* An enum (lower-cased compare); absent or null: dflt. */
-static int field_enum(struct ag3_lctx *c, const struct ag3_yaml_node *map, const char *key,
-		      struct ag3_pint *dst, int dflt, const char *const *names)
-{
-	size_t saved = c->plen;
-	const struct ag3_yaml_node *v = value_begin(c, map, key, &dst->meta);
-	int r = 0;
-	dst->v = dflt;
-	if (v) {
-		bool str = v->type == AG3_YAML_SCALAR && v->kind == AG3_YAML_STR;
-		int i = 0;
-		while (str && names[i] && strcasecmp(v->str, names[i]) != 0)
-			i++;
-		if (str && names[i])
-			dst->v = i;
-		else
-			r = ag3_lctx_bad_enum(c, v, names);
-	}
-	ag3_lctx_pop(c, saved);
-	return r;
-}
-
-typedef int (*item_check_fn)(struct ag3_lctx *c, const struct ag3_yaml_node *v);
-
-/* A list of non-empty strings; absent keeps `dflt` (NULL-terminated, may be NULL); null = []. */
-static int field_strlist(struct ag3_lctx *c, const struct ag3_yaml_node *map, const char *key,
-			 struct ag3_pstrlist *dst, const char *const *dflt, item_check_fn check)
-{
-	size_t saved = c->plen;
-	const struct ag3_yaml_node *v;
-	int r;
-	ag3_pstrlist_clear(dst);
-	if (!key_node(map, key)) {
-		size_t n = 0;
-		while (dflt && dflt[n])
-			n++;
-		if (!n)
-			return 0;
-		if (!(dst->items = calloc(n, sizeof(*dst->items))))
-			return ag3_lctx_oom(c);
-		for (; dst->n < n; dst->n++)
-			if (ag3_pstr_set(&dst->items[dst->n], dflt[dst->n]) < 0)
-				return ag3_lctx_oom(c);
-		return 0;
-	}
-	r = list_begin(c, map, key, &dst->meta, "a list of strings", "items", &v);
-	if (r == 0 && v && v->n && !(dst->items = calloc(v->n, sizeof(*dst->items))))
-		r = ag3_lctx_oom(c);
-	for (size_t i = 0; r == 0 && v && i < v->n; i++) {
-		const struct ag3_yaml_node *it = v->items[i];
-		size_t s2 = ag3_lctx_push_index(c, i);
-		if ((r = ag3_lctx_text(c, it, true, "a non-empty string")) == 0 && it->len == 0)
-			r = ag3_lctx_fail(c, it, "expected a non-empty string");
-		if (r == 0 && check)
-			r = check(c, it);
-		if (r == 0) {
-			set_meta(&dst->items[dst->n].meta, it, it);
-			if (ag3_pstr_set(&dst->items[dst->n], it->str) < 0)
-				r = ag3_lctx_oom(c);
-			else
-				dst->n++;
+	for (size_t j = 0; j < ELEMENTSOF(elsewhere); j++)
+		if (!strcmp(elsewhere[j].key, key)) {
+			snprintf(buf, size, ": %s", elsewhere[j].hint);
+			return;
 		}
-		ag3_lctx_pop(c, s2);
-	}
-	ag3_lctx_pop(c, saved);
-	return r;
 }
 
 /* ------------------------------------------------------------- paths -- */
@@ -361,6 +140,17 @@ static int check_host_path(struct ag3_lctx *c, const struct ag3_yaml_node *v, co
 	return 0;
 }
 
+static int check_host_fixed(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst)
+{
+	return check_host_path(c, v, ((struct ag3_pstr *)dst)->v, false, "global");
+}
+
+/* per_user mounts and dynamic bases: {username} is substituted. */
+static int check_host_username(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst)
+{
+	return check_host_path(c, v, ((struct ag3_pstr *)dst)->v, true, "");
+}
+
 /* ------------------------------------------------------------- names -- */
 
 bool ag3_xmount_name_valid(const char *name)
@@ -377,8 +167,9 @@ bool ag3_xmount_name_valid(const char *name)
 	return true;
 }
 
-static int check_name(struct ag3_lctx *c, const struct ag3_yaml_node *v, const char *name)
+static int check_name(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst)
 {
+	const char *name = ((struct ag3_pstr *)dst)->v;
 	char b[160];
 	size_t n = strlen(name);
 	if (n > AG3_XMOUNT_NAME_MAX)
@@ -416,7 +207,7 @@ bool ag3_xmount_users_match(const struct ag3_pstrlist *users, const char *userna
 	return false;
 }
 
-static int check_user_item(struct ag3_lctx *c, const struct ag3_yaml_node *v)
+static int check_user_item(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst)
 {
 	char b[160];
 	for (const char *s = v->str; *s; s++)
@@ -426,7 +217,7 @@ static int check_user_item(struct ag3_lctx *c, const struct ag3_yaml_node *v)
 	return 0;
 }
 
-static int check_pattern_item(struct ag3_lctx *c, const struct ag3_yaml_node *v)
+static int check_pattern_item(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst)
 {
 	char b[160];
 	const char *s = v->str;
@@ -499,140 +290,24 @@ void ag3_mounts_config_free(struct ag3_mounts_config *cfg)
 	free(cfg);
 }
 
-/* A record's key ("global.ro[0]"), for messages and the compiler's origins. */
-_printf_(3, 4) static int record_key(struct ag3_lctx *c, char **key, const char *fmt, ...)
+/* An original path: absolute, no placeholder, not reserved, at least /a/b; kept normalized. */
+static int check_orig_path(struct ag3_lctx *c, const struct ag3_yaml_node *pn, void *dst)
 {
-	va_list ap;
-	va_start(ap, fmt);
-	int r = vasprintf(key, fmt, ap);
-	va_end(ap);
-	if (r < 0) {
-		*key = NULL;
-		return ag3_lctx_oom(c);
-	}
-	return 0;
-}
-
-/*
- * The name, host_path and description of a global/per_user mount or a
- * dynamic base; `allow_username` and `section` go to check_host_path.
- */
-static int parse_named(struct ag3_lctx *c, const struct ag3_yaml_node *it, struct ag3_pstr *name,
-		       struct ag3_pstr *host_path, struct ag3_pstr *description,
-		       bool allow_username, const char *section)
-{
-	int r;
-	if ((r = field_str(c, it, "name", name, true, false, true, "a mount name")) < 0)
-		return r;
-	size_t saved = ag3_lctx_push(c, "name");
-	r = check_name(c, ag3_yaml_map_get(it, "name"), name->v);
-	ag3_lctx_pop(c, saved);
-	if (r < 0)
-		return r;
-	if ((r = field_str(c, it, "host_path", host_path, true, false, false,
-			   "an absolute host path")) < 0)
-		return r;
-	saved = ag3_lctx_push(c, "host_path");
-	r = check_host_path(c, ag3_yaml_map_get(it, "host_path"), host_path->v, allow_username,
-			    section);
-	ag3_lctx_pop(c, saved);
-	if (r < 0)
-		return r;
-	return field_str(c, it, "description", description, false, true, true, "a string");
-}
-
-static int parse_xmount(struct ag3_lctx *c, const struct ag3_yaml_node *it, struct ag3_xmount *m,
-			bool per_user)
-{
-	static const char *const gkeys[] = {"name", "host_path", "description", "optional", NULL};
-	static const char *const ukeys[] = {"name",	"host_path", "description",
-					    "optional", "users",     NULL};
-	int r;
-	if (it->type != AG3_YAML_MAPPING)
-		return ag3_lctx_expect(c, it, "a mount record (a mapping with name and host_path)");
-	if ((r = check_keys(c, it, per_user ? ukeys : gkeys)) < 0 ||
-	    (r = parse_named(c, it, &m->name, &m->host_path, &m->description, per_user, "global")) <
-		    0)
-		return r;
-	if ((r = field_bool(c, it, "optional", &m->optional, per_user)) < 0)
-		return r;
-	if (per_user) {
-		if (!key_node(it, "users"))
-			return ag3_lctx_fail(
-				c, it,
-				"missing required key 'users' (a per_user mount needs "
-				"the list of users it is for, or [\"*\"] for everyone)");
-		if ((r = field_strlist(c, it, "users", &m->users, NULL, check_user_item)) < 0)
-			return r;
-	}
-	return 0;
-}
-
-static int parse_xmounts(struct ag3_lctx *c, const struct ag3_yaml_node *sec, const char *which,
-			 struct ag3_xmounts *l, bool per_user)
-{
-	const char *secname = per_user ? "per_user" : "global";
-	const struct ag3_yaml_node *v;
-	size_t saved = c->plen;
-	int r = list_begin(c, sec, which, &l->meta, "a list of mount records", "mounts", &v);
-	if (r == 0 && v && v->n && !(l->items = calloc(v->n, sizeof(*l->items))))
-		r = ag3_lctx_oom(c);
-	for (size_t i = 0; r == 0 && v && i < v->n; i++) {
-		struct ag3_xmount *m = &l->items[l->n++];
-		size_t s2 = ag3_lctx_push_index(c, i);
-		set_meta(&m->meta, v->items[i], v->items[i]);
-		m->per_user = per_user;
-		m->ro = !strcmp(which, "ro");
-		if ((r = record_key(c, &m->key, "%s.%s[%zu]", secname, which, i)) == 0)
-			r = parse_xmount(c, v->items[i], m, per_user);
-		ag3_lctx_pop(c, s2);
-	}
-	ag3_lctx_pop(c, saved);
-	return r;
-}
-
-static int parse_ro_rw(struct ag3_lctx *c, const struct ag3_yaml_node *root, const char *key,
-		       struct ag3_pmeta *meta, struct ag3_xmounts *ro, struct ag3_xmounts *rw,
-		       bool per_user)
-{
-	static const char *const keys[] = {"ro", "rw", NULL};
-	const struct ag3_yaml_node *v;
-	size_t saved = c->plen;
-	int r = section_begin(c, root, key, meta, keys, &v);
-	if (r == 0 && v && (r = parse_xmounts(c, v, "ro", ro, per_user)) == 0)
-		r = parse_xmounts(c, v, "rw", rw, per_user);
-	ag3_lctx_pop(c, saved);
-	return r;
-}
-
-static int parse_orig(struct ag3_lctx *c, const struct ag3_yaml_node *it, struct ag3_xorig *o)
-{
-	static const char *const keys[] = {"path", "description", "optional", "allowed_users",
-					   NULL};
-	static const char *const everyone[] = {"*", NULL};
-	char b[160];
-	int r;
-	if (it->type != AG3_YAML_MAPPING)
-		return ag3_lctx_expect(c, it, "an original-path record (a mapping with path)");
-	if ((r = check_keys(c, it, keys)) < 0)
-		return r;
-	if ((r = field_str(c, it, "path", &o->path, true, false, false, "an absolute path")) < 0)
-		return r;
-	const struct ag3_yaml_node *pn = ag3_yaml_map_get(it, "path");
-	size_t saved = ag3_lctx_push(c, "path");
+	struct ag3_pstr *path = dst;
 	_cleanup_free_ char *norm = NULL;
 	const char *res;
-	if (o->path.v[0] != '/')
-		r = ag3_lctx_fail(c, pn, "'%s' is not an absolute path",
-				  pv(o->path.v, b, sizeof(b)));
-	for (const char *s = strchr(o->path.v, '{'); r == 0 && s; s = strchr(s + 1, '{'))
+	char b[160];
+	int r = 0;
+	if (path->v[0] != '/')
+		r = ag3_lctx_fail(c, pn, "'%s' is not an absolute path", pv(path->v, b, sizeof(b)));
+	for (const char *s = strchr(path->v, '{'); r == 0 && s; s = strchr(s + 1, '{'))
 		if (ag3_placeholder_len(s))
 			r = ag3_lctx_fail(c, pn,
 					  "placeholders are not substituted in original paths");
-	if (r == 0 && ag3_path_normalize(o->path.v, &norm) < 0)
+	if (r == 0 && ag3_path_normalize(path->v, &norm) < 0)
 		r = ag3_lctx_oom(c);
 	if (r == 0 && ag3_path_check_normalized(norm) < 0)
-		r = ag3_lctx_fail(c, pn, "'%s' is too long", pv(o->path.v, b, sizeof(b)));
+		r = ag3_lctx_fail(c, pn, "'%s' is too long", pv(path->v, b, sizeof(b)));
 	if (r == 0 && (res = ag3_xmount_fixed_reserved(norm)))
 		r = !strcmp(res, norm)
 			    ? ag3_lctx_fail(c, pn,
@@ -650,80 +325,72 @@ static int parse_orig(struct ag3_lctx *c, const struct ag3_yaml_node *it, struct
 			"like /var/log, not /var)",
 			pv(norm, b, sizeof(b)));
 	if (r == 0) {
-		free(o->path.v);
-		o->path.v = TAKE_PTR(norm);
+		free(path->v);
+		path->v = TAKE_PTR(norm);
 	}
-	ag3_lctx_pop(c, saved);
-	if (r < 0)
-		return r;
-	if ((r = field_str(c, it, "description", &o->description, false, true, true,
-			   "a string")) < 0)
-		return r;
-	if ((r = field_bool(c, it, "optional", &o->optional, true)) < 0)
-		return r;
-	return field_strlist(c, it, "allowed_users", &o->allowed_users, everyone,
-			     check_user_item);
-}
-
-static int parse_origs(struct ag3_lctx *c, const struct ag3_yaml_node *sec, const char *which,
-		       struct ag3_xorigs *l)
-{
-	const struct ag3_yaml_node *v;
-	size_t saved = c->plen;
-	int r = list_begin(c, sec, which, &l->meta, "a list of original-path records", "entries",
-			   &v);
-	if (r == 0 && v && v->n && !(l->items = calloc(v->n, sizeof(*l->items))))
-		r = ag3_lctx_oom(c);
-	for (size_t i = 0; r == 0 && v && i < v->n; i++) {
-		struct ag3_xorig *o = &l->items[l->n++];
-		size_t s2 = ag3_lctx_push_index(c, i);
-		set_meta(&o->meta, v->items[i], v->items[i]);
-		o->ro = !strcmp(which, "ro");
-		if ((r = record_key(c, &o->key, "original_paths.%s[%zu]", which, i)) == 0)
-			r = parse_orig(c, v->items[i], o);
-		ag3_lctx_pop(c, s2);
-	}
-	ag3_lctx_pop(c, saved);
 	return r;
 }
+
+/* ------------------------------------------------------------- schema -- */
 
 static const char *const auth_modes[] = {"allowlist", "role", "self_only", NULL};
 static const char *const subpath_modes[] = {"allowlist", "blocklist", NULL};
 static const char *const modes[] = {"rw", "ro", NULL}; /* index = ro */
+static const char *const everyone[] = {"*", NULL};
 
-static int parse_base(struct ag3_lctx *c, const struct ag3_yaml_node *it, struct ag3_xdyn_base *b)
+/* A record's key ("global.ro[0]", for messages and the compiler's origins) is its key path. */
+static int record_key(struct ag3_lctx *c, char **key)
 {
-	static const char *const keys[] = {"name",	    "host_path", "description",
-					   "max_mode",	    "authorization", "subpath_restrictions",
-					   "optional",	    NULL};
-	static const char *const akeys[] = {"mode", "allowed_users", NULL};
-	static const char *const skeys[] = {"mode", "allowed", "blocked", "exceptions", NULL};
-	const struct ag3_yaml_node *a, *s;
-	size_t saved = c->plen;
-	int r;
-	if (it->type != AG3_YAML_MAPPING)
-		return ag3_lctx_expect(c, it, "a dynamic base (a mapping with name and host_path)");
-	if ((r = check_keys(c, it, keys)) < 0 ||
-	    (r = parse_named(c, it, &b->name, &b->host_path, &b->description, true, "")) < 0)
-		return r;
-	struct ag3_pint mm = {0};
-	if ((r = field_enum(c, it, "max_mode", &mm, 1, modes)) < 0)
-		return r;
-	b->max_ro.meta = mm.meta;
-	b->max_ro.v = mm.v == 1;
-	if ((r = field_bool(c, it, "optional", &b->optional, true)) < 0)
-		return r;
+	return (*key = strdup(c->path)) ? 0 : ag3_lctx_oom(c);
+}
 
-	b->authorization.mode.v = AG3_DYN_AUTH_ALLOWLIST;
-	r = section_begin(c, it, "authorization", &b->authorization.meta, akeys, &a);
-	if (r == 0 && a &&
-	    (r = field_enum(c, a, "mode", &b->authorization.mode, AG3_DYN_AUTH_ALLOWLIST,
-			    auth_modes)) == 0)
-		r = field_strlist(c, a, "allowed_users", &b->authorization.allowed_users, NULL,
-				  check_user_item);
-	ag3_lctx_pop(c, saved);
-	if (r < 0)
-		return r;
+static const struct ag3_yw_map user_mount_map;
+
+static int xmount_init(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
+		       const struct ag3_yw_row *row)
+{
+	struct ag3_xmount *m = dst;
+	m->per_user = row->sub == &user_mount_map;
+	m->ro = !strcmp(row->key, "ro");
+	return record_key(c, &m->key);
+}
+
+static int xorig_init(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
+		      const struct ag3_yw_row *row)
+{
+	struct ag3_xorig *o = dst;
+	o->ro = !strcmp(row->key, "ro");
+	return record_key(c, &o->key);
+}
+
+static int xdyn_init(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
+		     const struct ag3_yw_row *row)
+{
+	struct ag3_xdyn_base *b = dst;
+	b->max_ro.v = true;
+	return record_key(c, &b->key);
+}
+
+/* max_mode: ro (the default, also for null) or rw, into max_ro. */
+static int fn_max_mode(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
+		       const struct ag3_yw_row *row)
+{
+	static const struct ag3_yw_row mode_row = {
+		.type = AG3_YW_ENUM, .flags = AG3_YW_NULL_DEFAULT | AG3_YW_NOCASE, .names = modes};
+	struct ag3_pint mode = {.v = 1};
+	int r = ag3_yw_value(c, v, &mode, &mode_row);
+	((struct ag3_pbool *)dst)->v = mode.v == 1;
+	return r;
+}
+
+/* After a base's authorization: an allowlist needs users, self_only needs {username}. */
+static int check_base_auth(struct ag3_lctx *c, const struct ag3_yaml_node *it, void *dst,
+			   const struct ag3_yw_row *row)
+{
+	const struct ag3_xdyn_base *b = dst;
+	const struct ag3_yaml_node *a = ag3_yaml_map_get(it, "authorization");
+	if (ag3_yaml_is_null(a))
+		a = NULL;
 	if (b->authorization.mode.v == AG3_DYN_AUTH_ALLOWLIST && !b->authorization.allowed_users.n)
 		return ag3_lctx_fail(c, a ? a : it,
 				     "authorization mode allowlist needs a non-empty "
@@ -732,74 +399,214 @@ static int parse_base(struct ag3_lctx *c, const struct ag3_yaml_node *it, struct
 		return ag3_lctx_fail(c, ag3_yaml_map_get(it, "host_path"),
 				     "authorization mode self_only needs {username} in host_path "
 				     "(otherwise every user gets the same directory)");
-
-	b->subpath_restrictions.mode.v = AG3_DYN_SUBPATH_BLOCKLIST;
-	r = section_begin(c, it, "subpath_restrictions", &b->subpath_restrictions.meta, skeys, &s);
-	if (r == 0 && s &&
-	    (r = field_enum(c, s, "mode", &b->subpath_restrictions.mode, AG3_DYN_SUBPATH_BLOCKLIST,
-			    subpath_modes)) == 0 &&
-	    (r = field_strlist(c, s, "allowed", &b->subpath_restrictions.allowed, NULL,
-			       check_pattern_item)) == 0 &&
-	    (r = field_strlist(c, s, "blocked", &b->subpath_restrictions.blocked, NULL,
-			       check_pattern_item)) == 0)
-		r = field_strlist(c, s, "exceptions", &b->subpath_restrictions.exceptions, NULL,
-				  check_pattern_item);
-	ag3_lctx_pop(c, saved);
-	return r;
+	return 0;
 }
 
-static int parse_bases(struct ag3_lctx *c, const struct ag3_yaml_node *d, struct ag3_xdyn_bases *l)
-{
-	const struct ag3_yaml_node *v;
-	size_t saved = c->plen;
-	int r = list_begin(c, d, "bases", &l->meta, "a list of dynamic bases", "bases", &v);
-	if (r == 0 && v && v->n && !(l->items = calloc(v->n, sizeof(*l->items))))
-		r = ag3_lctx_oom(c);
-	for (size_t i = 0; r == 0 && v && i < v->n; i++) {
-		struct ag3_xdyn_base *b = &l->items[l->n++];
-		size_t s2 = ag3_lctx_push_index(c, i);
-		set_meta(&b->meta, v->items[i], v->items[i]);
-		if ((r = record_key(c, &b->key, "dynamic.bases[%zu]", i)) == 0)
-			r = parse_base(c, v->items[i], b);
-		ag3_lctx_pop(c, s2);
+#define C struct ag3_mounts_config
+#define OFF(T, member) .off = offsetof(T, member)
+/* A field of an anonymous section struct `sec` inside T. */
+#define SUBOFF(T, sec, member) .off = offsetof(T, sec.member) - offsetof(T, sec)
+#define MAP(name, ...)                                                                             \
+	static const struct ag3_yw_map name##_map = {name##_rows, AG3_YW_TABLE_ORDER,              \
+						     .hint = mounts_hint, __VA_ARGS__}
+
+#define NAME_ROW(T)                                                                                \
+	{                                                                                          \
+		.key = "name", .type = AG3_YW_STR, .flags = AG3_YW_REQUIRED | AG3_YW_NONEMPTY,     \
+		OFF(T, name), .what = "a mount name", .check = check_name                          \
 	}
-	ag3_lctx_pop(c, saved);
-	return r;
-}
+#define HOST_ROW(T, chk)                                                                           \
+	{                                                                                          \
+		.key = "host_path", .type = AG3_YW_STR,                                            \
+		.flags = AG3_YW_REQUIRED | AG3_YW_NONEMPTY | AG3_YW_NO_INT, OFF(T, host_path),     \
+		.what = "an absolute host path", .check = chk                                      \
+	}
+#define DESCRIPTION_ROW(T)                                                                         \
+	{                                                                                          \
+		.key = "description", .type = AG3_YW_STR, .flags = AG3_YW_NULL_EMPTY,              \
+		OFF(T, description)                                                                \
+	}
+#define BOOL_ROW(k, d, ...)                                                                        \
+	{                                                                                          \
+		.key = k, .type = AG3_YW_BOOL, .flags = AG3_YW_NULL_DEFAULT | AG3_YW_NO_YN,        \
+		.dflt = d, __VA_ARGS__                                                             \
+	}
+#define ENUM_ROW(k, n, d, ...)                                                                     \
+	{                                                                                          \
+		.key = k, .type = AG3_YW_ENUM, .flags = AG3_YW_NULL_DEFAULT | AG3_YW_NOCASE,       \
+		.names = n, .dflt = d, __VA_ARGS__                                                 \
+	}
+/* A list of non-empty strings (null is []). */
+#define LIST_ROW(k, chk, ...)                                                                      \
+	{                                                                                          \
+		.key = k, .type = AG3_YW_STRLIST, .flags = AG3_YW_NONEMPTY,                        \
+		.max = AG3_XMOUNT_LIST_MAX, .check = chk, __VA_ARGS__                              \
+	}
+#define SECTION_ROW(k, map, ...)                                                                   \
+	{                                                                                          \
+		.key = k, .type = AG3_YW_SECTION, .sub = &map, __VA_ARGS__                         \
+	}
+#define SEQ_ROW(k, T, map, init, w, it, ...)                                                       \
+	{                                                                                          \
+		.key = k, .type = AG3_YW_SEQ, .sub = &map, .item_size = sizeof(T), .fn = init,     \
+		.max = AG3_XMOUNT_LIST_MAX, .what = w, .items = it, __VA_ARGS__                    \
+	}
 
-static int parse_dynamic(struct ag3_lctx *c, const struct ag3_yaml_node *root,
-			 struct ag3_mounts_config *cfg)
-{
-	static const char *const keys[] = {"enabled", "security", "bases", NULL};
-	static const char *const skeys[] = {"max_mounts_per_session", "max_subpath_depth",
-					    "global_blocked_subpaths", NULL};
-	const struct ag3_yaml_node *d, *s;
-	size_t saved = c->plen;
-	cfg->dynamic.security.max_mounts_per_session.v = 10;
-	cfg->dynamic.security.max_subpath_depth.v = 10;
-	int r = section_begin(c, root, "dynamic", &cfg->dynamic.meta, keys, &d);
-	if (r < 0 || !d)
-		goto out;
-	if ((r = field_bool(c, d, "enabled", &cfg->dynamic.enabled, false)) < 0)
-		goto out;
-	size_t s2 = c->plen;
-	r = section_begin(c, d, "security", &cfg->dynamic.security.meta, skeys, &s);
-	if (r == 0 && s &&
-	    (r = field_u64(c, s, "max_mounts_per_session",
-			   &cfg->dynamic.security.max_mounts_per_session, 10, 0,
-			   AG3_XMOUNT_SESSION_MAX)) == 0 &&
-	    (r = field_u64(c, s, "max_subpath_depth", &cfg->dynamic.security.max_subpath_depth, 10,
-			   1, AG3_XMOUNT_DEPTH_MAX)) == 0)
-		r = field_strlist(c, s, "global_blocked_subpaths",
-				  &cfg->dynamic.security.global_blocked_subpaths, NULL,
-				  check_pattern_item);
-	ag3_lctx_pop(c, s2);
-	if (r == 0)
-		r = parse_bases(c, d, &cfg->dynamic.bases);
-out:
-	ag3_lctx_pop(c, saved);
-	return r;
-}
+/* global and per_user: a list of mounts each in ro and rw */
+static const struct ag3_yw_row global_mount_rows[] = {
+	NAME_ROW(struct ag3_xmount),
+	HOST_ROW(struct ag3_xmount, check_host_fixed),
+	DESCRIPTION_ROW(struct ag3_xmount),
+	BOOL_ROW("optional", false, OFF(struct ag3_xmount, optional)),
+	{0},
+};
+MAP(global_mount, .what = "a mount record (a mapping with name and host_path)");
+
+static const struct ag3_yw_row user_mount_rows[] = {
+	NAME_ROW(struct ag3_xmount),
+	HOST_ROW(struct ag3_xmount, check_host_username),
+	DESCRIPTION_ROW(struct ag3_xmount),
+	BOOL_ROW("optional", true, OFF(struct ag3_xmount, optional)),
+	{.key = "users",
+	 .type = AG3_YW_STRLIST,
+	 .flags = AG3_YW_NONEMPTY | AG3_YW_REQUIRED,
+	 .max = AG3_XMOUNT_LIST_MAX,
+	 .check = check_user_item,
+	 OFF(struct ag3_xmount, users),
+	 .missing = " (a per_user mount needs the list of users it is for, or [\"*\"] for "
+		    "everyone)"},
+	{0},
+};
+MAP(user_mount, .what = "a mount record (a mapping with name and host_path)");
+
+static const struct ag3_yw_row global_rows[] = {
+	SEQ_ROW("ro", struct ag3_xmount, global_mount_map, xmount_init, "a list of mount records",
+		"mounts", SUBOFF(C, global, ro)),
+	SEQ_ROW("rw", struct ag3_xmount, global_mount_map, xmount_init, "a list of mount records",
+		"mounts", SUBOFF(C, global, rw)),
+	{0},
+};
+MAP(global);
+
+static const struct ag3_yw_row per_user_rows[] = {
+	SEQ_ROW("ro", struct ag3_xmount, user_mount_map, xmount_init, "a list of mount records",
+		"mounts", SUBOFF(C, per_user, ro)),
+	SEQ_ROW("rw", struct ag3_xmount, user_mount_map, xmount_init, "a list of mount records",
+		"mounts", SUBOFF(C, per_user, rw)),
+	{0},
+};
+MAP(per_user);
+
+/* dynamic: the bases a session may mount from, and limits */
+#define B struct ag3_xdyn_base
+
+static const struct ag3_yw_row authorization_rows[] = {
+	ENUM_ROW("mode", auth_modes, AG3_DYN_AUTH_ALLOWLIST, SUBOFF(B, authorization, mode)),
+	LIST_ROW("allowed_users", check_user_item, SUBOFF(B, authorization, allowed_users)),
+	{0},
+};
+MAP(authorization);
+
+static const struct ag3_yw_row subpath_rows[] = {
+	ENUM_ROW("mode", subpath_modes, AG3_DYN_SUBPATH_BLOCKLIST,
+		 SUBOFF(B, subpath_restrictions, mode)),
+	LIST_ROW("allowed", check_pattern_item, SUBOFF(B, subpath_restrictions, allowed)),
+	LIST_ROW("blocked", check_pattern_item, SUBOFF(B, subpath_restrictions, blocked)),
+	LIST_ROW("exceptions", check_pattern_item, SUBOFF(B, subpath_restrictions, exceptions)),
+	{0},
+};
+MAP(subpath);
+
+static const char *const base_keys[] = {
+	"name",     "host_path", "description", "max_mode", "authorization", "subpath_restrictions",
+	"optional", NULL};
+
+static const struct ag3_yw_row base_rows[] = {
+	NAME_ROW(B),
+	HOST_ROW(B, check_host_username),
+	DESCRIPTION_ROW(B),
+	{.key = "max_mode", .type = AG3_YW_FN, .fn = fn_max_mode, OFF(B, max_ro)},
+	BOOL_ROW("optional", true, OFF(B, optional)),
+	SECTION_ROW("authorization", authorization_map, OFF(B, authorization)),
+	{.type = AG3_YW_CHECK, .fn = check_base_auth},
+	SECTION_ROW("subpath_restrictions", subpath_map, OFF(B, subpath_restrictions)),
+	{0},
+};
+MAP(base, .what = "a dynamic base (a mapping with name and host_path)", .names = base_keys);
+
+static const struct ag3_yw_row security_rows[] = {
+	{.key = "max_mounts_per_session",
+	 .type = AG3_YW_UINT,
+	 .flags = AG3_YW_NULL_DEFAULT | AG3_YW_EXPECT_RANGE,
+	 .dflt = 10,
+	 .min = 0,
+	 .max = AG3_XMOUNT_SESSION_MAX,
+	 SUBOFF(C, dynamic.security, max_mounts_per_session)},
+	{.key = "max_subpath_depth",
+	 .type = AG3_YW_UINT,
+	 .flags = AG3_YW_NULL_DEFAULT | AG3_YW_EXPECT_RANGE,
+	 .dflt = 10,
+	 .min = 1,
+	 .max = AG3_XMOUNT_DEPTH_MAX,
+	 SUBOFF(C, dynamic.security, max_subpath_depth)},
+	LIST_ROW("global_blocked_subpaths", check_pattern_item,
+		 SUBOFF(C, dynamic.security, global_blocked_subpaths)),
+	{0},
+};
+MAP(security);
+
+static const struct ag3_yw_row dynamic_rows[] = {
+	BOOL_ROW("enabled", false, SUBOFF(C, dynamic, enabled)),
+	SECTION_ROW("security", security_map, SUBOFF(C, dynamic, security)),
+	SEQ_ROW("bases", B, base_map, xdyn_init, "a list of dynamic bases", "bases",
+		SUBOFF(C, dynamic, bases)),
+	{0},
+};
+MAP(dynamic);
+
+/* original_paths: host paths bound at the same path inside */
+static const struct ag3_yw_row orig_rows[] = {
+	{.key = "path",
+	 .type = AG3_YW_STR,
+	 .flags = AG3_YW_REQUIRED | AG3_YW_NONEMPTY | AG3_YW_NO_INT,
+	 OFF(struct ag3_xorig, path),
+	 .what = "an absolute path",
+	 .check = check_orig_path},
+	DESCRIPTION_ROW(struct ag3_xorig),
+	BOOL_ROW("optional", true, OFF(struct ag3_xorig, optional)),
+	LIST_ROW("allowed_users", check_user_item, OFF(struct ag3_xorig, allowed_users),
+		 .dflt_list = everyone),
+	{0},
+};
+MAP(orig, .what = "an original-path record (a mapping with path)");
+
+static const struct ag3_yw_row original_paths_rows[] = {
+	SEQ_ROW("ro", struct ag3_xorig, orig_map, xorig_init, "a list of original-path records",
+		"entries", SUBOFF(C, original_paths, ro)),
+	SEQ_ROW("rw", struct ag3_xorig, orig_map, xorig_init, "a list of original-path records",
+		"entries", SUBOFF(C, original_paths, rw)),
+	{0},
+};
+MAP(original_paths);
+
+static const struct ag3_yw_row root_rows[] = {
+	SECTION_ROW("global", global_map, OFF(C, global)),
+	SECTION_ROW("per_user", per_user_map, OFF(C, per_user)),
+	SECTION_ROW("dynamic", dynamic_map, OFF(C, dynamic)),
+	SECTION_ROW("original_paths", original_paths_map, OFF(C, original_paths)),
+	{0},
+};
+MAP(root, .what = "a mapping (global, per_user, dynamic, original_paths)");
+
+/* Every list a SEQ row fills has the walker's list layout. */
+#define SAME_LAYOUT(T)                                                                             \
+	_Static_assert(offsetof(T, meta) == offsetof(struct ag3_yw_list, meta) &&                  \
+			       offsetof(T, items) == offsetof(struct ag3_yw_list, items) &&        \
+			       offsetof(T, n) == offsetof(struct ag3_yw_list, n),                  \
+		       #T " is not a struct ag3_yw_list")
+SAME_LAYOUT(struct ag3_xmounts);
+SAME_LAYOUT(struct ag3_xorigs);
+SAME_LAYOUT(struct ag3_xdyn_bases);
 
 /* Names are one namespace across global, per_user and the dynamic bases (/mounts/<name>). */
 static int check_unique(struct ag3_lctx *c, const struct ag3_mounts_config *cfg)
@@ -856,33 +663,11 @@ static int check_unique(struct ag3_lctx *c, const struct ag3_mounts_config *cfg)
 static int parse_root(struct ag3_lctx *c, const struct ag3_yaml_node *root,
 		      struct ag3_mounts_config *cfg)
 {
-	static const char *const keys[] = {"global", "per_user", "dynamic", "original_paths", NULL};
-	static const char *const okeys[] = {"ro", "rw", NULL};
-	int r;
-
-	cfg->dynamic.security.max_mounts_per_session.v = 10;
-	cfg->dynamic.security.max_subpath_depth.v = 10;
+	if (ag3_yw_defaults(cfg, &root_map) < 0)
+		return ag3_lctx_oom(c);
 	if (!root || ag3_yaml_is_null(root))
 		return 0; /* an empty file: no external mounts */
-	if (root->type != AG3_YAML_MAPPING)
-		return ag3_lctx_expect(c, root,
-				       "a mapping (global, per_user, dynamic, original_paths)");
-	if ((r = check_keys(c, root, keys)) < 0)
-		return r;
-	if ((r = parse_ro_rw(c, root, "global", &cfg->global.meta, &cfg->global.ro,
-			     &cfg->global.rw, false)) < 0)
-		return r;
-	if ((r = parse_ro_rw(c, root, "per_user", &cfg->per_user.meta, &cfg->per_user.ro,
-			     &cfg->per_user.rw, true)) < 0)
-		return r;
-	if ((r = parse_dynamic(c, root, cfg)) < 0)
-		return r;
-	const struct ag3_yaml_node *o;
-	size_t saved = c->plen;
-	r = section_begin(c, root, "original_paths", &cfg->original_paths.meta, okeys, &o);
-	if (r == 0 && o && (r = parse_origs(c, o, "ro", &cfg->original_paths.ro)) == 0)
-		r = parse_origs(c, o, "rw", &cfg->original_paths.rw);
-	ag3_lctx_pop(c, saved);
+	int r = ag3_yw_map(c, root, cfg, &root_map);
 	if (r < 0)
 		return r;
 	cfg->newer_schema = cfg->dynamic.meta.set || cfg->original_paths.meta.set;

@@ -18,34 +18,13 @@
 #include <unistd.h>
 
 #include "loader.h"
+#include "yamlwalk.h"
 
 /* profiles/embed.py generates these from profiles/default.yaml. */
 __attribute__((visibility("hidden"))) extern const char ag3_profile_default[];
 __attribute__((visibility("hidden"))) extern const size_t ag3_profile_default_len;
 
 #define EMBEDDED_NAME "<embedded default profile>"
-
-struct field;
-typedef int (*field_fn)(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
-			const struct field *f);
-
-enum {
-	F_REQUIRED = 1 << 0,
-	F_NONEMPTY = 1 << 1,         /* strings: "" is an error                       */
-	F_NULL_KEEPS_DEFAULT = 1 << 2, /* lists: null keeps the default, not []     */
-	F_UNLIMITED_ZERO = 1 << 3,   /* numbers: "unlimited" means 0                  */
-	F_UNLIMITED_INF = 1 << 4,    /* numbers: "unlimited" means AG3_RLIM_INFINITY  */
-};
-
-struct field {
-	const char *key;
-	field_fn fn;
-	size_t off;               /* of the field's struct (it starts with ag3_pmeta) */
-	const struct field *sub;  /* sections, mounts, rules: the keys inside */
-	uint64_t min, max;        /* numbers (after unit conversion) */
-	const char *const *names; /* enums: NULL-terminated, indexed by value */
-	unsigned flags;
-};
 
 /* ---------------------------------------------------------------- helpers -- */
 
@@ -109,107 +88,21 @@ static void rules_clear(struct ag3_pseccomp_rules *r)
 }
 
 /* Whether a string node holds the text `word` (any case). */
-static bool is_word(const struct ag3_yaml_node *v, const char *word)
+/* ------------------------------------------------- the odd value types -- */
+
+static const struct ag3_yw_map top_map;
+
+/* An unknown key that exists in exactly one other section: " (it belongs under 'x')". */
+static void profile_hint(const struct ag3_lctx *c, const char *key, char *buf, size_t size)
 {
-	return v && v->type == AG3_YAML_SCALAR && v->kind == AG3_YAML_STR &&
-	       !strcasecmp(v->str, word);
-}
-
-/* ----------------------------------------------------------- the walker -- */
-
-static int parse_map(struct ag3_lctx *c, const struct ag3_yaml_node *n, void *base,
-		     const struct field *fields);
-
-static int fn_section(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
-		      const struct field *f);
-
-/*
- * Counts the sections anywhere in the schema that have `key`, and writes the
- * path of the first one found into `first` (which starts empty).
- */
-static size_t find_elsewhere(const struct field *fields, const char *key, const char *prefix,
-			     char *first, size_t fsize)
-{
-	size_t found = 0;
-	for (const struct field *f = fields; f->key; f++) {
-		char sub[256];
-		if (f->fn != fn_section || !f->sub)
-			continue;
-		snprintf(sub, sizeof(sub), "%s%s%s", prefix, *prefix ? "." : "", f->key);
-		for (const struct field *g = f->sub; g->key; g++)
-			if (!strcmp(g->key, key) && !found++ && !*first)
-				snprintf(first, fsize, "%s", sub);
-		found += find_elsewhere(f->sub, key, sub, first, fsize);
-	}
-	return found;
-}
-
-static const struct field top_fields[];
-
-static int unknown_key(struct ag3_lctx *c, const struct ag3_yaml_node *k,
-		       const struct field *fields)
-{
-	char where[256] = "", hint[300] = "";
-	const char *names[64];
-	size_t n = 0;
-	for (; fields[n].key && n < ELEMENTSOF(names); n++)
-		names[n] = fields[n].key;
-	if (find_elsewhere(top_fields, k->str, "", where, sizeof(where)) == 1 &&
+	char where[256] = "";
+	if (ag3_yw_find_key(&top_map, key, "", where, sizeof(where)) == 1 &&
 	    strcmp(where, c->path) != 0)
-		snprintf(hint, sizeof(hint), " (it belongs under '%s')",
-			 *where ? where : "the top level");
-	return ag3_lctx_unknown_key(c, k, names, n, *hint ? hint : NULL);
+		snprintf(buf, size, " (it belongs under '%s')", *where ? where : "the top level");
 }
 
-static int parse_map(struct ag3_lctx *c, const struct ag3_yaml_node *n, void *base,
-		     const struct field *fields)
+static int check_hostname(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst)
 {
-	if (n->type != AG3_YAML_MAPPING)
-		return ag3_lctx_expect(c, n, "a mapping");
-	for (size_t i = 0; i < n->n; i++) {
-		const struct ag3_yaml_node *k = n->pairs[i].key, *v = n->pairs[i].value;
-		const struct field *f = fields;
-		while (f->key && strcmp(f->key, k->str) != 0)
-			f++;
-		if (!f->key)
-			return unknown_key(c, k, fields);
-		struct ag3_pmeta *m = (struct ag3_pmeta *)((char *)base + f->off);
-		size_t saved = ag3_lctx_push(c, f->key);
-		m->set = true;
-		m->loc = ag3_ploc_of(k, v);
-		int r = f->fn(c, v, m, f);
-		ag3_lctx_pop(c, saved);
-		if (r < 0)
-			return r;
-	}
-	for (const struct field *f = fields; f->key; f++) {
-		const struct ag3_pmeta *m = (const struct ag3_pmeta *)((char *)base + f->off);
-		if ((f->flags & F_REQUIRED) && !m->set)
-			return ag3_lctx_fail(c, n, "missing required key '%s'", f->key);
-	}
-	return 0;
-}
-
-/* ------------------------------------------------------------- scalars -- */
-
-static int fn_str(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
-		  const struct field *f)
-{
-	struct ag3_pstr *s = dst;
-	int r = ag3_lctx_text(c, v, true, "a string");
-	if (r < 0)
-		return r;
-	if ((f->flags & F_NONEMPTY) && v->len == 0)
-		return ag3_lctx_fail(c, v, "expected a non-empty string");
-	return ag3_pstr_set(s, v->str) < 0 ? ag3_lctx_oom(c) : 0;
-}
-
-static int fn_hostname(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
-		       const struct field *f)
-{
-	int r = fn_str(c, v, dst, f);
-	if (r < 0)
-		return r;
 	const char *h = ((struct ag3_pstr *)dst)->v;
 	bool ok = *h && strlen(h) <= 64;
 	for (const char *p = h; ok && *p; p++)
@@ -217,147 +110,6 @@ static int fn_hostname(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *
 	if (!ok)
 		return ag3_lctx_expect(c, v, "a host name (1-64 of A-Z a-z 0-9 . -)");
 	return 0;
-}
-
-static int fn_bool(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
-		   const struct field *f)
-{
-	static const char *const yaml11[] = {"yes", "no", "on", "off", "y", "n"};
-	struct ag3_pbool *b = dst;
-	char d[96];
-	if (ag3_yaml_get_bool(v, &b->v) == 0)
-		return 0;
-	for (size_t i = 0; i < ELEMENTSOF(yaml11); i++)
-		if (is_word(v, yaml11[i]) && v->plain)
-			return ag3_lctx_fail(
-				c, v,
-				"expected true or false, got %s (YAML 1.1 booleans like "
-				"yes/no/on/off are ambiguous: write true or false)",
-				ag3_yaml_describe(v, d, sizeof(d)));
-	return ag3_lctx_expect(c, v, "true or false");
-}
-
-static int fn_enum(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
-		   const struct field *f)
-{
-	struct ag3_pint *e = dst;
-
-	if (v && v->type == AG3_YAML_SCALAR && v->kind == AG3_YAML_STR)
-		for (size_t n = 0; f->names[n]; n++)
-			if (!strcmp(v->str, f->names[n])) {
-				e->v = (int)n;
-				return 0;
-			}
-	return ag3_lctx_bad_enum(c, v, f->names);
-}
-
-static int check_range(struct ag3_lctx *c, const struct ag3_yaml_node *v, const struct field *f,
-		       uint64_t x, const char *unit)
-{
-	if (x == AG3_RLIM_INFINITY && (f->flags & F_UNLIMITED_INF))
-		return 0;
-	if (x == 0 && (f->flags & F_UNLIMITED_ZERO))
-		return 0;
-	if (x < f->min || x > f->max)
-		return ag3_lctx_fail(c, v, "%llu%s is out of range (%llu..%llu%s)",
-				     (unsigned long long)x, unit, (unsigned long long)f->min,
-				     (unsigned long long)f->max, unit);
-	return 0;
-}
-
-static bool unlimited(const struct ag3_yaml_node *v, const struct field *f, uint64_t *ret)
-{
-	if (!(f->flags & (F_UNLIMITED_ZERO | F_UNLIMITED_INF)) ||
-	    !(is_word(v, "unlimited") || is_word(v, "max") || is_word(v, "infinity")))
-		return false;
-	*ret = (f->flags & F_UNLIMITED_INF) ? AG3_RLIM_INFINITY : 0;
-	return true;
-}
-
-static int uint_error(struct ag3_lctx *c, const struct ag3_yaml_node *v, int r, const char *what)
-{
-	if (r == -ERANGE)
-		return ag3_lctx_fail(c, v, "%s is out of range", v->str);
-	if (v && v->type == AG3_YAML_SCALAR && v->kind == AG3_YAML_INT)
-		return ag3_lctx_fail(
-			c, v,
-			"'%s' is ambiguous: YAML 1.1 reads a leading 0 as octal (write 0o%s "
-			"or drop the 0)",
-			v->str, v->str + 1);
-	return ag3_lctx_expect(c, v, what);
-}
-
-static int fn_count(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
-		    const struct field *f)
-{
-	struct ag3_pu64 *u = dst;
-	const char *what = (f->flags & (F_UNLIMITED_ZERO | F_UNLIMITED_INF))
-				   ? "an integer or 'unlimited'"
-				   : "an integer";
-	if (unlimited(v, f, &u->v))
-		return 0;
-	int r = ag3_yaml_get_uint(v, &u->v);
-	if (r < 0)
-		return uint_error(c, v, r, what);
-	return check_range(c, v, f, u->v, "");
-}
-
-int ag3_parse_size(const char *s, uint64_t *ret)
-{
-	uint64_t v = 0, mult = 1;
-	const char *p = s;
-	if (!isdigit((unsigned char)*p))
-		return -EINVAL;
-	for (; isdigit((unsigned char)*p); p++) {
-		if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
-			return -ERANGE;
-		v = v * 10 + (uint64_t)(*p - '0');
-	}
-	if (*p) {
-		static const char units[] = "KMGTPE";
-		const char *u = strchr(units, toupper((unsigned char)*p));
-		if (toupper((unsigned char)*p) == 'B' && !p[1]) {
-			*ret = v;
-			return 0;
-		}
-		if (!u || !*u)
-			return -EINVAL;
-		mult = 1ull << (10 * (unsigned)(u - units + 1));
-		p++;
-		if (*p == 'i')
-			p++;
-		if (*p == 'B' || *p == 'b')
-			p++;
-		if (*p)
-			return -EINVAL;
-	}
-	if (v > UINT64_MAX / mult)
-		return -ERANGE;
-	*ret = v * mult;
-	return 0;
-}
-
-static int fn_size(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
-		   const struct field *f)
-{
-	struct ag3_pu64 *u = dst;
-	const char *what = "a size (bytes, or a number with a K, M, G or T suffix)";
-	int r;
-	if (unlimited(v, f, &u->v))
-		return 0;
-	if (v && v->type == AG3_YAML_SCALAR && v->kind == AG3_YAML_INT) {
-		r = ag3_yaml_get_uint(v, &u->v);
-		if (r < 0)
-			return uint_error(c, v, r, what);
-	} else if (v && v->type == AG3_YAML_SCALAR && v->kind == AG3_YAML_STR) {
-		r = ag3_parse_size(v->str, &u->v);
-		if (r == -ERANGE)
-			return ag3_lctx_fail(c, v, "%s is out of range", v->str);
-		if (r < 0)
-			return ag3_lctx_expect(c, v, what);
-	} else
-		return ag3_lctx_expect(c, v, what);
-	return check_range(c, v, f, u->v, " bytes");
 }
 
 /* A fixed-point decimal ("12", "1.5", "0.250") scaled by 10^`digits`. */
@@ -393,7 +145,7 @@ static int parse_decimal(const char *s, unsigned digits, uint64_t *ret)
 
 /* Seconds (an integer or a decimal with up to 3 places), stored as milliseconds. */
 static int fn_seconds(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
-		      const struct field *f)
+		      const struct ag3_yw_row *f)
 {
 	struct ag3_pu64 *u = dst;
 	const char *what = "a number of seconds";
@@ -404,7 +156,7 @@ static int fn_seconds(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *d
 		uint64_t s;
 		r = ag3_yaml_get_uint(v, &s);
 		if (r < 0)
-			return uint_error(c, v, r, what);
+			return ag3_yw_uint_error(c, v, r, what);
 		if (s > UINT64_MAX / 1000)
 			return ag3_lctx_fail(c, v, "%s is out of range", v->str);
 		u->v = s * 1000;
@@ -423,12 +175,12 @@ static int fn_seconds(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *d
 
 /* cpu_max: "50%" of one CPU, "200%" for two; stored as the quota of a 100 ms period. */
 static int fn_percent(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
-		      const struct field *f)
+		      const struct ag3_yw_row *f)
 {
 	struct ag3_pu64 *u = dst;
 	const char *what = "a percentage of one CPU like \"50%\" or \"200%\", or 'unlimited'";
 	uint64_t milli;
-	if (unlimited(v, f, &u->v))
+	if (ag3_yw_unlimited(v, f, &u->v))
 		return 0;
 	if (!v || v->type != AG3_YAML_SCALAR || v->kind != AG3_YAML_STR || v->len < 2 ||
 	    v->str[v->len - 1] != '%')
@@ -447,7 +199,7 @@ static int fn_percent(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *d
 }
 
 static int fn_errno(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
-		    const struct field *f)
+		    const struct ag3_yw_row *f)
 {
 	struct ag3_pint *e = dst;
 	const char *what = "an errno name like EPERM, or a number 1..4095";
@@ -467,46 +219,6 @@ static int fn_errno(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst
 			}
 		}
 	return ag3_lctx_expect(c, v, what);
-}
-
-/* -------------------------------------------------------------- lists -- */
-
-static int list_of_text(struct ag3_lctx *c, const struct ag3_yaml_node *v, struct ag3_pstrlist *l,
-			const struct field *f, const char *what)
-{
-	if (ag3_yaml_is_null(v)) {
-		/* the platform's convert_none_to_list (auto_checkpoint_tools: the default) */
-		if (!(f->flags & F_NULL_KEEPS_DEFAULT))
-			ag3_pstrlist_clear(l);
-		return 0;
-	}
-	int r = ag3_lctx_seq(c, v, what, AG3_LIST_MAX, "items");
-	if (r < 0)
-		return r;
-	ag3_pstrlist_clear(l);
-	if (v->n && !(l->items = calloc(v->n, sizeof(*l->items))))
-		return ag3_lctx_oom(c);
-	for (size_t i = 0; i < v->n; i++) {
-		const struct ag3_yaml_node *it = v->items[i];
-		size_t saved = ag3_lctx_push_index(c, i);
-		r = ag3_lctx_text(c, it, true, "a string");
-		ag3_lctx_pop(c, saved);
-		if (r < 0)
-			return r;
-		struct ag3_pstr *s = &l->items[l->n];
-		if (ag3_pstr_set(s, it->str) < 0)
-			return ag3_lctx_oom(c);
-		l->n++;
-		s->meta.set = true;
-		s->meta.loc = ag3_ploc_of(it, it);
-	}
-	return 0;
-}
-
-static int fn_strlist(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
-		      const struct field *f)
-{
-	return list_of_text(c, v, dst, f, "a list of strings");
 }
 
 /* Lower-cases and strips a domain (as the platform did), then checks it. */
@@ -542,10 +254,12 @@ static bool domain_normalize(char *s)
 }
 
 static int fn_domains(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
-		      const struct field *f)
+		      const struct ag3_yw_row *f)
 {
 	struct ag3_pstrlist *l = dst;
-	int r = list_of_text(c, v, l, f, "a list of domain names");
+	struct ag3_yw_row list = *f;
+	list.type = AG3_YW_STRLIST;
+	int r = ag3_yw_value(c, v, l, &list);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < l->n; i++)
@@ -560,7 +274,7 @@ static int fn_domains(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *d
 }
 
 static int fn_ports(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
-		    const struct field *f)
+		    const struct ag3_yw_row *f)
 {
 	struct ag3_pports *p = dst;
 	free(p->v);
@@ -597,7 +311,7 @@ static int fn_ports(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst
 }
 
 static int fn_envmap(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
-		     const struct field *f)
+		     const struct ag3_yw_row *f)
 {
 	struct ag3_penvmap *m = dst;
 	envmap_clear(m);
@@ -630,10 +344,10 @@ static int fn_envmap(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *ds
 
 /* ------------------------------------------------------------- mounts -- */
 
-static const struct field mount_fields[];
+static const struct ag3_yw_map mount_map;
 
 static int fn_mode(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
-		   const struct field *f)
+		   const struct ag3_yw_row *f)
 {
 	struct ag3_pbool *ro = dst;
 	char d[96];
@@ -672,11 +386,11 @@ static int parse_mount(struct ag3_lctx *c, const struct ag3_yaml_node *k,
 	if (v->type != AG3_YAML_MAPPING)
 		return ag3_lctx_expect(c, v,
 				       "a mount (a mapping with source, target, mode, optional)");
-	return parse_map(c, v, m, mount_fields);
+	return ag3_yw_map(c, v, m, &mount_map);
 }
 
 static int fn_mountmap(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
-		       const struct field *f)
+		       const struct ag3_yw_row *f)
 {
 	struct ag3_pmounts *l = dst;
 	char pv[96];
@@ -707,7 +421,7 @@ static int fn_mountmap(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *
 }
 
 static int fn_mountlist(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
-			const struct field *f)
+			const struct ag3_yw_row *f)
 {
 	struct ag3_pmounts *l = dst;
 	mounts_clear(l);
@@ -730,11 +444,11 @@ static int fn_mountlist(struct ag3_lctx *c, const struct ag3_yaml_node *v, void 
 
 /* ------------------------------------------------------------ seccomp -- */
 
-static const struct field seccomp_rule_fields[];
-static const struct field seccomp_arg_fields[];
+static const struct ag3_yw_map seccomp_rule_map;
+static const struct ag3_yw_map seccomp_arg_map;
 
 static int fn_arg_value(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
-			const struct field *f)
+			const struct ag3_yw_row *f)
 {
 	struct ag3_pu64 *u = dst;
 	int64_t s;
@@ -749,7 +463,7 @@ static int fn_arg_value(struct ag3_lctx *c, const struct ag3_yaml_node *v, void 
 }
 
 static int fn_seccomp_args(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
-			   const struct field *f)
+			   const struct ag3_yw_row *f)
 {
 	struct ag3_pseccomp_args *a = dst;
 	a->n = 0;
@@ -766,7 +480,7 @@ static int fn_seccomp_args(struct ag3_lctx *c, const struct ag3_yaml_node *v, vo
 		int r;
 		memset(arg, 0, sizeof(*arg));
 		arg->meta = (struct ag3_pmeta){true, ag3_ploc_of(it, it)};
-		r = parse_map(c, it, arg, seccomp_arg_fields);
+		r = ag3_yw_map(c, it, arg, &seccomp_arg_map);
 		if (r == 0 && arg->op.v == AG3_CMP_MASKED_EQ && !arg->mask.meta.set)
 			r = ag3_lctx_fail(c, it, "op masked_eq needs a 'mask'");
 		if (r == 0 && arg->op.v != AG3_CMP_MASKED_EQ && arg->mask.meta.set)
@@ -784,7 +498,7 @@ static int fn_seccomp_args(struct ag3_lctx *c, const struct ag3_yaml_node *v, vo
 }
 
 static int fn_seccomp_rules(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
-			    const struct field *f)
+			    const struct ag3_yw_row *f)
 {
 	struct ag3_pseccomp_rules *l = dst;
 	rules_clear(l);
@@ -801,7 +515,7 @@ static int fn_seccomp_rules(struct ag3_lctx *c, const struct ag3_yaml_node *v, v
 		size_t saved = ag3_lctx_push_index(c, i);
 		rule->meta = (struct ag3_pmeta){true, ag3_ploc_of(it, it)};
 		rule->action.v = AG3_SECCOMP_ERRNO;
-		r = parse_map(c, it, rule, seccomp_rule_fields);
+		r = ag3_yw_map(c, it, rule, &seccomp_rule_map);
 		if (r == 0) {
 			const char *s = rule->syscall.v;
 			bool ok = *s && strlen(s) <= 64;
@@ -838,200 +552,216 @@ static const char *const deny_actions[] = {"errno", "kill", "log", NULL};
 static const char *const rule_actions[] = {"errno", "kill", "log", "allow", NULL};
 static const char *const cmp_names[] = {"eq", "ne", "lt", "le", "gt", "ge", "masked_eq", NULL};
 
-#define SECTION(k, T, member, subtable)                                                           \
-	{.key = k, .fn = fn_section, .off = offsetof(T, member), .sub = subtable}
-#define FIELD(k, fun, T, member, ...) {.key = k, .fn = fun, .off = offsetof(T, member), __VA_ARGS__}
+/* `sandbox: null` is the platform's "no sandbox"; a null section keeps the defaults. */
+#define SECTION(k, T, member, map)                                                                 \
+	{                                                                                          \
+		.key = k, .type = AG3_YW_SECTION, .flags = AG3_YW_NULL_UNSETS,                     \
+		.off = offsetof(T, member), .sub = &map                                            \
+	}
+#define FIELD(k, t, T, member, ...)                                                                \
+	{                                                                                          \
+		.key = k, .type = t, .off = offsetof(T, member), __VA_ARGS__                       \
+	}
 /* A field of an anonymous section struct `sec` inside T. */
 #define SUBOFF(T, sec, member) (offsetof(T, sec.member) - offsetof(T, sec))
-#define SUBFIELD(k, fun, T, sec, member, ...)                                                     \
-	{.key = k, .fn = fun, .off = SUBOFF(T, sec, member), __VA_ARGS__}
+#define SUBFIELD(k, t, T, sec, member, ...)                                                        \
+	{                                                                                          \
+		.key = k, .type = t, .off = SUBOFF(T, sec, member), __VA_ARGS__                    \
+	}
+#define MAP(name) static const struct ag3_yw_map name##_map = {name##_rows, .hint = profile_hint}
 
-static const struct field mount_fields[] = {
-	FIELD("source", fn_str, struct ag3_pmount, source, .flags = F_REQUIRED | F_NONEMPTY),
-	FIELD("target", fn_str, struct ag3_pmount, target, .flags = F_REQUIRED | F_NONEMPTY),
-	FIELD("mode", fn_mode, struct ag3_pmount, ro),
-	FIELD("optional", fn_bool, struct ag3_pmount, optional),
+static const struct ag3_yw_row mount_rows[] = {
+	FIELD("source", AG3_YW_STR, struct ag3_pmount, source,
+	      .flags = AG3_YW_REQUIRED | AG3_YW_NONEMPTY),
+	FIELD("target", AG3_YW_STR, struct ag3_pmount, target,
+	      .flags = AG3_YW_REQUIRED | AG3_YW_NONEMPTY),
+	FIELD("mode", AG3_YW_FN, struct ag3_pmount, ro, .fn = fn_mode),
+	FIELD("optional", AG3_YW_BOOL, struct ag3_pmount, optional),
 	{0},
 };
+MAP(mount);
 
-static const struct field seccomp_arg_fields[] = {
-	FIELD("index", fn_count, struct ag3_pseccomp_arg, index, .min = 0, .max = 5,
-	      .flags = F_REQUIRED),
-	FIELD("op", fn_enum, struct ag3_pseccomp_arg, op, .names = cmp_names,
-	      .flags = F_REQUIRED),
-	FIELD("value", fn_arg_value, struct ag3_pseccomp_arg, value, .flags = F_REQUIRED),
-	FIELD("mask", fn_arg_value, struct ag3_pseccomp_arg, mask),
+static const struct ag3_yw_row seccomp_arg_rows[] = {
+	FIELD("index", AG3_YW_UINT, struct ag3_pseccomp_arg, index, .min = 0, .max = 5,
+	      .flags = AG3_YW_REQUIRED),
+	FIELD("op", AG3_YW_ENUM, struct ag3_pseccomp_arg, op, .names = cmp_names,
+	      .flags = AG3_YW_REQUIRED),
+	FIELD("value", AG3_YW_FN, struct ag3_pseccomp_arg, value, .fn = fn_arg_value,
+	      .flags = AG3_YW_REQUIRED),
+	FIELD("mask", AG3_YW_FN, struct ag3_pseccomp_arg, mask, .fn = fn_arg_value),
 	{0},
 };
+MAP(seccomp_arg);
 
-static const struct field seccomp_rule_fields[] = {
-	FIELD("syscall", fn_str, struct ag3_pseccomp_rule, syscall,
-	      .flags = F_REQUIRED | F_NONEMPTY),
-	FIELD("action", fn_enum, struct ag3_pseccomp_rule, action, .names = rule_actions),
-	FIELD("errno", fn_errno, struct ag3_pseccomp_rule, errno_value),
-	FIELD("args", fn_seccomp_args, struct ag3_pseccomp_rule, args),
+static const struct ag3_yw_row seccomp_rule_rows[] = {
+	FIELD("syscall", AG3_YW_STR, struct ag3_pseccomp_rule, syscall,
+	      .flags = AG3_YW_REQUIRED | AG3_YW_NONEMPTY),
+	FIELD("action", AG3_YW_ENUM, struct ag3_pseccomp_rule, action, .names = rule_actions),
+	FIELD("errno", AG3_YW_FN, struct ag3_pseccomp_rule, errno_value, .fn = fn_errno),
+	FIELD("args", AG3_YW_FN, struct ag3_pseccomp_rule, args, .fn = fn_seccomp_args),
 	{0},
 };
+MAP(seccomp_rule);
 
 #define SB struct ag3_profile_sandbox
 
-static const struct field network_fields[] = {
-	SUBFIELD("enabled", fn_bool, SB, network, enabled),
-	SUBFIELD("allowed_domains", fn_domains, SB, network, allowed_domains),
-	SUBFIELD("allow_localhost", fn_bool, SB, network, allow_localhost),
+static const struct ag3_yw_row network_rows[] = {
+	SUBFIELD("enabled", AG3_YW_BOOL, SB, network, enabled),
+	SUBFIELD("allowed_domains", AG3_YW_FN, SB, network, allowed_domains, .fn = fn_domains,
+		 .what = "a list of domain names"),
+	SUBFIELD("allow_localhost", AG3_YW_BOOL, SB, network, allow_localhost),
 	{0},
 };
+MAP(network);
 
-static const struct field environment_fields[] = {
-	SUBFIELD("home", fn_str, SB, environment, home, .flags = F_NONEMPTY),
-	SUBFIELD("path", fn_str, SB, environment, path),
-	SUBFIELD("clear_env", fn_bool, SB, environment, clear_env),
-	SUBFIELD("custom_env", fn_envmap, SB, environment, custom_env),
+static const struct ag3_yw_row environment_rows[] = {
+	SUBFIELD("home", AG3_YW_STR, SB, environment, home, .flags = AG3_YW_NONEMPTY),
+	SUBFIELD("path", AG3_YW_STR, SB, environment, path),
+	SUBFIELD("clear_env", AG3_YW_BOOL, SB, environment, clear_env),
+	SUBFIELD("custom_env", AG3_YW_FN, SB, environment, custom_env, .fn = fn_envmap),
 	{0},
 };
+MAP(environment);
 
-static const struct field proc_filtering_fields[] = {
-	SUBFIELD("enabled", fn_bool, SB, proc_filtering, enabled),
-	SUBFIELD("allowed_entries", fn_strlist, SB, proc_filtering, allowed_entries),
+static const struct ag3_yw_row proc_filtering_rows[] = {
+	SUBFIELD("enabled", AG3_YW_BOOL, SB, proc_filtering, enabled),
+	SUBFIELD("allowed_entries", AG3_YW_STRLIST, SB, proc_filtering, allowed_entries),
 	{0},
 };
+MAP(proc_filtering);
 
 #define KiB 1024ull
 #define MiB (1024ull * KiB)
 #define TiB (1024ull * 1024 * MiB)
 
-static const struct field limits_fields[] = {
-	SUBFIELD("timeout", fn_seconds, SB, limits, timeout_ms, .min = 0,
+static const struct ag3_yw_row limits_rows[] = {
+	SUBFIELD("timeout", AG3_YW_FN, SB, limits, timeout_ms, .fn = fn_seconds, .min = 0,
 		 .max = 7ull * 24 * 3600 * 1000),
-	SUBFIELD("kill_grace", fn_seconds, SB, limits, kill_grace_ms, .min = 0,
+	SUBFIELD("kill_grace", AG3_YW_FN, SB, limits, kill_grace_ms, .fn = fn_seconds, .min = 0,
 		 .max = 3600ull * 1000),
-	SUBFIELD("memory", fn_size, SB, limits, memory, .min = MiB, .max = 1024 * TiB,
-		 .flags = F_UNLIMITED_ZERO),
-	SUBFIELD("pids", fn_count, SB, limits, pids, .min = 1, .max = 4194304,
-		 .flags = F_UNLIMITED_ZERO),
-	SUBFIELD("cpu_weight", fn_count, SB, limits, cpu_weight, .min = 1, .max = 10000),
-	SUBFIELD("cpu_max", fn_percent, SB, limits, cpu_quota_us, .min = 1000,
-		 .max = 100000ull * 1000, .flags = F_UNLIMITED_ZERO),
-	SUBFIELD("output", fn_size, SB, limits, output, .min = 1, .max = AG3_OUTPUT_MAX,
-		 .flags = F_UNLIMITED_ZERO),
-	SUBFIELD("tmp_size", fn_size, SB, limits, tmp_size, .min = 4 * KiB, .max = 1024 * TiB),
-	SUBFIELD("nofile", fn_count, SB, limits, nofile, .min = 1, .max = 1ull << 30,
-		 .flags = F_UNLIMITED_INF),
-	SUBFIELD("nproc", fn_count, SB, limits, nproc, .min = 1, .max = 4194304,
-		 .flags = F_UNLIMITED_INF),
-	SUBFIELD("fsize", fn_size, SB, limits, fsize, .min = 0, .max = UINT64_MAX - 1,
-		 .flags = F_UNLIMITED_INF),
-	SUBFIELD("core", fn_size, SB, limits, core, .min = 0, .max = UINT64_MAX - 1,
-		 .flags = F_UNLIMITED_INF),
+	SUBFIELD("memory", AG3_YW_SIZE, SB, limits, memory, .min = MiB, .max = 1024 * TiB,
+		 .flags = AG3_YW_UNLIMITED_ZERO),
+	SUBFIELD("pids", AG3_YW_UINT, SB, limits, pids, .min = 1, .max = 4194304,
+		 .flags = AG3_YW_UNLIMITED_ZERO),
+	SUBFIELD("cpu_weight", AG3_YW_UINT, SB, limits, cpu_weight, .min = 1, .max = 10000),
+	SUBFIELD("cpu_max", AG3_YW_FN, SB, limits, cpu_quota_us, .fn = fn_percent, .min = 1000,
+		 .max = 100000ull * 1000, .flags = AG3_YW_UNLIMITED_ZERO),
+	SUBFIELD("output", AG3_YW_SIZE, SB, limits, output, .min = 1, .max = AG3_OUTPUT_MAX,
+		 .flags = AG3_YW_UNLIMITED_ZERO),
+	SUBFIELD("tmp_size", AG3_YW_SIZE, SB, limits, tmp_size, .min = 4 * KiB, .max = 1024 * TiB),
+	SUBFIELD("nofile", AG3_YW_UINT, SB, limits, nofile, .min = 1, .max = 1ull << 30,
+		 .flags = AG3_YW_UNLIMITED_INF),
+	SUBFIELD("nproc", AG3_YW_UINT, SB, limits, nproc, .min = 1, .max = 4194304,
+		 .flags = AG3_YW_UNLIMITED_INF),
+	SUBFIELD("fsize", AG3_YW_SIZE, SB, limits, fsize, .min = 0, .max = UINT64_MAX - 1,
+		 .flags = AG3_YW_UNLIMITED_INF),
+	SUBFIELD("core", AG3_YW_SIZE, SB, limits, core, .min = 0, .max = UINT64_MAX - 1,
+		 .flags = AG3_YW_UNLIMITED_INF),
 	{0},
 };
+MAP(limits);
 
-static const struct field seccomp_fields[] = {
-	SUBFIELD("enabled", fn_bool, SB, seccomp, enabled),
-	SUBFIELD("default_list", fn_bool, SB, seccomp, default_list),
-	SUBFIELD("action", fn_enum, SB, seccomp, action, .names = deny_actions),
-	SUBFIELD("errno", fn_errno, SB, seccomp, errno_value),
-	SUBFIELD("rules", fn_seccomp_rules, SB, seccomp, rules),
+static const struct ag3_yw_row seccomp_rows[] = {
+	SUBFIELD("enabled", AG3_YW_BOOL, SB, seccomp, enabled),
+	SUBFIELD("default_list", AG3_YW_BOOL, SB, seccomp, default_list),
+	SUBFIELD("action", AG3_YW_ENUM, SB, seccomp, action, .names = deny_actions),
+	SUBFIELD("errno", AG3_YW_FN, SB, seccomp, errno_value, .fn = fn_errno),
+	SUBFIELD("rules", AG3_YW_FN, SB, seccomp, rules, .fn = fn_seccomp_rules),
 	{0},
 };
+MAP(seccomp);
 
-static const struct field landlock_fields[] = {
-	SUBFIELD("enabled", fn_bool, SB, landlock, enabled),
-	SUBFIELD("net_bind_ports", fn_ports, SB, landlock, net_bind_ports),
-	SUBFIELD("net_connect_ports", fn_ports, SB, landlock, net_connect_ports),
+static const struct ag3_yw_row landlock_rows[] = {
+	SUBFIELD("enabled", AG3_YW_BOOL, SB, landlock, enabled),
+	SUBFIELD("net_bind_ports", AG3_YW_FN, SB, landlock, net_bind_ports, .fn = fn_ports),
+	SUBFIELD("net_connect_ports", AG3_YW_FN, SB, landlock, net_connect_ports, .fn = fn_ports),
 	{0},
 };
+MAP(landlock);
 
-static const struct field minimum_fields[] = {
-	SUBFIELD("user_namespace", fn_bool, SB, minimum_isolation, user_namespace),
-	SUBFIELD("seccomp", fn_bool, SB, minimum_isolation, seccomp),
-	SUBFIELD("landlock_abi", fn_count, SB, minimum_isolation, landlock_abi, .min = 0,
+static const struct ag3_yw_row minimum_rows[] = {
+	SUBFIELD("user_namespace", AG3_YW_BOOL, SB, minimum_isolation, user_namespace),
+	SUBFIELD("seccomp", AG3_YW_BOOL, SB, minimum_isolation, seccomp),
+	SUBFIELD("landlock_abi", AG3_YW_UINT, SB, minimum_isolation, landlock_abi, .min = 0,
 		 .max = 64),
-	SUBFIELD("cgroup", fn_bool, SB, minimum_isolation, cgroup),
+	SUBFIELD("cgroup", AG3_YW_BOOL, SB, minimum_isolation, cgroup),
 	{0},
 };
+MAP(minimum);
 
-static const struct field sandbox_fields[] = {
-	FIELD("enabled", fn_bool, SB, enabled),
-	FIELD("file_sandboxing", fn_bool, SB, file_sandboxing),
-	FIELD("network_sandboxing", fn_bool, SB, network_sandboxing),
-	FIELD("bwrap_path", fn_str, SB, bwrap_path),
-	FIELD("use_tmpfs_root", fn_bool, SB, use_tmpfs_root),
-	FIELD("static_mounts", fn_mountmap, SB, static_mounts),
-	FIELD("session_mounts", fn_mountmap, SB, session_mounts),
-	FIELD("dynamic_mounts", fn_mountlist, SB, dynamic_mounts),
-	FIELD("original_path_mounts", fn_mountlist, SB, original_path_mounts),
-	FIELD("tmpfs_paths", fn_strlist, SB, tmpfs_paths),
-	SECTION("network", SB, network, network_fields),
-	SECTION("environment", SB, environment, environment_fields),
-	SECTION("proc_filtering", SB, proc_filtering, proc_filtering_fields),
-	FIELD("writable_paths", fn_strlist, SB, writable_paths),
-	FIELD("readonly_paths", fn_strlist, SB, readonly_paths),
-	FIELD("hostname", fn_hostname, SB, hostname),
-	FIELD("user_namespace", fn_enum, SB, user_namespace, .names = userns_names),
-	SECTION("limits", SB, limits, limits_fields),
-	SECTION("seccomp", SB, seccomp, seccomp_fields),
-	SECTION("landlock", SB, landlock, landlock_fields),
-	SECTION("minimum_isolation", SB, minimum_isolation, minimum_fields),
+static const struct ag3_yw_row sandbox_rows[] = {
+	FIELD("enabled", AG3_YW_BOOL, SB, enabled),
+	FIELD("file_sandboxing", AG3_YW_BOOL, SB, file_sandboxing),
+	FIELD("network_sandboxing", AG3_YW_BOOL, SB, network_sandboxing),
+	FIELD("bwrap_path", AG3_YW_STR, SB, bwrap_path),
+	FIELD("use_tmpfs_root", AG3_YW_BOOL, SB, use_tmpfs_root),
+	FIELD("static_mounts", AG3_YW_FN, SB, static_mounts, .fn = fn_mountmap),
+	FIELD("session_mounts", AG3_YW_FN, SB, session_mounts, .fn = fn_mountmap),
+	FIELD("dynamic_mounts", AG3_YW_FN, SB, dynamic_mounts, .fn = fn_mountlist),
+	FIELD("original_path_mounts", AG3_YW_FN, SB, original_path_mounts, .fn = fn_mountlist),
+	FIELD("tmpfs_paths", AG3_YW_STRLIST, SB, tmpfs_paths),
+	SECTION("network", SB, network, network_map),
+	SECTION("environment", SB, environment, environment_map),
+	SECTION("proc_filtering", SB, proc_filtering, proc_filtering_map),
+	FIELD("writable_paths", AG3_YW_STRLIST, SB, writable_paths),
+	FIELD("readonly_paths", AG3_YW_STRLIST, SB, readonly_paths),
+	FIELD("hostname", AG3_YW_STR, SB, hostname, .check = check_hostname),
+	FIELD("user_namespace", AG3_YW_ENUM, SB, user_namespace, .names = userns_names),
+	SECTION("limits", SB, limits, limits_map),
+	SECTION("seccomp", SB, seccomp, seccomp_map),
+	SECTION("landlock", SB, landlock, landlock_map),
+	SECTION("minimum_isolation", SB, minimum_isolation, minimum_map),
 	{0},
 };
+MAP(sandbox);
 
 #define P struct ag3_profile
 
-static const struct field tools_fields[] = {
-	SUBFIELD("enabled", fn_strlist, P, tools, enabled),
-	SUBFIELD("disabled", fn_strlist, P, tools, disabled),
-	SUBFIELD("permission_checked", fn_strlist, P, tools, permission_checked),
+static const struct ag3_yw_row tools_rows[] = {
+	SUBFIELD("enabled", AG3_YW_STRLIST, P, tools, enabled),
+	SUBFIELD("disabled", AG3_YW_STRLIST, P, tools, disabled),
+	SUBFIELD("permission_checked", AG3_YW_STRLIST, P, tools, permission_checked),
 	{0},
 };
+MAP(tools);
 
-static const struct field permissions_fields[] = {
-	SUBFIELD("allow", fn_strlist, P, permissions, allow),
-	SUBFIELD("deny", fn_strlist, P, permissions, deny),
-	SUBFIELD("ask", fn_strlist, P, permissions, ask),
-	SUBFIELD("allowed_dirs", fn_strlist, P, permissions, allowed_dirs),
+static const struct ag3_yw_row permissions_rows[] = {
+	SUBFIELD("allow", AG3_YW_STRLIST, P, permissions, allow),
+	SUBFIELD("deny", AG3_YW_STRLIST, P, permissions, deny),
+	SUBFIELD("ask", AG3_YW_STRLIST, P, permissions, ask),
+	SUBFIELD("allowed_dirs", AG3_YW_STRLIST, P, permissions, allowed_dirs),
 	{0},
 };
+MAP(permissions);
 
-static const struct field session_workspace_fields[] = {
-	SUBFIELD("description", fn_str, P, session_workspace, description),
-	SUBFIELD("allow", fn_strlist, P, session_workspace, allow),
-	SUBFIELD("deny", fn_strlist, P, session_workspace, deny),
-	SUBFIELD("allowed_dirs", fn_strlist, P, session_workspace, allowed_dirs),
+static const struct ag3_yw_row session_workspace_rows[] = {
+	SUBFIELD("description", AG3_YW_STR, P, session_workspace, description),
+	SUBFIELD("allow", AG3_YW_STRLIST, P, session_workspace, allow),
+	SUBFIELD("deny", AG3_YW_STRLIST, P, session_workspace, deny),
+	SUBFIELD("allowed_dirs", AG3_YW_STRLIST, P, session_workspace, allowed_dirs),
 	{0},
 };
+MAP(session_workspace);
 
-static const struct field checkpointing_fields[] = {
-	SUBFIELD("auto_checkpoint_tools", fn_strlist, P, checkpointing, auto_checkpoint_tools,
-		 .flags = F_NULL_KEEPS_DEFAULT),
+static const struct ag3_yw_row checkpointing_rows[] = {
+	SUBFIELD("auto_checkpoint_tools", AG3_YW_STRLIST, P, checkpointing, auto_checkpoint_tools,
+		 .flags = AG3_YW_NULL_DEFAULT),
 	{0},
 };
+MAP(checkpointing);
 
-static const struct field top_fields[] = {
-	FIELD("name", fn_str, P, name, .flags = F_REQUIRED | F_NONEMPTY),
-	FIELD("description", fn_str, P, description),
-	FIELD("defaultMode", fn_enum, P, default_mode, .names = permission_modes),
-	SECTION("tools", P, tools, tools_fields),
-	SECTION("permissions", P, permissions, permissions_fields),
-	SECTION("session_workspace", P, session_workspace, session_workspace_fields),
-	SECTION("checkpointing", P, checkpointing, checkpointing_fields),
-	SECTION("sandbox", P, sandbox, sandbox_fields),
+static const struct ag3_yw_row top_rows[] = {
+	FIELD("name", AG3_YW_STR, P, name, .flags = AG3_YW_REQUIRED | AG3_YW_NONEMPTY),
+	FIELD("description", AG3_YW_STR, P, description),
+	FIELD("defaultMode", AG3_YW_ENUM, P, default_mode, .names = permission_modes),
+	SECTION("tools", P, tools, tools_map),
+	SECTION("permissions", P, permissions, permissions_map),
+	SECTION("session_workspace", P, session_workspace, session_workspace_map),
+	SECTION("checkpointing", P, checkpointing, checkpointing_map),
+	SECTION("sandbox", P, sandbox, sandbox_map),
 	{0},
 };
-
-static int fn_section(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
-		      const struct field *f)
-{
-	struct ag3_pmeta *m = dst;
-	if (ag3_yaml_is_null(v)) {
-		/* `sandbox: null` is the platform's "no sandbox"; others keep defaults */
-		m->set = false;
-		return 0;
-	}
-	if (v->type != AG3_YAML_MAPPING)
-		return ag3_lctx_expect(c, v, "a mapping");
-	return parse_map(c, v, dst, f->sub);
-}
+static const struct ag3_yw_map top_map = {top_rows, .hint = profile_hint};
 
 /* ------------------------------------------------------ load and free -- */
 
@@ -1142,7 +872,7 @@ int ag3_profile_load_buffer(const char *name, const char *buf, size_t len,
 					"'name' and 'sandbox')");
 	if (root->type != AG3_YAML_MAPPING)
 		return ag3_lctx_expect(&c, root, "a mapping at the top level of the profile");
-	r = parse_map(&c, root, p, top_fields);
+	r = ag3_yw_map(&c, root, p, &top_map);
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(p);
