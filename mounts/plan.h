@@ -80,11 +80,11 @@ struct ag3_mount_plan_entry {
 };
 
 /* The members by name are e->m's: the same offsets and sizes (checked here). */
-#define AG3__PLAN_ALIAS(f)                                                                          \
+#define AG3__PLAN_ALIAS(f)                                                                         \
 	_Static_assert(offsetof(struct ag3_mount_plan_entry, f) ==                                 \
-				       offsetof(struct ag3_mount_plan_entry, m.f) &&                \
-			       sizeof(((struct ag3_mount_plan_entry *)0)->f) ==                     \
-				       sizeof(((struct ag3_mount_plan_entry *)0)->m.f),             \
+				       offsetof(struct ag3_mount_plan_entry, m.f) &&               \
+			       sizeof(((struct ag3_mount_plan_entry *)0)->f) ==                    \
+				       sizeof(((struct ag3_mount_plan_entry *)0)->m.f),            \
 		       "struct ag3_mount_plan_entry: " #f " is not m." #f)
 AG3__PLAN_ALIAS(op);
 AG3__PLAN_ALIAS(source);
@@ -126,8 +126,8 @@ const struct ag3_mount_plan_entry *ag3_mount_plan_find_target(const struct ag3_m
  * plan only the applied entries. `path` is normalized.
  */
 struct ag3_mount_at {
-	ssize_t provider;  /* its index, or -1: nothing covers it (the root)        */
-	size_t *shadowed;  /* the indices of the ones it shadows, in order, or NULL */
+	ssize_t provider; /* its index, or -1: nothing covers it (the root)        */
+	size_t *shadowed; /* the indices of the ones it shadows, in order, or NULL */
 	size_t n_shadowed;
 };
 

@@ -406,10 +406,15 @@ static void build_mounts(struct lctx *c)
 	}
 	for (size_t i = 0; i < c->plan.n; i++) {
 		const struct ag3_mount_plan_entry *e = &c->plan.items[i];
-		c->m[i] = (struct lmount){.kind = slot_kind(e->slot), .pm = e->ref,
-					  .label = e->m.origin, .source = e->m.source,
-					  .target = e->m.target, .ro = e->m.ro, .file = e->file,
-					  .line = e->loc.line, .col = e->loc.col};
+		c->m[i] = (struct lmount){.kind = slot_kind(e->slot),
+					  .pm = e->ref,
+					  .label = e->m.origin,
+					  .source = e->m.source,
+					  .target = e->m.target,
+					  .ro = e->m.ro,
+					  .file = e->file,
+					  .line = e->loc.line,
+					  .col = e->loc.col};
 	}
 	c->n = c->plan.n;
 }

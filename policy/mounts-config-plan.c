@@ -37,7 +37,8 @@ struct pctx {
 static struct ag3_mount_plan_entry *plan_add(struct pctx *c, enum ag3_mount_slot slot)
 {
 	struct ag3_mount_plan_entry *e = ag3_mount_plan_add(
-		c->plan, slot, &(struct ag3_mount){.op = AG3_MOUNT_BIND, .nosuid = true, .nodev = true});
+		c->plan, slot,
+		&(struct ag3_mount){.op = AG3_MOUNT_BIND, .nosuid = true, .nodev = true});
 	if (e)
 		e->file = c->cfg ? c->cfg->file : NULL;
 	return e;
@@ -176,9 +177,9 @@ static int plan_records(struct pctx *c, const struct ag3_xmounts *l)
 			if (k < 0)
 				return k;
 		}
-		if (x <= 0 && skip(e, AG3_MOUNT_SKIP_MISSING,
-				   "'%s' does not exist on this host (optional)",
-				   pv(e->source, b, sizeof(b))) < 0)
+		if (x <= 0 &&
+		    skip(e, AG3_MOUNT_SKIP_MISSING, "'%s' does not exist on this host (optional)",
+			 pv(e->source, b, sizeof(b))) < 0)
 			return -ENOMEM;
 	}
 	return 0;
@@ -231,9 +232,9 @@ static int plan_original_paths(struct pctx *c, const struct ag3_xorigs *l)
 			if (k < 0)
 				return k;
 		}
-		if (x <= 0 && skip(e, AG3_MOUNT_SKIP_MISSING,
-				   "'%s' does not exist on this host (optional)",
-				   pv(e->source, b, sizeof(b))) < 0)
+		if (x <= 0 &&
+		    skip(e, AG3_MOUNT_SKIP_MISSING, "'%s' does not exist on this host (optional)",
+			 pv(e->source, b, sizeof(b))) < 0)
 			return -ENOMEM;
 	}
 	return 0;
@@ -267,7 +268,8 @@ static int plan_exposure(struct pctx *c, size_t idx)
 			    "'%s' has fewer than 2 components: not exposed at its original path "
 			    "(it would cover a top-level directory)",
 			    pv(e->target, b, sizeof(b)));
-	const struct ag3_mount_plan_entry *by = ag3_mount_plan_find_target(c->plan, e->target, upto);
+	const struct ag3_mount_plan_entry *by =
+		ag3_mount_plan_find_target(c->plan, e->target, upto);
 	if (by)
 		return skip(e, AG3_MOUNT_SKIP_DUPLICATE, "'%s' is already bound by %s",
 			    pv(e->target, b, sizeof(b)), by->origin);
@@ -280,10 +282,10 @@ static const char *dyn_arg(const struct ag3_dyn_mount *d)
 	return strncmp(d->origin, "dynamic ", 8) ? d->origin : d->origin + 8;
 }
 
-int ag3_mounts_config_plan(const struct ag3_mounts_config *cfg,
-			   const struct ag3_profile *profile, const struct ag3_session *session,
-			   const struct ag3_dyn_mount *dyn, size_t n_dyn, const char *host_root,
-			   struct ag3_mount_plan **ret, struct ag3_error **reterr)
+int ag3_mounts_config_plan(const struct ag3_mounts_config *cfg, const struct ag3_profile *profile,
+			   const struct ag3_session *session, const struct ag3_dyn_mount *dyn,
+			   size_t n_dyn, const char *host_root, struct ag3_mount_plan **ret,
+			   struct ag3_error **reterr)
 {
 	_cleanup_(ag3_xplan_freep) struct ag3_mount_plan *plan = calloc(1, sizeof(*plan));
 	struct pctx c = {.cfg = cfg, .host_root = host_root, .plan = plan, .reterr = reterr};
@@ -331,9 +333,15 @@ int ag3_mounts_config_plan(const struct ag3_mounts_config *cfg,
 	if (!e || !(e->origin = strdup("tmpfs mask " AG3_XMOUNT_ROOT " (external mounts)")) ||
 	    !(e->target = strdup(AG3_XMOUNT_ROOT)))
 		goto oom;
-	e->m = (struct ag3_mount){.op = AG3_MOUNT_TMPFS, .target = e->target, .ro = true,
-				  .nosuid = true, .nodev = true, .noexec = true, .mode = 0555,
-				  .size = AG3_XMOUNT_MASK_SIZE, .origin = e->origin};
+	e->m = (struct ag3_mount){.op = AG3_MOUNT_TMPFS,
+				  .target = e->target,
+				  .ro = true,
+				  .nosuid = true,
+				  .nodev = true,
+				  .noexec = true,
+				  .mode = 0555,
+				  .size = AG3_XMOUNT_MASK_SIZE,
+				  .origin = e->origin};
 
 	/* 2. the persistent directory at its own path, so ./persistent symlinks resolve */
 	if (!(e = plan_add(&c, AG3_SLOT_EXT_PERSISTENT)) ||
@@ -351,8 +359,8 @@ int ag3_mounts_config_plan(const struct ag3_mounts_config *cfg,
 		r = host_exists(host_root, persistent);
 		if (r == -ENOMEM)
 			goto oom;
-		if (r <= 0 && skip(e, AG3_MOUNT_SKIP_MISSING,
-				   "'%s' does not exist on this host", persistent) < 0)
+		if (r <= 0 && skip(e, AG3_MOUNT_SKIP_MISSING, "'%s' does not exist on this host",
+				   persistent) < 0)
 			goto oom;
 		r = 0;
 	}
@@ -375,8 +383,9 @@ int ag3_mounts_config_plan(const struct ag3_mounts_config *cfg,
 		const struct ag3_mount_plan_entry *by =
 			ag3_mount_plan_find_target(plan, d->container_path, plan->n);
 		if (by) {
-			r = ag3_error_set(reterr, EINVAL, "--dynamic %s: %s is already mounted by %s",
-					  dyn_arg(d), d->container_path, by->origin);
+			r = ag3_error_set(reterr, EINVAL,
+					  "--dynamic %s: %s is already mounted by %s", dyn_arg(d),
+					  d->container_path, by->origin);
 			goto fail;
 		}
 		/* nested under (or over) another dynamic mount: only where the host layout

@@ -198,12 +198,12 @@ int ag3_config_read_file(const char *path, const char *what, char **ret, size_t 
 #define ag3_xplan ag3_mount_plan
 #define ag3_xplan_entry ag3_mount_plan_entry
 
-#define AG3_XPLAN_MASK AG3_SLOT_EXT_MASK                   /* the tmpfs over /mounts          */
-#define AG3_XPLAN_PERSISTENT AG3_SLOT_EXT_PERSISTENT       /* persistent at its own path      */
-#define AG3_XPLAN_MOUNT AG3_SLOT_EXT_MOUNT                 /* a record at /mounts/<name>      */
-#define AG3_XPLAN_DYNAMIC AG3_SLOT_EXT_DYNAMIC             /* a --dynamic request             */
-#define AG3_XPLAN_ORIGINAL_PATH AG3_SLOT_EXT_ORIGINAL      /* an original_paths record        */
-#define AG3_XPLAN_ORIGINAL_OF AG3_SLOT_EXT_ORIGINAL_OF     /* a host path at its own path     */
+#define AG3_XPLAN_MASK AG3_SLOT_EXT_MASK               /* the tmpfs over /mounts          */
+#define AG3_XPLAN_PERSISTENT AG3_SLOT_EXT_PERSISTENT   /* persistent at its own path      */
+#define AG3_XPLAN_MOUNT AG3_SLOT_EXT_MOUNT             /* a record at /mounts/<name>      */
+#define AG3_XPLAN_DYNAMIC AG3_SLOT_EXT_DYNAMIC         /* a --dynamic request             */
+#define AG3_XPLAN_ORIGINAL_PATH AG3_SLOT_EXT_ORIGINAL  /* an original_paths record        */
+#define AG3_XPLAN_ORIGINAL_OF AG3_SLOT_EXT_ORIGINAL_OF /* a host path at its own path     */
 
 #define AG3_XPLAN_SKIP_NONE AG3_MOUNT_SKIP_NONE
 #define AG3_XPLAN_SKIP_NOT_AUTHORIZED AG3_MOUNT_SKIP_NOT_AUTHORIZED
@@ -314,7 +314,7 @@ int ag3_dyn_validate(const struct ag3_mounts_config *cfg, const struct ag3_dyn_r
  * host_root (NULL = "/"). A missing required source is an error naming the
  * YAML entry (file:line:col). 0, -EINVAL / -ENOENT with an error, -ENOMEM.
  */
-int ag3_mounts_config_plan(const struct ag3_mounts_config *cfg,
-			   const struct ag3_profile *profile, const struct ag3_session *session,
-			   const struct ag3_dyn_mount *dyn, size_t n_dyn, const char *host_root,
-			   struct ag3_mount_plan **ret, struct ag3_error **reterr);
+int ag3_mounts_config_plan(const struct ag3_mounts_config *cfg, const struct ag3_profile *profile,
+			   const struct ag3_session *session, const struct ag3_dyn_mount *dyn,
+			   size_t n_dyn, const char *host_root, struct ag3_mount_plan **ret,
+			   struct ag3_error **reterr);

@@ -6,12 +6,15 @@
 #include "mounts/plan.h"
 
 static struct ag3_mount_plan_entry *add(struct ag3_mount_plan *p, enum ag3_mount_slot slot,
-					enum ag3_mount_op op, const char *target, const char *origin)
+					enum ag3_mount_op op, const char *target,
+					const char *origin)
 {
 	struct ag3_mount_plan_entry *e = ag3_mount_plan_add(
 		p, slot,
-		&(struct ag3_mount){.op = op, .source = op == AG3_MOUNT_BIND ? (char *)"/host" : NULL,
-				    .target = (char *)target, .origin = (char *)origin});
+		&(struct ag3_mount){.op = op,
+				    .source = op == AG3_MOUNT_BIND ? (char *)"/host" : NULL,
+				    .target = (char *)target,
+				    .origin = (char *)origin});
 	cr_assert_not_null(e);
 	return e;
 }
@@ -28,8 +31,11 @@ Test(plan, add_copies_the_op_and_names_its_members)
 	char target[] = "/data";
 	struct ag3_mount_plan_entry *e = ag3_mount_plan_add(
 		&p, AG3_SLOT_SYSTEM,
-		&(struct ag3_mount){.op = AG3_MOUNT_BIND, .source = (char *)"/srv", .target = target,
-				    .ro = true, .origin = (char *)"sandbox.static_mounts.data"});
+		&(struct ag3_mount){.op = AG3_MOUNT_BIND,
+				    .source = (char *)"/srv",
+				    .target = target,
+				    .ro = true,
+				    .origin = (char *)"sandbox.static_mounts.data"});
 	cr_assert_not_null(e);
 	target[1] = 'X'; /* the plan holds its own copy */
 	cr_assert_str_eq(e->m.target, "/data");
@@ -89,13 +95,13 @@ Test(plan, find_target_finds_the_first_applied_entry_before_upto)
 Test(plan, lookup_gives_the_provider_and_what_it_shadows)
 {
 	struct ag3_mount_plan p = {0};
-	add(&p, AG3_SLOT_SYSTEM, AG3_MOUNT_BIND, "/", "root bind");          /* 0 */
-	add(&p, AG3_SLOT_SYSTEM, AG3_MOUNT_BIND, "/srv", "srv");             /* 1 */
-	add(&p, AG3_SLOT_SYSTEM, AG3_MOUNT_DIR, "/srv/data/x", "a dir op");  /* 2: covers nothing */
+	add(&p, AG3_SLOT_SYSTEM, AG3_MOUNT_BIND, "/", "root bind");         /* 0 */
+	add(&p, AG3_SLOT_SYSTEM, AG3_MOUNT_BIND, "/srv", "srv");            /* 1 */
+	add(&p, AG3_SLOT_SYSTEM, AG3_MOUNT_DIR, "/srv/data/x", "a dir op"); /* 2: covers nothing */
 	add(&p, AG3_SLOT_SYSTEM, AG3_MOUNT_BIND, "/srv/data", "data")->skip =
-		AG3_MOUNT_SKIP_NOT_AUTHORIZED;                               /* 3: not applied */
-	add(&p, AG3_SLOT_SYSTEM, AG3_MOUNT_TMPFS, "/srv/data", "tmpfs");     /* 4 */
-	add(&p, AG3_SLOT_SYSTEM, AG3_MOUNT_BIND, "/srvx", "srvx");           /* 5: a sibling */
+		AG3_MOUNT_SKIP_NOT_AUTHORIZED;                           /* 3: not applied */
+	add(&p, AG3_SLOT_SYSTEM, AG3_MOUNT_TMPFS, "/srv/data", "tmpfs"); /* 4 */
+	add(&p, AG3_SLOT_SYSTEM, AG3_MOUNT_BIND, "/srvx", "srvx");       /* 5: a sibling */
 	struct ag3_mount_at at;
 
 	cr_assert_eq(ag3_mount_plan_lookup(&p, "/srv/data/x/y", &at), 0);
@@ -124,8 +130,8 @@ Test(plan, lookup_gives_the_provider_and_what_it_shadows)
 	/* what hides an entry: the first later applied one covering its target */
 	cr_assert_eq(ag3_mount_plan_hidden_by(&p, 0, p.n), -1); /* nothing covers "/" later */
 	cr_assert_eq(ag3_mount_plan_hidden_by(&p, 1, p.n), -1);
-	cr_assert_eq(ag3_mount_plan_hidden_by(&p, 3, p.n), -1); /* skipped: hides nothing */
-	add(&p, AG3_SLOT_SYSTEM, AG3_MOUNT_MASK, "/srv", "mask");           /* 6 */
+	cr_assert_eq(ag3_mount_plan_hidden_by(&p, 3, p.n), -1);   /* skipped: hides nothing */
+	add(&p, AG3_SLOT_SYSTEM, AG3_MOUNT_MASK, "/srv", "mask"); /* 6 */
 	cr_assert_eq(ag3_mount_plan_hidden_by(&p, 1, p.n), 6);
 	cr_assert_eq(ag3_mount_plan_hidden_by(&p, 4, p.n), 6);
 	cr_assert_eq(ag3_mount_plan_hidden_by(&p, 4, 6), -1); /* upto bounds the search */
