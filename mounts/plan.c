@@ -93,11 +93,6 @@ const struct ag3_mount_plan_entry *ag3_mount_plan_find_target(const struct ag3_m
 	return NULL;
 }
 
-static const struct ag3_mount *at(const struct ag3_mount *v, size_t stride, size_t i)
-{
-	return (const struct ag3_mount *)((const char *)v + i * stride);
-}
-
 /* Whether op `m` covers `path`: it is at its target or below, and the op hides what is there. */
 static bool covers(const struct ag3_mount *m, const char *path)
 {
@@ -116,37 +111,69 @@ static bool covers(const struct ag3_mount *m, const char *path)
 	       ag3_path_is_under(path, m->target);
 }
 
-ssize_t ag3_mount_lookup(const struct ag3_mount *v, size_t n, size_t stride, const char *path)
+void ag3_mount_at_clear(struct ag3_mount_at *a)
 {
-	ssize_t last = -1;
-	for (size_t i = 0; i < n; i++)
-		if (covers(at(v, stride, i), path))
-			last = (ssize_t)i;
-	return last;
+	free(a->shadowed);
+	*a = (struct ag3_mount_at){.provider = -1};
 }
 
-int ag3_mount_shadowed(const struct ag3_mount *v, size_t upto, size_t stride, const char *path,
-		       size_t **ret, size_t *ret_n)
+/* A list of ops to look in: a plan (applied entries only) or a plain array. */
+struct oplist {
+	const struct ag3_mount_plan *plan;
+	const struct ag3_mount *v;
+	size_t n;
+};
+
+/* Op i, or NULL when it is not applied. */
+static const struct ag3_mount *op_at(const struct oplist *l, size_t i)
 {
-	for (size_t i = 0; i < upto; i++) {
-		if (!covers(at(v, stride, i), path))
+	if (!l->plan)
+		return &l->v[i];
+	const struct ag3_mount_plan_entry *e = &l->plan->items[i];
+	return e->skip == AG3_MOUNT_SKIP_NONE ? &e->m : NULL;
+}
+
+static int lookup(const struct oplist *l, const char *path, struct ag3_mount_at *ret)
+{
+	struct ag3_mount_at a = {.provider = -1};
+	for (size_t i = 0; i < l->n; i++) {
+		const struct ag3_mount *m = op_at(l, i);
+		if (!m || !covers(m, path))
 			continue;
-		size_t *nv = realloc(*ret, (*ret_n + 1) * sizeof(**ret));
-		if (!nv)
-			return -ENOMEM;
-		*ret = nv;
-		nv[(*ret_n)++] = i;
+		if (a.provider >= 0) {
+			size_t *nv = realloc(a.shadowed, (a.n_shadowed + 1) * sizeof(*nv));
+			if (!nv) {
+				ag3_mount_at_clear(&a);
+				return -ENOMEM;
+			}
+			a.shadowed = nv;
+			nv[a.n_shadowed++] = (size_t)a.provider;
+		}
+		a.provider = (ssize_t)i;
 	}
+	*ret = a;
 	return 0;
 }
 
-ssize_t ag3_mount_hidden_by(const struct ag3_mount *v, size_t n, size_t stride, size_t i)
+int ag3_mount_plan_lookup(const struct ag3_mount_plan *p, const char *path,
+			  struct ag3_mount_at *ret)
 {
-	const struct ag3_mount *a = at(v, stride, i);
-	if (!a->target || a->target[0] != '/')
+	return lookup(&(struct oplist){.plan = p, .n = p->n}, path, ret);
+}
+
+int ag3_mounts_lookup(const struct ag3_mount *v, size_t n, const char *path,
+		      struct ag3_mount_at *ret)
+{
+	return lookup(&(struct oplist){.v = v, .n = n}, path, ret);
+}
+
+ssize_t ag3_mount_plan_hidden_by(const struct ag3_mount_plan *p, size_t i, size_t upto)
+{
+	const struct ag3_mount *a = &p->items[i].m;
+	if (p->items[i].skip != AG3_MOUNT_SKIP_NONE || !a->target || a->target[0] != '/')
 		return -1;
-	for (size_t j = i + 1; j < n; j++)
-		if (covers(at(v, stride, j), a->target))
+	for (size_t j = i + 1; j < upto && j < p->n; j++)
+		if (p->items[j].skip == AG3_MOUNT_SKIP_NONE && covers(&p->items[j].m, a->target))
 			return (ssize_t)j;
 	return -1;
 }

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "mounts/mount.h"
@@ -48,15 +49,56 @@ enum ag3_mount_skip {
 
 const char *ag3_mount_skip_to_string(enum ag3_mount_skip s); /* "not-authorized" ... */
 
+/* Where an entry was written (the YAML entry), for lint and explain. */
+struct ag3_mount_loc {
+	unsigned line, col;
+};
+
 struct ag3_mount_plan_entry {
-	struct ag3_mount m;          /* op, source, target, flags, origin (owned)       */
-	enum ag3_mount_slot slot;
+	/* The op, owned: e->m, or its members by name (e->target is e->m.target). */
+	union {
+		struct ag3_mount m;
+		struct {
+			enum ag3_mount_op op;
+			char *source, *target, *content;
+			bool ro, optional, nosuid, nodev, noexec;
+			uint64_t size;
+			uint32_t mode;
+			char *origin;
+		};
+	};
+	/* Its slot; `kind` is the same, the external-mounts plan's name for it. */
+	union {
+		enum ag3_mount_slot slot;
+		enum ag3_mount_slot kind;
+	};
 	enum ag3_mount_skip skip;    /* NONE: applied                                    */
 	char *skip_reason;           /* when skipped: why, for lint and explain          */
 	const char *file;            /* where the entry was written (not owned), or NULL */
-	unsigned line, col;
+	struct ag3_mount_loc loc;    /* there (0:0: nowhere)                             */
 	const void *ref;             /* the maker's own reference (not owned)            */
 };
+
+/* The members by name are e->m's: the same offsets and sizes (checked here). */
+#define AG3__PLAN_ALIAS(f)                                                                         \
+	_Static_assert(offsetof(struct ag3_mount_plan_entry, f) ==                                 \
+				       offsetof(struct ag3_mount_plan_entry, m.f) &&               \
+			       sizeof(((struct ag3_mount_plan_entry *)0)->f) ==                    \
+				       sizeof(((struct ag3_mount_plan_entry *)0)->m.f),            \
+		       "struct ag3_mount_plan_entry: " #f " is not m." #f)
+AG3__PLAN_ALIAS(op);
+AG3__PLAN_ALIAS(source);
+AG3__PLAN_ALIAS(target);
+AG3__PLAN_ALIAS(content);
+AG3__PLAN_ALIAS(ro);
+AG3__PLAN_ALIAS(optional);
+AG3__PLAN_ALIAS(nosuid);
+AG3__PLAN_ALIAS(nodev);
+AG3__PLAN_ALIAS(noexec);
+AG3__PLAN_ALIAS(size);
+AG3__PLAN_ALIAS(mode);
+AG3__PLAN_ALIAS(origin);
+#undef AG3__PLAN_ALIAS
 
 struct ag3_mount_plan {
 	struct ag3_mount_plan_entry *items;
@@ -77,16 +119,26 @@ const struct ag3_mount_plan_entry *ag3_mount_plan_find_target(const struct ag3_m
 							      const char *target, size_t upto);
 
 /*
- * What is at a path: the index of the last of `n` mount ops (`stride` bytes
- * apart, from v) whose target is `path` or an ancestor of it, or -1. Only
- * ops with an absolute target that cover what is beneath them count (bind,
- * tmpfs, proc, dev, mask, symlink; not dir or file). `path` is normalized.
+ * What is at a path: the op providing it (the last one whose target is the
+ * path or an ancestor of it) and the earlier ones covering it, which it
+ * shadows. Only ops with an absolute target that cover what is beneath them
+ * count (bind, tmpfs, proc, dev, mask, symlink; not dir or file), and in a
+ * plan only the applied entries. `path` is normalized.
  */
-ssize_t ag3_mount_lookup(const struct ag3_mount *v, size_t n, size_t stride, const char *path);
+struct ag3_mount_at {
+	ssize_t provider; /* its index, or -1: nothing covers it (the root)        */
+	size_t *shadowed; /* the indices of the ones it shadows, in order, or NULL */
+	size_t n_shadowed;
+};
 
-/* The ops before `upto` that `path` is at or below: the ones the provider shadows. */
-int ag3_mount_shadowed(const struct ag3_mount *v, size_t upto, size_t stride, const char *path,
-		       size_t **ret, size_t *ret_n);
+void ag3_mount_at_clear(struct ag3_mount_at *a);
 
-/* The first op after `i` whose target is v[i]'s target or an ancestor: what hides it, or -1. */
-ssize_t ag3_mount_hidden_by(const struct ag3_mount *v, size_t n, size_t stride, size_t i);
+/* In a plan (indices into p->items). 0 or -ENOMEM. */
+int ag3_mount_plan_lookup(const struct ag3_mount_plan *p, const char *path,
+			  struct ag3_mount_at *ret);
+/* In a list of ops (a spec's mounts). 0 or -ENOMEM. */
+int ag3_mounts_lookup(const struct ag3_mount *v, size_t n, const char *path,
+		      struct ag3_mount_at *ret);
+
+/* The first applied entry of items(i..upto) covering items[i]'s target: what hides it, or -1. */
+ssize_t ag3_mount_plan_hidden_by(const struct ag3_mount_plan *p, size_t i, size_t upto);

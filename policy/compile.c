@@ -30,7 +30,7 @@ struct cctx {
 	const struct ag3_session *s;
 	const char *file;
 	char *host_root; /* NULL: "/" */
-	const struct ag3_xplan *xplan; /* external mounts; NULL: none */
+	const struct ag3_mount_plan *xplan; /* external mounts; NULL: none */
 	struct ag3_mount_plan plan;    /* the spec's mounts, before they are put in order */
 	struct ag3_error **reterr;
 	struct ag3_spec *spec;
@@ -306,45 +306,16 @@ static bool any_target(const struct rlist *lists, size_t n, const char *target)
 	return false;
 }
 
-/* Where each kind of external-mount entry goes in the mount order. */
-static const enum ag3_mount_slot xplan_slot[] = {
-	[AG3_XPLAN_MASK] = AG3_SLOT_EXT_MASK,
-	[AG3_XPLAN_PERSISTENT] = AG3_SLOT_EXT_PERSISTENT,
-	[AG3_XPLAN_MOUNT] = AG3_SLOT_EXT_MOUNT,
-	[AG3_XPLAN_DYNAMIC] = AG3_SLOT_EXT_DYNAMIC,
-	[AG3_XPLAN_ORIGINAL_PATH] = AG3_SLOT_EXT_ORIGINAL,
-	[AG3_XPLAN_ORIGINAL_OF] = AG3_SLOT_EXT_ORIGINAL_OF,
-};
-
-/* Emits the external-mount plan's entries that are not skipped. */
+/* Adds the external-mount plan's applied entries, each in its slot. */
 static int emit_xplan(struct cctx *c)
 {
 	if (!c->xplan)
 		return 0;
 	for (size_t i = 0; i < c->xplan->n; i++) {
-		const struct ag3_xplan_entry *e = &c->xplan->items[i];
-		if (e->skip != AG3_XPLAN_SKIP_NONE)
+		const struct ag3_mount_plan_entry *e = &c->xplan->items[i];
+		if (e->skip != AG3_MOUNT_SKIP_NONE)
 			continue;
-		struct ag3_mount m = {
-			.op = AG3_MOUNT_BIND,
-			.source = e->source,
-			.target = e->target,
-			.ro = e->ro,
-			.optional = e->optional,
-			.nosuid = true,
-			.nodev = true,
-			.origin = e->origin,
-		};
-		/* The mask: a private tmpfs the binds below go into, read-only (the runtime
-		 * makes a read-only tmpfs read-only after the mount points inside it are
-		 * made, so even a command that owns it, in a user namespace, cannot chmod
-		 * its way into adding entries). */
-		if (e->kind == AG3_XPLAN_MASK)
-			m = (struct ag3_mount){.op = AG3_MOUNT_TMPFS, .target = e->target, .ro = true,
-					       .nosuid = true, .nodev = true, .noexec = true,
-					       .mode = 0555, .size = TMPFS_PATH_SIZE,
-					       .origin = e->origin};
-		int r = add_mount(c, xplan_slot[e->kind], &m);
+		int r = add_mount(c, e->slot, &e->m);
 		if (r < 0)
 			return r;
 	}
@@ -710,7 +681,7 @@ static int check_ids(struct cctx *c, const struct ag3_uid_policy *policy)
 
 /* Validates the dynamic requests and plans the external mounts. */
 static int plan_external(struct cctx *c, const struct ag3_compile_options *opts,
-			 struct ag3_xplan **ret)
+			 struct ag3_mount_plan **ret)
 {
 	struct ag3_dyn_mount *dm = NULL;
 	size_t n = 0;
@@ -770,7 +741,7 @@ int ag3_compile_ex(const struct ag3_profile *p, const struct ag3_session *s,
 		   struct ag3_error **reterr)
 {
 	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = NULL;
-	_cleanup_(ag3_xplan_freep) struct ag3_xplan *xplan = NULL;
+	_cleanup_(ag3_xplan_freep) struct ag3_mount_plan *xplan = NULL;
 	struct ag3_session empty = {0};
 	struct cctx c = {.p = p, .s = s ? s : &empty, .file = p->file, .reterr = reterr};
 	int r;

@@ -71,6 +71,7 @@ int ag3_explain_path(const struct ag3_spec *spec, const char *path, struct ag3_e
 		     struct ag3_error **reterr)
 {
 	struct ag3_explain_path e = {.mount = -1, .holder = -1};
+	struct ag3_mount_at at = {.provider = -1};
 	ssize_t last;
 
 	if (!path || path[0] != '/')
@@ -79,12 +80,15 @@ int ag3_explain_path(const struct ag3_spec *spec, const char *path, struct ag3_e
 	if (ag3_path_normalize(path, &e.path) < 0 || !(e.resolved = strdup(e.path)))
 		goto oom;
 	for (;;) {
-		last = ag3_mount_lookup(spec->mounts, spec->n_mounts, sizeof(*spec->mounts),
-					e.resolved);
+		ag3_mount_at_clear(&at);
+		if (ag3_mounts_lookup(spec->mounts, spec->n_mounts, e.resolved, &at) < 0)
+			goto oom;
+		last = at.provider;
 		if (last < 0 || spec->mounts[last].op != AG3_MOUNT_SYMLINK)
 			break;
 		const struct ag3_mount *m = &spec->mounts[last];
 		if (e.n_hops >= AG3_EXPLAIN_MAX_SYMLINKS) {
+			ag3_mount_at_clear(&at);
 			ag3_explain_path_clear(&e);
 			return ag3_error_set(reterr, ELOOP,
 					     "%s: more than %d symlinks on the way (a loop?)", path,
@@ -105,9 +109,8 @@ int ag3_explain_path(const struct ag3_spec *spec, const char *path, struct ag3_e
 			goto oom;
 	}
 	e.mount = last;
-	if (last > 0 && ag3_mount_shadowed(spec->mounts, (size_t)last, sizeof(*spec->mounts),
-					   e.resolved, &e.shadowed, &e.n_shadowed) < 0)
-		goto oom;
+	e.shadowed = TAKE_PTR(at.shadowed);
+	e.n_shadowed = at.n_shadowed;
 
 	const struct ag3_mount *m = last >= 0 ? &spec->mounts[last] : NULL;
 	bool at_target = m ? !strcmp(m->target, e.resolved) : !strcmp(e.resolved, "/");
@@ -164,6 +167,7 @@ int ag3_explain_path(const struct ag3_spec *spec, const char *path, struct ag3_e
 	*ret = e;
 	return 0;
 oom:
+	ag3_mount_at_clear(&at);
 	ag3_explain_path_clear(&e);
 	return ag3_error_set(reterr, ENOMEM, "out of memory");
 }
@@ -248,15 +252,15 @@ int ag3_explain_absent(const struct ag3_spec *spec, const struct ag3_profile *p,
 	/* external mounts the user is not authorized for, missing, or reserved */
 	if (!x || !p)
 		return 0;
-	struct ag3_xplan *plan = NULL;
+	struct ag3_mount_plan *plan = NULL;
 	struct ag3_error *err = NULL;
 	if (ag3_mounts_config_plan(x, p, session, NULL, 0, host_root, &plan, &err) < 0) {
 		ag3_error_free(err);
 		return 0; /* the spec compiled: whatever fails here is not about this path */
 	}
 	for (size_t i = 0; i < plan->n && *n < cap; i++) {
-		const struct ag3_xplan_entry *e = &plan->items[i];
-		if (e->skip == AG3_XPLAN_SKIP_NONE || !covers_path(e->target, path))
+		const struct ag3_mount_plan_entry *e = &plan->items[i];
+		if (e->skip == AG3_MOUNT_SKIP_NONE || !covers_path(e->target, path))
 			continue;
 		v[*n] = (struct ag3_explain_absent){.what = strdup(e->origin),
 					    .why = strdup(e->skip_reason ? e->skip_reason : "skipped"),

@@ -336,7 +336,7 @@ static void lm_profile(struct lctx *c, enum ag3_mount_slot slot, const struct ag
 							pm->source.v, pm->target.v, pm->ro.v);
 		if (e) {
 			e->ref = pm;
-			at_key(&pm->meta, &e->line, &e->col);
+			at_key(&pm->meta, &e->loc.line, &e->loc.col);
 		}
 	}
 }
@@ -352,7 +352,7 @@ static void lm_external(struct lctx *c, const struct ag3_xmounts *l)
 							label, x->host_path.v, target, x->ro);
 		if (e) {
 			e->file = c->x->file;
-			at_key(&x->meta, &e->line, &e->col);
+			at_key(&x->meta, &e->loc.line, &e->loc.col);
 		}
 	}
 }
@@ -365,7 +365,7 @@ static void lm_original(struct lctx *c, const struct ag3_xorigs *l)
 							x->key, x->path.v, x->path.v, x->ro);
 		if (e) {
 			e->file = c->x->file;
-			at_key(&x->meta, &e->line, &e->col);
+			at_key(&x->meta, &e->loc.line, &e->loc.col);
 		}
 	}
 }
@@ -387,7 +387,7 @@ static void build_mounts(struct lctx *c)
 		struct ag3_mount_plan_entry *e = lm_add(c, AG3_SLOT_TMPFS, AG3_MOUNT_TMPFS, label,
 							NULL, sb->tmpfs_paths.items[i].v, false);
 		if (e)
-			at(&sb->tmpfs_paths.items[i].meta, &e->line, &e->col);
+			at(&sb->tmpfs_paths.items[i].meta, &e->loc.line, &e->loc.col);
 	}
 	if (c->x) {
 		lm_add(c, AG3_SLOT_EXT_MASK, AG3_MOUNT_TMPFS,
@@ -406,10 +406,15 @@ static void build_mounts(struct lctx *c)
 	}
 	for (size_t i = 0; i < c->plan.n; i++) {
 		const struct ag3_mount_plan_entry *e = &c->plan.items[i];
-		c->m[i] = (struct lmount){.kind = slot_kind(e->slot), .pm = e->ref,
-					  .label = e->m.origin, .source = e->m.source,
-					  .target = e->m.target, .ro = e->m.ro, .file = e->file,
-					  .line = e->line, .col = e->col};
+		c->m[i] = (struct lmount){.kind = slot_kind(e->slot),
+					  .pm = e->ref,
+					  .label = e->m.origin,
+					  .source = e->m.source,
+					  .target = e->m.target,
+					  .ro = e->m.ro,
+					  .file = e->file,
+					  .line = e->loc.line,
+					  .col = e->loc.col};
 	}
 	c->n = c->plan.n;
 }
@@ -694,7 +699,7 @@ static void check_order(struct lctx *c)
 	size_t n = c->n < 2048 ? c->n : 2048;
 	for (size_t i = 0; i < n; i++) {
 		const struct lmount *a = &c->m[i];
-		ssize_t j = ag3_mount_hidden_by(&c->plan.items[0].m, n, sizeof(*c->plan.items), i);
+		ssize_t j = ag3_mount_plan_hidden_by(&c->plan, i, n);
 		if (j >= 0) {
 			const struct lmount *b = &c->m[j];
 			bool same = !strcmp(a->target, b->target);
@@ -808,10 +813,16 @@ static void check_lib64(struct lctx *c)
 }
 
 /* The last mount covering `p` (not a mask), or NULL; *masked when a mask is last. */
-static const struct lmount *provider(const struct lctx *c, const char *p, bool *masked)
+static const struct lmount *provider(struct lctx *c, const char *p, bool *masked)
 {
-	ssize_t i = c->n ? ag3_mount_lookup(&c->plan.items[0].m, c->n, sizeof(*c->plan.items), p)
-			 : -1;
+	struct ag3_mount_at at = {.provider = -1};
+	if (ag3_mount_plan_lookup(&c->plan, p, &at) < 0) {
+		c->err = -ENOMEM;
+		*masked = false;
+		return NULL;
+	}
+	ssize_t i = at.provider;
+	ag3_mount_at_clear(&at);
 	*masked = i >= 0 && c->m[i].kind == LK_MASK;
 	return i < 0 || *masked ? NULL : &c->m[i];
 }

@@ -15,31 +15,11 @@
 
 #include "placeholders.h"
 
-static const char *const skip_names[] = {
-	[AG3_XPLAN_SKIP_NONE] = "none",
-	[AG3_XPLAN_SKIP_NOT_AUTHORIZED] = "not-authorized",
-	[AG3_XPLAN_SKIP_RESERVED] = "reserved",
-	[AG3_XPLAN_SKIP_MISSING] = "missing",
-	[AG3_XPLAN_SKIP_NO_USERNAME] = "no-username",
-	[AG3_XPLAN_SKIP_DUPLICATE] = "duplicate",
-};
-
-const char *ag3_xplan_skip_to_string(enum ag3_xplan_skip s)
-{
-	return (int)s >= 0 && (size_t)s < ELEMENTSOF(skip_names) ? skip_names[s] : NULL;
-}
-
-void ag3_xplan_free(struct ag3_xplan *p)
+void ag3_xplan_free(struct ag3_mount_plan *p)
 {
 	if (!p)
 		return;
-	for (size_t i = 0; i < p->n; i++) {
-		free(p->items[i].origin);
-		free(p->items[i].source);
-		free(p->items[i].target);
-		free(p->items[i].skip_reason);
-	}
-	free(p->items);
+	ag3_mount_plan_clear(p);
 	free(p);
 }
 
@@ -49,27 +29,27 @@ struct pctx {
 	const char *host_root;
 	char **reserved; /* the profile's targets (+ the persistent path) */
 	size_t n_reserved;
-	struct ag3_xplan *plan;
+	struct ag3_mount_plan *plan;
 	struct ag3_error **reterr;
-	size_t cap;
 };
 
-static struct ag3_xplan_entry *plan_add(struct pctx *c, enum ag3_xplan_kind kind)
+/* A new entry in `slot`: a bind (nosuid, nodev) written in the config, to fill in. */
+static struct ag3_mount_plan_entry *plan_add(struct pctx *c, enum ag3_mount_slot slot)
 {
-	if (c->plan->n == c->cap) {
-		size_t nc = c->cap ? c->cap * 2 : 16;
-		struct ag3_xplan_entry *n = realloc(c->plan->items, nc * sizeof(*n));
-		if (!n)
-			return NULL;
-		c->plan->items = n;
-		c->cap = nc;
-	}
-	struct ag3_xplan_entry *e = &c->plan->items[c->plan->n++];
-	*e = (struct ag3_xplan_entry){.kind = kind, .file = c->cfg ? c->cfg->file : NULL};
+	struct ag3_mount_plan_entry *e = ag3_mount_plan_add(
+		c->plan, slot,
+		&(struct ag3_mount){.op = AG3_MOUNT_BIND, .nosuid = true, .nodev = true});
+	if (e)
+		e->file = c->cfg ? c->cfg->file : NULL;
 	return e;
 }
 
-_printf_(3, 4) static int skip(struct ag3_xplan_entry *e, enum ag3_xplan_skip why,
+static struct ag3_mount_loc loc_of(const struct ag3_pmeta *m)
+{
+	return (struct ag3_mount_loc){.line = m->loc.line, .col = m->loc.col};
+}
+
+_printf_(3, 4) static int skip(struct ag3_mount_plan_entry *e, enum ag3_mount_skip why,
 			       const char *fmt, ...)
 {
 	va_list ap;
@@ -159,24 +139,24 @@ static int plan_records(struct pctx *c, const struct ag3_xmounts *l)
 	char b[160];
 	for (size_t i = 0; i < l->n; i++) {
 		const struct ag3_xmount *m = &l->items[i];
-		struct ag3_xplan_entry *e = plan_add(c, AG3_XPLAN_MOUNT);
+		struct ag3_mount_plan_entry *e = plan_add(c, AG3_SLOT_EXT_MOUNT);
 		_cleanup_free_ char *sub = NULL;
 		if (!e)
 			return -ENOMEM;
 		e->ro = m->ro;
 		e->optional = m->optional.v;
-		e->loc = m->meta.loc;
+		e->loc = loc_of(&m->meta);
 		if (asprintf(&e->origin, "%s %s", m->key, m->name.v) < 0 ||
 		    asprintf(&e->target, AG3_XMOUNT_ROOT "/%s", m->name.v) < 0)
 			return -ENOMEM;
 		if (m->per_user && !c->username) {
-			if (skip(e, AG3_XPLAN_SKIP_NO_USERNAME,
+			if (skip(e, AG3_MOUNT_SKIP_NO_USERNAME,
 				 "a per_user mount, and no user was given (--user)") < 0)
 				return -ENOMEM;
 			continue;
 		}
 		if (m->per_user && !ag3_xmount_users_match(&m->users, c->username, false)) {
-			if (skip(e, AG3_XPLAN_SKIP_NOT_AUTHORIZED, "user '%s' is not in its users",
+			if (skip(e, AG3_MOUNT_SKIP_NOT_AUTHORIZED, "user '%s' is not in its users",
 				 pv(c->username, b, sizeof(b))) < 0)
 				return -ENOMEM;
 			continue;
@@ -197,26 +177,12 @@ static int plan_records(struct pctx *c, const struct ag3_xmounts *l)
 			if (k < 0)
 				return k;
 		}
-		if (x <= 0 && skip(e, AG3_XPLAN_SKIP_MISSING,
-				   "'%s' does not exist on this host (optional)",
-				   pv(e->source, b, sizeof(b))) < 0)
+		if (x <= 0 &&
+		    skip(e, AG3_MOUNT_SKIP_MISSING, "'%s' does not exist on this host (optional)",
+			 pv(e->source, b, sizeof(b))) < 0)
 			return -ENOMEM;
 	}
 	return 0;
-}
-
-/* Whether an earlier bound entry already targets `target`; its origin in *ret. */
-static bool target_taken(const struct pctx *c, const char *target, size_t upto,
-			 const char **ret)
-{
-	for (size_t i = 0; i < upto; i++) {
-		const struct ag3_xplan_entry *e = &c->plan->items[i];
-		if (e->skip == AG3_XPLAN_SKIP_NONE && e->target && !strcmp(e->target, target)) {
-			*ret = e->origin;
-			return true;
-		}
-	}
-	return false;
 }
 
 static int plan_original_paths(struct pctx *c, const struct ag3_xorigs *l)
@@ -233,20 +199,20 @@ static int plan_original_paths(struct pctx *c, const struct ag3_xorigs *l)
 				"cover it or write into it)",
 				o->key, pv(o->path.v, b, sizeof(b)),
 				strcmp(res, o->path.v) ? "is under" : "is", res);
-		struct ag3_xplan_entry *e = plan_add(c, AG3_XPLAN_ORIGINAL_PATH);
+		struct ag3_mount_plan_entry *e = plan_add(c, AG3_SLOT_EXT_ORIGINAL);
 		if (!e)
 			return -ENOMEM;
 		e->ro = o->ro;
 		e->optional = o->optional.v;
-		e->loc = o->meta.loc;
+		e->loc = loc_of(&o->meta);
 		if (!(e->origin = strdup(o->key)) || !(e->source = strdup(o->path.v)) ||
 		    !(e->target = strdup(o->path.v)))
 			return -ENOMEM;
 		if (!ag3_xmount_users_match(&o->allowed_users, c->username, false)) {
-			int k = c->username ? skip(e, AG3_XPLAN_SKIP_NOT_AUTHORIZED,
+			int k = c->username ? skip(e, AG3_MOUNT_SKIP_NOT_AUTHORIZED,
 						   "user '%s' is not in its allowed_users",
 						   pv(c->username, b, sizeof(b)))
-					    : skip(e, AG3_XPLAN_SKIP_NO_USERNAME,
+					    : skip(e, AG3_MOUNT_SKIP_NO_USERNAME,
 						   "its allowed_users names users, and no user was "
 						   "given (--user)");
 			if (k < 0)
@@ -266,9 +232,9 @@ static int plan_original_paths(struct pctx *c, const struct ag3_xorigs *l)
 			if (k < 0)
 				return k;
 		}
-		if (x <= 0 && skip(e, AG3_XPLAN_SKIP_MISSING,
-				   "'%s' does not exist on this host (optional)",
-				   pv(e->source, b, sizeof(b))) < 0)
+		if (x <= 0 &&
+		    skip(e, AG3_MOUNT_SKIP_MISSING, "'%s' does not exist on this host (optional)",
+			 pv(e->source, b, sizeof(b))) < 0)
 			return -ENOMEM;
 	}
 	return 0;
@@ -279,9 +245,9 @@ static int plan_exposure(struct pctx *c, size_t idx)
 {
 	char b[160];
 	/* copy what we need: plan_add may move the array */
-	const struct ag3_xplan_entry src = c->plan->items[idx];
+	const struct ag3_mount_plan_entry src = c->plan->items[idx];
 	size_t upto = c->plan->n;
-	struct ag3_xplan_entry *e = plan_add(c, AG3_XPLAN_ORIGINAL_OF);
+	struct ag3_mount_plan_entry *e = plan_add(c, AG3_SLOT_EXT_ORIGINAL_OF);
 	if (!e)
 		return -ENOMEM;
 	e->ro = src.ro;
@@ -290,21 +256,23 @@ static int plan_exposure(struct pctx *c, size_t idx)
 	if (asprintf(&e->origin, "original-path of %s", src.origin) < 0 ||
 	    !(e->source = strdup(src.source)) || !(e->target = strdup(src.source)))
 		return -ENOMEM;
-	const char *res = reserved_for(c, e->target), *by = NULL;
+	const char *res = reserved_for(c, e->target);
 	if (res)
-		return skip(e, AG3_XPLAN_SKIP_RESERVED,
+		return skip(e, AG3_MOUNT_SKIP_RESERVED,
 			    "'%s' %s the reserved path %s: not exposed at its original path (the "
 			    "platform did not check this)",
 			    pv(e->target, b, sizeof(b)), strcmp(res, e->target) ? "is under" : "is",
 			    res);
 	if (ag3_xmount_path_depth(e->target) < 2)
-		return skip(e, AG3_XPLAN_SKIP_RESERVED,
+		return skip(e, AG3_MOUNT_SKIP_RESERVED,
 			    "'%s' has fewer than 2 components: not exposed at its original path "
 			    "(it would cover a top-level directory)",
 			    pv(e->target, b, sizeof(b)));
-	if (target_taken(c, e->target, upto, &by))
-		return skip(e, AG3_XPLAN_SKIP_DUPLICATE, "'%s' is already bound by %s",
-			    pv(e->target, b, sizeof(b)), by);
+	const struct ag3_mount_plan_entry *by =
+		ag3_mount_plan_find_target(c->plan, e->target, upto);
+	if (by)
+		return skip(e, AG3_MOUNT_SKIP_DUPLICATE, "'%s' is already bound by %s",
+			    pv(e->target, b, sizeof(b)), by->origin);
 	return 0;
 }
 
@@ -314,12 +282,12 @@ static const char *dyn_arg(const struct ag3_dyn_mount *d)
 	return strncmp(d->origin, "dynamic ", 8) ? d->origin : d->origin + 8;
 }
 
-int ag3_mounts_config_plan(const struct ag3_mounts_config *cfg,
-			   const struct ag3_profile *profile, const struct ag3_session *session,
-			   const struct ag3_dyn_mount *dyn, size_t n_dyn, const char *host_root,
-			   struct ag3_xplan **ret, struct ag3_error **reterr)
+int ag3_mounts_config_plan(const struct ag3_mounts_config *cfg, const struct ag3_profile *profile,
+			   const struct ag3_session *session, const struct ag3_dyn_mount *dyn,
+			   size_t n_dyn, const char *host_root, struct ag3_mount_plan **ret,
+			   struct ag3_error **reterr)
 {
-	_cleanup_(ag3_xplan_freep) struct ag3_xplan *plan = calloc(1, sizeof(*plan));
+	_cleanup_(ag3_xplan_freep) struct ag3_mount_plan *plan = calloc(1, sizeof(*plan));
 	struct pctx c = {.cfg = cfg, .host_root = host_root, .plan = plan, .reterr = reterr};
 	_cleanup_free_ char *persistent = NULL;
 	char b[160];
@@ -357,22 +325,33 @@ int ag3_mounts_config_plan(const struct ag3_mounts_config *cfg,
 		c.reserved[++c.n_reserved] = NULL;
 	}
 
-	/* 1. the mask */
-	struct ag3_xplan_entry *e = plan_add(&c, AG3_XPLAN_MASK);
+	/* 1. the mask: a private tmpfs the binds below go into, read-only (the runtime
+	 * makes a read-only tmpfs read-only after the mount points inside it are made, so
+	 * even a command that owns it, in a user namespace, cannot chmod its way into
+	 * adding entries) */
+	struct ag3_mount_plan_entry *e = plan_add(&c, AG3_SLOT_EXT_MASK);
 	if (!e || !(e->origin = strdup("tmpfs mask " AG3_XMOUNT_ROOT " (external mounts)")) ||
 	    !(e->target = strdup(AG3_XMOUNT_ROOT)))
 		goto oom;
-	e->loc = (struct ag3_ploc){0};
+	e->m = (struct ag3_mount){.op = AG3_MOUNT_TMPFS,
+				  .target = e->target,
+				  .ro = true,
+				  .nosuid = true,
+				  .nodev = true,
+				  .noexec = true,
+				  .mode = 0555,
+				  .size = AG3_XMOUNT_MASK_SIZE,
+				  .origin = e->origin};
 
 	/* 2. the persistent directory at its own path, so ./persistent symlinks resolve */
-	if (!(e = plan_add(&c, AG3_XPLAN_PERSISTENT)) ||
+	if (!(e = plan_add(&c, AG3_SLOT_EXT_PERSISTENT)) ||
 	    !(e->origin = strdup("persistent storage (same path)")))
 		goto oom;
 	e->optional = true;
 	e->file = NULL;
 	if (!persistent) {
 		if (!(e->target = strdup("/users/{username}/ag3ntum/persistent")) ||
-		    skip(e, AG3_XPLAN_SKIP_NO_USERNAME, "no user was given (--user)") < 0)
+		    skip(e, AG3_MOUNT_SKIP_NO_USERNAME, "no user was given (--user)") < 0)
 			goto oom;
 	} else {
 		if (!(e->source = strdup(persistent)) || !(e->target = strdup(persistent)))
@@ -380,8 +359,8 @@ int ag3_mounts_config_plan(const struct ag3_mounts_config *cfg,
 		r = host_exists(host_root, persistent);
 		if (r == -ENOMEM)
 			goto oom;
-		if (r <= 0 && skip(e, AG3_XPLAN_SKIP_MISSING,
-				   "'%s' does not exist on this host", persistent) < 0)
+		if (r <= 0 && skip(e, AG3_MOUNT_SKIP_MISSING, "'%s' does not exist on this host",
+				   persistent) < 0)
 			goto oom;
 		r = 0;
 	}
@@ -401,20 +380,22 @@ int ag3_mounts_config_plan(const struct ag3_mounts_config *cfg,
 	size_t first_dyn = plan->n;
 	for (size_t i = 0; i < n_dyn; i++) {
 		const struct ag3_dyn_mount *d = &dyn[i];
-		const char *by = NULL;
-		if (target_taken(&c, d->container_path, plan->n, &by)) {
-			r = ag3_error_set(reterr, EINVAL, "--dynamic %s: %s is already mounted by %s",
-					  dyn_arg(d), d->container_path, by);
+		const struct ag3_mount_plan_entry *by =
+			ag3_mount_plan_find_target(plan, d->container_path, plan->n);
+		if (by) {
+			r = ag3_error_set(reterr, EINVAL,
+					  "--dynamic %s: %s is already mounted by %s", dyn_arg(d),
+					  d->container_path, by->origin);
 			goto fail;
 		}
 		/* nested under (or over) another dynamic mount: only where the host layout
 		 * is the same, else the runtime would create the mount point inside the other
 		 * mount's host directory, or hide it */
 		for (size_t j = first_dyn; j < plan->n; j++) {
-			const struct ag3_xplan_entry *o = &plan->items[j];
-			const struct ag3_xplan_entry *outer = NULL;
+			const struct ag3_mount_plan_entry *o = &plan->items[j];
+			const struct ag3_mount_plan_entry *outer = NULL;
 			const char *inner_src = NULL, *inner_tgt = NULL;
-			if (o->skip != AG3_XPLAN_SKIP_NONE)
+			if (o->skip != AG3_MOUNT_SKIP_NONE)
 				continue;
 			if (ag3_path_is_under(d->container_path, o->target)) {
 				outer = o;
@@ -441,7 +422,7 @@ int ag3_mounts_config_plan(const struct ag3_mounts_config *cfg,
 				goto fail;
 			}
 		}
-		if (!(e = plan_add(&c, AG3_XPLAN_DYNAMIC)))
+		if (!(e = plan_add(&c, AG3_SLOT_EXT_DYNAMIC)))
 			goto oom;
 		e->ro = d->ro;
 		e->optional = d->optional;
@@ -449,7 +430,7 @@ int ag3_mounts_config_plan(const struct ag3_mounts_config *cfg,
 		if (!(e->origin = strdup(d->origin)) || !(e->source = strdup(d->host_path)) ||
 		    !(e->target = strdup(d->container_path)))
 			goto oom;
-		if (!d->exists && skip(e, AG3_XPLAN_SKIP_MISSING,
+		if (!d->exists && skip(e, AG3_MOUNT_SKIP_MISSING,
 				       "'%s' does not exist on this host (the base is optional)",
 				       pv(d->host_path, b, sizeof(b))) < 0)
 			goto oom;
@@ -465,11 +446,11 @@ int ag3_mounts_config_plan(const struct ag3_mounts_config *cfg,
 	static const size_t order[4] = {0, 2, 1, 3};
 	for (size_t k = 0; k < 4; k++)
 		for (size_t i = start[order[k]]; i < start[order[k] + 1]; i++)
-			if (plan->items[i].skip == AG3_XPLAN_SKIP_NONE &&
+			if (plan->items[i].skip == AG3_MOUNT_SKIP_NONE &&
 			    (r = plan_exposure(&c, i)) < 0)
 				goto fail;
 	for (size_t i = first_dyn; i < end_dyn; i++)
-		if (plan->items[i].skip == AG3_XPLAN_SKIP_NONE && (r = plan_exposure(&c, i)) < 0)
+		if (plan->items[i].skip == AG3_MOUNT_SKIP_NONE && (r = plan_exposure(&c, i)) < 0)
 			goto fail;
 
 	for (size_t i = 0; i < c.n_reserved; i++)

@@ -38,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mounts/plan.h"
 #include "policy/profile-model.h"
 #include "policy/session.h"
 #include "runtime/util/error.h"
@@ -183,46 +184,40 @@ int ag3_config_read_file(const char *path, const char *what, char **ret, size_t 
 /* ------------------------------------------------------------------------ */
 /* The per-user plan: what the compiler binds, and what it skips and why.   */
 
-enum ag3_xplan_kind {
-	AG3_XPLAN_MASK,          /* the tmpfs over /mounts                               */
-	AG3_XPLAN_PERSISTENT,    /* /users/{u}/ag3ntum/persistent at its own path        */
-	AG3_XPLAN_MOUNT,         /* global/per_user record at /mounts/<name>             */
-	AG3_XPLAN_DYNAMIC,       /* a --dynamic request at /mounts/<alias|base>[/<sub>]  */
-	AG3_XPLAN_ORIGINAL_PATH, /* an original_paths record at its own path             */
-	AG3_XPLAN_ORIGINAL_OF,   /* a record's (or dynamic request's) host path exposure */
-};
+/*
+ * The plan is a mount plan (mounts/plan.h): each entry an op (a bind; the
+ * mask a tmpfs) in its slot, skipped entries with a reason (AG3_MOUNT_SKIP_*),
+ * the entry's origin ("global.ro[0] datasets", "original-path of global.ro[0]
+ * datasets", "original_paths.ro[0]", "tmpfs mask /mounts (external mounts)"),
+ * and where it was written: `file` (the config's; NULL for the persistent bind
+ * and the dynamic mounts) and `loc`. The compiler adds the applied entries to
+ * its own plan; lint and explain read the skipped ones.
+ *
+ * The names below are the plan's older ones, kept for its users.
+ */
+#define ag3_xplan ag3_mount_plan
+#define ag3_xplan_entry ag3_mount_plan_entry
 
-enum ag3_xplan_skip {
-	AG3_XPLAN_SKIP_NONE,
-	AG3_XPLAN_SKIP_NOT_AUTHORIZED, /* the user is not in users / allowed_users     */
-	AG3_XPLAN_SKIP_RESERVED,       /* the original path is (under) a reserved path */
-	AG3_XPLAN_SKIP_MISSING,        /* optional and its source does not exist        */
-	AG3_XPLAN_SKIP_NO_USERNAME,    /* needs {username} and no user was given        */
-	AG3_XPLAN_SKIP_DUPLICATE,      /* same target as an earlier entry               */
-};
+#define AG3_XPLAN_MASK AG3_SLOT_EXT_MASK               /* the tmpfs over /mounts          */
+#define AG3_XPLAN_PERSISTENT AG3_SLOT_EXT_PERSISTENT   /* persistent at its own path      */
+#define AG3_XPLAN_MOUNT AG3_SLOT_EXT_MOUNT             /* a record at /mounts/<name>      */
+#define AG3_XPLAN_DYNAMIC AG3_SLOT_EXT_DYNAMIC         /* a --dynamic request             */
+#define AG3_XPLAN_ORIGINAL_PATH AG3_SLOT_EXT_ORIGINAL  /* an original_paths record        */
+#define AG3_XPLAN_ORIGINAL_OF AG3_SLOT_EXT_ORIGINAL_OF /* a host path at its own path     */
 
-struct ag3_xplan_entry {
-	enum ag3_xplan_kind kind;
-	char *origin; /* "global.ro[0] datasets", "original-path of global.ro[0] datasets",
-			 "original_paths.ro[0]", "tmpfs mask /mounts (external mounts)" */
-	char *source; /* host path ({username} substituted); NULL for the mask */
-	char *target; /* inside the sandbox */
-	bool ro, optional;
-	struct ag3_ploc loc;        /* the YAML entry (0:0 for the persistent bind / dynamic) */
-	const char *file;           /* the YAML file of loc (the config's), or NULL */
-	enum ag3_xplan_skip skip;   /* NONE: compiled into the spec */
-	char *skip_reason;          /* when skipped: why, for lint / explain */
-};
+#define AG3_XPLAN_SKIP_NONE AG3_MOUNT_SKIP_NONE
+#define AG3_XPLAN_SKIP_NOT_AUTHORIZED AG3_MOUNT_SKIP_NOT_AUTHORIZED
+#define AG3_XPLAN_SKIP_RESERVED AG3_MOUNT_SKIP_RESERVED
+#define AG3_XPLAN_SKIP_MISSING AG3_MOUNT_SKIP_MISSING
+#define AG3_XPLAN_SKIP_NO_USERNAME AG3_MOUNT_SKIP_NO_USERNAME
+#define AG3_XPLAN_SKIP_DUPLICATE AG3_MOUNT_SKIP_DUPLICATE
 
-struct ag3_xplan {
-	struct ag3_xplan_entry *items; /* spec order (skipped entries in place) */
-	size_t n;
-};
+/* The size of the tmpfs mask over /mounts. */
+#define AG3_XMOUNT_MASK_SIZE (1ull << 20)
 
-void ag3_xplan_free(struct ag3_xplan *p);
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct ag3_xplan *, ag3_xplan_free)
-
-const char *ag3_xplan_skip_to_string(enum ag3_xplan_skip s);
+/* Frees the plan ag3_mounts_config_plan made. */
+void ag3_xplan_free(struct ag3_mount_plan *p);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct ag3_mount_plan *, ag3_xplan_free)
 
 /* ------------------------------------------------------------------------ */
 /* Dynamic mount requests (the platform's DynamicMountService).             */
@@ -319,7 +314,7 @@ int ag3_dyn_validate(const struct ag3_mounts_config *cfg, const struct ag3_dyn_r
  * host_root (NULL = "/"). A missing required source is an error naming the
  * YAML entry (file:line:col). 0, -EINVAL / -ENOENT with an error, -ENOMEM.
  */
-int ag3_mounts_config_plan(const struct ag3_mounts_config *cfg,
-			   const struct ag3_profile *profile, const struct ag3_session *session,
-			   const struct ag3_dyn_mount *dyn, size_t n_dyn, const char *host_root,
-			   struct ag3_xplan **ret, struct ag3_error **reterr);
+int ag3_mounts_config_plan(const struct ag3_mounts_config *cfg, const struct ag3_profile *profile,
+			   const struct ag3_session *session, const struct ag3_dyn_mount *dyn,
+			   size_t n_dyn, const char *host_root, struct ag3_mount_plan **ret,
+			   struct ag3_error **reterr);
