@@ -86,7 +86,8 @@ struct ag3_session *ag3_context_session(struct ag3_context *ctx);
 int ag3_context_set_profile_file(struct ag3_context *ctx, const char *path); /* NULL: default */
 int ag3_context_set_mounts_file(struct ag3_context *ctx, const char *path);
 int ag3_context_add_secrets_file(struct ag3_context *ctx, const char *path); /* first: global */
-int ag3_context_add_dynamic(struct ag3_context *ctx, const char *request); /* BASE[/SUB][:ro|rw][=ALIAS] */
+int ag3_context_add_dynamic(struct ag3_context *ctx,
+			    const char *request); /* BASE[/SUB][:ro|rw][=ALIAS] */
 int ag3_context_set_uid_mode(struct ag3_context *ctx, const char *mode);
 int ag3_context_set_api_uid(struct ag3_context *ctx, uid_t api_uid);
 int ag3_context_set_host_root(struct ag3_context *ctx, const char *dir);
@@ -97,8 +98,8 @@ int ag3_context_compile(struct ag3_context *ctx, struct ag3_spec **ret, struct a
  * session values and nothing else set; every id in it goes through the
  * context's uid policy. 0, or -errno (-EPERM for a refused id) with *err set.
  */
-int ag3_context_load_spec(const struct ag3_context *ctx, const char *path,
-			  struct ag3_spec **ret, struct ag3_error **err);
+int ag3_context_load_spec(const struct ag3_context *ctx, const char *path, struct ag3_spec **ret,
+			  struct ag3_error **err);
 /* Every id of `spec` (uid, gid, supplementary groups) through the context's uid policy:
  * 0 or -EPERM with *err set. */
 int ag3_context_check_spec(const struct ag3_context *ctx, const struct ag3_spec *spec,

@@ -82,8 +82,8 @@ int ag3_context_check_spec(const struct ag3_context *ctx, const struct ag3_spec 
 	return ag3_context_check_spec_ids(ctx, spec, NULL, err);
 }
 
-int ag3_context_run(const struct ag3_context *ctx, const struct ag3_spec *spec,
-		    char *const *argv, char **result_json)
+int ag3_context_run(const struct ag3_context *ctx, const struct ag3_spec *spec, char *const *argv,
+		    char **result_json)
 {
 	if (result_json)
 		*result_json = NULL;

@@ -125,9 +125,11 @@ int ag3_context_check_spec_ids(const struct ag3_context *c, const struct ag3_spe
 	const struct ag3_uid_policy *p = &c->uid_policy;
 	int r = 0;
 	if (spec->identity.uid_set)
-		r = ag3_uid_policy_check(p, "identity.uid", (unsigned long)spec->identity.uid, reterr);
+		r = ag3_uid_policy_check(p, "identity.uid", (unsigned long)spec->identity.uid,
+					 reterr);
 	if (r == 0 && spec->identity.gid_set)
-		r = ag3_uid_policy_check(p, "identity.gid", (unsigned long)spec->identity.gid, reterr);
+		r = ag3_uid_policy_check(p, "identity.gid", (unsigned long)spec->identity.gid,
+					 reterr);
 	for (size_t i = 0; r == 0 && i < spec->identity.n_groups; i++) {
 		char what[48];
 		snprintf(what, sizeof(what), "identity.groups[%zu]", i);
@@ -157,8 +159,8 @@ static int read_file(const char *path, size_t max, char **ret, size_t *ret_len,
 			return ag3_error_set(reterr, ENOMEM, "out of memory");
 		if (len == cap) {
 			if (cap >= max)
-				return ag3_error_set(reterr, EFBIG, "%s: larger than %zu bytes", path,
-						     max);
+				return ag3_error_set(reterr, EFBIG, "%s: larger than %zu bytes",
+						     path, max);
 			cap *= 2;
 			char *n = realloc(buf, cap + 1);
 			if (!n) {
@@ -192,11 +194,13 @@ int ag3_context_load_spec(const struct ag3_context *c, const char *path, struct 
 	if (!c || !path || !ret)
 		return ag3_error_set(reterr, EINVAL, "no spec file given");
 	if (c->profile_path)
-		return ag3_error_set(reterr, EINVAL, "--spec and --profile cannot be used together");
-	if (c->mounts_path || c->n_secrets || c->n_dynamic || c->host_root)
 		return ag3_error_set(reterr, EINVAL,
-				     "--spec is already compiled: --mounts, --secrets, --dynamic and "
-				     "--host-root cannot change it; compile again instead");
+				     "--spec and --profile cannot be used together");
+	if (c->mounts_path || c->n_secrets || c->n_dynamic || c->host_root)
+		return ag3_error_set(
+			reterr, EINVAL,
+			"--spec is already compiled: --mounts, --secrets, --dynamic and "
+			"--host-root cannot change it; compile again instead");
 	if (ag3_context_session_given(c))
 		return ag3_error_set(reterr, EINVAL,
 				     "--spec is already compiled: session options (--workspace, "
@@ -248,8 +252,9 @@ int ag3_context_compile(struct ag3_context *c, struct ag3_spec **ret, struct ag3
 	if (r < 0)
 		return r;
 	if (c->n_dynamic && !mounts)
-		return ag3_error_set(reterr, EINVAL,
-				     "--dynamic needs --mounts (the config with the dynamic bases)");
+		return ag3_error_set(
+			reterr, EINVAL,
+			"--dynamic needs --mounts (the config with the dynamic bases)");
 	struct ag3_dyn_request *dyn = c->n_dynamic ? calloc(c->n_dynamic, sizeof(*dyn)) : NULL;
 	if (c->n_dynamic && !dyn)
 		return ag3_error_set(reterr, ENOMEM, "out of memory");

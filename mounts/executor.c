@@ -22,8 +22,8 @@ static const struct {
 	const char *name;
 	unsigned major, minor;
 } dev_nodes[] = {
-	{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9},
-	{"tty", 5, 0},
+	{"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
+	{"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
 #define N_DEV_NODES ELEMENTSOF(dev_nodes)
 #define DEV_NULL_INDEX 0
@@ -132,22 +132,25 @@ int ag3_mounts_prepare(const struct ag3_mount *ops, size_t n_ops, struct ag3_mou
 				p->prep[i].skip = true;
 				continue;
 			}
-			return fail(reterr, -r, "mount-source", m->source,
-				    r == -ELOOP || r == -ENOTDIR
-					    ? "a symlink is in the bind source's path (bind sources "
-					      "must be symlink-free)"
-					    : "cannot open the bind source");
+			return fail(
+				reterr, -r, "mount-source", m->source,
+				r == -ELOOP || r == -ENOTDIR
+					? "a symlink is in the bind source's path (bind sources "
+					  "must be symlink-free)"
+					: "cannot open the bind source");
 		}
 		p->prep[i].src_fd = fd;
 		struct stat st;
 		if (fstat(fd, &st) < 0)
 			return fail(reterr, errno, "mount-source", m->source, "fstat");
 		if (S_ISLNK(st.st_mode))
-			return fail(reterr, ELOOP, "mount-source", m->source,
-				    "the bind source is a symlink (bind sources must be symlink-free)");
+			return fail(
+				reterr, ELOOP, "mount-source", m->source,
+				"the bind source is a symlink (bind sources must be symlink-free)");
 		if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
-			return fail(reterr, EINVAL, "mount-source", m->source,
-				    "only directories, regular files and char devices can be bound");
+			return fail(
+				reterr, EINVAL, "mount-source", m->source,
+				"only directories, regular files and char devices can be bound");
 		p->prep[i].src_is_dir = S_ISDIR(st.st_mode);
 	}
 	for (size_t i = 0; i < N_DEV_NODES; i++) {
@@ -379,9 +382,9 @@ static int new_fs(const char *type, const struct fs_opt *opts, size_t n_opts, un
 	if (fsfd < 0)
 		return -errno;
 	for (size_t i = 0; i < n_opts; i++) {
-		int r = opts[i].value ? fsconfig(fsfd, FSCONFIG_SET_STRING, opts[i].key,
-						 opts[i].value, 0)
-				      : fsconfig(fsfd, FSCONFIG_SET_FLAG, opts[i].key, NULL, 0);
+		int r = opts[i].value
+				? fsconfig(fsfd, FSCONFIG_SET_STRING, opts[i].key, opts[i].value, 0)
+				: fsconfig(fsfd, FSCONFIG_SET_FLAG, opts[i].key, NULL, 0);
 		if (r < 0)
 			return -errno;
 	}
@@ -411,9 +414,12 @@ static int legacy_remount_fd(int fd, unsigned attrs)
 		unsigned long st, ms;
 		unsigned attr;
 	} map[] = {
-		{ST_RDONLY, MS_RDONLY, MOUNT_ATTR_RDONLY},    {ST_NOSUID, MS_NOSUID, MOUNT_ATTR_NOSUID},
-		{ST_NODEV, MS_NODEV, MOUNT_ATTR_NODEV},	      {ST_NOEXEC, MS_NOEXEC, MOUNT_ATTR_NOEXEC},
-		{ST_NOATIME, MS_NOATIME, 0},		      {ST_NODIRATIME, MS_NODIRATIME, 0},
+		{ST_RDONLY, MS_RDONLY, MOUNT_ATTR_RDONLY},
+		{ST_NOSUID, MS_NOSUID, MOUNT_ATTR_NOSUID},
+		{ST_NODEV, MS_NODEV, MOUNT_ATTR_NODEV},
+		{ST_NOEXEC, MS_NOEXEC, MOUNT_ATTR_NOEXEC},
+		{ST_NOATIME, MS_NOATIME, 0},
+		{ST_NODIRATIME, MS_NODIRATIME, 0},
 		{ST_RELATIME, MS_RELATIME, 0},
 	};
 	for (size_t i = 0; i < ELEMENTSOF(map); i++)
@@ -481,13 +487,14 @@ static int legacy_setattr_path(int rootfd, const char *path, unsigned attrs, boo
  * (or pending until attach_at, on kernels without mount_setattr). */
 static int clone_tree(int src_fd, unsigned attrs)
 {
-	_cleanup_close_ int tree =
-		open_tree(src_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+	_cleanup_close_ int tree = open_tree(
+		src_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
 	if (tree < 0)
 		return -errno;
 	if (have_mount_setattr) {
 		struct mount_attr attr = {.attr_set = attrs, .propagation = MS_PRIVATE};
-		if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0) {
+		if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) <
+		    0) {
 			if (errno != ENOSYS)
 				return -errno;
 			have_mount_setattr = false;
@@ -498,8 +505,8 @@ static int clone_tree(int src_fd, unsigned attrs)
 
 static int attach(int tree_fd, int target_fd)
 {
-	if (move_mount(tree_fd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
-	    0)
+	if (move_mount(tree_fd, "", target_fd, "",
+		       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return -errno;
 	return 0;
 }
@@ -605,10 +612,12 @@ static int build_dev(struct ag3_mounts_plan *plan, int rootfd, const struct ag3_
 		_cleanup_close_ int node = -1;
 		if ((r = open_target(rootfd, where, TARGET_FILE, &node)) < 0)
 			return r;
-		_cleanup_close_ int tree = clone_tree(plan->dev_fds[i], MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+		_cleanup_close_ int tree =
+			clone_tree(plan->dev_fds[i], MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
 		if (tree < 0)
 			return tree;
-		if ((r = attach_at(tree, node, rootfd, where, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC)) < 0)
+		if ((r = attach_at(tree, node, rootfd, where,
+				   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC)) < 0)
 			return r;
 	}
 
@@ -640,8 +649,8 @@ static int build_dev(struct ag3_mounts_plan *plan, int rootfd, const struct ag3_
 	static const struct {
 		const char *name, *text;
 	} links[] = {
-		{"ptmx", "pts/ptmx"},	     {"fd", "/proc/self/fd"},
-		{"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+		{"ptmx", "pts/ptmx"},          {"fd", "/proc/self/fd"},
+		{"stdin", "/proc/self/fd/0"},  {"stdout", "/proc/self/fd/1"},
 		{"stderr", "/proc/self/fd/2"},
 	};
 	for (size_t i = 0; i < ELEMENTSOF(links); i++) {
@@ -661,8 +670,8 @@ static int build_dev(struct ag3_mounts_plan *plan, int rootfd, const struct ag3_
  * them would matter if that ever changed, or where they leak to anyone.
  */
 const char *const ag3_proc_masked[] = {
-	"kcore",       "sysrq-trigger", "kmsg", "timer_list", "sched_debug", "keys",
-	"key-users",   "latency_stats", "acpi", "asound",     "scsi",	     "timer_stats",
+	"kcore",     "sysrq-trigger", "kmsg", "timer_list", "sched_debug", "keys",
+	"key-users", "latency_stats", "acpi", "asound",     "scsi",        "timer_stats",
 	NULL,
 };
 /* The kernel's tuning knobs: read-only. */
@@ -692,10 +701,11 @@ static int harden_proc(struct ag3_mounts_plan *plan, int rootfd, int procfd, con
 			return -errno;
 		if (S_ISDIR(st.st_mode)) {
 			r = mount_tmpfs_at(fd, 4096, 0,
-					   MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-						   MOUNT_ATTR_NOEXEC);
+					   MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+						   MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
 		} else {
-			const unsigned a = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC;
+			const unsigned a =
+				MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC;
 			_cleanup_close_ int tree = clone_tree(plan->dev_fds[DEV_NULL_INDEX], a);
 			r = tree < 0 ? tree : attach_at(tree, fd, rootfd, where, a);
 		}
@@ -712,8 +722,8 @@ static int harden_proc(struct ag3_mounts_plan *plan, int rootfd, int procfd, con
 			return -errno;
 		}
 		/* A read-only bind of the entry onto itself. */
-		const unsigned a =
-			MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+		const unsigned a = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+				   MOUNT_ATTR_NOEXEC;
 		_cleanup_close_ int tree = clone_tree(fd, a);
 		if (tree < 0)
 			return tree;
@@ -736,8 +746,8 @@ static int do_op(struct ag3_mounts_plan *plan, size_t i, int rootfd, const char 
 	case AG3_MOUNT_BIND: {
 		if (plan->prep[i].skip)
 			return 0;
-		r = open_target(rootfd, m->target, plan->prep[i].src_is_dir ? TARGET_DIR : TARGET_FILE,
-				&target);
+		r = open_target(rootfd, m->target,
+				plan->prep[i].src_is_dir ? TARGET_DIR : TARGET_FILE, &target);
 		if (r < 0)
 			return r;
 		_cleanup_close_ int tree = clone_tree(plan->prep[i].src_fd, attrs_of(m));
@@ -749,7 +759,8 @@ static int do_op(struct ag3_mounts_plan *plan, size_t i, int rootfd, const char 
 		if ((r = open_target(rootfd, m->target, TARGET_DIR, &target)) < 0)
 			return r;
 		if (!m->ro)
-			return mount_tmpfs_at(target, m->size, m->mode ? m->mode : 0755, attrs_of(m));
+			return mount_tmpfs_at(target, m->size, m->mode ? m->mode : 0755,
+					      attrs_of(m));
 		/* Writable until the end of the build, so later mounts can go inside it. */
 		char sz[32], md[16];
 		size_opt(sz, sizeof(sz), m->size, DEFAULT_TMPFS_SIZE);
@@ -879,7 +890,8 @@ int ag3_mounts_enter(struct ag3_mounts_plan *plan, struct ag3_error **reterr)
 				 plan->ops[i].source ? plan->ops[i].source : "",
 				 plan->ops[i].origin ? plan->ops[i].origin : "the spec");
 			if (r == -ELOOP)
-				strncat(what, ": a symlink is in the way", sizeof(what) - strlen(what) - 1);
+				strncat(what, ": a symlink is in the way",
+					sizeof(what) - strlen(what) - 1);
 			return fail(reterr, -r, "mount", path, what);
 		}
 	}

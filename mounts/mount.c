@@ -6,8 +6,8 @@
 #include <string.h>
 
 static const char *const op_names[_AG3_MOUNT_OP_MAX] = {
-	[AG3_MOUNT_BIND] = "bind", [AG3_MOUNT_TMPFS] = "tmpfs",	    [AG3_MOUNT_PROC] = "proc",
-	[AG3_MOUNT_DEV] = "dev",   [AG3_MOUNT_DIR] = "dir",	    [AG3_MOUNT_SYMLINK] = "symlink",
+	[AG3_MOUNT_BIND] = "bind", [AG3_MOUNT_TMPFS] = "tmpfs", [AG3_MOUNT_PROC] = "proc",
+	[AG3_MOUNT_DEV] = "dev",   [AG3_MOUNT_DIR] = "dir",     [AG3_MOUNT_SYMLINK] = "symlink",
 	[AG3_MOUNT_MASK] = "mask", [AG3_MOUNT_FILE] = "file",
 };
 

@@ -53,7 +53,8 @@ struct ag3_mount_plan_entry *ag3_mount_plan_add(struct ag3_mount_plan *p, enum a
 	struct ag3_mount_plan_entry *e = &p->items[p->n];
 	*e = (struct ag3_mount_plan_entry){.m = *m, .slot = slot};
 	if (dup_or_null(m->source, &e->m.source) < 0 || dup_or_null(m->target, &e->m.target) < 0 ||
-	    dup_or_null(m->content, &e->m.content) < 0 || dup_or_null(m->origin, &e->m.origin) < 0) {
+	    dup_or_null(m->content, &e->m.content) < 0 ||
+	    dup_or_null(m->origin, &e->m.origin) < 0) {
 		ag3_mount_clear(&e->m);
 		return NULL;
 	}

@@ -72,11 +72,11 @@ struct ag3_mount_plan_entry {
 		enum ag3_mount_slot slot;
 		enum ag3_mount_slot kind;
 	};
-	enum ag3_mount_skip skip;    /* NONE: applied                                    */
-	char *skip_reason;           /* when skipped: why, for lint and explain          */
-	const char *file;            /* where the entry was written (not owned), or NULL */
-	struct ag3_mount_loc loc;    /* there (0:0: nowhere)                             */
-	const void *ref;             /* the maker's own reference (not owned)            */
+	enum ag3_mount_skip skip; /* NONE: applied                                    */
+	char *skip_reason;        /* when skipped: why, for lint and explain          */
+	const char *file;         /* where the entry was written (not owned), or NULL */
+	struct ag3_mount_loc loc; /* there (0:0: nowhere)                             */
+	const void *ref;          /* the maker's own reference (not owned)            */
 };
 
 /* The members by name are e->m's: the same offsets and sizes (checked here). */

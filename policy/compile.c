@@ -29,9 +29,9 @@ struct cctx {
 	const struct ag3_profile *p;
 	const struct ag3_session *s;
 	const char *file;
-	char *host_root; /* NULL: "/" */
+	char *host_root;                    /* NULL: "/" */
 	const struct ag3_mount_plan *xplan; /* external mounts; NULL: none */
-	struct ag3_mount_plan plan;    /* the spec's mounts, before they are put in order */
+	struct ag3_mount_plan plan;         /* the spec's mounts, before they are put in order */
 	struct ag3_error **reterr;
 	struct ag3_spec *spec;
 	struct ag3_placeholders ph; /* the session's placeholder values */
@@ -93,11 +93,12 @@ static int check_reserved(struct cctx *c, const struct ag3_pmeta *meta, const ch
 				   : "%s: the sandbox root itself cannot be a mount target",
 			    what);
 	if (ag3_path_is_under(path, "/proc"))
-		return cerr(c, meta,
-			    "%s: '%s' is under /proc: the sandbox always gets its own /proc for its "
-			    "pid namespace (binding host /proc entries exposed other processes' "
-			    "argv and secrets on the platform)",
-			    what, path);
+		return cerr(
+			c, meta,
+			"%s: '%s' is under /proc: the sandbox always gets its own /proc for its "
+			"pid namespace (binding host /proc entries exposed other processes' "
+			"argv and secrets on the platform)",
+			what, path);
 	return 0;
 }
 
@@ -261,8 +262,10 @@ static int emit_mount(struct cctx *c, const struct resolved *r, enum ag3_mount_s
 		if (k < 0)
 			return oom(c);
 		if (k > 0) {
-			m = (struct ag3_mount){.op = AG3_MOUNT_SYMLINK, .source = text,
-					       .target = r->target, .origin = pm->key};
+			m = (struct ag3_mount){.op = AG3_MOUNT_SYMLINK,
+					       .source = text,
+					       .target = r->target,
+					       .origin = pm->key};
 			return add_mount(c, slot, &m);
 		}
 	}
@@ -278,8 +281,7 @@ static int emit_mount(struct cctx *c, const struct resolved *r, enum ag3_mount_s
 	 * user's, who could plant the link, and is bound only if symlink-free. */
 	_cleanup_free_ char *resolved = NULL;
 	if (system && !c->host_root && static_fixed(c, pm->key) &&
-	    (resolved = realpath(hp, NULL)) &&
-	    strcmp(resolved, r->source) != 0)
+	    (resolved = realpath(hp, NULL)) && strcmp(resolved, r->source) != 0)
 		m.source = resolved;
 	if (stat(hp, &st) < 0) {
 		int e = errno;
@@ -337,16 +339,20 @@ static int emit_lib64(struct cctx *c)
 		return oom(c);
 	if (k > 0)
 		return add_mount(c, AG3_SLOT_LIB64,
-				 &(struct ag3_mount){.op = AG3_MOUNT_SYMLINK, .source = text,
-							.target = (char *)"/lib64",
-							.origin = (char *)origin});
+				 &(struct ag3_mount){.op = AG3_MOUNT_SYMLINK,
+						     .source = text,
+						     .target = (char *)"/lib64",
+						     .origin = (char *)origin});
 	if (stat(hp, &st) < 0 || !S_ISDIR(st.st_mode))
 		return 0;
 	return add_mount(c, AG3_SLOT_LIB64,
-			 &(struct ag3_mount){.op = AG3_MOUNT_BIND, .source = (char *)"/lib64",
-						.target = (char *)"/lib64", .ro = true,
-						.nosuid = true, .nodev = true,
-						.origin = (char *)origin});
+			 &(struct ag3_mount){.op = AG3_MOUNT_BIND,
+					     .source = (char *)"/lib64",
+					     .target = (char *)"/lib64",
+					     .ro = true,
+					     .nosuid = true,
+					     .nodev = true,
+					     .origin = (char *)origin});
 }
 
 static int compile_mounts(struct cctx *c)
@@ -370,11 +376,13 @@ static int compile_mounts(struct cctx *c)
 		for (const char *s = strchr(t->v, '{'); s && r == 0; s = strchr(s + 1, '{'))
 			if (ag3_placeholder_len(s))
 				r = cerr(c, &t->meta,
-					 "%s: placeholders are not resolved in tmpfs_paths (nor were "
+					 "%s: placeholders are not resolved in tmpfs_paths (nor "
+					 "were "
 					 "they on the platform); write the path itself",
 					 what);
 		if (r == 0)
-			r = ag3_placeholders_normalize(&c->ph, &t->meta, what, t->v, &tmpfs[n_tmpfs]);
+			r = ag3_placeholders_normalize(&c->ph, &t->meta, what, t->v,
+						       &tmpfs[n_tmpfs]);
 		if (r == 0)
 			n_tmpfs++;
 		if (r == 0)
@@ -400,21 +408,29 @@ static int compile_mounts(struct cctx *c)
 	/* the builtins */
 	if (r == 0)
 		r = add_mount(c, AG3_SLOT_BUILTIN,
-			      &(struct ag3_mount){.op = AG3_MOUNT_TMPFS, .target = (char *)"/tmp",
-						  .nosuid = true, .nodev = true, .mode = 01777,
+			      &(struct ag3_mount){.op = AG3_MOUNT_TMPFS,
+						  .target = (char *)"/tmp",
+						  .nosuid = true,
+						  .nodev = true,
+						  .mode = 01777,
 						  .size = sb->limits.tmp_size.v,
 						  .origin = (char *)"builtin /tmp"});
 	/* a real proc for the sandbox's own pid namespace, whatever proc_filtering says:
 	 * the platform's bind of /proc/self showed bwrap's argv, secrets included */
 	if (r == 0)
 		r = add_mount(c, AG3_SLOT_BUILTIN,
-			      &(struct ag3_mount){.op = AG3_MOUNT_PROC, .target = (char *)"/proc",
-						  .nosuid = true, .nodev = true, .noexec = true,
+			      &(struct ag3_mount){.op = AG3_MOUNT_PROC,
+						  .target = (char *)"/proc",
+						  .nosuid = true,
+						  .nodev = true,
+						  .noexec = true,
 						  .origin = (char *)"builtin /proc"});
 	if (r == 0)
 		r = add_mount(c, AG3_SLOT_BUILTIN,
-			      &(struct ag3_mount){.op = AG3_MOUNT_DEV, .target = (char *)"/dev",
-						  .nosuid = true, .noexec = true,
+			      &(struct ag3_mount){.op = AG3_MOUNT_DEV,
+						  .target = (char *)"/dev",
+						  .nosuid = true,
+						  .noexec = true,
 						  .origin = (char *)"builtin /dev"});
 
 	/* tmpfs_paths (before the dynamic binds that go on top) */
@@ -422,9 +438,13 @@ static int compile_mounts(struct cctx *c)
 		char origin[64];
 		snprintf(origin, sizeof(origin), "sandbox.tmpfs_paths[%zu]", i);
 		r = add_mount(c, AG3_SLOT_TMPFS,
-			      &(struct ag3_mount){.op = AG3_MOUNT_TMPFS, .target = tmpfs[i],
-						  .nosuid = true, .nodev = true, .mode = 0755,
-						  .size = TMPFS_PATH_SIZE, .origin = origin});
+			      &(struct ag3_mount){.op = AG3_MOUNT_TMPFS,
+						  .target = tmpfs[i],
+						  .nosuid = true,
+						  .nodev = true,
+						  .mode = 0755,
+						  .size = TMPFS_PATH_SIZE,
+						  .origin = origin});
 	}
 	/* the external mounts: the mask over /mounts, the persistent same-path bind, the
 	 * authorized records, the dynamic requests, the original paths */
@@ -458,11 +478,12 @@ static int refuse_fail_open(struct cctx *c)
 
 	if (!sb->meta.set) {
 		if (sb->meta.loc.key_line)
-			return ag3_error_set_at(c->reterr, EINVAL, c->file, sb->meta.loc.key_line,
-						sb->meta.loc.key_col,
-						"sandbox: is null, which means no sandbox: %s. Give "
-						"it a sandbox section (see profiles/default.yaml)",
-						consequence);
+			return ag3_error_set_at(
+				c->reterr, EINVAL, c->file, sb->meta.loc.key_line,
+				sb->meta.loc.key_col,
+				"sandbox: is null, which means no sandbox: %s. Give "
+				"it a sandbox section (see profiles/default.yaml)",
+				consequence);
 		return ag3_error_set_at(c->reterr, EINVAL, c->file, root ? root->line : 1,
 					root ? root->col : 1,
 					"the profile has no 'sandbox' section: %s. Add one (see "
@@ -521,8 +542,8 @@ static int compile_env(struct cctx *c)
 	char b[160];
 	int r;
 
-	r = ag3_placeholders_normalize(&c->ph, &sb->environment.home.meta, "sandbox.environment.home",
-		      sb->environment.home.v, &home);
+	r = ag3_placeholders_normalize(&c->ph, &sb->environment.home.meta,
+				       "sandbox.environment.home", sb->environment.home.v, &home);
 	if (r < 0)
 		return r;
 	if (ag3_path_is_under(home, "/proc"))
@@ -564,8 +585,8 @@ static int compile_security(struct cctx *c)
 	spec->security.seccomp.deny_action = sb->seccomp.action.v;
 	spec->security.seccomp.deny_errno = sb->seccomp.errno_value.v;
 	if (sb->seccomp.rules.n) {
-		spec->security.seccomp.rules = calloc(sb->seccomp.rules.n,
-						      sizeof(*spec->security.seccomp.rules));
+		spec->security.seccomp.rules =
+			calloc(sb->seccomp.rules.n, sizeof(*spec->security.seccomp.rules));
 		if (!spec->security.seccomp.rules)
 			return oom(c);
 	}
@@ -640,8 +661,9 @@ static int compile_limits(struct cctx *c)
 			continue;
 		int r = ag3_spec_set_rlimit(spec, rl[i].name, rl[i].v->v, rl[i].v->v);
 		if (r < 0)
-			return r == -ENOMEM ? oom(c) : cerr(c, &rl[i].v->meta, "sandbox.limits.%s: invalid",
-							     rl[i].name);
+			return r == -ENOMEM ? oom(c)
+					    : cerr(c, &rl[i].v->meta, "sandbox.limits.%s: invalid",
+						   rl[i].name);
 	}
 	return 0;
 }
@@ -660,7 +682,8 @@ static int check_info_paths(struct cctx *c)
 			char what[64];
 			char *unused = NULL;
 			snprintf(what, sizeof(what), "%s[%zu]", lists[k].key, i);
-			int r = ag3_placeholders_substitute(&c->ph, &lists[k].l->items[i], what, NULL, true, &unused);
+			int r = ag3_placeholders_substitute(&c->ph, &lists[k].l->items[i], what,
+							    NULL, true, &unused);
 			if (r < 0)
 				return r;
 		}
@@ -673,9 +696,11 @@ static int check_ids(struct cctx *c, const struct ag3_uid_policy *policy)
 {
 	int r = 0;
 	if (c->s->uid_set && c->s->uid != 0)
-		r = ag3_uid_policy_check(policy, "identity.uid", (unsigned long)c->s->uid, c->reterr);
+		r = ag3_uid_policy_check(policy, "identity.uid", (unsigned long)c->s->uid,
+					 c->reterr);
 	if (r == 0 && c->s->gid_set && c->s->gid != 0)
-		r = ag3_uid_policy_check(policy, "identity.gid", (unsigned long)c->s->gid, c->reterr);
+		r = ag3_uid_policy_check(policy, "identity.gid", (unsigned long)c->s->gid,
+					 c->reterr);
 	return r;
 }
 
@@ -697,7 +722,9 @@ static int plan_external(struct cctx *c, const struct ag3_compile_options *opts,
 				r = ag3_error_wrap(c->reterr, "--dynamic %s%s%s%s%s%s",
 						   q->base ? q->base : "", q->subpath ? "/" : "",
 						   q->subpath ? q->subpath : "",
-						   q->mode < 0 ? "" : q->mode ? ":rw" : ":ro",
+						   q->mode < 0 ? ""
+						   : q->mode   ? ":rw"
+							       : ":ro",
 						   q->alias ? "=" : "", q->alias ? q->alias : "");
 			break;
 		}

@@ -131,10 +131,12 @@ int ag3_explain_path(const struct ag3_spec *spec, const char *path, struct ag3_e
 		e.ro = m->ro;
 		if (m->op == AG3_MOUNT_PROC && strcmp(e.resolved, m->target)) {
 			/* the runtime masks or write-protects some entries of every /proc */
-			const char *rel = e.resolved + strlen(m->target) + (strcmp(m->target, "/") != 0);
+			const char *rel =
+				e.resolved + strlen(m->target) + (strcmp(m->target, "/") != 0);
 			size_t n = strcspn(rel, "/");
 			for (size_t i = 0; ag3_proc_masked[i]; i++)
-				if (strlen(ag3_proc_masked[i]) == n && !strncmp(rel, ag3_proc_masked[i], n))
+				if (strlen(ag3_proc_masked[i]) == n &&
+				    !strncmp(rel, ag3_proc_masked[i], n))
 					e.state = AG3_EXPLAIN_MASKED, e.ro = true;
 			for (size_t i = 0; ag3_proc_readonly[i]; i++)
 				if (strlen(ag3_proc_readonly[i]) == n &&
@@ -241,9 +243,10 @@ int ag3_explain_absent(const struct ag3_spec *spec, const struct ag3_profile *p,
 				continue;
 			v[*n] = (struct ag3_explain_absent){
 				.what = strdup(pm->key),
-				.why = strdup(pm->optional.v ? "optional, and its source is missing on "
-								"this host: skipped"
-							      : "not compiled in"),
+				.why = strdup(pm->optional.v
+						      ? "optional, and its source is missing on "
+							"this host: skipped"
+						      : "not compiled in"),
 				.target = strdup(pm->target.v)};
 			if (!v[*n].what || !v[*n].why || !v[*n].target)
 				return -ENOMEM;
@@ -262,9 +265,10 @@ int ag3_explain_absent(const struct ag3_spec *spec, const struct ag3_profile *p,
 		const struct ag3_mount_plan_entry *e = &plan->items[i];
 		if (e->skip == AG3_MOUNT_SKIP_NONE || !covers_path(e->target, path))
 			continue;
-		v[*n] = (struct ag3_explain_absent){.what = strdup(e->origin),
-					    .why = strdup(e->skip_reason ? e->skip_reason : "skipped"),
-					    .target = strdup(e->target)};
+		v[*n] = (struct ag3_explain_absent){
+			.what = strdup(e->origin),
+			.why = strdup(e->skip_reason ? e->skip_reason : "skipped"),
+			.target = strdup(e->target)};
 		if (!v[*n].what || !v[*n].why || !v[*n].target) {
 			ag3_xplan_free(plan);
 			return -ENOMEM;

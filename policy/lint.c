@@ -71,8 +71,8 @@ int ag3_lint_add_load_error(struct ag3_lint_report *rep, const char *file,
 	char *msg = strdup(e && e->msg ? e->msg : "cannot be loaded");
 	if (!msg)
 		return -ENOMEM;
-	return report_add(rep, &ag3_lint_catalogue[R_LOAD], e && e->file ? e->file : file, e ? e->line : 0,
-			  e ? e->col : 0, msg);
+	return report_add(rep, &ag3_lint_catalogue[R_LOAD], e && e->file ? e->file : file,
+			  e ? e->line : 0, e ? e->col : 0, msg);
 }
 
 static size_t file_rank(const struct ag3_lint_report *sort_rep, const char *f)
@@ -148,7 +148,7 @@ struct lctx {
 	const struct ag3_lint_options *o;
 	const struct ag3_mounts_config *x;
 	struct ag3_lint_report *rep;
-	int err; /* sticky -ENOMEM */
+	int err;          /* sticky -ENOMEM */
 	struct lmount *m; /* a view of `plan`, in order */
 	size_t n;
 	char *home;
@@ -318,8 +318,11 @@ static struct ag3_mount_plan_entry *lm_add(struct lctx *c, enum ag3_mount_slot s
 	struct ag3_mount_plan_entry *e = NULL;
 	if ((!source || src) && tgt)
 		e = ag3_mount_plan_add(&c->plan, slot,
-				       &(struct ag3_mount){.op = op, .source = src, .target = tgt,
-							   .ro = ro, .origin = (char *)label});
+				       &(struct ag3_mount){.op = op,
+							   .source = src,
+							   .target = tgt,
+							   .ro = ro,
+							   .origin = (char *)label});
 	if (!e) {
 		c->err = -ENOMEM;
 		return NULL;

@@ -14,7 +14,7 @@ static size_t path_append(struct ag3_lctx *c, int n)
 	size_t old = c->plen;
 	if (n > 0)
 		c->plen = c->plen + (size_t)n >= sizeof(c->path) ? sizeof(c->path) - 1
-								  : c->plen + (size_t)n;
+								 : c->plen + (size_t)n;
 	return old;
 }
 
@@ -115,8 +115,10 @@ int ag3_lctx_bad_enum(struct ag3_lctx *c, const struct ag3_yaml_node *v, const c
 
 struct ag3_ploc ag3_ploc_of(const struct ag3_yaml_node *k, const struct ag3_yaml_node *v)
 {
-	return (struct ag3_ploc){.key_line = k ? k->line : 0, .key_col = k ? k->col : 0,
-				 .line = v ? v->line : 0, .col = v ? v->col : 0};
+	return (struct ag3_ploc){.key_line = k ? k->line : 0,
+				 .key_col = k ? k->col : 0,
+				 .line = v ? v->line : 0,
+				 .col = v ? v->col : 0};
 }
 
 int ag3_pstr_set(struct ag3_pstr *s, const char *v)

@@ -30,8 +30,8 @@ const char *const AG3_XMOUNT_RESERVED_NAMES[] = {
 };
 
 const char *const AG3_XMOUNT_RESERVED_PATHS[] = {
-	"/",	 "/proc",      "/sys",	      "/dev",	 "/tmp",   "/root",
-	"/bin",	 "/sbin",      "/lib",	      "/lib64",	 "/usr",   "/etc",
+	"/",          "/proc",   "/sys",        "/dev",    "/tmp",  "/root",
+	"/bin",       "/sbin",   "/lib",        "/lib64",  "/usr",  "/etc",
 	"/workspace", "/mounts", "/persistent", "/skills", "/venv", NULL,
 };
 
@@ -192,8 +192,7 @@ static int check_name(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *d
 	return 0;
 }
 
-bool ag3_xmount_users_match(const struct ag3_pstrlist *users, const char *username,
-			    bool allow_self)
+bool ag3_xmount_users_match(const struct ag3_pstrlist *users, const char *username, bool allow_self)
 {
 	for (size_t i = 0; i < users->n; i++) {
 		const char *u = users->items[i].v;
@@ -634,13 +633,15 @@ static int check_unique(struct ag3_lctx *c, const struct ag3_mounts_config *cfg)
 	for (size_t i = 1; i < k; i++)
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(e[i].name, e[j].name))
-				return ag3_error_set_at(
-					c->reterr, EINVAL, c->file, e[i].meta->loc.line,
-					e[i].meta->loc.col,
-					"%s.name: '%s' is already used by %s (line %u); mount names "
-					"are unique across global, per_user and dynamic (they share "
-					"/mounts/<name>)",
-					e[i].key, e[i].name, e[j].key, e[j].meta->loc.line);
+				return ag3_error_set_at(c->reterr, EINVAL, c->file,
+							e[i].meta->loc.line, e[i].meta->loc.col,
+							"%s.name: '%s' is already used by %s (line "
+							"%u); mount names "
+							"are unique across global, per_user and "
+							"dynamic (they share "
+							"/mounts/<name>)",
+							e[i].key, e[i].name, e[j].key,
+							e[j].meta->loc.line);
 
 	const struct ag3_xorigs *os[2] = {&cfg->original_paths.ro, &cfg->original_paths.rw};
 	for (size_t a = 0; a < 2; a++)

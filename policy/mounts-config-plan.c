@@ -86,8 +86,8 @@ static int symlinked(struct pctx *c, const struct ag3_pmeta *meta, const char *w
 		     const char *path)
 {
 	_cleanup_free_ char *hp = ag3_xmount_join_root(c->host_root, path);
-	_cleanup_free_ char *root = realpath(c->host_root && *c->host_root ? c->host_root : "/",
-					     NULL);
+	_cleanup_free_ char *root =
+		realpath(c->host_root && *c->host_root ? c->host_root : "/", NULL);
 	if (!hp || !root)
 		return -ENOMEM;
 	_cleanup_free_ char *real = realpath(hp, NULL);
@@ -192,13 +192,13 @@ static int plan_original_paths(struct pctx *c, const struct ag3_xorigs *l)
 		const struct ag3_xorig *o = &l->items[i];
 		const char *res = reserved_for(c, o->path.v);
 		if (res)
-			return ag3_error_set_at(
-				c->reterr, EINVAL, c->cfg->file, o->path.meta.loc.line,
-				o->path.meta.loc.col,
-				"%s.path: '%s' %s the profile's mount target %s (binding there would "
-				"cover it or write into it)",
-				o->key, pv(o->path.v, b, sizeof(b)),
-				strcmp(res, o->path.v) ? "is under" : "is", res);
+			return ag3_error_set_at(c->reterr, EINVAL, c->cfg->file,
+						o->path.meta.loc.line, o->path.meta.loc.col,
+						"%s.path: '%s' %s the profile's mount target %s "
+						"(binding there would "
+						"cover it or write into it)",
+						o->key, pv(o->path.v, b, sizeof(b)),
+						strcmp(res, o->path.v) ? "is under" : "is", res);
 		struct ag3_mount_plan_entry *e = plan_add(c, AG3_SLOT_EXT_ORIGINAL);
 		if (!e)
 			return -ENOMEM;
@@ -299,8 +299,7 @@ int ag3_mounts_config_plan(const struct ag3_mounts_config *cfg, const struct ag3
 		*ret = TAKE_PTR(plan);
 		return 0;
 	}
-	c.username = session && session->username && *session->username ? session->username
-									  : NULL;
+	c.username = session && session->username && *session->username ? session->username : NULL;
 	if (c.username && !ag3_path_component_valid(c.username))
 		return ag3_error_set(reterr, EINVAL,
 				     "session: the user name '%s' cannot be used in a path (it "
@@ -310,8 +309,7 @@ int ag3_mounts_config_plan(const struct ag3_mounts_config *cfg, const struct ag3
 		goto oom;
 	while (c.reserved && c.reserved[c.n_reserved])
 		c.n_reserved++;
-	if (c.username &&
-	    asprintf(&persistent, "/users/%s/ag3ntum/persistent", c.username) < 0) {
+	if (c.username && asprintf(&persistent, "/users/%s/ag3ntum/persistent", c.username) < 0) {
 		persistent = NULL;
 		goto oom;
 	}
@@ -415,10 +413,11 @@ int ag3_mounts_config_plan(const struct ag3_mounts_config *cfg, const struct ag3
 				goto oom;
 			}
 			if (strcmp(want, inner_src) != 0) {
-				r = ag3_error_set(reterr, EINVAL,
-						  "--dynamic %s: %s and %s (from %s) nest, but their host "
-						  "directories do not; use another alias",
-						  dyn_arg(d), d->container_path, o->target, o->origin);
+				r = ag3_error_set(
+					reterr, EINVAL,
+					"--dynamic %s: %s and %s (from %s) nest, but their host "
+					"directories do not; use another alias",
+					dyn_arg(d), d->container_path, o->target, o->origin);
 				goto fail;
 			}
 		}

@@ -44,25 +44,27 @@
 #include "runtime/util/error.h"
 
 #define AG3_XMOUNT_NAME_MAX 64
-#define AG3_XMOUNT_LIST_MAX 1024 /* items in any mounts list / bases list  */
-#define AG3_XMOUNT_DEPTH_MAX 64  /* max_subpath_depth upper bound           */
+#define AG3_XMOUNT_LIST_MAX 1024    /* items in any mounts list / bases list  */
+#define AG3_XMOUNT_DEPTH_MAX 64     /* max_subpath_depth upper bound           */
 #define AG3_XMOUNT_SESSION_MAX 1024 /* max_mounts_per_session upper bound   */
 
 /* NULL-terminated lists (mounts-config.c). */
-extern const char *const AG3_XMOUNT_RESERVED_NAMES[]; /* paths persistent external ro rw user-ro user-rw dynamic */
-extern const char *const AG3_XMOUNT_RESERVED_PATHS[]; /* / /proc /sys /dev /tmp /root /bin /sbin /lib /lib64 /usr /etc /workspace /mounts /persistent /skills /venv */
+extern const char *const
+	AG3_XMOUNT_RESERVED_NAMES[]; /* paths persistent external ro rw user-ro user-rw dynamic */
+extern const char *const AG3_XMOUNT_RESERVED_PATHS
+	[]; /* / /proc /sys /dev /tmp /root /bin /sbin /lib /lib64 /usr /etc /workspace /mounts /persistent /skills /venv */
 
 /* Where external mounts appear in the sandbox. */
 #define AG3_XMOUNT_ROOT "/mounts"
 
 /* A global.ro/rw or per_user.ro/rw record. */
 struct ag3_xmount {
-	struct ag3_pmeta meta; /* the list item */
-	char *key;             /* "global.ro[0]", "per_user.rw[1]" */
-	bool per_user;         /* per_user section */
-	bool ro;               /* the ro list */
-	struct ag3_pstr name;      /* required */
-	struct ag3_pstr host_path; /* required; as written (may contain {username}) */
+	struct ag3_pmeta meta;       /* the list item */
+	char *key;                   /* "global.ro[0]", "per_user.rw[1]" */
+	bool per_user;               /* per_user section */
+	bool ro;                     /* the ro list */
+	struct ag3_pstr name;        /* required */
+	struct ag3_pstr host_path;   /* required; as written (may contain {username}) */
 	struct ag3_pstr description; /* default "" */
 	struct ag3_pbool optional;   /* global: default false; per_user: default true */
 	struct ag3_pstrlist users;   /* per_user: required, non-empty; global: not allowed */
@@ -77,11 +79,11 @@ struct ag3_xmounts {
 /* An original_paths.ro/rw record. */
 struct ag3_xorig {
 	struct ag3_pmeta meta;
-	char *key;                     /* "original_paths.ro[0]" */
+	char *key; /* "original_paths.ro[0]" */
 	bool ro;
-	struct ag3_pstr path;          /* required; lexically normalized */
-	struct ag3_pstr description;   /* default "" */
-	struct ag3_pbool optional;     /* default true */
+	struct ag3_pstr path;              /* required; lexically normalized */
+	struct ag3_pstr description;       /* default "" */
+	struct ag3_pbool optional;         /* default true */
 	struct ag3_pstrlist allowed_users; /* default ["*"] */
 };
 
@@ -235,7 +237,7 @@ enum ag3_dyn_code {
 	AG3_DYN_BLOCKED_BY_BASE,
 	AG3_DYN_MODE_EXCEEDS_MAX,
 	AG3_DYN_PATH_NOT_FOUND,
-	AG3_DYN_PATH_ESCAPE,         /* the platform's; no longer produced (no link followed) */
+	AG3_DYN_PATH_ESCAPE, /* the platform's; no longer produced (no link followed) */
 	AG3_DYN_RESOLUTION_FAILED,
 	/* ours: */
 	AG3_DYN_MAX_MOUNTS_EXCEEDED, /* dynamic.security.max_mounts_per_session      */
@@ -265,9 +267,9 @@ struct ag3_dyn_mount {
 				 symlink-free (checked) */
 	char *container_path; /* /mounts/<alias|base>[/<subpath>] */
 	bool ro;
-	bool optional;        /* the base's optional (the path may be missing) */
-	bool exists;          /* the host path exists (beneath host_root) */
-	char *origin;         /* "dynamic logs/nginx", "dynamic logs/nginx=ngx" */
+	bool optional; /* the base's optional (the path may be missing) */
+	bool exists;   /* the host path exists (beneath host_root) */
+	char *origin;  /* "dynamic logs/nginx", "dynamic logs/nginx=ngx" */
 };
 
 void ag3_dyn_mount_clear(struct ag3_dyn_mount *m);

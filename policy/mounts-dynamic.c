@@ -64,8 +64,7 @@ void ag3_dyn_mount_clear(struct ag3_dyn_mount *m)
 	*m = (struct ag3_dyn_mount){0};
 }
 
-int ag3_dyn_request_parse(const char *arg, struct ag3_dyn_request *ret,
-			  struct ag3_error **reterr)
+int ag3_dyn_request_parse(const char *arg, struct ag3_dyn_request *ret, struct ag3_error **reterr)
 {
 	struct ag3_dyn_request r = {.mode = -1};
 	char b[160];
@@ -179,8 +178,7 @@ static int match_any_depth(const struct ag3_pstrlist *pats, const struct comps *
 					comps_free(&pc);
 					return -ENOMEM;
 				}
-				excused = match_at(&ec, sub, 0, FNM_PERIOD) &&
-					  at + pc.n <= ec.n;
+				excused = match_at(&ec, sub, 0, FNM_PERIOD) && at + pc.n <= ec.n;
 				comps_free(&ec);
 			}
 			if (!excused) {
@@ -220,8 +218,8 @@ char *ag3_xmount_join_root(const char *host_root, const char *path)
 	return asprintf(&s, "%.*s%s", (int)n, host_root, path) < 0 ? NULL : s;
 }
 
-_printf_(3, 4) static int deny(struct ag3_error **reterr, enum ag3_dyn_code code,
-			       const char *fmt, ...)
+_printf_(3, 4) static int deny(struct ag3_error **reterr, enum ag3_dyn_code code, const char *fmt,
+			       ...)
 {
 	int e = code == AG3_DYN_NOT_AUTHORIZED || code == AG3_DYN_FEATURE_DISABLED ||
 				code == AG3_DYN_MAX_MOUNTS_EXCEEDED
@@ -271,7 +269,8 @@ int ag3_dyn_validate(const struct ag3_mounts_config *cfg, const struct ag3_dyn_r
 			    base->name.v);
 	if (!ag3_path_component_valid(username))
 		return deny(reterr, AG3_DYN_INVALID_REQUEST,
-			    "the user name '%s' cannot be used in a path", pv(username, b, sizeof(b)));
+			    "the user name '%s' cannot be used in a path",
+			    pv(username, b, sizeof(b)));
 	switch (base->authorization.mode.v) {
 	case AG3_DYN_AUTH_ROLE:
 		return deny(reterr, AG3_DYN_NOT_AUTHORIZED,
@@ -290,8 +289,8 @@ int ag3_dyn_validate(const struct ag3_mounts_config *cfg, const struct ag3_dyn_r
 	/* 4. the subpath */
 	const char *sp = req->subpath ? req->subpath : "";
 	if (strstr(sp, "..") || strchr(sp, '\\'))
-		return deny(reterr, AG3_DYN_DANGEROUS_PATTERN,
-			    "subpath '%s' contains '..' or '\\'", pv(sp, b, sizeof(b)));
+		return deny(reterr, AG3_DYN_DANGEROUS_PATTERN, "subpath '%s' contains '..' or '\\'",
+			    pv(sp, b, sizeof(b)));
 	for (const char *p = sp; *p; p++)
 		if (!isalnum((unsigned char)*p) && !strchr("/_.-", *p))
 			return deny(reterr, AG3_DYN_INVALID_CHARACTERS,
@@ -333,8 +332,8 @@ int ag3_dyn_validate(const struct ag3_mounts_config *cfg, const struct ag3_dyn_r
 		goto oom;
 	if (r > 0) {
 		r = deny(reterr, AG3_DYN_BLOCKED_BY_BASE,
-			 "subpath '%s' matches base '%s' blocked pattern '%s'", pv(sp, b, sizeof(b)),
-			 base->name.v, pv(pat, b2, sizeof(b2)));
+			 "subpath '%s' matches base '%s' blocked pattern '%s'",
+			 pv(sp, b, sizeof(b)), base->name.v, pv(pat, b2, sizeof(b2)));
 		goto out;
 	}
 	/* 5. the mode */
@@ -365,8 +364,8 @@ int ag3_dyn_validate(const struct ag3_mounts_config *cfg, const struct ag3_dyn_r
 			taken |= &cfg->dynamic.bases.items[i] != base &&
 				 !strcmp(cfg->dynamic.bases.items[i].name.v, req->alias);
 		if (!ag3_xmount_name_valid(req->alias) || taken) {
-			r = deny(reterr, AG3_DYN_INVALID_ALIAS,
-				 "alias '%s' is %s", pv(req->alias, b, sizeof(b)),
+			r = deny(reterr, AG3_DYN_INVALID_ALIAS, "alias '%s' is %s",
+				 pv(req->alias, b, sizeof(b)),
 				 taken ? "the name of another configured mount"
 				       : "not a valid mount name (^[a-zA-Z0-9_-]{1,64}$, not "
 					 "reserved)");
@@ -388,8 +387,8 @@ int ag3_dyn_validate(const struct ag3_mounts_config *cfg, const struct ag3_dyn_r
 			strcat(rel, "/");
 		strcat(rel, sub.v[i]);
 	}
-	if (asprintf(&container, AG3_XMOUNT_ROOT "/%s%s%s",
-		     req->alias ? req->alias : base->name.v, *rel ? "/" : "", rel) < 0) {
+	if (asprintf(&container, AG3_XMOUNT_ROOT "/%s%s%s", req->alias ? req->alias : base->name.v,
+		     *rel ? "/" : "", rel) < 0) {
 		container = NULL;
 		goto oom;
 	}

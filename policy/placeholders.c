@@ -73,7 +73,8 @@ size_t ag3_placeholder_unterminated(const char *s)
 static int placeholder_id(const char *name, size_t len)
 {
 	for (int d = 0; d < _AG3_DIR_MAX; d++)
-		if (strlen(ag3_dir_to_string(d)) == len && !strncmp(name, ag3_dir_to_string(d), len))
+		if (strlen(ag3_dir_to_string(d)) == len &&
+		    !strncmp(name, ag3_dir_to_string(d), len))
 			return d;
 	if (len == 8 && !strncmp(name, "username", len))
 		return PH_USERNAME;
@@ -120,8 +121,9 @@ int ag3_placeholders_substitute(struct ag3_placeholders *c, const struct ag3_pst
 		size_t open = *s == '{' && !len ? ag3_placeholder_unterminated(s) : 0;
 		if (open && placeholder_id(s + 1, open) >= 0) {
 			ag3_yaml_preview(s + 1, open, b, sizeof(b));
-			r = cerr(c, &f->meta, "%s: '{%s' has no closing '}' (a placeholder is {%s})",
-				 what, b, b);
+			r = cerr(c, &f->meta,
+				 "%s: '{%s' has no closing '}' (a placeholder is {%s})", what, b,
+				 b);
 			break;
 		}
 		if (!len) {
@@ -145,10 +147,11 @@ int ag3_placeholders_substitute(struct ag3_placeholders *c, const struct ag3_pst
 				r = cerr(c, &f->meta, "{%s} is used by %s but no %s was given", ph,
 					 what, flag);
 			else if (!ag3_path_component_valid(v))
-				r = cerr(c, &f->meta,
-					 "{%s} is used by %s, and '%s' cannot be used in a path (it "
-					 "must be one path component)",
-					 ph, what, pv(v, b, sizeof(b)));
+				r = cerr(
+					c, &f->meta,
+					"{%s} is used by %s, and '%s' cannot be used in a path (it "
+					"must be one path component)",
+					ph, what, pv(v, b, sizeof(b)));
 			val = v;
 		} else if (!c->dirs[id]) {
 			if (check_only)
@@ -159,11 +162,13 @@ int ag3_placeholders_substitute(struct ag3_placeholders *c, const struct ag3_pst
 			}
 			if (id == AG3_DIR_WORKSPACE)
 				r = cerr(c, &f->meta,
-					 "{workspace_dir} is used by %s but no --workspace was given",
+					 "{workspace_dir} is used by %s but no --workspace was "
+					 "given",
 					 what);
 			else
 				r = cerr(c, &f->meta,
-					 "{session_dir} is used by %s but no --session was given (it "
+					 "{session_dir} is used by %s but no --session was given "
+					 "(it "
 					 "is {sessions_dir}/{session_id})",
 					 what);
 		} else
@@ -189,32 +194,36 @@ int ag3_placeholders_normalize(struct ag3_placeholders *c, const struct ag3_pmet
 {
 	char b[160];
 	if (in[0] != '/')
-		return cerr(c, meta, "%s: '%s' is not an absolute path", what, pv(in, b, sizeof(b)));
+		return cerr(c, meta, "%s: '%s' is not an absolute path", what,
+			    pv(in, b, sizeof(b)));
 	if (ag3_path_has_dotdot(in))
 		return cerr(c, meta, "%s: '%s' has a '..' component (not allowed in paths)", what,
 			    pv(in, b, sizeof(b)));
 	for (const char *p = in; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return cerr(c, meta, "%s: '%s' holds a control character (a newline, a tab ...)",
+			return cerr(c, meta,
+				    "%s: '%s' holds a control character (a newline, a tab ...)",
 				    what, pv(in, b, sizeof(b)));
 	static const char *const opts[] = {":size=", ":mode=", ":nr_inodes=", ":uid=", ":gid="};
 	for (size_t i = 0; i < ELEMENTSOF(opts); i++)
 		if (strstr(in, opts[i]))
-			return cerr(c, meta,
-				    "%s: '%s' has a mount option in it: bwrap made a directory of that "
-				    "name (the platform's /tmp:size=100M); write the path alone (the /tmp "
-				    "size is sandbox.limits.tmp_size)",
-				    what, pv(in, b, sizeof(b)));
+			return cerr(
+				c, meta,
+				"%s: '%s' has a mount option in it: bwrap made a directory of that "
+				"name (the platform's /tmp:size=100M); write the path alone (the "
+				"/tmp "
+				"size is sandbox.limits.tmp_size)",
+				what, pv(in, b, sizeof(b)));
 	_cleanup_free_ char *out = NULL;
 	if (ag3_path_normalize(in, &out) < 0)
 		return oom(c);
 	if (ag3_path_check_normalized(out) < 0)
-		return cerr(c, meta, "%s: '%s' is too long (PATH_MAX, or a component over NAME_MAX)",
-			    what, pv(in, b, sizeof(b)));
+		return cerr(c, meta,
+			    "%s: '%s' is too long (PATH_MAX, or a component over NAME_MAX)", what,
+			    pv(in, b, sizeof(b)));
 	*ret = TAKE_PTR(out);
 	return 0;
 }
-
 
 int ag3_placeholders_resolve(struct ag3_placeholders *c)
 {
@@ -250,8 +259,7 @@ int ag3_placeholders_resolve(struct ag3_placeholders *c)
 	return 0;
 }
 
-int ag3_profile_mount_targets(const struct ag3_profile *p, const struct ag3_session *s,
-			      char ***ret)
+int ag3_profile_mount_targets(const struct ag3_profile *p, const struct ag3_session *s, char ***ret)
 {
 	struct ag3_session empty = {0};
 	struct ag3_error *err = NULL;

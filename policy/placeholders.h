@@ -32,9 +32,9 @@ char *ag3_placeholder_subst_username(const char *s, const char *username);
 /* The placeholder values of one session. */
 struct ag3_placeholders {
 	const struct ag3_session *s;
-	const char *file;          /* the profile's file, for errors */
+	const char *file; /* the profile's file, for errors */
 	struct ag3_error **reterr;
-	char *dirs[_AG3_DIR_MAX];  /* resolved and normalized; NULL: no value */
+	char *dirs[_AG3_DIR_MAX]; /* resolved and normalized; NULL: no value */
 };
 
 /*
@@ -69,5 +69,5 @@ int ag3_placeholders_normalize(struct ag3_placeholders *ph, const struct ag3_pme
  * 0 with a new NULL-terminated array (free each string, then the array), or
  * -ENOMEM.
  */
-int ag3_profile_mount_targets(const struct ag3_profile *profile,
-			      const struct ag3_session *session, char ***ret);
+int ag3_profile_mount_targets(const struct ag3_profile *profile, const struct ag3_session *session,
+			      char ***ret);

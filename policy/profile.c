@@ -527,9 +527,10 @@ static int fn_seccomp_rules(struct ag3_lctx *c, const struct ag3_yaml_node *v, v
 				ok = false;
 			if (!ok) {
 				size_t k = ag3_lctx_push(c, "syscall");
-				r = ag3_lctx_expect(c, ag3_yaml_map_get(it, "syscall"),
-						    "a system call name this libseccomp knows, like "
-						    "'ptrace'");
+				r = ag3_lctx_expect(
+					c, ag3_yaml_map_get(it, "syscall"),
+					"a system call name this libseccomp knows, like "
+					"'ptrace'");
 				ag3_lctx_pop(c, k);
 			}
 		}
@@ -544,9 +545,11 @@ static int fn_seccomp_rules(struct ag3_lctx *c, const struct ag3_yaml_node *v, v
 
 /* -------------------------------------------------------------- schema -- */
 
-static const char *const permission_modes[] = {
-	[AG3_PERM_DEFAULT] = "default", [AG3_PERM_ACCEPT_EDITS] = "acceptEdits",
-	[AG3_PERM_PLAN] = "plan", [AG3_PERM_BYPASS] = "bypassPermissions", NULL};
+static const char *const permission_modes[] = {[AG3_PERM_DEFAULT] = "default",
+					       [AG3_PERM_ACCEPT_EDITS] = "acceptEdits",
+					       [AG3_PERM_PLAN] = "plan",
+					       [AG3_PERM_BYPASS] = "bypassPermissions",
+					       NULL};
 static const char *const userns_names[] = {"auto", "always", "never", NULL};
 static const char *const deny_actions[] = {"errno", "kill", "log", NULL};
 static const char *const rule_actions[] = {"errno", "kill", "log", "allow", NULL};
@@ -852,8 +855,8 @@ void ag3_profile_free(struct ag3_profile *p)
 	free(p);
 }
 
-int ag3_profile_load_buffer(const char *name, const char *buf, size_t len,
-			    struct ag3_profile **ret, struct ag3_error **reterr)
+int ag3_profile_load_buffer(const char *name, const char *buf, size_t len, struct ag3_profile **ret,
+			    struct ag3_error **reterr)
 {
 	_cleanup_(ag3_profile_freep) struct ag3_profile *p = calloc(1, sizeof(*p));
 	int r;
@@ -910,8 +913,8 @@ int ag3_profile_load_file(const char *path, struct ag3_profile **ret, struct ag3
 
 int ag3_profile_load_default(struct ag3_profile **ret, struct ag3_error **reterr)
 {
-	return ag3_profile_load_buffer(EMBEDDED_NAME, ag3_profile_default,
-				       ag3_profile_default_len, ret, reterr);
+	return ag3_profile_load_buffer(EMBEDDED_NAME, ag3_profile_default, ag3_profile_default_len,
+				       ret, reterr);
 }
 
 int ag3_yaml_locate(const struct ag3_yaml_doc *doc, const char *keypath, struct ag3_ploc *ret)
@@ -923,7 +926,8 @@ int ag3_yaml_locate(const struct ag3_yaml_doc *doc, const char *keypath, struct 
 		if (*s == '[') {
 			char *end;
 			unsigned long i = strtoul(s + 1, &end, 10);
-			if (end == s + 1 || *end != ']' || n->type != AG3_YAML_SEQUENCE || i >= n->n)
+			if (end == s + 1 || *end != ']' || n->type != AG3_YAML_SEQUENCE ||
+			    i >= n->n)
 				return -ENOENT;
 			n = key = n->items[i];
 			s = end + 1;

@@ -14,8 +14,8 @@ struct ag3_profile;
 /* Loads a profile file. Errors name file:line:column, the key path and what was expected. */
 int ag3_profile_load_file(const char *path, struct ag3_profile **ret, struct ag3_error **reterr);
 /* Loads a profile from memory; `name` is used as the file name in errors. */
-int ag3_profile_load_buffer(const char *name, const char *buf, size_t len,
-			    struct ag3_profile **ret, struct ag3_error **reterr);
+int ag3_profile_load_buffer(const char *name, const char *buf, size_t len, struct ag3_profile **ret,
+			    struct ag3_error **reterr);
 /* Loads the embedded default profile (profiles/default.yaml). */
 int ag3_profile_load_default(struct ag3_profile **ret, struct ag3_error **reterr);
 

@@ -154,7 +154,8 @@ static bool yaml11_float_or_date(const char *s)
 		"|\\.(nan|NaN|NAN))$",
 		/* timestamp */
 		"^([0-9]{4}-[0-9]{2}-[0-9]{2}"
-		"|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(\\.[0-9]*)?"
+		"|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt]|[ "
+		"\t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(\\.[0-9]*)?"
 		"([ \t]*(Z|[-+][0-9]{1,2}(:[0-9]{2})?))?)$",
 	};
 	for (size_t i = 0; i < ELEMENTSOF(patterns); i++) {
@@ -171,10 +172,10 @@ static bool yaml11_float_or_date(const char *s)
 
 static int secret_value(struct ag3_lctx *c, const struct ag3_yaml_node *v, char **ret)
 {
-	static const char *const yes[] = {"yes", "Yes", "YES", "true", "True", "TRUE",
-					  "on",  "On",	"ON",  NULL};
-	static const char *const no[] = {"no",	  "No",	   "NO",   "false", "False",
-					 "FALSE", "off",   "Off",  "OFF",   NULL};
+	static const char *const yes[] = {"yes",  "Yes", "YES", "true", "True",
+					  "TRUE", "on",  "On",  "ON",   NULL};
+	static const char *const no[] = {"no",    "No",  "NO",  "false", "False",
+					 "FALSE", "off", "Off", "OFF",   NULL};
 	char d[96];
 	if (v->type != AG3_YAML_SCALAR)
 		return ag3_lctx_expect(c, v, "a string");
@@ -182,24 +183,26 @@ static int secret_value(struct ag3_lctx *c, const struct ag3_yaml_node *v, char 
 	if (!v->plain) {
 		*ret = strdup(v->str); /* quoted or tagged: the text itself */
 	} else if (strv_contains(yes, v->str) || strv_contains(no, v->str)) {
-		*ret = strdup(strv_contains(yes, v->str) ? "True" : "False"); /* Python's str(bool) */
+		*ret = strdup(strv_contains(yes, v->str) ? "True"
+							 : "False"); /* Python's str(bool) */
 	} else {
 		int k = yaml11_int(v->str, ret);
 		if (k < 0)
 			return ag3_lctx_oom(c);
 		if (k == 0 && yaml11_float_or_date(v->str))
-			return ag3_lctx_fail(c, v,
-					     "%s: the platform read this as a float or a date, whose "
-					     "text it changed; quote it to mean the text",
-					     ag3_yaml_describe(v, d, sizeof(d)));
+			return ag3_lctx_fail(
+				c, v,
+				"%s: the platform read this as a float or a date, whose "
+				"text it changed; quote it to mean the text",
+				ag3_yaml_describe(v, d, sizeof(d)));
 		if (k == 0)
 			*ret = strdup(v->str);
 	}
 	return *ret ? 0 : ag3_lctx_oom(c);
 }
 
-int ag3_secrets_load_buffer(struct ag3_session *s, const char *name, const char *buf,
-			    size_t len, bool per_user, struct ag3_error **reterr)
+int ag3_secrets_load_buffer(struct ag3_session *s, const char *name, const char *buf, size_t len,
+			    bool per_user, struct ag3_error **reterr)
 {
 	_cleanup_(ag3_yaml_doc_freep) struct ag3_yaml_doc *doc = NULL;
 	struct ag3_lctx c = {.file = name, .reterr = reterr};

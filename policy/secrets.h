@@ -30,5 +30,5 @@
 int ag3_secrets_load_file(struct ag3_session *s, const char *path, bool per_user,
 			  struct ag3_error **reterr);
 /* The same from memory; `name` is used as the file name in errors. */
-int ag3_secrets_load_buffer(struct ag3_session *s, const char *name, const char *buf,
-			    size_t len, bool per_user, struct ag3_error **reterr);
+int ag3_secrets_load_buffer(struct ag3_session *s, const char *name, const char *buf, size_t len,
+			    bool per_user, struct ag3_error **reterr);

@@ -12,16 +12,16 @@
 #include <string.h>
 
 static const char *const dir_names[_AG3_DIR_MAX] = {
-	[AG3_DIR_AGENT] = "agent_dir",	   [AG3_DIR_SESSIONS] = "sessions_dir",
+	[AG3_DIR_AGENT] = "agent_dir",     [AG3_DIR_SESSIONS] = "sessions_dir",
 	[AG3_DIR_SESSION] = "session_dir", [AG3_DIR_WORKSPACE] = "workspace_dir",
 	[AG3_DIR_CONFIG] = "config_dir",   [AG3_DIR_SKILLS] = "skills_dir",
-	[AG3_DIR_LOGS] = "logs_dir",	   [AG3_DIR_DATA] = "data_dir",
+	[AG3_DIR_LOGS] = "logs_dir",       [AG3_DIR_DATA] = "data_dir",
 };
 
 /* The subdirectory of {agent_dir} that is the default, or NULL. */
 static const char *const dir_default_sub[_AG3_DIR_MAX] = {
 	[AG3_DIR_SESSIONS] = "sessions", [AG3_DIR_CONFIG] = "config", [AG3_DIR_SKILLS] = "skills",
-	[AG3_DIR_LOGS] = "logs",	 [AG3_DIR_DATA] = "data",
+	[AG3_DIR_LOGS] = "logs",         [AG3_DIR_DATA] = "data",
 };
 
 const char *ag3_dir_to_string(enum ag3_dir d)

@@ -66,13 +66,14 @@ int ag3_uid_policy_check(const struct ag3_uid_policy *p, const char *what, unsig
 			return 0;
 		if (p->allow_legacy && id >= LEGACY_MIN && id <= LEGACY_MAX)
 			return 0;
-		return ag3_error_set(reterr, EPERM,
-				     "%s: %lu is outside the isolated range %lu-%lu%s (--uid-mode "
-				     "direct allows %lu-%lu; any allows every id but 0, system ids and "
-				     "the API uid)",
-				     what, id, ISOLATED_MIN, ISOLATED_MAX,
-				     p->allow_legacy ? " and the legacy range 2000-49999" : "",
-				     DIRECT_MIN, DIRECT_MAX);
+		return ag3_error_set(
+			reterr, EPERM,
+			"%s: %lu is outside the isolated range %lu-%lu%s (--uid-mode "
+			"direct allows %lu-%lu; any allows every id but 0, system ids and "
+			"the API uid)",
+			what, id, ISOLATED_MIN, ISOLATED_MAX,
+			p->allow_legacy ? " and the legacy range 2000-49999" : "", DIRECT_MIN,
+			DIRECT_MAX);
 	}
 	return ag3_error_set(reterr, EPERM,
 			     "%s: %lu is a system id (<= %lu); session ids are never system "

@@ -41,9 +41,9 @@ struct ag3_uid_policy {
 };
 
 /* The default: isolated, API uid 45045, legacy ids accepted. */
-#define AG3_UID_POLICY_DEFAULT                                                                 \
-	((struct ag3_uid_policy){.mode = AG3_UID_MODE_ISOLATED,                                \
-				 .api_uid = AG3_API_UID_DEFAULT,                               \
+#define AG3_UID_POLICY_DEFAULT                                                                     \
+	((struct ag3_uid_policy){.mode = AG3_UID_MODE_ISOLATED,                                    \
+				 .api_uid = AG3_API_UID_DEFAULT,                                   \
 				 .allow_legacy = true})
 
 const char *ag3_uid_mode_to_string(enum ag3_uid_mode m);

@@ -108,8 +108,8 @@ _printf_(3, 4) static int fail_at(struct builder *b, const yaml_mark_t *m, const
 	char path[512];
 	key_path(b, path, sizeof(path));
 	return ag3_error_set_at(b->reterr, EINVAL, b->file, m ? (unsigned)m->line + 1 : 0,
-				m ? (unsigned)m->column + 1 : 0, "%s%s%s", path, path[0] ? ": " : "",
-				msg);
+				m ? (unsigned)m->column + 1 : 0, "%s%s%s", path,
+				path[0] ? ": " : "", msg);
 }
 
 const char *ag3_yaml_preview(const char *s, size_t len, char *buf, size_t size)
@@ -215,7 +215,7 @@ static int tag_parse(struct builder *b, const yaml_char_t *t, const yaml_mark_t 
 		const char *name;
 		enum tag tag;
 	} std[] = {
-		{"str", TAG_STR}, {"int", TAG_INT}, {"bool", TAG_BOOL},
+		{"str", TAG_STR},   {"int", TAG_INT}, {"bool", TAG_BOOL},
 		{"null", TAG_NULL}, {"seq", TAG_SEQ}, {"map", TAG_MAP},
 	};
 	const char *s = (const char *)t;
@@ -368,7 +368,8 @@ static int check_duplicates(struct builder *b, const struct ag3_yaml_node *map)
 		if (!refs)
 			return -ENOMEM;
 		for (size_t i = 0; i < map->n; i++)
-			refs[i] = (struct keyref){map->pairs[i].key->str, map->pairs[i].key->len, i};
+			refs[i] =
+				(struct keyref){map->pairs[i].key->str, map->pairs[i].key->len, i};
 		qsort(refs, map->n, sizeof(*refs), keyref_cmp);
 		for (size_t i = 1; i < map->n; i++)
 			if (refs[i].len == refs[i - 1].len &&
@@ -408,7 +409,8 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev)
 	if (r < 0)
 		return r;
 	if (tag == TAG_SEQ || tag == TAG_MAP)
-		return fail_at(b, m, "a scalar cannot be tagged !!%s", tag == TAG_SEQ ? "seq" : "map");
+		return fail_at(b, m, "a scalar cannot be tagged !!%s",
+			       tag == TAG_SEQ ? "seq" : "map");
 	if (len > AG3_YAML_MAX_SCALAR)
 		return fail_at(b, m, "a scalar of %zu bytes (at most %u KiB are allowed)", len,
 			       AG3_YAML_MAX_SCALAR >> 10);
@@ -430,9 +432,9 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev)
 	else if (tag == TAG_NONE)
 		n->kind = n->plain ? resolve_plain(n->str) : AG3_YAML_STR;
 	else {
-		static const enum ag3_yaml_kind want[] = {
-			[TAG_INT] = AG3_YAML_INT, [TAG_BOOL] = AG3_YAML_BOOL,
-			[TAG_NULL] = AG3_YAML_NULL};
+		static const enum ag3_yaml_kind want[] = {[TAG_INT] = AG3_YAML_INT,
+							  [TAG_BOOL] = AG3_YAML_BOOL,
+							  [TAG_NULL] = AG3_YAML_NULL};
 		static const char *const names[] = {
 			[TAG_INT] = "int", [TAG_BOOL] = "bool", [TAG_NULL] = "null"};
 		n->kind = resolve_plain(n->str);
@@ -451,8 +453,8 @@ static int on_collection_start(struct builder *b, const yaml_event_t *ev)
 {
 	bool seq = ev->type == YAML_SEQUENCE_START_EVENT;
 	const yaml_mark_t *m = &ev->start_mark;
-	const yaml_char_t *anchor = seq ? ev->data.sequence_start.anchor
-					: ev->data.mapping_start.anchor;
+	const yaml_char_t *anchor =
+		seq ? ev->data.sequence_start.anchor : ev->data.mapping_start.anchor;
 	const yaml_char_t *t = seq ? ev->data.sequence_start.tag : ev->data.mapping_start.tag;
 	enum tag tag;
 	int r;
@@ -467,8 +469,7 @@ static int on_collection_start(struct builder *b, const yaml_event_t *ev)
 		return fail_at(b, m, "a %s cannot carry that tag", seq ? "sequence" : "mapping");
 	if (b->depth >= AG3_YAML_MAX_DEPTH)
 		return fail_at(b, m, "nesting deeper than %d levels", AG3_YAML_MAX_DEPTH);
-	struct ag3_yaml_node *n =
-		node_new(b, seq ? AG3_YAML_SEQUENCE : AG3_YAML_MAPPING, m, &r);
+	struct ag3_yaml_node *n = node_new(b, seq ? AG3_YAML_SEQUENCE : AG3_YAML_MAPPING, m, &r);
 	if (!n)
 		return r;
 	r = attach(b, n, m);
@@ -501,10 +502,11 @@ static int parser_error(struct builder *b, const yaml_parser_t *p)
 	if (p->error == YAML_READER_ERROR) {
 		unsigned col, line = offset_line_col(b->buf, b->len, p->problem_offset, &col);
 		if (p->problem_value != -1)
-			return ag3_error_set_at(b->reterr, EINVAL, b->file, line, col,
-						"invalid input: %s (byte 0x%02x): a profile must be "
-						"UTF-8 text",
-						problem, (unsigned)p->problem_value & 0xff);
+			return ag3_error_set_at(
+				b->reterr, EINVAL, b->file, line, col,
+				"invalid input: %s (byte 0x%02x): a profile must be "
+				"UTF-8 text",
+				problem, (unsigned)p->problem_value & 0xff);
 		return ag3_error_set_at(b->reterr, EINVAL, b->file, line, col,
 					"invalid input: %s: a profile must be UTF-8 text", problem);
 	}
@@ -568,8 +570,8 @@ int ag3_yaml_parse(const char *file, const char *buf, size_t len, struct ag3_yam
 		   struct ag3_error **reterr)
 {
 	_cleanup_(ag3_yaml_doc_freep) struct ag3_yaml_doc *doc = NULL;
-	struct builder b = {.file = file ? file : "<input>", .buf = buf, .len = len,
-			    .reterr = reterr};
+	struct builder b = {
+		.file = file ? file : "<input>", .buf = buf, .len = len, .reterr = reterr};
 	yaml_parser_t parser;
 	bool done = false;
 	int r = 0;
@@ -655,8 +657,9 @@ static int int_parse(const struct ag3_yaml_node *n, bool *neg, uint64_t *mag)
 			return -EINVAL; /* 0755: octal in YAML 1.1, decimal in 1.2 */
 	}
 	for (; *s; s++) {
-		unsigned d = isdigit((unsigned char)*s) ? (unsigned)(*s - '0')
-							: (unsigned)(tolower((unsigned char)*s) - 'a' + 10);
+		unsigned d = isdigit((unsigned char)*s)
+				     ? (unsigned)(*s - '0')
+				     : (unsigned)(tolower((unsigned char)*s) - 'a' + 10);
 		if (v > (UINT64_MAX - d) / base)
 			return -ERANGE;
 		v = v * base + d;

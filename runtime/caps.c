@@ -23,9 +23,10 @@ int ag3_caps_drop_bounding(struct ag3_error **reterr)
 	cap_value_t last = cap_max_bits();
 	for (cap_value_t c = 0; c < last; c++)
 		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
-			return ag3_error_set_stage(reterr, errno, "capabilities", NULL,
-						   "capabilities: dropping %s from the bounding set: %m",
-						   cap_to_name(c));
+			return ag3_error_set_stage(
+				reterr, errno, "capabilities", NULL,
+				"capabilities: dropping %s from the bounding set: %m",
+				cap_to_name(c));
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		return ag3_error_set_stage(reterr, errno, "capabilities", NULL,
 					   "capabilities: clearing the ambient set: %m");

@@ -148,7 +148,8 @@ void ag3_cgroup_detect(struct ag3_cgroup_info *info)
 
 bool ag3_cgroup_v2_enforces(const struct ag3_cgroup_info *info, bool memory, bool pids)
 {
-	return info->mount[0] && info->writable && (!memory || info->memory) && (!pids || info->pids);
+	return info->mount[0] && info->writable && (!memory || info->memory) &&
+	       (!pids || info->pids);
 }
 
 /* Removes leftovers of sandboxes whose supervisor was killed before it could clean up. */
@@ -211,7 +212,8 @@ void ag3_cgroup_v1_detect(const char *controller, struct ag3_cgroup_v1 *out)
 		if (!has_csv(a + 1, controller))
 			continue;
 		b[1 + strcspn(b + 1, "\n")] = 0;
-		snprintf(out->self, sizeof(out->self), "%s%s", mnt, strcmp(b + 1, "/") ? b + 1 : "");
+		snprintf(out->self, sizeof(out->self), "%s%s", mnt,
+			 strcmp(b + 1, "/") ? b + 1 : "");
 		out->writable = access(out->self, W_OK) == 0;
 		return;
 	}
@@ -260,9 +262,11 @@ int ag3_cgroup_create(const struct ag3_spec *spec, const struct ag3_cgroup_info 
 		read_small(parent, "cgroup.subtree_control", sub, sizeof(sub));
 		const char *enable[] = {want_mem && !has_word(sub, "memory") ? "+memory" : NULL,
 					want_pids && !has_word(sub, "pids") ? "+pids" : NULL,
-					want_cpu && info->cpu && !has_word(sub, "cpu") ? "+cpu" : NULL};
+					want_cpu && info->cpu && !has_word(sub, "cpu") ? "+cpu"
+										       : NULL};
 		for (size_t i = 0; i < ELEMENTSOF(enable); i++)
-			if (enable[i] && write_small(parent, "cgroup.subtree_control", enable[i]) < 0) {
+			if (enable[i] &&
+			    write_small(parent, "cgroup.subtree_control", enable[i]) < 0) {
 				v2 = false;
 				snprintf(why, why_len, "cannot enable %s in %s", enable[i] + 1,
 					 info->parent);
@@ -272,10 +276,12 @@ int ag3_cgroup_create(const struct ag3_spec *spec, const struct ag3_cgroup_info 
 		if ((r = v1_make(info->parent, name, &cg->dirfd, cg->path, sizeof(cg->path))) < 0)
 			return r;
 		if (want_mem) {
-			snprintf(v, sizeof(v), "%llu", (unsigned long long)spec->limits.memory_bytes);
+			snprintf(v, sizeof(v), "%llu",
+				 (unsigned long long)spec->limits.memory_bytes);
 			if ((r = write_small(cg->dirfd, "memory.max", v)) < 0)
 				goto fail;
-			write_small(cg->dirfd, "memory.swap.max", "0"); /* absent without swap accounting */
+			write_small(cg->dirfd, "memory.swap.max",
+				    "0"); /* absent without swap accounting */
 			cg->memory = true;
 		}
 		if (want_pids) {
@@ -291,8 +297,9 @@ int ag3_cgroup_create(const struct ag3_spec *spec, const struct ag3_cgroup_info 
 					goto fail;
 			}
 			if (spec->limits.cpu_quota_us) {
-				uint64_t period = spec->limits.cpu_period_us ? spec->limits.cpu_period_us
-									     : 100000;
+				uint64_t period = spec->limits.cpu_period_us
+							  ? spec->limits.cpu_period_us
+							  : 100000;
 				snprintf(v, sizeof(v), "%llu %llu",
 					 (unsigned long long)spec->limits.cpu_quota_us,
 					 (unsigned long long)period);
@@ -321,7 +328,8 @@ int ag3_cgroup_create(const struct ag3_spec *spec, const struct ag3_cgroup_info 
 		snprintf(v, sizeof(v), "%llu", (unsigned long long)spec->limits.memory_bytes);
 		if ((r = write_small(cg->v1_mem_fd, "memory.limit_in_bytes", v)) < 0)
 			goto fail;
-		write_small(cg->v1_mem_fd, "memory.memsw.limit_in_bytes", v); /* with swap accounting */
+		write_small(cg->v1_mem_fd, "memory.memsw.limit_in_bytes",
+			    v); /* with swap accounting */
 		cg->memory = true;
 	}
 	if (p1.self[0] && p1.writable) {
@@ -349,11 +357,13 @@ int ag3_cgroup_create(const struct ag3_spec *spec, const struct ag3_cgroup_info 
 				goto fail;
 		}
 		if (spec->limits.cpu_quota_us) {
-			uint64_t period = spec->limits.cpu_period_us ? spec->limits.cpu_period_us : 100000;
+			uint64_t period =
+				spec->limits.cpu_period_us ? spec->limits.cpu_period_us : 100000;
 			snprintf(v, sizeof(v), "%llu", (unsigned long long)period);
 			if ((r = write_small(cg->v1_cpu_fd, "cpu.cfs_period_us", v)) < 0)
 				goto fail;
-			snprintf(v, sizeof(v), "%llu", (unsigned long long)spec->limits.cpu_quota_us);
+			snprintf(v, sizeof(v), "%llu",
+				 (unsigned long long)spec->limits.cpu_quota_us);
 			if ((r = write_small(cg->v1_cpu_fd, "cpu.cfs_quota_us", v)) < 0)
 				goto fail;
 		}
@@ -373,12 +383,13 @@ void ag3_cgroup_why(const struct ag3_cgroup_info *info, const char *controller, 
 	else if (!info->mount[0] || !info->self[0])
 		snprintf(out, len, "no cgroup v2 tree");
 	else if (!info->writable)
-		snprintf(out, len, "no delegated cgroup v2 tree with the %s controller at %s "
+		snprintf(out, len,
+			 "no delegated cgroup v2 tree with the %s controller at %s "
 			 "(neither it nor an ancestor is writable and free of processes)",
 			 controller, info->self);
 	else
-		snprintf(out, len, "no %s controller in the delegated cgroup v2 tree at %s", controller,
-			 info->parent);
+		snprintf(out, len, "no %s controller in the delegated cgroup v2 tree at %s",
+			 controller, info->parent);
 	size_t l = strlen(out);
 	if (l < len)
 		snprintf(out + l, len - l, ", and no writable cgroup v1 %s hierarchy", controller);
@@ -455,8 +466,7 @@ static const char *const rlimit_bounded[] = {
 	"each process's address space (RLIMIT_AS at the memory limit: heap, stacks and every "
 	"mapping, memfd and shared memory included while mapped)",
 	"/tmp and /dev/shm (tmpfs sizes: limits.tmp_size and 64 MiB)",
-	"the size of each file and memfd (RLIMIT_FSIZE, limits.fsize)",
-	NULL};
+	"the size of each file and memfd (RLIMIT_FSIZE, limits.fsize)", NULL};
 static const char *const rlimit_not_bounded[] = {
 	"the sandbox as a whole (each of its processes may use up to the limit)",
 	"memfds and SysV shared memory held without a mapping (by an open fd or a segment id)",
@@ -480,7 +490,7 @@ void ag3_memory_bounds(enum ag3_memory_enforcer by, const char *const **bounded,
 		       const char *const **not_bounded)
 {
 	*bounded = by == AG3_MEM_RLIMITS ? rlimit_bounded : cgroup_bounded;
-	*not_bounded = by == AG3_MEM_RLIMITS	 ? rlimit_not_bounded
+	*not_bounded = by == AG3_MEM_RLIMITS     ? rlimit_not_bounded
 		       : by == AG3_MEM_CGROUP_V1 ? v1_not_bounded
 						 : v2_not_bounded;
 }

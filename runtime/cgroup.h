@@ -17,11 +17,12 @@
 #include "runtime/spec.h"
 
 struct ag3_cgroup_info {
-	char mount[4096];  /* where cgroup2 is mounted; "" when not */
-	char self[8400];   /* the caller's cgroup directory (mount + /proc/self/cgroup path) */
-	char parent[8400]; /* where the sandbox's cgroup is made: self or an ancestor; "" when none */
+	char mount[4096]; /* where cgroup2 is mounted; "" when not */
+	char self[8400];  /* the caller's cgroup directory (mount + /proc/self/cgroup path) */
+	char parent
+		[8400]; /* where the sandbox's cgroup is made: self or an ancestor; "" when none */
 	bool memory, pids, cpu; /* controllers `parent` can give its children */
-	bool writable;     /* a parent was found: we can create child cgroups there and move into them */
+	bool writable; /* a parent was found: we can create child cgroups there and move into them */
 };
 
 /* Fills `info`. Never fails: what is missing shows as false/empty. */
@@ -34,7 +35,7 @@ void ag3_cgroup_pick_parent(struct ag3_cgroup_info *info);
 bool ag3_cgroup_v2_enforces(const struct ag3_cgroup_info *info, bool memory, bool pids);
 
 struct ag3_cgroup {
-	int dirfd;  /* the sandbox's cgroup v2, or -1 */
+	int dirfd; /* the sandbox's cgroup v2, or -1 */
 	char path[8600];
 	/* cgroup v1 (hybrid hosts whose controllers are bound to v1): the sandbox's
 	 * cgroups in the memory and pids hierarchies, or -1. */

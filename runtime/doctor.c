@@ -47,8 +47,7 @@ void ag3_doctor_probe(struct ag3_doctor *d)
 	d->userns = probe_userns(&d->userns_errno);
 	d->seccomp = prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0;
 	uint32_t action = SECCOMP_RET_KILL_PROCESS;
-	d->seccomp_kill_process =
-		syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0;
+	d->seccomp_kill_process = syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0;
 	d->landlock_abi = ag3_landlock_abi();
 	struct open_how how = {.flags = O_PATH | O_CLOEXEC};
 	long fd = syscall(SYS_openat2, AT_FDCWD, "/", &how, sizeof(how));
@@ -57,7 +56,8 @@ void ag3_doctor_probe(struct ag3_doctor *d)
 		close((int)fd);
 	d->clone3 = exists(syscall(SYS_clone3, NULL, 0));
 	d->close_range = exists(syscall(SYS_close_range, 2U, 1U, 0));
-	d->mount_api = exists(syscall(SYS_fsopen, NULL, 0)) && exists(syscall(SYS_open_tree, -1, NULL, 0)) &&
+	d->mount_api = exists(syscall(SYS_fsopen, NULL, 0)) &&
+		       exists(syscall(SYS_open_tree, -1, NULL, 0)) &&
 		       exists(syscall(SYS_move_mount, -1, NULL, -1, NULL, 0));
 	d->mount_setattr = exists(syscall(SYS_mount_setattr, -1, NULL, 0, NULL, 0));
 	d->pidfd_open = exists(syscall(SYS_pidfd_open, -1, 0));
@@ -66,6 +66,6 @@ void ag3_doctor_probe(struct ag3_doctor *d)
 	ag3_cgroup_v1_detect("pids", &d->v1_pids);
 	ag3_cgroup_v1_detect("cpu", &d->v1_cpu);
 	d->cgroup_limits_v2 = ag3_cgroup_v2_enforces(&d->cgroup, true, true);
-	d->cgroup_limits_v1 = !d->cgroup_limits_v2 && d->v1_memory.self[0] && d->v1_memory.writable &&
-			      d->v1_pids.self[0] && d->v1_pids.writable;
+	d->cgroup_limits_v1 = !d->cgroup_limits_v2 && d->v1_memory.self[0] &&
+			      d->v1_memory.writable && d->v1_pids.self[0] && d->v1_pids.writable;
 }

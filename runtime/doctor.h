@@ -8,12 +8,12 @@
 
 struct ag3_doctor {
 	char kernel[256];
-	bool privileged;       /* root mode available */
-	bool userns;           /* a user namespace can be created by this process */
+	bool privileged; /* root mode available */
+	bool userns;     /* a user namespace can be created by this process */
 	int userns_errno;
-	bool seccomp;          /* seccomp filters can be installed */
+	bool seccomp; /* seccomp filters can be installed */
 	bool seccomp_kill_process;
-	int landlock_abi;      /* 0: none */
+	int landlock_abi; /* 0: none */
 	bool openat2, clone3, close_range, mount_api, mount_setattr, pidfd_open;
 	struct ag3_cgroup_info cgroup;
 	/* cgroup v1 hierarchies (hybrid hosts): where root mode puts the limits when

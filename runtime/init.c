@@ -84,8 +84,8 @@ static _Noreturn void die_errno(int fd, const char *stage, int err, const char *
 				const char *what)
 {
 	char text[768];
-	snprintf(text, sizeof(text), "%s: %s%s%s: %s (%s)", stage, path ? path : "", path ? ": " : "",
-		 what, strerror(err), ag3_errno_name(err));
+	snprintf(text, sizeof(text), "%s: %s%s%s: %s (%s)", stage, path ? path : "",
+		 path ? ": " : "", what, strerror(err), ag3_errno_name(err));
 	ag3_msg_send_error(fd, stage, err, path, text);
 	_exit(125);
 }
@@ -293,8 +293,7 @@ static void drop_privileges(struct ag3_child_ctx *ctx, int fd)
 		die_errno(fd, "init", errno, NULL, "prctl after the credential change");
 }
 
-static _Noreturn void command_main(struct ag3_child_ctx *ctx, int errfd, char **argv,
-				   int pty_slave)
+static _Noreturn void command_main(struct ag3_child_ctx *ctx, int errfd, char **argv, int pty_slave)
 {
 	const struct ag3_spec *spec = ctx->spec;
 	struct ag3_error *err = NULL;
@@ -364,7 +363,8 @@ static _Noreturn void command_main(struct ag3_child_ctx *ctx, int errfd, char **
 		die_errno(errfd, "environment", ENOMEM, NULL, "building the environment");
 
 	/* Every fd but 0, 1, 2 goes at execve (errfd too: it is how exec's success shows). */
-	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0 && walk_fds(NULL, 0, false) < 0)
+	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0 &&
+	    walk_fds(NULL, 0, false) < 0)
 		die_errno(errfd, "fds", errno, "/proc/self/fd", "marking fds close-on-exec");
 
 	/* Without a cgroup to enforce them, memory and pids fall back to rlimits: set
@@ -440,7 +440,9 @@ static int open_pty(const struct ag3_child_ctx *ctx, int sock)
 	char cbuf[CMSG_SPACE(sizeof(int))];
 	memset(cbuf, 0, sizeof(cbuf));
 	struct iovec iov = {.iov_base = &m, .iov_len = sizeof(m)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = cbuf,
 			    .msg_controllen = sizeof(cbuf)};
 	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
 	c->cmsg_level = SOL_SOCKET;
@@ -452,7 +454,8 @@ static int open_pty(const struct ag3_child_ctx *ctx, int sock)
 		w = sendmsg(sock, &mh, MSG_NOSIGNAL);
 	while (w < 0 && errno == EINTR);
 	if (w != (ssize_t)sizeof(m))
-		die_errno(sock, "pty", w < 0 ? errno : EIO, NULL, "passing the pty to the supervisor");
+		die_errno(sock, "pty", w < 0 ? errno : EIO, NULL,
+			  "passing the pty to the supervisor");
 	close(master);
 	return slave;
 }
@@ -496,7 +499,8 @@ _Noreturn void ag3_init_main(struct ag3_child_ctx *ctx)
 		const struct ag3_run_opts *o = ctx->opts;
 		bool used = false;
 		for (int j = 0; j < 3; j++)
-			used |= !(o->pty_mask & (1u << j)) && (o->stdio[j] < 0 ? j : o->stdio[j]) == i;
+			used |= !(o->pty_mask & (1u << j)) &&
+				(o->stdio[j] < 0 ? j : o->stdio[j]) == i;
 		if (used)
 			continue;
 		int null = open("/dev/null", O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -526,8 +530,10 @@ _Noreturn void ag3_init_main(struct ag3_child_ctx *ctx)
 	if (ctx->userns && ctx->privileged) {
 		setfsgid(ctx->gid);
 		setfsuid(ctx->uid);
-		if ((uid_t)setfsuid((uid_t)-1) != ctx->uid || (gid_t)setfsgid((gid_t)-1) != ctx->gid)
-			die_errno(sock, "identity", EPERM, NULL, "setting the fs ids for the build");
+		if ((uid_t)setfsuid((uid_t)-1) != ctx->uid ||
+		    (gid_t)setfsgid((gid_t)-1) != ctx->gid)
+			die_errno(sock, "identity", EPERM, NULL,
+				  "setting the fs ids for the build");
 	}
 
 	char **argv = copy_argv(ctx->opts->argv);
@@ -585,8 +591,11 @@ _Noreturn void ag3_init_main(struct ag3_child_ctx *ctx)
 	 * the command has exec'd or failed, and the command touches init's memory
 	 * only for what it needs before execve.
 	 */
-	struct cmd_args ca = {.ctx = ctx, .errfd = pipefd[1], .argv = argv,
-			      .close_fds = {pipefd[0], sock, sfd}, .pty_slave = pty_slave};
+	struct cmd_args ca = {.ctx = ctx,
+			      .errfd = pipefd[1],
+			      .argv = argv,
+			      .close_fds = {pipefd[0], sock, sfd},
+			      .pty_slave = pty_slave};
 	const size_t stack_size = 256 * 1024;
 	void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
@@ -600,7 +609,6 @@ _Noreturn void ag3_init_main(struct ag3_child_ctx *ctx)
 	close(pipefd[1]);
 	if (pty_slave >= 0)
 		close(pty_slave); /* the command holds it: its last close is the pty's EOF */
-
 
 	/* The command's setup result: EOF means execve succeeded (the socket was CLOEXEC). */
 	struct ag3_msg m = {0};

@@ -35,10 +35,10 @@ struct ag3_msg {
 struct ag3_child_ctx {
 	const struct ag3_spec *spec;
 	const struct ag3_run_opts *opts;
-	int sock;       /* init's end of the supervisor socket */
+	int sock; /* init's end of the supervisor socket */
 	bool userns;
 	bool privileged;
-	uid_t uid;      /* the command's ids inside the sandbox */
+	uid_t uid; /* the command's ids inside the sandbox */
 	gid_t gid;
 	bool can_setgroups;
 	struct ag3_seccomp_prog seccomp; /* compiled by the supervisor; empty = off */

@@ -40,11 +40,11 @@ struct ll_net_port_attr {
 
 #define FS_READ (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
 #define FS_RX (FS_READ | LANDLOCK_ACCESS_FS_EXECUTE)
-#define FS_WRITE_FILES                                                                             \
-	(LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE)
+#define FS_WRITE_FILES (LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE)
 #define FS_FILE_ONLY                                                                               \
 	(LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |                              \
-	 LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_TRUNCATE | LANDLOCK_ACCESS_FS_IOCTL_DEV)
+	 LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_TRUNCATE |                              \
+	 LANDLOCK_ACCESS_FS_IOCTL_DEV)
 
 static uint64_t fs_rights_for_abi(int abi)
 {
@@ -80,7 +80,8 @@ static int add_path(int ruleset, const char *path, uint64_t rights, uint64_t han
 	}
 	struct stat st;
 	if (fstat(fd, &st) < 0)
-		return ag3_error_set_stage(reterr, errno, "landlock", path, "landlock: %s: %m", path);
+		return ag3_error_set_stage(reterr, errno, "landlock", path, "landlock: %s: %m",
+					   path);
 	if (!S_ISDIR(st.st_mode))
 		rights &= FS_FILE_ONLY;
 	rights &= handled;
@@ -139,7 +140,8 @@ int ag3_landlock_apply(const struct ag3_spec *spec, int abi, struct ag3_error **
 			rights = FS_READ | LANDLOCK_ACCESS_FS_WRITE_FILE;
 			break;
 		case AG3_MOUNT_DEV: {
-			rights = FS_READ | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_IOCTL_DEV;
+			rights = FS_READ | LANDLOCK_ACCESS_FS_WRITE_FILE |
+				 LANDLOCK_ACCESS_FS_IOCTL_DEV;
 			char sub[4096];
 			snprintf(sub, sizeof(sub), "%s/shm", m->target);
 			if ((r = add_path(rs, sub, all, all, reterr)) < 0)

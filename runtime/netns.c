@@ -46,7 +46,8 @@ int ag3_netns_loopback_up(struct ag3_error **reterr)
 {
 	_cleanup_(nl_socket_freep) struct nl_sock *sk = nl_socket_alloc();
 	if (!sk)
-		return ag3_error_set_stage(reterr, ENOMEM, "network", "lo", "network: out of memory");
+		return ag3_error_set_stage(reterr, ENOMEM, "network", "lo",
+					   "network: out of memory");
 	int r = nl_connect(sk, NETLINK_ROUTE);
 	if (r < 0)
 		return ag3_error_set_stage(reterr, nl_to_errno(r), "network", "lo",
@@ -58,7 +59,8 @@ int ag3_netns_loopback_up(struct ag3_error **reterr)
 					   "network: looking up lo: %s", nl_geterror(r));
 	_cleanup_(rtnl_link_putp) struct rtnl_link *change = rtnl_link_alloc();
 	if (!change)
-		return ag3_error_set_stage(reterr, ENOMEM, "network", "lo", "network: out of memory");
+		return ag3_error_set_stage(reterr, ENOMEM, "network", "lo",
+					   "network: out of memory");
 	rtnl_link_set_flags(change, IFF_UP);
 	r = rtnl_link_change(sk, lo, change, 0);
 	if (r < 0)

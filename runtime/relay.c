@@ -160,7 +160,8 @@ int ag3_relay_init(struct ag3_relay *r, int src, bool src_own, bool shared, stru
 	r->cap = RELAY_BUF;
 	struct stat st;
 	if (shared && fstat(src, &st) == 0 && S_ISSOCK(st.st_mode)) {
-		r->src_sock = true; /* the caller's socket: recv(MSG_DONTWAIT), its flags untouched */
+		r->src_sock =
+			true; /* the caller's socket: recv(MSG_DONTWAIT), its flags untouched */
 		return 0;
 	}
 	if (shared) {
@@ -236,7 +237,7 @@ void ag3_relay_step(struct ag3_relay *r)
 		if (!room)
 			break;
 		char *at = r->buf + r->off + r->len;
-		ssize_t n = r->src_sock      ? recv(r->src, at, room, MSG_DONTWAIT)
+		ssize_t n = r->src_sock     ? recv(r->src, at, room, MSG_DONTWAIT)
 			    : r->src_shared ? shared_io(r->src, at, room, false)
 					    : read(r->src, at, room);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))

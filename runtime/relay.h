@@ -30,13 +30,13 @@
 #define AG3_FLUSH_MS 5000
 
 struct ag3_sink {
-	int fd;        /* what is written to; -1: none */
-	bool own;      /* fd is ours (a reopened description): closed by ag3_sink_close */
-	bool sock;     /* a socket: send(MSG_DONTWAIT) */
-	bool careful;  /* the caller's description: O_NONBLOCK for each write alone */
-	dev_t dev;     /* the file written, to tell when two sinks are one stream */
+	int fd;       /* what is written to; -1: none */
+	bool own;     /* fd is ours (a reopened description): closed by ag3_sink_close */
+	bool sock;    /* a socket: send(MSG_DONTWAIT) */
+	bool careful; /* the caller's description: O_NONBLOCK for each write alone */
+	dev_t dev;    /* the file written, to tell when two sinks are one stream */
 	ino_t ino;
-	int last;      /* the last byte written, -1 before any */
+	int last; /* the last byte written, -1 before any */
 };
 
 /* A sink for the caller's `fd` (0 or more). Never fails: at worst careful mode. */
@@ -57,16 +57,16 @@ int ag3_fd_reopen_read(int fd);
 uint64_t ag3_now_ms(void);
 
 struct ag3_relay {
-	int src;          /* read (non-blocking), -1 once at EOF */
-	bool src_own;     /* close src at the end */
-	bool src_sock;    /* src is the caller's socket: read with recv(MSG_DONTWAIT) */
-	bool src_shared;  /* src is the caller's description: O_NONBLOCK for each read alone */
+	int src;         /* read (non-blocking), -1 once at EOF */
+	bool src_own;    /* close src at the end */
+	bool src_sock;   /* src is the caller's socket: read with recv(MSG_DONTWAIT) */
+	bool src_shared; /* src is the caller's description: O_NONBLOCK for each read alone */
 	struct ag3_sink *dst;
 	char *buf;
-	size_t len, off;  /* buffered bytes: buf[off .. off+len) */
+	size_t len, off; /* buffered bytes: buf[off .. off+len) */
 	size_t cap;
-	bool dead;        /* the sink failed: what comes is read and dropped */
-	uint64_t moved;   /* bytes read and written (or dropped) so far: progress */
+	bool dead;      /* the sink failed: what comes is read and dropped */
+	uint64_t moved; /* bytes read and written (or dropped) so far: progress */
 };
 
 /* src_own: close src at EOF. shared: src is a description the caller shares (a

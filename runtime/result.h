@@ -24,10 +24,10 @@ enum ag3_status {
 
 /* One captured stream: the first and the last bytes, at most the cap in all. */
 struct ag3_output {
-	bool captured;     /* false: passed through to the caller's fd          */
-	uint64_t total;    /* bytes the command wrote                             */
-	bool truncated;    /* total > the cap: `data` is head, marker, tail      */
-	char *data;        /* what was kept (not NUL-terminated text: use `len`) */
+	bool captured;  /* false: passed through to the caller's fd          */
+	uint64_t total; /* bytes the command wrote                             */
+	bool truncated; /* total > the cap: `data` is head, marker, tail      */
+	char *data;     /* what was kept (not NUL-terminated text: use `len`) */
 	size_t len;
 };
 
@@ -37,19 +37,19 @@ struct ag3_result {
 	int signal;                    /* the killing signal (signaled, timeout)        */
 	struct ag3_error *setup_error; /* setup_failed: stage, errno, path, message     */
 	uint64_t duration_ms;
-	struct rusage rusage;          /* of the whole sandbox (RUSAGE_CHILDREN)        */
-	uint64_t peak_memory;          /* bytes (max RSS of the largest process)       */
-	uint64_t oom_kills;            /* processes the memory limit's OOM killer ended */
-	struct ag3_output out, err;    /* stdout, stderr when captured                  */
+	struct rusage rusage;       /* of the whole sandbox (RUSAGE_CHILDREN)        */
+	uint64_t peak_memory;       /* bytes (max RSS of the largest process)       */
+	uint64_t oom_kills;         /* processes the memory limit's OOM killer ended */
+	struct ag3_output out, err; /* stdout, stderr when captured                  */
 	struct {
-		bool root_mode;        /* privileged: real setresuid, no user namespace needed */
+		bool root_mode; /* privileged: real setresuid, no user namespace needed */
 		bool userns;
-		unsigned uid, gid;     /* the payload's ids inside the sandbox         */
+		unsigned uid, gid; /* the payload's ids inside the sandbox         */
 		bool net, ipc, uts, cgroup_ns;
 		bool caps_dropped;
 		bool no_new_privs;
 		bool seccomp;
-		int landlock_abi;      /* 0: not applied                               */
+		int landlock_abi; /* 0: not applied                               */
 		char *degraded[AG3_MAX_DEGRADED];
 		size_t n_degraded;
 	} enforcement;

@@ -155,9 +155,10 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 		break;
 	case AG3_USERNS_NEVER:
 		if (!ctx.privileged) {
-			setup_failed(res, EPERM, "namespaces", NULL,
-				     "namespaces: user_namespace is 'never' but this process is not "
-				     "privileged (root mode needs root with CAP_SYS_ADMIN)");
+			setup_failed(
+				res, EPERM, "namespaces", NULL,
+				"namespaces: user_namespace is 'never' but this process is not "
+				"privileged (root mode needs root with CAP_SYS_ADMIN)");
 			return 0;
 		}
 		ctx.userns = false;
@@ -168,8 +169,9 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 		break;
 	}
 	if (spec->namespaces.user == AG3_USERNS_NEVER && spec->security.minimum.userns) {
-		setup_failed(res, EINVAL, "namespaces", NULL,
-			     "namespaces: user_namespace is 'never' but minimum_isolation requires one");
+		setup_failed(
+			res, EINVAL, "namespaces", NULL,
+			"namespaces: user_namespace is 'never' but minimum_isolation requires one");
 		return 0;
 	}
 
@@ -179,10 +181,11 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 		unsigned need = spec->security.minimum.landlock_abi;
 		if (need && (unsigned)abi < need) {
 			char text[160];
-			snprintf(text, sizeof(text),
-				 "landlock: minimum_isolation requires landlock ABI %u, this kernel "
-				 "has %d",
-				 need, abi);
+			snprintf(
+				text, sizeof(text),
+				"landlock: minimum_isolation requires landlock ABI %u, this kernel "
+				"has %d",
+				need, abi);
 			setup_failed(res, ENOTSUP, "landlock", NULL, text);
 			return 0;
 		}
@@ -201,9 +204,10 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 	}
 	if (spec->network.mode == AG3_NET_ALLOWLIST)
 		/* Stricter than asked, not looser: nothing leaves the sandbox's network. */
-		ag3_result_add_degraded(res, "network: allowlist mode has no egress proxy yet, so the "
-					     "allowed domains are not reachable either: all egress "
-					     "is blocked");
+		ag3_result_add_degraded(res,
+					"network: allowlist mode has no egress proxy yet, so the "
+					"allowed domains are not reachable either: all egress "
+					"is blocked");
 	if (spec->security.caps_keep) {
 		setup_failed(res, ENOTSUP, "capabilities", NULL,
 			     "capabilities: keeping capabilities (caps_keep) is not supported");
@@ -231,7 +235,8 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 	int cr = ag3_cgroup_create(spec, &cgi, &cg, why, sizeof(why));
 	if (cr < 0) {
 		char text[9200];
-		snprintf(text, sizeof(text), "cgroup: creating the sandbox's cgroup under %s: %s (%s)",
+		snprintf(text, sizeof(text),
+			 "cgroup: creating the sandbox's cgroup under %s: %s (%s)",
 			 cgi.mount[0] ? cgi.self : "the cgroup v1 hierarchies", strerror(-cr),
 			 ag3_errno_name(-cr));
 		setup_failed(res, -cr, "cgroup", cgi.self, text);
@@ -242,10 +247,13 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 	char mem_why[9300], pids_why[9300];
 	ag3_cgroup_why(&cgi, "memory", why, mem_why, sizeof(mem_why));
 	ag3_cgroup_why(&cgi, "pids", why, pids_why, sizeof(pids_why));
-	if (spec->security.minimum.cgroup && ((want_mem && !cg.memory) || (want_pids && !cg.pids))) {
+	if (spec->security.minimum.cgroup &&
+	    ((want_mem && !cg.memory) || (want_pids && !cg.pids))) {
 		char text[9400];
-		snprintf(text, sizeof(text), "cgroup: minimum_isolation requires cgroup limits, but "
-					     "there is %s", want_mem && !cg.memory ? mem_why : pids_why);
+		snprintf(text, sizeof(text),
+			 "cgroup: minimum_isolation requires cgroup limits, but "
+			 "there is %s",
+			 want_mem && !cg.memory ? mem_why : pids_why);
 		ag3_cgroup_destroy(&cg);
 		setup_failed(res, ENOTSUP, "cgroup", NULL, text);
 		return 0;
@@ -255,8 +263,9 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 		ctx.fallback_as = spec->limits.memory_bytes;
 		char bounds[1200];
 		ag3_memory_bounds_text(AG3_MEM_RLIMITS, bounds, sizeof(bounds));
-		snprintf(text, sizeof(text), "memory: %s; RLIMIT_AS (per process) applied instead. %s",
-			 mem_why, bounds);
+		snprintf(text, sizeof(text),
+			 "memory: %s; RLIMIT_AS (per process) applied instead. %s", mem_why,
+			 bounds);
 		ag3_result_add_degraded(res, text);
 	}
 	if (want_pids && !cg.pids && !spec_has_rlimit(spec, "nproc")) {
@@ -268,22 +277,25 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 		if (!ctx.userns && spec->namespaces.user == AG3_USERNS_AUTO)
 			ctx.userns = true;
 		else if (!ctx.userns)
-			scope = "counting every process of the uid on the host (user_namespace: never)";
+			scope = "counting every process of the uid on the host (user_namespace: "
+				"never)";
 		snprintf(text, sizeof(text), "pids: %s; RLIMIT_NPROC applied instead, %s", pids_why,
 			 scope);
 		ag3_result_add_degraded(res, text);
 	}
 	if (want_cpu && !cg.cpu) {
-		snprintf(text, sizeof(text), "cpu: no writable cgroup (v2 or v1) cpu controller; "
-					     "no cpu limit applied");
+		snprintf(text, sizeof(text),
+			 "cpu: no writable cgroup (v2 or v1) cpu controller; "
+			 "no cpu limit applied");
 		ag3_result_add_degraded(res, text);
 	}
 	ctx.cgroup = cr == 1 ? &cg : NULL;
 	res->enforcement.userns = ctx.userns;
 
 	if (spec->security.seccomp.enabled && spec->security.seccomp.deny_action == AG3_SECCOMP_LOG)
-		ag3_result_add_degraded(res, "seccomp: deny_action is log: the calls the filter lists "
-					     "are logged and then allowed, not denied");
+		ag3_result_add_degraded(res,
+					"seccomp: deny_action is log: the calls the filter lists "
+					"are logged and then allowed, not denied");
 	struct ag3_error *serr = NULL;
 	if (ag3_seccomp_compile(spec, &ctx.seccomp, &serr) < 0) {
 		ag3_cgroup_destroy(&cg);
@@ -302,7 +314,9 @@ static ssize_t recv_msg(int sock, struct ag3_msg *m, int *fd)
 {
 	char cbuf[CMSG_SPACE(sizeof(int) * 4)];
 	struct iovec iov = {.iov_base = m, .iov_len = sizeof(*m)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = cbuf,
 			    .msg_controllen = sizeof(cbuf)};
 	ssize_t n = recvmsg(sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	*fd = -1;
@@ -340,8 +354,9 @@ static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opt
 		return 0;
 	}
 	if (ctx.userns && spec->identity.n_groups) {
-		setup_failed(res, ENOTSUP, "identity", NULL,
-			     "identity: supplementary groups cannot be mapped into a user namespace");
+		setup_failed(
+			res, ENOTSUP, "identity", NULL,
+			"identity: supplementary groups cannot be mapped into a user namespace");
 		return 0;
 	}
 	res->enforcement.root_mode = ctx.privileged;
@@ -417,8 +432,8 @@ static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opt
 			close(sock);
 			ag3_streams_clear(&io);
 			char text[256];
-			snprintf(text, sizeof(text), "userns: writing %s of the sandbox: %s (%s)", why,
-				 strerror(-r), ag3_errno_name(-r));
+			snprintf(text, sizeof(text), "userns: writing %s of the sandbox: %s (%s)",
+				 why, strerror(-r), ag3_errno_name(-r));
 			setup_failed(res, -r, "userns", why, text);
 			return 0;
 		}
@@ -510,7 +525,8 @@ static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opt
 			}
 			if (m.type == MSG_PTY && mfd >= 0) {
 				if (started || ag3_streams_take_pty(&io, mfd) < 0)
-					kill(pid, SIGKILL); /* not asked for, or twice: not init speaking */
+					kill(pid,
+					     SIGKILL); /* not asked for, or twice: not init speaking */
 				mfd = -1;
 			} else if (mfd >= 0) {
 				close(mfd);
@@ -555,15 +571,18 @@ static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opt
 		setup_failed(res, setup_err.err, setup_err.stage, setup_err.path, setup_err.text);
 	} else if (timed_out) {
 		res->status = AG3_STATUS_TIMEOUT;
-		res->signal = got_exit && WIFSIGNALED(wstatus_cmd) ? WTERMSIG(wstatus_cmd) : SIGKILL;
+		res->signal =
+			got_exit && WIFSIGNALED(wstatus_cmd) ? WTERMSIG(wstatus_cmd) : SIGKILL;
 	} else if (got_exit) {
 		fill_from_wstatus(res, wstatus_cmd);
 		if (oom_kills && res->status == AG3_STATUS_SIGNALED && res->signal == SIGKILL)
 			res->status = AG3_STATUS_OOM;
 	} else if (!started) {
 		char text[128];
-		snprintf(text, sizeof(text), "init: the sandbox's init ended before the command "
-					     "started (wait status %#x)", st);
+		snprintf(text, sizeof(text),
+			 "init: the sandbox's init ended before the command "
+			 "started (wait status %#x)",
+			 st);
 		setup_failed(res, EIO, "init", NULL, text);
 	} else {
 		/* init was killed (SIGKILL after a cancel, or from outside): so was the command. */

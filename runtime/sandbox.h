@@ -25,8 +25,8 @@
 struct ag3_run_opts {
 	char *const *argv; /* the command; argv[0] is looked up in the spec's PATH */
 	int stdio[3];      /* fds to give the command as 0, 1, 2; -1 = the caller's own */
-	int cancel_fd;     /* when readable: stop the sandbox (SIGTERM, grace, SIGKILL); -1 = none */
-	bool capture;      /* capture stdout and stderr (each capped at limits.output_bytes,
+	int cancel_fd; /* when readable: stop the sandbox (SIGTERM, grace, SIGKILL); -1 = none */
+	bool capture;  /* capture stdout and stderr (each capped at limits.output_bytes,
 			      first and last halves kept) into the result instead of passing
 			      them through; overrides stdio[1] and stdio[2] */
 	/*

@@ -20,6 +20,8 @@
 #endif
 
 /* Calls denied outright: escapes, kernel attack surface, host-wide effects. */
+/* The lists stay packed, several names a line. */
+/* clang-format off */
 static const char *const deny_plain[] = {
 	/* io_uring bypasses every other filter (IORING_OP_SOCKET, openat...) */
 	"io_uring_setup", "io_uring_enter", "io_uring_register",
@@ -42,6 +44,7 @@ static const char *const deny_plain[] = {
 	"open_by_handle_at",
 	NULL,
 };
+/* clang-format on */
 
 /* clone3's flags live in memory seccomp cannot read: fail it with ENOSYS so libc
  * falls back to clone(2), whose flags the rules below check. */
@@ -51,6 +54,7 @@ static const char *const enosys_plain[] = {"clone3", NULL};
 	(CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | \
 	 CLONE_NEWCGROUP | CLONE_NEWTIME)
 
+/* clang-format off */
 const char *const ag3_seccomp_default_names[] = {
 	"io_uring_setup", "io_uring_enter", "io_uring_register", "ptrace", "process_vm_readv",
 	"process_vm_writev", "kcmp", "pidfd_getfd", "bpf", "perf_event_open", "userfaultfd",
@@ -61,9 +65,11 @@ const char *const ag3_seccomp_default_names[] = {
 	"mount_setattr", "pivot_root", "chroot", "unshare", "setns", "reboot", "swapon",
 	"swapoff", "acct", "settimeofday", "clock_settime", "clock_adjtime", "adjtimex",
 	"sethostname", "setdomainname", "open_by_handle_at", "clone3 (ENOSYS)",
-	"clone (namespace flags)", "ioctl (TIOCSTI, TIOCLINUX, TIOCSETD)", "socket (AF_VSOCK, AF_PACKET, "
-	"raw and SOCK_PACKET AF_INET/AF_INET6)", "personality (exploit-enabling flags)", NULL,
+	"clone (namespace flags)", "ioctl (TIOCSTI, TIOCLINUX, TIOCSETD)",
+	"socket (AF_VSOCK, AF_PACKET, raw and SOCK_PACKET AF_INET/AF_INET6)",
+	"personality (exploit-enabling flags)", NULL,
 };
+/* clang-format on */
 
 static void release(scmp_filter_ctx *c)
 {
@@ -108,9 +114,8 @@ bool ag3_seccomp_denies_namespaces(const struct ag3_spec *spec)
 }
 
 /* Adds a rule unless the name is unknown on every arch of the filter (e.g. vm86 on x86_64). */
-static int add(scmp_filter_ctx ctx, const struct ag3_spec *spec, uint32_t action,
-	       const char *name, unsigned n, const struct scmp_arg_cmp *args,
-	       struct ag3_error **reterr)
+static int add(scmp_filter_ctx ctx, const struct ag3_spec *spec, uint32_t action, const char *name,
+	       unsigned n, const struct scmp_arg_cmp *args, struct ag3_error **reterr)
 {
 	if (allowed_by_profile(spec, name))
 		return 0;
@@ -120,7 +125,8 @@ static int add(scmp_filter_ctx ctx, const struct ag3_spec *spec, uint32_t action
 	int r = seccomp_rule_add_array(ctx, action, nr, n, args);
 	if (r < 0 && r != -EDOM)
 		return ag3_error_set_stage(reterr, -r, "seccomp", NULL,
-					   "seccomp: adding the rule for %s: %s", name, strerror(-r));
+					   "seccomp: adding the rule for %s: %s", name,
+					   strerror(-r));
 	return 0;
 }
 
@@ -130,19 +136,23 @@ static int build(const struct ag3_spec *spec, scmp_filter_ctx *ret, struct ag3_e
 	const uint32_t deny = action_of(spec->security.seccomp.deny_action, deny_errno);
 	_cleanup_(release) scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (!ctx)
-		return ag3_error_set_stage(reterr, ENOMEM, "seccomp", NULL, "seccomp: out of memory");
+		return ag3_error_set_stage(reterr, ENOMEM, "seccomp", NULL,
+					   "seccomp: out of memory");
 	/* Every arch this kernel can run, so a 32-bit or x32 binary meets the same filter. */
 	uint32_t native = seccomp_arch_native();
 	if (native == SCMP_ARCH_X86_64) {
 		int r;
 		if ((r = seccomp_arch_add(ctx, SCMP_ARCH_X86)) < 0 && r != -EEXIST)
-			return ag3_error_set_stage(reterr, -r, "seccomp", NULL, "seccomp: adding i386");
+			return ag3_error_set_stage(reterr, -r, "seccomp", NULL,
+						   "seccomp: adding i386");
 		if ((r = seccomp_arch_add(ctx, SCMP_ARCH_X32)) < 0 && r != -EEXIST)
-			return ag3_error_set_stage(reterr, -r, "seccomp", NULL, "seccomp: adding x32");
+			return ag3_error_set_stage(reterr, -r, "seccomp", NULL,
+						   "seccomp: adding x32");
 	} else if (native == SCMP_ARCH_AARCH64) {
 		int r = seccomp_arch_add(ctx, SCMP_ARCH_ARM);
 		if (r < 0 && r != -EEXIST)
-			return ag3_error_set_stage(reterr, -r, "seccomp", NULL, "seccomp: adding arm");
+			return ag3_error_set_stage(reterr, -r, "seccomp", NULL,
+						   "seccomp: adding arm");
 	}
 	/* A call from an arch the filter does not know is killed, never allowed. */
 	seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
@@ -171,7 +181,8 @@ static int build(const struct ag3_spec *spec, scmp_filter_ctx *ret, struct ag3_e
 		const unsigned long ioctls[] = {0x5412 /* TIOCSTI */, 0x541C /* TIOCLINUX */,
 						0x5423 /* TIOCSETD */};
 		for (size_t i = 0; i < ELEMENTSOF(ioctls); i++) {
-			struct scmp_arg_cmp a = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, ioctls[i]);
+			struct scmp_arg_cmp a =
+				SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, ioctls[i]);
 			if ((r = add(ctx, spec, deny, "ioctl", 1, &a, reterr)) < 0)
 				return r;
 		}
@@ -187,7 +198,8 @@ static int build(const struct ag3_spec *spec, scmp_filter_ctx *ret, struct ag3_e
 		 */
 		const unsigned long refused[] = {0, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15};
 		for (size_t i = 0; i < ELEMENTSOF(refused); i++) {
-			struct scmp_arg_cmp a = SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffUL, refused[i]);
+			struct scmp_arg_cmp a =
+				SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffUL, refused[i]);
 			if ((r = add(ctx, spec, deny, "socket", 1, &a, reterr)) < 0 ||
 			    (r = add(ctx, spec, deny, "socketpair", 1, &a, reterr)) < 0)
 				return r;
@@ -216,10 +228,9 @@ static int build(const struct ag3_spec *spec, scmp_filter_ctx *ret, struct ag3_e
 						return r;
 				}
 		/* personality flags that switch off ASLR or make data executable. */
-		const unsigned long pers[] = {0x0040000 /* ADDR_NO_RANDOMIZE */,
-					      0x0400000 /* READ_IMPLIES_EXEC */,
-					      0x0100000 /* MMAP_PAGE_ZERO */,
-					      0x0200000 /* ADDR_COMPAT_LAYOUT */};
+		const unsigned long pers[] = {
+			0x0040000 /* ADDR_NO_RANDOMIZE */, 0x0400000 /* READ_IMPLIES_EXEC */,
+			0x0100000 /* MMAP_PAGE_ZERO */, 0x0200000 /* ADDR_COMPAT_LAYOUT */};
 		for (size_t i = 0; i < ELEMENTSOF(pers); i++) {
 			struct scmp_arg_cmp a = SCMP_A0(SCMP_CMP_MASKED_EQ, pers[i], pers[i]);
 			if ((r = add(ctx, spec, deny, "personality", 1, &a, reterr)) < 0)
@@ -234,13 +245,16 @@ static int build(const struct ag3_spec *spec, scmp_filter_ctx *ret, struct ag3_e
 		int nr = seccomp_syscall_resolve_name(rule->syscall);
 		if (nr == __NR_SCMP_ERROR)
 			return ag3_error_set_stage(reterr, EINVAL, "seccomp", NULL,
-						   "seccomp: rules[%zu]: unknown system call '%s'", i,
-						   rule->syscall);
+						   "seccomp: rules[%zu]: unknown system call '%s'",
+						   i, rule->syscall);
 		struct scmp_arg_cmp args[6];
 		static const enum scmp_compare ops[_AG3_CMP_MAX] = {
-			[AG3_CMP_EQ] = SCMP_CMP_EQ, [AG3_CMP_NE] = SCMP_CMP_NE,
-			[AG3_CMP_LT] = SCMP_CMP_LT, [AG3_CMP_LE] = SCMP_CMP_LE,
-			[AG3_CMP_GT] = SCMP_CMP_GT, [AG3_CMP_GE] = SCMP_CMP_GE,
+			[AG3_CMP_EQ] = SCMP_CMP_EQ,
+			[AG3_CMP_NE] = SCMP_CMP_NE,
+			[AG3_CMP_LT] = SCMP_CMP_LT,
+			[AG3_CMP_LE] = SCMP_CMP_LE,
+			[AG3_CMP_GT] = SCMP_CMP_GT,
+			[AG3_CMP_GE] = SCMP_CMP_GE,
 			[AG3_CMP_MASKED_EQ] = SCMP_CMP_MASKED_EQ,
 		};
 		for (size_t a = 0; a < rule->n_args; a++) {
@@ -253,8 +267,8 @@ static int build(const struct ag3_spec *spec, scmp_filter_ctx *ret, struct ag3_e
 			};
 		}
 		int e = rule->errno_value ? rule->errno_value : deny_errno;
-		r = seccomp_rule_add_array(ctx, action_of(rule->action, e), nr, (unsigned)rule->n_args,
-					   args);
+		r = seccomp_rule_add_array(ctx, action_of(rule->action, e), nr,
+					   (unsigned)rule->n_args, args);
 		if (r < 0)
 			return ag3_error_set_stage(reterr, -r, "seccomp", NULL,
 						   "seccomp: rules[%zu] (%s): %s", i, rule->syscall,
@@ -311,7 +325,8 @@ int ag3_seccomp_compile_fresh(const struct ag3_spec *spec, struct ag3_seccomp_pr
 					   "seccomp: exported filter has a bad size");
 	struct sock_filter *insns = malloc((size_t)len);
 	if (!insns)
-		return ag3_error_set_stage(reterr, ENOMEM, "seccomp", NULL, "seccomp: out of memory");
+		return ag3_error_set_stage(reterr, ENOMEM, "seccomp", NULL,
+					   "seccomp: out of memory");
 	if (pread(fd, insns, (size_t)len, 0) != len) {
 		free(insns);
 		return ag3_error_set_stage(reterr, EIO, "seccomp", NULL,

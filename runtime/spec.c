@@ -18,13 +18,13 @@
 	{                                                                                          \
 		if (s)                                                                             \
 			for (int i = 0; i < (int)(max); i++)                                       \
-				if (name##_names[i] && strcmp(s, name##_names[i]) == 0)             \
+				if (name##_names[i] && strcmp(s, name##_names[i]) == 0)            \
 					return (type)i;                                            \
 		return invalid;                                                                    \
 	}
 
-STRING_TABLE(userns, enum ag3_userns, _AG3_USERNS_MAX, _AG3_USERNS_INVALID,
-	     [AG3_USERNS_AUTO] = "auto", [AG3_USERNS_ALWAYS] = "always",
+STRING_TABLE(userns, enum ag3_userns, _AG3_USERNS_MAX,
+	     _AG3_USERNS_INVALID, [AG3_USERNS_AUTO] = "auto", [AG3_USERNS_ALWAYS] = "always",
 	     [AG3_USERNS_NEVER] = "never")
 STRING_TABLE(net_mode, enum ag3_net_mode, _AG3_NET_MAX, _AG3_NET_INVALID, [AG3_NET_NONE] = "none",
 	     [AG3_NET_HOST] = "host", [AG3_NET_ALLOWLIST] = "allowlist")
@@ -39,11 +39,14 @@ static const struct {
 	const char *name;
 	int resource;
 } rlimit_table[] = {
-	{"as", RLIMIT_AS},	       {"core", RLIMIT_CORE},	  {"cpu", RLIMIT_CPU},
-	{"data", RLIMIT_DATA},	       {"fsize", RLIMIT_FSIZE},	  {"locks", RLIMIT_LOCKS},
-	{"memlock", RLIMIT_MEMLOCK},   {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},
-	{"nofile", RLIMIT_NOFILE},     {"nproc", RLIMIT_NPROC},	  {"rss", RLIMIT_RSS},
-	{"rtprio", RLIMIT_RTPRIO},     {"sigpending", RLIMIT_SIGPENDING}, {"stack", RLIMIT_STACK},
+	{"as", RLIMIT_AS},           {"core", RLIMIT_CORE},
+	{"cpu", RLIMIT_CPU},         {"data", RLIMIT_DATA},
+	{"fsize", RLIMIT_FSIZE},     {"locks", RLIMIT_LOCKS},
+	{"memlock", RLIMIT_MEMLOCK}, {"msgqueue", RLIMIT_MSGQUEUE},
+	{"nice", RLIMIT_NICE},       {"nofile", RLIMIT_NOFILE},
+	{"nproc", RLIMIT_NPROC},     {"rss", RLIMIT_RSS},
+	{"rtprio", RLIMIT_RTPRIO},   {"sigpending", RLIMIT_SIGPENDING},
+	{"stack", RLIMIT_STACK},
 };
 
 int ag3_rlimit_resource_from_name(const char *name)
@@ -280,9 +283,11 @@ int ag3_spec_validate(const struct ag3_spec *s, struct ag3_error **reterr)
 			   s->network.mode == AG3_NET_HOST ? "false" : "true",
 			   ag3_net_mode_to_string(s->network.mode));
 	if (s->identity.uid_set && (s->identity.uid == 0 || s->identity.uid == (uid_t)-1))
-		return BAD("identity.uid: %u is not allowed (never root)", (unsigned)s->identity.uid);
+		return BAD("identity.uid: %u is not allowed (never root)",
+			   (unsigned)s->identity.uid);
 	if (s->identity.gid_set && (s->identity.gid == 0 || s->identity.gid == (gid_t)-1))
-		return BAD("identity.gid: %u is not allowed (never root)", (unsigned)s->identity.gid);
+		return BAD("identity.gid: %u is not allowed (never root)",
+			   (unsigned)s->identity.gid);
 	for (size_t i = 0; i < s->identity.n_groups; i++)
 		if (s->identity.groups[i] == 0 || s->identity.groups[i] == (gid_t)-1)
 			return BAD("identity.groups[%zu]: %u is not allowed", i,
@@ -324,8 +329,9 @@ int ag3_spec_validate(const struct ag3_spec *s, struct ag3_error **reterr)
 	if (s->process.umask > 0777)
 		return BAD("process.umask: %o is not a umask", s->process.umask);
 	if (!s->process.hostname || !hostname_valid(s->process.hostname))
-		return BAD("process.hostname: '%s' is not a valid host name (1-64 of [A-Za-z0-9.-])",
-			   s->process.hostname ? s->process.hostname : "");
+		return BAD(
+			"process.hostname: '%s' is not a valid host name (1-64 of [A-Za-z0-9.-])",
+			s->process.hostname ? s->process.hostname : "");
 	for (size_t i = 0; i < s->process.n_rlimits; i++) {
 		const struct ag3_rlimit *l = &s->process.rlimits[i];
 		if (ag3_rlimit_resource_from_name(l->name) < 0)
@@ -353,9 +359,11 @@ int ag3_spec_validate(const struct ag3_spec *s, struct ag3_error **reterr)
 			return BAD("security.seccomp.rules[%zu].args: more than 6", i);
 		for (size_t a = 0; a < r->n_args; a++) {
 			if (r->args[a].index > 5)
-				return BAD("security.seccomp.rules[%zu].args[%zu].index: 0..5", i, a);
+				return BAD("security.seccomp.rules[%zu].args[%zu].index: 0..5", i,
+					   a);
 			if ((int)r->args[a].op < 0 || r->args[a].op >= _AG3_CMP_MAX)
-				return BAD("security.seccomp.rules[%zu].args[%zu].op: invalid", i, a);
+				return BAD("security.seccomp.rules[%zu].args[%zu].op: invalid", i,
+					   a);
 		}
 	}
 	if ((int)s->security.seccomp.deny_action < 0 ||

@@ -84,13 +84,13 @@ struct ag3_seccomp_rule {
 };
 
 struct ag3_env_var {
-	char *name;  /* a C identifier */
+	char *name; /* a C identifier */
 	char *value;
 	bool secret; /* redacted when the spec is printed, never on any argv */
 };
 
 struct ag3_rlimit {
-	char *name; /* "nofile", "nproc", "fsize", "core", "as", "cpu", "stack", "memlock",
+	char *name;    /* "nofile", "nproc", "fsize", "core", "as", "cpu", "stack", "memlock",
 		       "data", "nice", "rtprio", "sigpending", "msgqueue", "locks", "rss" */
 	uint64_t soft; /* AG3_RLIM_INFINITY for unlimited */
 	uint64_t hard;
@@ -127,7 +127,7 @@ struct ag3_spec {
 	size_t n_mounts;
 
 	struct {
-		char *cwd; /* absolute path inside the sandbox */
+		char *cwd;               /* absolute path inside the sandbox */
 		struct ag3_env_var *env; /* the whole environment: nothing else is kept */
 		size_t n_env;
 		uint32_t umask;

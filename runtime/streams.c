@@ -63,7 +63,7 @@ int ag3_streams_setup(struct ag3_streams *s, const struct ag3_spec *spec,
 			/* 0 ("unlimited") is the largest cap: the supervisor's memory is
 			 * outside the sandbox's limit, so nothing it keeps is unbounded. */
 			uint64_t bytes = spec->limits.output_bytes ? spec->limits.output_bytes
-								  : AG3_OUTPUT_MAX;
+								   : AG3_OUTPUT_MAX;
 			if (ag3_capture_init(&s->cap[i - 1], mine, bytes) < 0) {
 				s->cap[i - 1].fd = -1;
 				close(mine);
@@ -83,7 +83,8 @@ int ag3_streams_setup(struct ag3_streams *s, const struct ag3_spec *spec,
 			if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode)) {
 				src = fd;
 				src_own = false;
-			} else if (fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) {
+			} else if (fstat(fd, &st) == 0 &&
+				   (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) {
 				src = ag3_fd_reopen_read(fd);
 				if (src < 0) { /* not ours to open again: read it shared */
 					src = fd;
@@ -101,7 +102,8 @@ int ag3_streams_setup(struct ag3_streams *s, const struct ag3_spec *spec,
 			}
 			ag3_sink_own(&s->out[0], p[1]);
 			s->sink_of[0] = &s->out[0];
-		} else if (i == 2 && s->relayed[1] && same_file(caller_fd(opts, 1), caller_fd(opts, 2))) {
+		} else if (i == 2 && s->relayed[1] &&
+			   same_file(caller_fd(opts, 1), caller_fd(opts, 2))) {
 			s->sink_of[2] = s->sink_of[1]; /* one stream: one sink, one last byte */
 		} else {
 			ag3_sink_open(&s->out[i], caller_fd(opts, i));
@@ -191,7 +193,8 @@ static void on_signal(struct ag3_streams *s)
 		struct winsize ws;
 		if (si.ssi_signo == SIGWINCH && o->pty_out >= 0 &&
 		    ioctl(o->pty_out, TIOCGWINSZ, &ws) == 0)
-			ioctl(s->master.fd, TIOCSWINSZ, &ws); /* the sandbox's pty: its own group hears */
+			ioctl(s->master.fd, TIOCSWINSZ,
+			      &ws); /* the sandbox's pty: its own group hears */
 		else if (si.ssi_signo == SIGCONT && o->pty_raw && o->pty_in >= 0)
 			tcsetattr(o->pty_in, TCSANOW, o->pty_raw);
 	}
@@ -273,7 +276,7 @@ void ag3_streams_finish(struct ag3_streams *s, uint64_t idle_ms, struct ag3_resu
 		ag3_capture_finish(&s->cap[1], &res->err);
 	}
 	/* What comes after the run starts a line of its own. */
-	struct ag3_sink *err = s->sink_of[2] ? s->sink_of[2]
+	struct ag3_sink *err = s->sink_of[2]      ? s->sink_of[2]
 			       : s->pty_mask & 4u ? &s->pty_out
 						  : NULL;
 	if (s->opts->end_line && err && err->fd >= 0 && err->last >= 0 && err->last != '\n') {

@@ -17,8 +17,8 @@
 struct ag3_streams {
 	const struct ag3_run_opts *opts;
 	struct ag3_capture cap[2];
-	int child_end[3];          /* the command's ends of the pipes (closed once it has them) */
-	struct ag3_sink out[3];    /* the caller's fds 1 and 2 (out[0]: the pipe to stdin) */
+	int child_end[3];       /* the command's ends of the pipes (closed once it has them) */
+	struct ag3_sink out[3]; /* the caller's fds 1 and 2 (out[0]: the pipe to stdin) */
 	struct ag3_sink *sink_of[3];
 	struct ag3_relay relay[3]; /* fd i's relay */
 	bool relayed[3];

@@ -44,9 +44,8 @@ static const struct {
  * executor makes after this counts as one.
  */
 static const char *const namespaces[] = {
-	"max_user_namespaces", "max_pid_namespaces",	"max_net_namespaces",
-	"max_ipc_namespaces",  "max_uts_namespaces",	"max_cgroup_namespaces",
-	"max_time_namespaces",
+	"max_user_namespaces", "max_pid_namespaces",    "max_net_namespaces",  "max_ipc_namespaces",
+	"max_uts_namespaces",  "max_cgroup_namespaces", "max_time_namespaces",
 };
 
 /* Reads a decimal from `path` beneath `dir`; -ENOENT if the kernel lacks it. */
@@ -93,8 +92,8 @@ int ag3_ucounts_bound(const struct ag3_spec *spec, struct ag3_error **reterr)
 	if (fsfd < 0 || fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		return ag3_error_set_stage(reterr, errno, "ucounts", NULL,
 					   "ucounts: a proc instance to write the limits in: %m");
-	_cleanup_close_ int proc =
-		fsmount(fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	_cleanup_close_ int proc = fsmount(
+		fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
 	if (proc < 0)
 		return ag3_error_set_stage(reterr, errno, "ucounts", NULL,
 					   "ucounts: mounting a proc instance: %m");

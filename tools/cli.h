@@ -15,8 +15,8 @@
 
 #define PROG "ag3ntum-sandbox"
 
-#define CLI_MAX_SECRETS 16  /* --secrets files */
-#define CLI_MAX_DYNAMIC 64  /* --dynamic requests */
+#define CLI_MAX_SECRETS 16 /* --secrets files */
+#define CLI_MAX_DYNAMIC 64 /* --dynamic requests */
 
 /*
  * Options shared by compile and exec (and lint, explain, check). Zero-
@@ -27,7 +27,7 @@ struct cli_source {
 	const char *profile_path; /* NULL: the embedded default */
 	const char *spec_path;    /* a compiled spec instead of a profile */
 	struct ag3_session *session;
-	const char *mounts_path;  /* --mounts: external-mounts.yaml; NULL: none */
+	const char *mounts_path;                    /* --mounts: external-mounts.yaml; NULL: none */
 	const char *secrets_paths[CLI_MAX_SECRETS]; /* --secrets, in order (first: global) */
 	size_t n_secrets;
 	const char *dynamic_args[CLI_MAX_DYNAMIC]; /* --dynamic, as given */
@@ -35,7 +35,7 @@ struct cli_source {
 	enum ag3_uid_mode uid_mode; /* --uid-mode; 0 = isolated */
 	bool api_uid_set;           /* --api-uid; default AG3_API_UID_DEFAULT */
 	uid_t api_uid;
-	const char *host_root;      /* --host-root: absolute; NULL: none */
+	const char *host_root; /* --host-root: absolute; NULL: none */
 };
 
 /* getopt_long option codes >= 256 for the shared options. */

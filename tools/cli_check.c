@@ -126,8 +126,11 @@ int cli_check(int argc, char **argv)
 		{"other-denials", 0, CLI_OPT_CALL, &other_denials, .call = parse_other_denials},
 		{0},
 	};
-	const struct cli_command_options co = {.cmd = "check", .help = cli_check_help,
-					       .source = &src, .permute = true, .error_code = 2,
+	const struct cli_command_options co = {.cmd = "check",
+					       .help = cli_check_help,
+					       .source = &src,
+					       .permute = true,
+					       .error_code = 2,
 					       .opts = opts};
 	int first, rc;
 	if (!cli_parse_options(&co, argc, argv, &first, &rc))

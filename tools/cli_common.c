@@ -106,7 +106,8 @@ static int create_temp(int d, mode_t mode, char name[static 64])
 		if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
 			return -EIO;
 		snprintf(name, 64, ".ag3-tmp.%d.%016llx", (int)getpid(), rnd);
-		int fd = openat(d, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+		int fd =
+			openat(d, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 		if (fd >= 0 || errno != EEXIST)
 			return fd >= 0 ? fd : -errno;
 	}
@@ -306,7 +307,8 @@ int cli_source_handle(struct cli_source *src, int opt, const char *arg)
 			enum ag3_dir d = (enum ag3_dir)(opt - OPT_DIR_FIRST);
 			if (!arg || arg[0] != '/') {
 				cli_error("--%s: '%s' is not an absolute path",
-					  d == AG3_DIR_WORKSPACE ? "workspace" : ag3_dir_to_string(d),
+					  d == AG3_DIR_WORKSPACE ? "workspace"
+								 : ag3_dir_to_string(d),
 					  arg ? arg : "");
 				return -1;
 			}

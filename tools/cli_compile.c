@@ -47,8 +47,11 @@ int cli_compile(int argc, char **argv)
 		{"output", 'o', CLI_OPT_STRING, &output},
 		{0},
 	};
-	const struct cli_command_options co = {.cmd = "compile", .help = cli_compile_help,
-					       .source = &src, .error_code = 2, .opts = opts};
+	const struct cli_command_options co = {.cmd = "compile",
+					       .help = cli_compile_help,
+					       .source = &src,
+					       .error_code = 2,
+					       .opts = opts};
 	int first, rc;
 	if (!cli_parse_options(&co, argc, argv, &first, &rc))
 		return rc;

@@ -33,8 +33,8 @@ int cli_doctor(int argc, char **argv)
 {
 	bool json = false;
 	const struct cli_opt opts[] = {{"json", 0, CLI_OPT_FLAG, &json, .value = true}, {0}};
-	const struct cli_command_options co = {.cmd = "doctor", .help = cli_doctor_help,
-					       .error_code = 2, .opts = opts};
+	const struct cli_command_options co = {
+		.cmd = "doctor", .help = cli_doctor_help, .error_code = 2, .opts = opts};
 	int first, rc;
 	if (!cli_parse_options(&co, argc, argv, &first, &rc))
 		return rc;
@@ -43,10 +43,11 @@ int cli_doctor(int argc, char **argv)
 	bool can_run = d.privileged || d.userns;
 	const struct ag3_cgroup_info *cg = &d.cgroup;
 	bool cg_limits = d.cgroup_limits_v2 || d.cgroup_limits_v1;
-	const char *limits_by = d.cgroup_limits_v2   ? "cgroup v2 (memory.max, pids.max, cpu)"
-				: d.cgroup_limits_v1 ? "cgroup v1 (memory.limit_in_bytes, pids.max, cpu.shares)"
-						     : "rlimits fallback (RLIMIT_AS per process, RLIMIT_NPROC "
-						       "in the sandbox's user namespace)";
+	const char *limits_by = d.cgroup_limits_v2 ? "cgroup v2 (memory.max, pids.max, cpu)"
+				: d.cgroup_limits_v1
+					? "cgroup v1 (memory.limit_in_bytes, pids.max, cpu.shares)"
+					: "rlimits fallback (RLIMIT_AS per process, RLIMIT_NPROC "
+					  "in the sandbox's user namespace)";
 	const enum ag3_memory_enforcer mem_by = d.cgroup_limits_v2   ? AG3_MEM_CGROUP_V2
 						: d.cgroup_limits_v1 ? AG3_MEM_CGROUP_V1
 								     : AG3_MEM_RLIMITS;
@@ -110,7 +111,9 @@ int cli_doctor(int argc, char **argv)
 			cJSON_AddBoolToObject(h, "writable", v1[i].h->self[0] && v1[i].h->writable);
 		}
 		cJSON_AddStringToObject(o, "limits",
-					d.cgroup_limits_v2 ? "cgroup_v2" : d.cgroup_limits_v1 ? "cgroup_v1" : "rlimits");
+					d.cgroup_limits_v2   ? "cgroup_v2"
+					: d.cgroup_limits_v1 ? "cgroup_v1"
+							     : "rlimits");
 		cJSON *mb = cJSON_AddObjectToObject(o, "memory");
 		cJSON *ba = cJSON_AddArrayToObject(mb, "bounded");
 		for (size_t i = 0; bounded[i]; i++)
@@ -132,9 +135,9 @@ int cli_doctor(int argc, char **argv)
 		return can_run ? 0 : 1;
 	}
 	printf("kernel               %s\n", cli_esc(d.kernel));
-	printf("mode                 %s\n", d.privileged
-						  ? "root (setresuid to the session uid; no user namespace needed)"
-						  : "rootless (a user namespace maps your ids)");
+	printf("mode                 %s\n",
+	       d.privileged ? "root (setresuid to the session uid; no user namespace needed)"
+			    : "rootless (a user namespace maps your ids)");
 	printf("user namespaces      %s%s%s\n", yes(d.userns), d.userns_errno ? ": " : "",
 	       d.userns_errno ? strerror(d.userns_errno) : "");
 	printf("seccomp              %s (kill_process action: %s)\n", yes(d.seccomp),
@@ -142,18 +145,22 @@ int cli_doctor(int argc, char **argv)
 	if (d.landlock_abi)
 		printf("landlock             ABI %d\n", d.landlock_abi);
 	else
-		printf("landlock             no (recorded as a downgrade unless a profile requires it)\n");
+		printf("landlock             no (recorded as a downgrade unless a profile requires "
+		       "it)\n");
 	printf("openat2              %s\n", yes(d.openat2));
-	printf("new mount API        %s (mount_setattr: %s)\n", yes(d.mount_api), yes(d.mount_setattr));
+	printf("new mount API        %s (mount_setattr: %s)\n", yes(d.mount_api),
+	       yes(d.mount_setattr));
 	printf("clone3               %s (falls back to clone)\n", yes(d.clone3));
-	printf("close_range          %s (falls back to marking fds close-on-exec)\n", yes(d.close_range));
+	printf("close_range          %s (falls back to marking fds close-on-exec)\n",
+	       yes(d.close_range));
 	if (cg->mount[0]) {
 		printf("cgroup v2            mounted at %s; our cgroup %s\n", cli_esc(cg->mount),
 		       cli_esc(cg->self));
 		printf("  sandbox cgroups    %s\n",
-		       cg->parent[0] ? cli_esc(cg->parent)
-				     : "none: neither our cgroup nor an ancestor is writable and free "
-				       "of processes (a delegated subtree)");
+		       cg->parent[0]
+			       ? cli_esc(cg->parent)
+			       : "none: neither our cgroup nor an ancestor is writable and free "
+				 "of processes (a delegated subtree)");
 		printf("  controllers        memory: %s, pids: %s, cpu: %s\n", yes(cg->memory),
 		       yes(cg->pids), yes(cg->cpu));
 	} else {

@@ -120,9 +120,10 @@ static int parse_json_fd(void *dst, const char *arg)
 	/* A record the command cannot write into: not the stream of its stdio. */
 	for (int i = 0; i < 3; i++)
 		if (same_file(*json_fd, i)) {
-			cli_error("--json-fd %d: the same file as fd %d, which the command writes or "
-				  "reads: give the record a stream of its own",
-				  *json_fd, i);
+			cli_error(
+				"--json-fd %d: the same file as fd %d, which the command writes or "
+				"reads: give the record a stream of its own",
+				*json_fd, i);
 			return -1;
 		}
 	return 0;
@@ -153,7 +154,6 @@ static void write_bounded(int fd, const char *p, size_t n)
 	ag3_sink_write_all(&s, p, n, AG3_FLUSH_MS);
 	ag3_sink_close(&s);
 }
-
 
 static bool is_socket(int fd)
 {
@@ -256,8 +256,11 @@ int cli_exec(int argc, char **argv)
 		{"capture", 0, CLI_OPT_FLAG, &capture, .value = true},
 		{0},
 	};
-	const struct cli_command_options co = {.cmd = "exec", .help = cli_exec_help,
-					       .source = &src, .error_code = 125, .opts = opts};
+	const struct cli_command_options co = {.cmd = "exec",
+					       .help = cli_exec_help,
+					       .source = &src,
+					       .error_code = 125,
+					       .opts = opts};
 	int first, rc;
 	if (!cli_parse_options(&co, argc, argv, &first, &rc))
 		return rc;
@@ -312,8 +315,11 @@ int cli_exec(int argc, char **argv)
 	int wfd = signalfd(-1, &tmask, SFD_CLOEXEC | SFD_NONBLOCK);
 	signal(SIGPIPE, SIG_IGN);
 
-	struct ag3_run_opts ro = {.argv = argv + first, .stdio = {-1, -1, -1}, .cancel_fd = sfd,
-				  .capture = capture, .winch_fd = wfd};
+	struct ag3_run_opts ro = {.argv = argv + first,
+				  .stdio = {-1, -1, -1},
+				  .cancel_fd = sfd,
+				  .capture = capture,
+				  .winch_fd = wfd};
 	struct term term = {0};
 	term_setup(&ro, &term, capture);
 	if (json && !capture) {

@@ -181,7 +181,8 @@ static void print_decision_text(const struct ag3_rules *r, const struct ag3_tool
 		       cli_esc(d->rule->key ? d->rule->key : "?"), cli_esc(r->file ? r->file : "?"),
 		       d->rule->line, d->rule->col);
 	if (d->part)
-		printf("  command:   '%s' (one of %zu in the line)\n", cli_esc(d->part), d->n_parts);
+		printf("  command:   '%s' (one of %zu in the line)\n", cli_esc(d->part),
+		       d->n_parts);
 	printf("  rules:     %s, defaultMode %s\n",
 	       r->session ? "session_workspace (a session is active)" : "permissions",
 	       ag3_permission_mode_to_string(r->mode));
@@ -248,7 +249,8 @@ static void print_mount_text(const char *label, const struct ag3_spec *spec, siz
 	ag3_explain_origin_locate(p, x, m->origin, &ol);
 	printf("  %-10s #%zu %s", label, i, ag3_mount_op_to_string(m->op));
 	if (m->op == AG3_MOUNT_BIND)
-		printf(" %s -> %s (%s)", cli_esc(m->source), cli_esc(m->target), m->ro ? "ro" : "rw");
+		printf(" %s -> %s (%s)", cli_esc(m->source), cli_esc(m->target),
+		       m->ro ? "ro" : "rw");
 	else if (m->op == AG3_MOUNT_SYMLINK)
 		printf(" %s -> %s", cli_esc(m->target), cli_esc(m->source));
 	else
@@ -290,7 +292,7 @@ static int explain_path(struct cli_source *src, const char *path, bool json)
 	size_t n_why = 0;
 	if ((e.state == AG3_EXPLAIN_ABSENT || e.state == AG3_EXPLAIN_CREATED) &&
 	    ag3_explain_absent(spec, p, x, src->session, src->host_root, e.resolved, why,
-				       ELEMENTSOF(why), &n_why) < 0)
+			       ELEMENTSOF(why), &n_why) < 0)
 		goto oom;
 	if (json) {
 		cJSON *o = cJSON_CreateObject(), *a;
@@ -482,8 +484,11 @@ int cli_explain(int argc, char **argv)
 		{"no-session", 0, CLI_OPT_FLAG, &no_session, .value = true},
 		{0},
 	};
-	const struct cli_command_options co = {.cmd = "explain", .help = cli_explain_help,
-					       .source = &src, .permute = true, .error_code = 2,
+	const struct cli_command_options co = {.cmd = "explain",
+					       .help = cli_explain_help,
+					       .source = &src,
+					       .permute = true,
+					       .error_code = 2,
 					       .opts = opts};
 	int first, rc;
 	if (!cli_parse_options(&co, argc, argv, &first, &rc))

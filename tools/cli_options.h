@@ -25,22 +25,22 @@ struct cli_opt {
 	int short_name;   /* 'o', or 0 */
 	enum cli_opt_kind kind;
 	void *dst;
-	bool value;       /* FLAG: the value it stores */
-	bool once;        /* STRING: a second one is "--NAME given twice ('a', then 'b')" */
-	unsigned long long max;   /* U64 */
-	const char *invalid;      /* U64: "--NAME: 'ARG' <invalid>" on a bad number */
-	bool *given;              /* U64, STRING: set when the option is seen (may be NULL) */
+	bool value;             /* FLAG: the value it stores */
+	bool once;              /* STRING: a second one is "--NAME given twice ('a', then 'b')" */
+	unsigned long long max; /* U64 */
+	const char *invalid;    /* U64: "--NAME: 'ARG' <invalid>" on a bad number */
+	bool *given;            /* U64, STRING: set when the option is seen (may be NULL) */
 	int (*call)(void *dst, const char *arg); /* CALL */
 };
 
 #define CLI_MAX_OPTS 16 /* a command's own options */
 
 struct cli_command_options {
-	const char *cmd;           /* "exec": the "Try" line names it */
-	const char *help;          /* printed by -h/--help (see cli_print_help) */
-	struct cli_source *source; /* takes the shared options into it; NULL: none */
-	bool permute;              /* operands may come before options (getopt's default) */
-	int error_code;            /* the exit status for a bad option */
+	const char *cmd;            /* "exec": the "Try" line names it */
+	const char *help;           /* printed by -h/--help (see cli_print_help) */
+	struct cli_source *source;  /* takes the shared options into it; NULL: none */
+	bool permute;               /* operands may come before options (getopt's default) */
+	int error_code;             /* the exit status for a bad option */
 	const struct cli_opt *opts; /* terminated by a zero entry; at most CLI_MAX_OPTS */
 };
 

@@ -139,11 +139,13 @@ int ag3_tool_call_from_json(const char *tool, const char *json, size_t len,
 	/* A \u0000 escape would end the C string early: `ls\u0000; rm x` checked as `ls`. */
 	for (size_t i = 0; i + 1 < len; i++)
 		if (json[i] == '\\') {
-			if (json[i + 1] == 'u' && i + 5 < len && !strncasecmp(json + i + 2, "0000", 4))
-				return ag3_error_set(reterr, EINVAL,
-						     "the tool input holds a NUL character (\\u0000 "
-						     "at byte %zu): it cannot be checked",
-						     i);
+			if (json[i + 1] == 'u' && i + 5 < len &&
+			    !strncasecmp(json + i + 2, "0000", 4))
+				return ag3_error_set(
+					reterr, EINVAL,
+					"the tool input holds a NUL character (\\u0000 "
+					"at byte %zu): it cannot be checked",
+					i);
 			i++;
 		}
 	in = cJSON_ParseWithLengthOpts(json, len, &end, false);

@@ -95,7 +95,7 @@ static void words_free(struct word *w, size_t n)
 }
 
 /* (`time` is a wrapper below: its -p is an option, not the command) */
-static const char *const reserved_words[] = {"!",    "{",    "}",  "(",    ")",    "if",
+static const char *const reserved_words[] = {"!",    "{",    "}",    "(",  ")",     "if",
 					     "then", "elif", "else", "do", "while", "until",
 					     "fi",   "done", "esac", NULL};
 
@@ -348,7 +348,8 @@ static int inner_of(const struct word *w, size_t n, size_t c, char **ret)
 			const char *o = w[i].text;
 			if (!anywhere && (o[0] != '-' || !strcmp(o, "--")))
 				break;
-			if (!strcmp(o, "--command") || (o[0] == '-' && o[1] != '-' && strchr(o, 'c'))) {
+			if (!strcmp(o, "--command") ||
+			    (o[0] == '-' && o[1] != '-' && strchr(o, 'c'))) {
 				size_t k = i + 1;
 				if (!strcmp(w[k].text, "--") && k + 1 < n)
 					k++;

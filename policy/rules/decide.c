@@ -138,7 +138,8 @@ int ag3_rules_decide(const struct ag3_rules *r, const struct ag3_tool_call *c,
 			if (!l.parts[p].opaque)
 				continue;
 			_cleanup_free_ char *why = NULL;
-			if (asprintf(&why, "'%s': %s, so the deny rules cannot be checked against it",
+			if (asprintf(&why,
+				     "'%s': %s, so the deny rules cannot be checked against it",
 				     l.parts[p].raw, l.parts[p].opaque) < 0) {
 				k = -ENOMEM;
 				goto done;

@@ -21,12 +21,12 @@ bool ag3_glob_n(const char *p, size_t pn, const char *t, size_t tn, bool stop_sl
 
 /* command.c: the forms of one simple command the rules are matched against. */
 struct cmd_forms {
-	char *raw;  /* the normalized text */
-	char *safe; /* from the first word that is not a reserved word ("" when none) */
-	char *core; /* dequoted, from the command word (assignments and wrappers dropped) */
-	char *base; /* core with the command word's directory dropped; NULL when the same */
-	char *inner;    /* `sh -c TEXT`, `eval TEXT...`: the command line it runs, or NULL */
-	bool deny_only; /* from an `inner` line: checked against deny rules only */
+	char *raw;          /* the normalized text */
+	char *safe;         /* from the first word that is not a reserved word ("" when none) */
+	char *core;         /* dequoted, from the command word (assignments and wrappers dropped) */
+	char *base;         /* core with the command word's directory dropped; NULL when the same */
+	char *inner;        /* `sh -c TEXT`, `eval TEXT...`: the command line it runs, or NULL */
+	bool deny_only;     /* from an `inner` line: checked against deny rules only */
 	const char *opaque; /* why no rule can tell what it runs (static), or NULL */
 };
 

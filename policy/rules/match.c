@@ -156,8 +156,7 @@ void ag3_split_line_clear(struct split_line *l)
 static int split_into(const char *val, struct split_line *l, bool inner, unsigned depth);
 
 /* Appends one command (and, for `sh -c`, the commands of its line). */
-static int add_part(struct split_line *l, const char *text, bool inner, bool only,
-		    unsigned depth)
+static int add_part(struct split_line *l, const char *text, bool inner, bool only, unsigned depth)
 {
 	struct cmd_forms f = {0};
 	int r = ag3_cmd_forms_of(text, &f);

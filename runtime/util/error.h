@@ -14,13 +14,13 @@
 #include "cleanup.h"
 
 struct ag3_error {
-	int err;          /* positive errno (EINVAL for errors not from a syscall) */
-	char *stage;      /* setup stage ("mount", "pivot_root"...), or NULL */
-	char *path;       /* the path involved, or NULL */
-	char *msg;        /* the whole message, context first: "stage: path: what" */
-	char *file;       /* for parse errors: the input file, or NULL */
-	unsigned line;    /* 1-based; 0 when unknown */
-	unsigned col;     /* 1-based; 0 when unknown */
+	int err;       /* positive errno (EINVAL for errors not from a syscall) */
+	char *stage;   /* setup stage ("mount", "pivot_root"...), or NULL */
+	char *path;    /* the path involved, or NULL */
+	char *msg;     /* the whole message, context first: "stage: path: what" */
+	char *file;    /* for parse errors: the input file, or NULL */
+	unsigned line; /* 1-based; 0 when unknown */
+	unsigned col;  /* 1-based; 0 when unknown */
 };
 
 void ag3_error_free(struct ag3_error *e);

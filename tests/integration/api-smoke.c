@@ -87,8 +87,8 @@ int main(int argc, char **argv)
 	char *at = j1 ? strstr(j1, idk) : NULL;
 	char *bad_json = NULL;
 	struct ag3_spec *sysgid = NULL;
-	if (at && asprintf(&bad_json, "%.*s\"identity\":{\"uid\":50001,\"gid\":5%s",
-			   (int)(at - j1), j1, at + strlen(idk)) < 0)
+	if (at && asprintf(&bad_json, "%.*s\"identity\":{\"uid\":50001,\"gid\":5%s", (int)(at - j1),
+			   j1, at + strlen(idk)) < 0)
 		bad_json = NULL;
 	r = bad_json ? ag3_spec_from_json(bad_json, strlen(bad_json), "sysgid", &sysgid, &err) : -1;
 	check(r == 0 && sysgid, "a spec with gid 5 decodes", bad_json);
@@ -140,9 +140,11 @@ int main(int argc, char **argv)
 	ag3_error_free(err);
 	err = NULL;
 	/* --uid-mode any's policy: 0 and the API uid are still refused, 1000 is not. */
-	check(ctx && ag3_context_set_uid_mode(ctx, "nope") == -EINVAL, "bad uid mode refused", NULL);
+	check(ctx && ag3_context_set_uid_mode(ctx, "nope") == -EINVAL, "bad uid mode refused",
+	      NULL);
 	check(ctx && ag3_context_set_uid_mode(ctx, "any") == 0, "uid mode any", NULL);
-	check(ctx && ag3_session_set_ids(ag3_context_session(ctx), 1000, 1000) == 0, "set ids", NULL);
+	check(ctx && ag3_session_set_ids(ag3_context_session(ctx), 1000, 1000) == 0, "set ids",
+	      NULL);
 	r = ctx ? ag3_context_compile(ctx, &cspec, &err) : -1;
 	check(r == 0 && cspec, "ag3_context_compile under uid mode any", NULL);
 	ag3_spec_free(cspec);
@@ -154,10 +156,11 @@ int main(int argc, char **argv)
 	/* Really sandboxed: exit status, result record, the workspace written. */
 	/* argv strings are writable, as execve's are (-Wwrite-strings). */
 	char sh[] = "sh", dash_c[] = "-c", cmd_exit3[] = "echo hi > /workspace/from-api; exit 3",
-	     cmd_isolated[] = "grep -q '^CapBnd:[[:space:]]*0000000000000000$' /proc/self/status && "
-			      "grep -q '^NoNewPrivs:[[:space:]]*1$' /proc/self/status && "
-			      "grep -q '^Seccomp:[[:space:]]*2$' /proc/self/status && "
-			      "test \"$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ')\" = lo";
+	     cmd_isolated[] =
+		     "grep -q '^CapBnd:[[:space:]]*0000000000000000$' /proc/self/status && "
+		     "grep -q '^NoNewPrivs:[[:space:]]*1$' /proc/self/status && "
+		     "grep -q '^Seccomp:[[:space:]]*2$' /proc/self/status && "
+		     "test \"$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ')\" = lo";
 	char *res = NULL;
 	r = ag3_run(spec, (char *[]){sh, dash_c, cmd_exit3, NULL}, &res);
 	check(r == 3, "ag3_run returns the command's status", res);

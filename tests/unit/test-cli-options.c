@@ -46,8 +46,12 @@ static int parse(struct vals *v, struct cli_source *src, bool permute, char **ar
 		{"call", 0, CLI_OPT_CALL, v, .call = call_twice_fails},
 		{0},
 	};
-	const struct cli_command_options c = {.cmd = "x", .help = help, .source = src,
-					      .permute = permute, .error_code = 7, .opts = opts};
+	const struct cli_command_options c = {.cmd = "x",
+					      .help = help,
+					      .source = src,
+					      .permute = permute,
+					      .error_code = 7,
+					      .opts = opts};
 	int argc = 0;
 	while (argv[argc])
 		argc++;
@@ -122,8 +126,8 @@ Test(cli_options, help_with_shared_options, .init = cr_redirect_stdout)
 {
 	struct vals v = {0};
 	int first, code;
-	cr_assert_eq(parse(&v, NULL, false, ARGV("x", "--flag", "--help", "--bogus"), &first, &code),
-		     0);
+	cr_assert_eq(
+		parse(&v, NULL, false, ARGV("x", "--flag", "--help", "--bogus"), &first, &code), 0);
 	cr_assert_eq(code, 0);
 	char want[8192];
 	snprintf(want, sizeof(want), "Usage: x [OPTIONS]\n%s-h, --help\n", cli_source_help);
@@ -210,11 +214,12 @@ Test(cli_options, shared_options)
 	struct cli_source src = {.session = s};
 	struct vals v = {0};
 	int first, code;
-	cr_assert_eq(parse(&v, &src, false,
-			   ARGV("x", "--uid", "50001", "--profile", "p.yaml", "--flag", "--secrets",
-				"a", "--secrets", "b", "--uid-mode", "any", "--workspace", "/w", "op"),
-			   &first, &code),
-		     1);
+	cr_assert_eq(
+		parse(&v, &src, false,
+		      ARGV("x", "--uid", "50001", "--profile", "p.yaml", "--flag", "--secrets", "a",
+			   "--secrets", "b", "--uid-mode", "any", "--workspace", "/w", "op"),
+		      &first, &code),
+		1);
 	cr_assert(s->uid_set);
 	cr_assert_eq(s->uid, 50001);
 	cr_assert_str_eq(src.profile_path, "p.yaml");
@@ -237,7 +242,7 @@ Test(cli_options, shared_option_errors, .init = cr_redirect_stderr)
 	cr_assert_eq(parse(&v, &src, false, ARGV("x", "--gid", "0"), &first, &code), 0);
 	cr_assert_eq(code, 7);
 	cr_assert_stderr_eq_str(PROG ": --spec given twice ('a', then 'b')\n" PROG
-				": --gid: 0 is not allowed: the command never runs as root\n");
+				     ": --gid: 0 is not allowed: the command never runs as root\n");
 }
 
 Test(cli_options, parse_u64)

@@ -40,12 +40,24 @@ static char *fake_host(void)
 	char *t = strdup("/tmp/ag3-golden.XXXXXX");
 	cr_assert_not_null(mkdtemp(t));
 	static const char *const dirs[] = {
-		"usr/bin", "usr/lib", "usr/lib64", "usr/sbin", "etc/ssl", "proc/self", "skills",
-		"users/alice/sessions/" SESSION_ID "/workspace", "users/alice/venv",
-		"users/alice/.claude/skills", "users/alice/ag3ntum/persistent",
+		"usr/bin",
+		"usr/lib",
+		"usr/lib64",
+		"usr/sbin",
+		"etc/ssl",
+		"proc/self",
+		"skills",
+		"users/alice/sessions/" SESSION_ID "/workspace",
+		"users/alice/venv",
+		"users/alice/.claude/skills",
+		"users/alice/ag3ntum/persistent",
 		/* external mounts (not data/documentation: an optional one, missing) */
-		"data/ml-datasets", "data/shared-output", "home/alice/data", "home/alice/workspace",
-		"var/log/app", "projects/main-repo",
+		"data/ml-datasets",
+		"data/shared-output",
+		"home/alice/data",
+		"home/alice/workspace",
+		"var/log/app",
+		"projects/main-repo",
 	};
 	for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
 		mkdir_p(t, dirs[i]);
@@ -139,9 +151,10 @@ static void golden(const char *profile_rel, const char *mounts_rel, const char *
 					line++;
 				i++;
 			}
-			cr_assert_fail("%s differs from the compiled spec at line %zu; got:\n%.300s\n"
-				       "(AG3_UPDATE_GOLDEN=1 rewrites it: then read the diff)",
-				       gpath, line, json + (i > 120 ? i - 120 : 0));
+			cr_assert_fail(
+				"%s differs from the compiled spec at line %zu; got:\n%.300s\n"
+				"(AG3_UPDATE_GOLDEN=1 rewrites it: then read the diff)",
+				gpath, line, json + (i > 120 ? i - 120 : 0));
 		}
 		free(want);
 	}

@@ -221,12 +221,16 @@ Test(lint, platform_head_profile, .init = make_root, .fini = drop_root)
 
 Test(lint, platform_intermediate_profile, .init = make_root, .fini = drop_root)
 {
-	static const struct expect want[] = {
-		{"AG3L016", 11}, {"AG3L018", 10}, {"AG3L027", 1},
-		{"AG3L031", 1},  {"AG3L032", 1}, /* /mounts listed writable, mounted read-only */
-		{"AG3L036", 1},  {"AG3L038", 1},
-		{"AG3L046", 1}, /* external_mounts: the whole /mounts, every user's (bug 14) */
-	};
+	static const struct expect
+		want
+			[] =
+				{
+					{"AG3L016", 11}, {"AG3L018", 10},
+					{"AG3L027", 1},  {"AG3L031", 1},
+					{"AG3L032", 1}, /* /mounts listed writable, mounted read-only */
+					{"AG3L036", 1},  {"AG3L038", 1},
+					{"AG3L046", 1}, /* external_mounts: the whole /mounts, every user's (bug 14) */
+				};
 	expect_fixture("v-4b187e8/permissions.yaml", NULL, want, ELEMENTSOF(want));
 }
 

@@ -89,15 +89,16 @@ static void drop_root(char *t)
 }
 
 /* A small profile: system dirs, a workspace, a user-skills mount. */
-static const char small_profile[] = "name: small\n"
-				    "sandbox:\n"
-				    "  static_mounts:\n"
-				    "    usr: {source: /usr, target: /usr}\n"
-				    "    bin: {source: /bin, target: /bin}\n"
-				    "    lib: {source: /lib, target: /lib}\n"
-				    "  session_mounts:\n"
-				    "    workspace: {source: '{workspace_dir}', target: /workspace, mode: rw}\n"
-				    "    skills: {source: /skills, target: /user-skills, optional: true}\n";
+static const char small_profile[] =
+	"name: small\n"
+	"sandbox:\n"
+	"  static_mounts:\n"
+	"    usr: {source: /usr, target: /usr}\n"
+	"    bin: {source: /bin, target: /bin}\n"
+	"    lib: {source: /lib, target: /lib}\n"
+	"  session_mounts:\n"
+	"    workspace: {source: '{workspace_dir}', target: /workspace, mode: rw}\n"
+	"    skills: {source: /skills, target: /user-skills, optional: true}\n";
 
 struct compiled {
 	struct ag3_spec *spec;
@@ -117,8 +118,8 @@ static struct compiled compile_with(const char *profile_yaml, const char *mounts
 	snprintf(ws, sizeof(ws), "/ws");
 	cr_assert_eq(ag3_session_set_dir(s, AG3_DIR_WORKSPACE, ws), 0);
 	struct compiled c = {0};
-	struct ag3_compile_options o = {.host_root = root, .mounts = m, .dynamic = dyn,
-					.n_dynamic = n_dyn};
+	struct ag3_compile_options o = {
+		.host_root = root, .mounts = m, .dynamic = dyn, .n_dynamic = n_dyn};
 	c.r = ag3_compile_ex(p, s, &o, &c.spec, &c.err);
 	return c;
 }
@@ -235,7 +236,8 @@ Test(loader, types_are_checked)
 {
 	mload_fail("[]\n", 1, 1, "expected a mapping");
 	mload_fail("global: 3\n", 1, 9, "global: expected a mapping, got 3");
-	mload_fail("global:\n  ro: {name: a}\n", 2, 7, "global.ro: expected a list of mount records");
+	mload_fail("global:\n  ro: {name: a}\n", 2, 7,
+		   "global.ro: expected a list of mount records");
 	mload_fail("global:\n  ro: [x]\n", 2, 8, "expected a mount record");
 	mload_fail("global:\n  ro:\n    - {name: a, host_path: /x/y, optional: yes}\n", 3, 44,
 		   "YAML 1.1 booleans");
@@ -243,7 +245,8 @@ Test(loader, types_are_checked)
 		   "expected true or false");
 	mload_fail("global:\n  ro:\n    - {name: true, host_path: /x/y}\n", 3, 14,
 		   "the boolean true");
-	mload_fail("global:\n  ro:\n    - {host_path: /x/y}\n", 3, 7, "missing required key 'name'");
+	mload_fail("global:\n  ro:\n    - {host_path: /x/y}\n", 3, 7,
+		   "missing required key 'name'");
 	mload_fail("global:\n  ro:\n    - {name: a}\n", 3, 7, "missing required key 'host_path'");
 	mload_fail("global:\n  ro:\n    - {name: a, host_path: ''}\n", 3, 28,
 		   "got an empty string");
@@ -268,9 +271,8 @@ Test(loader, names_follow_the_platform_rule)
 		   "not a valid mount name");
 	mload_fail("global:\n  ro:\n    - {name: a/b, host_path: /x/y}\n", 3, 14,
 		   "not a valid mount name");
-	static const char *const reserved[] = {"paths", "persistent", "external", "ro",
-					       "rw",    "user-ro",    "user-rw",  "dynamic",
-					       "Dynamic"};
+	static const char *const reserved[] = {"paths",   "persistent", "external", "ro",     "rw",
+					       "user-ro", "user-rw",    "dynamic",  "Dynamic"};
 	for (size_t i = 0; i < ELEMENTSOF(reserved); i++) {
 		char y[256];
 		snprintf(y, sizeof(y), "global:\n  rw:\n    - {name: %s, host_path: /x/y}\n",
@@ -286,7 +288,8 @@ Test(loader, names_follow_the_platform_rule)
 	snprintf(y, sizeof(y), "global:\n  ro:\n    - {name: %s, host_path: /x/y}\n", name);
 	ag3_mounts_config_free(mload_ok(y));
 	/* a number is a name too */
-	struct ag3_mounts_config *c = mload_ok("global:\n  ro:\n    - {name: 2024, host_path: /x/y}\n");
+	struct ag3_mounts_config *c =
+		mload_ok("global:\n  ro:\n    - {name: 2024, host_path: /x/y}\n");
 	cr_assert_str_eq(c->global.ro.items[0].name.v, "2024");
 	ag3_mounts_config_free(c);
 }
@@ -304,8 +307,8 @@ Test(loader, names_are_unique_across_every_category)
 		   "{allowed_users: ['*']}}\n",
 		   6, 14, "dynamic.bases[0].name: 'logs' is already used by per_user.ro[0]");
 	/* case matters on Linux: Data and data are different directories */
-	ag3_mounts_config_free(mload_ok(
-		"global:\n  ro:\n    - {name: data, host_path: /x/y}\n    - {name: Data, host_path: /x/z}\n"));
+	ag3_mounts_config_free(mload_ok("global:\n  ro:\n    - {name: data, host_path: /x/y}\n    "
+					"- {name: Data, host_path: /x/z}\n"));
 }
 
 Test(loader, host_paths_are_checked)
@@ -357,10 +360,11 @@ Test(loader, original_paths_rules)
 	mload_fail("original_paths:\n  ro:\n    - path: '/home/{username}'\n", 3, 13,
 		   "placeholders are not substituted");
 	/* equal to, or under, a reserved path (the platform only refused exact matches) */
-	static const char *const bad[] = {"/etc", "/etc/nginx", "/usr/local/share", "/proc/self",
-					  "/sys/kernel", "/dev/shm", "/tmp/x", "/root/.ssh",
-					  "/workspace/a", "/mounts/x", "/lib64/x", "/venv/bin",
-					  "/skills/s", "/persistent/p", "/sbin/x", "/bin/x"};
+	static const char *const bad[] = {
+		"/etc",         "/etc/nginx",    "/usr/local/share", "/proc/self",
+		"/sys/kernel",  "/dev/shm",      "/tmp/x",           "/root/.ssh",
+		"/workspace/a", "/mounts/x",     "/lib64/x",         "/venv/bin",
+		"/skills/s",    "/persistent/p", "/sbin/x",          "/bin/x"};
 	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
 		char y[256];
 		snprintf(y, sizeof(y), "original_paths:\n  rw:\n    - path: %s\n", bad[i]);
@@ -368,36 +372,37 @@ Test(loader, original_paths_rules)
 	}
 	mload_fail("original_paths:\n  rw:\n    - path: /etc/../usr/x\n", 3, 13,
 		   "under the reserved path /usr");
-	mload_fail("original_paths:\n  ro:\n    - path: /var/log\n  rw:\n    - path: /var/log/\n", 5,
-		   13, "original_paths.rw[0].path: '/var/log' is already configured by "
-		       "original_paths.ro[0]");
+	mload_fail("original_paths:\n  ro:\n    - path: /var/log\n  rw:\n    - path: /var/log/\n",
+		   5, 13,
+		   "original_paths.rw[0].path: '/var/log' is already configured by "
+		   "original_paths.ro[0]");
 	mload_fail("original_paths:\n  ro:\n    - {path: /var/log, users: [a]}\n", 3, 24,
 		   "unknown key 'users'");
 }
 
 Test(loader, dynamic_section)
 {
-	struct ag3_mounts_config *c = mload_ok(
-		"dynamic:\n"
-		"  enabled: true\n"
-		"  security:\n"
-		"    max_mounts_per_session: 3\n"
-		"    max_subpath_depth: 4\n"
-		"    global_blocked_subpaths: ['.ssh', '*.key']\n"
-		"  bases:\n"
-		"    - name: logs\n"
-		"      host_path: /var/log\n"
-		"      max_mode: RO\n"
-		"      authorization: {mode: allowlist, allowed_users: ['*']}\n"
-		"      subpath_restrictions: {mode: blocklist, blocked: [audit]}\n"
-		"      optional: false\n"
-		"    - name: home\n"
-		"      host_path: '/home/{username}'\n"
-		"      max_mode: rw\n"
-		"      authorization: {mode: self_only}\n"
-		"    - name: team\n"
-		"      host_path: /srv/team\n"
-		"      authorization: {mode: role}\n");
+	struct ag3_mounts_config *c =
+		mload_ok("dynamic:\n"
+			 "  enabled: true\n"
+			 "  security:\n"
+			 "    max_mounts_per_session: 3\n"
+			 "    max_subpath_depth: 4\n"
+			 "    global_blocked_subpaths: ['.ssh', '*.key']\n"
+			 "  bases:\n"
+			 "    - name: logs\n"
+			 "      host_path: /var/log\n"
+			 "      max_mode: RO\n"
+			 "      authorization: {mode: allowlist, allowed_users: ['*']}\n"
+			 "      subpath_restrictions: {mode: blocklist, blocked: [audit]}\n"
+			 "      optional: false\n"
+			 "    - name: home\n"
+			 "      host_path: '/home/{username}'\n"
+			 "      max_mode: rw\n"
+			 "      authorization: {mode: self_only}\n"
+			 "    - name: team\n"
+			 "      host_path: /srv/team\n"
+			 "      authorization: {mode: role}\n");
 	cr_assert(c->dynamic.enabled.v);
 	cr_assert_eq(c->dynamic.security.max_mounts_per_session.v, 3);
 	cr_assert_eq(c->dynamic.security.max_subpath_depth.v, 4);
@@ -444,7 +449,8 @@ Test(loader, hostile_input_is_bounded)
 	size_t n = AG3_XMOUNT_LIST_MAX + 1;
 	size_t cap = 64 + n * 8;
 	char *y = malloc(cap);
-	size_t o = (size_t)snprintf(y, cap, "per_user:\n  ro:\n    - {name: a, host_path: /x/y, users: [");
+	size_t o = (size_t)snprintf(y, cap,
+				    "per_user:\n  ro:\n    - {name: a, host_path: /x/y, users: [");
 	for (size_t i = 0; i < n; i++)
 		o += (size_t)snprintf(y + o, cap - o, "%su", i ? "," : "");
 	snprintf(y + o, cap - o, "]}\n");
@@ -537,18 +543,20 @@ Test(plan, alice_gets_what_she_is_authorized_for_in_order)
 		 "/users/alice/ag3ntum/persistent", false},
 		{"global.ro[0] datasets", "/data/ml-datasets", "/mounts/datasets", true},
 		{"global.ro[2] conf", "/etc/app-config", "/mounts/conf", true},
-		{"global.rw[0] shared-output", "/data/shared-output", "/mounts/shared-output", false},
+		{"global.rw[0] shared-output", "/data/shared-output", "/mounts/shared-output",
+		 false},
 		{"per_user.ro[0] user-data", "/home/alice/data", "/mounts/user-data", true},
 		{"per_user.rw[0] project", "/projects/main", "/mounts/project", false},
 		{"per_user.rw[1] same", "/data/ml-datasets", "/mounts/same", false},
 		{"original_paths.ro[0]", "/var/log/nginx", "/var/log/nginx", true},
 		{"original-path of global.ro[0] datasets", "/data/ml-datasets", "/data/ml-datasets",
 		 true},
-		{"original-path of per_user.ro[0] user-data", "/home/alice/data", "/home/alice/data",
-		 true},
+		{"original-path of per_user.ro[0] user-data", "/home/alice/data",
+		 "/home/alice/data", true},
 		{"original-path of global.rw[0] shared-output", "/data/shared-output",
 		 "/data/shared-output", false},
-		{"original-path of per_user.rw[0] project", "/projects/main", "/projects/main", false},
+		{"original-path of per_user.rw[0] project", "/projects/main", "/projects/main",
+		 false},
 	};
 	ssize_t first = index_of(s, want[0].origin);
 	cr_assert_geq(first, 0);
@@ -607,8 +615,9 @@ Test(plan, skipped_entries_say_why)
 			found++;
 		} else if (!strcmp(x->origin, "original-path of per_user.rw[1] same")) {
 			cr_assert_eq(x->skip, AG3_XPLAN_SKIP_DUPLICATE);
-			cr_assert_not_null(strstr(x->skip_reason, "already bound by original-path of "
-								  "global.ro[0] datasets"));
+			cr_assert_not_null(strstr(x->skip_reason,
+						  "already bound by original-path of "
+						  "global.ro[0] datasets"));
 			found++;
 		} else if (!strcmp(x->origin, "persistent storage (same path)")) {
 			/* bob has none */
@@ -684,7 +693,8 @@ Test(plan, a_missing_required_source_names_its_yaml_entry)
 			 "original_paths:\n  ro:\n    - {path: /srv/need, optional: false}\n",
 			 "alice", root, NULL, 0);
 	cr_assert_lt(c.r, 0);
-	cr_assert_not_null(strstr(c.err->msg, "original_paths.ro[0].path: '/srv/need' does not exist"));
+	cr_assert_not_null(
+		strstr(c.err->msg, "original_paths.ro[0].path: '/srv/need' does not exist"));
 	cr_assert_eq(c.err->line, 3);
 	ag3_error_free(c.err);
 	drop_root(root);
@@ -693,9 +703,9 @@ Test(plan, a_missing_required_source_names_its_yaml_entry)
 Test(plan, original_paths_under_a_profile_target_are_refused)
 {
 	char *root = new_root();
-	struct compiled c = compile_with(
-		small_profile, "original_paths:\n  ro:\n    - path: /user-skills/x\n", "alice", root,
-		NULL, 0);
+	struct compiled c =
+		compile_with(small_profile, "original_paths:\n  ro:\n    - path: /user-skills/x\n",
+			     "alice", root, NULL, 0);
 	cr_assert_lt(c.r, 0);
 	_cleanup_free_ char *m = fmt_err(c.err);
 	cr_assert_not_null(strstr(c.err->msg, "original_paths.ro[0].path: '/user-skills/x' is "
@@ -714,8 +724,8 @@ Test(plan, original_paths_under_a_profile_target_are_refused)
 	/* exposures under a profile target are skipped, not errors */
 	mkdir_p(root, "user-skills/tools");
 	c = compile_with(small_profile,
-			 "global:\n  ro:\n    - {name: t, host_path: /user-skills/tools}\n", "alice",
-			 root, NULL, 0);
+			 "global:\n  ro:\n    - {name: t, host_path: /user-skills/tools}\n",
+			 "alice", root, NULL, 0);
 	_cleanup_free_ char *m3 = fmt_err(c.err);
 	cr_assert_eq(c.r, 0, "%s", m3);
 	cr_assert_not_null(find_origin(c.spec, "global.ro[0] t"));
@@ -728,9 +738,9 @@ Test(plan, top_level_exposures_are_skipped)
 {
 	char *root = new_root();
 	mkdir_p(root, "data");
-	struct compiled c = compile_with(small_profile,
-					 "global:\n  ro:\n    - {name: d, host_path: /data}\n",
-					 "alice", root, NULL, 0);
+	struct compiled c =
+		compile_with(small_profile, "global:\n  ro:\n    - {name: d, host_path: /data}\n",
+			     "alice", root, NULL, 0);
 	cr_assert_eq(c.r, 0);
 	cr_assert_not_null(find_origin(c.spec, "global.ro[0] d"));
 	cr_assert_not(has_target(c.spec, "/data"));
@@ -785,8 +795,8 @@ Test(plan, star_without_username_placeholder_still_compiles)
 	mkdir_p(root, "srv/shared");
 	struct compiled c = compile_with(
 		small_profile,
-		"per_user:\n  rw:\n    - {name: s, host_path: /srv/shared, users: ['*']}\n", "alice",
-		root, NULL, 0);
+		"per_user:\n  rw:\n    - {name: s, host_path: /srv/shared, users: ['*']}\n",
+		"alice", root, NULL, 0);
 	cr_assert_eq(c.r, 0);
 	const struct ag3_mount *x = find_origin(c.spec, "per_user.rw[0] s");
 	cr_assert_not_null(x);
@@ -827,8 +837,8 @@ Test(compile, prefix_sources_prefixes_every_bind_source_only)
 	struct ag3_error *e = NULL;
 	char rootslash[4096];
 	snprintf(rootslash, sizeof(rootslash), "%s/", root);
-	struct ag3_compile_options o = {.host_root = rootslash, .prefix_sources = true,
-					.mounts = m};
+	struct ag3_compile_options o = {
+		.host_root = rootslash, .prefix_sources = true, .mounts = m};
 	int r = ag3_compile_ex(p, s, &o, &spec, &e);
 	_cleanup_free_ char *msg = fmt_err(e);
 	cr_assert_eq(r, 0, "%s", msg);
@@ -843,7 +853,8 @@ Test(compile, prefix_sources_prefixes_every_bind_source_only)
 			cr_assert(strncmp(x->target, root, strlen(root)) != 0);
 		}
 		if (x->op == AG3_MOUNT_SYMLINK)
-			cr_assert_eq(x->source[0] != '/', true, "symlink text stays: %s", x->source);
+			cr_assert_eq(x->source[0] != '/', true, "symlink text stays: %s",
+				     x->source);
 	}
 	cr_assert_gt(binds, 8);
 	const struct ag3_mount *ds = find_origin(spec, "original-path of global.ro[0] datasets");
@@ -960,12 +971,11 @@ struct dyn_case {
 	const char *user;
 	size_t granted;
 	enum ag3_dyn_code code;
-	const char *msg; /* substring of the reason, or for OK: the container path */
+	const char *msg;  /* substring of the reason, or for OK: the container path */
 	const char *host; /* for OK: the host path */
 };
 
-static void run_dyn(const struct ag3_mounts_config *cfg, const char *root,
-		    const struct dyn_case *k)
+static void run_dyn(const struct ag3_mounts_config *cfg, const char *root, const struct dyn_case *k)
 {
 	struct ag3_dyn_request q;
 	struct ag3_error *e = NULL;
@@ -973,8 +983,8 @@ static void run_dyn(const struct ag3_mounts_config *cfg, const char *root,
 	struct ag3_dyn_mount m = {0};
 	int r = ag3_dyn_validate(cfg, &q, k->user, k->granted, root, &m, &e);
 	_cleanup_free_ char *msg = fmt_err(e);
-	cr_assert_eq(r, (int)k->code, "%s: got %s (%s), want %s", k->arg,
-		     ag3_dyn_code_to_string(r), msg, ag3_dyn_code_to_string(k->code));
+	cr_assert_eq(r, (int)k->code, "%s: got %s (%s), want %s", k->arg, ag3_dyn_code_to_string(r),
+		     msg, ag3_dyn_code_to_string(k->code));
 	if (k->code == AG3_DYN_OK) {
 		cr_assert_str_eq(m.container_path, k->msg, "%s", k->arg);
 		if (k->host)
@@ -1001,7 +1011,8 @@ Test(dynamic, every_code)
 		{"logs//nginx/.:ro=ngx", "alice", 0, AG3_DYN_OK, "/mounts/ngx/nginx",
 		 "/var/log/nginx"},
 		/* a symlink is never followed, even one that stays inside the base */
-		{"logs/inside", "alice", 0, AG3_DYN_SYMLINK_IN_PATH, "goes through a symlink", NULL},
+		{"logs/inside", "alice", 0, AG3_DYN_SYMLINK_IN_PATH, "goes through a symlink",
+		 NULL},
 		{"nope", "alice", 0, AG3_DYN_BASE_NOT_FOUND, "no dynamic base named 'nope'", NULL},
 		{"logs", NULL, 0, AG3_DYN_NOT_AUTHORIZED, "no user given", NULL},
 		{"vip", "alice", 0, AG3_DYN_NOT_AUTHORIZED, "'alice' is not in base 'vip'", NULL},
@@ -1011,18 +1022,19 @@ Test(dynamic, every_code)
 		{"logs/a\\b", "alice", 0, AG3_DYN_DANGEROUS_PATTERN, "'\\'", NULL},
 		{"logs/a b", "alice", 0, AG3_DYN_INVALID_CHARACTERS, "subpath 'a b'", NULL},
 		{"logs/a;b", "alice", 0, AG3_DYN_INVALID_CHARACTERS, "letters, digits", NULL},
-		{"logs/a/b/c/d", "alice", 0, AG3_DYN_MAX_DEPTH_EXCEEDED, "more than max_subpath_depth 3",
-		 NULL},
+		{"logs/a/b/c/d", "alice", 0, AG3_DYN_MAX_DEPTH_EXCEEDED,
+		 "more than max_subpath_depth 3", NULL},
 		{"logs/.ssh", "alice", 0, AG3_DYN_GLOBAL_BLOCKED, "'.ssh'", NULL},
 		/* at any depth: the platform only matched the first component */
 		{"logs/app/keys/x.key", "alice", 0, AG3_DYN_GLOBAL_BLOCKED, "'*.key'", NULL},
 		{"logs/nginx/id_rsa", "alice", 0, AG3_DYN_GLOBAL_BLOCKED, "'*_rsa'", NULL},
-		{"logs/audit", "alice", 0, AG3_DYN_BLOCKED_BY_BASE, "blocked pattern 'audit'", NULL},
+		{"logs/audit", "alice", 0, AG3_DYN_BLOCKED_BY_BASE, "blocked pattern 'audit'",
+		 NULL},
 		{"logs/nginx/audit", "alice", 0, AG3_DYN_BLOCKED_BY_BASE, "'audit'", NULL},
 		{"logs/secure.1", "alice", 0, AG3_DYN_BLOCKED_BY_BASE, "'secure*'", NULL},
 		{"home/.local/share/other", "alice", 0, AG3_DYN_BLOCKED_BY_BASE, "'.*'", NULL},
-		{"home/.local/share/myapp", "alice", 0, AG3_DYN_OK, "/mounts/home/.local/share/myapp",
-		 "/home/alice/.local/share/myapp"},
+		{"home/.local/share/myapp", "alice", 0, AG3_DYN_OK,
+		 "/mounts/home/.local/share/myapp", "/home/alice/.local/share/myapp"},
 		{"home/src:rw", "alice", 0, AG3_DYN_OK, "/mounts/home/src", "/home/alice/src"},
 		{"projects/web-shop:rw", "alice", 0, AG3_DYN_OK, "/mounts/projects/web-shop",
 		 "/srv/projects/web-shop"},
@@ -1041,7 +1053,8 @@ Test(dynamic, every_code)
 		{"logs/escape", "alice", 0, AG3_DYN_SYMLINK_IN_PATH, "'/var/log/escape'", NULL},
 		{"logs/escape/passwd", "alice", 0, AG3_DYN_SYMLINK_IN_PATH, "symlink", NULL},
 		{"logs/up", "alice", 0, AG3_DYN_SYMLINK_IN_PATH, "symlink", NULL},
-		{"logs=datasets", "alice", 0, AG3_DYN_INVALID_ALIAS, "another configured mount", NULL},
+		{"logs=datasets", "alice", 0, AG3_DYN_INVALID_ALIAS, "another configured mount",
+		 NULL},
 		{"logs=home", "alice", 0, AG3_DYN_INVALID_ALIAS, "another configured mount", NULL},
 		{"logs=ro", "alice", 0, AG3_DYN_INVALID_ALIAS, "not a valid mount name", NULL},
 		{"logs=a.b", "alice", 0, AG3_DYN_INVALID_ALIAS, "not a valid mount name", NULL},
@@ -1056,8 +1069,8 @@ Test(dynamic, every_code)
 	_cleanup_(ag3_mounts_config_freep) struct ag3_mounts_config *off =
 		mload_ok("dynamic:\n  bases:\n    - {name: logs, host_path: /var/log, "
 			 "authorization: {allowed_users: ['*']}}\n");
-	const struct dyn_case dis = {"logs", "alice", 0, AG3_DYN_FEATURE_DISABLED,
-				     "dynamic.enabled: true", NULL};
+	const struct dyn_case dis = {
+		"logs", "alice", 0, AG3_DYN_FEATURE_DISABLED, "dynamic.enabled: true", NULL};
 	run_dyn(off, root, &dis);
 	run_dyn(NULL, root, &dis);
 	drop_root(root);
@@ -1273,11 +1286,12 @@ Test(secrets, per_user_overrides_global_and_blank_does_not)
 	cr_assert_null(env_of(s, "anthropic_api_key"));
 	for (size_t i = 0; i < s->n_env; i++)
 		cr_assert(s->env[i].secret);
-	cr_assert_eq(sload(s,
-			   "sandboxed_envs:\n  OPENAI_API_KEY: sk-alice\n  KEEP: ''\n  SPACE: ' \t'\n"
-			   "  NEW: v\n  B: false\n",
-			   true, &e),
-		     0);
+	cr_assert_eq(
+		sload(s,
+		      "sandboxed_envs:\n  OPENAI_API_KEY: sk-alice\n  KEEP: ''\n  SPACE: ' \t'\n"
+		      "  NEW: v\n  B: false\n",
+		      true, &e),
+		0);
 	cr_assert_str_eq(env_of(s, "OPENAI_API_KEY"), "sk-alice");
 	cr_assert_str_eq(env_of(s, "KEEP"), "g");
 	cr_assert_str_eq(env_of(s, "SPACE"), "  ");
@@ -1291,26 +1305,32 @@ Test(secrets, values_are_stringified_like_pyyaml)
 {
 	_cleanup_(ag3_session_freep) struct ag3_session *s = ag3_session_new();
 	struct ag3_error *e = NULL;
-	cr_assert_eq(sload(s,
-			   "sandboxed_envs:\n  A: yes\n  B: 007\n  C: 0o17\n  D: 0x1F\n  E: 1_000\n"
-			   "  F: 1:30\n  G: \"007\"\n  H: 123456789012345678901234567890\n  I: Off\n"
-			   "  J: -0b101\n  K: plain text\n  L: 42\n  M: 'yes'\n  N: -0\n  O: 190:20:30\n"
-			   "  P: 1:75\n  Q: 08\n  R: 1e+3\n  S: -.5\n  T: 99999999999999999999\n",
-			   false, &e),
-		     0);
+	cr_assert_eq(
+		sload(s,
+		      "sandboxed_envs:\n  A: yes\n  B: 007\n  C: 0o17\n  D: 0x1F\n  E: 1_000\n"
+		      "  F: 1:30\n  G: \"007\"\n  H: 123456789012345678901234567890\n  I: Off\n"
+		      "  J: -0b101\n  K: plain text\n  L: 42\n  M: 'yes'\n  N: -0\n  O: 190:20:30\n"
+		      "  P: 1:75\n  Q: 08\n  R: 1e+3\n  S: -.5\n  T: 99999999999999999999\n",
+		      false, &e),
+		0);
 	static const char *const want[][2] = {
-		{"A", "True"}, {"B", "7"},	  {"C", "0o17"}, {"D", "31"},	{"E", "1000"},
-		{"F", "90"},   {"G", "007"},	  {"H", "123456789012345678901234567890"},
-		{"I", "False"}, {"J", "-5"},	  {"K", "plain text"}, {"L", "42"},
-		{"M", "yes"},  {"N", "0"},	  {"O", "685230"}, {"P", "1:75"}, {"Q", "08"},
-		{"R", "1e+3"}, {"S", "-.5"},	  {"T", "99999999999999999999"},
+		{"A", "True"},       {"B", "7"},
+		{"C", "0o17"},       {"D", "31"},
+		{"E", "1000"},       {"F", "90"},
+		{"G", "007"},        {"H", "123456789012345678901234567890"},
+		{"I", "False"},      {"J", "-5"},
+		{"K", "plain text"}, {"L", "42"},
+		{"M", "yes"},        {"N", "0"},
+		{"O", "685230"},     {"P", "1:75"},
+		{"Q", "08"},         {"R", "1e+3"},
+		{"S", "-.5"},        {"T", "99999999999999999999"},
 	};
 	for (size_t i = 0; i < ELEMENTSOF(want); i++)
 		cr_expect_str_eq(env_of(s, want[i][0]), want[i][1], "%s", want[i][0]);
 	/* what PyYAML made a float or a date is refused: its str() is not the text */
-	static const char *const refused[] = {"1.5",   ".5",	    ".inf",
+	static const char *const refused[] = {"1.5",    ".5",         ".inf",
 					      "1:30.5", "2026-12-03", "2026-12-03 10:00:00",
-					      "1.0e-5", ".NaN",	    "-1_0.0"};
+					      "1.0e-5", ".NaN",       "-1_0.0"};
 	for (size_t i = 0; i < ELEMENTSOF(refused); i++) {
 		char yaml[64];
 		snprintf(yaml, sizeof(yaml), "sandboxed_envs:\n  X: %s\n", refused[i]);
@@ -1334,7 +1354,8 @@ Test(secrets, errors_name_the_place_and_change_nothing)
 		{"sandboxed_envs:\n  B: x\n  1BAD: y\n", 3, 3,
 		 "sandboxed_envs.1BAD: not a valid environment variable name"},
 		{"sandboxed_envs:\n  B: x\n  'MY-KEY': y\n", 3, 3, "not a valid environment"},
-		{"sandboxed_envs:\n  PATH: /evil\n", 2, 3, "sandboxed_envs.PATH: set by the profile"},
+		{"sandboxed_envs:\n  PATH: /evil\n", 2, 3,
+		 "sandboxed_envs.PATH: set by the profile"},
 		{"sandboxed_envs:\n  HOME: /x\n", 2, 3, "set by the profile"},
 		{"sandboxed_envs:\n  B: [1, 2]\n", 2, 6, "expected a string, got a sequence"},
 		{"sandboxed_envs: [A]\n", 1, 17, "expected a mapping of NAME: value"},

@@ -125,9 +125,10 @@ static char *fake_root(bool merged)
 {
 	char *root = strdup("/tmp/ag3-test-root-XXXXXX");
 	cr_assert_not_null(mkdtemp(root));
-	static const char *const dirs[] = {"usr/bin", "usr/lib", "usr/lib64", "usr/sbin", "etc",
-					   "users/alice/sessions/" SESSION_ID "/workspace",
-					   "users/alice/venv", "skills"};
+	static const char *const dirs[] = {
+		"usr/bin",          "usr/lib", "usr/lib64",
+		"usr/sbin",         "etc",     "users/alice/sessions/" SESSION_ID "/workspace",
+		"users/alice/venv", "skills"};
 	for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
 		mkdir_p(root, dirs[i]);
 	static const char *const sys[] = {"bin", "lib", "lib64", "sbin"};
@@ -316,14 +317,16 @@ Test(fixtures, v_92aa603_compiles_to_the_expected_mounts)
 
 	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = compile_ok(p, s, root);
 	size_t i = 0;
-	expect_mount(spec, i++, AG3_MOUNT_BIND, "/usr", "/usr", true, "sandbox.static_mounts.system_usr");
+	expect_mount(spec, i++, AG3_MOUNT_BIND, "/usr", "/usr", true,
+		     "sandbox.static_mounts.system_usr");
 	expect_mount(spec, i++, AG3_MOUNT_SYMLINK, "usr/lib", "/lib", false,
 		     "sandbox.static_mounts.system_lib");
 	expect_mount(spec, i++, AG3_MOUNT_SYMLINK, "usr/lib64", "/lib64", false,
 		     "sandbox.static_mounts.system_lib64");
 	expect_mount(spec, i++, AG3_MOUNT_SYMLINK, "usr/bin", "/bin", false,
 		     "sandbox.static_mounts.system_bin");
-	expect_mount(spec, i++, AG3_MOUNT_BIND, "/etc", "/etc", true, "sandbox.static_mounts.system_etc");
+	expect_mount(spec, i++, AG3_MOUNT_BIND, "/etc", "/etc", true,
+		     "sandbox.static_mounts.system_etc");
 	expect_mount(spec, i++, AG3_MOUNT_TMPFS, NULL, "/tmp", false, "builtin /tmp");
 	expect_mount(spec, i++, AG3_MOUNT_PROC, NULL, "/proc", false, "builtin /proc");
 	expect_mount(spec, i++, AG3_MOUNT_DEV, NULL, "/dev", false, "builtin /dev");
@@ -381,9 +384,10 @@ Test(fixtures, v_92aa603_on_this_host_names_the_missing_workspace)
 	char ws[4096];
 	snprintf(ws, sizeof(ws), "%s/users/alice/sessions/" SESSION_ID "/workspace", root);
 	cr_assert_eq(rmdir(ws), 0);
-	e = compile_fail(p, s, root,
-			 "sandbox.session_mounts.workspace.source: '/users/alice/sessions/" SESSION_ID
-			 "/workspace' does not exist on this host");
+	e = compile_fail(
+		p, s, root,
+		"sandbox.session_mounts.workspace.source: '/users/alice/sessions/" SESSION_ID
+		"/workspace' does not exist on this host");
 	cr_assert_eq(e->line, 183);
 	cr_assert_eq(e->col, 15);
 	cr_assert_str_eq(e->file, path);
@@ -416,8 +420,10 @@ Test(fixtures, head_profile_gets_the_hosts_lib64)
 	cr_assert_eq(close(open(f, O_CREAT | O_WRONLY, 0644)), 0);
 	mkdir_p(root, "etc/ssl");
 	_cleanup_(ag3_spec_freep) struct ag3_spec *spec2 = compile_ok(p, s, root);
-	expect_mount(spec2, 1, AG3_MOUNT_BIND, "/lib", "/lib", true, "sandbox.static_mounts.system_lib");
-	expect_mount(spec2, 2, AG3_MOUNT_BIND, "/bin", "/bin", true, "sandbox.static_mounts.system_bin");
+	expect_mount(spec2, 1, AG3_MOUNT_BIND, "/lib", "/lib", true,
+		     "sandbox.static_mounts.system_lib");
+	expect_mount(spec2, 2, AG3_MOUNT_BIND, "/bin", "/bin", true,
+		     "sandbox.static_mounts.system_bin");
 	expect_mount(spec2, 5, AG3_MOUNT_BIND, "/lib64", "/lib64", true,
 		     "builtin /lib64 (host has it)");
 	cr_assert(spec2->mounts[5].nosuid && spec2->mounts[5].nodev);
@@ -499,7 +505,8 @@ Test(default_profile, compiles_on_this_host)
 	const struct ag3_mount *last = &spec->mounts[spec->n_mounts - 1];
 	cr_assert_eq(last->op, AG3_MOUNT_TMPFS);
 	cr_assert_str_eq(last->target, "/workspace");
-	cr_assert_str_eq(last->origin, "sandbox.session_mounts.workspace (ephemeral: no --workspace)");
+	cr_assert_str_eq(last->origin,
+			 "sandbox.session_mounts.workspace (ephemeral: no --workspace)");
 	cr_assert_eq(last->mode, 01777);
 	cr_assert_eq(last->size, 256ull << 20);
 	cr_assert_not(last->ro);
@@ -677,7 +684,8 @@ Test(hostile, utf8_bom_and_markers_are_fine)
 	_cleanup_(ag3_profile_freep) struct ag3_profile *q =
 		load_ok("%YAML 1.1\n---\nname: v\n...\n");
 	cr_assert_str_eq(q->name.v, "v");
-	load_fail("name: x\ndescription: !!float 1.5\n", 2, 14, "YAML tag '!!float' is not allowed");
+	load_fail("name: x\ndescription: !!float 1.5\n", 2, 14,
+		  "YAML tag '!!float' is not allowed");
 }
 
 Test(hostile, nul_bytes)
@@ -696,7 +704,8 @@ Test(hostile, duplicate_key)
 			    "    a: {source: /b, target: /b}\n"),
 		  6, 5, "sandbox.static_mounts: duplicate key 'a'");
 	/* the key path of anything the YAML layer refuses */
-	load_fail(SANDBOXED("  seccomp:\n    rules:\n      - {syscall: kill}\n      - &x {syscall: kill}\n"),
+	load_fail(SANDBOXED("  seccomp:\n    rules:\n      - {syscall: kill}\n      - &x {syscall: "
+			    "kill}\n"),
 		  7, 9, "sandbox.seccomp.rules[1]: YAML aliases are not allowed");
 	char big[8192];
 	size_t o = (size_t)sprintf(big, "name: x\ndescription: {");
@@ -717,8 +726,9 @@ Test(hostile, python_object_tag)
 	struct ag3_profile *p = NULL;
 	struct ag3_error *e = NULL;
 	cr_assert_eq(ag3_profile_load_file(path, &p, &e), -EINVAL);
-	cr_assert_not_null(strstr(e->msg, "YAML tag '!!python/object/apply:os.system' is not allowed"),
-			   "%s", e->msg);
+	cr_assert_not_null(
+		strstr(e->msg, "YAML tag '!!python/object/apply:os.system' is not allowed"), "%s",
+		e->msg);
 	cr_assert_eq(e->line, 2);
 	cr_assert_eq(e->col, 14);
 	ag3_error_free(e);
@@ -788,13 +798,13 @@ Test(schema, mount_mode)
 	load_fail(SANDBOXED("  static_mounts:\n    usr:\n      source: /usr\n      target: /usr\n"
 			    "      mode: rx\n"),
 		  8, 13, "sandbox.static_mounts.usr.mode: expected 'ro' or 'rw', got 'rx'");
-	_cleanup_(ag3_profile_freep) struct ag3_profile *p = load_ok(
-		SANDBOXED("  static_mounts:\n"
-			  "    a: {source: /a, target: /a, mode: RW}\n"
-			  "    b: {source: /b, target: /b, mode: }\n"
-			  "    c: {source: /c, target: /c, mode: \"\"}\n"
-			  "    d: {source: /d, target: /d}\n"
-			  "    e: {source: /e, target: /e, mode: Ro, optional: true}\n"));
+	_cleanup_(ag3_profile_freep) struct ag3_profile *p =
+		load_ok(SANDBOXED("  static_mounts:\n"
+				  "    a: {source: /a, target: /a, mode: RW}\n"
+				  "    b: {source: /b, target: /b, mode: }\n"
+				  "    c: {source: /c, target: /c, mode: \"\"}\n"
+				  "    d: {source: /d, target: /d}\n"
+				  "    e: {source: /e, target: /e, mode: Ro, optional: true}\n"));
 	const struct ag3_pmounts *m = &p->sandbox.static_mounts;
 	cr_assert_eq(m->n, 5);
 	cr_assert_not(m->items[0].ro.v);
@@ -825,7 +835,8 @@ Test(schema, types_are_checked)
 	load_fail("name: true\n", 1, 7, "the boolean true (quote it if you mean the text)");
 	load_fail(SANDBOXED("  network_sandboxing: yes\n"), 4, 23,
 		  "YAML 1.1 booleans like yes/no/on/off are ambiguous");
-	load_fail(SANDBOXED("  enabled: 1\n"), 4, 3, "duplicate key 'enabled' (first at line 3, column 3)");
+	load_fail(SANDBOXED("  enabled: 1\n"), 4, 3,
+		  "duplicate key 'enabled' (first at line 3, column 3)");
 	load_fail("name: t\nsandbox:\n  use_tmpfs_root: 1\n", 3, 19,
 		  "sandbox.use_tmpfs_root: expected true or false, got 1");
 	load_fail("name: t\ntools:\n  enabled: Bash\n", 3, 12,
@@ -914,9 +925,9 @@ Test(schema, sizes)
 
 Test(schema, numbers)
 {
-	_cleanup_(ag3_profile_freep) struct ag3_profile *p = load_ok(
-		SANDBOXED("  limits:\n    timeout: 1.5\n    kill_grace: 0\n    pids: 0x40\n"
-			  "    cpu_max: \"12.5%\"\n    nofile: 0o400\n"));
+	_cleanup_(ag3_profile_freep) struct ag3_profile *p =
+		load_ok(SANDBOXED("  limits:\n    timeout: 1.5\n    kill_grace: 0\n    pids: 0x40\n"
+				  "    cpu_max: \"12.5%\"\n    nofile: 0o400\n"));
 	cr_assert_eq(p->sandbox.limits.timeout_ms.v, 1500);
 	cr_assert_eq(p->sandbox.limits.kill_grace_ms.v, 0);
 	cr_assert_eq(p->sandbox.limits.pids.v, 64);
@@ -924,14 +935,17 @@ Test(schema, numbers)
 	cr_assert_eq(p->sandbox.limits.nofile.v, 256);
 	load_fail(SANDBOXED("  limits:\n    pids: 0755\n"), 5, 11, "ambiguous");
 	load_fail(SANDBOXED("  limits:\n    pids: -1\n"), 5, 11, "out of range");
-	load_fail(SANDBOXED("  limits:\n    pids: \"512\"\n"), 5, 11, "expected an integer or "
-									  "'unlimited', got '512'");
+	load_fail(SANDBOXED("  limits:\n    pids: \"512\"\n"), 5, 11,
+		  "expected an integer or "
+		  "'unlimited', got '512'");
 	load_fail(SANDBOXED("  limits:\n    timeout: 1.2345\n"), 5, 14, "at most 3 decimal places");
 	load_fail(SANDBOXED("  limits:\n    timeout: 999999999\n"), 5, 14, "out of range");
-	load_fail(SANDBOXED("  limits:\n    cpu_weight: 0\n"), 5, 17, "0 is out of range (1..10000)");
+	load_fail(SANDBOXED("  limits:\n    cpu_weight: 0\n"), 5, 17,
+		  "0 is out of range (1..10000)");
 	load_fail(SANDBOXED("  limits:\n    cpu_max: 50\n"), 5, 14, "expected a percentage");
 	load_fail(SANDBOXED("  limits:\n    cpu_max: 0.5%\n"), 5, 14, "out of range");
-	load_fail(SANDBOXED("  limits:\n    nofile: 99999999999999999999\n"), 5, 13, "out of range");
+	load_fail(SANDBOXED("  limits:\n    nofile: 99999999999999999999\n"), 5, 13,
+		  "out of range");
 }
 
 Test(schema, seccomp_rules)
@@ -943,7 +957,8 @@ Test(schema, seccomp_rules)
 	load_fail(SANDBOXED("  seccomp:\n    rules:\n      - syscall: notacall\n"), 6, 18,
 		  "sandbox.seccomp.rules[0].syscall: expected a system call name this libseccomp "
 		  "knows, like 'ptrace', got 'notacall'");
-	load_fail(SANDBOXED("  seccomp:\n    rules:\n      - {syscall: kill, action: kill, errno: 1}\n"),
+	load_fail(SANDBOXED("  seccomp:\n    rules:\n      - {syscall: kill, action: kill, errno: "
+			    "1}\n"),
 		  6, 9, "'errno' is only meaningful with action: errno");
 	load_fail(SANDBOXED("  seccomp:\n    rules:\n      - syscall: kill\n        args:\n"
 			    "          - {index: 0, op: masked_eq, value: 1}\n"),
@@ -1021,7 +1036,8 @@ Test(compile, refuses_fail_open_profiles)
 		unsigned line, col;
 		const char *msg;
 	} cases[] = {
-		{"name: t\nsandbox:\n  enabled: false\n", 3, 12, "sandbox.enabled: false: the agent"},
+		{"name: t\nsandbox:\n  enabled: false\n", 3, 12,
+		 "sandbox.enabled: false: the agent"},
 		{"name: t\nsandbox:\n  file_sandboxing: false\n", 3, 20,
 		 "sandbox.file_sandboxing: false"},
 		{"name: t\nsandbox: null\n", 2, 1, "sandbox: is null, which means no sandbox"},
@@ -1055,8 +1071,8 @@ Test(compile, placeholders_resolve)
 	/* 3 builtins and /lib64 come first */
 	expect_mount(spec, 4, AG3_MOUNT_BIND, "/opt/skills", "/skills", true,
 		     "sandbox.session_mounts.a");
-	expect_mount(spec, 5, AG3_MOUNT_BIND, "/sessions/" SESSION_ID "/x",
-		     "/s/alice/" SESSION_ID, true, "sandbox.session_mounts.b");
+	expect_mount(spec, 5, AG3_MOUNT_BIND, "/sessions/" SESSION_ID "/x", "/s/alice/" SESSION_ID,
+		     true, "sandbox.session_mounts.b");
 	expect_mount(spec, 6, AG3_MOUNT_BIND, "/sessions", "/e", true, "sandbox.session_mounts.e");
 	cr_assert_eq(spec->n_mounts, 7);
 	rm_rf(root);
@@ -1064,8 +1080,8 @@ Test(compile, placeholders_resolve)
 
 Test(compile, unknown_placeholder_is_an_error)
 {
-	_cleanup_(ag3_profile_freep) struct ag3_profile *p = load_ok(
-		SANDBOXED("  session_mounts:\n    a:\n      source: \"/x/{home_dir}\"\n      target: /a\n"));
+	_cleanup_(ag3_profile_freep) struct ag3_profile *p = load_ok(SANDBOXED(
+		"  session_mounts:\n    a:\n      source: \"/x/{home_dir}\"\n      target: /a\n"));
 	struct ag3_error *e = compile_fail(p, NULL, NULL,
 					   "sandbox.session_mounts.a.source: unknown placeholder "
 					   "{home_dir}");
@@ -1077,8 +1093,8 @@ Test(compile, unknown_placeholder_is_an_error)
 		SANDBOXED("  session_mounts:\n    a: {source: \"{workspace}\", target: /a}\n"));
 	ag3_error_free(compile_fail(q, NULL, NULL, "write {workspace_dir}"));
 	/* braces that are not a placeholder are literal */
-	_cleanup_(ag3_profile_freep) struct ag3_profile *r = load_ok(
-		SANDBOXED("  session_mounts:\n    a: {source: \"/x/{a b}\", target: /a, optional: true}\n"));
+	_cleanup_(ag3_profile_freep) struct ag3_profile *r = load_ok(SANDBOXED(
+		"  session_mounts:\n    a: {source: \"/x/{a b}\", target: /a, optional: true}\n"));
 	ag3_spec_free(compile_ok(r, NULL, NULL));
 	/* in informational paths too */
 	_cleanup_(ag3_profile_freep) struct ag3_profile *w =
@@ -1088,10 +1104,10 @@ Test(compile, unknown_placeholder_is_an_error)
 	cr_assert_eq(e->col, 39);
 	ag3_error_free(e);
 	/* a known placeholder without its closing brace was kept literally by the platform */
-	_cleanup_(ag3_profile_freep) struct ag3_profile *u = load_ok(
-		SANDBOXED("  session_mounts:\n    a: {source: \"/users/{username/ws\", target: /a}\n"));
-	ag3_error_free(compile_fail(u, NULL, NULL,
-				    "sandbox.session_mounts.a.source: '{username' has no closing '}'"));
+	_cleanup_(ag3_profile_freep) struct ag3_profile *u = load_ok(SANDBOXED(
+		"  session_mounts:\n    a: {source: \"/users/{username/ws\", target: /a}\n"));
+	ag3_error_free(compile_fail(
+		u, NULL, NULL, "sandbox.session_mounts.a.source: '{username' has no closing '}'"));
 }
 
 Test(compile, missing_username_or_session_is_an_error)
@@ -1108,12 +1124,14 @@ Test(compile, missing_username_or_session_is_an_error)
 	ag3_session_set_username(s, "");
 	ag3_error_free(compile_fail(p, s, root, "but no --user was given"));
 	ag3_session_set_username(s, "alice");
-	ag3_error_free(compile_fail(p, s, root,
-				    "{session_id} is used by sandbox.session_mounts.workspace.source "
-				    "but no --session was given"));
+	ag3_error_free(
+		compile_fail(p, s, root,
+			     "{session_id} is used by sandbox.session_mounts.workspace.source "
+			     "but no --session was given"));
 	ag3_session_set_session_id(s, "../../etc");
-	ag3_error_free(compile_fail(p, s, root, "cannot be used in a path (it must be one path "
-						"component)"));
+	ag3_error_free(compile_fail(p, s, root,
+				    "cannot be used in a path (it must be one path "
+				    "component)"));
 	ag3_session_set_session_id(s, "..");
 	ag3_error_free(compile_fail(p, s, root, "cannot be used in a path"));
 	ag3_session_set_session_id(s, SESSION_ID);
@@ -1123,9 +1141,10 @@ Test(compile, missing_username_or_session_is_an_error)
 
 	_cleanup_(ag3_profile_freep) struct ag3_profile *q = load_ok(
 		SANDBOXED("  session_mounts:\n    a: {source: \"{session_dir}\", target: /a}\n"));
-	ag3_error_free(compile_fail(q, NULL, NULL,
-				    "{session_dir} is used by sandbox.session_mounts.a.source but no "
-				    "--session was given"));
+	ag3_error_free(
+		compile_fail(q, NULL, NULL,
+			     "{session_dir} is used by sandbox.session_mounts.a.source but no "
+			     "--session was given"));
 }
 
 Test(compile, paths_are_normalized_and_checked)
@@ -1146,15 +1165,16 @@ Test(compile, paths_are_normalized_and_checked)
 	};
 	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
 		char yaml[512];
-		snprintf(yaml, sizeof(yaml), SANDBOXED("  session_mounts:\n    m: %s\n"), bad[i].mount);
+		snprintf(yaml, sizeof(yaml), SANDBOXED("  session_mounts:\n    m: %s\n"),
+			 bad[i].mount);
 		_cleanup_(ag3_profile_freep) struct ag3_profile *p = load_ok(yaml);
 		_cleanup_(ag3_session_freep) struct ag3_session *s = session_for("alice");
 		struct ag3_error *e = compile_fail(p, s, NULL, bad[i].msg);
 		cr_assert_eq(e->line, 5, "case %zu", i);
 		ag3_error_free(e);
 	}
-	_cleanup_(ag3_profile_freep) struct ag3_profile *p =
-		load_ok(SANDBOXED("  session_mounts:\n    m: {source: //usr///./bin/, target: /x//y/}\n"));
+	_cleanup_(ag3_profile_freep) struct ag3_profile *p = load_ok(
+		SANDBOXED("  session_mounts:\n    m: {source: //usr///./bin/, target: /x//y/}\n"));
 	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = compile_ok(p, NULL, NULL);
 	const struct ag3_mount *m = &spec->mounts[spec->n_mounts - 1];
 	cr_assert_str_eq(m->source, "/usr/bin");
@@ -1163,10 +1183,10 @@ Test(compile, paths_are_normalized_and_checked)
 
 Test(compile, required_and_optional_sources)
 {
-	_cleanup_(ag3_profile_freep) struct ag3_profile *p = load_ok(SANDBOXED(
-		"  static_mounts:\n"
-		"    gone: {source: /gone, target: /gone, optional: true}\n"
-		"    need:\n      source: /needed\n      target: /needed\n"));
+	_cleanup_(ag3_profile_freep) struct ag3_profile *p =
+		load_ok(SANDBOXED("  static_mounts:\n"
+				  "    gone: {source: /gone, target: /gone, optional: true}\n"
+				  "    need:\n      source: /needed\n      target: /needed\n"));
 	char *root = fake_root(true);
 	struct ag3_error *e = compile_fail(p, NULL, root,
 					   "sandbox.static_mounts.need.source: '/needed' does not "
@@ -1185,18 +1205,18 @@ Test(compile, merged_usr_rules)
 {
 	char *root = fake_root(true);
 	mkdir_p(root, "opt/real");
-	symlink_at(root, "abs", "/usr/bin");     /* absolute text: a bind */
-	symlink_at(root, "out", "opt/real");     /* outside /usr: a bind */
+	symlink_at(root, "abs", "/usr/bin");         /* absolute text: a bind */
+	symlink_at(root, "out", "opt/real");         /* outside /usr: a bind */
 	symlink_at(root, "up", "./usr/../usr/sbin"); /* relative, inside /usr: a symlink */
 	mkdir_p(root, "usr/share");
-	_cleanup_(ag3_profile_freep) struct ag3_profile *p = load_ok(SANDBOXED(
-		"  static_mounts:\n"
-		"    a: {source: /abs, target: /abs}\n"
-		"    b: {source: /out, target: /out}\n"
-		"    c: {source: /up, target: /up}\n"
-		"    d: {source: /bin, target: /mybin}\n"
-		"  session_mounts:\n"
-		"    e: {source: /bin, target: /bin}\n"));
+	_cleanup_(ag3_profile_freep) struct ag3_profile *p =
+		load_ok(SANDBOXED("  static_mounts:\n"
+				  "    a: {source: /abs, target: /abs}\n"
+				  "    b: {source: /out, target: /out}\n"
+				  "    c: {source: /up, target: /up}\n"
+				  "    d: {source: /bin, target: /mybin}\n"
+				  "  session_mounts:\n"
+				  "    e: {source: /bin, target: /bin}\n"));
 	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = compile_ok(p, NULL, root);
 	expect_mount(spec, 0, AG3_MOUNT_BIND, "/abs", "/abs", true, "sandbox.static_mounts.a");
 	expect_mount(spec, 1, AG3_MOUNT_BIND, "/out", "/out", true, "sandbox.static_mounts.b");
@@ -1222,7 +1242,8 @@ Test(compile, mount_order_and_kinds)
 	ag3_session_set_dir(s, AG3_DIR_WORKSPACE, "/ws");
 	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = compile_ok(p, s, root);
 	size_t i = 0;
-	expect_mount(spec, i++, AG3_MOUNT_BIND, "/usr", "/usr", true, "sandbox.static_mounts.system_usr");
+	expect_mount(spec, i++, AG3_MOUNT_BIND, "/usr", "/usr", true,
+		     "sandbox.static_mounts.system_usr");
 	expect_mount(spec, i++, AG3_MOUNT_SYMLINK, "usr/lib64", "/lib64", false,
 		     "builtin /lib64 (host has it)");
 	expect_mount(spec, i++, AG3_MOUNT_TMPFS, NULL, "/tmp", false, "builtin /tmp");
@@ -1235,7 +1256,8 @@ Test(compile, mount_order_and_kinds)
 	cr_assert_eq(spec->mounts[i - 1].mode, 0755);
 	cr_assert_eq(spec->mounts[i - 1].size, 1ull << 20);
 	cr_assert(spec->mounts[i - 1].nosuid && spec->mounts[i - 1].nodev);
-	expect_mount(spec, i++, AG3_MOUNT_TMPFS, NULL, "/scratch/x", false, "sandbox.tmpfs_paths[1]");
+	expect_mount(spec, i++, AG3_MOUNT_TMPFS, NULL, "/scratch/x", false,
+		     "sandbox.tmpfs_paths[1]");
 	expect_mount(spec, i++, AG3_MOUNT_BIND, "/data", "/mounts/data", true,
 		     "sandbox.dynamic_mounts[0]");
 	cr_assert(spec->mounts[i - 1].optional);
@@ -1354,8 +1376,8 @@ Test(compile, environment_and_identity)
 
 	_cleanup_(ag3_profile_freep) struct ag3_profile *q =
 		load_ok(SANDBOXED("  environment: {home: workspace}\n"));
-	struct ag3_error *e = compile_fail(q, NULL, NULL,
-					   "sandbox.environment.home: 'workspace' is not an absolute path");
+	struct ag3_error *e = compile_fail(
+		q, NULL, NULL, "sandbox.environment.home: 'workspace' is not an absolute path");
 	cr_assert_eq(e->line, 4);
 	ag3_error_free(e);
 }
@@ -1376,9 +1398,10 @@ Test(compile, tmpfs_paths_are_not_templated)
 	_cleanup_(ag3_profile_freep) struct ag3_profile *p =
 		load_ok(SANDBOXED("  tmpfs_paths: [/ok, \"/users/{username}\"]\n"));
 	_cleanup_(ag3_session_freep) struct ag3_session *s = session_for("alice");
-	struct ag3_error *e = compile_fail(p, s, NULL,
-					   "sandbox.tmpfs_paths[1]: placeholders are not resolved in "
-					   "tmpfs_paths");
+	struct ag3_error *e =
+		compile_fail(p, s, NULL,
+			     "sandbox.tmpfs_paths[1]: placeholders are not resolved in "
+			     "tmpfs_paths");
 	cr_assert_eq(e->line, 4);
 	cr_assert_eq(e->col, 22);
 	ag3_error_free(e);
@@ -1388,8 +1411,8 @@ Test(compile, tmpfs_paths_are_not_templated)
 	/* the platform's /tmp:size=100M, and control characters, in any path */
 	_cleanup_(ag3_profile_freep) struct ag3_profile *o =
 		load_ok(SANDBOXED("  tmpfs_paths: [\"/tmp:size=100M\"]\n"));
-	ag3_error_free(compile_fail(o, s, NULL,
-				    "sandbox.tmpfs_paths[0]: '/tmp:size=100M' has a mount option in it"));
+	ag3_error_free(compile_fail(
+		o, s, NULL, "sandbox.tmpfs_paths[0]: '/tmp:size=100M' has a mount option in it"));
 	_cleanup_(ag3_profile_freep) struct ag3_profile *nl =
 		load_ok(SANDBOXED("  static_mounts:\n    x: {source: /usr, target: \"/a\\nb\"}\n"));
 	ag3_error_free(compile_fail(nl, s, NULL, "holds a control character"));
@@ -1401,7 +1424,7 @@ Test(session, directory_defaults)
 {
 	_cleanup_(ag3_session_freep) struct ag3_session *s = ag3_session_new();
 	static const char *const want[_AG3_DIR_MAX] = {
-		[AG3_DIR_AGENT] = "/",	      [AG3_DIR_SESSIONS] = "/sessions",
+		[AG3_DIR_AGENT] = "/",        [AG3_DIR_SESSIONS] = "/sessions",
 		[AG3_DIR_CONFIG] = "/config", [AG3_DIR_SKILLS] = "/skills",
 		[AG3_DIR_LOGS] = "/logs",     [AG3_DIR_DATA] = "/data",
 	};
@@ -1455,8 +1478,9 @@ Test(session, relative_session_dirs_are_refused)
 	_cleanup_(ag3_profile_freep) struct ag3_profile *p = load_ok(SANDBOXED(""));
 	_cleanup_(ag3_session_freep) struct ag3_session *s = ag3_session_new();
 	ag3_session_set_dir(s, AG3_DIR_SKILLS, "skills");
-	ag3_error_free(compile_fail(p, s, NULL, "session: {skills_dir} 'skills' is not an absolute "
-						"path"));
+	ag3_error_free(compile_fail(p, s, NULL,
+				    "session: {skills_dir} 'skills' is not an absolute "
+				    "path"));
 	ag3_session_set_dir(s, AG3_DIR_SKILLS, "/a/../b");
 	ag3_error_free(compile_fail(p, s, NULL, "has a '..' component"));
 }

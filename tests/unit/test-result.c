@@ -48,8 +48,8 @@ Test(result, setup_error_with_invalid_utf8_is_valid_json)
 	cr_expect_str_eq(str_at(o, "setup_error", "message"),
 			 "exec: /workspace/a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdz: "
 			 "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd not found \xef\xbf\xbd\xef\xbf\xbd");
-	cJSON *dg = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "enforcement"),
-						     "degraded");
+	cJSON *dg = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(o, "enforcement"), "degraded");
 	cr_expect_str_eq(cJSON_GetArrayItem(dg, 0)->valuestring, "bad \xef\xbf\xbd byte");
 	cJSON_Delete(o);
 	ag3_result_clear(&r);
@@ -60,13 +60,16 @@ Test(result, captured_bytes_are_escaped_and_valid_utf8)
 	static const char raw[] = "a\0b\"c\\d\x01\x1f\n\t\x7f\xff\xe2\x82\xac\xf0\x9f\x98\x80";
 	struct ag3_result r = {0};
 	r.status = AG3_STATUS_EXITED;
-	r.out = (struct ag3_output){.captured = true, .total = sizeof(raw) - 1,
-				    .data = malloc(sizeof(raw)), .len = sizeof(raw) - 1};
+	r.out = (struct ag3_output){.captured = true,
+				    .total = sizeof(raw) - 1,
+				    .data = malloc(sizeof(raw)),
+				    .len = sizeof(raw) - 1};
 	memcpy(r.out.data, raw, sizeof(raw));
 	r.err = (struct ag3_output){.captured = true, .data = NULL, .len = 0};
 	cJSON *o = record(&r);
 	cr_expect_str_eq(str_at(o, "stdout", "text"),
-			 "a\xef\xbf\xbd" "b\"c\\d\x01\x1f\n\t\x7f\xef\xbf\xbd\xe2\x82\xac\xf0\x9f\x98\x80");
+			 "a\xef\xbf\xbd"
+			 "b\"c\\d\x01\x1f\n\t\x7f\xef\xbf\xbd\xe2\x82\xac\xf0\x9f\x98\x80");
 	cr_expect_str_eq(str_at(o, "stderr", "text"), "");
 	cJSON_Delete(o);
 	ag3_result_clear(&r);
@@ -110,7 +113,8 @@ Test(result, capture_keeps_head_marker_and_tail_in_order)
 		cr_assert_eq((unsigned char)out.data[i], i % 251, "head byte %zu", i);
 	cr_assert_eq(memcmp(out.data + 50, marker, ml), 0);
 	for (size_t i = 0; i < 50; i++)
-		cr_assert_eq((unsigned char)out.data[50 + ml + i], (950 + i) % 251, "tail byte %zu", i);
+		cr_assert_eq((unsigned char)out.data[50 + ml + i], (950 + i) % 251, "tail byte %zu",
+			     i);
 	cr_assert_eq(out.data[out.len], 0);
 	free(out.data);
 	/* under the cap: everything, no marker */

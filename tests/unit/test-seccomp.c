@@ -53,7 +53,7 @@ static void load_default(void)
 		errno = 0;                                                                         \
 		long _r = (long)(expr);                                                            \
 		cr_assert(_r == -1 && errno == (e), #expr ": got %ld errno %d (%s), want %s", _r,  \
-			  errno, strerror(errno), strerror(e));                                     \
+			  errno, strerror(errno), strerror(e));                                    \
 	} while (0)
 
 /* ------------------------------------------------------------------------------------------ */
@@ -124,7 +124,8 @@ static uint32_t sim_run(const struct ag3_seccomp_prog *p, const struct sim_data 
 		case BPF_RET | BPF_A:
 			return a;
 		default:
-			cr_assert_fail("instruction %#x at %zu: unknown to the simulator", f->code, pc);
+			cr_assert_fail("instruction %#x at %zu: unknown to the simulator", f->code,
+				       pc);
 		}
 	}
 	cr_assert_fail("the filter ran off its end or looped");
@@ -301,7 +302,7 @@ Test(seccomp, packet_sockets_denied_whatever_the_capabilities)
 	struct ag3_seccomp_prog prog;
 	cr_assert_eq(ag3_seccomp_compile(spec, &prog, NULL), 0);
 	const uint32_t x64 = AUDIT_ARCH_X86_64;
-	const uint64_t flags[] = {0, SOCK_NONBLOCK, SOCK_CLOEXEC, SOCK_NONBLOCK | SOCK_CLOEXEC,
+	const uint64_t flags[] = {0,    SOCK_NONBLOCK, SOCK_CLOEXEC, SOCK_NONBLOCK | SOCK_CLOEXEC,
 				  0x10, 1ull << 32};
 	for (size_t f = 0; f < ELEMENTSOF(flags); f++)
 		for (uint64_t fam = AF_INET; fam <= AF_INET6; fam += AF_INET6 - AF_INET) {
@@ -381,7 +382,8 @@ Test(seccomp, profile_rules_with_arguments)
 	close(fd);
 	errno = 0;
 	long r = syscall(SYS_ptrace, 0x4206 /* PTRACE_SEIZE */, 0, 0, 0);
-	cr_assert(r == -1 && errno != EPERM, "ptrace is still denied by seccomp: %s", strerror(errno));
+	cr_assert(r == -1 && errno != EPERM, "ptrace is still denied by seccomp: %s",
+		  strerror(errno));
 	DENIED(unshare(CLONE_NEWUSER), EPERM); /* the rest of the list holds */
 	spec->security.seccomp.rules = NULL;
 	spec->security.seccomp.n_rules = 0;
@@ -393,7 +395,8 @@ Test(seccomp, profile_rules_with_arguments)
 Test(seccomp, unknown_syscall_in_rules_is_an_error)
 {
 	struct ag3_spec *spec = ag3_spec_new();
-	struct ag3_seccomp_rule rule = {.syscall = (char *)"no_such_call", .action = AG3_SECCOMP_KILL};
+	struct ag3_seccomp_rule rule = {.syscall = (char *)"no_such_call",
+					.action = AG3_SECCOMP_KILL};
 	spec->security.seccomp.rules = &rule;
 	spec->security.seccomp.n_rules = 1;
 	struct ag3_seccomp_prog p;

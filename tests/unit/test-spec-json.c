@@ -866,10 +866,10 @@ Test(spec_json, nul_rejected)
 Test(spec_json, invalid_utf8_rejected)
 {
 	expect_err(HDR ",\"name\":\"\xff\"}", "not valid UTF-8", NULL);
-	expect_err(HDR ",\"name\":\"\xc0\xaf\"}", "not valid UTF-8", NULL);	/* overlong '/' */
+	expect_err(HDR ",\"name\":\"\xc0\xaf\"}", "not valid UTF-8", NULL);     /* overlong '/' */
 	expect_err(HDR ",\"name\":\"\xed\xa0\x80\"}", "not valid UTF-8", NULL); /* surrogate */
 	expect_err(HDR ",\"name\":\"\xf4\x90\x80\x80\"}", "not valid UTF-8", NULL); /* > 10FFFF */
-	expect_err(HDR ",\"name\":\"\xe2\x9c\"}", "not valid UTF-8", NULL);	    /* truncated */
+	expect_err(HDR ",\"name\":\"\xe2\x9c\"}", "not valid UTF-8", NULL);         /* truncated */
 
 	const char *j =
 		"{\n\"schema\": \"ag3ntum.spec/1\",\n\"version\": 1,\n\"name\": \"ok \xfe\"\n}";

@@ -36,7 +36,8 @@ Test(escape_text, c0_and_del)
 {
 	_cleanup_free_ char *a = ESC("\x1b]0;pwned\x07\x1b[2J");
 	cr_assert_str_eq(a, "\\x1b]0;pwned\\x07\\x1b[2J");
-	_cleanup_free_ char *b = ESC("a\tb\nc\rd\x7f" "e");
+	_cleanup_free_ char *b = ESC("a\tb\nc\rd\x7f"
+				     "e");
 	cr_assert_str_eq(b, "a\\x09b\\x0ac\\x0dd\\x7fe");
 	_cleanup_free_ char *c = ESC("a\0b");
 	cr_assert_str_eq(c, "a\\x00b");
@@ -45,10 +46,13 @@ Test(escape_text, c0_and_del)
 Test(escape_text, c1_utf8_and_raw)
 {
 	/* U+009B (CSI) and U+0080, U+009F encoded in UTF-8 */
-	_cleanup_free_ char *a = ESC("x\xc2\x9b" "2Jy\xc2\x80\xc2\x9f");
+	_cleanup_free_ char *a = ESC("x\xc2\x9b"
+				     "2Jy\xc2\x80\xc2\x9f");
 	cr_assert_str_eq(a, "x\\xc2\\x9b2Jy\\xc2\\x80\\xc2\\x9f");
 	/* raw C1 bytes (an 8-bit terminal's CSI, OSC, ST): invalid UTF-8 */
-	_cleanup_free_ char *b = ESC("\x9b" "2J\x9d" "0;t\x9c");
+	_cleanup_free_ char *b = ESC("\x9b"
+				     "2J\x9d"
+				     "0;t\x9c");
 	cr_assert_str_eq(b, "\\x9b2J\\x9d0;t\\x9c");
 	cr_assert(terminal_safe(a) && terminal_safe(b));
 }
@@ -58,18 +62,24 @@ Test(escape_text, invalid_utf8)
 	/* overlong ESC (C0 9B would be a 2-byte ESC), a surrogate, above U+10FFFF,
 	 * a truncated sequence at the end, a stray continuation byte, 0xff */
 	_cleanup_free_ char *a = ESC("\xc0\x9b|\xed\xa0\x80|\xf4\x90\x80\x80|\x80|\xff|\xe2\x82");
-	cr_assert_str_eq(a, "\\xc0\\x9b|\\xed\\xa0\\x80|\\xf4\\x90\\x80\\x80|\\x80|\\xff|\\xe2\\x82");
+	cr_assert_str_eq(a,
+			 "\\xc0\\x9b|\\xed\\xa0\\x80|\\xf4\\x90\\x80\\x80|\\x80|\\xff|\\xe2\\x82");
 	/* a lead byte whose sequence is cut by the next character: only it is escaped */
-	_cleanup_free_ char *b = ESC("\xe2" "A\xc3");
+	_cleanup_free_ char *b = ESC("\xe2"
+				     "A\xc3");
 	cr_assert_str_eq(b, "\\xe2A\\xc3");
 }
 
 Test(escape_text, bidi_controls)
 {
 	/* U+202E (RLO), U+2066 (LRI), U+200F (RLM), U+061C (ALM); U+2010 (a hyphen) is kept */
-	_cleanup_free_ char *a =
-		ESC("a\xe2\x80\xae" "b\xe2\x81\xa6" "c\xe2\x80\x8f" "d\xd8\x9c" "e\xe2\x80\x90");
-	cr_assert_str_eq(a, "a\\xe2\\x80\\xaeb\\xe2\\x81\\xa6c\\xe2\\x80\\x8fd\\xd8\\x9ce\xe2\x80\x90");
+	_cleanup_free_ char *a = ESC("a\xe2\x80\xae"
+				     "b\xe2\x81\xa6"
+				     "c\xe2\x80\x8f"
+				     "d\xd8\x9c"
+				     "e\xe2\x80\x90");
+	cr_assert_str_eq(
+		a, "a\\xe2\\x80\\xaeb\\xe2\\x81\\xa6c\\xe2\\x80\\x8fd\\xd8\\x9ce\xe2\x80\x90");
 }
 
 Test(escape_text, every_byte_is_safe_or_escaped)
@@ -103,12 +113,13 @@ Test(escape_json, same_value_valid_json)
 
 Test(escape_json, invalid_utf8_replaced)
 {
-	_cleanup_free_ char *e = ag3_escape_json("[\"a\x9b\xff" "b\xe2\x82\"]");
+	_cleanup_free_ char *e = ag3_escape_json("[\"a\x9b\xff"
+						 "b\xe2\x82\"]");
 	cr_assert_str_eq(e, "[\"a\\ufffd\\ufffdb\\ufffd\\ufffd\"]");
 	cJSON *v = cJSON_Parse(e);
 	cr_assert_not_null(v);
-	cr_assert_str_eq(cJSON_GetArrayItem(v, 0)->valuestring,
-			 "a\xef\xbf\xbd\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd");
+	cr_assert_str_eq(cJSON_GetArrayItem(v, 0)->valuestring, "a\xef\xbf\xbd\xef\xbf\xbd"
+								"b\xef\xbf\xbd\xef\xbf\xbd");
 	cJSON_Delete(v);
 }
 

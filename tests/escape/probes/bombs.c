@@ -69,8 +69,10 @@ static void p_fork(const char *name, int argc, char **argv)
 	if (maxlive > 600)
 		escaped(name, "%d children alive at once (limit 512 not enforced)", maxlive);
 	if (!fails)
-		probe_error(name, "no fork failed in %ld attempts, but only %d children at once", i, maxlive);
-	blocked(name, "fork failed with %s at %d live children (%d failures)", ename(lasterr), maxlive, fails);
+		probe_error(name, "no fork failed in %ld attempts, but only %d children at once", i,
+			    maxlive);
+	blocked(name, "fork failed with %s at %d live children (%d failures)", ename(lasterr),
+		maxlive, fails);
 }
 
 #define CHUNK (64L << 20)
@@ -97,7 +99,8 @@ static void p_mem(const char *name, int argc, char **argv)
 		}
 		long long end = now_ms() + 20000;
 		for (int i = 0; i < MAXCHUNKS; i++) {
-			char *m = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			char *m = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 			if (m == MAP_FAILED) {
 				int e = -errno;
 				if (write(p[1], &e, sizeof(e)) < 0) {
@@ -135,7 +138,8 @@ static void p_mem(const char *name, int argc, char **argv)
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 4)
 		probe_error(name, "out of time after %ld MiB", mib);
 	if (WIFSIGNALED(st))
-		blocked(name, "the allocating child died of signal %d after %ld MiB", WTERMSIG(st), mib);
+		blocked(name, "the allocating child died of signal %d after %ld MiB", WTERMSIG(st),
+			mib);
 	probe_error(name, "the child exited with %d after %ld MiB", WEXITSTATUS(st), mib);
 }
 
@@ -165,7 +169,8 @@ static void p_mem_procs(const char *name, int argc, char **argv)
 				close(fd);
 			}
 			for (int i = 0; i < PERPROC; i++) {
-				char *m = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+				char *m = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE,
+					       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 				if (m == MAP_FAILED) {
 					if (write(p[1], "E", 1) < 0) {
 					}
@@ -213,17 +218,22 @@ static void p_mem_procs(const char *name, int argc, char **argv)
 	}
 	long mib = chunks * (CHUNK >> 20);
 	if (chunks >= NPROCS * PERPROC)
-		escaped(name, "%d processes held %ld MiB at once (limit 2 GiB not enforced for the sandbox)", NPROCS,
-			mib);
+		escaped(name,
+			"%d processes held %ld MiB at once (limit 2 GiB not enforced for the "
+			"sandbox)",
+			NPROCS, mib);
 	if (killed)
-		blocked(name, "%d allocating processes were killed (OOM) at %ld MiB in total", killed, mib);
+		blocked(name, "%d allocating processes were killed (OOM) at %ld MiB in total",
+			killed, mib);
 	if (errs)
 		blocked(name, "mmap failed in %d processes at %ld MiB in total", errs, mib);
 	/* Unlimited, the 3 GiB are touched in a second or two. Still at or under the
 	 * sandbox's 2 GiB when the time ran out: the limit held them there (a memory
 	 * cgroup reclaims hard before it OOM-kills, so the kill may come late). */
 	if (mib <= 2048)
-		blocked(name, "held at %ld MiB in total for 20 s: the sandbox's 2 GiB limit stopped the rest",
+		blocked(name,
+			"held at %ld MiB in total for 20 s: the sandbox's 2 GiB limit stopped the "
+			"rest",
 			mib);
 	probe_error(name, "out of time at %ld MiB in total", mib);
 }
@@ -282,7 +292,9 @@ static void p_flood(const char *name, int argc, char **argv)
 		total += n;
 	}
 	fprintf(stderr, "FLOOD %s: wrote %lld bytes, %s\n", name, total,
-		e ? ename(e) : total >= (64LL << 20) ? "complete" : "out of time");
+		e                       ? ename(e)
+		: total >= (64LL << 20) ? "complete"
+					: "out of time");
 	exit(0);
 }
 
@@ -309,11 +321,15 @@ static void pool(const char *name, int argc, char **argv, int (*open_one)(void),
 	for (long i = 0; i < n; i++)
 		close(fds[i]);
 	if (n > bound)
-		escaped(name, "%ld %s open at once, more than the sandbox's bound of %ld", n, what, bound);
+		escaped(name, "%ld %s open at once, more than the sandbox's bound of %ld", n, what,
+			bound);
 	if (n == bound && err == want)
-		blocked(name, "%s %ld failed with %s: the sandbox holds %ld", what, n + 1, ename(err), bound);
-	probe_error(name, "failed with %s after %ld %s (want %s after %ld; the host's pool nearly "
-		    "exhausted?)", ename(err), n, what, ename(want), bound);
+		blocked(name, "%s %ld failed with %s: the sandbox holds %ld", what, n + 1,
+			ename(err), bound);
+	probe_error(name,
+		    "failed with %s after %ld %s (want %s after %ld; the host's pool nearly "
+		    "exhausted?)",
+		    ename(err), n, what, ename(want), bound);
 }
 
 static int open_pty(void)

@@ -36,7 +36,8 @@ int main(int argc, char **argv)
 		if (l >= 0)
 			target[l] = 0;
 		size_t len = strlen(leaks);
-		snprintf(leaks + len, sizeof(leaks) - len, "%s%d -> %s", len ? ", " : "", fd, target);
+		snprintf(leaks + len, sizeof(leaks) - len, "%s%d -> %s", len ? ", " : "", fd,
+			 target);
 	}
 	closedir(d);
 	if (leaks[0])

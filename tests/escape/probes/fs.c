@@ -103,15 +103,30 @@ static void ro_dir(const char *name, const char *dir, const char *file)
 		ewrite = try_open(name, file, O_WRONLY, "for writing");
 		try_open(name, file, O_RDWR, "for reading and writing");
 	}
-	blocked(name, "read-only mount; create: %s, mkdir: %s, open(%s, O_WRONLY): %s", ename(ecreate),
-		ename(emkdir), file ? file : "-", file ? how(ewrite) : "-");
+	blocked(name, "read-only mount; create: %s, mkdir: %s, open(%s, O_WRONLY): %s",
+		ename(ecreate), ename(emkdir), file ? file : "-", file ? how(ewrite) : "-");
 }
 
-static void p_ro_usr(const char *n, int c, char **v) { ro_dir(n, "/usr", "/usr/bin/env"); }
-static void p_ro_etc(const char *n, int c, char **v) { ro_dir(n, "/etc", "/etc/hostname"); }
-static void p_ro_bin(const char *n, int c, char **v) { ro_dir(n, "/bin/", "/bin/sh"); }
-static void p_ro_lib(const char *n, int c, char **v) { ro_dir(n, "/lib/", "/lib/os-release"); }
-static void p_ro_root(const char *n, int c, char **v) { ro_dir(n, "/", NULL); }
+static void p_ro_usr(const char *n, int c, char **v)
+{
+	ro_dir(n, "/usr", "/usr/bin/env");
+}
+static void p_ro_etc(const char *n, int c, char **v)
+{
+	ro_dir(n, "/etc", "/etc/hostname");
+}
+static void p_ro_bin(const char *n, int c, char **v)
+{
+	ro_dir(n, "/bin/", "/bin/sh");
+}
+static void p_ro_lib(const char *n, int c, char **v)
+{
+	ro_dir(n, "/lib/", "/lib/os-release");
+}
+static void p_ro_root(const char *n, int c, char **v)
+{
+	ro_dir(n, "/", NULL);
+}
 
 static void p_ro_dev(const char *name, int argc, char **argv)
 {
@@ -146,10 +161,16 @@ static void p_proc_sysrq(const char *name, int argc, char **argv)
 static void p_proc_sys(const char *name, int argc, char **argv)
 {
 	static const char *const files[] = {
-		"/proc/sys/kernel/core_pattern", "/proc/sys/kernel/modprobe", "/proc/sys/kernel/sysrq",
-		"/proc/sys/kernel/panic",        "/proc/sys/vm/drop_caches",  "/proc/sys/kernel/ns_last_pid",
-		"/proc/sys/net/ipv4/ip_forward", "/proc/sys/fs/binfmt_misc/register",
-		"/proc/sys/kernel/unprivileged_userns_clone", "/proc/sys/user/max_user_namespaces",
+		"/proc/sys/kernel/core_pattern",
+		"/proc/sys/kernel/modprobe",
+		"/proc/sys/kernel/sysrq",
+		"/proc/sys/kernel/panic",
+		"/proc/sys/vm/drop_caches",
+		"/proc/sys/kernel/ns_last_pid",
+		"/proc/sys/net/ipv4/ip_forward",
+		"/proc/sys/fs/binfmt_misc/register",
+		"/proc/sys/kernel/unprivileged_userns_clone",
+		"/proc/sys/user/max_user_namespaces",
 	};
 	char seen[1024] = "";
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -157,7 +178,8 @@ static void p_proc_sys(const char *name, int argc, char **argv)
 			continue;
 		int e = try_open(name, files[i], O_WRONLY, "for writing");
 		size_t l = strlen(seen);
-		snprintf(seen + l, sizeof(seen) - l, "%s%s: %s", l ? ", " : "", strrchr(files[i], '/') + 1, how(e));
+		snprintf(seen + l, sizeof(seen) - l, "%s%s: %s", l ? ", " : "",
+			 strrchr(files[i], '/') + 1, how(e));
 	}
 	if (!seen[0])
 		probe_error(name, "none of the /proc/sys files exists");
@@ -184,10 +206,22 @@ static void p_read(const char *name, const char *path)
 	blocked(name, "open(%s, O_RDONLY): %s", path, how(e));
 }
 
-static void p_read_kcore(const char *n, int c, char **v) { p_read(n, "/proc/kcore"); }
-static void p_read_kmsg(const char *n, int c, char **v) { p_read(n, "/proc/kmsg"); }
-static void p_read_sysrq(const char *n, int c, char **v) { p_read(n, "/proc/sysrq-trigger"); }
-static void p_read_shadow(const char *n, int c, char **v) { p_read(n, "/etc/shadow"); }
+static void p_read_kcore(const char *n, int c, char **v)
+{
+	p_read(n, "/proc/kcore");
+}
+static void p_read_kmsg(const char *n, int c, char **v)
+{
+	p_read(n, "/proc/kmsg");
+}
+static void p_read_sysrq(const char *n, int c, char **v)
+{
+	p_read(n, "/proc/sysrq-trigger");
+}
+static void p_read_shadow(const char *n, int c, char **v)
+{
+	p_read(n, "/etc/shadow");
+}
 
 /*
  * The host-revealing entries of /proc are masked whatever the command's ids:
@@ -197,10 +231,9 @@ static void p_read_shadow(const char *n, int c, char **v) { p_read(n, "/etc/shad
  */
 static void p_proc_masks(const char *name, int argc, char **argv)
 {
-	static const char *const entries[] = {"kcore",	       "sysrq-trigger", "kmsg",
-					      "timer_list",    "sched_debug",	"keys",
-					      "key-users",     "latency_stats", "acpi",
-					      "asound",	       "scsi",		"timer_stats"};
+	static const char *const entries[] = {
+		"kcore",     "sysrq-trigger", "kmsg", "timer_list", "sched_debug", "keys",
+		"key-users", "latency_stats", "acpi", "asound",     "scsi",        "timer_stats"};
 	char seen[1024] = "";
 	int masked = 0;
 	for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++) {
@@ -220,7 +253,8 @@ static void p_proc_masks(const char *name, int argc, char **argv)
 			if (sf.f_type != 0x01021994 /* TMPFS_MAGIC */)
 				escaped(name, "%s is not masked: it is still procfs (0x%lx)", path,
 					(unsigned long)sf.f_type);
-		} else if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != 1 || minor(st.st_rdev) != 3) {
+		} else if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != 1 ||
+			   minor(st.st_rdev) != 3) {
 			escaped(name, "%s is not masked by /dev/null", path);
 		}
 		masked++;
@@ -235,9 +269,9 @@ static void p_proc_masks(const char *name, int argc, char **argv)
 static void p_other_users(const char *name, int argc, char **argv)
 {
 	/* The platform's per-user trees and the host's home directories. */
-	static const char *const dirs[] = {"/users", "/mounts", "/home", "/root", "/var", "/srv", "/opt",
-					   "/mnt", "/media", "/sessions", "/config", "/data", "/logs",
-					   "/skills", "/run"};
+	static const char *const dirs[] = {"/users",  "/mounts", "/home", "/root",   "/var",
+					   "/srv",    "/opt",    "/mnt",  "/media",  "/sessions",
+					   "/config", "/data",   "/logs", "/skills", "/run"};
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		DIR *d = opendir(dirs[i]);
 		if (!d)
@@ -256,8 +290,9 @@ static void p_other_users(const char *name, int argc, char **argv)
 static void p_root_listing(const char *name, int argc, char **argv)
 {
 	/* What the default profile's root may hold (README, "Profiles"). */
-	static const char *const ok[] = {".",   "..",   "bin",   "dev",  "etc", "lib",      "lib32",
-					 "lib64", "libx32", "proc", "sbin", "tmp", "usr", "workspace"};
+	static const char *const ok[] = {".",    "..",    "bin",   "dev",      "etc",
+					 "lib",  "lib32", "lib64", "libx32",   "proc",
+					 "sbin", "tmp",   "usr",   "workspace"};
 	DIR *d = opendir("/");
 	if (!d)
 		probe_error(name, "opendir /: %s", ename(errno));
@@ -284,8 +319,8 @@ static void same_as_root(const char *name, const char *path)
 	if (stat(path, &p) < 0)
 		return; /* unreachable is fine */
 	if (r.st_dev != p.st_dev || r.st_ino != p.st_ino)
-		escaped(name, "%s is not the sandbox's root (dev %u:%u ino %lu)", path, major(p.st_dev),
-			minor(p.st_dev), (unsigned long)p.st_ino);
+		escaped(name, "%s is not the sandbox's root (dev %u:%u ino %lu)", path,
+			major(p.st_dev), minor(p.st_dev), (unsigned long)p.st_ino);
 }
 
 static void p_dotdot(const char *name, int argc, char **argv)
@@ -320,11 +355,31 @@ static void p_host_file(const char *name, int argc, char **argv)
 static void p_dev_absent(const char *name, int argc, char **argv)
 {
 	static const char *const devs[] = {
-		"/dev/mem",    "/dev/kmem",     "/dev/port",         "/dev/kmsg",    "/dev/sda",
-		"/dev/vda",    "/dev/xvda",     "/dev/nvme0n1",      "/dev/loop0",   "/dev/loop-control",
-		"/dev/vsock",  "/dev/fuse",     "/dev/net/tun",      "/dev/kvm",     "/dev/console",
-		"/dev/tty0",   "/dev/tty1",     "/dev/ttyS0",        "/dev/hpet",    "/dev/rtc0",
-		"/dev/mapper", "/dev/userfaultfd", "/dev/cpu_dma_latency", "/dev/dri", "/dev/btrfs-control",
+		"/dev/mem",
+		"/dev/kmem",
+		"/dev/port",
+		"/dev/kmsg",
+		"/dev/sda",
+		"/dev/vda",
+		"/dev/xvda",
+		"/dev/nvme0n1",
+		"/dev/loop0",
+		"/dev/loop-control",
+		"/dev/vsock",
+		"/dev/fuse",
+		"/dev/net/tun",
+		"/dev/kvm",
+		"/dev/console",
+		"/dev/tty0",
+		"/dev/tty1",
+		"/dev/ttyS0",
+		"/dev/hpet",
+		"/dev/rtc0",
+		"/dev/mapper",
+		"/dev/userfaultfd",
+		"/dev/cpu_dma_latency",
+		"/dev/dri",
+		"/dev/btrfs-control",
 	};
 	for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
 		struct stat st;

@@ -112,7 +112,8 @@ static void p_oom(const char *name, int argc, char **argv)
 	char lower[32];
 	int len = snprintf(lower, sizeof(lower), "%d", cur - 1);
 	if (write(fd, lower, (size_t)len) == len) {
-		len = snprintf(lower, sizeof(lower), "%d", cur); /* raising back needs no privilege */
+		len = snprintf(lower, sizeof(lower), "%d",
+			       cur); /* raising back needs no privilege */
 		if (write(fd, lower, (size_t)len) < 0)
 			fprintf(stderr, "could not restore oom_score_adj %d\n", cur);
 		close(fd);
@@ -124,12 +125,9 @@ static void p_oom(const char *name, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	static const struct variant tab[] = {
-		{"status-baseline", p_status},
-		{"hostname", p_hostname},
-		{"cgroup-ns", p_cgroup_ns},
-		{"setuid-root", p_setuid_root},
-		{"setgroups", p_setgroups},
-		{"oom-score-adj", p_oom},
+		{"status-baseline", p_status}, {"hostname", p_hostname},
+		{"cgroup-ns", p_cgroup_ns},    {"setuid-root", p_setuid_root},
+		{"setgroups", p_setgroups},    {"oom-score-adj", p_oom},
 	};
 	return RUN_VARIANTS(tab);
 }

@@ -38,7 +38,8 @@ static int proc_pids(void)
 static void p_scan(const char *name, int argc, char **argv)
 {
 	if (kill(-1, 0) == 0)
-		escaped(name, "kill(-1, 0) reached another process (%d pids in /proc)", proc_pids());
+		escaped(name, "kill(-1, 0) reached another process (%d pids in /proc)",
+			proc_pids());
 	int e1 = errno;
 	long pid_max = 32768;
 	FILE *f = fopen("/proc/sys/kernel/pid_max", "re");
@@ -62,9 +63,10 @@ static void p_scan(const char *name, int argc, char **argv)
 	}
 	int listed = proc_pids();
 	if (found > 4 || found > listed)
-		escaped(name, "%d pids answer signal 0 (highest %ld), /proc lists %d", found, last, listed);
-	blocked(name, "kill(-1, 0): %s; %d pids in 1..%ld answer signal 0, /proc lists %d", ename(e1), found,
-		pid - 1, listed);
+		escaped(name, "%d pids answer signal 0 (highest %ld), /proc lists %d", found, last,
+			listed);
+	blocked(name, "kill(-1, 0): %s; %d pids in 1..%ld answer signal 0, /proc lists %d",
+		ename(e1), found, pid - 1, listed);
 }
 
 static void p_init(const char *name, int argc, char **argv)
@@ -84,7 +86,8 @@ static void p_init(const char *name, int argc, char **argv)
 		escaped(name, "pid 1 is %s, not the sandbox's init", comm);
 	if (getppid() != 1)
 		escaped(name, "the probe's parent is no longer init (ppid %d)", getppid());
-	blocked(name, "init (%s) survived kill(1, SIGKILL) (kill returned %s)", comm, r == 0 ? "0" : ename(e));
+	blocked(name, "init (%s) survived kill(1, SIGKILL) (kill returned %s)", comm,
+		r == 0 ? "0" : ename(e));
 }
 
 /*

@@ -148,10 +148,12 @@ static void p_shm(const char *name, int argc, char **argv)
 	int id = atoi(argv[2]);
 	struct shmid_ds ds;
 	if (shmctl(id, IPC_STAT, &ds) == 0)
-		escaped(name, "the host's shm segment %d is visible (size %zu)", id, (size_t)ds.shm_segsz);
+		escaped(name, "the host's shm segment %d is visible (size %zu)", id,
+			(size_t)ds.shm_segsz);
 	int e = errno;
 	if (e != EINVAL)
-		escaped(name, "shmctl(%d): %s: the segment exists in this ipc namespace", id, ename(e));
+		escaped(name, "shmctl(%d): %s: the segment exists in this ipc namespace", id,
+			ename(e));
 	void *p = shmat(id, NULL, SHM_RDONLY);
 	if (p != (void *)-1) {
 		shmdt(p);
@@ -163,10 +165,8 @@ static void p_shm(const char *name, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	static const struct variant tab[] = {
-		{"net-ifaces", p_ifaces},
-		{"proc-net-dev", p_proc_net_dev},
-		{"net-host-tcp", p_host_tcp},
-		{"abstract-unix", p_abstract},
+		{"net-ifaces", p_ifaces},     {"proc-net-dev", p_proc_net_dev},
+		{"net-host-tcp", p_host_tcp}, {"abstract-unix", p_abstract},
 		{"ipc-host-shm", p_shm},
 	};
 	return RUN_VARIANTS(tab);

@@ -47,8 +47,8 @@ static inline void verdict_v(const char *tag, const char *name, const char *fmt,
 	fflush(stdout);
 }
 
-__attribute__((noreturn, format(printf, 2, 3)))
-static inline void blocked(const char *name, const char *fmt, ...)
+__attribute__((noreturn, format(printf, 2, 3))) static inline void blocked(const char *name,
+									   const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -57,8 +57,8 @@ static inline void blocked(const char *name, const char *fmt, ...)
 	exit(0);
 }
 
-__attribute__((noreturn, format(printf, 2, 3)))
-static inline void escaped(const char *name, const char *fmt, ...)
+__attribute__((noreturn, format(printf, 2, 3))) static inline void escaped(const char *name,
+									   const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -67,8 +67,8 @@ static inline void escaped(const char *name, const char *fmt, ...)
 	exit(1);
 }
 
-__attribute__((noreturn, format(printf, 2, 3)))
-static inline void probe_error(const char *name, const char *fmt, ...)
+__attribute__((noreturn, format(printf, 2, 3))) static inline void probe_error(const char *name,
+									       const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -77,8 +77,8 @@ static inline void probe_error(const char *name, const char *fmt, ...)
 	exit(2);
 }
 
-__attribute__((noreturn, format(printf, 2, 3)))
-static inline void skip(const char *name, const char *fmt, ...)
+__attribute__((noreturn, format(printf, 2, 3))) static inline void skip(const char *name,
+									const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -88,8 +88,7 @@ static inline void skip(const char *name, const char *fmt, ...)
 }
 
 /* The seccomp rule: EPERM is BLOCKED; success or any other errno is ESCAPED. */
-__attribute__((noreturn))
-static inline void expect_eperm(const char *name, long ret, int err)
+__attribute__((noreturn)) static inline void expect_eperm(const char *name, long ret, int err)
 {
 	if (ret >= 0)
 		escaped(name, "the call succeeded (returned %ld)", ret);

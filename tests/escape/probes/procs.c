@@ -62,8 +62,14 @@ static void p_unreadable(const char *name, const char *path)
 	blocked(name, "read(%s): %s", path, ename(e));
 }
 
-static void p_environ(const char *n, int c, char **v) { p_unreadable(n, "/proc/1/environ"); }
-static void p_mem(const char *n, int c, char **v) { p_unreadable(n, "/proc/1/mem"); }
+static void p_environ(const char *n, int c, char **v)
+{
+	p_unreadable(n, "/proc/1/environ");
+}
+static void p_mem(const char *n, int c, char **v)
+{
+	p_unreadable(n, "/proc/1/mem");
+}
 
 static void p_cwd(const char *name, int argc, char **argv)
 {
@@ -91,14 +97,16 @@ static void p_root(const char *name, int argc, char **argv)
 			escaped(name, "/proc/1/root points to %s", buf);
 	}
 	if (stat("/proc/1/root/..", &p) < 0)
-		blocked(name, "/proc/1/root/..: %s (readlink: %s)", ename(errno), n >= 0 ? "/" : ename(el));
+		blocked(name, "/proc/1/root/..: %s (readlink: %s)", ename(errno),
+			n >= 0 ? "/" : ename(el));
 	if (p.st_dev != r.st_dev || p.st_ino != r.st_ino)
 		escaped(name, "/proc/1/root/.. is not the sandbox's root");
 	DIR *d = opendir("/proc/1/root/..");
 	if (d) {
 		struct dirent *e;
 		while ((e = readdir(d)))
-			if (!strcmp(e->d_name, "home") || !strcmp(e->d_name, "root") || !strcmp(e->d_name, "var"))
+			if (!strcmp(e->d_name, "home") || !strcmp(e->d_name, "root") ||
+			    !strcmp(e->d_name, "var"))
 				escaped(name, "/proc/1/root/.. lists /%s", e->d_name);
 		closedir(d);
 	}

@@ -49,7 +49,8 @@ static void p_new(const char *name, int argc, char **argv)
 	if (fd < 0) {
 		int e = errno;
 		/* Try the cloned tree as well: it must not be creatable either. */
-		long fd2 = syscall(SYS_open_tree, AT_FDCWD, "/usr", OPEN_TREE_CLOEXEC | OPEN_TREE_CLONE);
+		long fd2 = syscall(SYS_open_tree, AT_FDCWD, "/usr",
+				   OPEN_TREE_CLOEXEC | OPEN_TREE_CLONE);
 		if (fd2 >= 0) {
 			close((int)fd2);
 			escaped(name, "open_tree(OPEN_TREE_CLONE) of /usr succeeded");

@@ -125,7 +125,8 @@ static void verdict_compat(const char *name, int st, int e, const char *abi)
 		blocked(name, "killed by SIGSYS (the filter rejects the %s ABI)", abi);
 	if (st < 0)
 		probe_error(name, "the child died of signal %d", -st);
-	escaped(name, "%s unshare reached the kernel: %s instead of seccomp's EPERM", abi, ename(e));
+	escaped(name, "%s unshare reached the kernel: %s instead of seccomp's EPERM", abi,
+		ename(e));
 }
 
 static void p_i386(const char *name, int argc, char **argv)

@@ -95,7 +95,8 @@ static void p_clone3(const char *name, int argc, char **argv)
 	}
 	if (e == ENOSYS)
 		blocked(name, "ENOSYS");
-	escaped(name, "failed with %s, not ENOSYS: libc would not fall back to the filtered clone", ename(e));
+	escaped(name, "failed with %s, not ENOSYS: libc would not fall back to the filtered clone",
+		ename(e));
 }
 
 int main(int argc, char **argv)

@@ -88,12 +88,9 @@ static void p_pidfd_getfd(const char *name, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	static const struct variant tab[] = {
-		{"ptrace-traceme", p_traceme},
-		{"ptrace-attach-child", p_attach_child},
-		{"ptrace-attach-init", p_attach_init},
-		{"process_vm_readv", p_vm_readv},
-		{"process_vm_writev", p_vm_writev},
-		{"kcmp", p_kcmp},
+		{"ptrace-traceme", p_traceme},         {"ptrace-attach-child", p_attach_child},
+		{"ptrace-attach-init", p_attach_init}, {"process_vm_readv", p_vm_readv},
+		{"process_vm_writev", p_vm_writev},    {"kcmp", p_kcmp},
 		{"pidfd_getfd", p_pidfd_getfd},
 	};
 	return RUN_VARIANTS(tab);

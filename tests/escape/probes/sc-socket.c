@@ -35,13 +35,15 @@ static void try_socket(const char *name, int family, int type, int proto, const 
 		escaped(name, "%s: socket created", what);
 	}
 	if (e != EPERM)
-		escaped(name, "%s reached the kernel: %s instead of seccomp's EPERM", what, ename(e));
+		escaped(name, "%s reached the kernel: %s instead of seccomp's EPERM", what,
+			ename(e));
 }
 
 static void p_vsock(const char *name, int argc, char **argv)
 {
 	try_socket(name, AF_VSOCK, SOCK_STREAM, 0, "socket(AF_VSOCK, SOCK_STREAM)");
-	try_socket(name, AF_VSOCK, SOCK_DGRAM | SOCK_CLOEXEC, 0, "socket(AF_VSOCK, SOCK_DGRAM|SOCK_CLOEXEC)");
+	try_socket(name, AF_VSOCK, SOCK_DGRAM | SOCK_CLOEXEC, 0,
+		   "socket(AF_VSOCK, SOCK_DGRAM|SOCK_CLOEXEC)");
 	blocked(name, "EPERM");
 }
 
@@ -54,12 +56,14 @@ static void try_raw(const char *name, long family, long type, const char *what)
 		escaped(name, "%s: socket created", what);
 	}
 	if (e != EPERM)
-		escaped(name, "%s reached the kernel: %s instead of seccomp's EPERM", what, ename(e));
+		escaped(name, "%s reached the kernel: %s instead of seccomp's EPERM", what,
+			ename(e));
 }
 
 static void p_vsock_high_bits(const char *name, int argc, char **argv)
 {
-	try_raw(name, AF_VSOCK | (1L << 32), SOCK_STREAM, "socket(AF_VSOCK | 1 << 32, SOCK_STREAM)");
+	try_raw(name, AF_VSOCK | (1L << 32), SOCK_STREAM,
+		"socket(AF_VSOCK | 1 << 32, SOCK_STREAM)");
 	try_raw(name, AF_VSOCK | (1L << 63), SOCK_DGRAM, "socket(AF_VSOCK | 1 << 63, SOCK_DGRAM)");
 	/* an allowed family with high bits is refused too: no value with them passes */
 	try_raw(name, AF_UNIX | (1L << 32), SOCK_STREAM, "socket(AF_UNIX | 1 << 32, SOCK_STREAM)");
@@ -85,7 +89,8 @@ static void p_other_families(const char *name, int argc, char **argv)
 	if (fd < 0)
 		probe_error(name, "socket(AF_UNIX) failed: %s", ename(errno));
 	close(fd);
-	blocked(name, "EPERM for AF_ALG, AF_TIPC, AF_KEY, AF_IPX, socketpair(AF_VSOCK); AF_UNIX works");
+	blocked(name,
+		"EPERM for AF_ALG, AF_TIPC, AF_KEY, AF_IPX, socketpair(AF_VSOCK); AF_UNIX works");
 }
 
 static void p_packet(const char *name, int argc, char **argv)
@@ -118,8 +123,10 @@ static void p_inet_packet(const char *name, int argc, char **argv)
 	try_socket(name, AF_INET, SOCK_PACKET, htons(ETH_P_ALL), "socket(AF_INET, SOCK_PACKET)");
 	try_socket(name, AF_INET, SOCK_PACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, htons(ETH_P_ALL),
 		   "socket(AF_INET, SOCK_PACKET|SOCK_CLOEXEC|SOCK_NONBLOCK)");
-	try_socket(name, AF_INET, SOCK_PACKET | 0x10, 0, "socket(AF_INET, SOCK_PACKET | invalid flag)");
-	try_socket(name, AF_INET6, SOCK_PACKET | 0x10, 0, "socket(AF_INET6, SOCK_PACKET | invalid flag)");
+	try_socket(name, AF_INET, SOCK_PACKET | 0x10, 0,
+		   "socket(AF_INET, SOCK_PACKET | invalid flag)");
+	try_socket(name, AF_INET6, SOCK_PACKET | 0x10, 0,
+		   "socket(AF_INET6, SOCK_PACKET | invalid flag)");
 	int sv[2];
 	if (socketpair(AF_INET, SOCK_PACKET | 0x10, 0, sv) == 0) {
 		close(sv[0]);
@@ -127,7 +134,8 @@ static void p_inet_packet(const char *name, int argc, char **argv)
 		escaped(name, "socketpair(AF_INET, SOCK_PACKET | invalid flag): created");
 	}
 	if (errno != EPERM)
-		escaped(name, "socketpair(AF_INET, SOCK_PACKET | invalid flag) reached the kernel: %s",
+		escaped(name,
+			"socketpair(AF_INET, SOCK_PACKET | invalid flag) reached the kernel: %s",
 			ename(errno));
 	blocked(name, "EPERM");
 }

@@ -71,12 +71,9 @@ static void p_clock_adjtime(const char *name, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	static const struct variant tab[] = {
-		{"sethostname", p_sethostname},
-		{"setdomainname", p_setdomainname},
-		{"clock_settime", p_clock_settime},
-		{"settimeofday", p_settimeofday},
-		{"adjtimex", p_adjtimex},
-		{"clock_adjtime", p_clock_adjtime},
+		{"sethostname", p_sethostname},     {"setdomainname", p_setdomainname},
+		{"clock_settime", p_clock_settime}, {"settimeofday", p_settimeofday},
+		{"adjtimex", p_adjtimex},           {"clock_adjtime", p_clock_adjtime},
 	};
 	return RUN_VARIANTS(tab);
 }

@@ -30,7 +30,7 @@ static int open_pty_slave(const char *name)
 	char *pts = ptsname(m);
 	if (!pts)
 		probe_error(name, "ptsname: %s", ename(errno));
-	setsid(); /* already a session leader: EPERM, fine */
+	setsid();                              /* already a session leader: EPERM, fine */
 	int s = open(pts, O_RDWR | O_CLOEXEC); /* no O_NOCTTY: becomes the controlling tty */
 	if (s < 0)
 		probe_error(name, "open %s: %s", pts, ename(errno));
@@ -82,10 +82,8 @@ static void p_tiocsetd(const char *name, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	static const struct variant tab[] = {
-		{"tiocsti", p_tiocsti},
-		{"tiocsti-highbit", p_tiocsti_highbit},
-		{"tioclinux", p_tioclinux},
-		{"tioclinux-highbit", p_tioclinux_highbit},
+		{"tiocsti", p_tiocsti},     {"tiocsti-highbit", p_tiocsti_highbit},
+		{"tioclinux", p_tioclinux}, {"tioclinux-highbit", p_tioclinux_highbit},
 		{"tiocsetd", p_tiocsetd},
 	};
 	return RUN_VARIANTS(tab);

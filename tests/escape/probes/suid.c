@@ -62,12 +62,14 @@ static void p_euid(const char *name, int argc, char **argv)
 	if (stat("/proc/self/exe", &st) < 0)
 		probe_error(name, "stat /proc/self/exe: %s", ename(errno));
 	if (!(st.st_mode & S_ISUID))
-		probe_error(name, "the probe binary is not setuid (mode %o): the test did not prepare it",
+		probe_error(name,
+			    "the probe binary is not setuid (mode %o): the test did not prepare it",
 			    (unsigned)st.st_mode & 07777);
 	uid_t r, e, s;
 	getresuid(&r, &e, &s);
 	if (e != r || s != r)
-		escaped(name, "setuid took effect: uid %u euid %u suid %u (file owner %u)", r, e, s, st.st_uid);
+		escaped(name, "setuid took effect: uid %u euid %u suid %u (file owner %u)", r, e, s,
+			st.st_uid);
 	blocked(name, "setuid bit (owner %u) ignored: uid = euid = %u", st.st_uid, e);
 }
 
@@ -118,8 +120,8 @@ static long auxv_value(const char *out, const char *key, int *found)
 
 static void p_host(const char *name, int argc, char **argv)
 {
-	static const char *const cands[] = {"/usr/bin/su", "/usr/bin/passwd", "/usr/bin/mount",
-					    "/usr/bin/newgrp", "/usr/bin/chsh", "/usr/bin/chfn"};
+	static const char *const cands[] = {"/usr/bin/su",     "/usr/bin/passwd", "/usr/bin/mount",
+					    "/usr/bin/newgrp", "/usr/bin/chsh",   "/usr/bin/chfn"};
 	const char *bin = NULL;
 	for (size_t i = 0; i < sizeof(cands) / sizeof(cands[0]) && !bin; i++) {
 		struct stat st;
@@ -127,7 +129,8 @@ static void p_host(const char *name, int argc, char **argv)
 			bin = cands[i];
 	}
 	if (!bin)
-		probe_error(name, "no setuid binary under /usr/bin inside the sandbox (su, passwd, mount ...)");
+		probe_error(name, "no setuid binary under /usr/bin inside the sandbox (su, passwd, "
+				  "mount ...)");
 	char *const av[] = {(char *)bin, (char *)"--version", NULL};
 	char *const env[] = {(char *)"LD_SHOW_AUXV=1", (char *)"PATH=/usr/bin:/bin", NULL};
 	static char out[65536];
@@ -136,7 +139,8 @@ static void p_host(const char *name, int argc, char **argv)
 	long euid = auxv_value(out, "AT_EUID:", &fe);
 	long secure = auxv_value(out, "AT_SECURE:", &fs);
 	if (!fe || !fs)
-		escaped(name, "%s ran as a secure (setuid) exec: the loader dropped LD_SHOW_AUXV", bin);
+		escaped(name, "%s ran as a secure (setuid) exec: the loader dropped LD_SHOW_AUXV",
+			bin);
 	if (secure != 0)
 		escaped(name, "%s: AT_SECURE %ld", bin, secure);
 	if (euid != (long)getuid())
