@@ -22,6 +22,13 @@ uint64_t ag3_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+bool ag3_same_file(int a, int b)
+{
+	struct stat x, y;
+	return fstat(a, &x) == 0 && fstat(b, &y) == 0 && x.st_dev == y.st_dev &&
+	       x.st_ino == y.st_ino;
+}
+
 /* A description of our own for the file behind the caller's `fd`: opening the
  * /proc/self/fd link of a pipe or terminal makes a new open file description. */
 static int reopen(int fd, int flags)

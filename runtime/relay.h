@@ -55,6 +55,8 @@ int ag3_sink_write_all(struct ag3_sink *s, const void *p, size_t n, uint64_t idl
 int ag3_fd_reopen_read(int fd);
 
 uint64_t ag3_now_ms(void);
+/* Whether two fds are the same file (device and inode): one stream, seen twice. */
+bool ag3_same_file(int a, int b);
 
 struct ag3_relay {
 	int src;         /* read (non-blocking), -1 once at EOF */

@@ -14,20 +14,13 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "runtime/cgroup.h"
 #include "runtime/internal.h"
 #include "runtime/landlock.h"
+#include "runtime/relay.h"
 #include "runtime/streams.h"
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void setup_failed(struct ag3_result *res, int err, const char *stage, const char *path,
 			 const char *text)
@@ -136,7 +129,7 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 {
 	if (!opts || !opts->argv || !opts->argv[0] || !*opts->argv[0])
 		return -EINVAL;
-	uint64_t start = now_ms();
+	uint64_t start = ag3_now_ms();
 	struct ag3_error *verr = NULL;
 	if (ag3_spec_validate(spec, &verr) < 0) {
 		res->status = AG3_STATUS_SETUP_FAILED;
@@ -467,7 +460,7 @@ static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opt
 
 	for (;;) {
 		int wait_ms = -1;
-		uint64_t now = now_ms();
+		uint64_t now = ag3_now_ms();
 		if (kill_at) {
 			if (now >= kill_at) {
 				kill(pid, SIGKILL);
@@ -508,7 +501,7 @@ static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opt
 			cancelled = true;
 			kill(pid, SIGTERM);
 			if (!kill_at)
-				kill_at = now_ms() + spec->limits.kill_grace_ms;
+				kill_at = ag3_now_ms() + spec->limits.kill_grace_ms;
 		}
 		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			struct ag3_msg m;
@@ -558,7 +551,7 @@ static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opt
 		;
 	res->rusage = ru;
 	res->peak_memory = (uint64_t)ru.ru_maxrss * 1024;
-	res->duration_ms = now_ms() - start;
+	res->duration_ms = ag3_now_ms() - start;
 
 	uint64_t oom_kills = 0, peak = 0;
 	if (ctx.cgroup) {

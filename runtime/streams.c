@@ -16,13 +16,6 @@ static int caller_fd(const struct ag3_run_opts *o, int i)
 	return o->stdio[i] >= 0 ? o->stdio[i] : i;
 }
 
-static bool same_file(int a, int b)
-{
-	struct stat x, y;
-	return fstat(a, &x) == 0 && fstat(b, &y) == 0 && x.st_dev == y.st_dev &&
-	       x.st_ino == y.st_ino;
-}
-
 int ag3_streams_setup(struct ag3_streams *s, const struct ag3_spec *spec,
 		      const struct ag3_run_opts *opts, struct ag3_run_opts *copts,
 		      const char **stage_text)
@@ -103,7 +96,7 @@ int ag3_streams_setup(struct ag3_streams *s, const struct ag3_spec *spec,
 			ag3_sink_own(&s->out[0], p[1]);
 			s->sink_of[0] = &s->out[0];
 		} else if (i == 2 && s->relayed[1] &&
-			   same_file(caller_fd(opts, 1), caller_fd(opts, 2))) {
+			   ag3_same_file(caller_fd(opts, 1), caller_fd(opts, 2))) {
 			s->sink_of[2] = s->sink_of[1]; /* one stream: one sink, one last byte */
 		} else {
 			ag3_sink_open(&s->out[i], caller_fd(opts, i));
