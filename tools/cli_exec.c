@@ -90,13 +90,6 @@ const char cli_exec_help[] =
 	"  " PROG " exec --profile permissions.yaml --user alice --session s1 \\\n"
 	"      --uid 50001 --gid 50001 --workspace /users/alice/sessions/s1/workspace -- ls -la\n";
 
-static bool same_file(int a, int b)
-{
-	struct stat x, y;
-	return fstat(a, &x) == 0 && fstat(b, &y) == 0 && x.st_dev == y.st_dev &&
-	       x.st_ino == y.st_ino;
-}
-
 /* --json-fd FD: open here, 3 or more (0, 1 and 2 are the command's own), once. */
 static int parse_json_fd(void *dst, const char *arg)
 {
@@ -119,7 +112,7 @@ static int parse_json_fd(void *dst, const char *arg)
 	}
 	/* A record the command cannot write into: not the stream of its stdio. */
 	for (int i = 0; i < 3; i++)
-		if (same_file(*json_fd, i)) {
+		if (ag3_same_file(*json_fd, i)) {
 			cli_error(
 				"--json-fd %d: the same file as fd %d, which the command writes or "
 				"reads: give the record a stream of its own",
@@ -147,12 +140,10 @@ static int parse_parent_pid(void *dst, const char *arg)
 }
 
 /* Bounded in time: a reader that stopped reading cannot hold exec (runtime/relay.h). */
-static void write_bounded(int fd, const char *p, size_t n)
+static void write_bounded(struct ag3_sink *s, const char *p, size_t n)
 {
-	struct ag3_sink s;
-	ag3_sink_open(&s, fd);
-	ag3_sink_write_all(&s, p, n, AG3_FLUSH_MS);
-	ag3_sink_close(&s);
+	if (n)
+		ag3_sink_write_all(s, p, n, AG3_FLUSH_MS);
 }
 
 static bool is_socket(int fd)
@@ -326,9 +317,9 @@ int cli_exec(int argc, char **argv)
 		/* The record is the last line of stderr: the command gets a pipe for it
 		 * (and for stdout and a socket stdin when they are that same stream). */
 		ro.relay_mask = 4u;
-		if (same_file(1, 2))
+		if (ag3_same_file(1, 2))
 			ro.relay_mask |= 2u;
-		if (is_socket(0) && same_file(0, 2))
+		if (is_socket(0) && ag3_same_file(0, 2))
 			ro.relay_mask |= 1u;
 		ro.end_line = true;
 	}
@@ -344,9 +335,16 @@ int cli_exec(int argc, char **argv)
 		return 125;
 	}
 	int code = ag3_result_exit_code(&res);
+	/* stderr gets up to four writes below: one sink (one reopened description) serves
+	 * them all. */
+	struct ag3_sink err;
+	ag3_sink_open(&err, STDERR_FILENO);
 	if (capture) {
-		write_bounded(STDOUT_FILENO, res.out.data, res.out.len);
-		write_bounded(STDERR_FILENO, res.err.data, res.err.len);
+		struct ag3_sink out;
+		ag3_sink_open(&out, STDOUT_FILENO);
+		write_bounded(&out, res.out.data, res.out.len);
+		ag3_sink_close(&out);
+		write_bounded(&err, res.err.data, res.err.len);
 	}
 	/* With --json, stdout ends here (exec's copy of it is the last): a caller that
 	 * reads stdout to its end before stderr then reads the record in time. */
@@ -368,7 +366,7 @@ int cli_exec(int argc, char **argv)
 			 PROG ": timeout: the command ran longer than %llu ms and was killed\n",
 			 (unsigned long long)spec->limits.timeout_ms);
 	}
-	write_bounded(STDERR_FILENO, line, strlen(line));
+	write_bounded(&err, line, strlen(line));
 	if (result_path || json || json_fd >= 0) {
 		char *s = NULL;
 		if (ag3_result_to_json(&res, &s) < 0) {
@@ -381,12 +379,15 @@ int cli_exec(int argc, char **argv)
 				cli_error("result: out of memory");
 			size_t jlen = j ? strlen(j) : 0;
 			if (json && j) {
-				write_bounded(STDERR_FILENO, j, jlen);
-				write_bounded(STDERR_FILENO, "\n", 1);
+				write_bounded(&err, j, jlen);
+				write_bounded(&err, "\n", 1);
 			}
 			if (json_fd >= 0 && j) {
-				write_bounded(json_fd, j, jlen);
-				write_bounded(json_fd, "\n", 1);
+				struct ag3_sink rec;
+				ag3_sink_open(&rec, json_fd);
+				write_bounded(&rec, j, jlen);
+				write_bounded(&rec, "\n", 1);
+				ag3_sink_close(&rec);
 			}
 			if (result_path) {
 				int r = write_result_file(result_path, j ? j : s);
@@ -396,6 +397,7 @@ int cli_exec(int argc, char **argv)
 			free(s);
 		}
 	}
+	ag3_sink_close(&err);
 	ag3_result_clear(&res);
 	return code;
 }
