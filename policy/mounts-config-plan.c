@@ -134,6 +134,28 @@ static int missing_required(struct pctx *c, const struct ag3_pmeta *meta, const 
 				strerror(-e));
 }
 
+/*
+ * An entry's host source (e->source) on this host: a required one that is missing,
+ * or any present one that goes through a symlink, is an error naming `what` at
+ * `meta`; a missing optional one is skipped. 0, or a negative errno.
+ */
+static int check_source(struct pctx *c, struct ag3_mount_plan_entry *e,
+			const struct ag3_pmeta *meta, const char *what)
+{
+	char b[160];
+	int x = host_exists(c->host_root, e->source);
+	if (x == -ENOMEM)
+		return -ENOMEM;
+	if (x <= 0 && !e->optional)
+		return missing_required(c, meta, what, e->source, x);
+	if (x > 0)
+		return symlinked(c, meta, what, e->source);
+	return skip(e, AG3_MOUNT_SKIP_MISSING, "'%s' does not exist on this host (optional)",
+		    pv(e->source, b, sizeof(b))) < 0
+		       ? -ENOMEM
+		       : 0;
+}
+
 static int plan_records(struct pctx *c, const struct ag3_xmounts *l)
 {
 	char b[160];
@@ -164,23 +186,12 @@ static int plan_records(struct pctx *c, const struct ag3_xmounts *l)
 		if (!(sub = ag3_placeholder_subst_username(m->host_path.v, c->username)) ||
 		    ag3_path_normalize(sub, &e->source) < 0)
 			return -ENOMEM;
-		int x = host_exists(c->host_root, e->source);
-		if (x == -ENOMEM)
+		_cleanup_free_ char *what = NULL;
+		if (asprintf(&what, "%s (%s).host_path", m->key, m->name.v) < 0)
 			return -ENOMEM;
-		if (x > 0 || !m->optional.v) {
-			_cleanup_free_ char *what = NULL;
-			if (asprintf(&what, "%s (%s).host_path", m->key, m->name.v) < 0)
-				return -ENOMEM;
-			if (x <= 0)
-				return missing_required(c, &m->host_path.meta, what, e->source, x);
-			int k = symlinked(c, &m->host_path.meta, what, e->source);
-			if (k < 0)
-				return k;
-		}
-		if (x <= 0 &&
-		    skip(e, AG3_MOUNT_SKIP_MISSING, "'%s' does not exist on this host (optional)",
-			 pv(e->source, b, sizeof(b))) < 0)
-			return -ENOMEM;
+		int k = check_source(c, e, &m->host_path.meta, what);
+		if (k < 0)
+			return k;
 	}
 	return 0;
 }
@@ -219,23 +230,12 @@ static int plan_original_paths(struct pctx *c, const struct ag3_xorigs *l)
 				return -ENOMEM;
 			continue;
 		}
-		int x = host_exists(c->host_root, e->source);
-		if (x == -ENOMEM)
+		_cleanup_free_ char *what = NULL;
+		if (asprintf(&what, "%s.path", o->key) < 0)
 			return -ENOMEM;
-		if (x > 0 || !o->optional.v) {
-			_cleanup_free_ char *what = NULL;
-			if (asprintf(&what, "%s.path", o->key) < 0)
-				return -ENOMEM;
-			if (x <= 0)
-				return missing_required(c, &o->path.meta, what, e->source, x);
-			int k = symlinked(c, &o->path.meta, what, e->source);
-			if (k < 0)
-				return k;
-		}
-		if (x <= 0 &&
-		    skip(e, AG3_MOUNT_SKIP_MISSING, "'%s' does not exist on this host (optional)",
-			 pv(e->source, b, sizeof(b))) < 0)
-			return -ENOMEM;
+		int k = check_source(c, e, &o->path.meta, what);
+		if (k < 0)
+			return k;
 	}
 	return 0;
 }
