@@ -682,7 +682,7 @@ const char *const ag3_proc_readonly[] = {"sys", "irq", "bus", "fs", NULL};
  * file, an empty read-only tmpfs over a directory) and makes the kernel-tuning
  * trees read-only, each resolved beneath the proc mount without symlinks.
  */
-static int harden_proc(struct ag3_mounts_plan *plan, int rootfd, int procfd, const char *target,
+static int harden_proc(int devnull_fd, int rootfd, int procfd, const char *target,
 		       const char **ret_path)
 {
 	static char where[4096];
@@ -706,7 +706,7 @@ static int harden_proc(struct ag3_mounts_plan *plan, int rootfd, int procfd, con
 		} else {
 			const unsigned a =
 				MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC;
-			_cleanup_close_ int tree = clone_tree(plan->dev_fds[DEV_NULL_INDEX], a);
+			_cleanup_close_ int tree = clone_tree(devnull_fd, a);
 			r = tree < 0 ? tree : attach_at(tree, fd, rootfd, where, a);
 		}
 		if (r < 0)
@@ -784,7 +784,7 @@ static int do_op(struct ag3_mounts_plan *plan, size_t i, int rootfd, const char 
 			return mfd;
 		if ((r = attach(mfd, target)) < 0)
 			return r;
-		return harden_proc(plan, rootfd, mfd, m->target, ret_path);
+		return harden_proc(plan->dev_fds[DEV_NULL_INDEX], rootfd, mfd, m->target, ret_path);
 	}
 	case AG3_MOUNT_DEV:
 		return build_dev(plan, rootfd, m, ret_path, reterr);
@@ -910,5 +910,57 @@ int ag3_mounts_enter(struct ag3_mounts_plan *plan, struct ag3_error **reterr)
 		return fail(reterr, errno, "pivot_root", "/", "detaching the old root");
 	if (chdir("/") < 0)
 		return fail(reterr, errno, "pivot_root", "/", "chdir /");
+	return 0;
+}
+
+/*
+ * A session's command gets a /proc and a /dev/pts of its own (see executor.h):
+ * a new proc of its pid namespace, hardened as the first, and a new devpts
+ * instance, each attached over the session's, in the command's own mount
+ * namespace. The targets are resolved beneath "/" without following links.
+ */
+int ag3_mounts_renew(const struct ag3_mount *ops, size_t n_ops, struct ag3_error **reterr)
+{
+	_cleanup_close_ int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return fail(reterr, errno, "mount", "/", "opening the root");
+	int r;
+	for (size_t i = 0; i < n_ops; i++) {
+		const struct ag3_mount *m = &ops[i];
+		const char *path = m->target;
+		char pts[4200];
+		_cleanup_close_ int target = -1;
+		if (m->op == AG3_MOUNT_PROC) {
+			if ((r = open_existing(rootfd, m->target, &target)) < 0)
+				return fail(reterr, -r, "mount", path, "the session's /proc");
+			_cleanup_close_ int devnull = -1;
+			if ((r = open_existing(rootfd, "/dev/null", &devnull)) < 0) {
+				/* no /dev of ours: the host's null node is not reachable either */
+				return fail(reterr, -r, "mount", "/dev/null",
+					    "masking the new /proc needs the sandbox's /dev/null");
+			}
+			_cleanup_close_ int mfd = new_fs("proc", NULL, 0, attrs_of(m));
+			if (mfd < 0)
+				return fail(reterr, -mfd, "mount", path, "a new proc");
+			if ((r = attach(mfd, target)) < 0 ||
+			    (r = harden_proc(devnull, rootfd, mfd, m->target, &path)) < 0)
+				return fail(reterr, -r, "mount", path, "the command's own /proc");
+		} else if (m->op == AG3_MOUNT_DEV) {
+			snprintf(pts, sizeof(pts), "%s/pts", m->target);
+			path = pts;
+			if ((r = open_existing(rootfd, pts, &target)) < 0)
+				return fail(reterr, -r, "mount", path, "the session's /dev/pts");
+			const struct fs_opt pts_opts[] = {
+				{"ptmxmode", "0666"}, {"mode", "0620"}, {"max", DEV_PTS_MAX}};
+			_cleanup_close_ int ptsmnt =
+				new_fs("devpts", pts_opts, ELEMENTSOF(pts_opts),
+				       MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+			if (ptsmnt < 0)
+				return fail(reterr, -ptsmnt, "mount", path, "a new devpts");
+			if ((r = attach(ptsmnt, target)) < 0)
+				return fail(reterr, -r, "mount", path,
+					    "the command's own /dev/pts");
+		}
+	}
 	return 0;
 }

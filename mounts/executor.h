@@ -33,6 +33,16 @@ int ag3_mounts_prepare(const struct ag3_mount *ops, size_t n_ops, struct ag3_mou
 int ag3_mounts_enter(struct ag3_mounts_plan *plan, struct ag3_error **reterr);
 
 /*
+ * For one command of a session, in a new mount namespace (a copy of the
+ * session's) and a new pid namespace, before its privileges are dropped: a new
+ * proc (of the command's pid namespace, hardened like the first) over every proc
+ * of `ops`, and a new devpts instance over every /dev's pts. The command then
+ * sees only its own processes and ptys, not those of the session's other
+ * commands. Errors carry stage "mount" and the path.
+ */
+int ag3_mounts_renew(const struct ag3_mount *ops, size_t n_ops, struct ag3_error **reterr);
+
+/*
  * Opens an existing directory (absolute, normalized path) from "/" without
  * following any symlink or /proc magic link on the way: an O_PATH fd for
  * fchdir. -ELOOP when a component is a symlink, -ENOTDIR, -errno.

@@ -134,28 +134,44 @@ static void scrub_proc_title(void)
 
 /* ---- the command --------------------------------------------------------------------------- */
 
-static char **build_env(const struct ag3_spec *spec)
+/* The spec's environment with the command's own settings over it (same name: the
+ * command's value; a new name: added). */
+static char **build_env(const struct ag3_spec *spec, char *const *extra)
 {
-	char **env = calloc(spec->process.n_env + 1, sizeof(char *));
+	size_t n_extra = 0;
+	while (extra && extra[n_extra])
+		n_extra++;
+	char **env = calloc(spec->process.n_env + n_extra + 1, sizeof(char *));
 	if (!env)
 		return NULL;
-	for (size_t i = 0; i < spec->process.n_env; i++)
-		if (asprintf(&env[i], "%s=%s", spec->process.env[i].name,
-			     spec->process.env[i].value) < 0)
+	size_t n = 0;
+	for (size_t i = 0; i < spec->process.n_env; i++) {
+		const char *name = spec->process.env[i].name;
+		size_t len = strlen(name);
+		bool overridden = false;
+		for (size_t j = 0; j < n_extra && !overridden; j++)
+			overridden = strncmp(extra[j], name, len) == 0 && extra[j][len] == '=';
+		if (!overridden &&
+		    asprintf(&env[n++], "%s=%s", name, spec->process.env[i].value) < 0)
+			return NULL;
+	}
+	for (size_t j = 0; j < n_extra; j++)
+		if (!(env[n++] = strdup(extra[j])))
 			return NULL;
 	return env;
 }
 
-static const char *spec_path(const struct ag3_spec *spec)
+/* PATH as the command gets it (its environment), else the usual default. */
+static const char *env_path(char *const *envp)
 {
-	for (size_t i = 0; i < spec->process.n_env; i++)
-		if (strcmp(spec->process.env[i].name, "PATH") == 0)
-			return spec->process.env[i].value;
+	for (size_t i = 0; envp[i]; i++)
+		if (strncmp(envp[i], "PATH=", 5) == 0)
+			return envp[i] + 5;
 	return "/usr/local/bin:/usr/bin:/bin";
 }
 
-/* execve with a PATH search in the spec's PATH (not the caller's). Returns the errno. */
-static int exec_command(const struct ag3_spec *spec, char *const *argv, char **envp)
+/* execve with a PATH search in the command's PATH (not the caller's). Returns the errno. */
+static int exec_command(char *const *argv, char **envp)
 {
 	const char *file = argv[0];
 	if (strchr(file, '/')) {
@@ -163,7 +179,7 @@ static int exec_command(const struct ag3_spec *spec, char *const *argv, char **e
 		return errno;
 	}
 	int saved = ENOENT;
-	const char *p = spec_path(spec);
+	const char *p = env_path(envp);
 	char full[PATH_MAX];
 	while (*p) {
 		const char *colon = strchr(p, ':');
@@ -293,9 +309,11 @@ static void drop_privileges(struct ag3_child_ctx *ctx, int fd)
 		die_errno(fd, "init", errno, NULL, "prctl after the credential change");
 }
 
-static _Noreturn void command_main(struct ag3_child_ctx *ctx, int errfd, char **argv, int pty_slave)
+static _Noreturn void command_main(struct ag3_child_ctx *ctx, const struct ag3_cmd *cmd, int errfd,
+				   int pty_slave)
 {
 	const struct ag3_spec *spec = ctx->spec;
+	char *const *argv = cmd->argv;
 	struct ag3_error *err = NULL;
 
 	/* A new session: no controlling terminal, so TIOCSTI into the caller's is gone. */
@@ -315,7 +333,7 @@ static _Noreturn void command_main(struct ag3_child_ctx *ctx, int errfd, char **
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
 	for (int i = 0; i < 3; i++) {
-		int from = ctx->opts->pty_mask & (1u << i) ? pty_slave : ctx->opts->stdio[i];
+		int from = cmd->pty_mask & (1u << i) ? pty_slave : cmd->stdio[i];
 		if (from >= 0 && from != i && dup2(from, i) < 0)
 			die_errno(errfd, "stdio", errno, NULL, "dup2");
 	}
@@ -336,13 +354,14 @@ static _Noreturn void command_main(struct ag3_child_ctx *ctx, int errfd, char **
 	 * business. Resolved without following any symlink (nor /proc magic links): a
 	 * link the sandboxed user planted on the way cannot move the working directory. */
 	{
+		const char *cwd = cmd->cwd ? cmd->cwd : spec->process.cwd;
 		int cwd_fd = -1;
-		int r = ag3_mounts_open_dir_nofollow(spec->process.cwd, &cwd_fd);
+		int r = ag3_mounts_open_dir_nofollow(cwd, &cwd_fd);
 		if (r < 0)
-			die_errno(errfd, "cwd", -r, spec->process.cwd,
+			die_errno(errfd, "cwd", -r, cwd,
 				  r == -ELOOP ? "a symlink on the way (not followed)" : "open");
 		if (fchdir(cwd_fd) < 0)
-			die_errno(errfd, "cwd", errno, spec->process.cwd, "chdir");
+			die_errno(errfd, "cwd", errno, cwd, "chdir");
 		close(cwd_fd);
 	}
 
@@ -358,7 +377,7 @@ static _Noreturn void command_main(struct ag3_child_ctx *ctx, int errfd, char **
 	if (r < 0)
 		die_errno(errfd, "seccomp", -r, NULL, "loading the filter");
 
-	char **envp = build_env(spec);
+	char **envp = build_env(spec, cmd->env);
 	if (!envp)
 		die_errno(errfd, "environment", ENOMEM, NULL, "building the environment");
 
@@ -379,7 +398,7 @@ static _Noreturn void command_main(struct ag3_child_ctx *ctx, int errfd, char **
 			die_errno(errfd, "rlimits", errno, NULL, "fallback limit");
 	}
 
-	int e = exec_command(spec, argv, envp);
+	int e = exec_command(argv, envp);
 	char text[768];
 	snprintf(text, sizeof(text), "exec: %s: %s (%s)", argv[0], strerror(e), ag3_errno_name(e));
 	ag3_msg_send_error(errfd, "exec", e, argv[0], text);
@@ -388,8 +407,8 @@ static _Noreturn void command_main(struct ag3_child_ctx *ctx, int errfd, char **
 
 struct cmd_args {
 	struct ag3_child_ctx *ctx;
+	const struct ag3_cmd *cmd;
 	int errfd;
-	char **argv;
 	int close_fds[3];
 	int pty_slave;
 };
@@ -399,7 +418,7 @@ static int command_trampoline(void *arg)
 	struct cmd_args *ca = arg;
 	for (size_t i = 0; i < ELEMENTSOF(ca->close_fds); i++)
 		close(ca->close_fds[i]); /* the fd table is the command's own (no CLONE_FILES) */
-	command_main(ca->ctx, ca->errfd, ca->argv, ca->pty_slave);
+	command_main(ca->ctx, ca->cmd, ca->errfd, ca->pty_slave);
 }
 
 /* ---- init ----------------------------------------------------------------------------------- */
@@ -410,7 +429,7 @@ static int command_trampoline(void *arg)
  * relays. Returns the slave; on failure the setup fails (no fallback to the
  * caller's terminal).
  */
-static int open_pty(const struct ag3_child_ctx *ctx, int sock)
+static int open_pty(const struct ag3_cmd *cmd, int sock)
 {
 	int master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (master < 0)
@@ -430,32 +449,14 @@ static int open_pty(const struct ag3_child_ctx *ctx, int sock)
 		if (slave < 0)
 			die_errno(sock, "pty", errno, path, "open");
 	}
-	const struct ag3_run_opts *o = ctx->opts;
-	if (o->pty_termios && tcsetattr(slave, TCSANOW, o->pty_termios) < 0)
+	if (cmd->have_termios && tcsetattr(slave, TCSANOW, &cmd->termios) < 0)
 		die_errno(sock, "pty", errno, NULL, "tcsetattr");
-	if (o->pty_winsize && ioctl(slave, TIOCSWINSZ, o->pty_winsize) < 0)
+	if (cmd->have_winsize && ioctl(slave, TIOCSWINSZ, &cmd->winsize) < 0)
 		die_errno(sock, "pty", errno, NULL, "ioctl(TIOCSWINSZ)");
 
 	struct ag3_msg m = {.type = MSG_PTY};
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	memset(cbuf, 0, sizeof(cbuf));
-	struct iovec iov = {.iov_base = &m, .iov_len = sizeof(m)};
-	struct msghdr mh = {.msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = cbuf,
-			    .msg_controllen = sizeof(cbuf)};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &master, sizeof(int));
-	ssize_t w;
-	do
-		w = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	while (w < 0 && errno == EINTR);
-	if (w != (ssize_t)sizeof(m))
-		die_errno(sock, "pty", w < 0 ? errno : EIO, NULL,
-			  "passing the pty to the supervisor");
+	if (ag3_msg_send_fd(sock, &m, master) < 0)
+		die_errno(sock, "pty", errno, NULL, "passing the pty to the supervisor");
 	close(master);
 	return slave;
 }
@@ -479,28 +480,23 @@ static char **copy_argv(char *const *argv)
 	return c;
 }
 
-_Noreturn void ag3_init_main(struct ag3_child_ctx *ctx)
+/*
+ * First thing in a new process of ours inside the sandbox: die with the parent,
+ * and keep nothing of the parent's fds but `keep` (the socket and the command's
+ * stdio). Of 0-2, those the command does not get from here are /dev/null.
+ */
+static void own_fds_only(int sock, const int *stdio, unsigned pty_mask)
 {
-	const struct ag3_spec *spec = ctx->spec;
-	int sock = ctx->sock;
-	struct ag3_error *err = NULL;
-
-	/* Die with the supervisor. If it is already gone, the socket says so below. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-		_exit(125);
-	/* Nothing of the supervisor's but the socket and the command's stdio. */
-	const int keep[] = {sock, ctx->opts->stdio[0], ctx->opts->stdio[1], ctx->opts->stdio[2]};
+	const int keep[] = {sock, stdio[0], stdio[1], stdio[2]};
 	int cr = close_other_fds(keep, ELEMENTSOF(keep));
 	if (cr < 0)
 		die_errno(sock, "fds", -cr, "/proc/self/fd", "closing the supervisor's fds");
 	/* The caller's own 0-2 where the command gets something else (a pty, a relay
 	 * pipe): init holds /dev/null there instead, not the caller's terminal. */
 	for (int i = 0; i < 3; i++) {
-		const struct ag3_run_opts *o = ctx->opts;
 		bool used = false;
 		for (int j = 0; j < 3; j++)
-			used |= !(o->pty_mask & (1u << j)) &&
-				(o->stdio[j] < 0 ? j : o->stdio[j]) == i;
+			used |= !(pty_mask & (1u << j)) && (stdio[j] < 0 ? j : stdio[j]) == i;
 		if (used)
 			continue;
 		int null = open("/dev/null", O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -509,15 +505,14 @@ _Noreturn void ag3_init_main(struct ag3_child_ctx *ctx)
 		if (null != i)
 			close(null);
 	}
-	char go;
-	ssize_t n;
-	do
-		n = recv(sock, &go, 1, 0);
-	while (n < 0 && errno == EINTR);
-	if (n != 1)
-		_exit(125); /* the supervisor died before the maps were written */
+}
 
-	if (ctx->spec->namespaces.cgroup && unshare(CLONE_NEWCGROUP) < 0)
+/* The sandbox itself: namespaces' contents, the root, hostname, loopback. */
+static void build_sandbox(struct ag3_child_ctx *ctx, int sock)
+{
+	const struct ag3_spec *spec = ctx->spec;
+	struct ag3_error *err = NULL;
+	if (spec->namespaces.cgroup && unshare(CLONE_NEWCGROUP) < 0)
 		die_errno(sock, "namespaces", errno, NULL, "unshare(CLONE_NEWCGROUP)");
 	/* The sandbox's own user namespace bounds its share of the per-user kernel pools
 	 * (never without one: the limits would be the host's). */
@@ -536,10 +531,6 @@ _Noreturn void ag3_init_main(struct ag3_child_ctx *ctx)
 				  "setting the fs ids for the build");
 	}
 
-	char **argv = copy_argv(ctx->opts->argv);
-	if (!argv)
-		die_errno(sock, "init", ENOMEM, NULL, "copying argv");
-
 	_cleanup_(ag3_mounts_plan_freep) struct ag3_mounts_plan *plan = NULL;
 	if (ag3_mounts_prepare(spec->mounts, spec->n_mounts, &plan, &err) < 0)
 		die_error(sock, err, "mount-source");
@@ -557,7 +548,10 @@ _Noreturn void ag3_init_main(struct ag3_child_ctx *ctx)
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		die_errno(sock, "init", errno, NULL, "prctl(PR_SET_DUMPABLE)");
 	scrub_proc_title();
+}
 
+static int init_signals(int sock)
+{
 	sigset_t mask;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -573,6 +567,18 @@ _Noreturn void ag3_init_main(struct ag3_child_ctx *ctx)
 	int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (sfd < 0)
 		die_errno(sock, "init", errno, NULL, "signalfd");
+	return sfd;
+}
+
+/*
+ * The command's init: drops, starts the command, passes signals on, reaps, and
+ * reports over `sock`. In fresh mode this is the sandbox's pid 1; in a session,
+ * the pid 1 of the command's own pid namespace. Either way every process the
+ * command left behind is killed by the kernel when this one exits.
+ */
+static _Noreturn void command_init(struct ag3_child_ctx *ctx, const struct ag3_cmd *cmd, int sock)
+{
+	int sfd = init_signals(sock);
 
 	/* init becomes the command's own uid (so it can pass signals on without keeping
 	 * CAP_KILL) and keeps nothing else, before the command exists: there is no moment
@@ -580,7 +586,7 @@ _Noreturn void ag3_init_main(struct ag3_child_ctx *ctx)
 	drop_privileges(ctx, sock);
 
 	/* As the command's uid, so the pty's slave is the command's own. */
-	int pty_slave = ctx->opts->pty_mask ? open_pty(ctx, sock) : -1;
+	int pty_slave = cmd->pty_mask ? open_pty(cmd, sock) : -1;
 
 	int pipefd[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pipefd) < 0)
@@ -592,8 +598,8 @@ _Noreturn void ag3_init_main(struct ag3_child_ctx *ctx)
 	 * only for what it needs before execve.
 	 */
 	struct cmd_args ca = {.ctx = ctx,
+			      .cmd = cmd,
 			      .errfd = pipefd[1],
-			      .argv = argv,
 			      .close_fds = {pipefd[0], sock, sfd},
 			      .pty_slave = pty_slave};
 	const size_t stack_size = 256 * 1024;
@@ -601,9 +607,9 @@ _Noreturn void ag3_init_main(struct ag3_child_ctx *ctx)
 			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (stack == MAP_FAILED)
 		die_errno(sock, "init", errno, NULL, "mmap of the command's stack");
-	pid_t cmd = clone(command_trampoline, (char *)stack + stack_size,
+	pid_t pid = clone(command_trampoline, (char *)stack + stack_size,
 			  CLONE_VM | CLONE_VFORK | SIGCHLD, &ca);
-	if (cmd < 0)
+	if (pid < 0)
 		die_errno(sock, "init", errno, NULL, "clone of the command");
 	munmap(stack, stack_size);
 	close(pipefd[1]);
@@ -612,6 +618,7 @@ _Noreturn void ag3_init_main(struct ag3_child_ctx *ctx)
 
 	/* The command's setup result: EOF means execve succeeded (the socket was CLOEXEC). */
 	struct ag3_msg m = {0};
+	ssize_t n;
 	do
 		n = recv(pipefd[0], &m, sizeof(m), 0);
 	while (n < 0 && errno == EINTR);
@@ -650,14 +657,149 @@ _Noreturn void ag3_init_main(struct ag3_child_ctx *ctx)
 		int st;
 		pid_t p;
 		while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
-			if (p != cmd)
+			if (p != pid)
 				continue;
 			if (!exec_failed) {
 				struct ag3_msg done = {.type = MSG_EXITED, .wstatus = st};
+				getrusage(RUSAGE_CHILDREN, &done.rusage);
 				send_msg(sock, &done);
 			}
 			/* Background children die with init: the kernel kills the pid namespace. */
 			_exit(0);
 		}
 	}
+}
+
+/* ---- a session's holder ---------------------------------------------------------------------- */
+
+struct cinit_args {
+	struct ag3_child_ctx *ctx;
+	int conn;
+};
+
+/*
+ * A session's command, in its own pid (and mount, and ipc) namespace: its own
+ * /proc and /dev/pts, then its request, read from the client's connection and
+ * checked, then the same command init as fresh mode. Its pidfd goes to the client
+ * first, so the client can stop it whatever happens next.
+ */
+static int command_init_session(void *arg)
+{
+	struct cinit_args *a = arg;
+	struct ag3_child_ctx *ctx = a->ctx;
+	int conn = a->conn;
+	struct ag3_error *err = NULL;
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		_exit(125);
+	const int none[3] = {-1, -1, -1};
+	own_fds_only(conn, none, 7);
+
+	int self = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	struct ag3_msg pm = {.type = MSG_PIDFD};
+	if (self < 0 || ag3_msg_send_fd(conn, &pm, self) < 0)
+		_exit(125); /* the client is gone or cannot be told how to stop us */
+	close(self);
+
+	if (ag3_mounts_renew(ctx->spec->mounts, ctx->spec->n_mounts, &err) < 0)
+		die_error(conn, err, "mount");
+
+	struct ag3_cmd cmd;
+	char why[256] = "";
+	int r = ag3_cmdreq_recv(conn, &cmd, why, sizeof(why));
+	if (r < 0)
+		die_errno(conn, "request", -r, NULL, why);
+	/* Its stdio is what the client passed: none of it may be our socket. */
+	command_init(ctx, &cmd, conn);
+}
+
+/*
+ * The holder: pid 1 of the session's pid namespace, in the built sandbox. It
+ * keeps the namespaces and the mount tree alive and starts one command init per
+ * MSG_ATTACH; it reaps them. It ends (and with it every command, by the
+ * kernel) when its socket to the session's server closes.
+ */
+static _Noreturn void holder_main(struct ag3_child_ctx *ctx, int sock)
+{
+	int sfd = init_signals(sock);
+	struct ag3_msg ready = {.type = MSG_READY};
+	send_msg(sock, &ready);
+	unsigned long flags = CLONE_NEWPID | CLONE_NEWNS;
+	if (ctx->spec->namespaces.ipc)
+		flags |= CLONE_NEWIPC;
+	const size_t stack_size = 256 * 1024;
+	struct pollfd pfd[2] = {{.fd = sfd, .events = POLLIN}, {.fd = sock, .events = POLLIN}};
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(125);
+		}
+		if (pfd[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			ssize_t n = read(sfd, &si, sizeof(si));
+			if (n == (ssize_t)sizeof(si) && si.ssi_signo != SIGCHLD)
+				_exit(0); /* told to stop: the kernel ends every command */
+			while (waitpid(-1, NULL, WNOHANG) > 0)
+				;
+		}
+		if (!pfd[1].revents)
+			continue;
+		struct ag3_msg m;
+		int conn = -1;
+		ssize_t n = ag3_msg_recv(sock, &m, &conn, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			_exit(0); /* the server is gone: so is the session */
+		if (n != (ssize_t)sizeof(m) || m.type != MSG_ATTACH || conn < 0) {
+			if (conn >= 0)
+				close(conn);
+			continue;
+		}
+		/* The child's own stack; fork-style (no CLONE_VM): it lives as long as its
+		 * command, beside the holder. */
+		void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+		struct cinit_args a = {.ctx = ctx, .conn = conn};
+		pid_t pid = stack == MAP_FAILED
+				    ? -1
+				    : clone(command_init_session, (char *)stack + stack_size,
+					    (int)flags | SIGCHLD, &a);
+		if (pid < 0) {
+			char text[256];
+			snprintf(text, sizeof(text),
+				 "session: the holder could not start the command's init: %s (%s)",
+				 strerror(errno), ag3_errno_name(errno));
+			ag3_msg_send_error(conn, "namespaces", errno, NULL, text);
+		}
+		if (stack != MAP_FAILED)
+			munmap(stack, stack_size);
+		close(conn);
+	}
+}
+
+_Noreturn void ag3_init_main(struct ag3_child_ctx *ctx)
+{
+	int sock = ctx->sock;
+
+	/* Die with the supervisor. If it is already gone, the socket says so below. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		_exit(125);
+	/* Nothing of the supervisor's but the socket and the command's stdio. */
+	own_fds_only(sock, ctx->cmd.stdio, ctx->session ? 7 : ctx->cmd.pty_mask);
+	char go;
+	ssize_t n;
+	do
+		n = recv(sock, &go, 1, 0);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		_exit(125); /* the supervisor died before the maps were written */
+
+	/* argv may live in the caller's argument area, which the build scrubs. */
+	if (!ctx->session && !(ctx->cmd.argv = copy_argv(ctx->cmd.argv)))
+		die_errno(sock, "init", ENOMEM, NULL, "copying argv");
+	build_sandbox(ctx, sock);
+	if (ctx->session)
+		holder_main(ctx, sock);
+	command_init(ctx, &ctx->cmd, sock);
 }

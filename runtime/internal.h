@@ -4,9 +4,13 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/types.h>
+#include <termios.h>
 
 #include "runtime/cgroup.h"
+#include "runtime/cmdreq.h"
 #include "runtime/result.h"
 #include "runtime/seccomp.h"
 #include "runtime/sandbox.h"
@@ -18,6 +22,11 @@ enum {
 	MSG_EXITED,          /* the command ended: wstatus                         */
 	MSG_PTY,             /* the pty's master, as SCM_RIGHTS (init, before the
 				command starts, only when the run asked for a pty) */
+	MSG_PIDFD,           /* a session's command init: its own pidfd (SCM_RIGHTS),
+				first, so that its client can signal it            */
+	MSG_READY,           /* a session's holder: the sandbox is built            */
+	MSG_ATTACH,          /* the session's server to its holder: a connection,
+				as SCM_RIGHTS, that carries one command request     */
 };
 
 struct ag3_msg {
@@ -29,13 +38,32 @@ struct ag3_msg {
 	char stage[32];
 	char path[512];
 	char text[768];
+	struct rusage rusage; /* MSG_EXITED: the command's tree, as init reaped it */
+};
+
+/*
+ * One command: what differs between the commands of a sandbox. Fresh mode fills
+ * it in the supervisor; in a session it is parsed from the client's request
+ * (runtime/cmdreq.c), in the command's own init, and never trusted further.
+ */
+struct ag3_cmd {
+	char **argv;       /* NULL-terminated; argv[0] looked up in the spec's PATH      */
+	char **env;        /* "NAME=VALUE" set over the spec's environment, or NULL     */
+	char *cwd;         /* absolute; NULL: the spec's                                */
+	int stdio[3];      /* the command's 0, 1, 2 (-1: the caller's own, fresh mode)  */
+	unsigned pty_mask; /* bit i: fd i is the slave of a pty of the sandbox's own  */
+	bool have_termios, have_winsize;
+	struct termios termios;
+	struct winsize winsize;
 };
 
 /* What the child needs, computed by the supervisor before clone. */
 struct ag3_child_ctx {
 	const struct ag3_spec *spec;
-	const struct ag3_run_opts *opts;
-	int sock; /* init's end of the supervisor socket */
+	const struct ag3_run_opts *opts; /* fresh mode; NULL for a session's holder */
+	struct ag3_cmd cmd;              /* fresh mode: the one command               */
+	bool session;                    /* a holder: commands come over `sock`       */
+	int sock;                        /* init's end of the supervisor socket */
 	bool userns;
 	bool privileged;
 	uid_t uid; /* the command's ids inside the sandbox */
@@ -48,7 +76,8 @@ struct ag3_child_ctx {
 	struct ag3_cgroup *cgroup;       /* the sandbox's cgroup, or NULL */
 };
 
-/* The child side: never returns. */
+/* The child side: never returns. Fresh mode runs ctx->cmd; a session's holder
+ * (ctx->session) serves MSG_ATTACH requests until its socket closes. */
 _Noreturn void ag3_init_main(struct ag3_child_ctx *ctx);
 
 /* Sends a setup error record (stage, errno, path, message) over `fd`. */

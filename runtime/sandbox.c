@@ -20,6 +20,7 @@
 #include "runtime/internal.h"
 #include "runtime/landlock.h"
 #include "runtime/relay.h"
+#include "runtime/session.h"
 #include "runtime/streams.h"
 
 static void setup_failed(struct ag3_result *res, int err, const char *stage, const char *path,
@@ -67,16 +68,6 @@ static int write_proc_file(pid_t pid, const char *name, const char *content)
 	return (size_t)w == len ? 0 : -EIO;
 }
 
-static pid_t clone_child(unsigned long flags)
-{
-	struct clone_args args = {.flags = flags, .exit_signal = SIGCHLD};
-	long r = syscall(SYS_clone3, &args, sizeof(args));
-	if (r >= 0 || errno != ENOSYS)
-		return (pid_t)r;
-	/* Kernels before 5.3 (or clone3 filtered): the classic call, fork-like. */
-	return (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
-}
-
 static int setup_userns_maps(pid_t pid, const struct ag3_child_ctx *ctx, char *why, size_t wlen)
 {
 	char map[64];
@@ -113,9 +104,6 @@ static void fill_from_wstatus(struct ag3_result *res, int st)
 	}
 }
 
-static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opts,
-		     struct ag3_result *res, struct ag3_child_ctx *pctx, uint64_t start);
-
 static bool spec_has_rlimit(const struct ag3_spec *spec, const char *name)
 {
 	for (size_t i = 0; i < spec->process.n_rlimits; i++)
@@ -124,12 +112,24 @@ static bool spec_has_rlimit(const struct ag3_spec *spec, const char *name)
 	return false;
 }
 
-int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts,
-		    struct ag3_result *res)
+/* The sandbox: its child (fresh mode's init, or a session's holder) and what it owns. */
+struct ag3_sandbox {
+	struct ag3_child_ctx ctx;
+	struct ag3_cgroup cg;
+	pid_t pid;
+	int pidfd, sock;
+};
+
+/*
+ * Everything decided before a sandbox is made, for both modes: the spec checked,
+ * the namespaces and ids chosen, every downgrade refused or recorded, the cgroup
+ * created, the seccomp program compiled. 0, or 1 with `res` a setup failure
+ * (nothing is left to undo then).
+ */
+static int prepare(struct ag3_sandbox *sb, const struct ag3_spec *spec, struct ag3_result *res)
 {
-	if (!opts || !opts->argv || !opts->argv[0] || !*opts->argv[0])
-		return -EINVAL;
-	uint64_t start = ag3_now_ms();
+	struct ag3_child_ctx *pctx = &sb->ctx;
+	struct ag3_cgroup *pcg = &sb->cg;
 	struct ag3_error *verr = NULL;
 	if (ag3_spec_validate(spec, &verr) < 0) {
 		res->status = AG3_STATUS_SETUP_FAILED;
@@ -137,10 +137,10 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 		ag3_error_wrap(&res->setup_error, "spec");
 		free(res->setup_error->stage);
 		res->setup_error->stage = strdup("spec");
-		return 0;
+		return 1;
 	}
 
-	struct ag3_child_ctx ctx = {.spec = spec, .opts = opts, .sock = -1};
+	struct ag3_child_ctx ctx = {.spec = spec, .sock = -1};
 	ctx.privileged = is_privileged();
 	switch (spec->namespaces.user) {
 	case AG3_USERNS_ALWAYS:
@@ -152,7 +152,7 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 				res, EPERM, "namespaces", NULL,
 				"namespaces: user_namespace is 'never' but this process is not "
 				"privileged (root mode needs root with CAP_SYS_ADMIN)");
-			return 0;
+			return 1;
 		}
 		ctx.userns = false;
 		break;
@@ -165,7 +165,7 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 		setup_failed(
 			res, EINVAL, "namespaces", NULL,
 			"namespaces: user_namespace is 'never' but minimum_isolation requires one");
-		return 0;
+		return 1;
 	}
 
 	/* Landlock: refuse below the required ABI, otherwise record a downgrade. */
@@ -180,7 +180,7 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 				"has %d",
 				need, abi);
 			setup_failed(res, ENOTSUP, "landlock", NULL, text);
-			return 0;
+			return 1;
 		}
 		if (abi == 0)
 			ag3_result_add_degraded(res, "landlock: not available on this kernel");
@@ -193,7 +193,7 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 		setup_failed(res, EINVAL, "landlock", NULL,
 			     "landlock: the profile turns landlock off but its minimum_isolation "
 			     "requires it");
-		return 0;
+		return 1;
 	}
 	if (spec->network.mode == AG3_NET_ALLOWLIST)
 		/* Stricter than asked, not looser: nothing leaves the sandbox's network. */
@@ -204,64 +204,69 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 	if (spec->security.caps_keep) {
 		setup_failed(res, ENOTSUP, "capabilities", NULL,
 			     "capabilities: keeping capabilities (caps_keep) is not supported");
-		return 0;
+		return 1;
 	}
 	ctx.uid = spec->identity.uid_set ? spec->identity.uid : ctx.privileged ? 65534 : geteuid();
 	ctx.gid = spec->identity.gid_set ? spec->identity.gid : ctx.privileged ? 65534 : getegid();
 	if (ctx.uid == 0 || ctx.gid == 0) {
 		setup_failed(res, EPERM, "identity", NULL,
 			     "identity: the command would run as uid or gid 0; pass --uid/--gid");
-		return 0;
+		return 1;
 	}
 	if (!spec->security.seccomp.enabled && spec->security.minimum.seccomp) {
 		setup_failed(res, EPERM, "seccomp", NULL,
 			     "seccomp: the profile turns seccomp off but its minimum_isolation "
 			     "requires it");
-		return 0;
+		return 1;
 	}
 	/* Limits: a cgroup (v2 when one is delegated to us, v1 on hybrid hosts in root
 	 * mode), else rlimits; every fallback is recorded. */
-	struct ag3_cgroup cg = {.dirfd = -1, .v1_mem_fd = -1, .v1_pids_fd = -1, .v1_cpu_fd = -1};
-	struct ag3_cgroup_info cgi;
-	ag3_cgroup_detect(&cgi);
-	char why[9000] = "";
-	int cr = ag3_cgroup_create(spec, &cgi, &cg, why, sizeof(why));
+	struct ag3_cgroup *cg = pcg;
+	*cg = (struct ag3_cgroup){.dirfd = -1, .v1_mem_fd = -1, .v1_pids_fd = -1, .v1_cpu_fd = -1};
+	/* The texts below are long (cgroup paths): on the heap, not a thread's stack. */
+	struct texts {
+		struct ag3_cgroup_info cgi;
+		char why[9000], text[10700], mem_why[9300], pids_why[9300], bounds[1200];
+	} *t = calloc(1, sizeof(*t));
+	if (!t) {
+		setup_failed(res, ENOMEM, "cgroup", NULL, "out of memory");
+		return 1;
+	}
+	ag3_cgroup_detect(&t->cgi);
+	int cr = ag3_cgroup_create(spec, &t->cgi, cg, t->why, sizeof(t->why));
 	if (cr < 0) {
-		char text[9200];
-		snprintf(text, sizeof(text),
+		snprintf(t->text, sizeof(t->text),
 			 "cgroup: creating the sandbox's cgroup under %s: %s (%s)",
-			 cgi.mount[0] ? cgi.self : "the cgroup v1 hierarchies", strerror(-cr),
+			 t->cgi.mount[0] ? t->cgi.self : "the cgroup v1 hierarchies", strerror(-cr),
 			 ag3_errno_name(-cr));
-		setup_failed(res, -cr, "cgroup", cgi.self, text);
-		return 0;
+		setup_failed(res, -cr, "cgroup", t->cgi.self, t->text);
+		free(t);
+		return 1;
 	}
 	const bool want_mem = spec->limits.memory_bytes > 0, want_pids = spec->limits.pids > 0,
 		   want_cpu = spec->limits.cpu_weight || spec->limits.cpu_quota_us;
-	char mem_why[9300], pids_why[9300];
-	ag3_cgroup_why(&cgi, "memory", why, mem_why, sizeof(mem_why));
-	ag3_cgroup_why(&cgi, "pids", why, pids_why, sizeof(pids_why));
+	ag3_cgroup_why(&t->cgi, "memory", t->why, t->mem_why, sizeof(t->mem_why));
+	ag3_cgroup_why(&t->cgi, "pids", t->why, t->pids_why, sizeof(t->pids_why));
 	if (spec->security.minimum.cgroup &&
-	    ((want_mem && !cg.memory) || (want_pids && !cg.pids))) {
-		char text[9400];
-		snprintf(text, sizeof(text),
+	    ((want_mem && !cg->memory) || (want_pids && !cg->pids))) {
+		snprintf(t->text, sizeof(t->text),
 			 "cgroup: minimum_isolation requires cgroup limits, but "
 			 "there is %s",
-			 want_mem && !cg.memory ? mem_why : pids_why);
-		ag3_cgroup_destroy(&cg);
-		setup_failed(res, ENOTSUP, "cgroup", NULL, text);
-		return 0;
+			 want_mem && !cg->memory ? t->mem_why : t->pids_why);
+		ag3_cgroup_destroy(cg);
+		setup_failed(res, ENOTSUP, "cgroup", NULL, t->text);
+		free(t);
+		return 1;
 	}
-	char text[10700];
-	if (want_mem && !cg.memory && !spec_has_rlimit(spec, "as")) {
+	if (want_mem && !cg->memory && !spec_has_rlimit(spec, "as")) {
 		ctx.fallback_as = spec->limits.memory_bytes;
-		char bounds[1200];
-		ag3_memory_bounds_text(AG3_MEM_RLIMITS, bounds, sizeof(bounds));
-		snprintf(text, sizeof(text),
-			 "memory: %s; RLIMIT_AS (per process) applied instead. %s", mem_why,
-			 bounds);
-		ag3_result_add_degraded(res, text);
+		ag3_memory_bounds_text(AG3_MEM_RLIMITS, t->bounds, sizeof(t->bounds));
+		snprintf(t->text, sizeof(t->text),
+			 "memory: %s; RLIMIT_AS (per process) applied instead. %s", t->mem_why,
+			 t->bounds);
+		ag3_result_add_degraded(res, t->text);
 	}
-	if (want_pids && !cg.pids && !spec_has_rlimit(spec, "nproc")) {
+	if (want_pids && !cg->pids && !spec_has_rlimit(spec, "nproc")) {
 		ctx.fallback_nproc = spec->limits.pids;
 		/* RLIMIT_NPROC counts a uid's processes per user namespace: without one
 		 * (root mode) it would count every process of that uid on the host, and
@@ -272,17 +277,18 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 		else if (!ctx.userns)
 			scope = "counting every process of the uid on the host (user_namespace: "
 				"never)";
-		snprintf(text, sizeof(text), "pids: %s; RLIMIT_NPROC applied instead, %s", pids_why,
-			 scope);
-		ag3_result_add_degraded(res, text);
+		snprintf(t->text, sizeof(t->text), "pids: %s; RLIMIT_NPROC applied instead, %s",
+			 t->pids_why, scope);
+		ag3_result_add_degraded(res, t->text);
 	}
-	if (want_cpu && !cg.cpu) {
-		snprintf(text, sizeof(text),
+	if (want_cpu && !cg->cpu) {
+		snprintf(t->text, sizeof(t->text),
 			 "cpu: no writable cgroup (v2 or v1) cpu controller; "
 			 "no cpu limit applied");
-		ag3_result_add_degraded(res, text);
+		ag3_result_add_degraded(res, t->text);
 	}
-	ctx.cgroup = cr == 1 ? &cg : NULL;
+	free(t);
+	ctx.cgroup = cr == 1 ? cg : NULL;
 	res->enforcement.userns = ctx.userns;
 
 	if (spec->security.seccomp.enabled && spec->security.seccomp.deny_action == AG3_SECCOMP_LOG)
@@ -291,66 +297,23 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 					"are logged and then allowed, not denied");
 	struct ag3_error *serr = NULL;
 	if (ag3_seccomp_compile(spec, &ctx.seccomp, &serr) < 0) {
-		ag3_cgroup_destroy(&cg);
+		ag3_cgroup_destroy(cg);
 		res->status = AG3_STATUS_SETUP_FAILED;
 		res->setup_error = serr;
-		return 0;
+		return 1;
 	}
-	int rc = run_child(spec, opts, res, &ctx, start);
-	ag3_seccomp_prog_clear(&ctx.seccomp);
-	ag3_cgroup_destroy(&cg);
-	return rc;
-}
-
-/* One message from init, and the fd it carries if any (the pty's master). */
-static ssize_t recv_msg(int sock, struct ag3_msg *m, int *fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int) * 4)];
-	struct iovec iov = {.iov_base = m, .iov_len = sizeof(*m)};
-	struct msghdr mh = {.msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = cbuf,
-			    .msg_controllen = sizeof(cbuf)};
-	ssize_t n = recvmsg(sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	*fd = -1;
-	if (n < 0)
-		return n;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < k; i++) {
-			int f;
-			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (*fd < 0 && k == 1)
-				*fd = f;
-			else
-				close(f);
-		}
-	}
-	if (mh.msg_flags & MSG_CTRUNC) {
-		if (*fd >= 0)
-			close(*fd);
-		*fd = -1;
-	}
-	return n;
-}
-
-static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opts,
-		     struct ag3_result *res, struct ag3_child_ctx *pctx, uint64_t start)
-{
-	struct ag3_child_ctx ctx = *pctx;
 	ctx.can_setgroups = ctx.privileged;
-	if (!ctx.can_setgroups && spec->identity.n_groups) {
-		setup_failed(res, EPERM, "identity", NULL,
-			     "identity: supplementary groups need root mode");
-		return 0;
-	}
-	if (ctx.userns && spec->identity.n_groups) {
-		setup_failed(
-			res, ENOTSUP, "identity", NULL,
-			"identity: supplementary groups cannot be mapped into a user namespace");
-		return 0;
+	if ((!ctx.can_setgroups || ctx.userns) && spec->identity.n_groups) {
+		ag3_seccomp_prog_clear(&ctx.seccomp);
+		ag3_cgroup_destroy(cg);
+		if (!ctx.can_setgroups)
+			setup_failed(res, EPERM, "identity", NULL,
+				     "identity: supplementary groups need root mode");
+		else
+			setup_failed(res, ENOTSUP, "identity", NULL,
+				     "identity: supplementary groups cannot be mapped into a user "
+				     "namespace");
+		return 1;
 	}
 	res->enforcement.root_mode = ctx.privileged;
 	res->enforcement.userns = ctx.userns;
@@ -360,28 +323,76 @@ static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opt
 	res->enforcement.ipc = spec->namespaces.ipc;
 	res->enforcement.uts = spec->namespaces.uts;
 	res->enforcement.cgroup_ns = spec->namespaces.cgroup;
+	*pctx = ctx;
+	return 0;
+}
 
-	/* The command's stdio: the caller's, captured, relayed, or a pty of its own. */
-	struct ag3_run_opts copts = *opts;
-	struct ag3_streams io;
-	const char *io_why = NULL;
-	int ior = ag3_streams_setup(&io, spec, opts, &copts, &io_why);
-	if (ior < 0) {
-		setup_failed(res, -ior, "supervisor", NULL, io_why);
-		return 0;
-	}
-	ctx.opts = &copts;
+static void sandbox_free(struct ag3_sandbox *sb)
+{
+	if (!sb)
+		return;
+	if (sb->sock >= 0)
+		close(sb->sock);
+	if (sb->pidfd >= 0)
+		close(sb->pidfd);
+	ag3_seccomp_prog_clear(&sb->ctx.seccomp);
+	ag3_cgroup_destroy(&sb->cg);
+	free(sb);
+}
 
+static struct ag3_sandbox *sandbox_new(void)
+{
+	struct ag3_sandbox *sb = calloc(1, sizeof(*sb));
+	if (!sb)
+		return NULL;
+	sb->pid = -1;
+	sb->pidfd = sb->sock = -1;
+	sb->cg = (struct ag3_cgroup){
+		.dirfd = -1, .v1_mem_fd = -1, .v1_pids_fd = -1, .v1_cpu_fd = -1};
+	return sb;
+}
+
+static pid_t clone_child(unsigned long flags, int *pidfd)
+{
+	struct clone_args args = {.flags = flags | CLONE_PIDFD,
+				  .pidfd = (uint64_t)(uintptr_t)pidfd,
+				  .exit_signal = SIGCHLD};
+	long r = syscall(SYS_clone3, &args, sizeof(args));
+	if (r >= 0 || errno != ENOSYS)
+		return (pid_t)r;
+	/* Kernels before 5.3 (or clone3 filtered): the classic call, fork-like. */
+	*pidfd = -1;
+	return (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+}
+
+/* Ends the sandbox's child at once and collects it (no zombie is left). */
+static void kill_child(struct ag3_sandbox *sb)
+{
+	if (sb->pid <= 0)
+		return;
+	kill(sb->pid, SIGKILL);
+	while (waitpid(sb->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	sb->pid = -1;
+}
+
+/*
+ * Creates the sandbox's child in its new namespaces, writes its id maps, moves it
+ * into the cgroup and lets it go. 0, or 1 with `res` a setup failure.
+ */
+static int start_child(struct ag3_sandbox *sb, struct ag3_result *res)
+{
+	const struct ag3_spec *spec = sb->ctx.spec;
+	struct ag3_child_ctx *ctx = &sb->ctx;
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		setup_failed(res, errno, "supervisor", NULL, "supervisor: socketpair failed");
-		ag3_streams_clear(&io);
-		return 0;
+		return 1;
 	}
-	ctx.sock = sv[1];
+	ctx->sock = sv[1];
 
 	unsigned long flags = CLONE_NEWNS | CLONE_NEWPID;
-	if (ctx.userns)
+	if (ctx->userns)
 		flags |= CLONE_NEWUSER;
 	if (spec->namespaces.net)
 		flags |= CLONE_NEWNET;
@@ -392,91 +403,111 @@ static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opt
 	/* The cgroup namespace is made by init after "go", once the supervisor has moved
 	 * it into the sandbox's cgroup: its root is then that cgroup, not the caller's. */
 
-	fflush(NULL);
-	pid_t pid = clone_child(flags);
+	pid_t pid = clone_child(flags, &sb->pidfd);
 	if (pid < 0) {
 		int e = errno;
 		close(sv[0]);
 		close(sv[1]);
-		ag3_streams_clear(&io);
 		char text[256];
 		snprintf(text, sizeof(text), "namespaces: clone with new namespaces: %s (%s)%s",
 			 strerror(e), ag3_errno_name(e),
-			 ctx.userns && errno_is_privilege(e)
+			 ctx->userns && errno_is_privilege(e)
 				 ? "; are unprivileged user namespaces disabled?"
 				 : "");
 		setup_failed(res, e, "namespaces", NULL, text);
-		return 0;
+		return 1;
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		ag3_init_main(&ctx);
+		ag3_init_main(ctx);
 	}
 	close(sv[1]);
-	ag3_streams_child_started(&io); /* the sandbox holds the command's ends now */
-	int sock = sv[0];
+	sb->pid = pid;
+	sb->sock = sv[0];
 
-	if (ctx.userns) {
+	if (ctx->userns) {
 		char why[32] = "";
-		int r = setup_userns_maps(pid, &ctx, why, sizeof(why));
+		int r = setup_userns_maps(pid, ctx, why, sizeof(why));
 		if (r < 0) {
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
-			close(sock);
-			ag3_streams_clear(&io);
+			kill_child(sb);
 			char text[256];
 			snprintf(text, sizeof(text), "userns: writing %s of the sandbox: %s (%s)",
 				 why, strerror(-r), ag3_errno_name(-r));
 			setup_failed(res, -r, "userns", why, text);
-			return 0;
+			return 1;
 		}
 	}
-	if (ctx.cgroup) {
-		int r = ag3_cgroup_attach(ctx.cgroup, pid);
+	if (ctx->cgroup) {
+		int r = ag3_cgroup_attach(ctx->cgroup, pid);
 		if (r < 0) {
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
-			close(sock);
-			ag3_streams_clear(&io);
+			kill_child(sb);
 			char text[9000];
 			snprintf(text, sizeof(text), "cgroup: moving the sandbox into %s: %s (%s)",
-				 ctx.cgroup->path, strerror(-r), ag3_errno_name(-r));
-			setup_failed(res, -r, "cgroup", ctx.cgroup->path, text);
-			return 0;
+				 ctx->cgroup->path, strerror(-r), ag3_errno_name(-r));
+			setup_failed(res, -r, "cgroup", ctx->cgroup->path, text);
+			return 1;
 		}
 	}
 	char go = 1;
-	if (send(sock, &go, 1, MSG_NOSIGNAL) != 1) {
-		/* init died already; its status below says how */
+	if (send(sb->sock, &go, 1, MSG_NOSIGNAL) != 1) {
+		/* init died already; its status says how */
 	}
+	return 0;
+}
 
-	uint64_t timeout = spec->limits.timeout_ms;
-	uint64_t deadline = timeout ? start + timeout : 0;
+/* ---- supervising one command ------------------------------------------------------------- */
+
+/* One command being supervised: its init's socket and how to signal it. */
+struct sup {
+	int sock;
+	pid_t pid; /* fresh mode: the sandbox's init */
+	int pidfd; /* a session's command init (from MSG_PIDFD), or -1 */
+	bool session;
+	uint64_t start, timeout_ms, kill_grace_ms;
+	int cancel_fd;
+	struct ag3_streams *io;
+	/* what happened */
+	bool timed_out, got_exit, started, have_setup_err;
+	int wstatus;
+	struct rusage rusage;
+	struct ag3_msg setup_err;
+};
+
+static void sup_kill(struct sup *s, int sig)
+{
+	if (s->pid > 0)
+		kill(s->pid, sig);
+	else if (s->pidfd >= 0)
+		syscall(SYS_pidfd_send_signal, s->pidfd, sig, NULL, 0);
+	else if (sig == SIGKILL)
+		shutdown(s->sock, SHUT_RDWR); /* its init ends when its client is gone */
+}
+
+/* Runs until the command's init is gone: timeout, cancel, streams, messages. */
+static void supervise(struct sup *s)
+{
+	uint64_t deadline = s->timeout_ms ? s->start + s->timeout_ms : 0;
 	uint64_t kill_at = 0;
-	bool timed_out = false, cancelled = false, got_exit = false, started = false;
-	int wstatus_cmd = 0;
-	struct ag3_msg setup_err = {0};
-	bool have_setup_err = false;
-
+	bool cancelled = false;
 	for (;;) {
 		int wait_ms = -1;
 		uint64_t now = ag3_now_ms();
 		if (kill_at) {
 			if (now >= kill_at) {
-				kill(pid, SIGKILL);
+				sup_kill(s, SIGKILL);
 				kill_at = 0;
 				wait_ms = -1;
 			} else {
 				wait_ms = (int)(kill_at - now);
 			}
-		} else if (deadline && !timed_out) {
+		} else if (deadline && !s->timed_out) {
 			if (now >= deadline) {
-				timed_out = true;
+				s->timed_out = true;
 				/* init passes SIGTERM on to the whole tree, then SIGKILL after the grace. */
-				kill(pid, SIGTERM);
-				kill_at = now + spec->limits.kill_grace_ms;
-				if (!spec->limits.kill_grace_ms) {
-					kill(pid, SIGKILL);
+				sup_kill(s, SIGTERM);
+				kill_at = now + s->kill_grace_ms;
+				if (!s->kill_grace_ms) {
+					sup_kill(s, SIGKILL);
 					kill_at = 0;
 				}
 				continue;
@@ -484,112 +515,363 @@ static int run_child(const struct ag3_spec *spec, const struct ag3_run_opts *opt
 			wait_ms = (int)(deadline - now);
 		}
 		struct pollfd pfd[2 + AG3_STREAMS_MAX_POLL] = {
-			{.fd = sock, .events = POLLIN},
-			{.fd = cancelled ? -1 : opts->cancel_fd, .events = POLLIN}};
-		size_t npfd = 2 + ag3_streams_pollfds(&io, pfd + 2);
+			{.fd = s->sock, .events = POLLIN},
+			{.fd = cancelled ? -1 : s->cancel_fd, .events = POLLIN}};
+		size_t npfd = 2 + ag3_streams_pollfds(s->io, pfd + 2);
 		int pr = poll(pfd, npfd, wait_ms);
 		if (pr < 0) {
 			if (errno == EINTR)
 				continue;
-			kill(pid, SIGKILL);
+			sup_kill(s, SIGKILL);
 			break;
 		}
 		if (pr == 0)
 			continue;
-		ag3_streams_step(&io);
+		ag3_streams_step(s->io);
 		if (pfd[1].revents & POLLIN) {
 			cancelled = true;
-			kill(pid, SIGTERM);
+			sup_kill(s, SIGTERM);
 			if (!kill_at)
-				kill_at = ag3_now_ms() + spec->limits.kill_grace_ms;
+				kill_at = ag3_now_ms() + s->kill_grace_ms;
 		}
-		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-			struct ag3_msg m;
-			int mfd = -1;
-			ssize_t n = recv_msg(sock, &m, &mfd);
-			if (n < 0 && (errno == EAGAIN || errno == EINTR))
-				continue;
-			if (n <= 0)
-				break; /* init is gone */
-			if (n != (ssize_t)sizeof(m)) {
-				if (mfd >= 0)
-					close(mfd);
-				continue;
-			}
-			if (m.type == MSG_PTY && mfd >= 0) {
-				if (started || ag3_streams_take_pty(&io, mfd) < 0)
-					kill(pid,
-					     SIGKILL); /* not asked for, or twice: not init speaking */
-				mfd = -1;
-			} else if (mfd >= 0) {
+		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		struct ag3_msg m;
+		int mfd = -1;
+		ssize_t n = ag3_msg_recv(s->sock, &m, &mfd, MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n <= 0)
+			break; /* init is gone */
+		if (n != (ssize_t)sizeof(m)) {
+			if (mfd >= 0)
 				close(mfd);
-				mfd = -1;
-			}
-			if (m.type == MSG_SETUP_ERROR) {
-				setup_err = m;
-				setup_err.stage[sizeof(setup_err.stage) - 1] = 0;
-				setup_err.path[sizeof(setup_err.path) - 1] = 0;
-				setup_err.text[sizeof(setup_err.text) - 1] = 0;
-				have_setup_err = true;
-			} else if (m.type == MSG_STARTED) {
-				started = true;
-			} else if (m.type == MSG_EXITED) {
-				got_exit = true;
-				wstatus_cmd = m.wstatus;
-			}
+			continue;
+		}
+		if (m.type == MSG_PTY && mfd >= 0) {
+			if (s->started || ag3_streams_take_pty(s->io, mfd) < 0)
+				sup_kill(s,
+					 SIGKILL); /* not asked for, or twice: not init speaking */
+			mfd = -1;
+		} else if (m.type == MSG_PIDFD && mfd >= 0 && s->session && s->pidfd < 0) {
+			s->pidfd = mfd;
+			mfd = -1;
+			if (kill_at || s->timed_out)
+				sup_kill(s, SIGKILL);
+		} else if (mfd >= 0) {
+			close(mfd);
+			mfd = -1;
+		}
+		if (m.type == MSG_SETUP_ERROR) {
+			s->setup_err = m;
+			s->setup_err.stage[sizeof(m.stage) - 1] = 0;
+			s->setup_err.path[sizeof(m.path) - 1] = 0;
+			s->setup_err.text[sizeof(m.text) - 1] = 0;
+			s->have_setup_err = true;
+		} else if (m.type == MSG_STARTED) {
+			s->started = true;
+		} else if (m.type == MSG_EXITED) {
+			s->got_exit = true;
+			s->wstatus = m.wstatus;
+			s->rusage = m.rusage;
 		}
 	}
-	close(sock);
+}
+
+/*
+ * The result from what supervise saw. `st` is the wait status of the init when
+ * known (fresh mode), -1 otherwise.
+ */
+static void conclude(const struct sup *s, int st, uint64_t oom_kills, struct ag3_result *res)
+{
+	if (s->have_setup_err) {
+		setup_failed(res, s->setup_err.err, s->setup_err.stage, s->setup_err.path,
+			     s->setup_err.text);
+	} else if (s->timed_out) {
+		res->status = AG3_STATUS_TIMEOUT;
+		res->signal =
+			s->got_exit && WIFSIGNALED(s->wstatus) ? WTERMSIG(s->wstatus) : SIGKILL;
+	} else if (s->got_exit) {
+		fill_from_wstatus(res, s->wstatus);
+		if (oom_kills && res->status == AG3_STATUS_SIGNALED && res->signal == SIGKILL)
+			res->status = AG3_STATUS_OOM;
+	} else if (!s->started) {
+		char text[128];
+		if (st >= 0)
+			snprintf(text, sizeof(text),
+				 "init: the sandbox's init ended before the command "
+				 "started (wait status %#x)",
+				 st);
+		else
+			snprintf(text, sizeof(text),
+				 "init: the command's init ended before the command started");
+		setup_failed(res, EIO, "init", NULL, text);
+	} else {
+		/* init was killed (SIGKILL after a cancel, or from outside): so was the command. */
+		res->status = AG3_STATUS_SIGNALED;
+		res->signal = st >= 0 && WIFSIGNALED(st) ? WTERMSIG(st) : SIGKILL;
+		/* the memory limit's OOM killer chose init (cgroup v1 can) */
+		if (oom_kills && res->signal == SIGKILL)
+			res->status = AG3_STATUS_OOM;
+	}
+}
+
+/* The command's stdio: the caller's, captured, relayed, or a pty of its own. */
+static int streams_for(struct ag3_streams *io, const struct ag3_spec *spec,
+		       const struct ag3_run_opts *opts, struct ag3_cmd *cmd, struct ag3_result *res)
+{
+	struct ag3_run_opts copts = *opts;
+	const char *io_why = NULL;
+	int ior = ag3_streams_setup(io, spec, opts, &copts, &io_why);
+	if (ior < 0) {
+		setup_failed(res, -ior, "supervisor", NULL, io_why);
+		return 1;
+	}
+	cmd->argv = (char **)opts->argv;
+	for (int i = 0; i < 3; i++)
+		cmd->stdio[i] = copts.stdio[i];
+	cmd->pty_mask = copts.pty_mask;
+	if (copts.pty_termios) {
+		cmd->have_termios = true;
+		cmd->termios = *copts.pty_termios;
+	}
+	if (copts.pty_winsize) {
+		cmd->have_winsize = true;
+		cmd->winsize = *copts.pty_winsize;
+	}
+	return 0;
+}
+
+int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts,
+		    struct ag3_result *res)
+{
+	if (!opts || !opts->argv || !opts->argv[0] || !*opts->argv[0])
+		return -EINVAL;
+	uint64_t start = ag3_now_ms();
+	struct ag3_sandbox *sb = sandbox_new();
+	if (!sb) {
+		setup_failed(res, ENOMEM, "supervisor", NULL, "out of memory");
+		return 0;
+	}
+	if (prepare(sb, spec, res)) {
+		free(sb);
+		return 0;
+	}
+	struct ag3_streams io;
+	struct ag3_child_ctx *ctx = &sb->ctx;
+	ctx->opts = opts;
+	if (streams_for(&io, spec, opts, &ctx->cmd, res)) {
+		sandbox_free(sb);
+		return 0;
+	}
+	if (start_child(sb, res)) {
+		ag3_streams_clear(&io);
+		sandbox_free(sb);
+		return 0;
+	}
+	ag3_streams_child_started(&io); /* the sandbox holds the command's ends now */
+
+	struct sup s = {.sock = sb->sock,
+			.pid = sb->pid,
+			.pidfd = -1,
+			.start = start,
+			.timeout_ms = spec->limits.timeout_ms,
+			.kill_grace_ms = spec->limits.kill_grace_ms,
+			.cancel_fd = opts->cancel_fd,
+			.io = &io};
+	supervise(&s);
+	close(sb->sock);
+	sb->sock = -1;
 
 	/* What the sandbox wrote is drained and passed on, bounded in time: the
 	 * caller's reader may be stuck, the supervisor never is. */
 	ag3_streams_finish(&io, AG3_FLUSH_MS, res);
 
+	/* The init is our child: collected through its pidfd (never a wait on any
+	 * child, which could take one of the embedding program's). */
 	int st = 0;
 	struct rusage ru = {0};
-	while (wait4(pid, &st, 0, &ru) < 0 && errno == EINTR)
+	while (wait4(sb->pid, &st, 0, &ru) < 0 && errno == EINTR)
 		;
+	sb->pid = -1;
 	res->rusage = ru;
 	res->peak_memory = (uint64_t)ru.ru_maxrss * 1024;
 	res->duration_ms = ag3_now_ms() - start;
 
 	uint64_t oom_kills = 0, peak = 0;
-	if (ctx.cgroup) {
-		ag3_cgroup_stats(ctx.cgroup, &oom_kills, &peak);
+	if (ctx->cgroup) {
+		ag3_cgroup_stats(ctx->cgroup, &oom_kills, &peak);
 		if (peak)
 			res->peak_memory = peak;
 		res->oom_kills = oom_kills;
 	}
-	if (have_setup_err) {
-		setup_failed(res, setup_err.err, setup_err.stage, setup_err.path, setup_err.text);
-	} else if (timed_out) {
-		res->status = AG3_STATUS_TIMEOUT;
-		res->signal =
-			got_exit && WIFSIGNALED(wstatus_cmd) ? WTERMSIG(wstatus_cmd) : SIGKILL;
-	} else if (got_exit) {
-		fill_from_wstatus(res, wstatus_cmd);
-		if (oom_kills && res->status == AG3_STATUS_SIGNALED && res->signal == SIGKILL)
-			res->status = AG3_STATUS_OOM;
-	} else if (!started) {
-		char text[128];
-		snprintf(text, sizeof(text),
-			 "init: the sandbox's init ended before the command "
-			 "started (wait status %#x)",
-			 st);
-		setup_failed(res, EIO, "init", NULL, text);
-	} else {
-		/* init was killed (SIGKILL after a cancel, or from outside): so was the command. */
-		res->status = AG3_STATUS_SIGNALED;
-		res->signal = WIFSIGNALED(st) ? WTERMSIG(st) : SIGKILL;
-		/* the memory limit's OOM killer chose init (cgroup v1 can) */
-		if (oom_kills && res->signal == SIGKILL)
-			res->status = AG3_STATUS_OOM;
-	}
+	conclude(&s, st, oom_kills, res);
 	if (res->status != AG3_STATUS_SETUP_FAILED) {
 		res->enforcement.caps_dropped = true;
 		res->enforcement.no_new_privs = true;
-		res->enforcement.seccomp = ctx.seccomp.n_insns > 0;
-		res->enforcement.landlock_abi = ctx.landlock_abi;
+		res->enforcement.seccomp = ctx->seccomp.n_insns > 0;
+		res->enforcement.landlock_abi = ctx->landlock_abi;
 	}
+	sandbox_free(sb);
+	return 0;
+}
+
+/* ---- sessions ------------------------------------------------------------------------------ */
+
+int ag3_sandbox_open(const struct ag3_spec *spec, struct ag3_sandbox **ret, struct ag3_result *res)
+{
+	*ret = NULL;
+	struct ag3_sandbox *sb = sandbox_new();
+	if (!sb) {
+		setup_failed(res, ENOMEM, "supervisor", NULL, "out of memory");
+		return 0;
+	}
+	if (prepare(sb, spec, res)) {
+		free(sb);
+		return 0;
+	}
+	struct ag3_child_ctx *ctx = &sb->ctx;
+	ctx->session = true;
+	ctx->cmd.stdio[0] = ctx->cmd.stdio[1] = ctx->cmd.stdio[2] = -1;
+	if (start_child(sb, res)) {
+		sandbox_free(sb);
+		return 0;
+	}
+	/* Built (MSG_READY), or why not. */
+	struct sup s = {.sock = sb->sock, .pid = sb->pid, .pidfd = -1};
+	for (;;) {
+		struct ag3_msg m;
+		int mfd = -1;
+		ssize_t n = ag3_msg_recv(sb->sock, &m, &mfd, 0);
+		if (mfd >= 0)
+			close(mfd);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == (ssize_t)sizeof(m) && m.type == MSG_READY)
+			break;
+		if (n == (ssize_t)sizeof(m) && m.type == MSG_SETUP_ERROR) {
+			s.setup_err = m;
+			s.setup_err.stage[sizeof(m.stage) - 1] = 0;
+			s.setup_err.path[sizeof(m.path) - 1] = 0;
+			s.setup_err.text[sizeof(m.text) - 1] = 0;
+			s.have_setup_err = true;
+			continue;
+		}
+		if (n == (ssize_t)sizeof(m))
+			continue;
+		/* the holder is gone before it was ready */
+		int st = 0;
+		kill(sb->pid, SIGKILL);
+		while (waitpid(sb->pid, &st, 0) < 0 && errno == EINTR)
+			;
+		sb->pid = -1;
+		conclude(&s, st, 0, res);
+		sandbox_free(sb);
+		return 0;
+	}
+	res->enforcement.caps_dropped = true;
+	res->enforcement.no_new_privs = true;
+	res->enforcement.seccomp = ctx->seccomp.n_insns > 0;
+	res->enforcement.landlock_abi = ctx->landlock_abi;
+	*ret = sb;
+	return 0;
+}
+
+int ag3_sandbox_holder_pidfd(const struct ag3_sandbox *sb)
+{
+	return sb->pidfd;
+}
+
+int ag3_sandbox_holder_sock(const struct ag3_sandbox *sb)
+{
+	return sb->sock;
+}
+
+int ag3_sandbox_attach(struct ag3_sandbox *sb, int conn)
+{
+	struct ag3_msg m = {.type = MSG_ATTACH};
+	return ag3_msg_send_fd(sb->sock, &m, conn) < 0 ? -errno : 0;
+}
+
+void ag3_sandbox_stats(struct ag3_sandbox *sb, uint64_t *oom_kills, uint64_t *peak)
+{
+	*oom_kills = *peak = 0;
+	if (sb->ctx.cgroup)
+		ag3_cgroup_stats(sb->ctx.cgroup, oom_kills, peak);
+}
+
+int ag3_sandbox_holder_status(struct ag3_sandbox *sb, siginfo_t *info)
+{
+	memset(info, 0, sizeof(*info));
+	if (sb->pid <= 0)
+		return -ECHILD;
+	int r = sb->pidfd >= 0 ? (int)syscall(SYS_waitid, P_PIDFD, sb->pidfd, info,
+					      WEXITED | WNOHANG, NULL)
+			       : waitid(P_PID, (id_t)sb->pid, info, WEXITED | WNOHANG);
+	if (r < 0)
+		return -errno;
+	if (info->si_pid == 0)
+		return 0; /* still running */
+	sb->pid = -1;
+	return 1;
+}
+
+void ag3_sandbox_close(struct ag3_sandbox *sb)
+{
+	if (!sb)
+		return;
+	kill_child(sb);
+	sandbox_free(sb);
+}
+
+int ag3_session_command_run(int conn, const struct ag3_session_limits *lim,
+			    const struct ag3_run_opts *opts, const struct ag3_cmd_extra *extra,
+			    struct ag3_result *res)
+{
+	if (!opts || !opts->argv || !opts->argv[0] || !*opts->argv[0])
+		return -EINVAL;
+	uint64_t start = ag3_now_ms();
+	struct ag3_spec spec = {0}; /* what the streams read of it: the output cap */
+	spec.limits.output_bytes = lim->output_bytes;
+	struct ag3_streams io;
+	struct ag3_cmd cmd = {0};
+	if (streams_for(&io, &spec, opts, &cmd, res))
+		return 0;
+	if (extra) {
+		cmd.env = extra->env;
+		cmd.cwd = (char *)extra->cwd;
+	}
+	/* The caller's own fds where it passes them through: the command gets them. */
+	for (int i = 0; i < 3; i++)
+		if (!(cmd.pty_mask & (1u << i)) && cmd.stdio[i] < 0)
+			cmd.stdio[i] = i;
+	int r = ag3_cmdreq_send(conn, &cmd);
+	if (r < 0) {
+		ag3_streams_clear(&io);
+		char text[256];
+		snprintf(text, sizeof(text), "session: sending the command to the session: %s (%s)",
+			 strerror(-r), ag3_errno_name(-r));
+		setup_failed(res, -r, "session", NULL, text);
+		return 0;
+	}
+	ag3_streams_child_started(&io);
+	struct sup s = {.sock = conn,
+			.pid = -1,
+			.pidfd = -1,
+			.session = true,
+			.start = start,
+			.timeout_ms = lim->timeout_ms,
+			.kill_grace_ms = lim->kill_grace_ms,
+			.cancel_fd = opts->cancel_fd,
+			.io = &io};
+	supervise(&s);
+	/* The command's init is gone (its socket closed): so is its pid namespace. */
+	ag3_streams_finish(&io, AG3_FLUSH_MS, res);
+	if (s.pidfd >= 0)
+		close(s.pidfd);
+	res->rusage = s.rusage;
+	res->peak_memory = (uint64_t)s.rusage.ru_maxrss * 1024;
+	res->duration_ms = ag3_now_ms() - start;
+	conclude(&s, -1, 0, res);
 	return 0;
 }
