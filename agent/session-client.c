@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: MIT */
+#include "agent/session-client.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "agent/session-proto.h"
+#include "runtime/relay.h"
+
+int ag3_session_connect(const char *path, char *why, size_t wlen)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (!path || strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(why, wlen, "session %s: not a socket path (at most %zu bytes)",
+			 path ? path : "(none)", sizeof(sa.sun_path) - 1);
+		return -EINVAL;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		int e = errno;
+		snprintf(why, wlen, "session %s: socket: %s", path, strerror(e));
+		return -e;
+	}
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+		close(fd);
+		snprintf(why, wlen, "session %s: %s%s", path, strerror(e),
+			 e == ENOENT || e == ECONNREFUSED ? " (is the session open?)" : "");
+		return -e;
+	}
+	return fd;
+}
+
+/* The server's hello, waited for (bounded: a server that says nothing is broken). */
+static int read_hello(int conn, struct ag3_session_limits *lim, struct ag3_result *res)
+{
+	size_t cap = sizeof(struct ag3_hello) + AG3_HELLO_MAX_TEXT;
+	char *buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	struct pollfd p = {.fd = conn, .events = POLLIN};
+	int pr;
+	do
+		pr = poll(&p, 1, 30000);
+	while (pr < 0 && errno == EINTR);
+	ssize_t n = pr > 0 ? recv(conn, buf, cap, MSG_DONTWAIT) : -1;
+	int r = n > 0 ? ag3_hello_parse(buf, (size_t)n, lim, res) : -EPROTO;
+	free(buf);
+	if (r == -EPROTO && res->status != AG3_STATUS_SETUP_FAILED) {
+		res->status = AG3_STATUS_SETUP_FAILED;
+		ag3_error_set_stage(&res->setup_error, EPROTO, "session", NULL, "%s",
+				    n == 0 ? "session: the server closed the connection"
+					   : "session: the server did not answer as a session "
+					     "server does");
+	}
+	return r;
+}
+
+int ag3_session_client_run(int conn, int64_t timeout_ms, const struct ag3_run_opts *opts,
+			   const struct ag3_cmd_extra *extra, struct ag3_result *res)
+{
+	if (!opts || !opts->argv || !opts->argv[0] || !*opts->argv[0]) {
+		close(conn);
+		return -EINVAL;
+	}
+	uint64_t start = ag3_now_ms();
+	struct ag3_session_limits lim = {0};
+	if (read_hello(conn, &lim, res) < 0) {
+		close(conn);
+		return 0;
+	}
+	if (timeout_ms >= 0)
+		lim.timeout_ms = (uint64_t)timeout_ms;
+	/* the session's enforcement record, then the command's own outcome */
+	const bool seccomp = res->enforcement.seccomp;
+	const int landlock = res->enforcement.landlock_abi;
+	int r = ag3_session_command_run(conn, &lim, opts, extra, res);
+	close(conn);
+	if (r < 0)
+		return r;
+	res->duration_ms = ag3_now_ms() - start;
+	bool ran = res->status != AG3_STATUS_SETUP_FAILED;
+	res->enforcement.caps_dropped = ran;
+	res->enforcement.no_new_privs = ran;
+	res->enforcement.seccomp = ran && seccomp;
+	res->enforcement.landlock_abi = ran ? landlock : 0;
+	return 0;
+}
+
+int ag3_session_close_path(const char *path, uint64_t wait_ms, char *why, size_t wlen)
+{
+	int fd = ag3_session_connect(path, why, wlen);
+	if (fd < 0)
+		return fd;
+	struct ag3_result res = {0};
+	struct ag3_session_limits lim;
+	int r = read_hello(fd, &lim, &res);
+	if (r < 0 && r != -EPIPE) {
+		/* EPIPE: the holder is gone, the server still closes */
+		snprintf(why, wlen, "%s",
+			 res.setup_error && res.setup_error->msg ? res.setup_error->msg
+								 : "session: no answer");
+		ag3_result_clear(&res);
+		close(fd);
+		return r;
+	}
+	ag3_result_clear(&res);
+	struct ag3_close_req req = {.magic = AG3_CLOSE_MAGIC};
+	if (send(fd, &req, sizeof(req), MSG_NOSIGNAL) != (ssize_t)sizeof(req)) {
+		int e = errno;
+		snprintf(why, wlen, "session %s: sending the close request: %s", path, strerror(e));
+		close(fd);
+		return -e;
+	}
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	uint64_t end = ag3_now_ms() + wait_ms;
+	for (;;) {
+		uint64_t now = ag3_now_ms();
+		if (now >= end) {
+			snprintf(why, wlen, "session %s: not closed after %llu ms", path,
+				 (unsigned long long)wait_ms);
+			close(fd);
+			return -ETIMEDOUT;
+		}
+		int pr = poll(&p, 1, (int)(end - now));
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr <= 0)
+			continue;
+		struct ag3_close_req done;
+		ssize_t n = recv(fd, &done, sizeof(done), MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		close(fd);
+		if (n == (ssize_t)sizeof(done) && done.magic == AG3_CLOSE_MAGIC)
+			return 0;
+		snprintf(why, wlen, "session %s: the server ended without confirming the close",
+			 path);
+		return -EPROTO;
+	}
+}
