@@ -8,12 +8,12 @@
  *   struct ag3_error *err = NULL;
  *   struct ag3_profile *profile = NULL;
  *   ag3_profile_load_file("permissions.yaml", &profile, &err);   // or _load_default
- *   struct ag3_session *s = ag3_session_new();
- *   ag3_session_set_user(s, "alice", "20260127_101500_1a2b3c4d");
- *   ag3_session_set_ids(s, 50001, 50001);
- *   ag3_session_set_workspace(s, "/users/alice/sessions/.../workspace");
+ *   struct ag3_context *ctx = ag3_context_new();
+ *   ag3_context_set_user(ctx, "alice", "20260127_101500_1a2b3c4d");
+ *   ag3_context_set_ids(ctx, 50001, 50001);
+ *   ag3_context_set_workspace(ctx, "/users/alice/sessions/.../workspace");
  *   struct ag3_spec *spec = NULL;
- *   ag3_compile(profile, s, &spec, &err);
+ *   ag3_compile(profile, ctx, &spec, &err);
  *   char *result_json = NULL;
  *   int code = ag3_run(spec, (char *[]){"bash", "-c", "ls -la", NULL}, &result_json);
  *
@@ -33,9 +33,9 @@
 extern "C" {
 #endif
 
+struct ag3_context;
 struct ag3_error;
 struct ag3_profile;
-struct ag3_session;
 struct ag3_spec;
 
 /* "0.1.0" */
@@ -50,19 +50,20 @@ int ag3_profile_load_file(const char *path, struct ag3_profile **ret, struct ag3
 int ag3_profile_load_default(struct ag3_profile **ret, struct ag3_error **err);
 void ag3_profile_free(struct ag3_profile *p);
 
-/* The session context. Setters copy their arguments; 0, -EINVAL or -ENOMEM. */
-struct ag3_session *ag3_session_new(void);
-void ag3_session_free(struct ag3_session *s);
-int ag3_session_set_user(struct ag3_session *s, const char *username, const char *session_id);
-int ag3_session_set_ids(struct ag3_session *s, uid_t uid, gid_t gid);
-int ag3_session_set_workspace(struct ag3_session *s, const char *host_path);
-
-/* profile + session -> spec. -EINVAL with a message naming the profile key on error. */
-int ag3_compile(const struct ag3_profile *profile, const struct ag3_session *session,
+/*
+ * profile + the context's session values (user, session id, ids, workspace:
+ * the setters below) -> spec. Nothing else of the context is used: no file it
+ * names is read (profile, mounts, dynamic requests, secrets) and its uid
+ * policy is not applied (explicitly given ids go through the default one);
+ * ag3_context_compile uses them all (the secrets it loads stay in the
+ * session values). ctx NULL: no session values. -EINVAL with a message naming
+ * the profile key on error.
+ */
+int ag3_compile(const struct ag3_profile *profile, const struct ag3_context *ctx,
 		struct ag3_spec **ret, struct ag3_error **err);
 
 /*
- * The context: a profile file, the session, and what else goes into a spec
+ * The context: a profile file, the session's values, and what else goes into a spec
  * (external mounts, dynamic mount requests, secrets files), with the uid policy
  * every explicitly given id goes through (the CLI's --profile, --mounts,
  * --dynamic, --secrets, --uid-mode, --api-uid, --host-root; README.md explains
@@ -71,18 +72,20 @@ int ag3_compile(const struct ag3_profile *profile, const struct ag3_session *ses
  *   struct ag3_context *ctx = ag3_context_new();
  *   ag3_context_set_profile_file(ctx, "permissions.yaml");
  *   ag3_context_set_mounts_file(ctx, "external-mounts.yaml");
- *   ag3_session_set_user(ag3_context_session(ctx), "alice", "s1");
+ *   ag3_context_set_user(ctx, "alice", "s1");
  *   ag3_context_compile(ctx, &spec, &err);
  *
  * Setters copy their arguments: 0, -EINVAL or -ENOMEM. The uid mode is
  * "isolated" (the default: 50000-60000, and 2000-49999), "direct" (1000-65533)
  * or "any" (every id but 0 and the API uid); the API uid defaults to 45045.
  */
-struct ag3_context;
 struct ag3_context *ag3_context_new(void);
 void ag3_context_free(struct ag3_context *ctx);
-/* The context's own session (set the user, ids and workspace on it); freed with it. */
-struct ag3_session *ag3_context_session(struct ag3_context *ctx);
+/* The session's values: the user name and session id ({username}, {session_id}; NULL
+ * clears, "" is -EINVAL), the ids (neither 0 nor -1), the workspace (an absolute host path). */
+int ag3_context_set_user(struct ag3_context *ctx, const char *username, const char *session_id);
+int ag3_context_set_ids(struct ag3_context *ctx, uid_t uid, gid_t gid);
+int ag3_context_set_workspace(struct ag3_context *ctx, const char *host_path);
 int ag3_context_set_profile_file(struct ag3_context *ctx, const char *path); /* NULL: default */
 int ag3_context_set_mounts_file(struct ag3_context *ctx, const char *path);
 int ag3_context_add_secrets_file(struct ag3_context *ctx, const char *path); /* first: global */

@@ -12,7 +12,7 @@
 #include "config.h"
 #include "policy/compile.h"
 #include "policy/profile.h"
-#include "policy/session.h"
+#include "policy/vars.h"
 #include "runtime/result.h"
 #include "runtime/sandbox.h"
 #include "runtime/spec_json.h"
@@ -22,39 +22,41 @@ const char *ag3_version(void)
 	return AG3_VERSION;
 }
 
-int ag3_session_set_user(struct ag3_session *s, const char *username, const char *session_id)
+int ag3_context_set_user(struct ag3_context *ctx, const char *username, const char *session_id)
 {
-	if (!s || (username && !*username) || (session_id && !*session_id))
+	if (!ctx || (username && !*username) || (session_id && !*session_id))
 		return -EINVAL;
-	int r = ag3_session_set_username(s, username);
-	return r < 0 ? r : ag3_session_set_session_id(s, session_id);
+	int r = ag3_vars_set_username(ctx->vars, username);
+	return r < 0 ? r : ag3_vars_set_session_id(ctx->vars, session_id);
 }
 
-int ag3_session_set_ids(struct ag3_session *s, uid_t uid, gid_t gid)
+int ag3_context_set_ids(struct ag3_context *ctx, uid_t uid, gid_t gid)
 {
-	if (!s || uid == 0 || gid == 0 || uid == (uid_t)-1 || gid == (gid_t)-1)
+	if (!ctx || uid == 0 || gid == 0 || uid == (uid_t)-1 || gid == (gid_t)-1)
 		return -EINVAL;
-	s->uid_set = s->gid_set = true;
-	s->uid = uid;
-	s->gid = gid;
+	ctx->vars->uid_set = ctx->vars->gid_set = true;
+	ctx->vars->uid = uid;
+	ctx->vars->gid = gid;
 	return 0;
 }
 
-int ag3_session_set_workspace(struct ag3_session *s, const char *host_path)
+int ag3_context_set_workspace(struct ag3_context *ctx, const char *host_path)
 {
-	if (!s || !host_path || host_path[0] != '/')
+	if (!ctx || !host_path || host_path[0] != '/')
 		return -EINVAL;
-	return ag3_session_set_dir(s, AG3_DIR_WORKSPACE, host_path);
+	return ag3_vars_set_dir(ctx->vars, AG3_DIR_WORKSPACE, host_path);
+}
+
+int ag3_compile(const struct ag3_profile *profile, const struct ag3_context *ctx,
+		struct ag3_spec **ret, struct ag3_error **err)
+{
+	/* the session's values only: no external mounts, the default uid policy */
+	return ag3_compile_ex(profile, ctx ? ctx->vars : NULL, NULL, ret, err);
 }
 
 struct ag3_context *ag3_context_new(void)
 {
 	return ag3_context_new_with(NULL);
-}
-
-struct ag3_session *ag3_context_session(struct ag3_context *ctx)
-{
-	return ctx ? ctx->session : NULL;
 }
 
 int ag3_context_set_uid_mode(struct ag3_context *ctx, const char *mode)

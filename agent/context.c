@@ -18,17 +18,17 @@
 
 #define SPEC_MAX_BYTES (16u << 20)
 
-struct ag3_context *ag3_context_new_with(struct ag3_session *session)
+struct ag3_context *ag3_context_new_with(struct ag3_vars *vars)
 {
 	struct ag3_context *c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
 	c->uid_policy = AG3_UID_POLICY_DEFAULT;
-	c->session = session;
-	if (!session) {
-		c->session = ag3_session_new();
-		c->owns_session = true;
-		if (!c->session) {
+	c->vars = vars;
+	if (!vars) {
+		c->vars = ag3_vars_new();
+		c->owns_vars = true;
+		if (!c->vars) {
 			free(c);
 			return NULL;
 		}
@@ -52,8 +52,8 @@ void ag3_context_free(struct ag3_context *c)
 	free_strv(c->secrets_paths, c->n_secrets);
 	free_strv(c->dynamic_args, c->n_dynamic);
 	free(c->host_root);
-	if (c->owns_session)
-		ag3_session_free(c->session);
+	if (c->owns_vars)
+		ag3_vars_free(c->vars);
 	free(c);
 }
 
@@ -108,9 +108,9 @@ int ag3_context_set_host_root(struct ag3_context *c, const char *dir)
 	return set_copy(&c->host_root, dir);
 }
 
-bool ag3_context_session_given(const struct ag3_context *c)
+bool ag3_context_vars_given(const struct ag3_context *c)
 {
-	const struct ag3_session *s = c->session;
+	const struct ag3_vars *s = c->vars;
 	if (s->username || s->session_id || s->uid_set || s->gid_set)
 		return true;
 	for (int d = 0; d < _AG3_DIR_MAX; d++)
@@ -201,7 +201,7 @@ int ag3_context_load_spec(const struct ag3_context *c, const char *path, struct 
 			reterr, EINVAL,
 			"--spec is already compiled: --mounts, --secrets, --dynamic and "
 			"--host-root cannot change it; compile again instead");
-	if (ag3_context_session_given(c))
+	if (ag3_context_vars_given(c))
 		return ag3_error_set(reterr, EINVAL,
 				     "--spec is already compiled: session options (--workspace, "
 				     "--uid, --user ...) cannot change it; compile again instead");
@@ -229,7 +229,7 @@ static int load_secrets(struct ag3_context *c, struct ag3_error **reterr)
 {
 	for (size_t i = 0; i < c->n_secrets; i++) {
 		/* the first file is the global one; every later one is per-user */
-		int r = ag3_secrets_load_file(c->session, c->secrets_paths[i], i > 0, reterr);
+		int r = ag3_secrets_load_file(c->vars, c->secrets_paths[i], i > 0, reterr);
 		if (r < 0)
 			return r;
 	}
@@ -271,7 +271,7 @@ int ag3_context_compile(struct ag3_context *c, struct ag3_spec **ret, struct ag3
 			.n_dynamic = n_dyn,
 			.uid_policy = &c->uid_policy,
 		};
-		r = ag3_compile_ex(profile, c->session, &o, ret, reterr);
+		r = ag3_compile_ex(profile, c->vars, &o, ret, reterr);
 	}
 	for (size_t i = 0; i < n_dyn; i++)
 		ag3_dyn_request_clear(&dyn[i]);

@@ -12,8 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "policy/session.h"
 #include "policy/uid-policy.h"
+#include "policy/vars.h"
 #include "runtime/spec.h"
 #include "runtime/util/error.h"
 
@@ -26,13 +26,13 @@ struct ag3_context {
 	size_t n_dynamic;
 	char *host_root; /* absolute; NULL: none */
 	struct ag3_uid_policy uid_policy;
-	struct ag3_session *session; /* ids, user, directories; secrets are loaded into it */
-	bool owns_session;
+	struct ag3_vars *vars; /* ids, user, directories; secrets are loaded into it */
+	bool owns_vars;
 };
 
-/* A context with the default uid policy, holding `session` (borrowed: the caller
+/* A context with the default uid policy, holding `vars` (borrowed: the caller
  * frees it after the context) or, when NULL, a new one of its own. NULL on ENOMEM. */
-struct ag3_context *ag3_context_new_with(struct ag3_session *session);
+struct ag3_context *ag3_context_new_with(struct ag3_vars *vars);
 void ag3_context_free(struct ag3_context *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct ag3_context *, ag3_context_free)
 
@@ -44,7 +44,7 @@ int ag3_context_add_dynamic(struct ag3_context *c, const char *request);
 int ag3_context_set_host_root(struct ag3_context *c, const char *dir);
 
 /* Whether any session value (user, session id, ids, a directory) is set. */
-bool ag3_context_session_given(const struct ag3_context *c);
+bool ag3_context_vars_given(const struct ag3_context *c);
 
 /*
  * Loads the profile (or the default), the secrets files into the session, the

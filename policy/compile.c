@@ -27,7 +27,7 @@
 
 struct cctx {
 	const struct ag3_profile *p;
-	const struct ag3_session *s;
+	const struct ag3_vars *s;
 	const char *file;
 	char *host_root;                    /* NULL: "/" */
 	const struct ag3_mount_plan *xplan; /* external mounts; NULL: none */
@@ -763,13 +763,13 @@ static int prefix_sources(struct cctx *c)
 	return 0;
 }
 
-int ag3_compile_ex(const struct ag3_profile *p, const struct ag3_session *s,
+int ag3_compile_ex(const struct ag3_profile *p, const struct ag3_vars *s,
 		   const struct ag3_compile_options *opts, struct ag3_spec **ret,
 		   struct ag3_error **reterr)
 {
 	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = NULL;
 	_cleanup_(ag3_xplan_freep) struct ag3_mount_plan *xplan = NULL;
-	struct ag3_session empty = {0};
+	struct ag3_vars empty = {0};
 	struct cctx c = {.p = p, .s = s ? s : &empty, .file = p->file, .reterr = reterr};
 	int r;
 
@@ -839,10 +839,4 @@ out:
 	ag3_mount_plan_clear(&c.plan);
 	free(c.host_root);
 	return r;
-}
-
-int ag3_compile(const struct ag3_profile *profile, const struct ag3_session *session,
-		struct ag3_spec **ret, struct ag3_error **reterr)
-{
-	return ag3_compile_ex(profile, session, NULL, ret, reterr);
 }

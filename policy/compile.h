@@ -10,16 +10,12 @@
 #include <stddef.h>
 
 #include "policy/profile.h"
-#include "policy/session.h"
+#include "policy/vars.h"
 #include "runtime/spec.h"
 
 struct ag3_mounts_config;
 struct ag3_dyn_request;
 struct ag3_uid_policy;
-
-/* Compiles with no external mounts and the default uid policy. */
-int ag3_compile(const struct ag3_profile *profile, const struct ag3_session *session,
-		struct ag3_spec **ret, struct ag3_error **reterr);
 
 struct ag3_compile_options {
 	/*
@@ -45,7 +41,7 @@ struct ag3_compile_options {
 	const struct ag3_uid_policy *uid_policy;
 };
 
-/* ag3_compile with options (opts may be NULL). */
-int ag3_compile_ex(const struct ag3_profile *profile, const struct ag3_session *session,
+/* profile + vars -> spec. opts NULL: no external mounts, the default uid policy. */
+int ag3_compile_ex(const struct ag3_profile *profile, const struct ag3_vars *vars,
 		   const struct ag3_compile_options *opts, struct ag3_spec **ret,
 		   struct ag3_error **reterr);

@@ -221,7 +221,7 @@ static bool covers_path(const char *target, const char *path)
 }
 
 int ag3_explain_absent(const struct ag3_spec *spec, const struct ag3_profile *p,
-		       const struct ag3_mounts_config *x, const struct ag3_session *session,
+		       const struct ag3_mounts_config *x, const struct ag3_vars *vars,
 		       const char *host_root, const char *path, struct ag3_explain_absent *v,
 		       size_t cap, size_t *n)
 {
@@ -257,7 +257,7 @@ int ag3_explain_absent(const struct ag3_spec *spec, const struct ag3_profile *p,
 		return 0;
 	struct ag3_mount_plan *plan = NULL;
 	struct ag3_error *err = NULL;
-	if (ag3_mounts_config_plan(x, p, session, NULL, 0, host_root, &plan, &err) < 0) {
+	if (ag3_mounts_config_plan(x, p, vars, NULL, 0, host_root, &plan, &err) < 0) {
 		ag3_error_free(err);
 		return 0; /* the spec compiled: whatever fails here is not about this path */
 	}

@@ -12,8 +12,8 @@
 
 #include "policy/profile-model.h"
 #include "policy/profile.h"
-#include "policy/session.h"
 #include "policy/rules.h"
+#include "policy/vars.h"
 #include "policy/yaml.h"
 #include "runtime/spec.h"
 
@@ -97,10 +97,10 @@ void ag3_explain_absent_clear(struct ag3_explain_absent *v, size_t n);
 /*
  * The skipped mounts covering `path` (at most `cap`, in *n): the profile's
  * static and session mounts not in `spec`, and the external-mount plan's
- * skipped entries for `session` (x NULL: none). 0 or -ENOMEM.
+ * skipped entries for `vars` (x NULL: none). 0 or -ENOMEM.
  */
 int ag3_explain_absent(const struct ag3_spec *spec, const struct ag3_profile *p,
-		       const struct ag3_mounts_config *x, const struct ag3_session *session,
+		       const struct ag3_mounts_config *x, const struct ag3_vars *vars,
 		       const char *host_root, const char *path, struct ag3_explain_absent *v,
 		       size_t cap, size_t *n);
 

@@ -1243,11 +1243,11 @@ static void check_external(struct lctx *c)
 
 static void check_compile(struct lctx *c)
 {
-	_cleanup_(ag3_session_freep) struct ag3_session *s = ag3_session_new();
+	_cleanup_(ag3_vars_freep) struct ag3_vars *s = ag3_vars_new();
 	struct ag3_spec *spec = NULL;
 	struct ag3_error *e = NULL;
-	if (!s || ag3_session_set_username(s, "user") < 0 ||
-	    ag3_session_set_session_id(s, "session") < 0) {
+	if (!s || ag3_vars_set_username(s, "user") < 0 ||
+	    ag3_vars_set_session_id(s, "session") < 0) {
 		c->err = -ENOMEM;
 		return;
 	}

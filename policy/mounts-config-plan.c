@@ -283,7 +283,7 @@ static const char *dyn_arg(const struct ag3_dyn_mount *d)
 }
 
 int ag3_mounts_config_plan(const struct ag3_mounts_config *cfg, const struct ag3_profile *profile,
-			   const struct ag3_session *session, const struct ag3_dyn_mount *dyn,
+			   const struct ag3_vars *vars, const struct ag3_dyn_mount *dyn,
 			   size_t n_dyn, const char *host_root, struct ag3_mount_plan **ret,
 			   struct ag3_error **reterr)
 {
@@ -299,13 +299,13 @@ int ag3_mounts_config_plan(const struct ag3_mounts_config *cfg, const struct ag3
 		*ret = TAKE_PTR(plan);
 		return 0;
 	}
-	c.username = session && session->username && *session->username ? session->username : NULL;
+	c.username = vars && vars->username && *vars->username ? vars->username : NULL;
 	if (c.username && !ag3_path_component_valid(c.username))
 		return ag3_error_set(reterr, EINVAL,
 				     "session: the user name '%s' cannot be used in a path (it "
 				     "must be one path component)",
 				     pv(c.username, b, sizeof(b)));
-	if (profile && ag3_profile_mount_targets(profile, session, &c.reserved) < 0)
+	if (profile && ag3_profile_mount_targets(profile, vars, &c.reserved) < 0)
 		goto oom;
 	while (c.reserved && c.reserved[c.n_reserved])
 		c.n_reserved++;

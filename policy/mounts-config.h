@@ -40,7 +40,7 @@
 
 #include "mounts/plan.h"
 #include "policy/profile-model.h"
-#include "policy/session.h"
+#include "policy/vars.h"
 #include "runtime/util/error.h"
 
 #define AG3_XMOUNT_NAME_MAX 64
@@ -311,12 +311,12 @@ int ag3_dyn_validate(const struct ag3_mounts_config *cfg, const struct ag3_dyn_r
  * Unauthorized records appear too, skipped, so lint/explain can say why.
  *
  * `profile` supplies the reserved mount targets (its static/session mount
- * targets with placeholders resolved for `session`); original_paths entries
+ * targets with placeholders resolved for `vars`); original_paths entries
  * equal to or under one are an error. Existence is looked up beneath
  * host_root (NULL = "/"). A missing required source is an error naming the
  * YAML entry (file:line:col). 0, -EINVAL / -ENOENT with an error, -ENOMEM.
  */
 int ag3_mounts_config_plan(const struct ag3_mounts_config *cfg, const struct ag3_profile *profile,
-			   const struct ag3_session *session, const struct ag3_dyn_mount *dyn,
+			   const struct ag3_vars *vars, const struct ag3_dyn_mount *dyn,
 			   size_t n_dyn, const char *host_root, struct ag3_mount_plan **ret,
 			   struct ag3_error **reterr);

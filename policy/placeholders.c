@@ -240,7 +240,7 @@ int ag3_placeholders_resolve(struct ag3_placeholders *c)
 					     id_names[i], pv(ids[i], b, sizeof(b)));
 	for (int d = 0; d < _AG3_DIR_MAX; d++) {
 		_cleanup_free_ char *v = NULL;
-		int r = ag3_session_get_dir(c->s, d, &v);
+		int r = ag3_vars_get_dir(c->s, d, &v);
 		if (r == -ENODATA)
 			continue;
 		if (r == -ENOMEM)
@@ -259,9 +259,9 @@ int ag3_placeholders_resolve(struct ag3_placeholders *c)
 	return 0;
 }
 
-int ag3_profile_mount_targets(const struct ag3_profile *p, const struct ag3_session *s, char ***ret)
+int ag3_profile_mount_targets(const struct ag3_profile *p, const struct ag3_vars *s, char ***ret)
 {
-	struct ag3_session empty = {0};
+	struct ag3_vars empty = {0};
 	struct ag3_error *err = NULL;
 	struct ag3_placeholders c = {.s = s ? s : &empty, .file = p->file, .reterr = &err};
 	const struct ag3_profile_sandbox *sb = &p->sandbox;

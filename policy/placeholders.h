@@ -14,7 +14,7 @@
 
 #include "policy/profile-model.h"
 #include "policy/profile.h"
-#include "policy/session.h"
+#include "policy/vars.h"
 #include "runtime/util/error.h"
 
 /*
@@ -31,7 +31,7 @@ char *ag3_placeholder_subst_username(const char *s, const char *username);
 
 /* The placeholder values of one session. */
 struct ag3_placeholders {
-	const struct ag3_session *s;
+	const struct ag3_vars *s;
 	const char *file; /* the profile's file, for errors */
 	struct ag3_error **reterr;
 	char *dirs[_AG3_DIR_MAX]; /* resolved and normalized; NULL: no value */
@@ -63,11 +63,11 @@ int ag3_placeholders_normalize(struct ag3_placeholders *ph, const struct ag3_pme
 
 /*
  * The profile's mount targets (static, session, dynamic and original-path
- * mounts, and tmpfs_paths), placeholders resolved for `session` and
+ * mounts, and tmpfs_paths), placeholders resolved for `vars` and
  * normalized, in YAML order; targets that cannot be resolved (a placeholder
  * with no value) are left out. For the reserved-path rule of external mounts.
  * 0 with a new NULL-terminated array (free each string, then the array), or
  * -ENOMEM.
  */
-int ag3_profile_mount_targets(const struct ag3_profile *profile, const struct ag3_session *session,
+int ag3_profile_mount_targets(const struct ag3_profile *profile, const struct ag3_vars *vars,
 			      char ***ret);

@@ -201,7 +201,7 @@ static int secret_value(struct ag3_lctx *c, const struct ag3_yaml_node *v, char 
 	return *ret ? 0 : ag3_lctx_oom(c);
 }
 
-int ag3_secrets_load_buffer(struct ag3_session *s, const char *name, const char *buf, size_t len,
+int ag3_secrets_load_buffer(struct ag3_vars *s, const char *name, const char *buf, size_t len,
 			    bool per_user, struct ag3_error **reterr)
 {
 	_cleanup_(ag3_yaml_doc_freep) struct ag3_yaml_doc *doc = NULL;
@@ -314,7 +314,7 @@ fail:
 	return r;
 }
 
-int ag3_secrets_load_file(struct ag3_session *s, const char *path, bool per_user,
+int ag3_secrets_load_file(struct ag3_vars *s, const char *path, bool per_user,
 			  struct ag3_error **reterr)
 {
 	char *buf = NULL;

@@ -21,14 +21,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "policy/session.h"
+#include "policy/vars.h"
 #include "runtime/util/error.h"
 
 #define AG3_SECRETS_MAX 1024 /* variables in one file */
 
 /* Loads a secrets file into the session: all of it, or nothing (on error). */
-int ag3_secrets_load_file(struct ag3_session *s, const char *path, bool per_user,
+int ag3_secrets_load_file(struct ag3_vars *s, const char *path, bool per_user,
 			  struct ag3_error **reterr);
 /* The same from memory; `name` is used as the file name in errors. */
-int ag3_secrets_load_buffer(struct ag3_session *s, const char *name, const char *buf, size_t len,
+int ag3_secrets_load_buffer(struct ag3_vars *s, const char *name, const char *buf, size_t len,
 			    bool per_user, struct ag3_error **reterr);

@@ -9,8 +9,8 @@
 
 #include "policy/mounts-config.h"
 #include "policy/profile.h"
-#include "policy/session.h"
 #include "policy/uid-policy.h"
+#include "policy/vars.h"
 #include "runtime/spec.h"
 
 #define PROG "ag3ntum-sandbox"
@@ -20,13 +20,13 @@
 
 /*
  * Options shared by compile and exec (and lint, explain, check). Zero-
- * initialize it and set `session`; nothing in it needs freeing (the strings
+ * initialize it and set `vars`; nothing in it needs freeing (the strings
  * point into argv).
  */
 struct cli_source {
 	const char *profile_path; /* NULL: the embedded default */
 	const char *spec_path;    /* a compiled spec instead of a profile */
-	struct ag3_session *session;
+	struct ag3_vars *vars;
 	const char *mounts_path;                    /* --mounts: external-mounts.yaml; NULL: none */
 	const char *secrets_paths[CLI_MAX_SECRETS]; /* --secrets, in order (first: global) */
 	size_t n_secrets;

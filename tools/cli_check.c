@@ -111,12 +111,12 @@ static char *read_input(const char *arg, size_t *len)
 
 int cli_check(int argc, char **argv)
 {
-	_cleanup_(ag3_session_freep) struct ag3_session *session = ag3_session_new();
-	if (!session) {
+	_cleanup_(ag3_vars_freep) struct ag3_vars *vars = ag3_vars_new();
+	if (!vars) {
 		cli_error("out of memory");
 		return 2;
 	}
-	struct cli_source src = {.session = session};
+	struct cli_source src = {.vars = vars};
 	bool json = false, no_session = false;
 	unsigned long long denials = 0, other_denials = 0;
 	const struct cli_opt opts[] = {

@@ -235,7 +235,7 @@ static int set_session_str(char **dst, const char *opt, const char *arg)
 
 int cli_source_handle(struct cli_source *src, int opt, const char *arg)
 {
-	struct ag3_session *s = src->session;
+	struct ag3_vars *s = src->vars;
 	unsigned id;
 	unsigned long long v;
 	switch (opt) {
@@ -312,7 +312,7 @@ int cli_source_handle(struct cli_source *src, int opt, const char *arg)
 					  arg ? arg : "");
 				return -1;
 			}
-			if (ag3_session_set_dir(s, d, arg) < 0)
+			if (ag3_vars_set_dir(s, d, arg) < 0)
 				return -1;
 			return 1;
 		}
@@ -344,7 +344,7 @@ int cli_source_load_mounts(const struct cli_source *src, struct ag3_mounts_confi
 /* The library's context for `src`: its session, its files, its uid policy. NULL on ENOMEM. */
 static struct ag3_context *source_context(const struct cli_source *src)
 {
-	_cleanup_(ag3_context_freep) struct ag3_context *c = ag3_context_new_with(src->session);
+	_cleanup_(ag3_context_freep) struct ag3_context *c = ag3_context_new_with(src->vars);
 	if (!c)
 		return NULL;
 	c->uid_policy.mode = src->uid_mode;

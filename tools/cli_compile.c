@@ -33,12 +33,12 @@ const char cli_compile_help[] =
 
 int cli_compile(int argc, char **argv)
 {
-	_cleanup_(ag3_session_freep) struct ag3_session *session = ag3_session_new();
-	if (!session) {
+	_cleanup_(ag3_vars_freep) struct ag3_vars *vars = ag3_vars_new();
+	if (!vars) {
 		cli_error("out of memory");
 		return 2;
 	}
-	struct cli_source src = {.session = session};
+	struct cli_source src = {.vars = vars};
 	bool compact = false, reveal = false;
 	const char *output = NULL;
 	const struct cli_opt opts[] = {

@@ -219,8 +219,8 @@ static int write_result_file(const char *path, const char *json)
 
 int cli_exec(int argc, char **argv)
 {
-	_cleanup_(ag3_session_freep) struct ag3_session *session = ag3_session_new();
-	if (!session) {
+	_cleanup_(ag3_vars_freep) struct ag3_vars *vars = ag3_vars_new();
+	if (!vars) {
 		cli_error("out of memory");
 		return 125;
 	}
@@ -230,7 +230,7 @@ int cli_exec(int argc, char **argv)
 	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
 	bool die_with_parent = true;
 	pid_t parent_pid = 0;
-	struct cli_source src = {.session = session};
+	struct cli_source src = {.vars = vars};
 	const char *result_path = NULL;
 	int json_fd = -1;
 	bool json = false, capture = false;

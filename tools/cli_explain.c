@@ -64,7 +64,7 @@ int cli_policy_rules(struct cli_source *src, const char *cmd, bool session,
 		return -1;
 	}
 	struct ag3_rules_options o = {.session = session,
-				      .host_workspace = src->session->dirs[AG3_DIR_WORKSPACE]};
+				      .host_workspace = src->vars->dirs[AG3_DIR_WORKSPACE]};
 	if (ag3_rules_from_profile(p, &o, ret_rules, &err) < 0) {
 		cli_print_error(NULL, err);
 		ag3_error_free(err);
@@ -291,7 +291,7 @@ static int explain_path(struct cli_source *src, const char *path, bool json)
 	struct ag3_explain_absent why[16] = {0};
 	size_t n_why = 0;
 	if ((e.state == AG3_EXPLAIN_ABSENT || e.state == AG3_EXPLAIN_CREATED) &&
-	    ag3_explain_absent(spec, p, x, src->session, src->host_root, e.resolved, why,
+	    ag3_explain_absent(spec, p, x, src->vars, src->host_root, e.resolved, why,
 			       ELEMENTSOF(why), &n_why) < 0)
 		goto oom;
 	if (json) {
@@ -469,12 +469,12 @@ out:
 
 int cli_explain(int argc, char **argv)
 {
-	_cleanup_(ag3_session_freep) struct ag3_session *session = ag3_session_new();
-	if (!session) {
+	_cleanup_(ag3_vars_freep) struct ag3_vars *vars = ag3_vars_new();
+	if (!vars) {
 		cli_error("out of memory");
 		return 2;
 	}
-	struct cli_source src = {.session = session};
+	struct cli_source src = {.vars = vars};
 	bool json = false, no_session = false;
 	const char *tool = NULL, *input = NULL;
 	const struct cli_opt opts[] = {

@@ -16,7 +16,7 @@
 #include "policy/compile.h"
 #include "policy/mounts-config.h"
 #include "policy/secrets.h"
-#include "policy/session.h"
+#include "policy/vars.h"
 
 #include "fuzz.h"
 
@@ -34,10 +34,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ag3_error_free(e);
 	e = NULL;
 
-	struct ag3_session *s = ag3_session_new();
+	struct ag3_vars *s = ag3_vars_new();
 	if (!s)
 		abort();
-	ag3_session_set_username(s, "alice");
+	ag3_vars_set_username(s, "alice");
 	r = ag3_secrets_load_buffer(s, "fuzz.yaml", (const char *)data, size, true, &e);
 	check_error(r, e);
 	ag3_error_free(e);
@@ -72,11 +72,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		for (int user = 0; user < 2; user++) {
 			struct ag3_xplan *plan = NULL;
-			struct ag3_session *ps = ag3_session_new();
+			struct ag3_vars *ps = ag3_vars_new();
 			if (!ps)
 				abort();
 			if (user)
-				ag3_session_set_username(ps, "bob");
+				ag3_vars_set_username(ps, "bob");
 			r = ag3_mounts_config_plan(c, NULL, ps, dm, n, NO_ROOT, &plan, &e);
 			check_error(r, e);
 			if (r == 0) {
@@ -89,12 +89,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			ag3_error_free(e);
 			e = NULL;
-			ag3_session_free(ps);
+			ag3_vars_free(ps);
 		}
 		for (size_t i = 0; i < n; i++)
 			ag3_dyn_mount_clear(&dm[i]);
 	}
-	ag3_session_free(s);
+	ag3_vars_free(s);
 	ag3_mounts_config_free(c);
 	return 0;
 }

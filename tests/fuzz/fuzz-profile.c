@@ -13,7 +13,7 @@
 
 #include "policy/compile.h"
 #include "policy/profile-model.h"
-#include "policy/session.h"
+#include "policy/vars.h"
 
 #include "fuzz.h"
 
@@ -39,26 +39,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* compile twice, with and without a full session */
 	for (int pass = 0; pass < 2; pass++) {
-		struct ag3_session *s = ag3_session_new();
+		struct ag3_vars *s = ag3_vars_new();
 		struct ag3_spec *spec = NULL;
 		if (!s)
 			abort();
 		if (pass == 1) {
-			ag3_session_set_username(s, "alice");
-			ag3_session_set_session_id(s, "20260127_101500_1a2b3c4d");
-			ag3_session_set_dir(s, AG3_DIR_WORKSPACE, "/tmp");
-			ag3_session_set_env(s, "SECRET", "x");
+			ag3_vars_set_username(s, "alice");
+			ag3_vars_set_session_id(s, "20260127_101500_1a2b3c4d");
+			ag3_vars_set_dir(s, AG3_DIR_WORKSPACE, "/tmp");
+			ag3_vars_set_env(s, "SECRET", "x");
 			s->uid_set = s->gid_set = true;
 			s->uid = s->gid = 50001;
 		}
-		r = ag3_compile(p, s, &spec, &e);
+		r = ag3_compile_ex(p, s, NULL, &spec, &e);
 		check_error(r, e);
 		if (r == 0 && (!spec || ag3_spec_validate(spec, NULL) < 0))
 			__builtin_trap();
 		ag3_error_free(e);
 		e = NULL;
 		ag3_spec_free(spec);
-		ag3_session_free(s);
+		ag3_vars_free(s);
 	}
 	ag3_profile_free(p);
 	return 0;

@@ -2,10 +2,10 @@
 /*
  * A consumer of the public embedding API, built only against
  * agent/ag3ntum-sandbox.h and libag3ntum-sandbox.so (as an agent loop would
- * link it): load the embedded default profile, set a session, compile, round
- * trip the spec through JSON, run commands in real sandboxes and read the
- * result record. Prints one "ok"/"FAIL" line per check; exits 1 on any
- * failure. Used by test-api.sh (root and rootless) and by the pkg-config
+ * link it): load the embedded default profile, set the session's values on a
+ * context, compile, round trip the spec through JSON, run commands in real
+ * sandboxes and read the result record. Prints one "ok"/"FAIL" line per check;
+ * exits 1 on any failure. Used by test-api.sh (root and rootless) and by the pkg-config
  * install check.
  *
  *   api-smoke WORKSPACE_DIR BAD_PROFILE_FILE
@@ -52,14 +52,14 @@ int main(int argc, char **argv)
 
 	r = ag3_profile_load_default(&p, &err);
 	check(r == 0 && p, "default profile loads", NULL);
-	struct ag3_session *s = ag3_session_new();
-	check(s != NULL, "session", NULL);
-	check(ag3_session_set_user(s, "", "s1") == -EINVAL, "empty username refused", NULL);
-	check(ag3_session_set_ids(s, 0, 0) == -EINVAL, "uid 0 refused", NULL);
-	check(ag3_session_set_workspace(s, "relative/ws") == -EINVAL, "relative workspace refused",
+	struct ag3_context *s = ag3_context_new();
+	check(s != NULL, "context for ag3_compile", NULL);
+	check(ag3_context_set_user(s, "", "s1") == -EINVAL, "empty username refused", NULL);
+	check(ag3_context_set_ids(s, 0, 0) == -EINVAL, "uid 0 refused", NULL);
+	check(ag3_context_set_workspace(s, "relative/ws") == -EINVAL, "relative workspace refused",
 	      NULL);
-	check(ag3_session_set_user(s, "alice", "s1") == 0, "set user", NULL);
-	check(ag3_session_set_workspace(s, ws) == 0, "set workspace", NULL);
+	check(ag3_context_set_user(s, "alice", "s1") == 0, "set user", NULL);
+	check(ag3_context_set_workspace(s, ws) == 0, "set workspace", NULL);
 
 	struct ag3_spec *spec = NULL;
 	r = ag3_compile(p, s, &spec, &err);
@@ -98,7 +98,7 @@ int main(int argc, char **argv)
 	check(r == -EPERM && !res0, "ag3_run refuses a spec with a system gid", res0);
 	free(res0);
 	struct ag3_context *ctx = ag3_context_new();
-	check(ctx && ag3_context_session(ctx), "context", NULL);
+	check(ctx != NULL, "context", NULL);
 	r = sysgid && ctx ? ag3_context_check_spec(ctx, sysgid, &err) : 0;
 	msg = err ? ag3_error_format(err) : NULL;
 	check(r == -EPERM && msg && strstr(msg, "identity.gid") && strstr(msg, "5"),
@@ -130,7 +130,7 @@ int main(int argc, char **argv)
 	err = NULL;
 	unlink(spec_path);
 	/* The same session ids through the context's compile: refused at compile time. */
-	check(ctx && ag3_session_set_ids(ag3_context_session(ctx), 50001, 5) == 0, "set ids", NULL);
+	check(ctx && ag3_context_set_ids(ctx, 50001, 5) == 0, "set ids", NULL);
 	struct ag3_spec *cspec = NULL;
 	r = ctx ? ag3_context_compile(ctx, &cspec, &err) : 0;
 	msg = err ? ag3_error_format(err) : NULL;
@@ -143,8 +143,7 @@ int main(int argc, char **argv)
 	check(ctx && ag3_context_set_uid_mode(ctx, "nope") == -EINVAL, "bad uid mode refused",
 	      NULL);
 	check(ctx && ag3_context_set_uid_mode(ctx, "any") == 0, "uid mode any", NULL);
-	check(ctx && ag3_session_set_ids(ag3_context_session(ctx), 1000, 1000) == 0, "set ids",
-	      NULL);
+	check(ctx && ag3_context_set_ids(ctx, 1000, 1000) == 0, "set ids", NULL);
 	r = ctx ? ag3_context_compile(ctx, &cspec, &err) : -1;
 	check(r == 0 && cspec, "ag3_context_compile under uid mode any", NULL);
 	ag3_spec_free(cspec);
@@ -182,7 +181,7 @@ int main(int argc, char **argv)
 	check(r == -EINVAL && res == NULL, "empty argv refused", NULL);
 
 	ag3_spec_free(spec);
-	ag3_session_free(s);
+	ag3_context_free(s);
 	ag3_profile_free(p);
 	ag3_error_free(err);
 	printf("%d failures\n", failures);

@@ -77,13 +77,13 @@ void rm_tree(const char *root)
 	nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-struct ag3_session *session_for(const char *user)
+struct ag3_vars *vars_for(const char *user)
 {
-	struct ag3_session *s = ag3_session_new();
+	struct ag3_vars *s = ag3_vars_new();
 	cr_assert_not_null(s);
 	if (user)
-		cr_assert_eq(ag3_session_set_username(s, user), 0);
-	cr_assert_eq(ag3_session_set_session_id(s, SESSION_ID), 0);
+		cr_assert_eq(ag3_vars_set_username(s, user), 0);
+	cr_assert_eq(ag3_vars_set_session_id(s, SESSION_ID), 0);
 	s->uid_set = s->gid_set = true;
 	s->uid = s->gid = 50001;
 	return s;

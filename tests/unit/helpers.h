@@ -7,7 +7,7 @@
  */
 #pragma once
 
-#include "policy/session.h"
+#include "policy/vars.h"
 #include "runtime/util/error.h"
 
 #define SESSION_ID "20260127_101500_1a2b3c4d"
@@ -29,4 +29,4 @@ void write_at(const char *root, const char *rel, const char *content);
 void rm_tree(const char *root);
 
 /* A session for `user` (NULL: no user name), SESSION_ID, uid/gid 50001. */
-struct ag3_session *session_for(const char *user);
+struct ag3_vars *vars_for(const char *user);

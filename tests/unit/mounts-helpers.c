@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy/session.h"
+#include "policy/vars.h"
 
 #include "helpers.h"
 
@@ -70,10 +70,10 @@ struct compiled compile_with(const char *profile_yaml, const char *mounts_yaml, 
 	_cleanup_(ag3_profile_freep) struct ag3_profile *p = pload_ok(profile_yaml);
 	_cleanup_(ag3_mounts_config_freep) struct ag3_mounts_config *m =
 		mounts_yaml ? mload_ok(mounts_yaml) : NULL;
-	_cleanup_(ag3_session_freep) struct ag3_session *s = session_for(user);
+	_cleanup_(ag3_vars_freep) struct ag3_vars *s = vars_for(user);
 	char ws[4096];
 	snprintf(ws, sizeof(ws), "/ws");
-	cr_assert_eq(ag3_session_set_dir(s, AG3_DIR_WORKSPACE, ws), 0);
+	cr_assert_eq(ag3_vars_set_dir(s, AG3_DIR_WORKSPACE, ws), 0);
 	struct compiled c = {0};
 	struct ag3_compile_options o = {
 		.host_root = root, .mounts = m, .dynamic = dyn, .n_dynamic = n_dyn};

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Helpers the mounts tests share (test-mounts-config.c,
- * test-session-inputs.c): mounts files and profiles loaded from YAML text,
+ * test-context-inputs.c): mounts files and profiles loaded from YAML text,
  * fake host roots, compiles with a mounts file and dynamic requests. Each
  * asserts (Criterion) instead of returning errors.
  */

@@ -27,8 +27,7 @@ struct ag3_profile *load_ok(const char *yaml)
 	return p;
 }
 
-struct ag3_spec *compile_ok(const struct ag3_profile *p, const struct ag3_session *s,
-			    const char *root)
+struct ag3_spec *compile_ok(const struct ag3_profile *p, const struct ag3_vars *s, const char *root)
 {
 	struct ag3_spec *spec = NULL;
 	struct ag3_error *e = NULL;
@@ -41,7 +40,7 @@ struct ag3_spec *compile_ok(const struct ag3_profile *p, const struct ag3_sessio
 	return spec;
 }
 
-struct ag3_error *compile_fail(const struct ag3_profile *p, const struct ag3_session *s,
+struct ag3_error *compile_fail(const struct ag3_profile *p, const struct ag3_vars *s,
 			       const char *root, const char *substr)
 {
 	struct ag3_spec *spec = NULL;

@@ -210,8 +210,8 @@ Test(cli_options, call_fails, .init = cr_redirect_stderr)
 
 Test(cli_options, shared_options)
 {
-	_cleanup_(ag3_session_freep) struct ag3_session *s = ag3_session_new();
-	struct cli_source src = {.session = s};
+	_cleanup_(ag3_vars_freep) struct ag3_vars *s = ag3_vars_new();
+	struct cli_source src = {.vars = s};
 	struct vals v = {0};
 	int first, code;
 	cr_assert_eq(
@@ -232,8 +232,8 @@ Test(cli_options, shared_options)
 
 Test(cli_options, shared_option_errors, .init = cr_redirect_stderr)
 {
-	_cleanup_(ag3_session_freep) struct ag3_session *s = ag3_session_new();
-	struct cli_source src = {.session = s};
+	_cleanup_(ag3_vars_freep) struct ag3_vars *s = ag3_vars_new();
+	struct cli_source src = {.vars = s};
 	struct vals v = {0};
 	int first, code;
 	cr_assert_eq(parse(&v, &src, false, ARGV("x", "--spec", "a", "--spec", "b"), &first, &code),

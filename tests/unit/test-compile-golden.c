@@ -29,7 +29,7 @@
 #include "policy/compile.h"
 #include "policy/mounts-config.h"
 #include "policy/profile-model.h"
-#include "policy/session.h"
+#include "policy/vars.h"
 #include "runtime/spec_json.h"
 
 #include "helpers.h"
@@ -111,13 +111,13 @@ static void golden(const char *profile_rel, const char *mounts_rel, const char *
 	_cleanup_free_ char *m2 = fmt_err(e);
 	cr_assert_eq(r, 0, "%s", m2);
 
-	struct ag3_session *s = ag3_session_new();
-	cr_assert_eq(ag3_session_set_username(s, "alice"), 0);
-	cr_assert_eq(ag3_session_set_session_id(s, SESSION_ID), 0);
-	cr_assert_eq(ag3_session_set_dir(s, AG3_DIR_WORKSPACE,
-					 "/users/alice/sessions/" SESSION_ID "/workspace"),
+	struct ag3_vars *s = ag3_vars_new();
+	cr_assert_eq(ag3_vars_set_username(s, "alice"), 0);
+	cr_assert_eq(ag3_vars_set_session_id(s, SESSION_ID), 0);
+	cr_assert_eq(ag3_vars_set_dir(s, AG3_DIR_WORKSPACE,
+				      "/users/alice/sessions/" SESSION_ID "/workspace"),
 		     0);
-	cr_assert_eq(ag3_session_set_env(s, "OPENAI_API_KEY", "sk-XXX"), 0);
+	cr_assert_eq(ag3_vars_set_env(s, "OPENAI_API_KEY", "sk-XXX"), 0);
 	s->uid_set = s->gid_set = true;
 	s->uid = s->gid = 50001;
 
@@ -160,7 +160,7 @@ static void golden(const char *profile_rel, const char *mounts_rel, const char *
 	}
 	free(json);
 	ag3_spec_free(spec);
-	ag3_session_free(s);
+	ag3_vars_free(s);
 	ag3_mounts_config_free(m);
 	ag3_profile_free(p);
 	rm_tree(root);

@@ -4,7 +4,7 @@
  * loader, paths, the per-user plan and how the compiler puts the plan into a
  * spec. Host paths live beneath fake roots built in temporary directories
  * (ag3_compile_options.host_root). Dynamic requests, secrets and the uid
- * policy are tested in test-session-inputs.c.
+ * policy are tested in test-context-inputs.c.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -18,7 +18,7 @@
 #include "policy/compile.h"
 #include "policy/mounts-config.h"
 #include "policy/profile-model.h"
-#include "policy/session.h"
+#include "policy/vars.h"
 
 #include "helpers.h"
 #include "mounts-helpers.h"
@@ -493,7 +493,7 @@ Test(plan, skipped_entries_say_why)
 	char *root = plan_root();
 	_cleanup_(ag3_profile_freep) struct ag3_profile *p = pload_ok(small_profile);
 	_cleanup_(ag3_mounts_config_freep) struct ag3_mounts_config *m = mload_ok(plan_mounts);
-	_cleanup_(ag3_session_freep) struct ag3_session *s = session_for("bob");
+	_cleanup_(ag3_vars_freep) struct ag3_vars *s = vars_for("bob");
 	struct ag3_xplan *plan = NULL;
 	struct ag3_error *e = NULL;
 	int r = ag3_mounts_config_plan(m, p, s, NULL, 0, root, &plan, &e);
@@ -546,7 +546,7 @@ Test(plan, no_user_means_no_per_user_mounts)
 	char *root = plan_root();
 	_cleanup_(ag3_profile_freep) struct ag3_profile *p = pload_ok(small_profile);
 	_cleanup_(ag3_mounts_config_freep) struct ag3_mounts_config *m = mload_ok(plan_mounts);
-	_cleanup_(ag3_session_freep) struct ag3_session *s = session_for(NULL);
+	_cleanup_(ag3_vars_freep) struct ag3_vars *s = vars_for(NULL);
 	struct ag3_xplan *plan = NULL;
 	struct ag3_error *e = NULL;
 	cr_assert_eq(ag3_mounts_config_plan(m, p, s, NULL, 0, root, &plan, &e), 0);
@@ -715,13 +715,13 @@ Test(compile, no_mounts_config_means_no_mounts_mask)
 	struct compiled c = compile_with(small_profile, NULL, "alice", root, NULL, 0);
 	cr_assert_eq(c.r, 0);
 	cr_assert_not(has_target(c.spec, "/mounts"));
-	/* ag3_compile itself is "no external mounts" */
+	/* ag3_compile_ex without options is "no external mounts" */
 	_cleanup_(ag3_profile_freep) struct ag3_profile *p = pload_ok(small_profile);
-	_cleanup_(ag3_session_freep) struct ag3_session *s = session_for("alice");
-	cr_assert_eq(ag3_session_set_dir(s, AG3_DIR_WORKSPACE, "/tmp"), 0);
+	_cleanup_(ag3_vars_freep) struct ag3_vars *s = vars_for("alice");
+	cr_assert_eq(ag3_vars_set_dir(s, AG3_DIR_WORKSPACE, "/tmp"), 0);
 	struct ag3_spec *spec = NULL;
 	struct ag3_error *e = NULL;
-	int r = ag3_compile(p, s, &spec, &e);
+	int r = ag3_compile_ex(p, s, NULL, &spec, &e);
 	_cleanup_free_ char *m = fmt_err(e);
 	cr_assert_eq(r, 0, "%s", m);
 	cr_assert_not(has_target(spec, "/mounts"));
@@ -735,8 +735,8 @@ Test(compile, prefix_sources_prefixes_every_bind_source_only)
 	char *root = plan_root();
 	_cleanup_(ag3_profile_freep) struct ag3_profile *p = pload_ok(small_profile);
 	_cleanup_(ag3_mounts_config_freep) struct ag3_mounts_config *m = mload_ok(plan_mounts);
-	_cleanup_(ag3_session_freep) struct ag3_session *s = session_for("alice");
-	cr_assert_eq(ag3_session_set_dir(s, AG3_DIR_WORKSPACE, "/ws"), 0);
+	_cleanup_(ag3_vars_freep) struct ag3_vars *s = vars_for("alice");
+	cr_assert_eq(ag3_vars_set_dir(s, AG3_DIR_WORKSPACE, "/ws"), 0);
 	struct ag3_spec *spec = NULL;
 	struct ag3_error *e = NULL;
 	char rootslash[4096];
@@ -785,8 +785,8 @@ Test(compile, static_sources_with_placeholders_are_not_resolved)
 			 "  static_mounts:\n"
 			 "    tools: {source: '{workspace_dir}/tools', target: /tools}\n"
 			 "    etc2: {source: /etc2, target: /etc2}\n");
-	_cleanup_(ag3_session_freep) struct ag3_session *s = session_for("alice");
-	cr_assert_eq(ag3_session_set_dir(s, AG3_DIR_WORKSPACE, "/ws"), 0);
+	_cleanup_(ag3_vars_freep) struct ag3_vars *s = vars_for("alice");
+	cr_assert_eq(ag3_vars_set_dir(s, AG3_DIR_WORKSPACE, "/ws"), 0);
 	struct ag3_spec *spec = NULL;
 	struct ag3_error *e = NULL;
 	struct ag3_compile_options o = {.host_root = root, .prefix_sources = true};

@@ -18,7 +18,7 @@
 
 #include "policy/compile.h"
 #include "policy/profile-model.h"
-#include "policy/session.h"
+#include "policy/vars.h"
 #include "runtime/spec_json.h"
 
 #include "helpers.h"
@@ -197,7 +197,7 @@ Test(fixtures, platform_tests_profiles_load_but_compile_refuses_fail_open)
 	for (size_t i = 0; i < ELEMENTSOF(files); i++) {
 		_cleanup_free_ char *path = fixture(files[i]);
 		_cleanup_(ag3_profile_freep) struct ag3_profile *p = load_file_ok(path);
-		_cleanup_(ag3_session_freep) struct ag3_session *s = session_for("alice");
+		_cleanup_(ag3_vars_freep) struct ag3_vars *s = vars_for("alice");
 		cr_assert_not(p->sandbox.meta.set);
 		struct ag3_error *e = compile_fail(p, s, NULL, "UNSANDBOXED");
 		cr_assert_not_null(strstr(e->msg, "no 'sandbox' section"));
@@ -211,12 +211,12 @@ Test(fixtures, v_92aa603_compiles_to_the_expected_mounts)
 {
 	_cleanup_free_ char *path = fixture("v-92aa603/permissions.yaml");
 	_cleanup_(ag3_profile_freep) struct ag3_profile *p = load_file_ok(path);
-	_cleanup_(ag3_session_freep) struct ag3_session *s = session_for("alice");
+	_cleanup_(ag3_vars_freep) struct ag3_vars *s = vars_for("alice");
 	char *root = fake_root(true);
 	mkdir_p(root, "users/alice/ag3ntum/persistent"); /* optional, present */
 	_cleanup_free_ char *ws = strdup("/tmp/ag3-test-ws-XXXXXX");
 	cr_assert_not_null(mkdtemp(ws));
-	ag3_session_set_dir(s, AG3_DIR_WORKSPACE, ws); /* unused by this profile */
+	ag3_vars_set_dir(s, AG3_DIR_WORKSPACE, ws); /* unused by this profile */
 
 	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = compile_ok(p, s, root);
 	size_t i = 0;
@@ -270,7 +270,7 @@ Test(fixtures, v_92aa603_on_this_host_names_the_missing_workspace)
 {
 	_cleanup_free_ char *path = fixture("v-92aa603/permissions.yaml");
 	_cleanup_(ag3_profile_freep) struct ag3_profile *p = load_file_ok(path);
-	_cleanup_(ag3_session_freep) struct ag3_session *s = session_for("alice");
+	_cleanup_(ag3_vars_freep) struct ag3_vars *s = vars_for("alice");
 	char *root = fake_root(true);
 	rm_rf(strdup(root)); /* an empty host: even /usr is missing */
 	mkdir(root, 0755);
@@ -303,7 +303,7 @@ Test(fixtures, head_profile_gets_the_hosts_lib64)
 	/* HEAD has no /lib64 mount: every exec failed on x86_64 (reference 4.6 f) */
 	_cleanup_free_ char *path = fixture("v-48de794/permissions.yaml");
 	_cleanup_(ag3_profile_freep) struct ag3_profile *p = load_file_ok(path);
-	_cleanup_(ag3_session_freep) struct ag3_session *s = session_for("alice");
+	_cleanup_(ag3_vars_freep) struct ag3_vars *s = vars_for("alice");
 	char *root = fake_root(true);
 	char f[4096];
 	snprintf(f, sizeof(f), "%s/etc/resolv.conf", root);
@@ -352,7 +352,7 @@ Test(fixtures, every_versioned_profile_compiles_on_a_platform_like_host)
 	snprintf(f, sizeof(f), "%s/etc/resolv.conf", root);
 	cr_assert_eq(close(open(f, O_CREAT | O_WRONLY, 0644)), 0);
 	mkdir_p(root, "etc/ssl");
-	_cleanup_(ag3_session_freep) struct ag3_session *s = session_for("alice");
+	_cleanup_(ag3_vars_freep) struct ag3_vars *s = vars_for("alice");
 	for (size_t i = 0; i < ELEMENTSOF(versions); i++) {
 		char rel[64];
 		snprintf(rel, sizeof(rel), "%s/permissions.yaml", versions[i]);
@@ -397,7 +397,7 @@ Test(default_profile, compiles_on_this_host)
 	struct ag3_profile *p = NULL;
 	struct ag3_error *e = NULL;
 	cr_assert_eq(ag3_profile_load_default(&p, &e), 0);
-	_cleanup_(ag3_session_freep) struct ag3_session *s = ag3_session_new();
+	_cleanup_(ag3_vars_freep) struct ag3_vars *s = ag3_vars_new();
 	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = compile_ok(p, s, NULL);
 	struct stat st;
 	/* /bin is a symlink op on a merged-/usr host, a bind elsewhere */
@@ -434,17 +434,17 @@ Test(default_profile, workspace_binds_the_given_directory)
 	struct ag3_profile *p = NULL;
 	struct ag3_error *e = NULL;
 	cr_assert_eq(ag3_profile_load_default(&p, &e), 0);
-	_cleanup_(ag3_session_freep) struct ag3_session *s = ag3_session_new();
+	_cleanup_(ag3_vars_freep) struct ag3_vars *s = ag3_vars_new();
 	char *root = fake_root(true);
 	mkdir_p(root, "work/space");
-	ag3_session_set_dir(s, AG3_DIR_WORKSPACE, "/work//space/");
+	ag3_vars_set_dir(s, AG3_DIR_WORKSPACE, "/work//space/");
 	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = compile_ok(p, s, root);
 	const struct ag3_mount *last = &spec->mounts[spec->n_mounts - 1];
 	expect_mount(spec, spec->n_mounts - 1, AG3_MOUNT_BIND, "/work/space", "/workspace", false,
 		     "sandbox.session_mounts.workspace");
 	cr_assert_not(last->optional);
 	/* the workspace is given but missing: a clear error, no tmpfs */
-	ag3_session_set_dir(s, AG3_DIR_WORKSPACE, "/not/there");
+	ag3_vars_set_dir(s, AG3_DIR_WORKSPACE, "/not/there");
 	ag3_error_free(compile_fail(p, s, root, "'/not/there' does not exist on this host"));
 	ag3_profile_free(p);
 	rm_rf(root);
@@ -455,8 +455,8 @@ Test(default_profile, compile_is_deterministic)
 	struct ag3_profile *p = NULL;
 	struct ag3_error *e = NULL;
 	cr_assert_eq(ag3_profile_load_default(&p, &e), 0);
-	_cleanup_(ag3_session_freep) struct ag3_session *s = session_for("alice");
-	ag3_session_set_env(s, "OPENAI_API_KEY", "sk-XXX");
+	_cleanup_(ag3_vars_freep) struct ag3_vars *s = vars_for("alice");
+	ag3_vars_set_env(s, "OPENAI_API_KEY", "sk-XXX");
 	_cleanup_(ag3_spec_freep) struct ag3_spec *a = compile_ok(p, s, NULL);
 	_cleanup_(ag3_spec_freep) struct ag3_spec *b = compile_ok(p, s, NULL);
 	_cleanup_free_ char *ja = NULL, *jb = NULL;
@@ -519,11 +519,11 @@ Test(compile, placeholders_resolve)
 		"    c: {source: \"{agent_dir}//{config_dir}\", target: /c, optional: true}\n"
 		"    d: {source: \"{data_dir}/./{logs_dir}\", target: /d, optional: true}\n"
 		"    e: {source: \"{sessions_dir}\", target: \"/e/\"}\n"));
-	_cleanup_(ag3_session_freep) struct ag3_session *s = session_for("alice");
+	_cleanup_(ag3_vars_freep) struct ag3_vars *s = vars_for("alice");
 	char *root = fake_root(true);
 	mkdir_p(root, "opt/skills");
 	mkdir_p(root, "sessions/" SESSION_ID "/x");
-	ag3_session_set_dir(s, AG3_DIR_SKILLS, "/opt/skills/");
+	ag3_vars_set_dir(s, AG3_DIR_SKILLS, "/opt/skills/");
 	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = compile_ok(p, s, root);
 	/* 3 builtins and /lib64 come first */
 	expect_mount(spec, 4, AG3_MOUNT_BIND, "/opt/skills", "/skills", true,
@@ -572,27 +572,27 @@ Test(compile, missing_username_or_session_is_an_error)
 	_cleanup_free_ char *path = fixture("v-92aa603/permissions.yaml");
 	_cleanup_(ag3_profile_freep) struct ag3_profile *p = load_file_ok(path);
 	char *root = fake_root(true);
-	_cleanup_(ag3_session_freep) struct ag3_session *s = ag3_session_new();
+	_cleanup_(ag3_vars_freep) struct ag3_vars *s = ag3_vars_new();
 	struct ag3_error *e = compile_fail(p, s, root,
 					   "{username} is used by sandbox.session_mounts.workspace."
 					   "source but no --user was given");
 	cr_assert_eq(e->line, 183);
 	ag3_error_free(e);
-	ag3_session_set_username(s, "");
+	ag3_vars_set_username(s, "");
 	ag3_error_free(compile_fail(p, s, root, "but no --user was given"));
-	ag3_session_set_username(s, "alice");
+	ag3_vars_set_username(s, "alice");
 	ag3_error_free(
 		compile_fail(p, s, root,
 			     "{session_id} is used by sandbox.session_mounts.workspace.source "
 			     "but no --session was given"));
-	ag3_session_set_session_id(s, "../../etc");
+	ag3_vars_set_session_id(s, "../../etc");
 	ag3_error_free(compile_fail(p, s, root,
 				    "cannot be used in a path (it must be one path "
 				    "component)"));
-	ag3_session_set_session_id(s, "..");
+	ag3_vars_set_session_id(s, "..");
 	ag3_error_free(compile_fail(p, s, root, "cannot be used in a path"));
-	ag3_session_set_session_id(s, SESSION_ID);
-	ag3_session_set_username(s, "al/ice");
+	ag3_vars_set_session_id(s, SESSION_ID);
+	ag3_vars_set_username(s, "al/ice");
 	ag3_error_free(compile_fail(p, s, root, "'al/ice' cannot be used in a path"));
 	rm_rf(root);
 
@@ -625,7 +625,7 @@ Test(compile, paths_are_normalized_and_checked)
 		snprintf(yaml, sizeof(yaml), SANDBOXED("  session_mounts:\n    m: %s\n"),
 			 bad[i].mount);
 		_cleanup_(ag3_profile_freep) struct ag3_profile *p = load_ok(yaml);
-		_cleanup_(ag3_session_freep) struct ag3_session *s = session_for("alice");
+		_cleanup_(ag3_vars_freep) struct ag3_vars *s = vars_for("alice");
 		struct ag3_error *e = compile_fail(p, s, NULL, bad[i].msg);
 		cr_assert_eq(e->line, 5, "case %zu", i);
 		ag3_error_free(e);
@@ -695,8 +695,8 @@ Test(compile, mount_order_and_kinds)
 	char *root = fake_root(true);
 	mkdir_p(root, "data");
 	mkdir_p(root, "ws");
-	_cleanup_(ag3_session_freep) struct ag3_session *s = session_for("alice");
-	ag3_session_set_dir(s, AG3_DIR_WORKSPACE, "/ws");
+	_cleanup_(ag3_vars_freep) struct ag3_vars *s = vars_for("alice");
+	ag3_vars_set_dir(s, AG3_DIR_WORKSPACE, "/ws");
 	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = compile_ok(p, s, root);
 	size_t i = 0;
 	expect_mount(spec, i++, AG3_MOUNT_BIND, "/usr", "/usr", true,
@@ -800,10 +800,10 @@ Test(compile, environment_and_identity)
 {
 	_cleanup_(ag3_profile_freep) struct ag3_profile *p =
 		load_ok(SANDBOXED("  environment: {home: /home/agent/, path: /bin}\n"));
-	_cleanup_(ag3_session_freep) struct ag3_session *s = session_for("alice");
-	cr_assert_eq(ag3_session_set_env(s, "OPENAI_API_KEY", "sk-1"), 0);
-	cr_assert_eq(ag3_session_set_env(s, "OPENAI_API_KEY", "sk-2"), 0);
-	cr_assert_eq(ag3_session_set_env(s, "1BAD", "x"), -EINVAL);
+	_cleanup_(ag3_vars_freep) struct ag3_vars *s = vars_for("alice");
+	cr_assert_eq(ag3_vars_set_env(s, "OPENAI_API_KEY", "sk-1"), 0);
+	cr_assert_eq(ag3_vars_set_env(s, "OPENAI_API_KEY", "sk-2"), 0);
+	cr_assert_eq(ag3_vars_set_env(s, "1BAD", "x"), -EINVAL);
 	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = compile_ok(p, s, NULL);
 	cr_assert_eq(spec->process.n_env, 4);
 	cr_assert_str_eq(spec->process.env[0].name, "HOME");
@@ -842,7 +842,7 @@ Test(compile, environment_and_identity)
 Test(compile, root_uid_is_refused_by_validation)
 {
 	_cleanup_(ag3_profile_freep) struct ag3_profile *p = load_ok(SANDBOXED(""));
-	_cleanup_(ag3_session_freep) struct ag3_session *s = ag3_session_new();
+	_cleanup_(ag3_vars_freep) struct ag3_vars *s = ag3_vars_new();
 	s->uid_set = true;
 	s->uid = 0;
 	struct ag3_error *e = compile_fail(p, s, NULL, "identity.uid: 0 is not allowed");
@@ -854,7 +854,7 @@ Test(compile, tmpfs_paths_are_not_templated)
 {
 	_cleanup_(ag3_profile_freep) struct ag3_profile *p =
 		load_ok(SANDBOXED("  tmpfs_paths: [/ok, \"/users/{username}\"]\n"));
-	_cleanup_(ag3_session_freep) struct ag3_session *s = session_for("alice");
+	_cleanup_(ag3_vars_freep) struct ag3_vars *s = vars_for("alice");
 	struct ag3_error *e =
 		compile_fail(p, s, NULL,
 			     "sandbox.tmpfs_paths[1]: placeholders are not resolved in "

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for policy/: the strict YAML layer, the profile loader (hostile
- * input, the schema) and the session context. No privileges needed. The
+ * input, the schema) and the session values (policy/vars.c). No privileges needed. The
  * compiler's tests are in test-profile-compile.c.
  */
 #include <criterion/criterion.h>
@@ -14,7 +14,7 @@
 
 #include "policy/compile.h"
 #include "policy/profile-model.h"
-#include "policy/session.h"
+#include "policy/vars.h"
 #include "policy/yaml.h"
 #include "runtime/util/suggest.h"
 
@@ -484,7 +484,7 @@ Test(schema, custom_env_and_clear_env_are_accepted)
 	cr_assert_eq(p->sandbox.environment.custom_env.n, 3);
 	cr_assert_str_eq(p->sandbox.environment.custom_env.items[1].value.v, "3");
 	cr_assert_eq(p->sandbox.environment.custom_env.items[0].name.meta.loc.key_line, 6);
-	_cleanup_(ag3_session_freep) struct ag3_session *s = ag3_session_new();
+	_cleanup_(ag3_vars_freep) struct ag3_vars *s = ag3_vars_new();
 	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = compile_ok(p, s, NULL);
 	/* still a clean environment, and custom_env is not in it */
 	cr_assert_eq(spec->process.n_env, 3);
@@ -509,7 +509,7 @@ Test(schema, load_file_errors)
 
 Test(session, directory_defaults)
 {
-	_cleanup_(ag3_session_freep) struct ag3_session *s = ag3_session_new();
+	_cleanup_(ag3_vars_freep) struct ag3_vars *s = ag3_vars_new();
 	static const char *const want[_AG3_DIR_MAX] = {
 		[AG3_DIR_AGENT] = "/",        [AG3_DIR_SESSIONS] = "/sessions",
 		[AG3_DIR_CONFIG] = "/config", [AG3_DIR_SKILLS] = "/skills",
@@ -517,7 +517,7 @@ Test(session, directory_defaults)
 	};
 	for (int d = 0; d < _AG3_DIR_MAX; d++) {
 		char *v = NULL;
-		int r = ag3_session_get_dir(s, d, &v);
+		int r = ag3_vars_get_dir(s, d, &v);
 		if (!want[d]) {
 			cr_assert_eq(r, -ENODATA, "%s", ag3_dir_to_string(d));
 			continue;
@@ -527,27 +527,27 @@ Test(session, directory_defaults)
 		free(v);
 	}
 	char *v = NULL;
-	cr_assert_eq(ag3_session_set_session_id(s, SESSION_ID), 0);
-	cr_assert_eq(ag3_session_get_dir(s, AG3_DIR_SESSION, &v), 0);
+	cr_assert_eq(ag3_vars_set_session_id(s, SESSION_ID), 0);
+	cr_assert_eq(ag3_vars_get_dir(s, AG3_DIR_SESSION, &v), 0);
 	cr_assert_str_eq(v, "/sessions/" SESSION_ID);
 	free(v);
 	/* everything follows {agent_dir} unless set */
-	cr_assert_eq(ag3_session_set_dir(s, AG3_DIR_AGENT, "/opt/ag3ntum/"), 0);
-	cr_assert_eq(ag3_session_get_dir(s, AG3_DIR_SESSION, &v), 0);
+	cr_assert_eq(ag3_vars_set_dir(s, AG3_DIR_AGENT, "/opt/ag3ntum/"), 0);
+	cr_assert_eq(ag3_vars_get_dir(s, AG3_DIR_SESSION, &v), 0);
 	cr_assert_str_eq(v, "/opt/ag3ntum/sessions/" SESSION_ID);
 	free(v);
-	cr_assert_eq(ag3_session_set_dir(s, AG3_DIR_SESSIONS, "/var/s"), 0);
-	cr_assert_eq(ag3_session_get_dir(s, AG3_DIR_SESSION, &v), 0);
+	cr_assert_eq(ag3_vars_set_dir(s, AG3_DIR_SESSIONS, "/var/s"), 0);
+	cr_assert_eq(ag3_vars_get_dir(s, AG3_DIR_SESSION, &v), 0);
 	cr_assert_str_eq(v, "/var/s/" SESSION_ID);
 	free(v);
-	cr_assert_eq(ag3_session_get_dir(s, AG3_DIR_CONFIG, &v), 0);
+	cr_assert_eq(ag3_vars_get_dir(s, AG3_DIR_CONFIG, &v), 0);
 	cr_assert_str_eq(v, "/opt/ag3ntum/config");
 	free(v);
-	cr_assert_eq(ag3_session_set_dir(s, AG3_DIR_WORKSPACE, ""), 0);
-	cr_assert_eq(ag3_session_get_dir(s, AG3_DIR_WORKSPACE, &v), -EINVAL);
-	cr_assert_eq(ag3_session_set_dir(s, AG3_DIR_WORKSPACE, NULL), 0);
-	cr_assert_eq(ag3_session_get_dir(s, AG3_DIR_WORKSPACE, &v), -ENODATA);
-	cr_assert_eq(ag3_session_set_dir(s, _AG3_DIR_MAX, "/x"), -EINVAL);
+	cr_assert_eq(ag3_vars_set_dir(s, AG3_DIR_WORKSPACE, ""), 0);
+	cr_assert_eq(ag3_vars_get_dir(s, AG3_DIR_WORKSPACE, &v), -EINVAL);
+	cr_assert_eq(ag3_vars_set_dir(s, AG3_DIR_WORKSPACE, NULL), 0);
+	cr_assert_eq(ag3_vars_get_dir(s, AG3_DIR_WORKSPACE, &v), -ENODATA);
+	cr_assert_eq(ag3_vars_set_dir(s, _AG3_DIR_MAX, "/x"), -EINVAL);
 }
 
 Test(session, dir_names)
@@ -563,12 +563,12 @@ Test(session, dir_names)
 Test(session, relative_session_dirs_are_refused)
 {
 	_cleanup_(ag3_profile_freep) struct ag3_profile *p = load_ok(SANDBOXED(""));
-	_cleanup_(ag3_session_freep) struct ag3_session *s = ag3_session_new();
-	ag3_session_set_dir(s, AG3_DIR_SKILLS, "skills");
+	_cleanup_(ag3_vars_freep) struct ag3_vars *s = ag3_vars_new();
+	ag3_vars_set_dir(s, AG3_DIR_SKILLS, "skills");
 	ag3_error_free(compile_fail(p, s, NULL,
 				    "session: {skills_dir} 'skills' is not an absolute "
 				    "path"));
-	ag3_session_set_dir(s, AG3_DIR_SKILLS, "/a/../b");
+	ag3_vars_set_dir(s, AG3_DIR_SKILLS, "/a/../b");
 	ag3_error_free(compile_fail(p, s, NULL, "has a '..' component"));
 }
 

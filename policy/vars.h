@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The session context: who runs, in which session, with which directories
- * and sandboxed environment variables. Together with a profile (and external
- * mounts), it compiles into a spec.
+ * The session's values, what placeholders read: who runs (user name, ids),
+ * in which session (its id), with which directories and sandboxed environment
+ * variables. Together with a profile (and external mounts), they compile into
+ * a spec. The public API sets them through struct ag3_context.
  */
 #pragma once
 
@@ -25,7 +26,7 @@ enum ag3_dir {
 	_AG3_DIR_INVALID = -EINVAL,
 };
 
-struct ag3_session {
+struct ag3_vars {
 	char *username;   /* {username}; NULL = not given */
 	char *session_id; /* {session_id}; NULL = not given */
 	bool uid_set;
@@ -38,22 +39,22 @@ struct ag3_session {
 	size_t n_env;
 };
 
-struct ag3_session *ag3_session_new(void);
-void ag3_session_free(struct ag3_session *s);
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct ag3_session *, ag3_session_free)
+struct ag3_vars *ag3_vars_new(void);
+void ag3_vars_free(struct ag3_vars *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct ag3_vars *, ag3_vars_free)
 
 /* "agent_dir" ... "data_dir" (the placeholder's name without braces). */
 const char *ag3_dir_to_string(enum ag3_dir d);
 enum ag3_dir ag3_dir_from_string(const char *s);
 
 /* Sets a string field (copying it). 0 or -ENOMEM. */
-int ag3_session_set_dir(struct ag3_session *s, enum ag3_dir d, const char *path);
+int ag3_vars_set_dir(struct ag3_vars *s, enum ag3_dir d, const char *path);
 
 /* Sets username / session id (copying; NULL clears). 0 or -ENOMEM. */
-int ag3_session_set_username(struct ag3_session *s, const char *username);
-int ag3_session_set_session_id(struct ag3_session *s, const char *session_id);
+int ag3_vars_set_username(struct ag3_vars *s, const char *username);
+int ag3_vars_set_session_id(struct ag3_vars *s, const char *session_id);
 /* Adds (or replaces) a sandboxed environment variable, copied. 0, -EINVAL (bad name) or -ENOMEM. */
-int ag3_session_set_env(struct ag3_session *s, const char *name, const char *value);
+int ag3_vars_set_env(struct ag3_vars *s, const char *name, const char *value);
 
 /*
  * The effective value of a directory placeholder: the one set, or its
@@ -62,4 +63,4 @@ int ag3_session_set_env(struct ag3_session *s, const char *name, const char *val
  * (workspace_dir not given; session_dir without a session id); -EINVAL when
  * it is set to ""; -ENOMEM.
  */
-int ag3_session_get_dir(const struct ag3_session *s, enum ag3_dir d, char **ret);
+int ag3_vars_get_dir(const struct ag3_vars *s, enum ag3_dir d, char **ret);

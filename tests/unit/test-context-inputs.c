@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for what a session brings to a compile besides the profile and
+ * Unit tests for what a context brings to a compile besides the profile and
  * the mounts file: dynamic mount requests (policy/mounts-dynamic.c), session
  * secrets (policy/secrets.c) and the uid policy (policy/uid-policy.c). Host
  * paths live beneath fake roots built in temporary directories
@@ -20,8 +20,8 @@
 #include "policy/mounts-config.h"
 #include "policy/profile-model.h"
 #include "policy/secrets.h"
-#include "policy/session.h"
 #include "policy/uid-policy.h"
+#include "policy/vars.h"
 #include "runtime/spec_json.h"
 
 #include "helpers.h"
@@ -365,12 +365,12 @@ Test(dynamic, compiled_into_the_spec_with_exposures)
 
 /* ------------------------------------------------------------ secrets -- */
 
-static int sload(struct ag3_session *s, const char *yaml, bool per_user, struct ag3_error **e)
+static int sload(struct ag3_vars *s, const char *yaml, bool per_user, struct ag3_error **e)
 {
 	return ag3_secrets_load_buffer(s, "s.yaml", yaml, strlen(yaml), per_user, e);
 }
 
-static const char *env_of(const struct ag3_session *s, const char *name)
+static const char *env_of(const struct ag3_vars *s, const char *name)
 {
 	for (size_t i = 0; i < s->n_env; i++)
 		if (!strcmp(s->env[i].name, name))
@@ -381,7 +381,7 @@ static const char *env_of(const struct ag3_session *s, const char *name)
 Test(secrets, user_secrets_example_sets_nothing)
 {
 	_cleanup_free_ char *path = fixture("v-48de794/user_secrets.yaml.example");
-	_cleanup_(ag3_session_freep) struct ag3_session *s = ag3_session_new();
+	_cleanup_(ag3_vars_freep) struct ag3_vars *s = ag3_vars_new();
 	struct ag3_error *e = NULL;
 	int r = ag3_secrets_load_file(s, path, true, &e);
 	_cleanup_free_ char *m = fmt_err(e);
@@ -395,7 +395,7 @@ Test(secrets, user_secrets_example_sets_nothing)
 
 Test(secrets, per_user_overrides_global_and_blank_does_not)
 {
-	_cleanup_(ag3_session_freep) struct ag3_session *s = ag3_session_new();
+	_cleanup_(ag3_vars_freep) struct ag3_vars *s = ag3_vars_new();
 	struct ag3_error *e = NULL;
 	cr_assert_eq(sload(s,
 			   "anthropic_api_key: sk-api-own\n"
@@ -429,7 +429,7 @@ Test(secrets, per_user_overrides_global_and_blank_does_not)
 /* PyYAML (YAML 1.1) then str(): each expected text checked against PyYAML 6. */
 Test(secrets, values_are_stringified_like_pyyaml)
 {
-	_cleanup_(ag3_session_freep) struct ag3_session *s = ag3_session_new();
+	_cleanup_(ag3_vars_freep) struct ag3_vars *s = ag3_vars_new();
 	struct ag3_error *e = NULL;
 	cr_assert_eq(
 		sload(s,
@@ -469,7 +469,7 @@ Test(secrets, values_are_stringified_like_pyyaml)
 
 Test(secrets, errors_name_the_place_and_change_nothing)
 {
-	_cleanup_(ag3_session_freep) struct ag3_session *s = ag3_session_new();
+	_cleanup_(ag3_vars_freep) struct ag3_vars *s = ag3_vars_new();
 	struct ag3_error *e = NULL;
 	cr_assert_eq(sload(s, "sandboxed_envs: {A: 1}\n", false, &e), 0);
 	static const struct {
@@ -516,8 +516,8 @@ Test(secrets, compiled_secret_and_redacted)
 {
 	char *root = new_root();
 	_cleanup_(ag3_profile_freep) struct ag3_profile *p = pload_ok(small_profile);
-	_cleanup_(ag3_session_freep) struct ag3_session *s = session_for("alice");
-	cr_assert_eq(ag3_session_set_dir(s, AG3_DIR_WORKSPACE, "/ws"), 0);
+	_cleanup_(ag3_vars_freep) struct ag3_vars *s = vars_for("alice");
+	cr_assert_eq(ag3_vars_set_dir(s, AG3_DIR_WORKSPACE, "/ws"), 0);
 	struct ag3_error *e = NULL;
 	cr_assert_eq(sload(s, "sandboxed_envs: {OPENAI_API_KEY: sk-XXX}\n", false, &e), 0);
 	struct ag3_spec *spec = NULL;
@@ -606,8 +606,8 @@ Test(uid_policy, applied_at_compile_time_to_given_ids)
 {
 	char *root = new_root();
 	_cleanup_(ag3_profile_freep) struct ag3_profile *p = pload_ok(small_profile);
-	_cleanup_(ag3_session_freep) struct ag3_session *s = session_for("alice");
-	cr_assert_eq(ag3_session_set_dir(s, AG3_DIR_WORKSPACE, "/ws"), 0);
+	_cleanup_(ag3_vars_freep) struct ag3_vars *s = vars_for("alice");
+	cr_assert_eq(ag3_vars_set_dir(s, AG3_DIR_WORKSPACE, "/ws"), 0);
 	struct ag3_spec *spec = NULL;
 	struct ag3_error *e = NULL;
 	struct ag3_compile_options o = {.host_root = root};

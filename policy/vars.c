@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The session context. The directory defaults follow the platform's container
+ * The session's values (vars.h). The directory defaults follow the platform's container
  * layout (reference section 2.4): AGENT_DIR is "/", and the other directories
  * hang off it; {session_dir} is the *global* sessions dir plus the session id,
  * as the platform resolved it.
  */
-#include "session.h"
+#include "vars.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,12 +38,12 @@ enum ag3_dir ag3_dir_from_string(const char *s)
 	return _AG3_DIR_INVALID;
 }
 
-struct ag3_session *ag3_session_new(void)
+struct ag3_vars *ag3_vars_new(void)
 {
-	return calloc(1, sizeof(struct ag3_session));
+	return calloc(1, sizeof(struct ag3_vars));
 }
 
-void ag3_session_free(struct ag3_session *s)
+void ag3_vars_free(struct ag3_vars *s)
 {
 	if (!s)
 		return;
@@ -72,24 +72,24 @@ static int set_string(char **field, const char *v)
 	return 0;
 }
 
-int ag3_session_set_dir(struct ag3_session *s, enum ag3_dir d, const char *path)
+int ag3_vars_set_dir(struct ag3_vars *s, enum ag3_dir d, const char *path)
 {
 	if ((int)d < 0 || d >= _AG3_DIR_MAX)
 		return -EINVAL;
 	return set_string(&s->dirs[d], path);
 }
 
-int ag3_session_set_username(struct ag3_session *s, const char *username)
+int ag3_vars_set_username(struct ag3_vars *s, const char *username)
 {
 	return set_string(&s->username, username);
 }
 
-int ag3_session_set_session_id(struct ag3_session *s, const char *session_id)
+int ag3_vars_set_session_id(struct ag3_vars *s, const char *session_id)
 {
 	return set_string(&s->session_id, session_id);
 }
 
-int ag3_session_set_env(struct ag3_session *s, const char *name, const char *value)
+int ag3_vars_set_env(struct ag3_vars *s, const char *name, const char *value)
 {
 	if (!ag3_env_name_valid(name) || !value)
 		return -EINVAL;
@@ -131,7 +131,7 @@ static char *join(const char *a, const char *b)
 	return out;
 }
 
-int ag3_session_get_dir(const struct ag3_session *s, enum ag3_dir d, char **ret)
+int ag3_vars_get_dir(const struct ag3_vars *s, enum ag3_dir d, char **ret)
 {
 	_cleanup_free_ char *base = NULL;
 	char *v;
@@ -150,12 +150,12 @@ int ag3_session_get_dir(const struct ag3_session *s, enum ag3_dir d, char **ret)
 	else if (d == AG3_DIR_SESSION) {
 		if (!s->session_id || !*s->session_id)
 			return -ENODATA;
-		r = ag3_session_get_dir(s, AG3_DIR_SESSIONS, &base);
+		r = ag3_vars_get_dir(s, AG3_DIR_SESSIONS, &base);
 		if (r < 0)
 			return r;
 		v = join(base, s->session_id);
 	} else {
-		r = ag3_session_get_dir(s, AG3_DIR_AGENT, &base);
+		r = ag3_vars_get_dir(s, AG3_DIR_AGENT, &base);
 		if (r < 0)
 			return r;
 		v = join(base, dir_default_sub[d]);
