@@ -64,7 +64,8 @@ static int read_hello(int conn, struct ag3_session_limits *lim, struct ag3_resul
 }
 
 int ag3_session_client_run(int conn, int64_t timeout_ms, const struct ag3_run_opts *opts,
-			   const struct ag3_cmd_extra *extra, struct ag3_result *res)
+			   const struct ag3_cmd_extra *extra, struct ag3_result *res,
+			   struct ag3_session_limits *ret_lim)
 {
 	if (!opts || !opts->argv || !opts->argv[0] || !*opts->argv[0]) {
 		close(conn);
@@ -78,6 +79,8 @@ int ag3_session_client_run(int conn, int64_t timeout_ms, const struct ag3_run_op
 	}
 	if (timeout_ms >= 0)
 		lim.timeout_ms = (uint64_t)timeout_ms;
+	if (ret_lim)
+		*ret_lim = lim;
 	/* the session's enforcement record, then the command's own outcome */
 	const bool seccomp = res->enforcement.seccomp;
 	const int landlock = res->enforcement.landlock_abi;

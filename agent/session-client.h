@@ -17,10 +17,11 @@ int ag3_session_connect(const char *path, char *why, size_t wlen);
  * Runs one command over `conn` (a new connection: the server's hello is read
  * first) and fills `res`: the session's enforcement record and downgrades, then
  * how the command ended. timeout_ms: -1 for the session's own, else the limit (0:
- * none). Takes `conn` (closed before it returns). 0, or -EINVAL (empty argv).
+ * none). ret_lim (may be NULL): the limits the command ran with. Takes `conn` (closed before it returns). 0, or -EINVAL (empty argv).
  */
 int ag3_session_client_run(int conn, int64_t timeout_ms, const struct ag3_run_opts *opts,
-			   const struct ag3_cmd_extra *extra, struct ag3_result *res);
+			   const struct ag3_cmd_extra *extra, struct ag3_result *res,
+			   struct ag3_session_limits *ret_lim);
 
 /* Asks the session at `path` to end, and waits (at most `wait_ms`) until it has torn
  * everything down. 0, or -errno with `why`. */

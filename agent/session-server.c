@@ -189,6 +189,9 @@ static bool serve_pending(struct server *s, size_t i)
 		if (!s->broken && ag3_sandbox_attach(s->sb, fd) < 0)
 			holder_ended(s);
 	} else if (n == (ssize_t)sizeof(magic) && magic == AG3_CLOSE_MAGIC) {
+		/* Taken off the queue: a socket closed with unread data resets its peer. */
+		struct ag3_close_req req;
+		(void)!recv(fd, &req, sizeof(req), MSG_DONTWAIT);
 		if (s->closer < 0) {
 			s->closer = fd;
 			return true;

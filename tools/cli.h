@@ -35,7 +35,8 @@ struct cli_source {
 	enum ag3_uid_mode uid_mode; /* --uid-mode; 0 = isolated */
 	bool api_uid_set;           /* --api-uid; default AG3_API_UID_DEFAULT */
 	uid_t api_uid;
-	const char *host_root; /* --host-root: absolute; NULL: none */
+	const char *host_root;      /* --host-root: absolute; NULL: none */
+	const char *session_socket; /* --session PATH (with a '/'): exec in an open session */
 };
 
 /* getopt_long option codes >= 256 for the shared options. */
@@ -47,6 +48,7 @@ enum {
 	OPT_GID,
 	OPT_USER,
 	OPT_SESSION,
+	OPT_SESSION_ID,
 	OPT_DIR_FIRST, /* OPT_DIR_FIRST + enum ag3_dir: --agent-dir ... --data-dir */
 	OPT_MOUNTS = OPT_DIR_FIRST + 16,
 	OPT_SECRETS,
@@ -58,7 +60,7 @@ enum {
 };
 
 /* The shared options' getopt_long table (codes above), for cli_parse_options. */
-#define CLI_SOURCE_N_OPTIONS 20
+#define CLI_SOURCE_N_OPTIONS 21
 extern const struct option cli_source_options[CLI_SOURCE_N_OPTIONS];
 
 /* Handles one shared option: 1 if it was one, 0 if not, -1 on a bad value (message printed). */
@@ -111,10 +113,14 @@ int cli_write_file_atomic(const char *path, const void *data, size_t len, mode_t
 
 /* The subcommands (argv[0] is the command's name) and their help texts (cli_print_help). */
 int cli_exec(int argc, char **argv);
+int cli_session(int argc, char **argv);
+/* Whether any --*-dir option was given. */
+bool cli_vars_dirs_given(const struct ag3_vars *v);
 int cli_compile(int argc, char **argv);
 int cli_lint(int argc, char **argv);
 int cli_check(int argc, char **argv);
 int cli_explain(int argc, char **argv);
 int cli_doctor(int argc, char **argv);
+extern const char cli_session_help[];
 extern const char cli_exec_help[], cli_compile_help[], cli_lint_help[], cli_check_help[],
 	cli_explain_help[], cli_doctor_help[];

@@ -161,6 +161,7 @@ const struct option cli_source_options[CLI_SOURCE_N_OPTIONS] = {
 	{"gid", required_argument, NULL, OPT_GID},
 	{"user", required_argument, NULL, OPT_USER},
 	{"session", required_argument, NULL, OPT_SESSION},
+	{"session-id", required_argument, NULL, OPT_SESSION_ID},
 	{"agent-dir", required_argument, NULL, OPT_DIR_FIRST + AG3_DIR_AGENT},
 	{"sessions-dir", required_argument, NULL, OPT_DIR_FIRST + AG3_DIR_SESSIONS},
 	{"session-dir", required_argument, NULL, OPT_DIR_FIRST + AG3_DIR_SESSION},
@@ -187,7 +188,8 @@ const char cli_source_help[] =
 	"  --uid N, --gid N   the ids the command runs as (root mode default 65534; rootless\n"
 	"                     default: your own ids, mapped in a user namespace). Never 0.\n"
 	"  --user NAME        {username}\n"
-	"  --session ID       {session_id}\n"
+	"  --session-id ID    {session_id} (also --session ID: a value without a '/'; with\n"
+	"                     one, `exec --session PATH` names an open session's socket)\n"
 	"  --agent-dir DIR, --sessions-dir DIR, --session-dir DIR, --config-dir DIR,\n"
 	"  --skills-dir DIR, --logs-dir DIR, --data-dir DIR\n"
 	"                     the directory placeholders ({agent_dir} ...); defaults follow\n"
@@ -298,7 +300,13 @@ int cli_source_handle(struct cli_source *src, int opt, const char *arg)
 	case OPT_USER:
 		return set_session_str(&s->username, "user", arg);
 	case OPT_SESSION:
+		/* A session id never holds a '/': with one, the value is an open session's
+		 * socket (exec --session PATH). */
+		if (arg && strchr(arg, '/'))
+			return cli_set_once(&src->session_socket, "--session", arg);
 		return set_session_str(&s->session_id, "session", arg);
+	case OPT_SESSION_ID:
+		return set_session_str(&s->session_id, "session-id", arg);
 	case OPT_WORKSPACE:
 		opt = OPT_DIR_FIRST + AG3_DIR_WORKSPACE;
 		__attribute__((fallthrough));
@@ -364,6 +372,12 @@ static struct ag3_context *source_context(const struct cli_source *src)
 
 int cli_source_spec(struct cli_source *src, struct ag3_spec **ret)
 {
+	if (src->session_socket) {
+		cli_error("--session %s: an open session's socket is for `exec --session`; a "
+			  "session id has no '/' (or use --session-id)",
+			  src->session_socket);
+		return -1;
+	}
 	_cleanup_(ag3_context_freep) struct ag3_context *c = source_context(src);
 	if (!c) {
 		cli_error("out of memory");
@@ -378,4 +392,12 @@ int cli_source_spec(struct cli_source *src, struct ag3_spec **ret)
 		return -1;
 	}
 	return 0;
+}
+
+bool cli_vars_dirs_given(const struct ag3_vars *v)
+{
+	for (int d = 0; d < _AG3_DIR_MAX; d++)
+		if (v->dirs[d])
+			return true;
+	return false;
 }

@@ -18,6 +18,7 @@
 #include "runtime/util/text.h"
 #include "runtime/result.h"
 #include "runtime/sandbox.h"
+#include "agent/session-client.h"
 
 const char cli_exec_help[] =
 	"Usage: " PROG " exec [OPTIONS] -- COMMAND [ARG...]\n"
@@ -37,6 +38,11 @@ const char cli_exec_help[] =
 	"%s"
 	"\n"
 	"Run options:\n"
+	"  --session PATH     run COMMAND in the open session whose socket is PATH (see\n"
+	"                     `" PROG " session --help`) instead of a fresh sandbox: the\n"
+	"                     same isolation, exit codes and result record, in a sandbox\n"
+	"                     that was built once. PATH must hold a '/' (./s.sock); the\n"
+	"                     profile and session options then belong to `session open`.\n"
 	"  --timeout SECONDS  wall-clock limit, overriding the profile's (0: none). When it\n"
 	"                     fires, the whole process tree gets SIGTERM, then SIGKILL after\n"
 	"                     the profile's kill grace; the exit status is 124.\n"
@@ -276,9 +282,26 @@ int cli_exec(int argc, char **argv)
 	}
 
 	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = NULL;
-	if (cli_source_spec(&src, &spec) < 0)
+	int conn = -1;
+	if (src.session_socket) {
+		/* The session's sandbox was fixed when it was opened. */
+		if (src.profile_path || src.spec_path || src.mounts_path || src.n_secrets ||
+		    src.n_dynamic || src.host_root || vars->username || vars->session_id ||
+		    vars->uid_set || vars->gid_set || cli_vars_dirs_given(vars)) {
+			cli_error("exec --session: the session's profile and values were fixed by "
+				  "`session open`; give them there, not here");
+			return 125;
+		}
+		char why[512];
+		conn = ag3_session_connect(src.session_socket, why, sizeof(why));
+		if (conn < 0) {
+			cli_error("exec: %s", cli_esc(why));
+			return 125;
+		}
+	} else if (cli_source_spec(&src, &spec) < 0) {
 		return 125; /* the reason is printed: the profile, session or spec is invalid */
-	if (timeout_set)
+	}
+	if (spec && timeout_set)
 		spec->limits.timeout_ms = timeout_s * 1000;
 
 	/* SIGINT, SIGTERM, SIGHUP and the others below stop the sandbox (SIGTERM to the
@@ -324,7 +347,11 @@ int cli_exec(int argc, char **argv)
 		ro.end_line = true;
 	}
 	struct ag3_result res = {0};
-	int rr = ag3_sandbox_run(spec, &ro, &res);
+	struct ag3_session_limits lim = {0};
+	int rr = conn >= 0 ? ag3_session_client_run(conn,
+						    timeout_set ? (int64_t)timeout_s * 1000 : -1,
+						    &ro, NULL, &res, &lim)
+			   : ag3_sandbox_run(spec, &ro, &res);
 	term_restore(&term);
 	if (sfd >= 0)
 		close(sfd);
@@ -364,7 +391,7 @@ int cli_exec(int argc, char **argv)
 	} else if (res.status == AG3_STATUS_TIMEOUT) {
 		snprintf(line, sizeof(line),
 			 PROG ": timeout: the command ran longer than %llu ms and was killed\n",
-			 (unsigned long long)spec->limits.timeout_ms);
+			 (unsigned long long)(spec ? spec->limits.timeout_ms : lim.timeout_ms));
 	}
 	write_bounded(&err, line, strlen(line));
 	if (result_path || json || json_fd >= 0) {

@@ -16,6 +16,9 @@ static const struct cli_command {
 } commands[] = {
 	{"exec", cli_exec, "run a command in a fresh sandbox        (" PROG " exec --help)",
 	 cli_exec_help},
+	{"session", cli_session,
+	 "open or close a warm sandbox for many commands (" PROG " session --help)",
+	 cli_session_help},
 	{"compile", cli_compile, "print the spec a profile and session compile into",
 	 cli_compile_help},
 	{"lint", cli_lint, "check profiles (and external mounts) before deployment", cli_lint_help},

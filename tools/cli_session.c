@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: MIT */
+/* `session open|close|serve`: a warm sandbox for many commands. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "agent/session-client.h"
+#include "agent/session-proto.h"
+#include "agent/session-server.h"
+#include "cli.h"
+#include "cli_options.h"
+#include "runtime/cmdreq.h"
+#include "runtime/util/text.h"
+
+const char cli_session_help[] =
+	"Usage: " PROG " session open [OPTIONS] --socket PATH\n"
+	"       " PROG " session close PATH\n"
+	"\n"
+	"A session is a sandbox built once (namespaces, the root and its mounts, the\n"
+	"network, the cgroup) and kept by a small holder process, in which many commands\n"
+	"run with `" PROG " exec --session PATH -- COMMAND`: each command gets everything\n"
+	"fresh `exec` gives it (its own ids, every capability dropped, no_new_privs,\n"
+	"landlock, seccomp, rlimits, timeout, stdio, result record) plus a pid namespace, a\n"
+	"/proc and a /dev/pts of its own: it cannot see, signal, ptrace or outlive another\n"
+	"command of the session, and what it leaves running ends when it ends. Files it\n"
+	"writes to /workspace, /tmp, /dev/shm and the other writable mounts stay for the\n"
+	"next command, as on a normal machine.\n"
+	"\n"
+	"session open: builds the session from the same profile and session options as\n"
+	"`exec` (below), listens on PATH (a new socket, mode 0600; an existing file is an\n"
+	"error), prints PATH on stdout when the sandbox is ready, and returns, the session\n"
+	"running in the background. If the sandbox cannot be built, nothing is left and\n"
+	"the status is 125 with the reason on stderr. Only the uid that opened the session\n"
+	"may use it (peer credentials).\n"
+	"  --socket PATH      where the session listens (required)\n"
+	"  --foreground       stay attached: serve until closed or signalled\n"
+	"  --owner-pid PID    the process the session belongs to (an agent loop: its own\n"
+	"                     pid; a shell: $$): when it ends, the session is closed. If\n"
+	"                     it has already ended, nothing is built (status 125).\n"
+	"  --json             print the session's enforcement record (JSON, one line)\n"
+	"                     after PATH\n"
+	"\n"
+	"session close PATH: ends every command of the session, its holder, its cgroup\n"
+	"and its socket, and returns when all of that is gone (status 0; 1 when the\n"
+	"session could not be reached or did not confirm within 30 seconds).\n"
+	"\n"
+	"A session also ends when it gets SIGTERM, SIGINT or SIGHUP, or when its owner\n"
+	"(--owner-pid) ends; without an owner it runs until closed or signalled. If its holder "
+	"dies,\n"
+	"every later command fails with status 125 and a reason (nothing ever runs\n"
+	"unsandboxed); close the session and open a new one.\n"
+	"\n"
+	"%s"
+	"\n"
+	"Examples:\n"
+	"  s=$(" PROG " session open --owner-pid $$ --workspace \"$PWD\" \\\n"
+	"        --socket /run/user/$UID/s1.sock)\n"
+	"  " PROG " exec --session \"$s\" -- make test\n"
+	"  " PROG " session close \"$s\"\n";
+
+/* Where the server's readiness goes: the pipe to `session open`'s first process,
+ * or stdout (--foreground). */
+struct ready_to {
+	int fd;
+	const char *path;
+	bool json, foreground, ok;
+};
+
+/* Written to the pipe (background) or printed (foreground): the path line, or the
+ * reason. One write each, so the waiting parent reads it whole. */
+static void on_ready(void *data, const struct ag3_result *res)
+{
+	struct ready_to *r = data;
+	r->ok = res->status != AG3_STATUS_SETUP_FAILED;
+	_cleanup_free_ char *msg = NULL;
+	if (!r->ok) {
+		const struct ag3_error *e = res->setup_error;
+		if (asprintf(&msg, "E%s", e && e->msg ? e->msg : "the sandbox could not be built") <
+		    0)
+			msg = NULL;
+	} else {
+		_cleanup_free_ char *json = NULL;
+		if (r->json && ag3_result_to_json(res, &json) < 0)
+			json = NULL;
+		_cleanup_free_ char *j = json ? ag3_escape_json(json) : NULL;
+		if (asprintf(&msg, "O%s\n%s%s", r->path, j ? j : "", j ? "\n" : "") < 0)
+			msg = NULL;
+	}
+	if (!msg)
+		return;
+	if (r->foreground) {
+		if (msg[0] == 'E')
+			cli_error("session open: setup failed: %s", cli_esc(msg + 1));
+		else if (fputs(msg + 1, stdout) >= 0)
+			fflush(stdout); /* a reader that is gone changes nothing: it runs on */
+		return;
+	}
+	(void)!write(r->fd, msg, strlen(msg));
+	close(r->fd);
+	r->fd = -1;
+}
+
+static int listen_on(const char *path, dev_t *dev, ino_t *ino)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		cli_error("--socket %s: longer than a socket path may be (%zu bytes)", path,
+			  sizeof(sa.sun_path) - 1);
+		return -1;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		cli_error("socket: %s", strerror(errno));
+		return -1;
+	}
+	mode_t old = umask(0177);
+	int r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	int e = errno;
+	umask(old);
+	if (r < 0) {
+		cli_error("--socket %s: %s%s", path, strerror(e),
+			  e == EADDRINUSE ? " (a file is there: close that session, or remove it)"
+					  : "");
+		close(fd);
+		return -1;
+	}
+	struct stat st;
+	if (lstat(path, &st) < 0 || listen(fd, 64) < 0) {
+		cli_error("--socket %s: %s", path, strerror(errno));
+		unlink(path);
+		close(fd);
+		return -1;
+	}
+	*dev = st.st_dev;
+	*ino = st.st_ino;
+	return fd;
+}
+
+static int stop_signals(void)
+{
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+/* The background server's own stdio: /dev/null (a caller's $(...) must end). */
+static void detach_stdio(void)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null < 0)
+		return;
+	for (int i = 0; i < 3; i++)
+		dup2(null, i);
+	if (null > 2)
+		close(null);
+}
+
+static int session_open(int argc, char **argv)
+{
+	_cleanup_(ag3_vars_freep) struct ag3_vars *vars = ag3_vars_new();
+	if (!vars) {
+		cli_error("out of memory");
+		return 125;
+	}
+	struct cli_source src = {.vars = vars};
+	const char *socket_path = NULL;
+	bool foreground = false, json = false, owner_given = false;
+	unsigned long long owner_pid = 0;
+	const struct cli_opt opts[] = {
+		{"socket", 0, CLI_OPT_STRING, &socket_path, .once = true},
+		{"foreground", 0, CLI_OPT_FLAG, &foreground, .value = true},
+		{"owner-pid", 0, CLI_OPT_U64, &owner_pid, .max = INT_MAX,
+		 .invalid = "is not a process id", .given = &owner_given},
+		{"json", 0, CLI_OPT_FLAG, &json, .value = true},
+		{0},
+	};
+	const struct cli_command_options co = {.cmd = "session open",
+					       .help = cli_session_help,
+					       .source = &src,
+					       .error_code = 125,
+					       .opts = opts};
+	int first, rc;
+	if (!cli_parse_options(&co, argc, argv, &first, &rc))
+		return rc;
+	if (first < argc) {
+		cli_error("session open: unexpected argument '%s'", cli_esc(argv[first]));
+		return 125;
+	}
+	if (!socket_path) {
+		cli_error("session open: --socket PATH is required");
+		return 125;
+	}
+	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = NULL;
+	if (cli_source_spec(&src, &spec) < 0)
+		return 125;
+	/* The owner: its end is the session's (a pidfd: no pid reuse race). */
+	int owner = -1;
+	if (owner_given) {
+		owner = owner_pid ? (int)syscall(SYS_pidfd_open, (pid_t)owner_pid, 0) : -1;
+		if (owner < 0) {
+			cli_error("session open: --owner-pid %llu: %s", owner_pid,
+				  owner_pid ? strerror(errno) : "not a process id");
+			return 125;
+		}
+	}
+	struct ag3_server_opts so = {.listen_fd = -1,
+				     .path = socket_path,
+				     .control_fd = -1,
+				     .owner_pidfd = owner,
+				     .owner_uid = geteuid(),
+				     .ready = on_ready};
+	so.listen_fd = listen_on(socket_path, &so.path_dev, &so.path_ino);
+	if (so.listen_fd < 0)
+		return 125;
+	struct ready_to rt = {
+		.fd = -1, .path = socket_path, .json = json, .foreground = foreground};
+	so.data = &rt;
+	if (foreground) {
+		so.stop_fd = stop_signals();
+		int r = ag3_server_run(spec, &so);
+		return r ? 125 : 0;
+	}
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		cli_error("pipe: %s", strerror(errno));
+		unlink(socket_path);
+		return 125;
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		cli_error("fork: %s", strerror(errno));
+		unlink(socket_path);
+		return 125;
+	}
+	if (pid == 0) {
+		close(pfd[0]);
+		setsid();
+		rt.fd = pfd[1];
+		so.stop_fd = stop_signals();
+		detach_stdio();
+		_exit(ag3_server_run(spec, &so) ? 125 : 0);
+	}
+	close(pfd[1]);
+	close(so.listen_fd);
+	/* The server's answer: "O" path (and the record), or "E" the reason. */
+	char buf[65536];
+	size_t len = 0;
+	ssize_t n;
+	while (len < sizeof(buf) - 1 && ((n = read(pfd[0], buf + len, sizeof(buf) - 1 - len)) > 0 ||
+					 (n < 0 && errno == EINTR)))
+		if (n > 0)
+			len += (size_t)n;
+	buf[len] = 0;
+	close(pfd[0]);
+	if (len > 1 && buf[0] == 'O') {
+		fputs(buf + 1, stdout);
+		return 0;
+	}
+	cli_error("session open: setup failed: %s",
+		  len > 1 ? cli_esc(buf + 1) : "the session's server ended before it was ready");
+	return 125;
+}
+
+static int session_close(int argc, char **argv)
+{
+	const struct cli_opt opts[] = {{0}};
+	const struct cli_command_options co = {
+		.cmd = "session close", .help = cli_session_help, .error_code = 1, .opts = opts};
+	int first, rc;
+	if (!cli_parse_options(&co, argc, argv, &first, &rc))
+		return rc;
+	if (first != argc - 1) {
+		cli_error("session close: give exactly one session socket path");
+		return 1;
+	}
+	char why[512];
+	if (ag3_session_close_path(argv[first], 30000, why, sizeof(why)) < 0) {
+		cli_error("session close: %s", cli_esc(why));
+		return 1;
+	}
+	return 0;
+}
+
+int cli_session(int argc, char **argv)
+{
+	if (argc < 2) {
+		cli_print_help(stderr, cli_session_help);
+		return 2;
+	}
+	const char *sub = argv[1];
+	if (!strcmp(sub, "-h") || !strcmp(sub, "--help")) {
+		cli_print_help(stdout, cli_session_help);
+		return 0;
+	}
+	if (!strcmp(sub, "open"))
+		return session_open(argc - 1, argv + 1);
+	if (!strcmp(sub, "close"))
+		return session_close(argc - 1, argv + 1);
+	cli_error("session: unknown subcommand '%s' (open, close)", cli_esc(sub));
+	return 2;
+}
