@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "agent/session-proto.h"
+#include "runtime/cmdreq.h"
 #include "runtime/relay.h"
 
 int ag3_session_connect(const char *path, char *why, size_t wlen)
@@ -39,7 +40,7 @@ int ag3_session_connect(const char *path, char *why, size_t wlen)
 }
 
 /* The server's hello, waited for (bounded: a server that says nothing is broken). */
-static int read_hello(int conn, struct ag3_session_limits *lim, struct ag3_result *res)
+static int read_hello(int conn, struct ag3_session_limits *lim, int *oom_fd, struct ag3_result *res)
 {
 	size_t cap = sizeof(struct ag3_hello) + AG3_HELLO_MAX_TEXT;
 	char *buf = malloc(cap);
@@ -50,7 +51,7 @@ static int read_hello(int conn, struct ag3_session_limits *lim, struct ag3_resul
 	do
 		pr = poll(&p, 1, 30000);
 	while (pr < 0 && errno == EINTR);
-	ssize_t n = pr > 0 ? recv(conn, buf, cap, MSG_DONTWAIT) : -1;
+	ssize_t n = pr > 0 ? ag3_recv_fd(conn, buf, cap, oom_fd, MSG_DONTWAIT) : -1;
 	int r = n > 0 ? ag3_hello_parse(buf, (size_t)n, lim, res) : -EPROTO;
 	free(buf);
 	if (r == -EPROTO && res->status != AG3_STATUS_SETUP_FAILED) {
@@ -73,7 +74,10 @@ int ag3_session_client_run(int conn, int64_t timeout_ms, const struct ag3_run_op
 	}
 	uint64_t start = ag3_now_ms();
 	struct ag3_session_limits lim = {0};
-	if (read_hello(conn, &lim, res) < 0) {
+	int oom_fd = -1;
+	if (read_hello(conn, &lim, &oom_fd, res) < 0) {
+		if (oom_fd >= 0)
+			close(oom_fd);
 		close(conn);
 		return 0;
 	}
@@ -84,7 +88,9 @@ int ag3_session_client_run(int conn, int64_t timeout_ms, const struct ag3_run_op
 	/* the session's enforcement record, then the command's own outcome */
 	const bool seccomp = res->enforcement.seccomp;
 	const int landlock = res->enforcement.landlock_abi;
-	int r = ag3_session_command_run(conn, &lim, opts, extra, res);
+	int r = ag3_session_command_run(conn, &lim, oom_fd, opts, extra, res);
+	if (oom_fd >= 0)
+		close(oom_fd);
 	close(conn);
 	if (r < 0)
 		return r;
@@ -104,7 +110,10 @@ int ag3_session_close_path(const char *path, uint64_t wait_ms, char *why, size_t
 		return fd;
 	struct ag3_result res = {0};
 	struct ag3_session_limits lim;
-	int r = read_hello(fd, &lim, &res);
+	int oom_fd = -1;
+	int r = read_hello(fd, &lim, &oom_fd, &res);
+	if (oom_fd >= 0)
+		close(oom_fd);
 	if (r < 0 && r != -EPIPE) {
 		/* EPIPE: the holder is gone, the server still closes */
 		snprintf(why, wlen, "%s",

@@ -125,12 +125,16 @@ struct server {
 	int closer; /* the connection that asked to close, answered at the end */
 };
 
+/* The hello, with the session's oom count (read-only) when it has one. */
 static void send_hello(struct server *s, int fd, int err, const char *why)
 {
 	size_t len = 0;
 	void *h = ag3_hello_pack(&s->lim, &s->base, err, why, &len);
+	int oom = err ? -1 : ag3_sandbox_oom_fd(s->sb);
 	if (h)
-		(void)!send(fd, h, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		(void)!ag3_send_fds(fd, h, len, &oom, oom >= 0 ? 1 : 0);
+	if (oom >= 0)
+		close(oom);
 	free(h);
 }
 

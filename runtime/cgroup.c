@@ -481,6 +481,26 @@ void ag3_cgroup_stats(struct ag3_cgroup *cg, uint64_t *oom_kills, uint64_t *peak
 	}
 }
 
+int ag3_cgroup_oom_fd(const struct ag3_cgroup *cg)
+{
+	if (cg->dirfd >= 0)
+		return openat(cg->dirfd, "memory.events", O_RDONLY | O_CLOEXEC);
+	if (cg->v1_mem_fd >= 0)
+		return openat(cg->v1_mem_fd, "memory.oom_control", O_RDONLY | O_CLOEXEC);
+	return -1;
+}
+
+uint64_t ag3_cgroup_oom_count(int fd)
+{
+	char buf[1024];
+	ssize_t n = fd < 0 ? -1 : pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	char *p = strstr(buf, "oom_kill ");
+	return p ? strtoull(p + 9, NULL, 10) : 0;
+}
+
 static void remove_dir(int *fd, const char *path)
 {
 	if (*fd < 0)

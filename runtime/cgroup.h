@@ -84,6 +84,10 @@ void ag3_cgroup_why(const struct ag3_cgroup_info *info, const char *controller, 
 int ag3_cgroup_attach(struct ag3_cgroup *cg, pid_t pid);
 /* The oom_kill count so far, and memory.peak (0 when unknown). */
 void ag3_cgroup_stats(struct ag3_cgroup *cg, uint64_t *oom_kills, uint64_t *peak);
+/* A read-only fd of the file holding the memory limit's oom_kill count (v2
+ * memory.events, v1 memory.oom_control), or -1; and the count read from it. */
+int ag3_cgroup_oom_fd(const struct ag3_cgroup *cg);
+uint64_t ag3_cgroup_oom_count(int fd);
 /* Kills everything left in it and removes it (bounded wait). */
 void ag3_cgroup_destroy(struct ag3_cgroup *cg);
 

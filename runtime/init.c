@@ -674,7 +674,8 @@ static _Noreturn void command_init(struct ag3_child_ctx *ctx, const struct ag3_c
 
 struct cinit_args {
 	struct ag3_child_ctx *ctx;
-	int conn;
+	int conn;  /* the client's connection, or -1: a spare waiting on zsock */
+	int zsock; /* a spare's socket to the holder, or -1 */
 };
 
 /*
@@ -682,6 +683,10 @@ struct cinit_args {
  * /proc and /dev/pts, then its request, read from the client's connection and
  * checked, then the same command init as fresh mode. Its pidfd goes to the client
  * first, so the client can stop it whatever happens next.
+ *
+ * The holder keeps one such init ready ahead of time (a spare: conn = -1): it
+ * has its namespaces and mounts when the next request comes, and waits on zsock
+ * for the connection. A setup error found while waiting is told to that client.
  */
 static int command_init_session(void *arg)
 {
@@ -692,7 +697,18 @@ static int command_init_session(void *arg)
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		_exit(125);
 	const int none[3] = {-1, -1, -1};
-	own_fds_only(conn, none, 7);
+	own_fds_only(conn >= 0 ? conn : a->zsock, none, 7);
+	int renewed = ag3_mounts_renew(ctx->spec->mounts, ctx->spec->n_mounts, &err);
+	if (conn < 0) {
+		struct ag3_msg m;
+		ssize_t n;
+		do
+			n = ag3_msg_recv(a->zsock, &m, &conn, 0);
+		while (n < 0 && errno == EINTR);
+		if (n != (ssize_t)sizeof(m) || m.type != MSG_ATTACH || conn < 0)
+			_exit(0); /* the holder is gone, or this spare is not needed */
+		close(a->zsock);
+	}
 
 	int self = (int)syscall(SYS_pidfd_open, getpid(), 0);
 	struct ag3_msg pm = {.type = MSG_PIDFD};
@@ -700,18 +716,87 @@ static int command_init_session(void *arg)
 		_exit(125); /* the client is gone or cannot be told how to stop us */
 	close(self);
 
-	/* The request first: a socket closed with unread data resets its peer, which
-	 * then loses any reason sent before. */
+	/* The request before any error: a socket closed with unread data resets its
+	 * peer, which then loses the reason sent before. */
 	struct ag3_cmd cmd;
 	char why[256] = "";
 	int r = ag3_cmdreq_recv(conn, &cmd, why, sizeof(why));
 	if (r < 0)
 		die_errno(conn, "request", -r, NULL, why);
-
-	if (ag3_mounts_renew(ctx->spec->mounts, ctx->spec->n_mounts, &err) < 0)
+	if (renewed < 0)
 		die_error(conn, err, "mount");
 	/* Its stdio is what the client passed: none of it may be our socket. */
 	command_init(ctx, &cmd, conn);
+}
+
+struct holder {
+	struct ag3_child_ctx *ctx;
+	unsigned long flags;
+	int spare; /* the holder's end of the spare's socket, or -1 */
+};
+
+static pid_t start_cinit(struct holder *h, int conn, int zsock)
+{
+	/* The child's own stack; fork-style (no CLONE_VM): it lives as long as its
+	 * command, beside the holder. */
+	const size_t stack_size = 256 * 1024;
+	void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED)
+		return -1;
+	struct cinit_args a = {.ctx = h->ctx, .conn = conn, .zsock = zsock};
+	pid_t pid = clone(command_init_session, (char *)stack + stack_size, (int)h->flags | SIGCHLD,
+			  &a);
+	int e = errno;
+	munmap(stack, stack_size);
+	errno = e;
+	return pid;
+}
+
+/* A spare command init, ready for the next request (best effort: without one,
+ * the next request starts its init itself). */
+static void start_spare(struct holder *h)
+{
+	int zs[2];
+	if (h->spare >= 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, zs) < 0)
+		return;
+	if (start_cinit(h, -1, zs[1]) < 0) {
+		close(zs[0]);
+		close(zs[1]);
+		return;
+	}
+	close(zs[1]);
+	h->spare = zs[0];
+}
+
+/* One request: to the spare if there is one alive, else to a new command init. */
+static void attach(struct holder *h, int conn)
+{
+	struct ag3_msg m = {.type = MSG_ATTACH};
+	if (h->spare >= 0) {
+		int r = ag3_msg_send_fd(h->spare, &m, conn);
+		close(h->spare);
+		h->spare = -1;
+		if (r == 0)
+			return;
+	}
+	if (start_cinit(h, conn, -1) >= 0)
+		return;
+	int e = errno;
+	char text[256];
+	if (e == ENOSPC || e == EAGAIN)
+		snprintf(text, sizeof(text),
+			 "session: too many commands at once (at most %d run at once in a "
+			 "session): %s (%s)",
+			 AG3_SESSION_MAX_COMMANDS, strerror(e), ag3_errno_name(e));
+	else
+		snprintf(text, sizeof(text),
+			 "session: the holder could not start the command's init: %s (%s)",
+			 strerror(e), ag3_errno_name(e));
+	/* the request is taken off first: see command_init_session */
+	char drop[1];
+	(void)!recv(conn, drop, sizeof(drop), MSG_DONTWAIT | MSG_TRUNC);
+	ag3_msg_send_error(conn, "namespaces", e, NULL, text);
 }
 
 /*
@@ -723,12 +808,12 @@ static int command_init_session(void *arg)
 static _Noreturn void holder_main(struct ag3_child_ctx *ctx, int sock)
 {
 	int sfd = init_signals(sock);
+	struct holder h = {.ctx = ctx, .flags = CLONE_NEWPID | CLONE_NEWNS, .spare = -1};
+	if (ctx->spec->namespaces.ipc)
+		h.flags |= CLONE_NEWIPC;
+	start_spare(&h);
 	struct ag3_msg ready = {.type = MSG_READY};
 	send_msg(sock, &ready);
-	unsigned long flags = CLONE_NEWPID | CLONE_NEWNS;
-	if (ctx->spec->namespaces.ipc)
-		flags |= CLONE_NEWIPC;
-	const size_t stack_size = 256 * 1024;
 	struct pollfd pfd[2] = {{.fd = sfd, .events = POLLIN}, {.fd = sock, .events = POLLIN}};
 	for (;;) {
 		if (poll(pfd, 2, -1) < 0) {
@@ -753,42 +838,11 @@ static _Noreturn void holder_main(struct ag3_child_ctx *ctx, int sock)
 			continue;
 		if (n <= 0)
 			_exit(0); /* the server is gone: so is the session */
-		if (n != (ssize_t)sizeof(m) || m.type != MSG_ATTACH || conn < 0) {
-			if (conn >= 0)
-				close(conn);
-			continue;
-		}
-		/* The child's own stack; fork-style (no CLONE_VM): it lives as long as its
-		 * command, beside the holder. */
-		void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
-				   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-		struct cinit_args a = {.ctx = ctx, .conn = conn};
-		pid_t pid = stack == MAP_FAILED
-				    ? -1
-				    : clone(command_init_session, (char *)stack + stack_size,
-					    (int)flags | SIGCHLD, &a);
-		if (pid < 0) {
-			int e = errno;
-			char text[256];
-			if (e == ENOSPC || e == EAGAIN)
-				snprintf(text, sizeof(text),
-					 "session: too many commands at once (at most %d run at "
-					 "once in a session): %s (%s)",
-					 AG3_SESSION_MAX_COMMANDS, strerror(e),
-					 ag3_errno_name(e));
-			else
-				snprintf(text, sizeof(text),
-					 "session: the holder could not start the command's init: "
-					 "%s (%s)",
-					 strerror(e), ag3_errno_name(e));
-			/* the request is taken off first: see command_init_session */
-			char drop[1];
-			(void)!recv(conn, drop, sizeof(drop), MSG_DONTWAIT | MSG_TRUNC);
-			ag3_msg_send_error(conn, "namespaces", e, NULL, text);
-		}
-		if (stack != MAP_FAILED)
-			munmap(stack, stack_size);
-		close(conn);
+		if (n == (ssize_t)sizeof(m) && m.type == MSG_ATTACH && conn >= 0)
+			attach(&h, conn);
+		if (conn >= 0)
+			close(conn);
+		start_spare(&h);
 	}
 }
 

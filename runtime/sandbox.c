@@ -777,6 +777,11 @@ int ag3_sandbox_open(const struct ag3_spec *spec, struct ag3_sandbox **ret, stru
 	return 0;
 }
 
+int ag3_sandbox_oom_fd(const struct ag3_sandbox *sb)
+{
+	return sb->ctx.cgroup ? ag3_cgroup_oom_fd(sb->ctx.cgroup) : -1;
+}
+
 int ag3_sandbox_holder_pidfd(const struct ag3_sandbox *sb)
 {
 	return sb->pidfd;
@@ -824,10 +829,11 @@ void ag3_sandbox_close(struct ag3_sandbox *sb)
 	sandbox_free(sb);
 }
 
-int ag3_session_command_run(int conn, const struct ag3_session_limits *lim,
+int ag3_session_command_run(int conn, const struct ag3_session_limits *lim, int oom_fd,
 			    const struct ag3_run_opts *opts, const struct ag3_cmd_extra *extra,
 			    struct ag3_result *res)
 {
+	const uint64_t oom_before = ag3_cgroup_oom_count(oom_fd);
 	if (!opts || !opts->argv || !opts->argv[0] || !*opts->argv[0])
 		return -EINVAL;
 	uint64_t start = ag3_now_ms();
@@ -872,6 +878,11 @@ int ag3_session_command_run(int conn, const struct ag3_session_limits *lim,
 	res->rusage = s.rusage;
 	res->peak_memory = (uint64_t)s.rusage.ru_maxrss * 1024;
 	res->duration_ms = ag3_now_ms() - start;
-	conclude(&s, -1, 0, res);
+	/* The session's memory limit killed something while this command ran: if it
+	 * was this command (SIGKILL), its status is oom. The count is the session's. */
+	uint64_t oom_kills = ag3_cgroup_oom_count(oom_fd);
+	oom_kills = oom_kills > oom_before ? oom_kills - oom_before : 0;
+	res->oom_kills = oom_kills;
+	conclude(&s, -1, oom_kills, res);
 	return 0;
 }

@@ -44,6 +44,9 @@ int ag3_sandbox_holder_pidfd(const struct ag3_sandbox *sb);
 int ag3_sandbox_holder_sock(const struct ag3_sandbox *sb);
 /* 0: the holder runs; 1: it ended (info says how; it is collected); -errno. */
 int ag3_sandbox_holder_status(struct ag3_sandbox *sb, siginfo_t *info);
+/* A new read-only fd of the session cgroup's oom_kill count (see
+ * ag3_cgroup_oom_fd), or -1 when no cgroup limits its memory. */
+int ag3_sandbox_oom_fd(const struct ag3_sandbox *sb);
 /* The session cgroup's oom_kill count and peak memory (0 when unknown). */
 void ag3_sandbox_stats(struct ag3_sandbox *sb, uint64_t *oom_kills, uint64_t *peak);
 /* Ends every process of the sandbox, removes its cgroup, frees it. NULL is fine. */
@@ -66,9 +69,10 @@ struct ag3_cmd_extra {
  * The client side: runs opts->argv in the session at the other end of `conn` (a
  * connection the server handed to the holder) and fills `res` like
  * ag3_sandbox_run, but for the enforcement record (the caller has it from the
- * session). Uses no signal, no wait on any child: callable from any thread.
+ * session). oom_fd (-1: none): the session's oom_kill count (ag3_sandbox_oom_fd):
+ * a command SIGKILLed while it rose has status oom. Uses no signal, no wait on any child: callable from any thread.
  * Returns 0, or -EINVAL for an empty argv.
  */
-int ag3_session_command_run(int conn, const struct ag3_session_limits *lim,
+int ag3_session_command_run(int conn, const struct ag3_session_limits *lim, int oom_fd,
 			    const struct ag3_run_opts *opts, const struct ag3_cmd_extra *extra,
 			    struct ag3_result *res);
