@@ -579,10 +579,11 @@ static int create_symlink(int rootfd, const char *target, const char *text)
 	return strcmp(buf, text) == 0 ? 0 : -EEXIST;
 }
 
+#define WHERE_MAX 4200 /* a target and one component below it, as error paths */
+
 static int build_dev(struct ag3_mounts_plan *plan, int rootfd, const struct ag3_mount *m,
-		     const char **ret_path, struct ag3_error **reterr)
+		     char *where, const char **ret_path, struct ag3_error **reterr)
 {
-	static char where[4096];
 	_cleanup_close_ int devfd = -1;
 	int r = open_target(rootfd, m->target, TARGET_DIR, &devfd);
 	*ret_path = m->target;
@@ -607,7 +608,7 @@ static int build_dev(struct ag3_mounts_plan *plan, int rootfd, const struct ag3_
 		return -errno;
 
 	for (size_t i = 0; i < N_DEV_NODES; i++) {
-		snprintf(where, sizeof(where), "%s/%s", m->target, dev_nodes[i].name);
+		snprintf(where, WHERE_MAX, "%s/%s", m->target, dev_nodes[i].name);
 		*ret_path = where;
 		_cleanup_close_ int node = -1;
 		if ((r = open_target(rootfd, where, TARGET_FILE, &node)) < 0)
@@ -621,7 +622,7 @@ static int build_dev(struct ag3_mounts_plan *plan, int rootfd, const struct ag3_
 			return r;
 	}
 
-	snprintf(where, sizeof(where), "%s/pts", m->target);
+	snprintf(where, WHERE_MAX, "%s/pts", m->target);
 	*ret_path = where;
 	_cleanup_close_ int pts = -1;
 	if ((r = open_target(rootfd, where, TARGET_DIR, &pts)) < 0)
@@ -638,7 +639,7 @@ static int build_dev(struct ag3_mounts_plan *plan, int rootfd, const struct ag3_
 	if ((r = attach(ptsmnt, pts)) < 0)
 		return r;
 
-	snprintf(where, sizeof(where), "%s/shm", m->target);
+	snprintf(where, WHERE_MAX, "%s/shm", m->target);
 	_cleanup_close_ int shm = -1;
 	if ((r = open_target(rootfd, where, TARGET_DIR, &shm)) < 0)
 		return r;
@@ -654,7 +655,7 @@ static int build_dev(struct ag3_mounts_plan *plan, int rootfd, const struct ag3_
 		{"stderr", "/proc/self/fd/2"},
 	};
 	for (size_t i = 0; i < ELEMENTSOF(links); i++) {
-		snprintf(where, sizeof(where), "%s/%s", m->target, links[i].name);
+		snprintf(where, WHERE_MAX, "%s/%s", m->target, links[i].name);
 		if ((r = create_symlink(rootfd, where, links[i].text)) < 0)
 			return r;
 	}
@@ -682,13 +683,12 @@ const char *const ag3_proc_readonly[] = {"sys", "irq", "bus", "fs", NULL};
  * file, an empty read-only tmpfs over a directory) and makes the kernel-tuning
  * trees read-only, each resolved beneath the proc mount without symlinks.
  */
-static int harden_proc(int devnull_fd, int rootfd, int procfd, const char *target,
+static int harden_proc(int devnull_fd, int rootfd, int procfd, const char *target, char *where,
 		       const char **ret_path)
 {
-	static char where[4096];
 	int r;
 	for (size_t i = 0; ag3_proc_masked[i]; i++) {
-		snprintf(where, sizeof(where), "%s/%s", target, ag3_proc_masked[i]);
+		snprintf(where, WHERE_MAX, "%s/%s", target, ag3_proc_masked[i]);
 		*ret_path = where;
 		_cleanup_close_ int fd = open_component(procfd, ag3_proc_masked[i], O_PATH);
 		if (fd < 0) {
@@ -713,7 +713,7 @@ static int harden_proc(int devnull_fd, int rootfd, int procfd, const char *targe
 			return r;
 	}
 	for (size_t i = 0; ag3_proc_readonly[i]; i++) {
-		snprintf(where, sizeof(where), "%s/%s", target, ag3_proc_readonly[i]);
+		snprintf(where, WHERE_MAX, "%s/%s", target, ag3_proc_readonly[i]);
 		*ret_path = where;
 		_cleanup_close_ int fd = open_component(procfd, ag3_proc_readonly[i], O_PATH);
 		if (fd < 0) {
@@ -734,8 +734,8 @@ static int harden_proc(int devnull_fd, int rootfd, int procfd, const char *targe
 	return 0;
 }
 
-static int do_op(struct ag3_mounts_plan *plan, size_t i, int rootfd, const char **ret_path,
-		 struct ag3_error **reterr)
+static int do_op(struct ag3_mounts_plan *plan, size_t i, int rootfd, char *where,
+		 const char **ret_path, struct ag3_error **reterr)
 {
 	const struct ag3_mount *m = &plan->ops[i];
 	_cleanup_close_ int target = -1;
@@ -784,10 +784,11 @@ static int do_op(struct ag3_mounts_plan *plan, size_t i, int rootfd, const char 
 			return mfd;
 		if ((r = attach(mfd, target)) < 0)
 			return r;
-		return harden_proc(plan->dev_fds[DEV_NULL_INDEX], rootfd, mfd, m->target, ret_path);
+		return harden_proc(plan->dev_fds[DEV_NULL_INDEX], rootfd, mfd, m->target, where,
+				   ret_path);
 	}
 	case AG3_MOUNT_DEV:
-		return build_dev(plan, rootfd, m, ret_path, reterr);
+		return build_dev(plan, rootfd, m, where, ret_path, reterr);
 	case AG3_MOUNT_DIR: {
 		_cleanup_close_ int parent = -1;
 		const char *name;
@@ -877,9 +878,10 @@ int ag3_mounts_enter(struct ag3_mounts_plan *plan, struct ag3_error **reterr)
 		return fail(reterr, errno, "mount", staging, "attaching the new root");
 	snprintf(staging_path, sizeof(staging_path), "%s", staging);
 
+	char where[WHERE_MAX];
 	for (size_t i = 0; i < plan->n_ops; i++) {
 		const char *path = plan->ops[i].target;
-		r = do_op(plan, i, rootmnt, &path, reterr);
+		r = do_op(plan, i, rootmnt, where, &path, reterr);
 		if (r < 0) {
 			if (reterr && *reterr)
 				return r;
@@ -925,6 +927,7 @@ int ag3_mounts_renew(const struct ag3_mount *ops, size_t n_ops, struct ag3_error
 	if (rootfd < 0)
 		return fail(reterr, errno, "mount", "/", "opening the root");
 	int r;
+	char where[WHERE_MAX];
 	for (size_t i = 0; i < n_ops; i++) {
 		const struct ag3_mount *m = &ops[i];
 		const char *path = m->target;
@@ -943,7 +946,7 @@ int ag3_mounts_renew(const struct ag3_mount *ops, size_t n_ops, struct ag3_error
 			if (mfd < 0)
 				return fail(reterr, -mfd, "mount", path, "a new proc");
 			if ((r = attach(mfd, target)) < 0 ||
-			    (r = harden_proc(devnull, rootfd, mfd, m->target, &path)) < 0)
+			    (r = harden_proc(devnull, rootfd, mfd, m->target, where, &path)) < 0)
 				return fail(reterr, -r, "mount", path, "the command's own /proc");
 		} else if (m->op == AG3_MOUNT_DEV) {
 			snprintf(pts, sizeof(pts), "%s/pts", m->target);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -299,9 +300,16 @@ int ag3_cgroup_create(const struct ag3_spec *spec, const struct ag3_cgroup_info 
 		   want_cpu = spec->limits.cpu_weight || spec->limits.cpu_quota_us;
 	if (!want_mem && !want_pids && !want_cpu)
 		return 0;
-	static unsigned seq;
+	/* Unique without a counter (threads, several sandboxes per process): the pid,
+	 * for the stale sweep, and 64 random bits. */
+	uint64_t rnd = 0;
+	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd)) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		rnd = ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^ (uintptr_t)cg;
+	}
 	char name[64];
-	snprintf(name, sizeof(name), "ag3ntum-%d-%u", (int)getpid(), seq++);
+	snprintf(name, sizeof(name), "ag3ntum-%d-%016llx", (int)getpid(), (unsigned long long)rnd);
 	char v[64];
 	int r = 0;
 

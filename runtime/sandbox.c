@@ -356,13 +356,39 @@ static pid_t clone_child(unsigned long flags, int *pidfd)
 {
 	struct clone_args args = {.flags = flags | CLONE_PIDFD,
 				  .pidfd = (uint64_t)(uintptr_t)pidfd,
-				  .exit_signal = SIGCHLD};
+				  .exit_signal = 0};
 	long r = syscall(SYS_clone3, &args, sizeof(args));
 	if (r >= 0 || errno != ENOSYS)
 		return (pid_t)r;
 	/* Kernels before 5.3 (or clone3 filtered): the classic call, fork-like. */
 	*pidfd = -1;
-	return (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+	return (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
+}
+
+/*
+ * Collects the sandbox's child: through its pidfd when there is one, and with
+ * __WALL either way. The child is created with no exit signal, so the program
+ * embedding the library gets no SIGCHLD for it and its waitpid(-1) (which, without
+ * __WALL, passes over such children) can never reap it first.
+ */
+static int reap_child(struct ag3_sandbox *sb, int *status, struct rusage *ru)
+{
+	siginfo_t si = {0};
+	int r;
+	if (sb->pidfd >= 0) {
+		do
+			r = (int)syscall(SYS_waitid, P_PIDFD, sb->pidfd, &si, WEXITED | __WALL, ru);
+		while (r < 0 && errno == EINTR);
+		if (r == 0)
+			*status = si.si_code == CLD_EXITED ? W_EXITCODE(si.si_status, 0)
+							   : si.si_status & 0x7f;
+	} else {
+		do
+			r = wait4(sb->pid, status, __WALL, ru);
+		while (r < 0 && errno == EINTR);
+	}
+	sb->pid = -1;
+	return r < 0 ? -errno : 0;
 }
 
 /* Ends the sandbox's child at once and collects it (no zombie is left). */
@@ -371,9 +397,8 @@ static void kill_child(struct ag3_sandbox *sb)
 	if (sb->pid <= 0)
 		return;
 	kill(sb->pid, SIGKILL);
-	while (waitpid(sb->pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	sb->pid = -1;
+	int st;
+	reap_child(sb, &st, NULL);
 }
 
 /*
@@ -691,9 +716,7 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 	 * child, which could take one of the embedding program's). */
 	int st = 0;
 	struct rusage ru = {0};
-	while (wait4(sb->pid, &st, 0, &ru) < 0 && errno == EINTR)
-		;
-	sb->pid = -1;
+	reap_child(sb, &st, &ru);
 	res->rusage = ru;
 	res->peak_memory = (uint64_t)ru.ru_maxrss * 1024;
 	res->duration_ms = ag3_now_ms() - start;
@@ -762,9 +785,7 @@ int ag3_sandbox_open(const struct ag3_spec *spec, struct ag3_sandbox **ret, stru
 		/* the holder is gone before it was ready */
 		int st = 0;
 		kill(sb->pid, SIGKILL);
-		while (waitpid(sb->pid, &st, 0) < 0 && errno == EINTR)
-			;
-		sb->pid = -1;
+		reap_child(sb, &st, NULL);
 		conclude(&s, st, 0, res);
 		sandbox_free(sb);
 		return 0;
