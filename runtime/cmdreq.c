@@ -150,6 +150,12 @@ int ag3_cmdreq_parse(const void *buf, size_t len, struct ag3_cmd *cmd, char *why
 			      "not a command request of this version");
 	if (h.pty_mask & ~7u || h.flags & ~7u || h.reserved)
 		return refuse(why, wlen, EINVAL, "request: %s", "unknown flags");
+	static const char zero[sizeof(h.termios) > sizeof(h.winsize) ? sizeof(h.termios)
+								      : sizeof(h.winsize)];
+	if ((!(h.flags & WIRE_TERMIOS) && memcmp(&h.termios, zero, sizeof(h.termios))) ||
+	    (!(h.flags & WIRE_WINSIZE) && memcmp(&h.winsize, zero, sizeof(h.winsize))))
+		return refuse(why, wlen, EINVAL, "request: %s",
+			      "terminal settings it does not say it carries");
 	if (h.n_argv == 0 || h.n_argv > AG3_CMDREQ_MAX_ARGS || h.n_env > AG3_CMDREQ_MAX_ENV)
 		return refuse(why, wlen, E2BIG, "request: %s",
 			      "no argv, or too many arguments or environment settings");
