@@ -247,3 +247,13 @@ int ag3_result_to_json(const struct ag3_result *r, char **ret)
 	ag3_jw_close(&w);
 	return ag3_jw_finish(&w, ret);
 }
+
+void ag3_result_setup_failed(struct ag3_result *res, int err, const char *stage, const char *path,
+			     const char *text)
+{
+	res->status = AG3_STATUS_SETUP_FAILED;
+	ag3_error_free(res->setup_error);
+	res->setup_error = NULL;
+	ag3_error_set_stage(&res->setup_error, err, stage, path && *path ? path : NULL, "%s",
+			    text && *text ? text : strerror(err));
+}

@@ -57,6 +57,11 @@ struct ag3_result {
 
 void ag3_result_clear(struct ag3_result *r);
 
+/* Makes `res` a setup failure: stage, errno, path (NULL or "": none), message
+ * (NULL or "": strerror(err)). */
+void ag3_result_setup_failed(struct ag3_result *res, int err, const char *stage, const char *path,
+			     const char *text);
+
 /* Records a downgrade ("landlock: kernel has no landlock"); copies the text. */
 void ag3_result_add_degraded(struct ag3_result *r, const char *what);
 

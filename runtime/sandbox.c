@@ -19,38 +19,10 @@
 #include "runtime/cgroup.h"
 #include "runtime/internal.h"
 #include "runtime/landlock.h"
+#include "runtime/plan.h"
 #include "runtime/relay.h"
 #include "runtime/session.h"
 #include "runtime/streams.h"
-
-static void setup_failed(struct ag3_result *res, int err, const char *stage, const char *path,
-			 const char *text)
-{
-	res->status = AG3_STATUS_SETUP_FAILED;
-	ag3_error_free(res->setup_error);
-	res->setup_error = NULL;
-	ag3_error_set_stage(&res->setup_error, err, stage, path && *path ? path : NULL, "%s",
-			    text && *text ? text : strerror(err));
-}
-
-/* Privileged: CAP_SYS_ADMIN (plus the id capabilities) in the initial user namespace. */
-static bool is_privileged(void)
-{
-	if (geteuid() != 0)
-		return false;
-	cap_t c = cap_get_proc();
-	if (!c)
-		return false;
-	bool ok = true;
-	const cap_value_t need[] = {CAP_SYS_ADMIN, CAP_SETUID, CAP_SETGID, CAP_SETPCAP};
-	for (size_t i = 0; i < ELEMENTSOF(need); i++) {
-		cap_flag_value_t v = CAP_CLEAR;
-		cap_get_flag(c, need[i], CAP_EFFECTIVE, &v);
-		ok = ok && v == CAP_SET;
-	}
-	cap_free(c);
-	return ok;
-}
 
 static int write_proc_file(pid_t pid, const char *name, const char *content)
 {
@@ -141,112 +113,46 @@ static int prepare(struct ag3_sandbox *sb, const struct ag3_spec *spec, struct a
 	}
 
 	struct ag3_child_ctx ctx = {.spec = spec, .sock = -1};
-	ctx.privileged = is_privileged();
-	switch (spec->namespaces.user) {
-	case AG3_USERNS_ALWAYS:
-		ctx.userns = true;
-		break;
-	case AG3_USERNS_NEVER:
-		if (!ctx.privileged) {
-			setup_failed(
-				res, EPERM, "namespaces", NULL,
-				"namespaces: user_namespace is 'never' but this process is not "
-				"privileged (root mode needs root with CAP_SYS_ADMIN)");
-			return 1;
-		}
-		ctx.userns = false;
-		break;
-	default:
-		/* minimum_isolation.user_namespace: a user namespace even in root mode. */
-		ctx.userns = !ctx.privileged || spec->security.minimum.userns;
-		break;
-	}
-	if (spec->namespaces.user == AG3_USERNS_NEVER && spec->security.minimum.userns) {
-		setup_failed(
-			res, EINVAL, "namespaces", NULL,
-			"namespaces: user_namespace is 'never' but minimum_isolation requires one");
+	/* The texts below are long (cgroup paths): on the heap, not a thread's stack. */
+	struct texts {
+		struct ag3_host host;
+		char why[9000], text[10700], mem_why[9300], pids_why[9300], bounds[1200];
+	} *t = calloc(1, sizeof(*t));
+	if (!t) {
+		ag3_result_setup_failed(res, ENOMEM, "supervisor", NULL, "out of memory");
 		return 1;
 	}
-
-	/* Landlock: refuse below the required ABI, otherwise record a downgrade. */
-	if (spec->security.landlock.enabled) {
-		int abi = ag3_landlock_abi();
-		unsigned need = spec->security.minimum.landlock_abi;
-		if (need && (unsigned)abi < need) {
-			char text[160];
-			snprintf(
-				text, sizeof(text),
-				"landlock: minimum_isolation requires landlock ABI %u, this kernel "
-				"has %d",
-				need, abi);
-			setup_failed(res, ENOTSUP, "landlock", NULL, text);
-			return 1;
-		}
-		if (abi == 0)
-			ag3_result_add_degraded(res, "landlock: not available on this kernel");
-		ctx.landlock_abi = abi;
-		if (abi > 0 && abi < 4 &&
-		    (spec->security.landlock.n_net_bind_ports ||
-		     spec->security.landlock.n_net_connect_ports))
-			ag3_result_add_degraded(res, "landlock: TCP port rules need ABI 4");
-	} else if (spec->security.minimum.landlock_abi) {
-		setup_failed(res, EINVAL, "landlock", NULL,
-			     "landlock: the profile turns landlock off but its minimum_isolation "
-			     "requires it");
+	ag3_host_probe(&t->host);
+	struct ag3_plan plan;
+	if (ag3_plan_make(spec, &t->host, &plan, res)) {
+		free(t);
 		return 1;
 	}
-	if (spec->network.mode == AG3_NET_ALLOWLIST)
-		/* Stricter than asked, not looser: nothing leaves the sandbox's network. */
-		ag3_result_add_degraded(res,
-					"network: allowlist mode has no egress proxy yet, so the "
-					"allowed domains are not reachable either: all egress "
-					"is blocked");
-	if (spec->security.caps_keep) {
-		setup_failed(res, ENOTSUP, "capabilities", NULL,
-			     "capabilities: keeping capabilities (caps_keep) is not supported");
-		return 1;
-	}
-	ctx.uid = spec->identity.uid_set ? spec->identity.uid : ctx.privileged ? 65534 : geteuid();
-	ctx.gid = spec->identity.gid_set ? spec->identity.gid : ctx.privileged ? 65534 : getegid();
-	if (ctx.uid == 0 || ctx.gid == 0) {
-		setup_failed(res, EPERM, "identity", NULL,
-			     "identity: the command would run as uid or gid 0; pass --uid/--gid");
-		return 1;
-	}
-	if (!spec->security.seccomp.enabled && spec->security.minimum.seccomp) {
-		setup_failed(res, EPERM, "seccomp", NULL,
-			     "seccomp: the profile turns seccomp off but its minimum_isolation "
-			     "requires it");
-		return 1;
-	}
+	ctx.privileged = plan.privileged;
+	ctx.userns = plan.userns;
+	ctx.uid = plan.uid;
+	ctx.gid = plan.gid;
+	ctx.can_setgroups = plan.can_setgroups;
+	ctx.landlock_abi = plan.landlock_abi;
 	/* Limits: a cgroup (v2 when one is delegated to us, v1 on hybrid hosts in root
 	 * mode), else rlimits; every fallback is recorded. */
 	struct ag3_cgroup *cg = pcg;
 	*cg = (struct ag3_cgroup){.dirfd = -1, .v1_mem_fd = -1, .v1_pids_fd = -1, .v1_cpu_fd = -1};
-	/* The texts below are long (cgroup paths): on the heap, not a thread's stack. */
-	struct texts {
-		struct ag3_cgroup_info cgi;
-		char why[9000], text[10700], mem_why[9300], pids_why[9300], bounds[1200];
-	} *t = calloc(1, sizeof(*t));
-	if (!t) {
-		setup_failed(res, ENOMEM, "cgroup", NULL, "out of memory");
-		return 1;
-	}
-	ag3_cgroup_detect(&t->cgi);
-	int cr = ag3_cgroup_create(spec, &t->cgi, cg, t->why, sizeof(t->why));
+	int cr = ag3_cgroup_create(spec, &t->host.cgroup, cg, t->why, sizeof(t->why));
 	if (cr < 0) {
 		snprintf(t->text, sizeof(t->text),
 			 "cgroup: creating the sandbox's cgroup under %s: %s (%s)",
-			 t->cgi.mount[0] ? t->cgi.self : "the cgroup v1 hierarchies", strerror(-cr),
-			 ag3_errno_name(-cr));
-		setup_failed(res, -cr, "cgroup", t->cgi.self, t->text);
+			 t->host.cgroup.mount[0] ? t->host.cgroup.self
+						 : "the cgroup v1 hierarchies",
+			 strerror(-cr), ag3_errno_name(-cr));
+		ag3_result_setup_failed(res, -cr, "cgroup", t->host.cgroup.self, t->text);
 		free(t);
 		return 1;
 	}
 	const bool want_mem = spec->limits.memory_bytes > 0, want_pids = spec->limits.pids > 0,
 		   want_cpu = spec->limits.cpu_weight || spec->limits.cpu_quota_us;
-	ag3_cgroup_why(&t->cgi, "memory", t->why, t->mem_why, sizeof(t->mem_why));
-	ag3_cgroup_why(&t->cgi, "pids", t->why, t->pids_why, sizeof(t->pids_why));
+	ag3_cgroup_why(&t->host.cgroup, "memory", t->why, t->mem_why, sizeof(t->mem_why));
+	ag3_cgroup_why(&t->host.cgroup, "pids", t->why, t->pids_why, sizeof(t->pids_why));
 	if (spec->security.minimum.cgroup &&
 	    ((want_mem && !cg->memory) || (want_pids && !cg->pids))) {
 		snprintf(t->text, sizeof(t->text),
@@ -254,7 +160,7 @@ static int prepare(struct ag3_sandbox *sb, const struct ag3_spec *spec, struct a
 			 "there is %s",
 			 want_mem && !cg->memory ? t->mem_why : t->pids_why);
 		ag3_cgroup_destroy(cg);
-		setup_failed(res, ENOTSUP, "cgroup", NULL, t->text);
+		ag3_result_setup_failed(res, ENOTSUP, "cgroup", NULL, t->text);
 		free(t);
 		return 1;
 	}
@@ -300,19 +206,6 @@ static int prepare(struct ag3_sandbox *sb, const struct ag3_spec *spec, struct a
 		ag3_cgroup_destroy(cg);
 		res->status = AG3_STATUS_SETUP_FAILED;
 		res->setup_error = serr;
-		return 1;
-	}
-	ctx.can_setgroups = ctx.privileged;
-	if ((!ctx.can_setgroups || ctx.userns) && spec->identity.n_groups) {
-		ag3_seccomp_prog_clear(&ctx.seccomp);
-		ag3_cgroup_destroy(cg);
-		if (!ctx.can_setgroups)
-			setup_failed(res, EPERM, "identity", NULL,
-				     "identity: supplementary groups need root mode");
-		else
-			setup_failed(res, ENOTSUP, "identity", NULL,
-				     "identity: supplementary groups cannot be mapped into a user "
-				     "namespace");
 		return 1;
 	}
 	res->enforcement.root_mode = ctx.privileged;
@@ -411,7 +304,8 @@ static int start_child(struct ag3_sandbox *sb, struct ag3_result *res)
 	struct ag3_child_ctx *ctx = &sb->ctx;
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		setup_failed(res, errno, "supervisor", NULL, "supervisor: socketpair failed");
+		ag3_result_setup_failed(res, errno, "supervisor", NULL,
+					"supervisor: socketpair failed");
 		return 1;
 	}
 	ctx->sock = sv[1];
@@ -439,7 +333,7 @@ static int start_child(struct ag3_sandbox *sb, struct ag3_result *res)
 			 ctx->userns && errno_is_privilege(e)
 				 ? "; are unprivileged user namespaces disabled?"
 				 : "");
-		setup_failed(res, e, "namespaces", NULL, text);
+		ag3_result_setup_failed(res, e, "namespaces", NULL, text);
 		return 1;
 	}
 	if (pid == 0) {
@@ -458,7 +352,7 @@ static int start_child(struct ag3_sandbox *sb, struct ag3_result *res)
 			char text[256];
 			snprintf(text, sizeof(text), "userns: writing %s of the sandbox: %s (%s)",
 				 why, strerror(-r), ag3_errno_name(-r));
-			setup_failed(res, -r, "userns", why, text);
+			ag3_result_setup_failed(res, -r, "userns", why, text);
 			return 1;
 		}
 	}
@@ -469,7 +363,7 @@ static int start_child(struct ag3_sandbox *sb, struct ag3_result *res)
 			char text[9000];
 			snprintf(text, sizeof(text), "cgroup: moving the sandbox into %s: %s (%s)",
 				 ctx->cgroup->path, strerror(-r), ag3_errno_name(-r));
-			setup_failed(res, -r, "cgroup", ctx->cgroup->path, text);
+			ag3_result_setup_failed(res, -r, "cgroup", ctx->cgroup->path, text);
 			return 1;
 		}
 	}
@@ -610,8 +504,8 @@ static void supervise(struct sup *s)
 static void conclude(const struct sup *s, int st, uint64_t oom_kills, struct ag3_result *res)
 {
 	if (s->have_setup_err) {
-		setup_failed(res, s->setup_err.err, s->setup_err.stage, s->setup_err.path,
-			     s->setup_err.text);
+		ag3_result_setup_failed(res, s->setup_err.err, s->setup_err.stage,
+					s->setup_err.path, s->setup_err.text);
 	} else if (s->timed_out) {
 		res->status = AG3_STATUS_TIMEOUT;
 		res->signal =
@@ -630,7 +524,7 @@ static void conclude(const struct sup *s, int st, uint64_t oom_kills, struct ag3
 		else
 			snprintf(text, sizeof(text),
 				 "init: the command's init ended before the command started");
-		setup_failed(res, EIO, "init", NULL, text);
+		ag3_result_setup_failed(res, EIO, "init", NULL, text);
 	} else {
 		/* init was killed (SIGKILL after a cancel, or from outside): so was the command. */
 		res->status = AG3_STATUS_SIGNALED;
@@ -649,7 +543,7 @@ static int streams_for(struct ag3_streams *io, const struct ag3_spec *spec,
 	const char *io_why = NULL;
 	int ior = ag3_streams_setup(io, spec, opts, &copts, &io_why);
 	if (ior < 0) {
-		setup_failed(res, -ior, "supervisor", NULL, io_why);
+		ag3_result_setup_failed(res, -ior, "supervisor", NULL, io_why);
 		return 1;
 	}
 	cmd->argv = (char **)opts->argv;
@@ -675,7 +569,7 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 	uint64_t start = ag3_now_ms();
 	struct ag3_sandbox *sb = sandbox_new();
 	if (!sb) {
-		setup_failed(res, ENOMEM, "supervisor", NULL, "out of memory");
+		ag3_result_setup_failed(res, ENOMEM, "supervisor", NULL, "out of memory");
 		return 0;
 	}
 	if (prepare(sb, spec, res)) {
@@ -746,7 +640,7 @@ int ag3_sandbox_open(const struct ag3_spec *spec, struct ag3_sandbox **ret, stru
 	*ret = NULL;
 	struct ag3_sandbox *sb = sandbox_new();
 	if (!sb) {
-		setup_failed(res, ENOMEM, "supervisor", NULL, "out of memory");
+		ag3_result_setup_failed(res, ENOMEM, "supervisor", NULL, "out of memory");
 		return 0;
 	}
 	if (prepare(sb, spec, res)) {
@@ -878,7 +772,7 @@ int ag3_session_command_run(int conn, const struct ag3_session_limits *lim, int 
 		char text[256];
 		snprintf(text, sizeof(text), "session: sending the command to the session: %s (%s)",
 			 strerror(-r), ag3_errno_name(-r));
-		setup_failed(res, -r, "session", NULL, text);
+		ag3_result_setup_failed(res, -r, "session", NULL, text);
 		return 0;
 	}
 	ag3_streams_child_started(&io);

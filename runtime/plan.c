@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+#include "runtime/plan.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <unistd.h>
+
+#include "runtime/landlock.h"
+#include "runtime/util/cleanup.h"
+
+/* Privileged: CAP_SYS_ADMIN (plus the id capabilities) in the initial user namespace. */
+static bool is_privileged(void)
+{
+	if (geteuid() != 0)
+		return false;
+	cap_t c = cap_get_proc();
+	if (!c)
+		return false;
+	bool ok = true;
+	const cap_value_t need[] = {CAP_SYS_ADMIN, CAP_SETUID, CAP_SETGID, CAP_SETPCAP};
+	for (size_t i = 0; i < ELEMENTSOF(need); i++) {
+		cap_flag_value_t v = CAP_CLEAR;
+		cap_get_flag(c, need[i], CAP_EFFECTIVE, &v);
+		ok = ok && v == CAP_SET;
+	}
+	cap_free(c);
+	return ok;
+}
+
+void ag3_host_probe(struct ag3_host *h)
+{
+	h->privileged = is_privileged();
+	h->euid = geteuid();
+	h->egid = getegid();
+	h->landlock_abi = ag3_landlock_abi();
+	ag3_cgroup_detect(&h->cgroup);
+}
+
+int ag3_plan_make(const struct ag3_spec *spec, const struct ag3_host *host, struct ag3_plan *plan,
+		  struct ag3_result *res)
+{
+	struct ag3_plan ctx = {.privileged = host->privileged};
+	switch (spec->namespaces.user) {
+	case AG3_USERNS_ALWAYS:
+		ctx.userns = true;
+		break;
+	case AG3_USERNS_NEVER:
+		if (!ctx.privileged) {
+			ag3_result_setup_failed(
+				res, EPERM, "namespaces", NULL,
+				"namespaces: user_namespace is 'never' but this process is not "
+				"privileged (root mode needs root with CAP_SYS_ADMIN)");
+			return 1;
+		}
+		ctx.userns = false;
+		break;
+	default:
+		/* minimum_isolation.user_namespace: a user namespace even in root mode. */
+		ctx.userns = !ctx.privileged || spec->security.minimum.userns;
+		break;
+	}
+	if (spec->namespaces.user == AG3_USERNS_NEVER && spec->security.minimum.userns) {
+		ag3_result_setup_failed(
+			res, EINVAL, "namespaces", NULL,
+			"namespaces: user_namespace is 'never' but minimum_isolation requires one");
+		return 1;
+	}
+
+	/* Landlock: refuse below the required ABI, otherwise record a downgrade. */
+	if (spec->security.landlock.enabled) {
+		int abi = host->landlock_abi;
+		unsigned need = spec->security.minimum.landlock_abi;
+		if (need && (unsigned)abi < need) {
+			char text[160];
+			snprintf(
+				text, sizeof(text),
+				"landlock: minimum_isolation requires landlock ABI %u, this kernel "
+				"has %d",
+				need, abi);
+			ag3_result_setup_failed(res, ENOTSUP, "landlock", NULL, text);
+			return 1;
+		}
+		if (abi == 0)
+			ag3_result_add_degraded(res, "landlock: not available on this kernel");
+		ctx.landlock_abi = abi;
+		if (abi > 0 && abi < 4 &&
+		    (spec->security.landlock.n_net_bind_ports ||
+		     spec->security.landlock.n_net_connect_ports))
+			ag3_result_add_degraded(res, "landlock: TCP port rules need ABI 4");
+	} else if (spec->security.minimum.landlock_abi) {
+		ag3_result_setup_failed(
+			res, EINVAL, "landlock", NULL,
+			"landlock: the profile turns landlock off but its minimum_isolation "
+			"requires it");
+		return 1;
+	}
+	if (spec->network.mode == AG3_NET_ALLOWLIST)
+		/* Stricter than asked, not looser: nothing leaves the sandbox's network. */
+		ag3_result_add_degraded(res,
+					"network: allowlist mode has no egress proxy yet, so the "
+					"allowed domains are not reachable either: all egress "
+					"is blocked");
+	if (spec->security.caps_keep) {
+		ag3_result_setup_failed(
+			res, ENOTSUP, "capabilities", NULL,
+			"capabilities: keeping capabilities (caps_keep) is not supported");
+		return 1;
+	}
+	ctx.uid = spec->identity.uid_set ? spec->identity.uid : ctx.privileged ? 65534 : host->euid;
+	ctx.gid = spec->identity.gid_set ? spec->identity.gid : ctx.privileged ? 65534 : host->egid;
+	if (ctx.uid == 0 || ctx.gid == 0) {
+		ag3_result_setup_failed(
+			res, EPERM, "identity", NULL,
+			"identity: the command would run as uid or gid 0; pass --uid/--gid");
+		return 1;
+	}
+	if (!spec->security.seccomp.enabled && spec->security.minimum.seccomp) {
+		ag3_result_setup_failed(
+			res, EPERM, "seccomp", NULL,
+			"seccomp: the profile turns seccomp off but its minimum_isolation "
+			"requires it");
+		return 1;
+	}
+	ctx.can_setgroups = ctx.privileged;
+	if (!ctx.can_setgroups && spec->identity.n_groups) {
+		ag3_result_setup_failed(res, EPERM, "identity", NULL,
+					"identity: supplementary groups need root mode");
+		return 1;
+	}
+	if (ctx.userns && spec->identity.n_groups) {
+		ag3_result_setup_failed(
+			res, ENOTSUP, "identity", NULL,
+			"identity: supplementary groups cannot be mapped into a user namespace");
+		return 1;
+	}
+	*plan = ctx;
+	return 0;
+}
