@@ -19,6 +19,16 @@ open_at() {
 	[ -n "$SERVER" ] || fail "no server process for $S"
 }
 
+# Waits (bounded: 20 s) until file $1 is not empty or exists ($2 = -s or -e).
+wait_file() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[ "$2" "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 close_it() {
 	sbx session close "$S"
 	expect_rc 0
@@ -55,12 +65,8 @@ t_client_refuses_a_foreign_server() {
 	id ag3ntum-test >/dev/null 2>&1 || skip_test "no user ag3ntum-test (tests/setup-test-user.sh)"
 	mkdir fk && chown ag3ntum-test fk
 	runuser -u ag3ntum-test -- python3 "$PROBES/fakeserver.py" "$PWD/fk/f.sock" ok >fake.log 2>&1 &
-	local fake=$! i
-	for ((i = 0; i < 50; i++)); do
-		[ -S fk/f.sock ] && break
-		sleep 0.1
-	done
-	[ -S fk/f.sock ] || { kill "$fake"; fail "the fake server did not start: $(cat fake.log)"; }
+	local fake=$!
+	wait_file fk/f.sock -S || { kill "$fake"; fail "the fake server did not start: $(cat fake.log)"; }
 	local rc=0
 	echo "stdin-secret" | "$AG3" exec --session "$PWD/fk/f.sock" -- sh -c 'echo argv-secret' >out.txt 2>err.txt || rc=$?
 	# the fake server ends by itself once it served one connection (or after 30 s)
@@ -86,12 +92,8 @@ import socket, time
 t = socket.socket(); t.bind(('127.0.0.1', $port)); t.listen()
 open('/workspace/ready', 'w').close()
 time.sleep(20)" </dev/null >a.out 2>&1 &
-	local a=$! i
-	for ((i = 0; i < 100; i++)); do
-		[ -e ws/ready ] && break
-		sleep 0.1
-	done
-	[ -e ws/ready ] || { kill "$a"; fail "command A did not start: $(cat a.out)"; }
+	local a=$!
+	wait_file ws/ready -e || { kill "$a"; fail "command A did not start: $(cat a.out)"; }
 	sbx exec --session "$S" -- python3 -c "
 import socket
 hexport = ':%04X' % $port
@@ -128,12 +130,8 @@ except OSError:
     pass
 open('/workspace/full', 'w').write(str(n))
 time.sleep(30)" </dev/null >a.out 2>&1 &
-	local a=$! i
-	for ((i = 0; i < 200; i++)); do
-		[ -s ws/full ] && break
-		sleep 0.1
-	done
-	[ -s ws/full ] || { kill "$a"; fail "command A did not fill the pids budget: $(cat a.out)"; }
+	local a=$!
+	wait_file ws/full -s || { kill "$a"; fail "command A did not fill the pids budget: $(cat a.out)"; }
 	sbx exec --session "$S" -- true
 	kill "$a" 2>/dev/null || true
 	wait "$a" 2>/dev/null || true
