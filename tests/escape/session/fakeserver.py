@@ -22,7 +22,6 @@ print("fake server: client uid", uid, flush=True)
 # struct ag3_hello: magic, err(int32), lim(3 x u64), 7 u8 + pad, landlock_abi(int32?), uid, gid, n_degraded, text_len
 text = b"\x1b]0;PWNED-TITLE\x07\x1b[31mred\x1b[0m fake reason\0" if mode == "err" else b""
 err = 1 if mode == "err" else 0
-sys.path.insert(0, os.path.dirname(__file__))
 hello = struct.pack("<Ii3Q8BiIIII4x", HELLO, err, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, len(text)) + text
 c.send(hello)
 c.settimeout(10)

@@ -19,7 +19,6 @@ HELLO_MAGIC = 0x49483341
 CLOSE_MAGIC = 0x4C433341
 TERMIOS = 60
 WINSIZE = 8
-MSG_NAMES = {}
 
 def hdr(n_argv, n_env, blob_len, pty_mask=0, flags=0, reserved=0, magic=CMDREQ_MAGIC, version=1):
     return struct.pack("<8I", magic, version, pty_mask, n_argv, n_env, flags, blob_len, reserved) + \
@@ -58,7 +57,6 @@ def answers(s, limit=3.0):
                     for fd in array.array("i", data[: len(data) - len(data) % 4]):
                         os.close(fd)
             t, = struct.unpack_from("<i", msg)
-            text = msg[-600:].split(b"\0")[0] if len(msg) > 600 else b""
             out.append((t, len(msg), bytes(x for x in msg if 32 <= x < 127)[:200]))
     except (socket.timeout, ConnectionResetError):
         pass
