@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Red-team probes against warm sessions (issue 9): what a prompt-injected command,
+# or another local user, can do to a session, its socket and its other commands.
+# Each probe detects that a door is open and walks through none of them. Every
+# session is owned by the test's shell (--owner-pid) and closed by the test.
+source "$(dirname "$0")/lib.sh"
+
+PROBES=${AG3_SOURCE_ROOT:?}/tests/escape/session
+
+# Opens a session with workspace $PWD/ws on socket $1; sets S and SERVER.
+open_at() {
+	mkdir -p ws && chmod 777 ws
+	S=$1
+	shift
+	sbx session open --owner-pid $BASHPID --workspace "$PWD/ws" "$@" --socket "$S"
+	[ "$RC" = 0 ] || return 1
+	SERVER=$(pgrep -f -- "session open .*--socket $S\$" | head -n 1)
+	[ -n "$SERVER" ] || fail "no server process for $S"
+}
+
+# Waits (bounded: 20 s) until file $1 is not empty or exists ($2 = -s or -e).
+wait_file() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[ "$2" "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+close_it() {
+	sbx session close "$S"
+	expect_rc 0
+}
+
+# A session whose socket sits inside a directory the sandbox sees (the
+# workspace): a command must neither use it (rootless: the command's uid IS the
+# owner's on the host, so peer credentials let it in: it can then start a
+# command that holds its own connection as stdin, which nobody supervises and
+# which outlives it, or close the session, or fill the server's pending slots)
+# nor replace it (unlink + bind: the next `exec --session` then hands its stdio
+# fds, argv and environment to the sandbox). Either `session open` refuses such a
+# path, or both doors are shut.
+t_socket_out_of_the_sandboxs_reach() {
+	if ! open_at "$PWD/ws/s.sock"; then
+		expect_rc 125
+		[ ! -e "$PWD/ws/s.sock" ] || fail "a refused open left its socket"
+		return 0
+	fi
+	cp "$PROBES/rawclient.py" ws/probe.py
+	chmod 755 ws/probe.py
+	sbx exec --session "$S" -- python3 /workspace/probe.py /workspace/s.sock door
+	local out=$OUT
+	close_it
+	case $out in *DOOR*) fail "$out" ;; esac
+	true
+}
+
+# `exec --session PATH` where another uid listens at PATH (a squatted or stale
+# path in a shared directory): the client must refuse a server that is not its
+# own uid before it sends anything (argv, environment, its stdio fds).
+t_client_refuses_a_foreign_server() {
+	[ "$MODE" = root ] || skip_test "needs a second uid to run the fake server (root mode only)"
+	id ag3ntum-test >/dev/null 2>&1 || skip_test "no user ag3ntum-test (tests/setup-test-user.sh)"
+	mkdir fk && chown ag3ntum-test fk
+	runuser -u ag3ntum-test -- python3 "$PROBES/fakeserver.py" "$PWD/fk/f.sock" ok >fake.log 2>&1 &
+	local fake=$!
+	wait_file fk/f.sock -S || { kill "$fake"; fail "the fake server did not start: $(cat fake.log)"; }
+	local rc=0
+	echo "stdin-secret" | "$AG3" exec --session "$PWD/fk/f.sock" -- sh -c 'echo argv-secret' >out.txt 2>err.txt || rc=$?
+	# the fake server ends by itself once it served one connection (or after 30 s)
+	sleep 0.5
+	kill "$fake" 2>/dev/null || true
+	wait "$fake" 2>/dev/null || true
+	[ "$rc" = 125 ] || fail "exit status $rc against a foreign server"
+	if grep -q "argv-secret\|got the client's fd" fake.log; then
+		fail "the client gave a uid-$(id -u ag3ntum-test) server its command and fds: $(cat fake.log)"
+	fi
+	true
+}
+
+# Two concurrent commands of one session: B must not reach A's loopback
+# listener nor see A's sockets in /proc/net (a shared network namespace lets a
+# command squat ports another command uses, read what it sends, and list its
+# connections).
+t_concurrent_commands_share_no_network() {
+	open_at "$SCRATCH/s.sock" || fail "open: $ERR"
+	local port=$((20000 + RANDOM % 20000))
+	"$AG3" exec --session "$S" -- python3 -c "
+import socket, time
+t = socket.socket(); t.bind(('127.0.0.1', $port)); t.listen()
+open('/workspace/ready', 'w').close()
+time.sleep(20)" </dev/null >a.out 2>&1 &
+	local a=$!
+	wait_file ws/ready -e || { kill "$a"; fail "command A did not start: $(cat a.out)"; }
+	sbx exec --session "$S" -- python3 -c "
+import socket
+hexport = ':%04X' % $port
+if any(hexport + ' ' in l for l in open('/proc/net/tcp')):
+    print('SEES: /proc/net/tcp lists the other command\'s listener on', $port)
+try:
+    socket.create_connection(('127.0.0.1', $port), timeout=3)
+    print('REACHES: connected to the other command\'s listener on', $port)
+except OSError as e:
+    print('no connection:', e)"
+	kill "$a" 2>/dev/null || true
+	wait "$a" 2>/dev/null || true
+	local out=$OUT
+	close_it
+	case $out in *SEES* | *REACHES*) fail "$out" ;; esac
+	true
+}
+
+# One command takes the session's whole pids budget: the next command fails at
+# once (good) and the reason must name what ran out, not a concurrency limit it
+# never reached.
+t_pids_exhaustion_is_reported_as_such() {
+	open_at "$SCRATCH/s.sock" --json || fail "open: $ERR"
+	case $OUT in *'"pids:'*) close_it; skip_test "no pids cgroup here (degraded to RLIMIT_NPROC)" ;; esac
+	"$AG3" exec --session "$S" -- python3 -c "
+import os, time
+n = 0
+try:
+    while n < 5000:
+        if os.fork() == 0:
+            time.sleep(30); os._exit(0)
+        n += 1
+except OSError:
+    pass
+open('/workspace/full', 'w').write(str(n))
+time.sleep(30)" </dev/null >a.out 2>&1 &
+	local a=$!
+	wait_file ws/full -s || { kill "$a"; fail "command A did not fill the pids budget: $(cat a.out)"; }
+	sbx exec --session "$S" -- true
+	kill "$a" 2>/dev/null || true
+	wait "$a" 2>/dev/null || true
+	local rc=$RC err=$ERR
+	close_it
+	[ "$rc" = 125 ] || fail "status $rc, want 125 with the session's pids full"
+	case $err in *"too many commands at once"*) fail "misleading reason: $err" ;; esac
+	case $err in *pids* | *process*) ;; *) fail "the reason does not name the pids limit: $err" ;; esac
+}
+
+run_test socket-out-of-the-sandboxs-reach t_socket_out_of_the_sandboxs_reach
+run_test client-refuses-a-foreign-server t_client_refuses_a_foreign_server
+run_test concurrent-commands-share-no-network t_concurrent_commands_share_no_network
+run_test pids-exhaustion-is-reported-as-such t_pids_exhaustion_is_reported_as_such
+finish
