@@ -36,6 +36,18 @@ int ag3_session_connect(const char *path, char *why, size_t wlen)
 			 e == ENOENT || e == ECONNREFUSED ? " (is the session open?)" : "");
 		return -e;
 	}
+	/* Nothing (argv, environment, stdio) goes to a server of another uid: a stale
+	 * path another user listens on now, or a squatted one. */
+	struct ucred uc;
+	socklen_t l = sizeof(uc);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &l) < 0 || uc.uid != geteuid()) {
+		snprintf(why, wlen,
+			 "session %s: the process listening there runs as uid %d, not as you "
+			 "(uid %u): nothing was sent to it",
+			 path, l == sizeof(uc) ? (int)uc.uid : -1, (unsigned)geteuid());
+		close(fd);
+		return -EPERM;
+	}
 	return fd;
 }
 

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -122,7 +124,9 @@ struct server {
 	char broken_why[256];
 	struct pending pend[MAX_PENDING];
 	size_t n_pend;
-	int closer; /* the connection that asked to close, answered at the end */
+	int closer;       /* the connection that asked to close, answered at the end */
+	dev_t own_ns_dev; /* the server's own pid namespace: its clients' */
+	ino_t own_ns_ino;
 };
 
 /* The hello, with the session's oom count (read-only) when it has one. */
@@ -205,6 +209,39 @@ static bool serve_pending(struct server *s, size_t i)
 	return false;
 }
 
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77
+#endif
+
+/*
+ * Whether the peer runs in this server's own pid namespace, as every client of a
+ * session must: a process of a sandbox (this session's commands, or any other
+ * sandbox of the same user that can see the socket) lives in a pid namespace
+ * below it, and has the owner's uid in rootless mode; it must never drive a
+ * session (it could start commands nobody supervises, close it, hold its slots).
+ * The peer is pinned by its pidfd (SO_PEERPIDFD) and checked alive after its
+ * namespace was read, so a reused pid cannot answer for it. Any doubt: refused.
+ */
+static bool peer_in_our_pidns(const struct server *s, int fd, pid_t pid)
+{
+	int pidfd = -1;
+	socklen_t l = sizeof(pidfd);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &l) < 0)
+		pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1; /* before 6.5 */
+	if (pidfd < 0 || pid <= 0)
+		return false; /* 0: a pid our namespace cannot name */
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
+	struct stat st;
+	bool same =
+		stat(path, &st) == 0 && st.st_dev == s->own_ns_dev && st.st_ino == s->own_ns_ino;
+	/* still the process that connected: its pid was not reused meanwhile */
+	if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
+		same = false;
+	close(pidfd);
+	return same;
+}
+
 static void accept_one(struct server *s)
 {
 	int fd = accept4(s->o->listen_fd, NULL, NULL, SOCK_CLOEXEC);
@@ -218,6 +255,13 @@ static void accept_one(struct server *s)
 			 "session: only its owner (uid %u) may use this session; you are uid %d",
 			 (unsigned)s->o->owner_uid, l == sizeof(uc) ? (int)uc.uid : -1);
 		send_hello(s, fd, EPERM, why);
+		close(fd);
+		return;
+	}
+	if (!peer_in_our_pidns(s, fd, uc.pid)) {
+		send_hello(s, fd, EPERM,
+			   "session: only processes outside every sandbox (in the session server's "
+			   "pid namespace) may use a session");
 		close(fd);
 		return;
 	}
@@ -265,6 +309,16 @@ int ag3_server_run(const struct ag3_spec *spec, const struct ag3_server_opts *o)
 		return 125;
 	}
 	const int hsock = ag3_sandbox_holder_sock(s.sb);
+	struct stat nst;
+	if (stat("/proc/self/ns/pid", &nst) < 0) {
+		/* without it, a sandboxed process could pass for a client: fail closed */
+		ag3_sandbox_close(s.sb);
+		ag3_result_clear(&s.base);
+		unlink_if_ours(o);
+		return 125;
+	}
+	s.own_ns_dev = nst.st_dev;
+	s.own_ns_ino = nst.st_ino;
 	for (;;) {
 		enum { P_STOP, P_OWNER, P_CONTROL, P_LISTEN, P_HOLDER, P_FIRST };
 		struct pollfd p[P_FIRST + MAX_PENDING] = {

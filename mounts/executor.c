@@ -963,6 +963,17 @@ int ag3_mounts_renew(const struct ag3_mount *ops, size_t n_ops, struct ag3_error
 			if ((r = attach(ptsmnt, target)) < 0)
 				return fail(reterr, -r, "mount", path,
 					    "the command's own /dev/pts");
+			/* POSIX shared memory of its own too (SysV's is its ipc namespace's). */
+			char shm[4200];
+			snprintf(shm, sizeof(shm), "%s/shm", m->target);
+			path = shm;
+			_cleanup_close_ int shmfd = -1;
+			if ((r = open_existing(rootfd, shm, &shmfd)) < 0 ||
+			    (r = mount_tmpfs_at(shmfd, DEFAULT_SHM_SIZE, 01777,
+						MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+							MOUNT_ATTR_NOEXEC)) < 0)
+				return fail(reterr, -r, "mount", path,
+					    "the command's own /dev/shm");
 		}
 	}
 	return 0;

@@ -36,9 +36,10 @@ int ag3_mounts_enter(struct ag3_mounts_plan *plan, struct ag3_error **reterr);
  * For one command of a session, in a new mount namespace (a copy of the
  * session's) and a new pid namespace, before its privileges are dropped: a new
  * proc (of the command's pid namespace, hardened like the first) over every proc
- * of `ops`, and a new devpts instance over every /dev's pts. The command then
- * sees only its own processes and ptys, not those of the session's other
- * commands. Errors carry stage "mount" and the path.
+ * of `ops`, a new devpts instance over every /dev's pts, and a new tmpfs over
+ * its shm. The command then sees only its own processes, ptys and POSIX shared
+ * memory, not those of the session's other commands. Errors carry stage "mount"
+ * and the path.
  */
 int ag3_mounts_renew(const struct ag3_mount *ops, size_t n_ops, struct ag3_error **reterr);
 

@@ -150,8 +150,8 @@ int ag3_cmdreq_parse(const void *buf, size_t len, struct ag3_cmd *cmd, char *why
 			      "not a command request of this version");
 	if (h.pty_mask & ~7u || h.flags & ~7u || h.reserved)
 		return refuse(why, wlen, EINVAL, "request: %s", "unknown flags");
-	static const char zero[sizeof(h.termios) > sizeof(h.winsize) ? sizeof(h.termios)
-								      : sizeof(h.winsize)];
+	static const char
+		zero[sizeof(h.termios) > sizeof(h.winsize) ? sizeof(h.termios) : sizeof(h.winsize)];
 	if ((!(h.flags & WIRE_TERMIOS) && memcmp(&h.termios, zero, sizeof(h.termios))) ||
 	    (!(h.flags & WIRE_WINSIZE) && memcmp(&h.winsize, zero, sizeof(h.winsize))))
 		return refuse(why, wlen, EINVAL, "request: %s",

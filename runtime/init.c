@@ -609,6 +609,10 @@ static _Noreturn void command_init(struct ag3_child_ctx *ctx, const struct ag3_c
 		die_errno(sock, "init", errno, NULL, "mmap of the command's stack");
 	pid_t pid = clone(command_trampoline, (char *)stack + stack_size,
 			  CLONE_VM | CLONE_VFORK | SIGCHLD, &ca);
+	if (pid < 0 && errno == EAGAIN)
+		die_errno(sock, "init", errno, NULL,
+			  "clone of the command: no process left (the sandbox's processes use up "
+			  "its pids limit)");
 	if (pid < 0)
 		die_errno(sock, "init", errno, NULL, "clone of the command");
 	munmap(stack, stack_size);
@@ -698,7 +702,10 @@ static int command_init_session(void *arg)
 		_exit(125);
 	const int none[3] = {-1, -1, -1};
 	own_fds_only(conn >= 0 ? conn : a->zsock, none, 7);
+	/* Its own /proc, /dev/pts, /dev/shm, and its own loopback-only network. */
 	int renewed = ag3_mounts_renew(ctx->spec->mounts, ctx->spec->n_mounts, &err);
+	if (renewed == 0 && ctx->spec->namespaces.net)
+		renewed = ag3_netns_loopback_up(&err);
 	if (conn < 0) {
 		struct ag3_msg m;
 		ssize_t n;
@@ -784,11 +791,16 @@ static void attach(struct holder *h, int conn)
 		return;
 	int e = errno;
 	char text[256];
-	if (e == ENOSPC || e == EAGAIN)
+	if (e == ENOSPC)
 		snprintf(text, sizeof(text),
 			 "session: too many commands at once (at most %d run at once in a "
 			 "session): %s (%s)",
 			 AG3_SESSION_MAX_COMMANDS, strerror(e), ag3_errno_name(e));
+	else if (e == EAGAIN)
+		snprintf(text, sizeof(text),
+			 "session: no process left for the command's init: the session's "
+			 "processes use up its pids limit (or the host's): %s (%s)",
+			 strerror(e), ag3_errno_name(e));
 	else
 		snprintf(text, sizeof(text),
 			 "session: the holder could not start the command's init: %s (%s)",
@@ -811,6 +823,10 @@ static _Noreturn void holder_main(struct ag3_child_ctx *ctx, int sock)
 	struct holder h = {.ctx = ctx, .flags = CLONE_NEWPID | CLONE_NEWNS, .spare = -1};
 	if (ctx->spec->namespaces.ipc)
 		h.flags |= CLONE_NEWIPC;
+	/* A network namespace per command too: two commands running at once must not
+	 * reach (or squat) each other's sockets, nor see them in /proc/net. */
+	if (ctx->spec->namespaces.net)
+		h.flags |= CLONE_NEWNET;
 	start_spare(&h);
 	struct ag3_msg ready = {.type = MSG_READY};
 	send_msg(sock, &ready);

@@ -116,10 +116,11 @@ int ag3_ucounts_bound(const struct ag3_spec *spec, bool session, struct ag3_erro
 	}
 	if (ag3_seccomp_denies_namespaces(spec))
 		for (size_t i = 0; i < ELEMENTSOF(namespaces); i++) {
-			/* A session's holder makes a pid and an ipc namespace per command:
+			/* A session's holder makes a pid, an ipc and a net namespace per command:
 			 * as many as commands may run at once, and no more. */
 			bool per_command = !strcmp(namespaces[i], "max_pid_namespaces") ||
-					   !strcmp(namespaces[i], "max_ipc_namespaces");
+					   !strcmp(namespaces[i], "max_ipc_namespaces") ||
+					   !strcmp(namespaces[i], "max_net_namespaces");
 			long v = session && per_command ? AG3_SESSION_MAX_COMMANDS : 0;
 			if ((r = write_limit(user, namespaces[i], v, reterr)) < 0)
 				return r;

@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "cli_options.h"
 #include "runtime/cmdreq.h"
+#include "runtime/util/cleanup.h"
 #include "runtime/util/text.h"
 
 const char cli_session_help[] =
@@ -108,6 +109,58 @@ static void on_ready(void *data, const struct ag3_result *res)
 	(void)!write(r->fd, msg, strlen(msg));
 	close(r->fd);
 	r->fd = -1;
+}
+
+/*
+ * The socket's directory must be out of the sandbox's reach: not a bind source
+ * of the spec nor beneath one (a command could use the socket, or replace it and
+ * receive the next client's argv, environment and stdio), and not a directory
+ * others may write to without the sticky bit (they could replace it).
+ */
+static int check_socket_dir(const char *path, const struct ag3_spec *spec)
+{
+	_cleanup_free_ char *copy = strdup(path);
+	if (!copy) {
+		cli_error("out of memory");
+		return -1;
+	}
+	char *slash = strrchr(copy, '/');
+	const char *dir = !slash ? "." : slash == copy ? "/" : (*slash = 0, copy);
+	_cleanup_free_ char *real = realpath(dir, NULL);
+	struct stat st;
+	if (!real || stat(real, &st) < 0) {
+		cli_error("--socket %s: its directory %s: %s", path, dir, strerror(errno));
+		return -1;
+	}
+	if ((st.st_uid != geteuid() && st.st_uid != 0) ||
+	    ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))) {
+		cli_error("--socket %s: its directory %s is %s: another user could replace the "
+			  "socket; use a directory of yours (e.g. $XDG_RUNTIME_DIR)",
+			  path, real,
+			  st.st_uid != geteuid() && st.st_uid != 0 ? "owned by another user"
+								   : "writable by others");
+		return -1;
+	}
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		const struct ag3_mount *m = &spec->mounts[i];
+		if (m->op != AG3_MOUNT_BIND || !m->source)
+			continue;
+		_cleanup_free_ char *src = realpath(m->source, NULL);
+		if (!src)
+			continue; /* not there (optional): nothing of it is in the sandbox */
+		size_t n = strlen(src);
+		bool under = !strcmp(src, "/") ||
+			     (!strncmp(real, src, n) && (real[n] == 0 || real[n] == '/'));
+		if (under) {
+			cli_error(
+				"--socket %s: %s is in the sandbox's reach (bound from %s at %s): "
+				"a command could use or replace the session's socket; put it "
+				"elsewhere (e.g. $XDG_RUNTIME_DIR)",
+				path, real, m->source, m->target);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static int listen_on(const char *path, dev_t *dev, ino_t *ino)
@@ -242,6 +295,8 @@ static int session_open(int argc, char **argv)
 			return 125;
 		}
 	}
+	if (check_socket_dir(socket_path, spec) < 0)
+		return 125;
 	struct ag3_server_opts so = {.listen_fd = -1,
 				     .path = socket_path,
 				     .control_fd = -1,

@@ -142,7 +142,33 @@ time.sleep(30)" </dev/null >a.out 2>&1 &
 	case $err in *pids* | *process*) ;; *) fail "the reason does not name the pids limit: $err" ;; esac
 }
 
+# Session B's socket in a directory another sandbox of the same user sees (a
+# fresh exec here; session open B only knows its own mounts): a process of that
+# sandbox has the owner's uid in rootless mode, and must still be refused: only
+# processes in the server's own pid namespace are clients.
+t_another_sandbox_cannot_use_a_session() {
+	mkdir -p b
+	chmod 755 b
+	open_at "$PWD/b/s.sock" || fail "open: $ERR"
+	sbx exec --workspace "$PWD/b" -- python3 -c "
+import socket, struct
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.settimeout(10)
+try:
+    s.connect('/workspace/s.sock')
+    magic, err = struct.unpack_from('<Ii', s.recv(70000))
+    print('DOOR: the session greets a sandboxed process' if err == 0 else 'closed: hello err %d' % err)
+except OSError as e:
+    print('closed:', e)"
+	local out=$OUT
+	close_it
+	case $out in *closed*) ;; *) fail "no verdict: $out / $ERR" ;; esac
+	case $out in *DOOR*) fail "$out" ;; esac
+	echo "$out"
+}
+
 run_test socket-out-of-the-sandboxs-reach t_socket_out_of_the_sandboxs_reach
+run_test another-sandbox-cannot-use-a-session t_another_sandbox_cannot_use_a_session
 run_test client-refuses-a-foreign-server t_client_refuses_a_foreign_server
 run_test concurrent-commands-share-no-network t_concurrent_commands_share_no_network
 run_test pids-exhaustion-is-reported-as-such t_pids_exhaustion_is_reported_as_such
