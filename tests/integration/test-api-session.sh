@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The session API (ag3_session_open/exec/close) from a multi-threaded consumer
+# built against the shared library alone (api-session.c), in root and rootless
+# mode: as a plain program, with its own SIGCHLD handler, and with SIGCHLD
+# ignored. And the broker it starts (`session serve`) checks the spec it is
+# given as `exec --spec` does, whatever the library checked before.
+# Usage: test-api-session.sh API_SESSION_BINARY
+source "$(dirname "$0")/lib.sh"
+BIN=$(readlink -f "${1:?the api-session binary}")
+export AG3NTUM_SANDBOX_BIN=$AG3
+
+run_mode() {
+	mkdir ws
+	chmod 777 ws
+	local rc=0
+	timeout 240 "$BIN" "$PWD/ws" "$1" > out.txt 2>&1 || rc=$?
+	cat out.txt
+	[ $rc = 0 ] || fail "api-session $1 failed ($rc)"
+	grep -q ' 0 failures$' out.txt || fail "no summary line"
+}
+
+t_threads_plain() { run_mode plain; }
+t_threads_own_sigchld_handler() { run_mode sigchld; }
+t_threads_sigchld_ignored() { run_mode sigign; }
+
+# The broker, given a spec with a system gid on its spec fd: refused before anything
+# is built, the reason sent as the hello on the control socket.
+t_broker_rechecks_the_spec() {
+	"$AG3" compile > spec.json || fail "compile"
+	python3 - "$AG3" spec.json <<'PY' || fail "the broker accepted a spec with gid 5"
+import json, os, socket, struct, subprocess, sys
+ag3, path = sys.argv[1], sys.argv[2]
+spec = json.load(open(path))
+spec["identity"]["uid"], spec["identity"]["gid"] = 50001, 5
+for mode in ("isolated", "direct"):
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    m = os.memfd_create("spec", 0)
+    os.write(m, json.dumps(spec).encode())
+    p = subprocess.Popen([ag3, "session", "serve", "--control-fd", "3", "--spec-fd", "4",
+                          "--uid-mode", mode],
+                         pass_fds=(3, 4), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL,
+                         preexec_fn=lambda: (os.dup2(b.fileno(), 3), os.dup2(m, 4)))
+    b.close(); os.close(m)
+    a.settimeout(30)
+    hello = a.recv(65536)
+    rc = p.wait(30)
+    magic, err = struct.unpack("<Ii", hello[:8])
+    text_len = struct.unpack_from("<I", hello, 56)[0]  # the header's last field
+    text = hello[len(hello) - text_len:].split(b"\0")[0].decode()
+    print("#", mode, "rc", rc, "err", err, text)
+    assert magic == 0x49483341 and err != 0 and rc == 125, (magic, err, rc)
+    assert "identity.gid" in text, text
+PY
+}
+
+for t in $(declare -F | awk '{print $3}' | grep '^t_'); do
+	run_test "${t#t_}" "$t"
+done
+finish
