@@ -11,35 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static void find_mount(char *out, size_t len)
-{
-	out[0] = 0;
-	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
-	if (!f)
-		return;
-	char line[8192];
-	while (fgets(line, sizeof(line), f)) {
-		/* id parent maj:min root mountpoint opts... - fstype source superopts */
-		char *dash = strstr(line, " - ");
-		if (!dash || strncmp(dash + 3, "cgroup2 ", 8) != 0)
-			continue;
-		char *p = line;
-		for (int field = 0; field < 4 && p; field++)
-			p = strchr(p + 1, ' ');
-		if (!p)
-			continue;
-		char *end = strchr(p + 1, ' ');
-		if (!end)
-			continue;
-		size_t n = (size_t)(end - p - 1);
-		if (n >= len)
-			continue;
-		memcpy(out, p + 1, n);
-		out[n] = 0;
-		return;
-	}
-}
-
 static bool has_word(const char *list, const char *w)
 {
 	size_t n = strlen(w);
@@ -126,53 +97,10 @@ void ag3_cgroup_pick_parent(struct ag3_cgroup_info *info)
 	}
 }
 
-void ag3_cgroup_detect(struct ag3_cgroup_info *info)
-{
-	memset(info, 0, sizeof(*info));
-	find_mount(info->mount, sizeof(info->mount));
-	if (!info->mount[0])
-		return;
-	char rel[4200] = "";
-	_cleanup_fclose_ FILE *f = fopen("/proc/self/cgroup", "re");
-	char line[4200];
-	while (f && fgets(line, sizeof(line), f))
-		if (strncmp(line, "0::", 3) == 0) {
-			line[strcspn(line, "\n")] = 0;
-			snprintf(rel, sizeof(rel), "%s", line + 3);
-		}
-	if (rel[0] != '/' || strstr(rel, "/.."))
-		return;
-	snprintf(info->self, sizeof(info->self), "%s%s", info->mount, strcmp(rel, "/") ? rel : "");
-	ag3_cgroup_pick_parent(info);
-}
-
 bool ag3_cgroup_v2_enforces(const struct ag3_cgroup_info *info, bool memory, bool pids)
 {
 	return info->mount[0] && info->writable && (!memory || info->memory) &&
 	       (!pids || info->pids);
-}
-
-/* Removes leftovers of sandboxes whose supervisor was killed before it could clean up. */
-static void sweep_stale(const char *dir)
-{
-	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return;
-	DIR *d = fdopendir(dfd);
-	if (!d)
-		return;
-	dfd = -1;
-	struct dirent *e;
-	int budget = 256;
-	while ((e = readdir(d)) && budget-- > 0) {
-		int pid;
-		if (sscanf(e->d_name, "ag3ntum-%d-", &pid) != 1 || pid <= 0)
-			continue;
-		if (kill(pid, 0) == 0 || errno != ESRCH)
-			continue;
-		unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR); /* fails harmlessly unless empty */
-	}
-	closedir(d);
 }
 
 static bool has_csv(const char *list, const char *w)
@@ -185,48 +113,164 @@ static bool has_csv(const char *list, const char *w)
 	return false;
 }
 
-void ag3_cgroup_v1_detect(const char *controller, struct ag3_cgroup_v1 *out)
+/* The v1 controllers detection looks for. */
+enum { V1_MEMORY, V1_PIDS, V1_CPU, V1_N };
+static const char *const v1_names[V1_N] = {"memory", "pids", "cpu"};
+
+/*
+ * One pass over `mountinfo`: the cgroup2 mount point (into v2, when not NULL)
+ * and the mount point of the v1 hierarchy holding each controller named in
+ * `names` (NULL entries are not looked for), the first of each.
+ */
+static void scan_mountinfo(const char *mountinfo, char *v2, size_t v2_len, const char *const *names,
+			   char (*mnt)[PATH_MAX], size_t n)
 {
-	memset(out, 0, sizeof(*out));
-	char mnt[4096] = "", line[8192];
-	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
-	while (f && !mnt[0] && fgets(line, sizeof(line), f)) {
+	_cleanup_fclose_ FILE *f = fopen(mountinfo, "re");
+	char line[8192];
+	while (f && fgets(line, sizeof(line), f)) {
+		/* id parent maj:min root mountpoint opts... - fstype source superopts */
 		char *dash = strstr(line, " - ");
-		if (!dash || strncmp(dash + 3, "cgroup ", 7) != 0)
+		if (!dash)
 			continue;
+		bool is_v2 = strncmp(dash + 3, "cgroup2 ", 8) == 0;
+		if (!is_v2 && strncmp(dash + 3, "cgroup ", 7) != 0)
+			continue;
+		char *p = line;
+		for (int field = 0; field < 4 && p; field++)
+			p = strchr(p + 1, ' ');
+		char *end = p ? strchr(p + 1, ' ') : NULL;
+		if (!end || end > dash)
+			continue;
+		size_t len = (size_t)(end - p - 1);
+		if (is_v2) {
+			if (v2 && !v2[0] && len < v2_len) {
+				memcpy(v2, p + 1, len);
+				v2[len] = 0;
+			}
+			continue;
+		}
 		char *super = strrchr(dash, ' ');
-		if (!super || !has_csv(super + 1, controller))
-			continue;
-		char mp[4096];
-		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) == 1)
-			snprintf(mnt, sizeof(mnt), "%s", mp);
+		for (size_t i = 0; super && i < n; i++)
+			if (names[i] && !mnt[i][0] && len < PATH_MAX &&
+			    has_csv(super + 1, names[i])) {
+				memcpy(mnt[i], p + 1, len);
+				mnt[i][len] = 0;
+			}
 	}
-	if (!mnt[0])
-		return;
-	_cleanup_fclose_ FILE *g = fopen("/proc/self/cgroup", "re");
-	while (g && fgets(line, sizeof(line), g)) {
+}
+
+/* A cgroup path from /proc/PID/cgroup as the kernel shows it: absolute, no "..". */
+static bool plain_cgroup_path(const char *rel)
+{
+	return rel[0] == '/' && !strstr(rel, "/..");
+}
+
+/* mnt + rel (rel "/" adds nothing) into out; false when it does not fit. */
+static bool join(char *out, size_t len, const char *mnt, const char *rel)
+{
+	int n = snprintf(out, len, "%s%s", mnt, strcmp(rel, "/") ? rel : "");
+	if (n < 0 || (size_t)n >= len) {
+		out[0] = 0;
+		return false;
+	}
+	return true;
+}
+
+/*
+ * One pass over `proc_cgroup` ("id:controllers:path" lines): the v2 path (the
+ * last "0::" line, into v2rel when not NULL) and, for each v1 mount found, the
+ * caller's cgroup in it (the first line naming the controller).
+ */
+static void scan_proc_cgroup(const char *proc_cgroup, char *v2rel, size_t v2rel_len,
+			     const char *const *names, char (*mnt)[PATH_MAX],
+			     struct ag3_cgroup_v1 **out, size_t n)
+{
+	_cleanup_fclose_ FILE *f = fopen(proc_cgroup, "re");
+	char line[8192];
+	bool done[V1_N] = {false};
+	while (f && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		if (strncmp(line, "0::", 3) == 0) {
+			size_t len = strlen(line + 3);
+			if (v2rel && len < v2rel_len) /* too long: none (no truncated path) */
+				memcpy(v2rel, line + 3, len + 1);
+			else if (v2rel)
+				v2rel[0] = 0;
+			continue;
+		}
 		char *a = strchr(line, ':'), *b = a ? strchr(a + 1, ':') : NULL;
 		if (!a || !b)
 			continue;
 		*b = 0;
-		if (!has_csv(a + 1, controller))
-			continue;
-		b[1 + strcspn(b + 1, "\n")] = 0;
-		snprintf(out->self, sizeof(out->self), "%s%s", mnt,
-			 strcmp(b + 1, "/") ? b + 1 : "");
-		out->writable = access(out->self, W_OK) == 0;
-		return;
+		for (size_t i = 0; i < n; i++) {
+			if (!names[i] || !mnt[i][0] || done[i] || !has_csv(a + 1, names[i]))
+				continue;
+			done[i] = true;
+			if (plain_cgroup_path(b + 1) &&
+			    join(out[i]->self, sizeof(out[i]->self), mnt[i], b + 1))
+				out[i]->writable = access(out[i]->self, W_OK) == 0;
+		}
 	}
 }
 
-static int v1_make(const char *self, const char *name, int *fd, char *path, size_t len)
+void ag3_cgroup_detect_from(const char *mountinfo, const char *proc_cgroup,
+			    struct ag3_cgroup_info *info)
 {
-	_cleanup_close_ int parent = open(self, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (parent < 0)
-		return -errno;
+	memset(info, 0, sizeof(*info));
+	char mnt[V1_N][PATH_MAX] = {{0}};
+	struct ag3_cgroup_v1 *v1[V1_N] = {&info->v1_memory, &info->v1_pids, &info->v1_cpu};
+	char rel[PATH_MAX] = "";
+	scan_mountinfo(mountinfo, info->mount, sizeof(info->mount), v1_names, mnt, V1_N);
+	scan_proc_cgroup(proc_cgroup, rel, sizeof(rel), v1_names, mnt, v1, V1_N);
+	if (!info->mount[0] || !plain_cgroup_path(rel) ||
+	    !join(info->self, sizeof(info->self), info->mount, rel))
+		return;
+	ag3_cgroup_pick_parent(info);
+}
+
+void ag3_cgroup_detect(struct ag3_cgroup_info *info)
+{
+	ag3_cgroup_detect_from("/proc/self/mountinfo", "/proc/self/cgroup", info);
+}
+
+void ag3_cgroup_v1_detect(const char *controller, struct ag3_cgroup_v1 *out)
+{
+	memset(out, 0, sizeof(*out));
+	char mnt[1][PATH_MAX] = {""};
+	const char *names[1] = {controller};
+	struct ag3_cgroup_v1 *o[1] = {out};
+	scan_mountinfo("/proc/self/mountinfo", NULL, 0, names, mnt, 1);
+	if (mnt[0][0])
+		scan_proc_cgroup("/proc/self/cgroup", NULL, 0, names, mnt, o, 1);
+}
+
+/*
+ * Makes the sandbox's cgroup `name` in the cgroup `parent` (an fd open for
+ * reading, at parent_path), first removing the leftovers of sandboxes whose
+ * supervisor was killed before it could clean up (empty ag3ntum-PID-N
+ * directories of a dead PID): one fd of the parent for both.
+ */
+static int make_cgroup(int parent, const char *parent_path, const char *name, int *fd, char *path,
+		       size_t len)
+{
+	char buf[8192];
+	int budget = 256;
+	for (ssize_t n; budget > 0 && (n = getdents64(parent, buf, sizeof(buf))) > 0;)
+		for (ssize_t off = 0; off < n && budget-- > 0;) {
+			struct dirent64 *e = (struct dirent64 *)(buf + off);
+			off += e->d_reclen;
+			int pid;
+			if (sscanf(e->d_name, "ag3ntum-%d-", &pid) != 1 || pid <= 0)
+				continue;
+			if (kill(pid, 0) == 0 || errno != ESRCH)
+				continue;
+			unlinkat(parent, e->d_name,
+				 AT_REMOVEDIR); /* fails harmlessly unless empty */
+		}
+	if (snprintf(path, len, "%s/%s", parent_path, name) >= (int)len)
+		return -ENAMETOOLONG;
 	if (mkdirat(parent, name, 0755) < 0)
 		return -errno;
-	snprintf(path, len, "%s/%s", self, name);
 	*fd = openat(parent, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (*fd < 0) {
 		int e = errno;
@@ -234,6 +278,15 @@ static int v1_make(const char *self, const char *name, int *fd, char *path, size
 		return -e;
 	}
 	return 0;
+}
+
+/* make_cgroup in the v1 hierarchy cgroup `self`. */
+static int make_v1(const char *self, const char *name, int *fd, char *path, size_t len)
+{
+	_cleanup_close_ int parent = open(self, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (parent < 0)
+		return -errno;
+	return make_cgroup(parent, self, name, fd, path, len);
 }
 
 int ag3_cgroup_create(const struct ag3_spec *spec, const struct ag3_cgroup_info *info,
@@ -253,9 +306,9 @@ int ag3_cgroup_create(const struct ag3_spec *spec, const struct ag3_cgroup_info 
 	int r = 0;
 
 	bool v2 = ag3_cgroup_v2_enforces(info, want_mem, want_pids);
+	_cleanup_close_ int parent = -1;
 	if (v2) {
-		sweep_stale(info->parent);
-		_cleanup_close_ int parent = open(info->parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		parent = open(info->parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (parent < 0)
 			return -errno;
 		char sub[512] = "";
@@ -273,7 +326,8 @@ int ag3_cgroup_create(const struct ag3_spec *spec, const struct ag3_cgroup_info 
 			}
 	}
 	if (v2) {
-		if ((r = v1_make(info->parent, name, &cg->dirfd, cg->path, sizeof(cg->path))) < 0)
+		if ((r = make_cgroup(parent, info->parent, name, &cg->dirfd, cg->path,
+				     sizeof(cg->path))) < 0)
 			return r;
 		if (want_mem) {
 			snprintf(v, sizeof(v), "%llu",
@@ -314,15 +368,12 @@ int ag3_cgroup_create(const struct ag3_spec *spec, const struct ag3_cgroup_info 
 		return 1;
 	}
 
-	/* No delegated v2 tree for this: hybrid hosts keep memory and pids in v1. */
-	struct ag3_cgroup_v1 m1 = {0}, p1 = {0};
-	if (want_mem)
-		ag3_cgroup_v1_detect("memory", &m1);
-	if (want_pids)
-		ag3_cgroup_v1_detect("pids", &p1);
-	if (m1.self[0] && m1.writable) {
-		sweep_stale(m1.self);
-		if ((r = v1_make(m1.self, name, &cg->v1_mem_fd, cg->v1_mem_path,
+	/* No delegated v2 tree for this: hybrid hosts keep memory and pids in v1 (found
+	 * by ag3_cgroup_detect's pass). */
+	const struct ag3_cgroup_v1 *m1 = &info->v1_memory, *p1 = &info->v1_pids,
+				   *c1 = &info->v1_cpu;
+	if (want_mem && m1->self[0] && m1->writable) {
+		if ((r = make_v1(m1->self, name, &cg->v1_mem_fd, cg->v1_mem_path,
 				 sizeof(cg->v1_mem_path))) < 0)
 			goto fail;
 		snprintf(v, sizeof(v), "%llu", (unsigned long long)spec->limits.memory_bytes);
@@ -332,9 +383,8 @@ int ag3_cgroup_create(const struct ag3_spec *spec, const struct ag3_cgroup_info 
 			    v); /* with swap accounting */
 		cg->memory = true;
 	}
-	if (p1.self[0] && p1.writable) {
-		sweep_stale(p1.self);
-		if ((r = v1_make(p1.self, name, &cg->v1_pids_fd, cg->v1_pids_path,
+	if (want_pids && p1->self[0] && p1->writable) {
+		if ((r = make_v1(p1->self, name, &cg->v1_pids_fd, cg->v1_pids_path,
 				 sizeof(cg->v1_pids_path))) < 0)
 			goto fail;
 		snprintf(v, sizeof(v), "%llu", (unsigned long long)spec->limits.pids);
@@ -342,12 +392,8 @@ int ag3_cgroup_create(const struct ag3_spec *spec, const struct ag3_cgroup_info 
 			goto fail;
 		cg->pids = true;
 	}
-	struct ag3_cgroup_v1 c1 = {0};
-	if (want_cpu)
-		ag3_cgroup_v1_detect("cpu", &c1);
-	if (c1.self[0] && c1.writable) {
-		sweep_stale(c1.self);
-		if ((r = v1_make(c1.self, name, &cg->v1_cpu_fd, cg->v1_cpu_path,
+	if (want_cpu && c1->self[0] && c1->writable) {
+		if ((r = make_v1(c1->self, name, &cg->v1_cpu_fd, cg->v1_cpu_path,
 				 sizeof(cg->v1_cpu_path))) < 0)
 			goto fail;
 		if (spec->limits.cpu_weight) { /* v2 weight 100 is v1's 1024 shares */

@@ -11,10 +11,18 @@
 #pragma once
 
 #include <stdbool.h>
+#include <limits.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "runtime/spec.h"
+
+/* The caller's cgroup in a cgroup v1 hierarchy (hybrid hosts). A path that does
+ * not fit PATH_MAX could not be opened: it shows as none. */
+struct ag3_cgroup_v1 {
+	char self[PATH_MAX]; /* "" when there is none */
+	bool writable;
+};
 
 struct ag3_cgroup_info {
 	char mount[4096]; /* where cgroup2 is mounted; "" when not */
@@ -23,10 +31,20 @@ struct ag3_cgroup_info {
 		[8400]; /* where the sandbox's cgroup is made: self or an ancestor; "" when none */
 	bool memory, pids, cpu; /* controllers `parent` can give its children */
 	bool writable; /* a parent was found: we can create child cgroups there and move into them */
+	/* The v1 hierarchies holding memory, pids and cpu, found by the same pass:
+	 * where ag3_cgroup_create puts the limits when the v2 tree does not take them. */
+	struct ag3_cgroup_v1 v1_memory, v1_pids, v1_cpu;
 };
 
-/* Fills `info`. Never fails: what is missing shows as false/empty. */
+/*
+ * Fills `info` from one read of /proc/self/mountinfo and one of
+ * /proc/self/cgroup. Never fails: what is missing shows as false/empty.
+ */
 void ag3_cgroup_detect(struct ag3_cgroup_info *info);
+/* The same from the given files (a mountinfo and a /proc/PID/cgroup; the tests'
+ * fakes); the paths they name are probed as they are. */
+void ag3_cgroup_detect_from(const char *mountinfo, const char *proc_cgroup,
+			    struct ag3_cgroup_info *info);
 /* The part of ag3_cgroup_detect that picks info->parent (and the controllers,
  * writable) from info->mount and info->self, walking up from self. */
 void ag3_cgroup_pick_parent(struct ag3_cgroup_info *info);
@@ -45,16 +63,14 @@ struct ag3_cgroup {
 };
 
 /* A cgroup v1 hierarchy holding `controller`, and the caller's cgroup in it. */
-struct ag3_cgroup_v1 {
-	char self[8400]; /* "" when there is none */
-	bool writable;
-};
 void ag3_cgroup_v1_detect(const char *controller, struct ag3_cgroup_v1 *out);
 
 /*
  * Creates the sandbox's cgroup(s) and writes the limits: cgroup v2 when a
  * delegated tree offers the controllers, else (hybrid hosts, root mode) the
- * v1 memory and pids hierarchies. Sets cg->memory/pids/cpu for what is
+ * v1 memory, pids and cpu hierarchies `info` names (no detection of its own:
+ * the parents are swept of dead sandboxes' cgroups on the fd the new cgroup is
+ * made through). Sets cg->memory/pids/cpu for what is
  * enforced; `why` says what is missing for the rest. Returns 1 when a
  * cgroup was made, 0 when none was, -errno on a real failure.
  */

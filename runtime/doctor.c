@@ -62,9 +62,9 @@ void ag3_doctor_probe(struct ag3_doctor *d)
 	d->mount_setattr = exists(syscall(SYS_mount_setattr, -1, NULL, 0, NULL, 0));
 	d->pidfd_open = exists(syscall(SYS_pidfd_open, -1, 0));
 	ag3_cgroup_detect(&d->cgroup);
-	ag3_cgroup_v1_detect("memory", &d->v1_memory);
-	ag3_cgroup_v1_detect("pids", &d->v1_pids);
-	ag3_cgroup_v1_detect("cpu", &d->v1_cpu);
+	d->v1_memory = d->cgroup.v1_memory;
+	d->v1_pids = d->cgroup.v1_pids;
+	d->v1_cpu = d->cgroup.v1_cpu;
 	d->cgroup_limits_v2 = ag3_cgroup_v2_enforces(&d->cgroup, true, true);
 	d->cgroup_limits_v1 = !d->cgroup_limits_v2 && d->v1_memory.self[0] &&
 			      d->v1_memory.writable && d->v1_pids.self[0] && d->v1_pids.writable;

@@ -516,7 +516,7 @@ static void build_sandbox(struct ag3_child_ctx *ctx, int sock)
 		die_errno(sock, "namespaces", errno, NULL, "unshare(CLONE_NEWCGROUP)");
 	/* The sandbox's own user namespace bounds its share of the per-user kernel pools
 	 * (never without one: the limits would be the host's). */
-	if (ctx->userns && ag3_ucounts_bound(spec, &err) < 0)
+	if (ctx->userns && ag3_ucounts_bound(spec, ctx->session, &err) < 0)
 		die_error(sock, err, "ucounts");
 
 	/* Root mode with a user namespace: only the session's ids are mapped (host root
@@ -700,14 +700,16 @@ static int command_init_session(void *arg)
 		_exit(125); /* the client is gone or cannot be told how to stop us */
 	close(self);
 
-	if (ag3_mounts_renew(ctx->spec->mounts, ctx->spec->n_mounts, &err) < 0)
-		die_error(conn, err, "mount");
-
+	/* The request first: a socket closed with unread data resets its peer, which
+	 * then loses any reason sent before. */
 	struct ag3_cmd cmd;
 	char why[256] = "";
 	int r = ag3_cmdreq_recv(conn, &cmd, why, sizeof(why));
 	if (r < 0)
 		die_errno(conn, "request", -r, NULL, why);
+
+	if (ag3_mounts_renew(ctx->spec->mounts, ctx->spec->n_mounts, &err) < 0)
+		die_error(conn, err, "mount");
 	/* Its stdio is what the client passed: none of it may be our socket. */
 	command_init(ctx, &cmd, conn);
 }
@@ -766,11 +768,23 @@ static _Noreturn void holder_main(struct ag3_child_ctx *ctx, int sock)
 				    : clone(command_init_session, (char *)stack + stack_size,
 					    (int)flags | SIGCHLD, &a);
 		if (pid < 0) {
+			int e = errno;
 			char text[256];
-			snprintf(text, sizeof(text),
-				 "session: the holder could not start the command's init: %s (%s)",
-				 strerror(errno), ag3_errno_name(errno));
-			ag3_msg_send_error(conn, "namespaces", errno, NULL, text);
+			if (e == ENOSPC || e == EAGAIN)
+				snprintf(text, sizeof(text),
+					 "session: too many commands at once (at most %d run at "
+					 "once in a session): %s (%s)",
+					 AG3_SESSION_MAX_COMMANDS, strerror(e),
+					 ag3_errno_name(e));
+			else
+				snprintf(text, sizeof(text),
+					 "session: the holder could not start the command's init: "
+					 "%s (%s)",
+					 strerror(e), ag3_errno_name(e));
+			/* the request is taken off first: see command_init_session */
+			char drop[1];
+			(void)!recv(conn, drop, sizeof(drop), MSG_DONTWAIT | MSG_TRUNC);
+			ag3_msg_send_error(conn, "namespaces", e, NULL, text);
 		}
 		if (stack != MAP_FAILED)
 			munmap(stack, stack_size);

@@ -130,10 +130,9 @@ static int add(scmp_filter_ctx ctx, const struct ag3_spec *spec, uint32_t action
 	return 0;
 }
 
-static int build(const struct ag3_spec *spec, scmp_filter_ctx *ret, struct ag3_error **reterr)
+/* An empty filter (default: allow) for every arch this kernel can run. */
+static int new_ctx(scmp_filter_ctx *ret, struct ag3_error **reterr)
 {
-	const int deny_errno = spec->security.seccomp.deny_errno;
-	const uint32_t deny = action_of(spec->security.seccomp.deny_action, deny_errno);
 	_cleanup_(release) scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (!ctx)
 		return ag3_error_set_stage(reterr, ENOMEM, "seccomp", NULL,
@@ -156,8 +155,21 @@ static int build(const struct ag3_spec *spec, scmp_filter_ctx *ret, struct ag3_e
 	}
 	/* A call from an arch the filter does not know is killed, never allowed. */
 	seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+	*ret = TAKE_PTR(ctx);
+	return 0;
+}
 
-	int r;
+static int add_profile_rules(scmp_filter_ctx ctx, const struct ag3_spec *spec,
+			     struct ag3_error **reterr);
+
+static int build(const struct ag3_spec *spec, scmp_filter_ctx *ret, struct ag3_error **reterr)
+{
+	const int deny_errno = spec->security.seccomp.deny_errno;
+	const uint32_t deny = action_of(spec->security.seccomp.deny_action, deny_errno);
+	_cleanup_(release) scmp_filter_ctx ctx = NULL;
+	int r = new_ctx(&ctx, reterr);
+	if (r < 0)
+		return r;
 	if (spec->security.seccomp.use_default_list) {
 		for (const char *const *n = deny_plain; *n; n++)
 			if ((r = add(ctx, spec, deny, *n, 0, NULL, reterr)) < 0)
@@ -237,8 +249,19 @@ static int build(const struct ag3_spec *spec, scmp_filter_ctx *ret, struct ag3_e
 				return r;
 		}
 	}
-	/* The profile's own rules (allow rules only took names out of the default list). */
+	if ((r = add_profile_rules(ctx, spec, reterr)) < 0)
+		return r;
+	*ret = TAKE_PTR(ctx);
+	return 0;
+}
+
+/* The profile's own rules (allow rules only took names out of the default list). */
+static int add_profile_rules(scmp_filter_ctx ctx, const struct ag3_spec *spec,
+			     struct ag3_error **reterr)
+{
+	const int deny_errno = spec->security.seccomp.deny_errno;
 	for (size_t i = 0; i < spec->security.seccomp.n_rules; i++) {
+		int r;
 		const struct ag3_seccomp_rule *rule = &spec->security.seccomp.rules[i];
 		if (rule->action == AG3_SECCOMP_ALLOW)
 			continue;
@@ -274,7 +297,6 @@ static int build(const struct ag3_spec *spec, scmp_filter_ctx *ret, struct ag3_e
 						   "seccomp: rules[%zu] (%s): %s", i, rule->syscall,
 						   strerror(-r));
 	}
-	*ret = TAKE_PTR(ctx);
 	return 0;
 }
 
@@ -285,22 +307,104 @@ bool ag3_seccomp_is_default(const struct ag3_spec *spec)
 	       s->deny_errno == EPERM && s->n_rules == 0;
 }
 
+/* Calls the default list has argument rules for, and socketcall, which carries
+ * socket and socketpair on i386. */
+static const char *const default_arg_calls[] = {"clone",       "ioctl",      "socket", "socketpair",
+						"personality", "socketcall", NULL};
+
+/* Whether the default list has a rule for the call `name` (by name or number). */
+static bool in_default_list(const char *name)
+{
+	int nr = seccomp_syscall_resolve_name(name);
+	const char *const *lists[] = {deny_plain, enosys_plain, default_arg_calls};
+	for (size_t l = 0; l < ELEMENTSOF(lists); l++)
+		for (const char *const *n = lists[l]; *n; n++)
+			if (strcmp(*n, name) == 0 ||
+			    (nr != __NR_SCMP_ERROR && seccomp_syscall_resolve_name(*n) == nr))
+				return true;
+	return false;
+}
+
+/*
+ * Whether the profile's rules can go in a filter of their own stacked on the
+ * precompiled default one with the effect of one filter holding both: the
+ * default settings otherwise, no allow rule (an allow takes a call out of the
+ * default list, which a second filter cannot undo), and no rule on a call the
+ * default list has a rule for. Then every call is decided by at most one of the
+ * two filters, the other allowing it, and the kernel's "strictest action wins"
+ * gives what the single filter would.
+ */
+static bool stackable(const struct ag3_spec *spec)
+{
+	const __typeof__(spec->security.seccomp) *s = &spec->security.seccomp;
+	if (!s->enabled || !s->use_default_list || s->deny_action != AG3_SECCOMP_ERRNO ||
+	    s->deny_errno != EPERM || s->n_rules == 0 || ag3_seccomp_default_n == 0)
+		return false;
+	for (size_t i = 0; i < s->n_rules; i++)
+		if (s->rules[i].action == AG3_SECCOMP_ALLOW || in_default_list(s->rules[i].syscall))
+			return false;
+	return true;
+}
+
+static int copy_default(struct ag3_seccomp_prog *ret, struct ag3_error **reterr)
+{
+	size_t bytes = ag3_seccomp_default_n * sizeof(struct sock_filter);
+	if (!(ret->insns = malloc(bytes)))
+		return ag3_error_set_stage(reterr, ENOMEM, "seccomp", NULL,
+					   "seccomp: out of memory");
+	memcpy(ret->insns, ag3_seccomp_default_insns, bytes);
+	ret->n_insns = ag3_seccomp_default_n;
+	return 0;
+}
+
+/* The filter as BPF, through a memfd (libseccomp exports to an fd). */
+static int export_bpf(scmp_filter_ctx ctx, struct sock_filter **insns, size_t *n,
+		      struct ag3_error **reterr)
+{
+	_cleanup_close_ int fd = memfd_create("ag3-seccomp", MFD_CLOEXEC);
+	if (fd < 0)
+		return ag3_error_set_stage(reterr, errno, "seccomp", NULL, "seccomp: memfd: %m");
+	int r = seccomp_export_bpf(ctx, fd);
+	if (r < 0)
+		return ag3_error_set_stage(reterr, -r, "seccomp", NULL,
+					   "seccomp: exporting BPF: %s", strerror(-r));
+	off_t len = lseek(fd, 0, SEEK_END);
+	if (len <= 0 || len % (off_t)sizeof(struct sock_filter) || len > (1 << 20))
+		return ag3_error_set_stage(reterr, EIO, "seccomp", NULL,
+					   "seccomp: exported filter has a bad size");
+	struct sock_filter *p = malloc((size_t)len);
+	if (!p)
+		return ag3_error_set_stage(reterr, ENOMEM, "seccomp", NULL,
+					   "seccomp: out of memory");
+	if (pread(fd, p, (size_t)len, 0) != len) {
+		free(p);
+		return ag3_error_set_stage(reterr, EIO, "seccomp", NULL,
+					   "seccomp: reading the exported filter");
+	}
+	*insns = p;
+	*n = (size_t)len / sizeof(struct sock_filter);
+	return 0;
+}
+
 int ag3_seccomp_compile(const struct ag3_spec *spec, struct ag3_seccomp_prog *ret,
 			struct ag3_error **reterr)
 {
 	memset(ret, 0, sizeof(*ret));
 	if (!spec->security.seccomp.enabled)
 		return 0;
-	if (ag3_seccomp_is_default(spec) && ag3_seccomp_default_n > 0) {
-		size_t bytes = ag3_seccomp_default_n * sizeof(struct sock_filter);
-		if (!(ret->insns = malloc(bytes)))
-			return ag3_error_set_stage(reterr, ENOMEM, "seccomp", NULL,
-						   "seccomp: out of memory");
-		memcpy(ret->insns, ag3_seccomp_default_insns, bytes);
-		ret->n_insns = ag3_seccomp_default_n;
-		return 0;
+	if (ag3_seccomp_is_default(spec) && ag3_seccomp_default_n > 0)
+		return copy_default(ret, reterr);
+	if (!stackable(spec))
+		return ag3_seccomp_compile_fresh(spec, ret, reterr);
+	_cleanup_(release) scmp_filter_ctx ctx = NULL;
+	int r = new_ctx(&ctx, reterr);
+	if (r < 0 || (r = add_profile_rules(ctx, spec, reterr)) < 0 ||
+	    (r = export_bpf(ctx, &ret->extra_insns, &ret->n_extra_insns, reterr)) < 0 ||
+	    (r = copy_default(ret, reterr)) < 0) {
+		ag3_seccomp_prog_clear(ret);
+		return r;
 	}
-	return ag3_seccomp_compile_fresh(spec, ret, reterr);
+	return 0;
 }
 
 int ag3_seccomp_compile_fresh(const struct ag3_spec *spec, struct ag3_seccomp_prog *ret,
@@ -313,28 +417,7 @@ int ag3_seccomp_compile_fresh(const struct ag3_spec *spec, struct ag3_seccomp_pr
 	int r = build(spec, &ctx, reterr);
 	if (r < 0)
 		return r;
-	_cleanup_close_ int fd = memfd_create("ag3-seccomp", MFD_CLOEXEC);
-	if (fd < 0)
-		return ag3_error_set_stage(reterr, errno, "seccomp", NULL, "seccomp: memfd: %m");
-	if ((r = seccomp_export_bpf(ctx, fd)) < 0)
-		return ag3_error_set_stage(reterr, -r, "seccomp", NULL,
-					   "seccomp: exporting BPF: %s", strerror(-r));
-	off_t len = lseek(fd, 0, SEEK_END);
-	if (len <= 0 || len % (off_t)sizeof(struct sock_filter) || len > (1 << 20))
-		return ag3_error_set_stage(reterr, EIO, "seccomp", NULL,
-					   "seccomp: exported filter has a bad size");
-	struct sock_filter *insns = malloc((size_t)len);
-	if (!insns)
-		return ag3_error_set_stage(reterr, ENOMEM, "seccomp", NULL,
-					   "seccomp: out of memory");
-	if (pread(fd, insns, (size_t)len, 0) != len) {
-		free(insns);
-		return ag3_error_set_stage(reterr, EIO, "seccomp", NULL,
-					   "seccomp: reading the exported filter");
-	}
-	ret->insns = insns;
-	ret->n_insns = (size_t)len / sizeof(struct sock_filter);
-	return 0;
+	return export_bpf(ctx, &ret->insns, &ret->n_insns, reterr);
 }
 
 int ag3_seccomp_dump(const struct ag3_spec *spec, FILE *f, struct ag3_error **reterr)
@@ -348,19 +431,27 @@ int ag3_seccomp_dump(const struct ag3_spec *spec, FILE *f, struct ag3_error **re
 	return r < 0 ? ag3_error_set(reterr, -r, "seccomp: export: %s", strerror(-r)) : 0;
 }
 
-int ag3_seccomp_load(const struct ag3_seccomp_prog *prog)
+static int load_one(struct sock_filter *insns, size_t n)
 {
-	if (!prog->n_insns)
+	if (!n)
 		return 0;
-	struct sock_fprog fp = {.len = (unsigned short)prog->n_insns, .filter = prog->insns};
+	if (n > BPF_MAXINSNS)
+		return -EINVAL;
+	struct sock_fprog fp = {.len = (unsigned short)n, .filter = insns};
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) < 0)
 		return -errno;
 	return 0;
 }
 
+int ag3_seccomp_load(const struct ag3_seccomp_prog *prog)
+{
+	int r = load_one(prog->insns, prog->n_insns);
+	return r < 0 ? r : load_one(prog->extra_insns, prog->n_extra_insns);
+}
+
 void ag3_seccomp_prog_clear(struct ag3_seccomp_prog *prog)
 {
 	free(prog->insns);
-	prog->insns = NULL;
-	prog->n_insns = 0;
+	free(prog->extra_insns);
+	*prog = (struct ag3_seccomp_prog){0};
 }

@@ -15,12 +15,20 @@
 struct ag3_seccomp_prog {
 	struct sock_filter *insns;
 	size_t n_insns;
+	/* A second filter, loaded after the first, or NULL/0: the profile's own
+	 * rules when they are stacked on the precompiled default filter. */
+	struct sock_filter *extra_insns;
+	size_t n_extra_insns;
 };
 
 /*
  * The spec's filter as BPF. With seccomp disabled, *ret is left empty (0 insns).
  * A spec that asks for exactly the defaults (the built-in list, EPERM, no
- * rules) gets the table precompiled at build time; any other is compiled.
+ * rules) gets the table precompiled at build time. A spec with the default
+ * settings plus rules of its own that deny (errno, kill, log) calls the default
+ * list has no rule for gets the precompiled table plus a small second filter
+ * holding only those rules (filters stack, and on calls only one of them
+ * decides, the result is the single filter's). Any other is compiled whole.
  */
 int ag3_seccomp_compile(const struct ag3_spec *spec, struct ag3_seccomp_prog *ret,
 			struct ag3_error **reterr);
@@ -40,7 +48,9 @@ extern const size_t ag3_seccomp_default_n;
 /* Writes libseccomp's pseudo filter code (a readable dump of the filter) to `f`. */
 int ag3_seccomp_dump(const struct ag3_spec *spec, FILE *f, struct ag3_error **reterr);
 
-/* Loads a compiled filter into the calling thread (no_new_privs must be set). -errno. */
+/* Loads a compiled filter (both programs) into the calling thread (no_new_privs
+ * must be set). -errno; on a failure of the second, the first may be loaded: the
+ * caller must not run the command. */
 int ag3_seccomp_load(const struct ag3_seccomp_prog *prog);
 
 void ag3_seccomp_prog_clear(struct ag3_seccomp_prog *prog);

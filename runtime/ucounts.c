@@ -84,7 +84,7 @@ static int write_limit(int user, const char *name, long value, struct ag3_error 
 				   strerror(e));
 }
 
-int ag3_ucounts_bound(const struct ag3_spec *spec, struct ag3_error **reterr)
+int ag3_ucounts_bound(const struct ag3_spec *spec, bool session, struct ag3_error **reterr)
 {
 	/* A proc of the sandbox's own, detached: the host's /proc/sys may be read-only
 	 * (containers), and the values written are the writer's namespace's anyway. */
@@ -115,8 +115,14 @@ int ag3_ucounts_bound(const struct ag3_spec *spec, struct ag3_error **reterr)
 			return r;
 	}
 	if (ag3_seccomp_denies_namespaces(spec))
-		for (size_t i = 0; i < ELEMENTSOF(namespaces); i++)
-			if ((r = write_limit(user, namespaces[i], 0, reterr)) < 0)
+		for (size_t i = 0; i < ELEMENTSOF(namespaces); i++) {
+			/* A session's holder makes a pid and an ipc namespace per command:
+			 * as many as commands may run at once, and no more. */
+			bool per_command = !strcmp(namespaces[i], "max_pid_namespaces") ||
+					   !strcmp(namespaces[i], "max_ipc_namespaces");
+			long v = session && per_command ? AG3_SESSION_MAX_COMMANDS : 0;
+			if ((r = write_limit(user, namespaces[i], v, reterr)) < 0)
 				return r;
+		}
 	return 0;
 }

@@ -173,6 +173,29 @@ static void detach_stdio(void)
 		close(null);
 }
 
+/* The background server keeps none of its caller's fds but `keep` (and 0-2, which
+ * detach_stdio replaces): nothing of the caller's is held open for the session's
+ * lifetime. */
+static void close_all_but(int *keep, size_t n)
+{
+	for (size_t i = 1; i < n; i++) /* sort: n is tiny */
+		for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+			int t = keep[j];
+			keep[j] = keep[j - 1];
+			keep[j - 1] = t;
+		}
+	unsigned lo = 3;
+	for (size_t i = 0; i <= n; i++) {
+		unsigned hi = i < n ? (unsigned)keep[i] : ~0U;
+		if (i < n && keep[i] < 3)
+			continue;
+		if (hi > lo)
+			syscall(SYS_close_range, lo, hi - 1, 0U);
+		if (i < n)
+			lo = (unsigned)keep[i] + 1;
+	}
+}
+
 static int session_open(int argc, char **argv)
 {
 	_cleanup_(ag3_vars_freep) struct ag3_vars *vars = ag3_vars_new();
@@ -253,6 +276,8 @@ static int session_open(int argc, char **argv)
 	}
 	if (pid == 0) {
 		close(pfd[0]);
+		int keep[] = {pfd[1], so.listen_fd, owner};
+		close_all_but(keep, ELEMENTSOF(keep));
 		setsid();
 		rt.fd = pfd[1];
 		so.stop_fd = stop_signals();

@@ -20,7 +20,7 @@ max=$(cat /proc/sys/user/max_user_namespaces 2>/dev/null || echo 1)
 tmp=$(mktemp -d /tmp/ag3-rootless.XXXXXX)
 chown "$user" "$tmp"
 runuser -u "$user" -- env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$tmp" TMPDIR="$tmp" \
-	AG3="$AG3" AG3_ENOSYS="${AG3_ENOSYS:-}" AG3_PROBES="${AG3_PROBES:-}" \
+	AG3="$AG3" AG3_REAL="${AG3_REAL:-}" AG3_ENOSYS="${AG3_ENOSYS:-}" AG3_PROBES="${AG3_PROBES:-}" \
 	AG3_SOURCE_ROOT="${AG3_SOURCE_ROOT:-}" AG3_MUST_WORK="${AG3_MUST_WORK:-0}" bash "$script" "$@"
 rc=$?
 rm -rf "$tmp"

@@ -428,3 +428,150 @@ Test(seccomp, dump_lists_every_arch)
 #endif
 	ag3_spec_free(spec);
 }
+
+/* ------------------------------------------------------------------------------------------ */
+/* A profile's own deny rules on calls outside the default list: the precompiled default
+ * filter plus a second filter of only those rules, deciding as the single filter does. */
+
+/* What the kernel returns for two stacked filters: the strictest action; on a tie, the
+ * filter loaded last (`second`) speaks. Actions compare as signed (KILL_PROCESS first). */
+static uint32_t stacked(uint32_t first, uint32_t second)
+{
+	return (int32_t)(first & SECCOMP_RET_ACTION_FULL) <
+			       (int32_t)(second & SECCOMP_RET_ACTION_FULL)
+		       ? first
+		       : second;
+}
+
+static void set_rules(struct ag3_spec *spec, struct ag3_seccomp_rule *rules, size_t n)
+{
+	spec->security.seccomp.rules = rules;
+	spec->security.seccomp.n_rules = n;
+}
+
+Test(seccomp, deny_rules_stack_on_the_precompiled_default)
+{
+	cr_assert_gt(ag3_seccomp_default_n, 0, "the build did not embed the default filter");
+	struct ag3_spec *spec = ag3_spec_new();
+	struct ag3_seccomp_rule rules[3] = {
+		{.syscall = (char *)"uname", .action = AG3_SECCOMP_ERRNO, .errno_value = EACCES},
+		{.syscall = (char *)"dup",
+		 .action = AG3_SECCOMP_ERRNO,
+		 .errno_value = EMFILE,
+		 .args = {{.index = 0, .op = AG3_CMP_EQ, .value = 0}},
+		 .n_args = 1},
+		{.syscall = (char *)"mknod", .action = AG3_SECCOMP_KILL},
+	};
+	set_rules(spec, rules, 3);
+	struct ag3_seccomp_prog st, whole;
+	struct ag3_error *err = NULL;
+	cr_assert_eq(ag3_seccomp_compile(spec, &st, &err), 0, "%s", err ? err->msg : "");
+	cr_assert_eq(ag3_seccomp_compile_fresh(spec, &whole, &err), 0, "%s", err ? err->msg : "");
+	cr_assert_eq(whole.n_extra_insns, 0);
+	/* the first program is the precompiled one, the second holds only the rules */
+	cr_assert_eq(st.n_insns, ag3_seccomp_default_n, "the default filter was recompiled");
+	cr_assert_eq(memcmp(st.insns, ag3_seccomp_default_insns, st.n_insns * sizeof(*st.insns)),
+		     0);
+	cr_assert_gt(st.n_extra_insns, 0, "no second filter");
+	cr_assert_lt(st.n_extra_insns, st.n_insns / 4, "the second filter is not small");
+	/* every call decided alike: the rules', the default list's, others, on every arch */
+	const uint32_t x64 = AUDIT_ARCH_X86_64, i386 = AUDIT_ARCH_I386;
+	const struct {
+		uint32_t arch, nr;
+		uint64_t a0, a1;
+	} calls[] = {
+		{x64, 63 /* uname */, 0, 0},
+		{x64, 32 /* dup */, 0, 0},
+		{x64, 32, 1, 0},
+		{x64, 32, 1ull << 32, 0},
+		{x64, 133 /* mknod */, 0, 0},
+		{x64, 101 /* ptrace */, 0, 0},
+		{x64, 56 /* clone */, 0x10000000, 0},
+		{x64, 56, 0x11, 0},
+		{x64, 41 /* socket */, 40, 1},
+		{x64, 41, 2, 1},
+		{x64, 0 /* read */, 0, 0},
+		{x64, 435 /* clone3 */, 0, 0},
+		{x64, X32(63), 0, 0},
+		{x64, X32(32), 0, 0},
+		{x64, X32(133), 0, 0},
+		{x64, X32(521), 0, 0},
+		{i386, 122 /* uname */, 0, 0},
+		{i386, 41 /* dup */, 0, 0},
+		{i386, 14 /* mknod */, 0, 0},
+		{i386, 26 /* ptrace */, 0, 0},
+		{i386, 102 /* socketcall */, 1, 0},
+		{i386, 3, 0, 0},
+		{AUDIT_ARCH_AARCH64, 0, 0, 0},
+	};
+	for (size_t i = 0; i < ELEMENTSOF(calls); i++) {
+		struct sim_data d = {.nr = calls[i].nr,
+				     .arch = calls[i].arch,
+				     .args = {calls[i].a0, calls[i].a1}};
+		struct ag3_seccomp_prog second = {.insns = st.extra_insns,
+						  .n_insns = st.n_extra_insns};
+		uint32_t got = stacked(sim_run(&st, &d), sim_run(&second, &d));
+		cr_expect_eq(got, sim_run(&whole, &d), "call %zu (arch %#x nr %u): %#x, want %#x",
+			     i, calls[i].arch, calls[i].nr, got, sim_run(&whole, &d));
+	}
+	ag3_seccomp_prog_clear(&st);
+	ag3_seccomp_prog_clear(&whole);
+	cr_assert_null(st.extra_insns);
+	cr_assert_eq(st.n_extra_insns, 0);
+	/* and loaded, both hold */
+	load(spec);
+	struct utsname u;
+	DENIED(uname(&u), EACCES);
+	DENIED(dup(0), EMFILE);
+	int fd = dup(1);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	DENIED(unshare(CLONE_NEWUSER), EPERM);
+	set_rules(spec, NULL, 0);
+	ag3_spec_free(spec);
+}
+
+/* What a second filter cannot express, or could decide differently, is compiled whole. */
+Test(seccomp, rules_a_second_filter_cannot_hold_compile_whole)
+{
+	struct ag3_seccomp_rule allow = {.syscall = (char *)"ptrace", .action = AG3_SECCOMP_ALLOW},
+				on_default = {.syscall = (char *)"socket",
+					      .action = AG3_SECCOMP_ERRNO,
+					      .errno_value = EACCES,
+					      .args = {{.index = 0, .op = AG3_CMP_EQ, .value = 2}},
+					      .n_args = 1},
+				on_listed = {.syscall = (char *)"bpf", .action = AG3_SECCOMP_LOG},
+				mux = {.syscall = (char *)"socketcall", .action = AG3_SECCOMP_KILL},
+				plain = {.syscall = (char *)"uname",
+					 .action = AG3_SECCOMP_ERRNO,
+					 .errno_value = EACCES};
+	struct ag3_seccomp_rule *cases[] = {&allow, &on_default, &on_listed, &mux, &plain, &plain};
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct ag3_spec *spec = ag3_spec_new();
+		set_rules(spec, cases[i], 1);
+		if (i == 4)
+			spec->security.seccomp.deny_errno = EACCES; /* not the default settings */
+		if (i == 5)
+			spec->security.seccomp.deny_action = AG3_SECCOMP_KILL;
+		struct ag3_seccomp_prog p, whole;
+		struct ag3_error *err = NULL, *werr = NULL;
+		int r = ag3_seccomp_compile(spec, &p, &err);
+		cr_assert_eq(r, ag3_seccomp_compile_fresh(spec, &whole, &werr), "case %zu", i);
+		if (r < 0) { /* libseccomp refuses this rule beside the default list's: both do */
+			cr_assert(err && werr && !strcmp(err->msg, werr->msg), "case %zu", i);
+			ag3_error_free(err);
+			ag3_error_free(werr);
+			set_rules(spec, NULL, 0);
+			ag3_spec_free(spec);
+			continue;
+		}
+		cr_assert_eq(p.n_extra_insns, 0, "case %zu was stacked", i);
+		cr_assert_eq(p.n_insns, whole.n_insns, "case %zu", i);
+		cr_assert_eq(memcmp(p.insns, whole.insns, p.n_insns * sizeof(*p.insns)), 0,
+			     "case %zu", i);
+		ag3_seccomp_prog_clear(&p);
+		ag3_seccomp_prog_clear(&whole);
+		set_rules(spec, NULL, 0);
+		ag3_spec_free(spec);
+	}
+}
