@@ -319,8 +319,8 @@ struct serve_ready {
 	struct ag3_session_limits lim;
 };
 
-static void send_ready(int fd, const struct ag3_session_limits *lim,
-		       const struct ag3_result *res, int err, const char *why)
+static void send_ready(int fd, const struct ag3_session_limits *lim, const struct ag3_result *res,
+		       int err, const char *why)
 {
 	size_t len = 0;
 	_cleanup_free_ void *h = ag3_hello_pack(lim, res, err, why, &len);
