@@ -17,6 +17,19 @@
  *   char *result_json = NULL;
  *   int code = ag3_run(spec, (char *[]){"bash", "-c", "ls -la", NULL}, &result_json);
  *
+ * Many commands, from any thread (see "Sessions" below):
+ *
+ *   struct ag3_session *s = NULL;
+ *   ag3_session_open(ctx, &s, &err);
+ *   struct ag3_command *c = ag3_command_new();
+ *   ag3_command_set_shell(c, "ls -la");
+ *   ag3_command_set_capture(c, 0);
+ *   struct ag3_exec_result *r = NULL;
+ *   ag3_session_exec(s, c, &r, &err);   // r->status, r->exit_code, r->stdout_data, r->json
+ *   ag3_exec_result_free(r);
+ *   ag3_command_free(c);
+ *   ag3_session_close(s);
+ *
  * Conventions: functions return 0 (or a count) on success and a negative
  * errno on failure; where they take `struct ag3_error **err` they leave a
  * message there on failure (free it with ag3_error_free). The library never
@@ -126,7 +139,7 @@ void ag3_spec_free(struct ag3_spec *spec);
  * glibc's fork handlers do not run in it; a lock another thread held at that
  * moment (malloc's, stdio's) stays held there. Call ag3_run from a process
  * that has no other thread (a helper process the agent loop keeps, or the
- * CLI), not from a multi-threaded program. Returns the exit code the CLI would use (the
+ * CLI), not from a multi-threaded program (there: ag3_session_open). Returns the exit code the CLI would use (the
  * command's own; 128+N for a signal; 124 timeout; 125 setup failed; 126/127
  * not executable / not found), -EINVAL for an empty argv, or -EPERM when an id
  * of the spec is refused by the default uid policy (a spec from JSON is checked
