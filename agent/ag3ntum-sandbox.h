@@ -17,6 +17,19 @@
  *   char *result_json = NULL;
  *   int code = ag3_run(spec, (char *[]){"bash", "-c", "ls -la", NULL}, &result_json);
  *
+ * Many commands, from any thread (see "Sessions" below):
+ *
+ *   struct ag3_session *s = NULL;
+ *   ag3_session_open(ctx, &s, &err);
+ *   struct ag3_command *c = ag3_command_new();
+ *   ag3_command_set_shell(c, "ls -la");
+ *   ag3_command_set_capture(c, 0);
+ *   struct ag3_exec_result *r = NULL;
+ *   ag3_session_exec(s, c, &r, &err);   // r->status, r->exit_code, r->stdout_data, r->json
+ *   ag3_exec_result_free(r);
+ *   ag3_command_free(c);
+ *   ag3_session_close(s);
+ *
  * Conventions: functions return 0 (or a count) on success and a negative
  * errno on failure; where they take `struct ag3_error **err` they leave a
  * message there on failure (free it with ag3_error_free). The library never
@@ -26,7 +39,9 @@
 #ifndef AG3NTUM_SANDBOX_H
 #define AG3NTUM_SANDBOX_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #ifdef __cplusplus
@@ -124,7 +139,7 @@ void ag3_spec_free(struct ag3_spec *spec);
  * glibc's fork handlers do not run in it; a lock another thread held at that
  * moment (malloc's, stdio's) stays held there. Call ag3_run from a process
  * that has no other thread (a helper process the agent loop keeps, or the
- * CLI), not from a multi-threaded program. Returns the exit code the CLI would use (the
+ * CLI), not from a multi-threaded program (there: ag3_session_open). Returns the exit code the CLI would use (the
  * command's own; 128+N for a signal; 124 timeout; 125 setup failed; 126/127
  * not executable / not found), -EINVAL for an empty argv, or -EPERM when an id
  * of the spec is refused by the default uid policy (a spec from JSON is checked
@@ -135,6 +150,126 @@ int ag3_run(const struct ag3_spec *spec, char *const *argv, char **result_json);
 /* ag3_run with the ids checked by the context's uid policy instead of the default. */
 int ag3_context_run(const struct ag3_context *ctx, const struct ag3_spec *spec, char *const *argv,
 		    char **result_json);
+
+/*
+ * Sessions: one warm sandbox for many commands, from any thread.
+ *
+ *   struct ag3_session *s = NULL;
+ *   ag3_session_open(ctx, &s, &err);             // or ag3_session_open_spec(ctx, spec, ...)
+ *   struct ag3_command *c = ag3_command_new();
+ *   ag3_command_set_shell(c, "make test");       // or ag3_command_set_argv
+ *   ag3_command_set_capture(c, 0);               // stdout/stderr into the result
+ *   struct ag3_exec_result *r = NULL;
+ *   ag3_session_exec(s, c, &r, &err);            // from as many threads as you like
+ *   printf("%d %.*s", ag3_exec_result_exit_code(r), (int)r->stdout_len, r->stdout_data);
+ *   ag3_exec_result_free(r);
+ *   ag3_command_free(c);
+ *   ag3_session_close(s);                        // after every exec has returned
+ *
+ * The sandbox is built and kept by a broker: the CLI binary
+ * (`ag3ntum-sandbox session serve`, from $AG3NTUM_SANDBOX_BIN, else the installed
+ * one), started with posix_spawn (no fork of the calling process: safe in a
+ * multi-threaded program), with its signals at their defaults, an empty signal
+ * mask, a session of its own, stdio on /dev/null and no fd of the caller's but
+ * its control socket and the spec. It re-checks the spec's ids with the
+ * context's uid policy. Each command gets a connection of its own, handed over
+ * the control socket; the calling thread supervises it (no signal, no wait on
+ * any child: an embedder's SIGCHLD handler, or SIGCHLD ignored, changes
+ * nothing). The session ends, with every process of it, when it is closed or
+ * when the process that opened it ends (the control socket's end).
+ *
+ * ag3_session_open: compiles ctx (ag3_context_compile) and opens the result.
+ * ag3_session_open_spec: opens a spec; ctx (NULL: the default) gives only the uid
+ * policy its ids are checked with (-EPERM, nothing starts). Both return when the
+ * sandbox is ready: 0, or -errno with *err saying why (a setup failure included).
+ * ag3_session_close: ends the session and waits until the broker and every
+ * process of the session are gone (a broker that does not end within 30 s is
+ * killed). Call it once no ag3_session_exec on `s` is running. NULL is fine.
+ */
+struct ag3_session;
+struct ag3_command;
+
+int ag3_session_open(struct ag3_context *ctx, struct ag3_session **ret, struct ag3_error **err);
+int ag3_session_open_spec(const struct ag3_context *ctx, const struct ag3_spec *spec,
+			  struct ag3_session **ret, struct ag3_error **err);
+int ag3_session_close(struct ag3_session *s);
+
+/*
+ * A command's settings (copied; 0, -EINVAL or -ENOMEM; reusable for many execs,
+ * not changed by them; one command object is not to be changed while an exec
+ * reads it).
+ *   set_argv        argv[0] looked up in the spec's PATH; replaces a shell script
+ *   set_shell       /bin/sh -c SCRIPT; replaces argv
+ *   set_cwd         the working directory inside the sandbox (default: the spec's)
+ *   add_env         NAME=VALUE over the spec's environment (NAME: no '=', not empty)
+ *   set_stdin       these bytes on stdin, then EOF; at most 1 MiB (-E2BIG), fed
+ *                   through a pipe sized to hold them (an exec fails with -E2BIG
+ *                   if the kernel refuses that pipe size: fs.pipe-max-size); len 0:
+ *                   an empty stdin. Replaces set_fds' `in`.
+ *   set_fds         the caller's fds as the command's stdin, stdout, stderr (the
+ *                   command gets duplicates; -1: /dev/null); `in` replaces set_stdin
+ *   set_capture     stdout and stderr captured into the result, each capped (the
+ *                   first and last halves kept, `truncated` set) at the spec's
+ *                   limits.output_bytes, or at max_bytes when that is lower (0: the
+ *                   spec's cap); replaces set_fds' `out` and `err`
+ *   set_timeout_ms  this command's limit instead of the spec's limits.timeout_ms (0:
+ *                   none); the command is killed and its status is "timeout"
+ *   set_cancel_fd   when this fd becomes readable (an eventfd, a pipe), the command
+ *                   is stopped (SIGTERM, the spec's kill grace, SIGKILL); borrowed
+ * Without set_fds or set_capture, stdin, stdout and stderr are /dev/null: the
+ * library never hands the command the calling program's own stdio unless given.
+ */
+struct ag3_command *ag3_command_new(void);
+void ag3_command_free(struct ag3_command *c);
+int ag3_command_set_argv(struct ag3_command *c, char *const *argv);
+int ag3_command_set_shell(struct ag3_command *c, const char *script);
+int ag3_command_set_cwd(struct ag3_command *c, const char *dir);
+int ag3_command_add_env(struct ag3_command *c, const char *name, const char *value);
+int ag3_command_set_stdin(struct ag3_command *c, const void *data, size_t len);
+int ag3_command_set_fds(struct ag3_command *c, int in, int out, int err);
+int ag3_command_set_capture(struct ag3_command *c, size_t max_bytes);
+int ag3_command_set_timeout_ms(struct ag3_command *c, uint64_t ms);
+int ag3_command_set_cancel_fd(struct ag3_command *c, int fd);
+
+/* How a command ended (the result record's "status"). */
+enum ag3_exec_status {
+	AG3_EXEC_EXITED,       /* exit_code is its own                                  */
+	AG3_EXEC_SIGNALED,     /* killed by `signal` (a cancel included)                */
+	AG3_EXEC_TIMEOUT,      /* ran past its timeout and was killed                   */
+	AG3_EXEC_OOM,          /* the memory limit's OOM killer ended it                */
+	AG3_EXEC_SETUP_FAILED, /* it never ran: `error` says why (not found: exec stage) */
+};
+
+/* One command's result. Strings and data belong to it (ag3_exec_result_free). */
+struct ag3_exec_result {
+	enum ag3_exec_status status;
+	const char *status_name; /* "exited", "signaled", "timeout", "oom", "setup_failed" */
+	int exit_code;           /* the command's own exit status (exited), else 0          */
+	int signal;              /* the killing signal (signaled, timeout), else 0          */
+	uint64_t duration_ms;
+	/* captured output (set_capture), NUL-terminated for convenience (the data may hold
+	 * NULs: use the length); NULL and 0 when not captured */
+	const char *stdout_data, *stderr_data;
+	size_t stdout_len, stderr_len;
+	uint64_t stdout_total, stderr_total; /* bytes the command wrote */
+	bool stdout_truncated, stderr_truncated;
+	const char *error; /* setup_failed: the reason; else NULL */
+	const char *json;  /* the result record, as `exec --json` prints it (one object) */
+};
+
+/*
+ * Runs `c` in the session and waits for its end, in the calling thread. Returns 0
+ * with *ret set whenever the command was tried (whatever its status: a session
+ * whose sandbox is gone gives "setup_failed" with the reason, never an
+ * unsandboxed run); -EINVAL (no argv), -E2BIG (stdin bytes), -ENOMEM or -errno
+ * with *err set, and *ret NULL, when it was not.
+ */
+int ag3_session_exec(struct ag3_session *s, const struct ag3_command *c,
+		     struct ag3_exec_result **ret, struct ag3_error **err);
+/* The exit code the CLI would use: the command's own; 128+N for signal N; 124 timeout;
+ * 125 setup failed; 126/127 not executable / not found. */
+int ag3_exec_result_exit_code(const struct ag3_exec_result *r);
+void ag3_exec_result_free(struct ag3_exec_result *r);
 
 #ifdef __cplusplus
 }

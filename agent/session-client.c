@@ -80,6 +80,13 @@ int ag3_session_client_run(int conn, int64_t timeout_ms, const struct ag3_run_op
 			   const struct ag3_cmd_extra *extra, struct ag3_result *res,
 			   struct ag3_session_limits *ret_lim)
 {
+	return ag3_session_client_run_cap(conn, timeout_ms, 0, opts, extra, res, ret_lim);
+}
+
+int ag3_session_client_run_cap(int conn, int64_t timeout_ms, uint64_t output_bytes,
+			       const struct ag3_run_opts *opts, const struct ag3_cmd_extra *extra,
+			       struct ag3_result *res, struct ag3_session_limits *ret_lim)
+{
 	if (!opts || !opts->argv || !opts->argv[0] || !*opts->argv[0]) {
 		close(conn);
 		return -EINVAL;
@@ -95,6 +102,9 @@ int ag3_session_client_run(int conn, int64_t timeout_ms, const struct ag3_run_op
 	}
 	if (timeout_ms >= 0)
 		lim.timeout_ms = (uint64_t)timeout_ms;
+	/* lowered, never raised (0 is the largest cap, AG3_OUTPUT_MAX) */
+	if (output_bytes && output_bytes < (lim.output_bytes ? lim.output_bytes : AG3_OUTPUT_MAX))
+		lim.output_bytes = output_bytes;
 	if (ret_lim)
 		*ret_lim = lim;
 	/* the session's enforcement record, then the command's own outcome */

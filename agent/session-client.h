@@ -23,6 +23,12 @@ int ag3_session_client_run(int conn, int64_t timeout_ms, const struct ag3_run_op
 			   const struct ag3_cmd_extra *extra, struct ag3_result *res,
 			   struct ag3_session_limits *ret_lim);
 
+/* ag3_session_client_run with the capture cap lowered to `output_bytes` (0: the
+ * session's own limits.output_bytes; a value above it changes nothing). */
+int ag3_session_client_run_cap(int conn, int64_t timeout_ms, uint64_t output_bytes,
+			       const struct ag3_run_opts *opts, const struct ag3_cmd_extra *extra,
+			       struct ag3_result *res, struct ag3_session_limits *ret_lim);
+
 /* Asks the session at `path` to end, and waits (at most `wait_ms`) until it has torn
  * everything down. 0, or -errno with `why`. */
 int ag3_session_close_path(const char *path, uint64_t wait_ms, char *why, size_t wlen);

@@ -14,6 +14,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "agent/ag3ntum-sandbox.h"
+#include "agent/context.h"
 #include "agent/session-client.h"
 #include "agent/session-proto.h"
 #include "agent/session-server.h"
@@ -358,6 +360,107 @@ static int session_open(int argc, char **argv)
 	return 125;
 }
 
+/*
+ * `session serve --control-fd N --spec-fd M [--uid-mode MODE] [--api-uid UID]`:
+ * internal (not in the help): the broker the library starts for
+ * ag3_session_open (agent/api-session.c). The spec is JSON in the file open at
+ * --spec-fd (a sealed memfd), loaded and checked exactly as `exec --spec` loads
+ * and checks a file, with the uid policy of the embedder's context; the control
+ * socket (--control-fd, SOCK_SEQPACKET) gets the hello (ready, or why not) and
+ * then carries the commands' connections; its end ends the session.
+ */
+struct serve_ready {
+	int fd;
+	struct ag3_session_limits lim;
+};
+
+static void send_ready(int fd, const struct ag3_session_limits *lim, const struct ag3_result *res,
+		       int err, const char *why)
+{
+	size_t len = 0;
+	_cleanup_free_ void *h = ag3_hello_pack(lim, res, err, why, &len);
+	if (h)
+		(void)!send(fd, h, len, MSG_NOSIGNAL);
+}
+
+static void on_serve_ready(void *data, const struct ag3_result *res)
+{
+	struct serve_ready *r = data;
+	if (res->status != AG3_STATUS_SETUP_FAILED) {
+		send_ready(r->fd, &r->lim, res, 0, NULL);
+		return;
+	}
+	const struct ag3_error *e = res->setup_error;
+	send_ready(r->fd, &r->lim, NULL, e && e->err ? e->err : EIO,
+		   e && e->msg ? e->msg : "the sandbox could not be built");
+}
+
+static int session_serve(int argc, char **argv)
+{
+	unsigned long long control = 0, spec_fd = 0, api_uid = AG3_API_UID_DEFAULT;
+	bool control_given = false, spec_given = false;
+	const char *uid_mode = NULL;
+	const struct cli_opt opts[] = {
+		{"control-fd", 0, CLI_OPT_U64, &control, .max = INT_MAX,
+		 .invalid = "is not a file descriptor", .given = &control_given},
+		{"spec-fd", 0, CLI_OPT_U64, &spec_fd, .max = INT_MAX,
+		 .invalid = "is not a file descriptor", .given = &spec_given},
+		{"uid-mode", 0, CLI_OPT_STRING, &uid_mode, .once = true},
+		{"api-uid", 0, CLI_OPT_U64, &api_uid, .max = UINT32_MAX - 1,
+		 .invalid = "is not a uid"},
+		{0},
+	};
+	const struct cli_command_options co = {
+		.cmd = "session serve", .help = cli_session_help, .error_code = 125, .opts = opts};
+	int first, rc;
+	if (!cli_parse_options(&co, argc, argv, &first, &rc))
+		return rc;
+	int type = 0;
+	socklen_t tl = sizeof(type);
+	if (first != argc || !control_given || !spec_given || control <= 2 ||
+	    getsockopt((int)control, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 ||
+	    type != SOCK_SEQPACKET) {
+		cli_error("session serve: internal (the library's broker): --control-fd N (a "
+			  "SOCK_SEQPACKET socket) and --spec-fd N are required");
+		return 125;
+	}
+	const int ctl = (int)control;
+	fcntl(ctl, F_SETFD, FD_CLOEXEC); /* nothing started from here holds it */
+	const struct ag3_session_limits none = {0};
+	_cleanup_(ag3_context_freep) struct ag3_context *ctx = ag3_context_new();
+	struct ag3_error *err = NULL;
+	int r = ctx ? 0 : ag3_error_set(&err, ENOMEM, "out of memory");
+	if (!r && uid_mode && ag3_context_set_uid_mode(ctx, uid_mode) < 0)
+		r = ag3_error_set(&err, EINVAL, "--uid-mode %s: not a uid mode", uid_mode);
+	if (!r && ag3_context_set_api_uid(ctx, (uid_t)api_uid) < 0)
+		r = ag3_error_set(&err, EINVAL, "--api-uid %llu: not an API uid", api_uid);
+	/* The spec through the same load and checks as `exec --spec FILE`. */
+	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = NULL;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%llu", spec_fd);
+	if (!r)
+		r = ag3_context_load_spec(ctx, path, &spec, &err);
+	close((int)spec_fd);
+	if (r < 0) {
+		send_ready(ctl, &none, NULL, -r,
+			   err && err->msg ? err->msg : "session: the spec was refused");
+		ag3_error_free(err);
+		return 125;
+	}
+	struct serve_ready rd = {.fd = ctl,
+				 .lim = {.timeout_ms = spec->limits.timeout_ms,
+					 .kill_grace_ms = spec->limits.kill_grace_ms,
+					 .output_bytes = spec->limits.output_bytes}};
+	struct ag3_server_opts so = {.listen_fd = -1,
+				     .control_fd = ctl,
+				     .owner_pidfd = -1,
+				     .stop_fd = stop_signals(),
+				     .owner_uid = geteuid(),
+				     .ready = on_serve_ready,
+				     .data = &rd};
+	return ag3_server_run(spec, &so) ? 125 : 0;
+}
+
 static int session_close(int argc, char **argv)
 {
 	const struct cli_opt opts[] = {{0}};
@@ -393,6 +496,8 @@ int cli_session(int argc, char **argv)
 		return session_open(argc - 1, argv + 1);
 	if (!strcmp(sub, "close"))
 		return session_close(argc - 1, argv + 1);
+	if (!strcmp(sub, "serve"))
+		return session_serve(argc - 1, argv + 1);
 	cli_error("session: unknown subcommand '%s' (open, close)", cli_esc(sub));
 	return 2;
 }
