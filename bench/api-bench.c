@@ -40,7 +40,7 @@ extern char **environ;
 #define MAX_ITER 1000000
 
 struct bench_case {
-	const char *label;	     /* NULL: the posix_spawn baseline */
+	const char *label;           /* NULL: the posix_spawn baseline */
 	struct ag3_session *session; /* NULL for the baseline */
 	double *ms;
 };
@@ -268,8 +268,8 @@ int main(int argc, char **argv)
 	for (long it = 0; it < done; it++)
 		for (i = 0; i < ncases; i++)
 			if (cases[i].session)
-				printf("{\"case\":\"api\",\"label\":\"%s\",\"ms\":%.4f}\n", cases[i].label,
-				       cases[i].ms[it]);
+				printf("{\"case\":\"api\",\"label\":\"%s\",\"ms\":%.4f}\n",
+				       cases[i].label, cases[i].ms[it]);
 			else
 				printf("{\"case\":\"posix_spawn\",\"ms\":%.4f}\n", cases[i].ms[it]);
 	if (done < iter)
