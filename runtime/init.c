@@ -368,8 +368,11 @@ static _Noreturn void command_main(struct ag3_child_ctx *ctx, const struct ag3_c
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		die_errno(errfd, "no_new_privs", errno, NULL, "prctl(PR_SET_NO_NEW_PRIVS)");
 
-	/* Landlock: the filesystem as the mount list grants it, beneath the mounts themselves. */
-	if (ctx->landlock_abi > 0 && ag3_landlock_apply(spec, ctx->landlock_abi, &err) < 0)
+	/* Landlock: the filesystem as the mount list grants it, beneath the mounts themselves
+	 * (the ruleset made ahead of time by a session's spare, or now). */
+	if (ctx->landlock_rs >= 0 ? ag3_landlock_restrict(ctx->landlock_rs, &err) < 0
+				  : ctx->landlock_abi > 0 &&
+					    ag3_landlock_apply(spec, ctx->landlock_abi, &err) < 0)
 		die_error(errfd, err, "landlock");
 
 	/* Seccomp last: after it, only close_range and execve are left to do. */
@@ -576,14 +579,23 @@ static int init_signals(int sock)
  * the pid 1 of the command's own pid namespace. Either way every process the
  * command left behind is killed by the kernel when this one exits.
  */
-static _Noreturn void command_init(struct ag3_child_ctx *ctx, const struct ag3_cmd *cmd, int sock)
+/* What a command init does before it knows its command: its signals, then its drop
+ * (init becomes the command's own uid, so it can pass signals on without keeping
+ * CAP_KILL, and keeps nothing else, before the command exists: there is no moment
+ * when the command runs beside a privileged init). Returns the signalfd. */
+static int cinit_prepare(struct ag3_child_ctx *ctx, int sock)
 {
 	int sfd = init_signals(sock);
-
-	/* init becomes the command's own uid (so it can pass signals on without keeping
-	 * CAP_KILL) and keeps nothing else, before the command exists: there is no moment
-	 * when the command runs beside a privileged init. */
 	drop_privileges(ctx, sock);
+	return sfd;
+}
+
+/* sfd: from cinit_prepare when it was done ahead of time, else -1. */
+static _Noreturn void command_init(struct ag3_child_ctx *ctx, const struct ag3_cmd *cmd, int sock,
+				   int sfd)
+{
+	if (sfd < 0)
+		sfd = cinit_prepare(ctx, sock);
 
 	/* As the command's uid, so the pty's slave is the command's own. */
 	int pty_slave = cmd->pty_mask ? open_pty(cmd, sock) : -1;
@@ -683,14 +695,33 @@ struct cinit_args {
 };
 
 /*
- * A session's command, in its own pid (and mount, and ipc) namespace: its own
- * /proc and /dev/pts, then its request, read from the client's connection and
- * checked, then the same command init as fresh mode. Its pidfd goes to the client
- * first, so the client can stop it whatever happens next.
+ * The client's connection: our pidfd to the client first (so it can stop us
+ * whatever happens next), then its request, read and checked before anything
+ * can fail (a socket closed with unread data resets its peer, which then loses
+ * the reason sent before).
+ */
+static void take_request(int conn, struct ag3_cmd *cmd)
+{
+	int self = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	struct ag3_msg pm = {.type = MSG_PIDFD};
+	if (self < 0 || ag3_msg_send_fd(conn, &pm, self) < 0)
+		_exit(125); /* the client is gone or cannot be told how to stop us */
+	close(self);
+	char why[256] = "";
+	int r = ag3_cmdreq_recv(conn, cmd, why, sizeof(why));
+	if (r < 0)
+		die_errno(conn, "request", -r, NULL, why);
+}
+
+/*
+ * A session's command, in its own pid, mount, ipc and network namespaces: its
+ * own /proc, /dev/pts, /dev/shm and loopback, its drop and landlock ruleset, its
+ * request read from the client's connection and checked, then the same command
+ * init as fresh mode.
  *
  * The holder keeps one such init ready ahead of time (a spare: conn = -1): it
- * has its namespaces and mounts when the next request comes, and waits on zsock
- * for the connection. A setup error found while waiting is told to that client.
+ * has done everything but the request when the next one comes, and waits on
+ * zsock for the connection.
  */
 static int command_init_session(void *arg)
 {
@@ -702,10 +733,25 @@ static int command_init_session(void *arg)
 		_exit(125);
 	const int none[3] = {-1, -1, -1};
 	own_fds_only(conn >= 0 ? conn : a->zsock, none, 7);
-	/* Its own /proc, /dev/pts, /dev/shm, and its own loopback-only network. */
-	int renewed = ag3_mounts_renew(ctx->spec->mounts, ctx->spec->n_mounts, &err);
-	if (renewed == 0 && ctx->spec->namespaces.net)
-		renewed = ag3_netns_loopback_up(&err);
+	struct ag3_cmd cmd;
+	if (conn >= 0)
+		take_request(conn, &cmd);
+	/*
+	 * Everything that does not depend on the request: its own /proc, /dev/pts,
+	 * /dev/shm and loopback-only network, its signals, its drop, its landlock
+	 * ruleset. A spare does it ahead of time, and a failure there only ends the
+	 * spare (its errors go to the holder, which ignores them): the request then
+	 * starts an init of its own, which meets the same failure and tells its client.
+	 */
+	int err_to = conn >= 0 ? conn : a->zsock;
+	if (ag3_mounts_renew(ctx->spec->mounts, ctx->spec->n_mounts, &err) < 0)
+		die_error(err_to, err, "mount");
+	if (ctx->spec->namespaces.net && ag3_netns_loopback_up(&err) < 0)
+		die_error(err_to, err, "network");
+	int sfd = cinit_prepare(ctx, err_to);
+	if (ctx->landlock_abi > 0 &&
+	    ag3_landlock_prepare(ctx->spec, ctx->landlock_abi, &ctx->landlock_rs, &err) < 0)
+		die_error(err_to, err, "landlock");
 	if (conn < 0) {
 		struct ag3_msg m;
 		ssize_t n;
@@ -715,25 +761,10 @@ static int command_init_session(void *arg)
 		if (n != (ssize_t)sizeof(m) || m.type != MSG_ATTACH || conn < 0)
 			_exit(0); /* the holder is gone, or this spare is not needed */
 		close(a->zsock);
+		take_request(conn, &cmd);
 	}
-
-	int self = (int)syscall(SYS_pidfd_open, getpid(), 0);
-	struct ag3_msg pm = {.type = MSG_PIDFD};
-	if (self < 0 || ag3_msg_send_fd(conn, &pm, self) < 0)
-		_exit(125); /* the client is gone or cannot be told how to stop us */
-	close(self);
-
-	/* The request before any error: a socket closed with unread data resets its
-	 * peer, which then loses the reason sent before. */
-	struct ag3_cmd cmd;
-	char why[256] = "";
-	int r = ag3_cmdreq_recv(conn, &cmd, why, sizeof(why));
-	if (r < 0)
-		die_errno(conn, "request", -r, NULL, why);
-	if (renewed < 0)
-		die_error(conn, err, "mount");
 	/* Its stdio is what the client passed: none of it may be our socket. */
-	command_init(ctx, &cmd, conn);
+	command_init(ctx, &cmd, conn, sfd);
 }
 
 struct holder {
@@ -885,5 +916,5 @@ _Noreturn void ag3_init_main(struct ag3_child_ctx *ctx)
 	build_sandbox(ctx, sock);
 	if (ctx->session)
 		holder_main(ctx, sock);
-	command_init(ctx, &ctx->cmd, sock);
+	command_init(ctx, &ctx->cmd, sock, -1);
 }

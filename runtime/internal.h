@@ -71,9 +71,10 @@ struct ag3_child_ctx {
 	bool can_setgroups;
 	struct ag3_seccomp_prog seccomp; /* compiled by the supervisor; empty = off */
 	int landlock_abi;                /* > 0: apply landlock with this ABI */
-	uint64_t fallback_as;            /* RLIMIT_AS when no cgroup limits memory; 0 = none */
-	uint64_t fallback_nproc;         /* RLIMIT_NPROC when no cgroup limits pids; 0 = none */
-	struct ag3_cgroup *cgroup;       /* the sandbox's cgroup, or NULL */
+	int landlock_rs;           /* a ruleset made ahead of time (a session's spare), or -1 */
+	uint64_t fallback_as;      /* RLIMIT_AS when no cgroup limits memory; 0 = none */
+	uint64_t fallback_nproc;   /* RLIMIT_NPROC when no cgroup limits pids; 0 = none */
+	struct ag3_cgroup *cgroup; /* the sandbox's cgroup, or NULL */
 };
 
 /* The child side: never returns. Fresh mode runs ctx->cmd; a session's holder

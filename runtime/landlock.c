@@ -103,7 +103,8 @@ static int add_port(int ruleset, uint16_t port, uint64_t access, struct ag3_erro
 	return 0;
 }
 
-int ag3_landlock_apply(const struct ag3_spec *spec, int abi, struct ag3_error **reterr)
+int ag3_landlock_prepare(const struct ag3_spec *spec, int abi, int *ret_fd,
+			 struct ag3_error **reterr)
 {
 	const uint64_t all = fs_rights_for_abi(abi);
 	struct ll_ruleset_attr attr = {.handled_access_fs = all};
@@ -170,8 +171,21 @@ int ag3_landlock_apply(const struct ag3_spec *spec, int abi, struct ag3_error **
 					  AG3_LL_NET_CONNECT_TCP, reterr)) < 0)
 				return r;
 	}
-	if (syscall(SYS_landlock_restrict_self, rs, 0) < 0)
+	*ret_fd = TAKE_FD(rs);
+	return 0;
+}
+
+int ag3_landlock_restrict(int ruleset, struct ag3_error **reterr)
+{
+	if (syscall(SYS_landlock_restrict_self, ruleset, 0) < 0)
 		return ag3_error_set_stage(reterr, errno, "landlock", NULL,
 					   "landlock: restrict_self: %m");
 	return 0;
+}
+
+int ag3_landlock_apply(const struct ag3_spec *spec, int abi, struct ag3_error **reterr)
+{
+	_cleanup_close_ int rs = -1;
+	int r = ag3_landlock_prepare(spec, abi, &rs, reterr);
+	return r < 0 ? r : ag3_landlock_restrict(rs, reterr);
 }

@@ -18,3 +18,11 @@ int ag3_landlock_abi(void);
  * `abi` is from ag3_landlock_abi() and > 0. 0 or -errno with a message.
  */
 int ag3_landlock_apply(const struct ag3_spec *spec, int abi, struct ag3_error **reterr);
+
+/* The two halves of ag3_landlock_apply: the ruleset with every rule (paths are
+ * resolved now, as the caller; an O_CLOEXEC fd), and restricting the caller
+ * with it (no_new_privs must be set). A session's spare command init prepares
+ * ahead of its request; the command restricts itself. */
+int ag3_landlock_prepare(const struct ag3_spec *spec, int abi, int *ret_fd,
+			 struct ag3_error **reterr);
+int ag3_landlock_restrict(int ruleset, struct ag3_error **reterr);

@@ -113,7 +113,7 @@ static int prepare(struct ag3_sandbox *sb, const struct ag3_spec *spec, struct a
 		return 1;
 	}
 
-	struct ag3_child_ctx ctx = {.spec = spec, .sock = -1};
+	struct ag3_child_ctx ctx = {.spec = spec, .sock = -1, .landlock_rs = -1};
 	/* The texts below are long (cgroup paths): on the heap, not a thread's stack. */
 	struct texts {
 		struct ag3_host host;
