@@ -119,7 +119,7 @@ static void on_ready(void *data, const struct ag3_result *res)
  * receive the next client's argv, environment and stdio), and not a directory
  * others may write to without the sticky bit (they could replace it).
  */
-static int check_socket_dir(const char *path, const struct ag3_spec *spec)
+static int check_socket_dir(const char *path, const struct ag3_spec *spec, char **ret_abs)
 {
 	_cleanup_free_ char *copy = strdup(path);
 	if (!copy) {
@@ -161,6 +161,12 @@ static int check_socket_dir(const char *path, const struct ag3_spec *spec)
 				path, real, m->source, m->target);
 			return -1;
 		}
+	}
+	/* Absolute: the server leaves its caller's working directory. */
+	const char *base = slash ? slash + 1 : path;
+	if (!*base || asprintf(ret_abs, "%s%s%s", real, strcmp(real, "/") ? "/" : "", base) < 0) {
+		cli_error("--socket %s: not a socket path", path);
+		return -1;
 	}
 	return 0;
 }
@@ -297,8 +303,10 @@ static int session_open(int argc, char **argv)
 			return 125;
 		}
 	}
-	if (check_socket_dir(socket_path, spec) < 0)
+	_cleanup_free_ char *abs_path = NULL;
+	if (check_socket_dir(socket_path, spec, &abs_path) < 0)
 		return 125;
+	socket_path = abs_path;
 	struct ag3_server_opts so = {.listen_fd = -1,
 				     .path = socket_path,
 				     .control_fd = -1,
@@ -334,6 +342,9 @@ static int session_open(int argc, char **argv)
 		int keep[] = {pfd[1], so.listen_fd, owner};
 		close_all_but(keep, ELEMENTSOF(keep));
 		setsid();
+		/* A session may run long: it keeps no directory of its caller busy. */
+		if (chdir("/") < 0)
+			_exit(125);
 		rt.fd = pfd[1];
 		so.stop_fd = stop_signals();
 		detach_stdio();
