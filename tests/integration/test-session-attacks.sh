@@ -222,10 +222,38 @@ done; echo ran'
 	echo "$outs"
 }
 
+# A caller that hands a directory as the command's stdio (`< DIR`, or an API
+# embedder passing a directory fd): the command would hold a directory outside
+# its root, `cd /dev/stdin` and walk the host's tree from there (landlock, where
+# present, still stops reads; without it nothing does). Fresh and session mode
+# must both refuse to start it (125, naming the directory); the probe only
+# checks that a marker file of the outside directory is visible through fd 0.
+t_directory_as_stdio_is_refused() {
+	mkdir outside && touch outside/MARK && chmod 755 outside
+	open_at "$SCRATCH/s.sock" || fail "open: $ERR"
+	local how rc out err verdict=""
+	for how in fresh session; do
+		local -a args=(--workspace "$PWD/ws")
+		[ $how = session ] && args=(--session "$S")
+		rc=0
+		"$AG3" exec "${args[@]}" -- sh -c \
+			'[ -e /proc/self/fd/0/MARK ] && echo "DOOR: stdin is a directory outside the root"; echo ran' \
+			<outside >out.txt 2>err.txt || rc=$?
+		out=$(cat out.txt) err=$(cat err.txt)
+		case $out in *DOOR*) verdict+="$how: $out; " ;; esac
+		if [ "$rc" != 125 ] || ! printf '%s' "$err" | grep -q directory; then
+			verdict+="$how: status $rc ($out / $err); "
+		fi
+	done
+	close_it
+	[ -z "$verdict" ] || fail "$verdict"
+}
+
 run_test socket-out-of-the-sandboxs-reach t_socket_out_of_the_sandboxs_reach
 run_test another-sandbox-cannot-use-a-session t_another_sandbox_cannot_use_a_session
 run_test client-refuses-a-foreign-server t_client_refuses_a_foreign_server
 run_test concurrent-commands-share-no-network t_concurrent_commands_share_no_network
 run_test pids-exhaustion-is-reported-as-such t_pids_exhaustion_is_reported_as_such
 run_test renewed-proc-cannot-be-moved-away t_renewed_proc_cannot_be_moved_away
+run_test directory-as-stdio-is-refused t_directory_as_stdio_is_refused
 finish
