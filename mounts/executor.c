@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -916,6 +918,32 @@ int ag3_mounts_enter(struct ag3_mounts_plan *plan, struct ag3_error **reterr)
 }
 
 /*
+ * Whether `fd` (a renewal's target) is still what the session's build mounted
+ * there: the root of a mount of filesystem `magic`. The targets are resolved by
+ * path in a tree the session's commands share: beneath a writable mount (a spec
+ * can put /proc there; a profile cannot), one command can rename a parent away,
+ * the session's mount with it, and leave a directory of its own at the path; the
+ * next command's mount would land on that directory while the session's /proc
+ * (every command's processes) or /dev/pts (every command's ptys) stayed in view
+ * elsewhere. A directory a command made is never a mount root: refused.
+ */
+static int is_session_mount(int fd, long magic)
+{
+	struct statfs sf;
+	struct stat st, up;
+	if (fstatfs(fd, &sf) < 0 || fstat(fd, &st) < 0)
+		return -errno;
+	_cleanup_close_ int parent = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (parent < 0 || fstat(parent, &up) < 0)
+		return -errno;
+	return (long)sf.f_type == magic && st.st_dev != up.st_dev ? 0 : -EXDEV;
+}
+
+#define NOT_THE_SESSIONS(what)                                                                     \
+	"not the session's own " what " mount any more (a directory of the path was moved, by "    \
+	"a command of the session?): refused"
+
+/*
  * A session's command gets a /proc and a /dev/pts of its own (see executor.h):
  * a new proc of its pid namespace, hardened as the first, and a new devpts
  * instance, each attached over the session's, in the command's own mount
@@ -936,6 +964,8 @@ int ag3_mounts_renew(const struct ag3_mount *ops, size_t n_ops, struct ag3_error
 		if (m->op == AG3_MOUNT_PROC) {
 			if ((r = open_existing(rootfd, m->target, &target)) < 0)
 				return fail(reterr, -r, "mount", path, "the session's /proc");
+			if ((r = is_session_mount(target, PROC_SUPER_MAGIC)) < 0)
+				return fail(reterr, -r, "mount", path, NOT_THE_SESSIONS("proc"));
 			_cleanup_close_ int devnull = -1;
 			if ((r = open_existing(rootfd, "/dev/null", &devnull)) < 0) {
 				/* no /dev of ours: the host's null node is not reachable either */
@@ -953,6 +983,8 @@ int ag3_mounts_renew(const struct ag3_mount *ops, size_t n_ops, struct ag3_error
 			path = pts;
 			if ((r = open_existing(rootfd, pts, &target)) < 0)
 				return fail(reterr, -r, "mount", path, "the session's /dev/pts");
+			if ((r = is_session_mount(target, DEVPTS_SUPER_MAGIC)) < 0)
+				return fail(reterr, -r, "mount", path, NOT_THE_SESSIONS("devpts"));
 			const struct fs_opt pts_opts[] = {
 				{"ptmxmode", "0666"}, {"mode", "0620"}, {"max", DEV_PTS_MAX}};
 			_cleanup_close_ int ptsmnt =
@@ -969,6 +1001,7 @@ int ag3_mounts_renew(const struct ag3_mount *ops, size_t n_ops, struct ag3_error
 			path = shm;
 			_cleanup_close_ int shmfd = -1;
 			if ((r = open_existing(rootfd, shm, &shmfd)) < 0 ||
+			    (r = is_session_mount(shmfd, TMPFS_MAGIC)) < 0 ||
 			    (r = mount_tmpfs_at(shmfd, DEFAULT_SHM_SIZE, 01777,
 						MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
 							MOUNT_ATTR_NOEXEC)) < 0)

@@ -38,8 +38,9 @@ int ag3_mounts_enter(struct ag3_mounts_plan *plan, struct ag3_error **reterr);
  * proc (of the command's pid namespace, hardened like the first) over every proc
  * of `ops`, a new devpts instance over every /dev's pts, and a new tmpfs over
  * its shm. The command then sees only its own processes, ptys and POSIX shared
- * memory, not those of the session's other commands. Errors carry stage "mount"
- * and the path.
+ * memory, not those of the session's other commands. Each target must still be
+ * the root of the session's own mount of that kind (-EXDEV otherwise: a directory
+ * of the path was moved by a command). Errors carry stage "mount" and the path.
  */
 int ag3_mounts_renew(const struct ag3_mount *ops, size_t n_ops, struct ag3_error **reterr);
 

@@ -111,6 +111,20 @@ int ag3_streams_setup(struct ag3_streams *s, const struct ag3_spec *spec,
 		}
 		s->relayed[i] = true;
 	}
+	/* A directory the command would get as its stdio (the caller's own fd, passed
+	 * on) is a way out of the root: `cd /dev/stdin`, openat(0, ".."), as runc's
+	 * leaked fds were (CVE-2024-21626); only landlock, where there is one, would
+	 * still stop what it reaches there. */
+	for (int i = 0; i < 3; i++) {
+		struct stat st;
+		int fd = copts->stdio[i] >= 0 ? copts->stdio[i] : i;
+		if (!(s->pty_mask & (1u << i)) && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+			r = -EISDIR;
+			*stage_text = "stdio: a directory as the command's stdin, stdout or stderr "
+				      "would be its way out of the sandbox's root: refused";
+			goto fail;
+		}
+	}
 	if (s->pty_mask) {
 		ag3_sink_open(&s->pty_out, opts->pty_out);
 		copts->pty_mask = s->pty_mask;

@@ -167,9 +167,93 @@ except OSError as e:
 	echo "$out"
 }
 
+# A spec whose /proc lies beneath a writable mount (a tmpfs at /w, /proc at
+# /w/a/proc: profiles cannot say that, `exec --spec` and ag3_session_open_spec
+# can). Each command's own /proc is mounted again at the spec's path, in a spare
+# prepared ahead of time: one command renames /w/a away (the session's /proc goes
+# with it) and makes /w/a/proc a plain directory; a later command's /proc then
+# lands on that directory while the session's /proc, which lists every command
+# of the session, stays in view at /w/b/proc. Either the renewal refuses a target
+# that is not the session's own mount (the command fails to start: 125), or no
+# command ever sees a /proc of a pid namespace above its own.
+t_renewed_proc_cannot_be_moved_away() {
+	sbx compile
+	[ "$RC" = 0 ] || fail "compile: $ERR"
+	printf '%s' "$OUT" >spec.json
+	python3 - spec.json spec-w.json <<'PY' || fail "could not write the spec"
+import json, sys
+s = json.load(open(sys.argv[1]))
+out = []
+for m in s["mounts"]:
+    if m["op"] == "proc":
+        out.append(dict(m, op="tmpfs", target="/w", ro=False, noexec=False,
+                        size=1 << 20, mode=0o777, origin="test: a writable tmpfs"))
+        m["target"] = "/w/a/proc"
+    out.append(m)
+s["mounts"] = out
+json.dump(s, open(sys.argv[2], "w"))
+PY
+	S=$SCRATCH/w.sock
+	sbx session open --owner-pid $BASHPID --spec spec-w.json --socket "$S"
+	[ "$RC" = 0 ] || fail "open: $ERR"
+	sbx exec --session "$S" -- sh -c 'mv /w/a /w/b && mkdir -p /w/a/proc && echo moved'
+	[ "$OUT" = moved ] || { close_it; fail "the move: $RC $OUT $ERR"; }
+	# A /proc of an ancestor pid namespace shows our own processes with two pids
+	# (NSpid); each command looks at both places, reads status lines only.
+	local i outs=""
+	for i in 1 2 3; do
+		sbx exec --session "$S" -- sh -c '
+for d in /w/a/proc /w/b/proc; do
+	for f in "$d"/[0-9]*/status; do
+		[ -r "$f" ] || continue
+		set -- $(grep "^NSpid:" "$f")
+		[ $# -gt 2 ] && { echo "DOOR: $d is a /proc of the session (${f%/status}: $*)"; break; }
+	done
+done; echo ran'
+		case $RC in
+		0) ;;
+		125) case $ERR in *proc*) ;; *) close_it; fail "status 125 without naming /proc: $ERR" ;; esac ;;
+		*) close_it; fail "status $RC: $OUT $ERR" ;;
+		esac
+		outs+="$OUT"$'\n'
+	done
+	close_it
+	case $outs in *DOOR*) fail "$outs" ;; esac
+	echo "$outs"
+}
+
+# A caller that hands a directory as the command's stdio (`< DIR`, or an API
+# embedder passing a directory fd): the command would hold a directory outside
+# its root, `cd /dev/stdin` and walk the host's tree from there (landlock, where
+# present, still stops reads; without it nothing does). Fresh and session mode
+# must both refuse to start it (125, naming the directory); the probe only
+# checks that a marker file of the outside directory is visible through fd 0.
+t_directory_as_stdio_is_refused() {
+	mkdir outside && touch outside/MARK && chmod 755 outside
+	open_at "$SCRATCH/s.sock" || fail "open: $ERR"
+	local how rc out err verdict=""
+	for how in fresh session; do
+		local -a args=(--workspace "$PWD/ws")
+		[ $how = session ] && args=(--session "$S")
+		rc=0
+		"$AG3" exec "${args[@]}" -- sh -c \
+			'[ -e /proc/self/fd/0/MARK ] && echo "DOOR: stdin is a directory outside the root"; echo ran' \
+			<outside >out.txt 2>err.txt || rc=$?
+		out=$(cat out.txt) err=$(cat err.txt)
+		case $out in *DOOR*) verdict+="$how: $out; " ;; esac
+		if [ "$rc" != 125 ] || ! printf '%s' "$err" | grep -q directory; then
+			verdict+="$how: status $rc ($out / $err); "
+		fi
+	done
+	close_it
+	[ -z "$verdict" ] || fail "$verdict"
+}
+
 run_test socket-out-of-the-sandboxs-reach t_socket_out_of_the_sandboxs_reach
 run_test another-sandbox-cannot-use-a-session t_another_sandbox_cannot_use_a_session
 run_test client-refuses-a-foreign-server t_client_refuses_a_foreign_server
 run_test concurrent-commands-share-no-network t_concurrent_commands_share_no_network
 run_test pids-exhaustion-is-reported-as-such t_pids_exhaustion_is_reported_as_such
+run_test renewed-proc-cannot-be-moved-away t_renewed_proc_cannot_be_moved_away
+run_test directory-as-stdio-is-refused t_directory_as_stdio_is_refused
 finish
