@@ -18,7 +18,7 @@
 #include "runtime/session.h"
 #include "runtime/util/cleanup.h"
 
-#define MAX_PENDING 64
+#define MAX_PENDING 256 /* as many as commands may run at once (AG3_SESSION_MAX_COMMANDS) */
 /* A connection that sends nothing for this long is dropped. */
 #define PENDING_MS 10000
 
