@@ -579,6 +579,15 @@ static int init_signals(int sock)
  * the pid 1 of the command's own pid namespace. Either way every process the
  * command left behind is killed by the kernel when this one exits.
  */
+/* Waits until the signalfd or the socket of pfd[2] has something (an init has no
+ * other way on: a failing poll ends it, and with it its sandbox). */
+static void wait_for(struct pollfd *pfd)
+{
+	while (poll(pfd, 2, -1) < 0)
+		if (errno != EINTR)
+			_exit(125);
+}
+
 /* What a command init does before it knows its command: its signals, then its drop
  * (init becomes the command's own uid, so it can pass signals on without keeping
  * CAP_KILL, and keeps nothing else, before the command exists: there is no moment
@@ -649,11 +658,7 @@ static _Noreturn void command_init(struct ag3_child_ctx *ctx, const struct ag3_c
 
 	struct pollfd pfd[2] = {{.fd = sfd, .events = POLLIN}, {.fd = sock, .events = POLLIN}};
 	for (;;) {
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			_exit(125);
-		}
+		wait_for(pfd);
 		/* The supervisor is gone (or wrote what it never writes): end the sandbox. */
 		if (pfd[1].revents)
 			_exit(125);
@@ -863,11 +868,7 @@ static _Noreturn void holder_main(struct ag3_child_ctx *ctx, int sock)
 	send_msg(sock, &ready);
 	struct pollfd pfd[2] = {{.fd = sfd, .events = POLLIN}, {.fd = sock, .events = POLLIN}};
 	for (;;) {
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			_exit(125);
-		}
+		wait_for(pfd);
 		if (pfd[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			ssize_t n = read(sfd, &si, sizeof(si));

@@ -246,6 +246,21 @@ static struct ag3_sandbox *sandbox_new(void)
 	return sb;
 }
 
+/* A prepared sandbox (see prepare), or NULL with `res` the setup failure. */
+static struct ag3_sandbox *sandbox_prepared(const struct ag3_spec *spec, struct ag3_result *res)
+{
+	struct ag3_sandbox *sb = sandbox_new();
+	if (!sb) {
+		ag3_result_setup_failed(res, ENOMEM, "supervisor", NULL, "out of memory");
+		return NULL;
+	}
+	if (prepare(sb, spec, res)) {
+		free(sb);
+		return NULL;
+	}
+	return sb;
+}
+
 static pid_t clone_child(unsigned long flags, int *pidfd)
 {
 	struct clone_args args = {.flags = flags | CLONE_PIDFD,
@@ -568,15 +583,9 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 	if (!opts || !opts->argv || !opts->argv[0] || !*opts->argv[0])
 		return -EINVAL;
 	uint64_t start = ag3_now_ms();
-	struct ag3_sandbox *sb = sandbox_new();
-	if (!sb) {
-		ag3_result_setup_failed(res, ENOMEM, "supervisor", NULL, "out of memory");
+	struct ag3_sandbox *sb = sandbox_prepared(spec, res);
+	if (!sb)
 		return 0;
-	}
-	if (prepare(sb, spec, res)) {
-		free(sb);
-		return 0;
-	}
 	struct ag3_streams io;
 	struct ag3_child_ctx *ctx = &sb->ctx;
 	ctx->opts = opts;
@@ -639,15 +648,9 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 int ag3_sandbox_open(const struct ag3_spec *spec, struct ag3_sandbox **ret, struct ag3_result *res)
 {
 	*ret = NULL;
-	struct ag3_sandbox *sb = sandbox_new();
-	if (!sb) {
-		ag3_result_setup_failed(res, ENOMEM, "supervisor", NULL, "out of memory");
+	struct ag3_sandbox *sb = sandbox_prepared(spec, res);
+	if (!sb)
 		return 0;
-	}
-	if (prepare(sb, spec, res)) {
-		free(sb);
-		return 0;
-	}
 	struct ag3_child_ctx *ctx = &sb->ctx;
 	ctx->session = true;
 	ctx->cmd.stdio[0] = ctx->cmd.stdio[1] = ctx->cmd.stdio[2] = -1;
