@@ -202,7 +202,8 @@ census() {
 	echo "cgroups=$(find /sys/fs/cgroup -maxdepth 5 -type d -name "ag3ntum-$SERVER-*" 2>/dev/null | wc -l)"
 }
 
-# Thousands of commands (two clients at a time) leave nothing behind.
+# Thousands of commands (two clients at a time) leave nothing behind: 10,000 (1,000
+# under the sanitizers, see meson.build).
 t_many_commands_leave_nothing() {
 	local n=${AG3_SESSION_COMMANDS:-10000}
 	open_session
