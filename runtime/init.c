@@ -12,7 +12,6 @@
  * DESIGN lists setsid before the uid drop: setsid concerns the command's
  * session only, so doing it in the command after init's drop changes nothing.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -42,6 +41,7 @@
 #include "runtime/landlock.h"
 #include "runtime/netns.h"
 #include "runtime/ucounts.h"
+#include "runtime/util/fds.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -201,70 +201,6 @@ static int exec_command(char *const *argv, char **envp)
 	return saved;
 }
 
-/*
- * close_range's fallback (kernels before 5.9): every fd above 2 that
- * /proc/self/fd lists, but those in `keep`, closed or marked close-on-exec.
- * The directory is read by fd number, so acting on an fd while reading is safe.
- */
-static int walk_fds(const int *keep, size_t n_keep, bool close_them)
-{
-	DIR *d = opendir("/proc/self/fd");
-	if (!d)
-		return -errno;
-	struct dirent *e;
-	int r = 0;
-	while (r == 0 && (e = readdir(d))) {
-		char *end;
-		long fd = strtol(e->d_name, &end, 10);
-		if (*end || e->d_name[0] == '.' || fd < 3 || fd == dirfd(d))
-			continue;
-		bool kept = false;
-		for (size_t i = 0; i < n_keep; i++)
-			kept |= fd == keep[i];
-		if (kept)
-			continue;
-		if (close_them)
-			close((int)fd);
-		else if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF)
-			r = -errno;
-	}
-	closedir(d);
-	return r;
-}
-
-/*
- * init is a copy of the supervisor: it inherits every fd the supervisor (or the
- * program embedding the library) has open, O_CLOEXEC or not: cgroup directory
- * fds, capture pipes, the embedder's sockets. close_range(CLOEXEC) only acts at
- * execve, but the command resolves its working directory before that, and a
- * cwd through /proc/self/fd/N of a host directory is outside the root (runc's
- * CVE-2024-21626). So init closes everything but `keep` first thing.
- */
-static int close_other_fds(const int *keep, size_t n_keep)
-{
-	int k[8];
-	size_t n = 0;
-	for (size_t i = 0; i < n_keep && n < ELEMENTSOF(k); i++)
-		if (keep[i] >= 3)
-			k[n++] = keep[i];
-	for (size_t i = 1; i < n; i++) /* sort: n is tiny */
-		for (size_t j = i; j > 0 && k[j - 1] > k[j]; j--) {
-			int t = k[j];
-			k[j] = k[j - 1];
-			k[j - 1] = t;
-		}
-	unsigned lo = 3;
-	bool ok = true;
-	for (size_t i = 0; i <= n && ok; i++) {
-		unsigned hi = i < n ? (unsigned)k[i] : ~0U;
-		if (hi > lo && syscall(SYS_close_range, lo, hi - 1, 0U) < 0)
-			ok = false;
-		if (i < n)
-			lo = (unsigned)k[i] + 1;
-	}
-	return ok ? 0 : walk_fds(k, n, true);
-}
-
 /* The session's gid and uid (real, effective, saved), then every capability set
  * cleared and read back; on failure, the setup error goes to `fd`. */
 static void set_ids_and_clear_caps(const struct ag3_child_ctx *ctx, int fd)
@@ -386,7 +322,7 @@ static _Noreturn void command_main(struct ag3_child_ctx *ctx, const struct ag3_c
 
 	/* Every fd but 0, 1, 2 goes at execve (errfd too: it is how exec's success shows). */
 	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0 &&
-	    walk_fds(NULL, 0, false) < 0)
+	    ag3_fds_walk(NULL, 0, false) < 0)
 		die_errno(errfd, "fds", errno, "/proc/self/fd", "marking fds close-on-exec");
 
 	/* Without a cgroup to enforce them, memory and pids fall back to rlimits: set
@@ -487,11 +423,18 @@ static char **copy_argv(char *const *argv)
  * First thing in a new process of ours inside the sandbox: die with the parent,
  * and keep nothing of the parent's fds but `keep` (the socket and the command's
  * stdio). Of 0-2, those the command does not get from here are /dev/null.
+ *
+ * init is a copy of the supervisor: it inherits every fd the supervisor (or the
+ * program embedding the library) has open, O_CLOEXEC or not: cgroup directory
+ * fds, capture pipes, the embedder's sockets. close_range(CLOEXEC) only acts at
+ * execve, but the command resolves its working directory before that, and a
+ * cwd through /proc/self/fd/N of a host directory is outside the root (runc's
+ * CVE-2024-21626). So init closes everything but `keep` first thing.
  */
 static void own_fds_only(int sock, const int *stdio, unsigned pty_mask)
 {
 	const int keep[] = {sock, stdio[0], stdio[1], stdio[2]};
-	int cr = close_other_fds(keep, ELEMENTSOF(keep));
+	int cr = ag3_fds_close_except(keep, ELEMENTSOF(keep));
 	if (cr < 0)
 		die_errno(sock, "fds", -cr, "/proc/self/fd", "closing the supervisor's fds");
 	/* The caller's own 0-2 where the command gets something else (a pty, a relay

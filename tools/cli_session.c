@@ -23,6 +23,7 @@
 #include "cli_options.h"
 #include "runtime/cmdreq.h"
 #include "runtime/util/cleanup.h"
+#include "runtime/util/fds.h"
 #include "runtime/util/text.h"
 
 const char cli_session_help[] =
@@ -233,29 +234,6 @@ static void detach_stdio(void)
 		close(null);
 }
 
-/* The background server keeps none of its caller's fds but `keep` (and 0-2, which
- * detach_stdio replaces): nothing of the caller's is held open for the session's
- * lifetime. */
-static void close_all_but(int *keep, size_t n)
-{
-	for (size_t i = 1; i < n; i++) /* sort: n is tiny */
-		for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
-			int t = keep[j];
-			keep[j] = keep[j - 1];
-			keep[j - 1] = t;
-		}
-	unsigned lo = 3;
-	for (size_t i = 0; i <= n; i++) {
-		unsigned hi = i < n ? (unsigned)keep[i] : ~0U;
-		if (i < n && keep[i] < 3)
-			continue;
-		if (hi > lo)
-			syscall(SYS_close_range, lo, hi - 1, 0U);
-		if (i < n)
-			lo = (unsigned)keep[i] + 1;
-	}
-}
-
 static int session_open(int argc, char **argv)
 {
 	_cleanup_(ag3_vars_freep) struct ag3_vars *vars = ag3_vars_new();
@@ -340,8 +318,10 @@ static int session_open(int argc, char **argv)
 	}
 	if (pid == 0) {
 		close(pfd[0]);
-		int keep[] = {pfd[1], so.listen_fd, owner};
-		close_all_but(keep, ELEMENTSOF(keep));
+		/* none of its caller's fds is held open for the session's lifetime */
+		const int keep[] = {pfd[1], so.listen_fd, owner};
+		if (ag3_fds_close_except(keep, ELEMENTSOF(keep)) < 0)
+			_exit(125);
 		setsid();
 		/* A session may run long: it keeps no directory of its caller busy. */
 		if (chdir("/") < 0)
