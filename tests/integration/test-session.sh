@@ -88,18 +88,19 @@ t_commands_cannot_see_each_other() {
 	open_session
 	local tag
 	tag=$(uniq_secs)
-	"$AG3" exec --session "$S" -- sh -c "exec sleep $tag" </dev/null >/dev/null 2>&1 &
+	"$AG3" exec --session "$S" -- sh -c "echo x > /dev/shm/shm-$tag; exec sleep $tag" </dev/null >/dev/null 2>&1 &
 	local bg=$!
 	wait_proc "^sleep $tag" 50 up || fail "the first command did not start"
-	sbx exec --session "$S" -- sh -c 'cat /proc/[0-9]*/cmdline | tr "\0" " "; echo; ls /proc | grep -c "^[0-9]"; ls /dev/pts'
+	sbx exec --session "$S" -- sh -c 'cat /proc/[0-9]*/cmdline | tr "\0" " "; echo; ls /proc | grep -c "^[0-9]"; ls /dev/pts; ls /dev/shm'
 	kill "$bg" 2>/dev/null
 	wait "$bg" 2>/dev/null || true
 	expect_rc 0
-	case $OUT in *"$tag"*) fail "a command saw another's process: $OUT" ;; esac
+	case $(printf '%s\n' "$OUT" | sed -n 1p) in *"$tag"*) fail "a command saw another's process: $OUT" ;; esac
 	local n
 	n=$(printf '%s\n' "$OUT" | sed -n 2p)
 	[ "$n" -le 4 ] || fail "a command's /proc lists $n processes: $OUT"
 	[ "$(printf '%s\n' "$OUT" | sed -n 3p)" = ptmx ] || fail "/dev/pts is not the command's own: $OUT"
+	case $OUT in *"shm-$tag"*) fail "a command saw another's /dev/shm: $OUT" ;; esac
 	wait_proc "^sleep $tag" 50 gone || fail "the first command outlived its killed client"
 	close_session
 }
