@@ -464,6 +464,19 @@ int ag3_cgroup_attach(struct ag3_cgroup *cg, pid_t pid)
 	return 0;
 }
 
+int ag3_cgroup_join_self(struct ag3_cgroup *cg)
+{
+	const int fds[] = {cg->dirfd, cg->v1_mem_fd, cg->v1_pids_fd, cg->v1_cpu_fd};
+	for (size_t i = 0; i < ELEMENTSOF(fds); i++) {
+		if (fds[i] < 0)
+			continue;
+		int r = write_small(fds[i], "cgroup.procs", "0");
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 void ag3_cgroup_stats(struct ag3_cgroup *cg, uint64_t *oom_kills, uint64_t *peak)
 {
 	*oom_kills = 0;

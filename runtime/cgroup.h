@@ -82,6 +82,9 @@ int ag3_cgroup_create(const struct ag3_spec *spec, const struct ag3_cgroup_info 
 void ag3_cgroup_why(const struct ag3_cgroup_info *info, const char *controller, const char *v2_why,
 		    char *out, size_t len);
 int ag3_cgroup_attach(struct ag3_cgroup *cg, pid_t pid);
+/* Moves the calling process itself (a sandbox's first process, before its cgroup
+ * namespace) into every hierarchy of cg. 0 or -errno. */
+int ag3_cgroup_join_self(struct ag3_cgroup *cg);
 /* The oom_kill count so far, and memory.peak (0 when unknown). */
 void ag3_cgroup_stats(struct ag3_cgroup *cg, uint64_t *oom_kills, uint64_t *peak);
 /* A read-only fd of the file holding the memory limit's oom_kill count (v2

@@ -29,6 +29,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -37,41 +38,12 @@
 
 #include "mounts/executor.h"
 #include "runtime/caps.h"
+#include "runtime/cinit.h"
 #include "runtime/internal.h"
 #include "runtime/landlock.h"
 #include "runtime/netns.h"
 #include "runtime/ucounts.h"
 #include "runtime/util/fds.h"
-
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
-
-static void copy_str(char *dst, size_t len, const char *src)
-{
-	if (!src)
-		src = "";
-	size_t n = strnlen(src, len - 1);
-	memcpy(dst, src, n);
-	dst[n] = 0;
-}
-
-static void send_msg(int fd, const struct ag3_msg *m)
-{
-	ssize_t r;
-	do
-		r = send(fd, m, sizeof(*m), MSG_NOSIGNAL);
-	while (r < 0 && errno == EINTR);
-}
-
-void ag3_msg_send_error(int fd, const char *stage, int err, const char *path, const char *text)
-{
-	struct ag3_msg m = {.type = MSG_SETUP_ERROR, .err = err < 0 ? -err : err};
-	copy_str(m.stage, sizeof(m.stage), stage);
-	copy_str(m.path, sizeof(m.path), path);
-	copy_str(m.text, sizeof(m.text), text);
-	send_msg(fd, &m);
-}
 
 static _Noreturn void die_error(int fd, struct ag3_error *e, const char *stage)
 {
@@ -83,60 +55,14 @@ static _Noreturn void die_error(int fd, struct ag3_error *e, const char *stage)
 static _Noreturn void die_errno(int fd, const char *stage, int err, const char *path,
 				const char *what)
 {
-	char text[768];
-	snprintf(text, sizeof(text), "%s: %s%s%s: %s (%s)", stage, path ? path : "",
-		 path ? ": " : "", what, strerror(err), ag3_errno_name(err));
-	ag3_msg_send_error(fd, stage, err, path, text);
-	_exit(125);
-}
-
-/* ---- /proc/1 hygiene ---------------------------------------------------------------------- */
-
-/*
- * init is a fork of the caller, so /proc/1/cmdline would show the caller's
- * whole argv (host paths, profile names: bwrap's /proc/self leaked its
- * --setenv secrets this way). Overwrite the argv and environment areas.
- */
-static void scrub_proc_title(void)
-{
-	char buf[4096];
-	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	buf[n] = 0;
-	char *p = strrchr(buf, ')');
-	if (!p)
-		return;
-	/* Fields after the comm start at field 3; arg_start..env_end are fields 48..51. */
-	unsigned long long v[52] = {0};
-	int field = 3;
-	for (char *tok = strtok(p + 2, " "); tok && field <= 51; tok = strtok(NULL, " "), field++)
-		v[field] = strtoull(tok, NULL, 10);
-	if (field <= 51)
-		return;
-	unsigned long long as = v[48], ae = v[49], es = v[50], ee = v[51];
-	if (es > ee || as > ae || ae - as > (1u << 24) || ee - es > (1u << 24))
-		return;
-	if (ee > es)
-		memset((void *)(uintptr_t)es, 0, ee - es);
-	if (ae > as) {
-		memset((void *)(uintptr_t)as, 0, ae - as);
-		static const char title[] = "ag3ntum-init";
-		if (ae - as > sizeof(title))
-			memcpy((void *)(uintptr_t)as, title, sizeof(title));
-	}
-	prctl(PR_SET_NAME, "ag3ntum-init", 0, 0, 0);
+	ag3_die_errno(fd, stage, err, path, what);
 }
 
 /* ---- the command --------------------------------------------------------------------------- */
 
 /* The spec's environment with the command's own settings over it (same name: the
  * command's value; a new name: added). */
-static char **build_env(const struct ag3_spec *spec, char *const *extra)
+char **ag3_cmd_env(const struct ag3_spec *spec, char *const *extra)
 {
 	size_t n_extra = 0;
 	while (extra && extra[n_extra])
@@ -161,55 +87,16 @@ static char **build_env(const struct ag3_spec *spec, char *const *extra)
 	return env;
 }
 
-/* PATH as the command gets it (its environment), else the usual default. */
-static const char *env_path(char *const *envp)
-{
-	for (size_t i = 0; envp[i]; i++)
-		if (strncmp(envp[i], "PATH=", 5) == 0)
-			return envp[i] + 5;
-	return "/usr/local/bin:/usr/bin:/bin";
-}
-
-/* execve with a PATH search in the command's PATH (not the caller's). Returns the errno. */
-static int exec_command(char *const *argv, char **envp)
-{
-	const char *file = argv[0];
-	if (strchr(file, '/')) {
-		execve(file, argv, envp);
-		return errno;
-	}
-	int saved = ENOENT;
-	const char *p = env_path(envp);
-	char full[PATH_MAX];
-	while (*p) {
-		const char *colon = strchr(p, ':');
-		size_t n = colon ? (size_t)(colon - p) : strlen(p);
-		if (n > 0 && n + 1 + strlen(file) < sizeof(full)) {
-			memcpy(full, p, n);
-			full[n] = '/';
-			strcpy(full + n + 1, file);
-			execve(full, argv, envp);
-			if (errno == EACCES)
-				saved = EACCES;
-			else if (errno != ENOENT && errno != ENOTDIR && saved != EACCES)
-				saved = errno;
-		}
-		p += n;
-		if (*p == ':')
-			p++;
-	}
-	return saved;
-}
-
 /* The session's gid and uid (real, effective, saved), then every capability set
  * cleared and read back; on failure, the setup error goes to `fd`. */
 static void set_ids_and_clear_caps(const struct ag3_child_ctx *ctx, int fd)
 {
 	struct ag3_error *err = NULL;
-	if (setresgid(ctx->gid, ctx->gid, ctx->gid) < 0)
-		die_errno(fd, "identity", errno, NULL, "setresgid");
-	if (setresuid(ctx->uid, ctx->uid, ctx->uid) < 0)
-		die_errno(fd, "identity", errno, NULL, "setresuid");
+	const char *what = NULL;
+	int r = ag3_cinit_set_ids(ctx->uid, ctx->gid, &what);
+	if (r < 0)
+		die_errno(fd, "identity", -r, NULL, what);
+	/* And libcap's reading of every set, the ambient and bounding ones included. */
 	if (ag3_caps_clear_all(&err) < 0)
 		die_error(fd, err, "capabilities");
 }
@@ -236,128 +123,18 @@ static void drop_privileges(struct ag3_child_ctx *ctx, int fd)
 	}
 	if (ag3_caps_drop_bounding(&err) < 0)
 		die_error(fd, err, "capabilities");
-	if (ctx->can_setgroups && setgroups(spec->identity.n_groups, spec->identity.groups) < 0)
+	/* Raw: glibc's setgroups would change every thread of a vfork-style child's parent. */
+	if (ctx->can_setgroups &&
+	    syscall(SYS_setgroups, spec->identity.n_groups, spec->identity.groups) < 0)
 		die_errno(fd, "identity", errno, NULL, "setgroups");
 	set_ids_and_clear_caps(ctx, fd);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		die_errno(fd, "no_new_privs", errno, NULL, "prctl(PR_SET_NO_NEW_PRIVS)");
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+	/* Dumpable is the address space's: a vfork-style child would set its caller's. The
+	 * init binary sets its own first thing, before the command exists. */
+	if ((ctx->init_exe < 0 && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) ||
+	    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		die_errno(fd, "init", errno, NULL, "prctl after the credential change");
-}
-
-static _Noreturn void command_main(struct ag3_child_ctx *ctx, const struct ag3_cmd *cmd, int errfd,
-				   int pty_slave)
-{
-	const struct ag3_spec *spec = ctx->spec;
-	char *const *argv = cmd->argv;
-	struct ag3_error *err = NULL;
-
-	/* A new session: no controlling terminal, so TIOCSTI into the caller's is gone. */
-	if (setsid() < 0)
-		die_errno(errfd, "setsid", errno, NULL, "setsid");
-
-	/* Handlers reset themselves at execve; an ignored signal would stay ignored.
-	 * Only the classic signals are checked: nobody ignores realtime ones. */
-	sigset_t none;
-	sigemptyset(&none);
-	for (int s = 1; s < 32; s++) {
-		struct sigaction old;
-		if (s != SIGKILL && s != SIGSTOP && sigaction(s, NULL, &old) == 0 &&
-		    old.sa_handler == SIG_IGN)
-			signal(s, SIG_DFL);
-	}
-	sigprocmask(SIG_SETMASK, &none, NULL);
-
-	for (int i = 0; i < 3; i++) {
-		int from = cmd->pty_mask & (1u << i) ? pty_slave : cmd->stdio[i];
-		if (from >= 0 && from != i && dup2(from, i) < 0)
-			die_errno(errfd, "stdio", errno, NULL, "dup2");
-	}
-	/* The sandbox's own pty is the command's controlling terminal: job control
-	 * works, and what the command does to its terminal stays in the sandbox. */
-	if (pty_slave >= 0 && ioctl(pty_slave, TIOCSCTTY, 0) < 0)
-		die_errno(errfd, "pty", errno, NULL, "ioctl(TIOCSCTTY)");
-
-	umask(spec->process.umask);
-
-	/* init dropped to the command's ids, groups, rlimits and an empty bounding set
-	 * before starting it (see drop_privileges): the command inherits them, never
-	 * holding more than init. Setting the same ids again is a no-op that fails if
-	 * they are not what they must be; the capability sets are cleared and read back. */
-	set_ids_and_clear_caps(ctx, errfd);
-
-	/* As the command's own uid: a workspace it cannot enter is an error, not root's
-	 * business. Resolved without following any symlink (nor /proc magic links): a
-	 * link the sandboxed user planted on the way cannot move the working directory. */
-	{
-		const char *cwd = cmd->cwd ? cmd->cwd : spec->process.cwd;
-		int cwd_fd = -1;
-		int r = ag3_mounts_open_dir_nofollow(cwd, &cwd_fd);
-		if (r < 0)
-			die_errno(errfd, "cwd", -r, cwd,
-				  r == -ELOOP ? "a symlink on the way (not followed)" : "open");
-		if (fchdir(cwd_fd) < 0)
-			die_errno(errfd, "cwd", errno, cwd, "chdir");
-		close(cwd_fd);
-	}
-
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		die_errno(errfd, "no_new_privs", errno, NULL, "prctl(PR_SET_NO_NEW_PRIVS)");
-
-	/* Landlock: the filesystem as the mount list grants it, beneath the mounts themselves
-	 * (the ruleset made ahead of time by a session's spare, or now). */
-	if (ctx->landlock_rs >= 0 ? ag3_landlock_restrict(ctx->landlock_rs, &err) < 0
-				  : ctx->landlock_abi > 0 &&
-					    ag3_landlock_apply(spec, ctx->landlock_abi, &err) < 0)
-		die_error(errfd, err, "landlock");
-
-	/* Seccomp last: after it, only close_range and execve are left to do. */
-	int r = ag3_seccomp_load(&ctx->seccomp);
-	if (r < 0)
-		die_errno(errfd, "seccomp", -r, NULL, "loading the filter");
-
-	char **envp = build_env(spec, cmd->env);
-	if (!envp)
-		die_errno(errfd, "environment", ENOMEM, NULL, "building the environment");
-
-	/* Every fd but 0, 1, 2 goes at execve (errfd too: it is how exec's success shows). */
-	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0 &&
-	    ag3_fds_walk(NULL, 0, false) < 0)
-		die_errno(errfd, "fds", errno, "/proc/self/fd", "marking fds close-on-exec");
-
-	/* Without a cgroup to enforce them, memory and pids fall back to rlimits: set
-	 * last, so nothing of ours has to allocate under the address-space cap. */
-	const struct {
-		int res;
-		uint64_t v;
-	} fb[] = {{RLIMIT_AS, ctx->fallback_as}, {RLIMIT_NPROC, ctx->fallback_nproc}};
-	for (size_t i = 0; i < ELEMENTSOF(fb); i++) {
-		struct rlimit rl = {.rlim_cur = fb[i].v, .rlim_max = fb[i].v};
-		if (fb[i].v && setrlimit(fb[i].res, &rl) < 0)
-			die_errno(errfd, "rlimits", errno, NULL, "fallback limit");
-	}
-
-	int e = exec_command(argv, envp);
-	char text[768];
-	snprintf(text, sizeof(text), "exec: %s: %s (%s)", argv[0], strerror(e), ag3_errno_name(e));
-	ag3_msg_send_error(errfd, "exec", e, argv[0], text);
-	_exit(e == ENOENT ? 127 : 126);
-}
-
-struct cmd_args {
-	struct ag3_child_ctx *ctx;
-	const struct ag3_cmd *cmd;
-	int errfd;
-	int close_fds[3];
-	int pty_slave;
-};
-
-static int command_trampoline(void *arg)
-{
-	struct cmd_args *ca = arg;
-	for (size_t i = 0; i < ELEMENTSOF(ca->close_fds); i++)
-		close(ca->close_fds[i]); /* the fd table is the command's own (no CLONE_FILES) */
-	command_main(ca->ctx, ca->cmd, ca->errfd, ca->pty_slave);
 }
 
 /* ---- init ----------------------------------------------------------------------------------- */
@@ -400,25 +177,6 @@ static int open_pty(const struct ag3_cmd *cmd, int sock)
 	return slave;
 }
 
-static void noop_handler(int sig)
-{
-	(void)sig;
-}
-
-static char **copy_argv(char *const *argv)
-{
-	size_t n = 0;
-	while (argv[n])
-		n++;
-	char **c = calloc(n + 1, sizeof(char *));
-	if (!c)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if (!(c[i] = strdup(argv[i])))
-			return NULL;
-	return c;
-}
-
 /*
  * First thing in a new process of ours inside the sandbox: die with the parent,
  * and keep nothing of the parent's fds but `keep` (the socket and the command's
@@ -431,9 +189,9 @@ static char **copy_argv(char *const *argv)
  * cwd through /proc/self/fd/N of a host directory is outside the root (runc's
  * CVE-2024-21626). So init closes everything but `keep` first thing.
  */
-static void own_fds_only(int sock, const int *stdio, unsigned pty_mask)
+static void own_fds_only(int sock, const int *stdio, unsigned pty_mask, int also)
 {
-	const int keep[] = {sock, stdio[0], stdio[1], stdio[2]};
+	const int keep[] = {sock, stdio[0], stdio[1], stdio[2], also};
 	int cr = ag3_fds_close_except(keep, ELEMENTSOF(keep));
 	if (cr < 0)
 		die_errno(sock, "fds", -cr, "/proc/self/fd", "closing the supervisor's fds");
@@ -490,45 +248,14 @@ static void build_sandbox(struct ag3_child_ctx *ctx, int sock)
 	if (spec->namespaces.net && ag3_netns_loopback_up(&err) < 0)
 		die_error(sock, err, "network");
 
-	/* Nothing of init can be read or ptraced by the command from here on. */
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		die_errno(sock, "init", errno, NULL, "prctl(PR_SET_DUMPABLE)");
-	scrub_proc_title();
-}
-
-static int init_signals(int sock)
-{
-	sigset_t mask;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	struct sigaction sa = {.sa_handler = noop_handler};
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-		die_errno(sock, "init", errno, NULL, "sigprocmask");
-	int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-	if (sfd < 0)
-		die_errno(sock, "init", errno, NULL, "signalfd");
-	return sfd;
-}
-
-/*
- * The command's init: drops, starts the command, passes signals on, reaps, and
- * reports over `sock`. In fresh mode this is the sandbox's pid 1; in a session,
- * the pid 1 of the command's own pid namespace. Either way every process the
- * command left behind is killed by the kernel when this one exits.
- */
-/* Waits until the signalfd or the socket of pfd[2] has something (an init has no
- * other way on: a failing poll ends it, and with it its sandbox). */
-static void wait_for(struct pollfd *pfd)
-{
-	while (poll(pfd, 2, -1) < 0)
-		if (errno != EINTR)
-			_exit(125);
+	/* Nothing of init can be read or ptraced by the command from here on. A vfork-style
+	 * child shares its caller's address space, whose dumpable flag and argv area
+	 * these are: the init binary does both for its own, before the command exists. */
+	if (ctx->init_exe < 0) {
+		if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+			die_errno(sock, "init", errno, NULL, "prctl(PR_SET_DUMPABLE)");
+		ag3_scrub_proc_title();
+	}
 }
 
 /* What a command init does before it knows its command: its signals, then its drop
@@ -537,9 +264,51 @@ static void wait_for(struct pollfd *pfd)
  * when the command runs beside a privileged init). Returns the signalfd. */
 static int cinit_prepare(struct ag3_child_ctx *ctx, int sock)
 {
-	int sfd = init_signals(sock);
+	int sfd = ag3_cinit_signals(sock);
 	drop_privileges(ctx, sock);
 	return sfd;
+}
+
+/*
+ * What the command gets from its init, beyond the drop: its umask and working
+ * directory (resolved as the command's uid, without following any symlink nor
+ * /proc magic link: a link the sandboxed user planted on the way cannot move
+ * it), its environment (envp, or the spec's with the command's settings over
+ * it), its landlock ruleset (made ahead of time by a session's spare, or now).
+ */
+static void command_setup(struct ag3_child_ctx *ctx, const struct ag3_cmd *cmd, int sock,
+			  int pty_slave, char **envp, struct ag3_cinit *ci)
+{
+	const struct ag3_spec *spec = ctx->spec;
+	struct ag3_error *err = NULL;
+	umask(spec->process.umask);
+	const char *cwd = cmd->cwd ? cmd->cwd : spec->process.cwd;
+	int cwd_fd = -1;
+	int r = ag3_mounts_open_dir_nofollow(cwd, &cwd_fd);
+	if (r < 0)
+		die_errno(sock, "cwd", -r, cwd,
+			  r == -ELOOP ? "a symlink on the way (not followed)" : "open");
+	if (fchdir(cwd_fd) < 0)
+		die_errno(sock, "cwd", errno, cwd, "chdir");
+	close(cwd_fd);
+	if (!envp && !(envp = ag3_cmd_env(spec, cmd->env)))
+		die_errno(sock, "environment", ENOMEM, NULL, "building the environment");
+	if (ctx->landlock_rs < 0 && ctx->landlock_abi > 0 &&
+	    ag3_landlock_prepare(spec, ctx->landlock_abi, &ctx->landlock_rs, &err) < 0)
+		die_error(sock, err, "landlock");
+	*ci = (struct ag3_cinit){
+		.argv = cmd->argv,
+		.envp = envp,
+		.stdio = {cmd->stdio[0], cmd->stdio[1], cmd->stdio[2]},
+		.pty_mask = cmd->pty_mask,
+		.pty_slave = pty_slave,
+		.uid = ctx->uid,
+		.gid = ctx->gid,
+		.landlock_rs = ctx->landlock_rs,
+		.seccomp = &ctx->seccomp,
+		.fallback_as = ctx->fallback_as,
+		.fallback_nproc = ctx->fallback_nproc,
+	};
 }
 
 /* sfd: from cinit_prepare when it was done ahead of time, else -1. */
@@ -548,90 +317,11 @@ static _Noreturn void command_init(struct ag3_child_ctx *ctx, const struct ag3_c
 {
 	if (sfd < 0)
 		sfd = cinit_prepare(ctx, sock);
-
 	/* As the command's uid, so the pty's slave is the command's own. */
 	int pty_slave = cmd->pty_mask ? open_pty(cmd, sock) : -1;
-
-	int pipefd[2];
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pipefd) < 0)
-		die_errno(sock, "init", errno, NULL, "socketpair");
-	/*
-	 * The command is started posix_spawn-style: CLONE_VM | CLONE_VFORK on a stack
-	 * of its own, so init's page tables are not copied; init waits (vfork) until
-	 * the command has exec'd or failed, and the command touches init's memory
-	 * only for what it needs before execve.
-	 */
-	struct cmd_args ca = {.ctx = ctx,
-			      .cmd = cmd,
-			      .errfd = pipefd[1],
-			      .close_fds = {pipefd[0], sock, sfd},
-			      .pty_slave = pty_slave};
-	const size_t stack_size = 256 * 1024;
-	void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-	if (stack == MAP_FAILED)
-		die_errno(sock, "init", errno, NULL, "mmap of the command's stack");
-	pid_t pid = clone(command_trampoline, (char *)stack + stack_size,
-			  CLONE_VM | CLONE_VFORK | SIGCHLD, &ca);
-	if (pid < 0 && errno == EAGAIN)
-		die_errno(sock, "init", errno, NULL,
-			  "clone of the command: no process left (the sandbox's processes use up "
-			  "its pids limit)");
-	if (pid < 0)
-		die_errno(sock, "init", errno, NULL, "clone of the command");
-	munmap(stack, stack_size);
-	close(pipefd[1]);
-	if (pty_slave >= 0)
-		close(pty_slave); /* the command holds it: its last close is the pty's EOF */
-
-	/* The command's setup result: EOF means execve succeeded (the socket was CLOEXEC). */
-	struct ag3_msg m = {0};
-	ssize_t n;
-	do
-		n = recv(pipefd[0], &m, sizeof(m), 0);
-	while (n < 0 && errno == EINTR);
-	close(pipefd[0]);
-	bool exec_failed = n == (ssize_t)sizeof(m) && m.type == MSG_SETUP_ERROR;
-	if (exec_failed) {
-		send_msg(sock, &m);
-	} else {
-		struct ag3_msg started = {.type = MSG_STARTED};
-		send_msg(sock, &started);
-	}
-
-	struct pollfd pfd[2] = {{.fd = sfd, .events = POLLIN}, {.fd = sock, .events = POLLIN}};
-	for (;;) {
-		wait_for(pfd);
-		/* The supervisor is gone (or wrote what it never writes): end the sandbox. */
-		if (pfd[1].revents)
-			_exit(125);
-		if (!(pfd[0].revents & POLLIN))
-			continue;
-		struct signalfd_siginfo si;
-		n = read(sfd, &si, sizeof(si));
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n != (ssize_t)sizeof(si))
-			_exit(125);
-		if (si.ssi_signo != SIGCHLD) {
-			/* Passed on to everything in the sandbox (kill(-1) skips init itself). */
-			kill(-1, (int)si.ssi_signo);
-			continue;
-		}
-		int st;
-		pid_t p;
-		while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
-			if (p != pid)
-				continue;
-			if (!exec_failed) {
-				struct ag3_msg done = {.type = MSG_EXITED, .wstatus = st};
-				getrusage(RUSAGE_CHILDREN, &done.rusage);
-				send_msg(sock, &done);
-			}
-			/* Background children die with init: the kernel kills the pid namespace. */
-			_exit(0);
-		}
-	}
+	struct ag3_cinit ci;
+	command_setup(ctx, cmd, sock, pty_slave, NULL, &ci);
+	ag3_cinit_run(&ci, sock, sfd);
 }
 
 /* ---- a session's holder ---------------------------------------------------------------------- */
@@ -680,7 +370,7 @@ static int command_init_session(void *arg)
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		_exit(125);
 	const int none[3] = {-1, -1, -1};
-	own_fds_only(conn >= 0 ? conn : a->zsock, none, 7);
+	own_fds_only(conn >= 0 ? conn : a->zsock, none, 7, -1);
 	struct ag3_cmd cmd;
 	if (conn >= 0)
 		take_request(conn, &cmd);
@@ -798,7 +488,7 @@ static void attach(struct holder *h, int conn)
  */
 static _Noreturn void holder_main(struct ag3_child_ctx *ctx, int sock)
 {
-	int sfd = init_signals(sock);
+	int sfd = ag3_cinit_signals(sock);
 	struct holder h = {.ctx = ctx, .flags = CLONE_NEWPID | CLONE_NEWNS, .spare = -1};
 	if (ctx->spec->namespaces.ipc)
 		h.flags |= CLONE_NEWIPC;
@@ -808,10 +498,10 @@ static _Noreturn void holder_main(struct ag3_child_ctx *ctx, int sock)
 		h.flags |= CLONE_NEWNET;
 	start_spare(&h);
 	struct ag3_msg ready = {.type = MSG_READY};
-	send_msg(sock, &ready);
+	ag3_msg_send(sock, &ready);
 	struct pollfd pfd[2] = {{.fd = sfd, .events = POLLIN}, {.fd = sock, .events = POLLIN}};
 	for (;;) {
-		wait_for(pfd);
+		ag3_cinit_wait_for(pfd);
 		if (pfd[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			ssize_t n = read(sfd, &si, sizeof(si));
@@ -845,7 +535,7 @@ _Noreturn void ag3_init_main(struct ag3_child_ctx *ctx)
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		_exit(125);
 	/* Nothing of the supervisor's but the socket and the command's stdio. */
-	own_fds_only(sock, ctx->cmd.stdio, ctx->session ? 7 : ctx->cmd.pty_mask);
+	own_fds_only(sock, ctx->cmd.stdio, ctx->session ? 7 : ctx->cmd.pty_mask, -1);
 	char go;
 	ssize_t n;
 	do
@@ -855,10 +545,114 @@ _Noreturn void ag3_init_main(struct ag3_child_ctx *ctx)
 		_exit(125); /* the supervisor died before the maps were written */
 
 	/* argv may live in the caller's argument area, which the build scrubs. */
-	if (!ctx->session && !(ctx->cmd.argv = copy_argv(ctx->cmd.argv)))
+	if (!ctx->session && !(ctx->cmd.argv = ag3_strv_copy(ctx->cmd.argv)))
 		die_errno(sock, "init", ENOMEM, NULL, "copying argv");
 	build_sandbox(ctx, sock);
 	if (ctx->session)
 		holder_main(ctx, sock);
 	command_init(ctx, &ctx->cmd, sock, -1);
+}
+
+/* ---- fresh mode through the init binary -------------------------------------------------------- */
+
+/* A rootless sandbox maps its own ids itself: one id each, the caller's (what an
+ * unprivileged process may map in a namespace it owns), setgroups denied first. */
+static void own_id_maps(const struct ag3_child_ctx *ctx, int sock)
+{
+	char map[64];
+	const struct {
+		const char *file;
+		unsigned in, out;
+	} maps[] = {{"setgroups", 0, 0},
+		    {"uid_map", (unsigned)ctx->uid, (unsigned)ctx->host_euid},
+		    {"gid_map", (unsigned)ctx->gid, (unsigned)ctx->host_egid}};
+	for (size_t i = 0; i < ELEMENTSOF(maps); i++) {
+		char path[32];
+		snprintf(path, sizeof(path), "/proc/self/%s", maps[i].file);
+		if (i == 0)
+			snprintf(map, sizeof(map), "deny");
+		else
+			snprintf(map, sizeof(map), "%u %u 1\n", maps[i].in, maps[i].out);
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+		size_t len = strlen(map);
+		if (fd < 0 || write(fd, map, len) != (ssize_t)len)
+			die_errno(sock, "userns", errno, maps[i].file, "writing the id map");
+		close(fd);
+	}
+}
+
+/* The seccomp program for the init binary: a memfd with both filters (see init-bin.c). */
+static int seccomp_memfd(const struct ag3_seccomp_prog *prog, int sock)
+{
+	if (!prog->n_insns && !prog->n_extra_insns)
+		return -1;
+	int fd = (int)syscall(SYS_memfd_create, "ag3-seccomp", 0U);
+	if (fd < 0)
+		die_errno(sock, "seccomp", errno, NULL, "memfd_create");
+	uint32_t hdr[2] = {(uint32_t)prog->n_insns, (uint32_t)prog->n_extra_insns};
+	struct iovec iov[3] = {
+		{hdr, sizeof(hdr)},
+		{prog->insns, prog->n_insns * sizeof(struct sock_filter)},
+		{prog->extra_insns, prog->n_extra_insns * sizeof(struct sock_filter)}};
+	size_t total = iov[0].iov_len + iov[1].iov_len + iov[2].iov_len;
+	if (writev(fd, iov, 3) != (ssize_t)total)
+		die_errno(sock, "seccomp", errno ? errno : EIO, NULL, "writing the filter's memfd");
+	return fd;
+}
+
+/*
+ * Runs in a CLONE_VM | CLONE_VFORK child: it shares its caller's memory (the
+ * caller waits until the execveat below, or until this child exits), so it
+ * writes nothing of the caller's but what the caller handed it (ctx), keeps its
+ * own fd table, signal handlers and credentials, changes ids with raw system
+ * calls only (cinit.c), and leaves its caller's argv area alone. The binary it
+ * execs has an address space of its own: from the exec on, init holds nothing of
+ * the caller's, and nothing the command could reach in init is the caller's.
+ */
+int ag3_init_exec_child(void *arg)
+{
+	struct ag3_child_ctx *ctx = arg;
+	struct ag3_cmd *cmd = &ctx->cmd;
+	int sock = ctx->sock;
+	/* Signals came blocked; the caller's handlers go before any could run here. They
+	 * stay blocked through the exec: init reads the ones it acts on from a signalfd,
+	 * and the command starts with none blocked. */
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction sa;
+		if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, NULL, &sa) == 0 &&
+		    sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN)
+			signal(sig, SIG_DFL);
+	}
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		_exit(125);
+	/* Into the sandbox's cgroup first (its fds are the caller's, closed next), before
+	 * the cgroup namespace, so that the namespace's root is that cgroup. */
+	if (ctx->cgroup) {
+		int r = ag3_cgroup_join_self(ctx->cgroup);
+		if (r < 0)
+			die_errno(sock, "cgroup", -r, ctx->cgroup->path,
+				  "moving the sandbox into its cgroup");
+	}
+	own_fds_only(sock, cmd->stdio, cmd->pty_mask, ctx->init_exe);
+	if (ctx->userns)
+		own_id_maps(ctx, sock);
+	build_sandbox(ctx, sock);
+	drop_privileges(ctx, sock);
+	int pty_slave = cmd->pty_mask ? open_pty(cmd, sock) : -1;
+	struct ag3_cinit ci;
+	command_setup(ctx, cmd, sock, pty_slave, ctx->envp, &ci);
+	int bpf = seccomp_memfd(&ctx->seccomp, sock);
+
+	/* What init keeps goes through the exec. */
+	const int pass[] = {sock, ci.stdio[0], ci.stdio[1], ci.stdio[2], pty_slave, ci.landlock_rs};
+	for (size_t i = 0; i < ELEMENTSOF(pass); i++)
+		if (pass[i] >= 0 && fcntl(pass[i], F_SETFD, 0) < 0)
+			die_errno(sock, "fds", errno, NULL, "passing an fd to init");
+	snprintf(ctx->init_fields, sizeof(ctx->init_fields),
+		 "%d %d %d %d %d %u %d %u %u %d %d %llu %llu", AG3_INIT_FIELDS_VERSION, sock,
+		 ci.stdio[0], ci.stdio[1], ci.stdio[2], ci.pty_mask, pty_slave, (unsigned)ci.uid,
+		 (unsigned)ci.gid, ci.landlock_rs, bpf, (unsigned long long)ci.fallback_as,
+		 (unsigned long long)ci.fallback_nproc);
+	syscall(SYS_execveat, ctx->init_exe, "", ctx->init_argv, ctx->envp, AT_EMPTY_PATH);
+	die_errno(sock, "init", errno, NULL, "exec of ag3ntum-init (the sandbox's init binary)");
 }

@@ -11,35 +11,11 @@
 
 #include "runtime/cgroup.h"
 #include "runtime/cmdreq.h"
+#include "runtime/msg.h"
 #include "runtime/result.h"
 #include "runtime/seccomp.h"
 #include "runtime/sandbox.h"
 #include "runtime/spec.h"
-
-enum {
-	MSG_SETUP_ERROR = 1, /* init or the command failed a setup step            */
-	MSG_STARTED,         /* the command was exec'd                             */
-	MSG_EXITED,          /* the command ended: wstatus                         */
-	MSG_PTY,             /* the pty's master, as SCM_RIGHTS (init, before the
-				command starts, only when the run asked for a pty) */
-	MSG_PIDFD,           /* a session's command init: its own pidfd (SCM_RIGHTS),
-				first, so that its client can signal it            */
-	MSG_READY,           /* a session's holder: the sandbox is built            */
-	MSG_ATTACH,          /* the session's server to its holder: a connection,
-				as SCM_RIGHTS, that carries one command request     */
-};
-
-struct ag3_msg {
-	uint32_t type;
-	int32_t err;
-	int32_t wstatus;
-	int32_t landlock_abi;
-	uint32_t seccomp;
-	char stage[32];
-	char path[512];
-	char text[768];
-	struct rusage rusage; /* MSG_EXITED: the command's tree, as init reaped it */
-};
 
 /*
  * One command: what differs between the commands of a sandbox. Fresh mode fills
@@ -75,11 +51,24 @@ struct ag3_child_ctx {
 	uint64_t fallback_as;      /* RLIMIT_AS when no cgroup limits memory; 0 = none */
 	uint64_t fallback_nproc;   /* RLIMIT_NPROC when no cgroup limits pids; 0 = none */
 	struct ag3_cgroup *cgroup; /* the sandbox's cgroup, or NULL */
+	/* Fresh mode through the init binary (ag3_init_exec_child): */
+	int init_exe;     /* the binary, opened before the sandbox existed; -1: not used */
+	char **init_argv; /* "ag3ntum-init", init_fields, "--", the command's argv */
+	char **envp;      /* the command's whole environment */
+	char init_fields[256];
+	uid_t host_euid; /* the caller's, for a rootless sandbox's own id maps */
+	gid_t host_egid;
 };
 
 /* The child side: never returns. Fresh mode runs ctx->cmd; a session's holder
  * (ctx->session) serves MSG_ATTACH requests until its socket closes. */
 _Noreturn void ag3_init_main(struct ag3_child_ctx *ctx);
 
-/* Sends a setup error record (stage, errno, path, message) over `fd`. */
-void ag3_msg_send_error(int fd, const char *stage, int err, const char *path, const char *text);
+/* Fresh mode's first process when the init binary is there: created with
+ * CLONE_VM | CLONE_VFORK on a stack of its own, it builds the sandbox and
+ * execs the binary (ctx->init_exe) as the sandbox's init. Never returns. */
+int ag3_init_exec_child(void *ctx);
+
+/* The command's whole environment: the spec's, with the command's own settings
+ * (`extra`, "NAME=VALUE") over it. NULL when out of memory. */
+char **ag3_cmd_env(const struct ag3_spec *spec, char *const *extra);

@@ -2,21 +2,27 @@
 /* The supervisor: clone into new namespaces, write the id maps, wait, time out, report. */
 #include "sandbox.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/sched.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "runtime/cgroup.h"
 #include "runtime/internal.h"
 #include "runtime/landlock.h"
@@ -113,7 +119,7 @@ static int prepare(struct ag3_sandbox *sb, const struct ag3_spec *spec, struct a
 		return 1;
 	}
 
-	struct ag3_child_ctx ctx = {.spec = spec, .sock = -1, .landlock_rs = -1};
+	struct ag3_child_ctx ctx = {.spec = spec, .sock = -1, .landlock_rs = -1, .init_exe = -1};
 	/* The texts below are long (cgroup paths): on the heap, not a thread's stack. */
 	struct texts {
 		struct ag3_host host;
@@ -311,6 +317,98 @@ static void kill_child(struct ag3_sandbox *sb)
 }
 
 /*
+ * The init binary (runtime/init-bin.c): $AG3NTUM_SANDBOX_INIT ("none": do without
+ * it), else the one beside the running program (a build directory, or an install
+ * with the CLI), else the installed one. 0 with *fd the binary (O_PATH) or -1 when
+ * there is none; -errno when $AG3NTUM_SANDBOX_INIT names one that cannot be opened.
+ */
+static int open_init_exe(int *fd, char *path, size_t len)
+{
+	*fd = -1;
+	const char *env = secure_getenv("AG3NTUM_SANDBOX_INIT");
+	if (env && *env) {
+		if (strcmp(env, "none") == 0)
+			return 0;
+		snprintf(path, len, "%s", env);
+		*fd = open(env, O_PATH | O_CLOEXEC);
+		return *fd < 0 ? -errno : 0;
+	}
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = 0;
+		char *slash = strrchr(self, '/');
+		if (slash) {
+			*slash = 0;
+			int w = snprintf(path, len, "%s/ag3ntum-init", self);
+			if (w > 0 && (size_t)w < len && (*fd = open(path, O_PATH | O_CLOEXEC)) >= 0)
+				return 0;
+		}
+	}
+	snprintf(path, len, "%s", AG3_INIT_PATH);
+	*fd = open(path, O_PATH | O_CLOEXEC);
+	return 0;
+}
+
+/*
+ * Fresh mode with the init binary: the first process is created vfork-style
+ * (CLONE_VM | CLONE_VFORK on a stack of its own), so the caller's page tables
+ * are not copied; it maps its own ids, joins the cgroup, builds the sandbox and
+ * execs the binary (ag3_init_exec_child), and only then does clone return here.
+ * What the child needs is made here, before, and freed here, after: the child
+ * allocates nothing of the caller's heap that would outlive it.
+ */
+static pid_t clone_exec_child(struct ag3_child_ctx *ctx, unsigned long flags, int *pidfd)
+{
+	size_t argc = 0;
+	while (ctx->cmd.argv[argc])
+		argc++;
+	ctx->host_euid = geteuid();
+	ctx->host_egid = getegid();
+	ctx->init_argv = calloc(argc + 4, sizeof(char *));
+	ctx->envp = ag3_cmd_env(ctx->spec, ctx->cmd.env);
+	const size_t guard = 4096, stack_size = 1024 * 1024;
+	char *stack = mmap(NULL, guard + stack_size, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+	pid_t pid = -1;
+	int e = ENOMEM;
+	if (ctx->init_argv && ctx->envp && stack != MAP_FAILED &&
+	    mprotect(stack, guard, PROT_NONE) == 0) {
+		ctx->init_argv[0] = (char *)"ag3ntum-init";
+		ctx->init_argv[1] = ctx->init_fields;
+		ctx->init_argv[2] = (char *)"--";
+		memcpy(ctx->init_argv + 3, ctx->cmd.argv, argc * sizeof(char *));
+		/* Every signal blocked across the clone (the child starts with them blocked
+		 * and resets the caller's handlers before anything else: a handler of the
+		 * caller's run by the child would write the caller's memory). */
+		sigset_t all, old;
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		/* The child's credential changes reset the dumpable flag of the address
+		 * space it shares with us (the kernel's commit_creds): ours, put back once
+		 * the child has exec'd into an address space of its own. */
+		int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+		pid = clone(ag3_init_exec_child, stack + guard + stack_size,
+			    (int)(flags | CLONE_VM | CLONE_VFORK | CLONE_PIDFD), ctx, pidfd);
+		e = errno;
+		if (dumpable >= 0 && prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != dumpable)
+			prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	if (stack != MAP_FAILED)
+		munmap(stack, guard + stack_size);
+	for (size_t i = 0; ctx->envp && ctx->envp[i]; i++)
+		free(ctx->envp[i]);
+	free(ctx->envp);
+	free(ctx->init_argv);
+	ctx->envp = ctx->init_argv = NULL;
+	/* The child wrote fd numbers of its own table here: none of them is ours. */
+	ctx->landlock_rs = -1;
+	errno = e;
+	return pid;
+}
+
+/*
  * Creates the sandbox's child in its new namespaces, writes its id maps, moves it
  * into the cgroup and lets it go. 0, or 1 with `res` a setup failure.
  */
@@ -338,7 +436,38 @@ static int start_child(struct ag3_sandbox *sb, struct ag3_result *res)
 	/* The cgroup namespace is made by init after "go", once the supervisor has moved
 	 * it into the sandbox's cgroup: its root is then that cgroup, not the caller's. */
 
-	pid_t pid = clone_child(flags, &sb->pidfd);
+	/* The init binary, unless the ids need a map only the caller can write (root
+	 * mode with a user namespace: the session's uid mapped to itself). */
+	char init_path[PATH_MAX] = "";
+	if (!ctx->userns || !ctx->privileged) {
+		int r = open_init_exe(&ctx->init_exe, init_path, sizeof(init_path));
+		if (r < 0) {
+			close(sv[0]);
+			close(sv[1]);
+			char text[PATH_MAX + 256];
+			snprintf(text, sizeof(text),
+				 "init: the init binary $AG3NTUM_SANDBOX_INIT names: %s: %s (%s)",
+				 init_path, strerror(-r), ag3_errno_name(-r));
+			ag3_result_setup_failed(res, -r, "init", init_path, text);
+			return 1;
+		}
+	}
+	pid_t pid;
+	if (ctx->init_exe >= 0) {
+		pid = clone_exec_child(ctx, flags, &sb->pidfd);
+		int e = errno;
+		close(ctx->init_exe);
+		ctx->init_exe = -1;
+		errno = e;
+		if (pid > 0) {
+			close(sv[1]);
+			sb->pid = pid;
+			sb->sock = sv[0];
+			return 0; /* the child did its maps and cgroup, and needs no "go" */
+		}
+	} else {
+		pid = clone_child(flags, &sb->pidfd);
+	}
 	if (pid < 0) {
 		int e = errno;
 		close(sv[0]);

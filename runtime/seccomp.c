@@ -431,24 +431,6 @@ int ag3_seccomp_dump(const struct ag3_spec *spec, FILE *f, struct ag3_error **re
 	return r < 0 ? ag3_error_set(reterr, -r, "seccomp: export: %s", strerror(-r)) : 0;
 }
 
-static int load_one(struct sock_filter *insns, size_t n)
-{
-	if (!n)
-		return 0;
-	if (n > BPF_MAXINSNS)
-		return -EINVAL;
-	struct sock_fprog fp = {.len = (unsigned short)n, .filter = insns};
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) < 0)
-		return -errno;
-	return 0;
-}
-
-int ag3_seccomp_load(const struct ag3_seccomp_prog *prog)
-{
-	int r = load_one(prog->insns, prog->n_insns);
-	return r < 0 ? r : load_one(prog->extra_insns, prog->n_extra_insns);
-}
-
 void ag3_seccomp_prog_clear(struct ag3_seccomp_prog *prog)
 {
 	free(prog->insns);

@@ -15,6 +15,7 @@
 #endif
 #include <errno.h>
 #include <stdio.h>
+#include <sys/prctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -161,6 +162,10 @@ int main(int argc, char **argv)
 		     "grep -q '^Seccomp:[[:space:]]*2$' /proc/self/status && "
 		     "test \"$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ')\" = lo";
 	char *res = NULL;
+	/* The caller's dumpable flag is its own: a vfork-style sandbox child shares its
+	 * address space while it changes credentials, and must not leave it changed
+	 * (nor break the next run, whose child writes its own /proc/self id maps). */
+	int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
 	r = ag3_run(spec, (char *[]){sh, dash_c, cmd_exit3, NULL}, &res);
 	check(r == 3, "ag3_run returns the command's status", res);
 	check(res && strstr(res, "\"status\":\"exited\"") && strstr(res, "\"exit_code\":3") &&
@@ -175,6 +180,8 @@ int main(int argc, char **argv)
 	r = ag3_run(spec, (char *[]){sh, dash_c, cmd_isolated, NULL}, &res);
 	check(r == 0, "isolated (no caps, no_new_privs, seccomp, only lo)", res);
 	free(res);
+	check(dumpable == 1 && prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 1,
+	      "the caller stays dumpable across ag3_run", NULL);
 
 	res = NULL;
 	r = ag3_run(spec, (char *[]){NULL}, &res);

@@ -21,7 +21,8 @@ tmp=$(mktemp -d /tmp/ag3-rootless.XXXXXX)
 chown "$user" "$tmp"
 runuser -u "$user" -- env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$tmp" TMPDIR="$tmp" \
 	AG3="$AG3" AG3_REAL="${AG3_REAL:-}" AG3_ENOSYS="${AG3_ENOSYS:-}" AG3_PROBES="${AG3_PROBES:-}" \
-	AG3_SOURCE_ROOT="${AG3_SOURCE_ROOT:-}" AG3_SESSION_COMMANDS="${AG3_SESSION_COMMANDS:-}" AG3_MUST_WORK="${AG3_MUST_WORK:-0}" bash "$script" "$@"
+	AG3_SOURCE_ROOT="${AG3_SOURCE_ROOT:-}" AG3_SESSION_COMMANDS="${AG3_SESSION_COMMANDS:-}" \
+	AG3NTUM_SANDBOX_INIT="${AG3NTUM_SANDBOX_INIT:-}" AG3_INIT="${AG3_INIT:-}" AG3_MUST_WORK="${AG3_MUST_WORK:-0}" bash "$script" "$@"
 rc=$?
 rm -rf "$tmp"
 exit $rc

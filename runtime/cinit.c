@@ -1,0 +1,430 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The command's init, from the moment everything but the command is in place
+ * (see cinit.h), and the command itself up to execve. Linked into the library
+ * and into the static init binary: libc and runtime/util only.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <linux/capability.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "runtime/cinit.h"
+#include "runtime/util/error.h"
+#include "runtime/util/fds.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+static void copy_str(char *dst, size_t len, const char *src)
+{
+	if (!src)
+		src = "";
+	size_t n = strnlen(src, len - 1);
+	memcpy(dst, src, n);
+	dst[n] = 0;
+}
+
+void ag3_msg_send(int fd, const struct ag3_msg *m)
+{
+	ssize_t r;
+	do
+		r = send(fd, m, sizeof(*m), MSG_NOSIGNAL);
+	while (r < 0 && errno == EINTR);
+}
+
+void ag3_msg_send_error(int fd, const char *stage, int err, const char *path, const char *text)
+{
+	struct ag3_msg m = {.type = MSG_SETUP_ERROR, .err = err < 0 ? -err : err};
+	copy_str(m.stage, sizeof(m.stage), stage);
+	copy_str(m.path, sizeof(m.path), path);
+	copy_str(m.text, sizeof(m.text), text);
+	ag3_msg_send(fd, &m);
+}
+
+_Noreturn void ag3_die_errno(int fd, const char *stage, int err, const char *path, const char *what)
+{
+	char text[768];
+	snprintf(text, sizeof(text), "%s: %s%s%s: %s (%s)", stage, path ? path : "",
+		 path ? ": " : "", what, strerror(err), ag3_errno_name(err));
+	ag3_msg_send_error(fd, stage, err, path, text);
+	_exit(125);
+}
+
+/* ---- /proc/1 hygiene ---------------------------------------------------------------------- */
+
+/*
+ * init is a fork of the caller (or the init binary, exec'd with the command's
+ * argv and environment), so /proc/1/cmdline would show the caller's whole argv
+ * (host paths, profile names: bwrap's /proc/self leaked its --setenv secrets
+ * this way). Overwrite the argv and environment areas.
+ */
+void ag3_scrub_proc_title(void)
+{
+	char buf[4096];
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = 0;
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return;
+	/* Fields after the comm start at field 3; arg_start..env_end are fields 48..51. */
+	unsigned long long v[52] = {0};
+	int field = 3;
+	for (char *tok = strtok(p + 2, " "); tok && field <= 51; tok = strtok(NULL, " "), field++)
+		v[field] = strtoull(tok, NULL, 10);
+	if (field <= 51)
+		return;
+	unsigned long long as = v[48], ae = v[49], es = v[50], ee = v[51];
+	if (es > ee || as > ae || ae - as > (1u << 24) || ee - es > (1u << 24))
+		return;
+	if (ee > es)
+		memset((void *)(uintptr_t)es, 0, ee - es);
+	if (ae > as) {
+		memset((void *)(uintptr_t)as, 0, ae - as);
+		static const char title[] = "ag3ntum-init";
+		if (ae - as > sizeof(title))
+			memcpy((void *)(uintptr_t)as, title, sizeof(title));
+	}
+	prctl(PR_SET_NAME, "ag3ntum-init", 0, 0, 0);
+}
+
+char **ag3_strv_copy(char *const *v)
+{
+	size_t n = 0;
+	while (v[n])
+		n++;
+	char **c = calloc(n + 1, sizeof(char *));
+	if (!c)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (!(c[i] = strdup(v[i])))
+			return NULL;
+	return c;
+}
+
+/* ---- the filters ---------------------------------------------------------------------------- */
+
+static int load_one(struct sock_filter *insns, size_t n)
+{
+	if (!n)
+		return 0;
+	if (n > BPF_MAXINSNS)
+		return -EINVAL;
+	struct sock_fprog fp = {.len = (unsigned short)n, .filter = insns};
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) < 0)
+		return -errno;
+	return 0;
+}
+
+int ag3_seccomp_load(const struct ag3_seccomp_prog *prog)
+{
+	int r = load_one(prog->insns, prog->n_insns);
+	return r < 0 ? r : load_one(prog->extra_insns, prog->n_extra_insns);
+}
+
+/* ---- ids and capabilities ------------------------------------------------------------------- */
+
+int ag3_cinit_set_ids(uid_t uid, gid_t gid, const char **what)
+{
+	/* Raw calls: glibc's wrappers would signal every thread of the process to
+	 * change theirs too, and a vfork-style child shares the caller's threads' list. */
+	if (syscall(SYS_setresgid, gid, gid, gid) < 0) {
+		*what = "setresgid";
+		return -errno;
+	}
+	if (syscall(SYS_setresuid, uid, uid, uid) < 0) {
+		*what = "setresuid";
+		return -errno;
+	}
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2] = {{0}};
+	if (syscall(SYS_capset, &h, d) < 0) {
+		*what = "capset (clearing every capability)";
+		return -errno;
+	}
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) {
+		*what = "clearing the ambient capabilities";
+		return -errno;
+	}
+	h.pid = 0;
+	if (syscall(SYS_capget, &h, d) < 0) {
+		*what = "capget";
+		return -errno;
+	}
+	for (int i = 0; i < 2; i++)
+		if (d[i].effective || d[i].permitted || d[i].inheritable) {
+			*what = "a capability left after clearing them";
+			return -EPERM;
+		}
+	return 0;
+}
+
+/* ---- the command ---------------------------------------------------------------------------- */
+
+/* PATH as the command gets it (its environment), else the usual default. */
+static const char *env_path(char *const *envp)
+{
+	for (size_t i = 0; envp[i]; i++)
+		if (strncmp(envp[i], "PATH=", 5) == 0)
+			return envp[i] + 5;
+	return "/usr/local/bin:/usr/bin:/bin";
+}
+
+/* execve with a PATH search in the command's PATH (not the caller's). Returns the errno. */
+static int exec_command(char *const *argv, char *const *envp)
+{
+	const char *file = argv[0];
+	if (strchr(file, '/')) {
+		execve(file, argv, envp);
+		return errno;
+	}
+	int saved = ENOENT;
+	const char *p = env_path(envp);
+	char full[PATH_MAX];
+	while (*p) {
+		const char *colon = strchr(p, ':');
+		size_t n = colon ? (size_t)(colon - p) : strlen(p);
+		if (n > 0 && n + 1 + strlen(file) < sizeof(full)) {
+			memcpy(full, p, n);
+			full[n] = '/';
+			strcpy(full + n + 1, file);
+			execve(full, argv, envp);
+			if (errno == EACCES)
+				saved = EACCES;
+			else if (errno != ENOENT && errno != ENOTDIR && saved != EACCES)
+				saved = errno;
+		}
+		p += n;
+		if (*p == ':')
+			p++;
+	}
+	return saved;
+}
+
+static _Noreturn void command_main(const struct ag3_cinit *ci, int errfd)
+{
+	/* A new session: no controlling terminal, so TIOCSTI into the caller's is gone. */
+	if (setsid() < 0)
+		ag3_die_errno(errfd, "setsid", errno, NULL, "setsid");
+
+	/* Handlers reset themselves at execve; an ignored signal would stay ignored.
+	 * Only the classic signals are checked: nobody ignores realtime ones. */
+	sigset_t none;
+	sigemptyset(&none);
+	for (int s = 1; s < 32; s++) {
+		struct sigaction old;
+		if (s != SIGKILL && s != SIGSTOP && sigaction(s, NULL, &old) == 0 &&
+		    old.sa_handler == SIG_IGN)
+			signal(s, SIG_DFL);
+	}
+	sigprocmask(SIG_SETMASK, &none, NULL);
+
+	for (int i = 0; i < 3; i++) {
+		int from = ci->pty_mask & (1u << i) ? ci->pty_slave : ci->stdio[i];
+		if (from >= 0 && from != i && dup2(from, i) < 0)
+			ag3_die_errno(errfd, "stdio", errno, NULL, "dup2");
+	}
+	/* The sandbox's own pty is the command's controlling terminal: job control
+	 * works, and what the command does to its terminal stays in the sandbox. */
+	if (ci->pty_slave >= 0 && ioctl(ci->pty_slave, TIOCSCTTY, 0) < 0)
+		ag3_die_errno(errfd, "pty", errno, NULL, "ioctl(TIOCSCTTY)");
+
+	/* init dropped to the command's ids, groups, rlimits and an empty bounding set
+	 * before starting it: the command inherits them, never holding more than init.
+	 * Setting the same ids again is a no-op that fails if they are not what they
+	 * must be; the capability sets are cleared and read back. */
+	const char *what = NULL;
+	int r = ag3_cinit_set_ids(ci->uid, ci->gid, &what);
+	if (r < 0)
+		ag3_die_errno(errfd, "identity", -r, NULL, what);
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		ag3_die_errno(errfd, "no_new_privs", errno, NULL, "prctl(PR_SET_NO_NEW_PRIVS)");
+
+	/* Landlock: the filesystem as the mount list grants it, beneath the mounts themselves. */
+	if (ci->landlock_rs >= 0 && syscall(SYS_landlock_restrict_self, ci->landlock_rs, 0) < 0)
+		ag3_die_errno(errfd, "landlock", errno, NULL, "restrict_self");
+
+	/* Seccomp last: after it, only close_range and execve are left to do. */
+	r = ag3_seccomp_load(ci->seccomp);
+	if (r < 0)
+		ag3_die_errno(errfd, "seccomp", -r, NULL, "loading the filter");
+
+	/* Every fd but 0, 1, 2 goes at execve (errfd too: it is how exec's success shows). */
+	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0 &&
+	    ag3_fds_walk(NULL, 0, false) < 0)
+		ag3_die_errno(errfd, "fds", errno, "/proc/self/fd", "marking fds close-on-exec");
+
+	/* Without a cgroup to enforce them, memory and pids fall back to rlimits: set
+	 * last, so nothing of ours has to allocate under the address-space cap. */
+	const struct {
+		int res;
+		uint64_t v;
+	} fb[] = {{RLIMIT_AS, ci->fallback_as}, {RLIMIT_NPROC, ci->fallback_nproc}};
+	for (size_t i = 0; i < sizeof(fb) / sizeof(fb[0]); i++) {
+		struct rlimit rl = {.rlim_cur = fb[i].v, .rlim_max = fb[i].v};
+		if (fb[i].v && setrlimit(fb[i].res, &rl) < 0)
+			ag3_die_errno(errfd, "rlimits", errno, NULL, "fallback limit");
+	}
+
+	int e = exec_command(ci->argv, ci->envp);
+	char text[768];
+	snprintf(text, sizeof(text), "exec: %s: %s (%s)", ci->argv[0], strerror(e),
+		 ag3_errno_name(e));
+	ag3_msg_send_error(errfd, "exec", e, ci->argv[0], text);
+	_exit(e == ENOENT ? 127 : 126);
+}
+
+struct cmd_args {
+	const struct ag3_cinit *ci;
+	int errfd;
+	int close_fds[3];
+};
+
+static int command_trampoline(void *arg)
+{
+	struct cmd_args *ca = arg;
+	for (size_t i = 0; i < sizeof(ca->close_fds) / sizeof(ca->close_fds[0]); i++)
+		close(ca->close_fds[i]); /* the fd table is the command's own (no CLONE_FILES) */
+	command_main(ca->ci, ca->errfd);
+}
+
+/* ---- init ------------------------------------------------------------------------------------ */
+
+static void noop_handler(int sig)
+{
+	(void)sig;
+}
+
+int ag3_cinit_signals(int sock)
+{
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	struct sigaction sa = {.sa_handler = noop_handler};
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		ag3_die_errno(sock, "init", errno, NULL, "sigprocmask");
+	int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (sfd < 0)
+		ag3_die_errno(sock, "init", errno, NULL, "signalfd");
+	return sfd;
+}
+
+void ag3_cinit_wait_for(struct pollfd *pfd)
+{
+	while (poll(pfd, 2, -1) < 0)
+		if (errno != EINTR)
+			_exit(125);
+}
+
+_Noreturn void ag3_cinit_run(const struct ag3_cinit *ci, int sock, int sfd)
+{
+	if (sfd < 0)
+		sfd = ag3_cinit_signals(sock);
+
+	int pipefd[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pipefd) < 0)
+		ag3_die_errno(sock, "init", errno, NULL, "socketpair");
+	/*
+	 * The command is started posix_spawn-style: CLONE_VM | CLONE_VFORK on a stack
+	 * of its own, so init's page tables are not copied; init waits (vfork) until
+	 * the command has exec'd or failed, and the command touches init's memory
+	 * only for what it needs before execve.
+	 */
+	struct cmd_args ca = {.ci = ci, .errfd = pipefd[1], .close_fds = {pipefd[0], sock, sfd}};
+	const size_t stack_size = 256 * 1024;
+	void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED)
+		ag3_die_errno(sock, "init", errno, NULL, "mmap of the command's stack");
+	pid_t pid = clone(command_trampoline, (char *)stack + stack_size,
+			  CLONE_VM | CLONE_VFORK | SIGCHLD, &ca);
+	if (pid < 0 && errno == EAGAIN)
+		ag3_die_errno(sock, "init", errno, NULL,
+			      "clone of the command: no process left (the sandbox's processes use "
+			      "up its pids limit)");
+	if (pid < 0)
+		ag3_die_errno(sock, "init", errno, NULL, "clone of the command");
+	munmap(stack, stack_size);
+	close(pipefd[1]);
+	if (ci->pty_slave >= 0)
+		close(ci->pty_slave); /* the command holds it: its last close is the pty's EOF */
+
+	/* The command's setup result: EOF means execve succeeded (the socket was CLOEXEC). */
+	struct ag3_msg m = {0};
+	ssize_t n;
+	do
+		n = recv(pipefd[0], &m, sizeof(m), 0);
+	while (n < 0 && errno == EINTR);
+	close(pipefd[0]);
+	bool exec_failed = n == (ssize_t)sizeof(m) && m.type == MSG_SETUP_ERROR;
+	if (exec_failed) {
+		ag3_msg_send(sock, &m);
+	} else {
+		struct ag3_msg started = {.type = MSG_STARTED};
+		ag3_msg_send(sock, &started);
+	}
+
+	struct pollfd pfd[2] = {{.fd = sfd, .events = POLLIN}, {.fd = sock, .events = POLLIN}};
+	for (;;) {
+		ag3_cinit_wait_for(pfd);
+		/* The supervisor is gone (or wrote what it never writes): end the sandbox. */
+		if (pfd[1].revents)
+			_exit(125);
+		if (!(pfd[0].revents & POLLIN))
+			continue;
+		struct signalfd_siginfo si;
+		n = read(sfd, &si, sizeof(si));
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n != (ssize_t)sizeof(si))
+			_exit(125);
+		if (si.ssi_signo != SIGCHLD) {
+			/* Passed on to everything in the sandbox (kill(-1) skips init itself). */
+			kill(-1, (int)si.ssi_signo);
+			continue;
+		}
+		int st;
+		pid_t p;
+		while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
+			if (p != pid)
+				continue;
+			if (!exec_failed) {
+				struct ag3_msg done = {.type = MSG_EXITED, .wstatus = st};
+				getrusage(RUSAGE_CHILDREN, &done.rusage);
+				ag3_msg_send(sock, &done);
+			}
+			/* Background children die with init: the kernel kills the pid namespace. */
+			_exit(0);
+		}
+	}
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A command's init, once everything of the sandbox is in place: it starts the
+ * command, passes signals on, reaps, and reports to its supervisor. Shared by
+ * the library (a session's command init, fresh mode without the init binary)
+ * and the static init binary (runtime/init-bin.c), so it depends on nothing but
+ * libc and the layer-0 helpers: no spec, no libcap, no libseccomp.
+ *
+ * When ag3_cinit_run is called, init has dropped already (ids, groups, rlimits,
+ * an empty bounding set, no capability, no_new_privs, non-dumpable), is in the
+ * command's working directory with the command's umask, and holds the command's
+ * landlock ruleset. The command inherits all of it and adds setsid, its stdio,
+ * landlock, seccomp (last), the fallback rlimits and execve.
+ */
+#pragma once
+
+#include <poll.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "runtime/msg.h"
+#include "runtime/seccomp.h"
+
+/* The version of the init binary's fields (runtime/init-bin.c): the library and
+ * the binary are built together, and a mismatch ends the binary at once. */
+#define AG3_INIT_FIELDS_VERSION 1
+
+struct ag3_cinit {
+	char *const *argv; /* the command's; argv[0] looked up in envp's PATH */
+	char *const *envp; /* the command's whole environment */
+	int stdio[3];      /* the command's 0-2: an fd of init's, or -1 for init's own i */
+	unsigned pty_mask; /* bit i: the command's fd i is pty_slave */
+	int pty_slave;     /* or -1 */
+	uid_t uid;         /* the command's ids (init's own, already) */
+	gid_t gid;
+	int landlock_rs; /* a landlock ruleset to restrict the command with, or -1 */
+	const struct ag3_seccomp_prog *seccomp; /* empty: no filter */
+	uint64_t fallback_as;                   /* RLIMIT_AS for the command, or 0 */
+	uint64_t fallback_nproc;                /* RLIMIT_NPROC for the command, or 0 */
+};
+
+/* Reports a setup failure (stage, errno, what failed) over `fd` and exits 125. */
+_Noreturn void ag3_die_errno(int fd, const char *stage, int err, const char *path,
+			     const char *what);
+
+/* Overwrites this process's argv and environment areas (what /proc/PID/cmdline
+ * and environ show) and names it ag3ntum-init. */
+void ag3_scrub_proc_title(void);
+
+/* A copy of a NULL-terminated string vector (leaked by a failure: init exits then). */
+char **ag3_strv_copy(char *const *v);
+
+/* init's signals: SIGCHLD, SIGTERM, SIGINT, SIGHUP blocked and read from the
+ * returned signalfd (a failure is reported over `sock`, and init exits). */
+int ag3_cinit_signals(int sock);
+
+/* Waits until pfd[0] or pfd[1] has something; a failing poll ends init. */
+void ag3_cinit_wait_for(struct pollfd *pfd);
+
+/* Sets the command's gid and uid (real, effective, saved) with raw system calls
+ * (never glibc's all-threads broadcast), then clears every capability set and
+ * reads it back. 0, or -errno with *what naming the failed step. */
+int ag3_cinit_set_ids(uid_t uid, gid_t gid, const char **what);
+
+/* Starts the command and supervises it until it ends: MSG_STARTED or the
+ * command's MSG_SETUP_ERROR, then MSG_EXITED, over `sock`. sfd: from
+ * ag3_cinit_signals, or -1 to make it now. Never returns. */
+_Noreturn void ag3_cinit_run(const struct ag3_cinit *ci, int sock, int sfd);

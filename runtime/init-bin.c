@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ag3ntum-init: a fresh sandbox's pid 1, statically linked.
+ *
+ * The library makes a fresh sandbox's first process vfork-style (CLONE_VM |
+ * CLONE_VFORK: the caller's page tables are not copied, it waits until this
+ * process execs). That child builds the sandbox (id maps, cgroup, mounts,
+ * hostname, loopback), drops (ids, groups, rlimits, bounding set, capabilities,
+ * no_new_privs), opens the command's pty, enters its working directory, makes
+ * its landlock ruleset, writes its seccomp program to a memfd, and execs this
+ * binary through an fd opened before the sandbox existed. From here on init has
+ * an address space of its own: nothing the command could reach in it is the
+ * caller's.
+ *
+ *   ag3ntum-init FIELDS -- ARGV...     (environment: the command's, whole)
+ *
+ * FIELDS, one argument of space-separated decimal numbers, in this order:
+ *   version sock stdin stdout stderr pty_mask pty_slave uid gid landlock_rs
+ *   bpf_fd fallback_as fallback_nproc
+ * (-1: none). bpf_fd holds: u32 n, u32 n_extra, then n + n_extra struct
+ * sock_filter. It is not meant to be run by hand: with anything else it exits
+ * 125 without doing anything.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "runtime/cinit.h"
+
+enum {
+	F_VERSION,
+	F_SOCK,
+	F_STDIN,
+	F_STDOUT,
+	F_STDERR,
+	F_PTY_MASK,
+	F_PTY_SLAVE,
+	F_UID,
+	F_GID,
+	F_LANDLOCK,
+	F_BPF,
+	F_AS,
+	F_NPROC,
+	N_FIELDS
+};
+
+/* Strict: exactly N_FIELDS decimal numbers (-1 allowed), nothing else. */
+static bool parse_fields(const char *s, long long *v)
+{
+	for (int i = 0; i < N_FIELDS; i++) {
+		if (i > 0 && *s++ != ' ')
+			return false;
+		bool neg = *s == '-';
+		if (neg)
+			s++;
+		if (*s < '0' || *s > '9')
+			return false;
+		unsigned long long x = 0;
+		while (*s >= '0' && *s <= '9') {
+			if (x > (ULLONG_MAX - 9) / 10)
+				return false;
+			x = x * 10 + (unsigned)(*s++ - '0');
+		}
+		if (neg ? x != 1 : x > (unsigned long long)LLONG_MAX)
+			return false;
+		v[i] = neg ? -1 : (long long)x;
+	}
+	return *s == 0;
+}
+
+static bool is_fd(long long v)
+{
+	return v >= -1 && v < INT_MAX;
+}
+
+/* The seccomp program from its memfd, whole or not at all. */
+static int read_bpf(int fd, struct ag3_seccomp_prog *prog)
+{
+	uint32_t hdr[2];
+	if (pread(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr))
+		return -EIO;
+	if (hdr[0] > BPF_MAXINSNS || hdr[1] > BPF_MAXINSNS)
+		return -EINVAL;
+	struct stat st;
+	size_t total = ((size_t)hdr[0] + hdr[1]) * sizeof(struct sock_filter);
+	if (fstat(fd, &st) < 0 || (size_t)st.st_size != sizeof(hdr) + total)
+		return -EINVAL;
+	struct sock_filter *all = malloc(total ? total : 1);
+	if (!all)
+		return -ENOMEM;
+	if (total && pread(fd, all, total, sizeof(hdr)) != (ssize_t)total) {
+		free(all);
+		return -EIO;
+	}
+	prog->insns = hdr[0] ? all : NULL;
+	prog->n_insns = hdr[0];
+	prog->extra_insns = hdr[1] ? all + hdr[0] : NULL;
+	prog->n_extra_insns = hdr[1];
+	return 0;
+}
+
+int main(int argc, char **argv, char **envp)
+{
+	/* Before anything: nothing of this process can be read or ptraced (exec made it
+	 * dumpable again; no process of the sandbox exists yet). */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		_exit(125);
+	long long f[N_FIELDS];
+	if (argc < 4 || !parse_fields(argv[1], f) || strcmp(argv[2], "--") != 0 || f[F_SOCK] < 0 ||
+	    f[F_SOCK] >= INT_MAX)
+		_exit(125);
+	int sock = (int)f[F_SOCK];
+	if (f[F_VERSION] != AG3_INIT_FIELDS_VERSION)
+		ag3_die_errno(sock, "init", EPROTO, NULL,
+			      "ag3ntum-init: built with another version of the library (install "
+			      "both together, or set AG3NTUM_SANDBOX_INIT)");
+	for (int i = F_SOCK; i <= F_BPF; i++)
+		if (i != F_PTY_MASK && i != F_UID && i != F_GID && !is_fd(f[i]))
+			ag3_die_errno(sock, "init", EINVAL, NULL, "ag3ntum-init: a bad fd field");
+	if (f[F_PTY_MASK] < 0 || f[F_PTY_MASK] > 7 || f[F_UID] < 0 || f[F_UID] > UINT32_MAX - 1 ||
+	    f[F_GID] < 0 || f[F_GID] > UINT32_MAX - 1 || f[F_AS] < 0 || f[F_NPROC] < 0)
+		ag3_die_errno(sock, "init", EINVAL, NULL, "ag3ntum-init: fields out of range");
+
+	struct ag3_seccomp_prog prog = {0};
+	if (f[F_BPF] >= 0) {
+		int r = read_bpf((int)f[F_BPF], &prog);
+		if (r < 0)
+			ag3_die_errno(sock, "seccomp", -r, NULL,
+				      "ag3ntum-init: reading the seccomp program");
+		close((int)f[F_BPF]);
+	}
+	/* argv and the environment live in the areas the scrub overwrites. */
+	char **cmd_argv = ag3_strv_copy(argv + 3);
+	char **cmd_envp = ag3_strv_copy(envp);
+	if (!cmd_argv || !cmd_envp)
+		ag3_die_errno(sock, "init", ENOMEM, NULL, "ag3ntum-init: copying argv");
+	ag3_scrub_proc_title();
+
+	struct ag3_cinit ci = {
+		.argv = cmd_argv,
+		.envp = cmd_envp,
+		.stdio = {(int)f[F_STDIN], (int)f[F_STDOUT], (int)f[F_STDERR]},
+		.pty_mask = (unsigned)f[F_PTY_MASK],
+		.pty_slave = (int)f[F_PTY_SLAVE],
+		.uid = (uid_t)f[F_UID],
+		.gid = (gid_t)f[F_GID],
+		.landlock_rs = (int)f[F_LANDLOCK],
+		.seccomp = &prog,
+		.fallback_as = (uint64_t)f[F_AS],
+		.fallback_nproc = (uint64_t)f[F_NPROC],
+	};
+	ag3_cinit_run(&ci, sock, ag3_cinit_signals(sock));
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The messages a sandbox's init sends its supervisor (and a session's server its
+ * holder), one struct per SOCK_SEQPACKET message. Shared by the library and the
+ * static init binary (runtime/init-bin.c), so it includes nothing of the spec.
+ */
+#pragma once
+
+#include <stdint.h>
+#include <sys/resource.h>
+
+enum {
+	MSG_SETUP_ERROR = 1, /* init or the command failed a setup step            */
+	MSG_STARTED,         /* the command was exec'd                             */
+	MSG_EXITED,          /* the command ended: wstatus                         */
+	MSG_PTY,             /* the pty's master, as SCM_RIGHTS (init, before the
+				command starts, only when the run asked for a pty) */
+	MSG_PIDFD,           /* a session's command init: its own pidfd (SCM_RIGHTS),
+				first, so that its client can signal it            */
+	MSG_READY,           /* a session's holder: the sandbox is built            */
+	MSG_ATTACH,          /* the session's server to its holder: a connection,
+				as SCM_RIGHTS, that carries one command request     */
+};
+
+struct ag3_msg {
+	uint32_t type;
+	int32_t err;
+	int32_t wstatus;
+	int32_t landlock_abi;
+	uint32_t seccomp;
+	char stage[32];
+	char path[512];
+	char text[768];
+	struct rusage rusage; /* MSG_EXITED: the command's tree, as init reaped it */
+};
+
+/* Sends a setup error record (stage, errno, path, message) over `fd`. */
+void ag3_msg_send_error(int fd, const char *stage, int err, const char *path, const char *text);
+/* Sends `m` (EINTR retried; a peer that is gone is not an error of ours). */
+void ag3_msg_send(int fd, const struct ag3_msg *m);

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Fresh mode's first process: created vfork-style and exec'd as the static init
+# binary (ag3ntum-init) when it is there, forked from the caller when it is not
+# (AG3NTUM_SANDBOX_INIT=none). Both give the command the same sandbox; the
+# binary is found beside the CLI; a binary that is named but missing, or built
+# for other fields, is a setup error, never a silent fallback. Run as root and
+# rootless; prints TAP. Every wait is bounded; only processes started here are
+# signalled, by pid.
+source "$(dirname "$0")/lib.sh"
+: "${AG3_INIT:?AG3_INIT must name the ag3ntum-init binary}"
+command -v python3 >/dev/null || skip_all "python3 is needed"
+
+# Starts `exec -- sleep` in the background and prints the host-side path of its
+# init's executable (the caller owns the sandbox's user namespace, or is root:
+# it may read a non-dumpable init's /proc/PID/exe).
+init_exe_of_exec() {
+	local cli init i exe=""
+	"$AG3" exec -- sleep 20 </dev/null >/dev/null 2>&1 &
+	cli=$!
+	for ((i = 0; i < 100; i++)); do
+		init=$(cat "/proc/$cli/task/$cli/children" 2>/dev/null | awk '{print $1}')
+		if [ -n "$init" ]; then
+			exe=$(readlink "/proc/$init/exe" 2>/dev/null || true)
+			# the binary is exec'd before the command exists: wait for the command
+			if pgrep -P "$init" >/dev/null 2>&1; then
+				break
+			fi
+		fi
+		sleep 0.1
+	done
+	kill -TERM "$cli" 2>/dev/null || true
+	wait "$cli" 2>/dev/null || true
+	printf '%s\n' "$exe"
+}
+
+t_the_init_binary_beside_the_cli_is_used() {
+	local exe
+	exe=$(env -u AG3NTUM_SANDBOX_INIT bash -c "$(declare -f init_exe_of_exec); AG3=$AG3 init_exe_of_exec")
+	[ "$exe" = "$(dirname "$AG3")/ag3ntum-init" ] || fail "init's executable: '$exe'"
+}
+
+# A forked init's memory belongs to the host's user namespace: rootless, its
+# /proc/PID/exe is unreadable to the caller (non-dumpable), so there the check is
+# only that it is not the binary.
+t_without_the_binary_init_is_forked_from_the_caller() {
+	local exe
+	exe=$(AG3NTUM_SANDBOX_INIT=none bash -c "$(declare -f init_exe_of_exec); AG3=$AG3 init_exe_of_exec")
+	if [ "$MODE" = rootless ] && [ -z "$exe" ]; then
+		return 0
+	fi
+	[ "$exe" = "$AG3" ] || fail "init's executable: '$exe'"
+}
+
+# What the command sees and holds is the same either way.
+t_both_inits_give_the_same_sandbox() {
+	local probe='id -u; id -g; id -G; umask; pwd; ulimit -n; grep -E "^(Cap|NoNewPrivs|Seccomp)" /proc/self/status; cat /proc/1/cmdline | tr "\0" "@" | sed "s/@*$//"; echo; env | sort; ls /proc/self/fd; hostname; tail -n +3 /proc/net/dev | cut -d: -f1'
+	local a b
+	a=$(env -u AG3NTUM_SANDBOX_INIT "$AG3" exec -- sh -c "$probe" 2>&1 </dev/null)
+	b=$(AG3NTUM_SANDBOX_INIT=none "$AG3" exec -- sh -c "$probe" 2>&1 </dev/null)
+	[ -n "$a" ] || fail "no output"
+	[ "$a" = "$b" ] || fail "$(diff <(echo "$a") <(echo "$b"))"
+	printf '%s\n' "$a" | grep -qx 'CapEff:	0000000000000000' || fail "capabilities: $a"
+	printf '%s\n' "$a" | grep -qx 'NoNewPrivs:	1' || fail "no_new_privs: $a"
+	printf '%s\n' "$a" | grep -qx 'Seccomp:	2' || fail "seccomp: $a"
+	printf '%s\n' "$a" | grep -qx 'ag3ntum-init' || fail "init's command line is not scrubbed: $a"
+}
+
+# exit codes, signals, stdin, exec failures and a pty, through the binary.
+t_results_through_the_init_binary() {
+	sbx exec -- sh -c 'exit 7'
+	expect_rc 7
+	sbx exec -- sh -c 'kill -TERM $$'
+	expect_rc 143
+	sbx exec -- /nonexistent/cmd
+	expect_rc 127
+	expect_err_has "exec: /nonexistent/cmd: No such file"
+	local out
+	out=$(printf 'from stdin\n' | "$AG3" exec -- cat)
+	[ "$out" = "from stdin" ] || fail "stdin: '$out'"
+	sbx exec --json -- sh -c 'echo out; echo err >&2; exit 3'
+	expect_rc 3
+	printf '%s\n' "$ERR" | tail -n 1 | python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); assert r["exit_code"] == 3 and r["status"] == "exited", r'
+	out=$(python3 - "$AG3" <<'PY'
+import os, pty, sys, select, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], [sys.argv[1], "exec", "--", "sh", "-c", "tty; test -t 0 && echo isatty"])
+buf = b""
+end = time.time() + 30
+while time.time() < end:
+    r, _, _ = select.select([fd], [], [], 1)
+    if r:
+        try:
+            d = os.read(fd, 4096)
+        except OSError:
+            break
+        if not d:
+            break
+        buf += d
+os.waitpid(pid, 0)
+print(buf.decode(errors="replace"))
+PY
+)
+	printf '%s' "$out" | grep -q '^/dev/pts/0' || fail "the command's pty: $out"
+	printf '%s' "$out" | grep -q 'isatty' || fail "stdin is not a tty: $out"
+}
+
+t_a_named_binary_that_is_missing_is_an_error() {
+	local rc=0 err
+	err=$(AG3NTUM_SANDBOX_INIT=/nonexistent/ag3ntum-init "$AG3" exec -- true 2>&1 </dev/null) || rc=$?
+	[ $rc = 125 ] || fail "status $rc: $err"
+	printf '%s' "$err" | grep -q 'AG3NTUM_SANDBOX_INIT names: /nonexistent/ag3ntum-init: No such file' || fail "$err"
+}
+
+t_a_binary_that_is_not_an_init_is_an_error() {
+	local rc=0 err
+	err=$(AG3NTUM_SANDBOX_INIT=/bin/true "$AG3" exec -- echo ran 2>&1 </dev/null) || rc=$?
+	[ $rc = 125 ] || fail "status $rc: $err"
+	printf '%s' "$err" | grep -q 'init ended before the command started' || fail "$err"
+	! printf '%s' "$err" | grep -q '^ran' || fail "the command ran: $err"
+}
+
+# By hand, or built for other fields: it does nothing but say so.
+t_the_binary_refuses_what_it_was_not_made_for() {
+	local rc=0 out
+	out=$("$AG3_INIT" 2>&1) || rc=$?
+	[ $rc = 125 ] && [ -z "$out" ] || fail "without fields: status $rc, '$out'"
+	rc=0
+	out=$("$AG3_INIT" "1 0 -1 -1" -- true 2>&1) || rc=$?
+	[ $rc = 125 ] && [ -z "$out" ] || fail "short fields: status $rc, '$out'"
+	python3 - "$AG3_INIT" <<'PY' || fail "version check"
+import socket, struct, subprocess, sys
+a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+fd = b.fileno()
+for fields in (f"999 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0", f"1 {fd} -1 -1 -1 9 -1 0 0 -1 -1 0 0",
+               f"1 {fd} -1 -1 -1 0 -1 0 0 -1 12345 0 0"):
+    p = subprocess.run([sys.argv[1], fields, "--", "/bin/echo", "ran"], pass_fds=[fd],
+                       capture_output=True, timeout=30)
+    assert p.returncode == 125, (fields, p)
+    assert b"ran" not in p.stdout, (fields, p.stdout)
+    a.settimeout(5)
+    msg = a.recv(8192)
+    t, err = struct.unpack_from("Ii", msg)
+    assert t == 1, (fields, t)  # MSG_SETUP_ERROR
+    text = msg.decode(errors="replace")
+    if fields.startswith("999"):
+        assert "another version" in text, text
+print("ok")
+PY
+}
+
+for t in $(declare -F | awk '{print $3}' | grep '^t_'); do
+	run_test "${t#t_}" "$t"
+done
+finish
