@@ -171,15 +171,21 @@ int ag3_mounts_prepare(const struct ag3_mount *ops, size_t n_ops, struct ag3_mou
 
 static bool have_openat2 = true;
 
+/* openat2 beneath dirfd, following no symlink at all (nor a magic link). */
+static int openat2_nofollow(int dirfd, const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW),
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+}
+
 /* Opens one path component relative to dirfd, never following a symlink. */
 static int open_component(int dirfd, const char *name, int flags)
 {
 	if (have_openat2) {
-		struct open_how how = {
-			.flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW),
-			.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-		};
-		int fd = (int)syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
+		int fd = openat2_nofollow(dirfd, name, flags);
 		if (fd >= 0 || errno != ENOSYS)
 			return fd;
 		have_openat2 = false;
@@ -191,21 +197,53 @@ static int open_component(int dirfd, const char *name, int flags)
 }
 
 /*
- * Walks `path` (absolute, normalized) beneath rootfd, creating missing
- * directories (mode 0755) when `create` is set, and returns an O_PATH fd of
- * the parent directory plus a pointer to the last component.
+ * The whole of `rel` (relative; a plain path: no "", "." or ".." component)
+ * beneath dirfd in one openat2 call: the same resolution as the walk below (no
+ * symlink followed anywhere, never out of dirfd), in one syscall instead of two
+ * per component.
+ * -1 with errno; ENOSYS (and the walk from then on) without openat2. Callers
+ * take only a success from here and redo any failure the walk's way, which
+ * gives the error (and creates what is missing) exactly as it always did.
  */
-static int open_parent(int rootfd, const char *path, bool create, int *ret_fd,
-		       const char **ret_name)
+static int open_whole(int dirfd, const char *rel, int flags)
 {
-	_cleanup_close_ int cur = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
-	if (cur < 0)
-		return -errno;
-	const char *c = path + 1;
-	for (;;) {
-		const char *slash = strchr(c, '/');
-		if (!slash)
+	if (!have_openat2) {
+		errno = ENOSYS;
+		return -1;
+	}
+	/* Only a plain path: RESOLVE_BENEATH lets a ".." that stays beneath through,
+	 * where the walk refuses any (EXDEV), and the walk refuses an empty component. */
+	for (const char *c = rel;; c++) {
+		size_t n = strcspn(c, "/");
+		if (!n || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.')) {
+			errno = EINVAL;
+			return -1;
+		}
+		c += n;
+		if (!*c)
 			break;
+	}
+	int fd = openat2_nofollow(dirfd, rel, flags);
+	if (fd < 0 && errno == ENOSYS)
+		have_openat2 = false;
+	return fd;
+}
+
+/*
+ * Walks the directory `path` (absolute, normalized; its first `len` bytes)
+ * beneath rootfd one component at a time, creating missing directories (mode
+ * 0755) when `create` is set: an O_PATH fd of it. -ELOOP when a component is a
+ * symlink or not a directory.
+ */
+static int walk_dir(int rootfd, const char *path, size_t len, bool create, int *ret_fd)
+{
+	_cleanup_close_ int owned = -1;
+	int cur = rootfd; /* borrowed until the first component is opened */
+	const char *c = path + 1, *end = path + len;
+	while (c < end) {
+		const char *slash = memchr(c, '/', (size_t)(end - c));
+		if (!slash)
+			slash = end;
 		char comp[256];
 		size_t n = (size_t)(slash - c);
 		if (n == 0 || n >= sizeof(comp))
@@ -220,63 +258,174 @@ static int open_parent(int rootfd, const char *path, bool create, int *ret_fd,
 		}
 		if (fd < 0)
 			return errno == ENOTDIR ? -ELOOP : -errno;
-		close(cur);
-		cur = fd;
+		closep(&owned);
+		cur = owned = fd;
 		c = slash + 1;
 	}
-	*ret_fd = TAKE_FD(cur);
-	*ret_name = c;
+	if (owned < 0 && (owned = fcntl(rootfd, F_DUPFD_CLOEXEC, 3)) < 0)
+		return -errno;
+	*ret_fd = TAKE_FD(owned);
 	return 0;
+}
+
+/*
+ * The resolver of the targets beneath the new root, with a one-entry cache of
+ * the last parent directory resolved: consecutive targets in the same directory
+ * (the /dev nodes, /dev/pts, /dev/shm; a profile's binds side by side) reuse its
+ * fd instead of resolving the path again. On the caller's stack: the executor
+ * keeps no state of its own (it may run in a CLONE_VM child).
+ *
+ * A cached fd stays what the path means until a mount is attached on the path or
+ * on one of its ancestors: from then on the path leads into the new mount while
+ * the fd still points at the directory it covers. So every attach goes through
+ * rs_attaching() with its path, and drops the entry when that path is the cached
+ * parent or an ancestor of it (a mount below it, or elsewhere, changes nothing
+ * on the way to it). Nothing else changes what a path resolves to during the
+ * build: the tree is private (no propagation), nothing is renamed or unmounted,
+ * and no symlink is ever followed.
+ */
+struct resolver {
+	int rootfd;            /* the new root (borrowed)                                 */
+	int parent_fd;         /* the cached parent directory's O_PATH fd, or -1          */
+	char parent[PATH_MAX]; /* its path, when parent_fd >= 0                     */
+};
+
+static void rs_init(struct resolver *rs, int rootfd)
+{
+	rs->rootfd = rootfd;
+	rs->parent_fd = -1;
+	rs->parent[0] = 0;
+}
+
+static void rs_done(struct resolver *rs)
+{
+	closep(&rs->parent_fd);
+	rs->parent[0] = 0;
+}
+
+/* A mount is about to be attached at `path` (see struct resolver). */
+static void rs_attaching(struct resolver *rs, const char *path)
+{
+	if (rs->parent_fd >= 0 && ag3_path_is_under(rs->parent, path))
+		rs_done(rs);
+}
+
+/*
+ * The parent directory of `path` (absolute, normalized) beneath the new root,
+ * its missing directories created (0755) when `create` is set: a fd borrowed
+ * from the resolver (valid until its next call), and the last component. One
+ * openat2 on the whole parent path when it exists, none when it is the cached
+ * one; component by component when it does not exist (or without openat2).
+ */
+static int rs_parent(struct resolver *rs, const char *path, bool create, int *ret_fd,
+		     const char **ret_name)
+{
+	const char *last = strrchr(path, '/');
+	if (path[0] != '/' || !last)
+		return -EINVAL;
+	size_t len = (size_t)(last - path);
+	*ret_name = last + 1;
+	if (len == 0) {
+		*ret_fd = rs->rootfd;
+		return 0;
+	}
+	if (len >= sizeof(rs->parent))
+		return -ENAMETOOLONG;
+	if (rs->parent_fd >= 0 && strlen(rs->parent) == len && !memcmp(rs->parent, path, len)) {
+		*ret_fd = rs->parent_fd;
+		return 0;
+	}
+	rs_done(rs);
+	char *key = rs->parent;
+	memcpy(key, path, len);
+	key[len] = 0;
+	int fd = open_whole(rs->rootfd, key + 1, O_PATH | O_DIRECTORY);
+	if (fd < 0) {
+		int r = walk_dir(rs->rootfd, key, len, create, &fd);
+		if (r < 0) {
+			key[0] = 0;
+			return r;
+		}
+	}
+	*ret_fd = rs->parent_fd = fd;
+	return 0;
+}
+
+/* Opens `path` (absolute, normalized, not "/") beneath rootfd, its parent by a walk. */
+static int open_existing_walk(int rootfd, const char *path, int *ret)
+{
+	const char *last = strrchr(path, '/');
+	if (path[0] != '/' || !last)
+		return -EINVAL;
+	_cleanup_close_ int parent = -1;
+	int r = walk_dir(rootfd, path, (size_t)(last - path), false, &parent);
+	if (r < 0)
+		return r;
+	int fd = open_component(parent, last + 1, O_PATH);
+	if (fd < 0)
+		return -errno;
+	*ret = fd;
+	return 0;
+}
+
+/* Opens an existing path beneath rootfd without following symlinks (an O_PATH
+ * fd: of the symlink itself when the last component is one); -ENOENT if absent. */
+static int open_existing(int rootfd, const char *path, int *ret)
+{
+	int fd = path[0] == '/' && path[1] ? open_whole(rootfd, path + 1, O_PATH) : -1;
+	if (fd >= 0) {
+		*ret = fd;
+		return 0;
+	}
+	return open_existing_walk(rootfd, path, ret);
+}
+
+/* The error a directory expected at parent/name that cannot be opened as one gets. */
+static int not_a_dir(int parent, const char *name)
+{
+	struct stat st;
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	return S_ISLNK(st.st_mode) ? -ELOOP : -ENOTDIR;
 }
 
 enum target_kind { TARGET_DIR, TARGET_FILE };
 
 /* Creates (if needed) and opens the mount point `path` as a directory or a file. */
-static int open_target(int rootfd, const char *path, enum target_kind kind, int *ret)
+static int open_target(struct resolver *rs, const char *path, enum target_kind kind, int *ret)
 {
-	_cleanup_close_ int parent = -1;
+	int parent;
 	const char *name;
-	int r = open_parent(rootfd, path, true, &parent, &name);
+	int r = rs_parent(rs, path, true, &parent, &name);
 	if (r < 0)
 		return r;
+	int fd;
 	if (kind == TARGET_DIR) {
 		if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST)
 			return -errno;
+		/* O_DIRECTORY with no symlink followed: a directory, no fstat needed */
+		fd = open_component(parent, name, O_PATH | O_DIRECTORY);
+		if (fd < 0)
+			return errno == ENOTDIR ? not_a_dir(parent, name) : -errno;
 	} else {
-		int fd = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
-				0444);
-		if (fd >= 0)
-			close(fd);
-		else if (errno != EEXIST)
+		/* A file created here (O_EXCL: nothing was there, not even a symlink) is the
+		 * regular file the mount goes on: its fd is the mount point. */
+		fd = openat(parent, name, O_CREAT | O_EXCL | O_RDONLY | O_NOFOLLOW | O_CLOEXEC,
+			    0444);
+		if (fd < 0 && errno != EEXIST)
 			return -errno;
+		if (fd < 0) {
+			_cleanup_close_ int old = open_component(parent, name, O_PATH);
+			struct stat st;
+			if (old < 0 || fstat(old, &st) < 0)
+				return -errno;
+			if (S_ISLNK(st.st_mode))
+				return -ELOOP; /* a symlink planted where a mount goes */
+			if (S_ISDIR(st.st_mode))
+				return -EISDIR;
+			fd = TAKE_FD(old);
+		}
 	}
-	_cleanup_close_ int fd = open_component(parent, name, O_PATH);
-	if (fd < 0)
-		return -errno;
-	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (S_ISLNK(st.st_mode))
-		return -ELOOP; /* a symlink planted where a mount goes */
-	if (kind == TARGET_DIR && !S_ISDIR(st.st_mode))
-		return -ENOTDIR;
-	if (kind == TARGET_FILE && S_ISDIR(st.st_mode))
-		return -EISDIR;
-	*ret = TAKE_FD(fd);
-	return 0;
-}
-
-/* Opens an existing path beneath rootfd without following symlinks; -ENOENT if absent. */
-static int open_existing(int rootfd, const char *path, int *ret)
-{
-	_cleanup_close_ int parent = -1;
-	const char *name;
-	int r = open_parent(rootfd, path, false, &parent, &name);
-	if (r < 0)
-		return r;
-	int fd = open_component(parent, name, O_PATH);
-	if (fd < 0)
-		return -errno;
 	*ret = fd;
 	return 0;
 }
@@ -344,6 +493,15 @@ int ag3_mounts_open_beneath_nofollow(int dirfd, const char *rel, int *ret)
 int ag3_mounts_open_dir_nofollow(const char *path, int *ret)
 {
 	_cleanup_close_ int fd = -1;
+	if (path && path[0] == '/' && path[1]) {
+		/* One openat2 with O_DIRECTORY proves it all (no symlink on the way nor at
+		 * the end, a directory); any failure is redone below for its exact error. */
+		_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (root >= 0 && (fd = open_whole(root, path + 1, O_PATH | O_DIRECTORY)) >= 0) {
+			*ret = TAKE_FD(fd);
+			return 0;
+		}
+	}
 	int r = ag3_mounts_open_nofollow(path, &fd);
 	if (r < 0)
 		return r;
@@ -505,8 +663,11 @@ static int clone_tree(int src_fd, unsigned attrs)
 	return TAKE_FD(tree);
 }
 
-static int attach(int tree_fd, int target_fd)
+/* Attaches a detached mount at target_fd, the mount point `path`: every attach goes
+ * through here, and tells the resolver. */
+static int attach(struct resolver *rs, int tree_fd, int target_fd, const char *path)
 {
+	rs_attaching(rs, path);
 	if (move_mount(tree_fd, "", target_fd, "",
 		       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return -errno;
@@ -514,12 +675,13 @@ static int attach(int tree_fd, int target_fd)
 }
 
 /* attach() for a tree from clone_tree(): applies its attrs if they are still pending. */
-static int attach_at(int tree_fd, int target_fd, int rootfd, const char *path, unsigned attrs)
+static int attach_at(struct resolver *rs, int tree_fd, int target_fd, const char *path,
+		     unsigned attrs)
 {
-	int r = attach(tree_fd, target_fd);
+	int r = attach(rs, tree_fd, target_fd, path);
 	if (r < 0 || have_mount_setattr || !attrs)
 		return r;
-	return legacy_setattr_path(rootfd, path, attrs, true);
+	return legacy_setattr_path(rs->rootfd, path, attrs, true);
 }
 
 static int set_ro(int mnt_fd)
@@ -550,7 +712,8 @@ static void size_opt(char *buf, size_t len, uint64_t size, uint64_t dflt)
  */
 #define DEV_PTS_MAX "64"
 
-static int mount_tmpfs_at(int target_fd, uint64_t size, uint32_t mode, unsigned attrs)
+static int mount_tmpfs_at(struct resolver *rs, int target_fd, const char *path, uint64_t size,
+			  uint32_t mode, unsigned attrs)
 {
 	char sz[32], md[16];
 	size_opt(sz, sizeof(sz), size, DEFAULT_TMPFS_SIZE);
@@ -559,14 +722,14 @@ static int mount_tmpfs_at(int target_fd, uint64_t size, uint32_t mode, unsigned 
 	_cleanup_close_ int mfd = new_fs("tmpfs", opts, ELEMENTSOF(opts), attrs);
 	if (mfd < 0)
 		return mfd;
-	return attach(mfd, target_fd);
+	return attach(rs, mfd, target_fd, path);
 }
 
-static int create_symlink(int rootfd, const char *target, const char *text)
+static int create_symlink(struct resolver *rs, const char *target, const char *text)
 {
-	_cleanup_close_ int parent = -1;
+	int parent;
 	const char *name;
-	int r = open_parent(rootfd, target, true, &parent, &name);
+	int r = rs_parent(rs, target, true, &parent, &name);
 	if (r < 0)
 		return r;
 	if (symlinkat(text, parent, name) == 0)
@@ -583,11 +746,11 @@ static int create_symlink(int rootfd, const char *target, const char *text)
 
 #define WHERE_MAX 4200 /* a target and one component below it, as error paths */
 
-static int build_dev(struct ag3_mounts_plan *plan, int rootfd, const struct ag3_mount *m,
+static int build_dev(struct ag3_mounts_plan *plan, struct resolver *rs, const struct ag3_mount *m,
 		     char *where, const char **ret_path, struct ag3_error **reterr)
 {
 	_cleanup_close_ int devfd = -1;
-	int r = open_target(rootfd, m->target, TARGET_DIR, &devfd);
+	int r = open_target(rs, m->target, TARGET_DIR, &devfd);
 	*ret_path = m->target;
 	if (r < 0)
 		return r;
@@ -598,36 +761,31 @@ static int build_dev(struct ag3_mounts_plan *plan, int rootfd, const struct ag3_
 		new_fs("tmpfs", opts, ELEMENTSOF(opts), MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
 	if (devmnt < 0)
 		return devmnt;
-	/* Attach, then work beneath the attached mount's root. */
-	if ((r = attach(devmnt, devfd)) < 0)
+	/* Attach, then work beneath the attached mount's root (the targets below are
+	 * resolved by path from the root, after the attach: into it). devmnt stays the
+	 * attached mount, made read-only at the end. */
+	if ((r = attach(rs, devmnt, devfd, m->target)) < 0)
 		return r;
-	close(devfd);
-	devfd = -1;
-	if ((r = open_existing(rootfd, m->target, &devfd)) < 0)
-		return r;
-	_cleanup_close_ int dir = open_component(devfd, ".", O_PATH | O_DIRECTORY);
-	if (dir < 0)
-		return -errno;
 
 	for (size_t i = 0; i < N_DEV_NODES; i++) {
 		snprintf(where, WHERE_MAX, "%s/%s", m->target, dev_nodes[i].name);
 		*ret_path = where;
 		_cleanup_close_ int node = -1;
-		if ((r = open_target(rootfd, where, TARGET_FILE, &node)) < 0)
+		if ((r = open_target(rs, where, TARGET_FILE, &node)) < 0)
 			return r;
 		_cleanup_close_ int tree =
 			clone_tree(plan->dev_fds[i], MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
 		if (tree < 0)
 			return tree;
-		if ((r = attach_at(tree, node, rootfd, where,
-				   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC)) < 0)
+		if ((r = attach_at(rs, tree, node, where, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC)) <
+		    0)
 			return r;
 	}
 
 	snprintf(where, WHERE_MAX, "%s/pts", m->target);
 	*ret_path = where;
 	_cleanup_close_ int pts = -1;
-	if ((r = open_target(rootfd, where, TARGET_DIR, &pts)) < 0)
+	if ((r = open_target(rs, where, TARGET_DIR, &pts)) < 0)
 		return r;
 	/* A new instance (every devpts mount is one since Linux 4.7); /dev/ptmx points
 	 * at its own ptmx (0666); new slaves are 0620, owned by their opener's uid and
@@ -638,14 +796,14 @@ static int build_dev(struct ag3_mounts_plan *plan, int rootfd, const struct ag3_
 					    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
 	if (ptsmnt < 0)
 		return ptsmnt;
-	if ((r = attach(ptsmnt, pts)) < 0)
+	if ((r = attach(rs, ptsmnt, pts, where)) < 0)
 		return r;
 
 	snprintf(where, WHERE_MAX, "%s/shm", m->target);
 	_cleanup_close_ int shm = -1;
-	if ((r = open_target(rootfd, where, TARGET_DIR, &shm)) < 0)
+	if ((r = open_target(rs, where, TARGET_DIR, &shm)) < 0)
 		return r;
-	if ((r = mount_tmpfs_at(shm, DEFAULT_SHM_SIZE, 01777,
+	if ((r = mount_tmpfs_at(rs, shm, where, DEFAULT_SHM_SIZE, 01777,
 				MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)) < 0)
 		return r;
 
@@ -658,12 +816,12 @@ static int build_dev(struct ag3_mounts_plan *plan, int rootfd, const struct ag3_
 	};
 	for (size_t i = 0; i < ELEMENTSOF(links); i++) {
 		snprintf(where, WHERE_MAX, "%s/%s", m->target, links[i].name);
-		if ((r = create_symlink(rootfd, where, links[i].text)) < 0)
+		if ((r = create_symlink(rs, where, links[i].text)) < 0)
 			return r;
 	}
 	*ret_path = m->target;
 	/* Nothing more is created in /dev: its tmpfs becomes read-only (pts and shm stay). */
-	return set_ro(dir);
+	return set_ro(devmnt);
 }
 
 /*
@@ -685,8 +843,8 @@ const char *const ag3_proc_readonly[] = {"sys", "irq", "bus", "fs", NULL};
  * file, an empty read-only tmpfs over a directory) and makes the kernel-tuning
  * trees read-only, each resolved beneath the proc mount without symlinks.
  */
-static int harden_proc(int devnull_fd, int rootfd, int procfd, const char *target, char *where,
-		       const char **ret_path)
+static int harden_proc(int devnull_fd, struct resolver *rs, int procfd, const char *target,
+		       char *where, const char **ret_path)
 {
 	int r;
 	for (size_t i = 0; ag3_proc_masked[i]; i++) {
@@ -702,14 +860,14 @@ static int harden_proc(int devnull_fd, int rootfd, int procfd, const char *targe
 		if (fstat(fd, &st) < 0)
 			return -errno;
 		if (S_ISDIR(st.st_mode)) {
-			r = mount_tmpfs_at(fd, 4096, 0,
+			r = mount_tmpfs_at(rs, fd, where, 4096, 0,
 					   MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
 						   MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
 		} else {
 			const unsigned a =
 				MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC;
 			_cleanup_close_ int tree = clone_tree(devnull_fd, a);
-			r = tree < 0 ? tree : attach_at(tree, fd, rootfd, where, a);
+			r = tree < 0 ? tree : attach_at(rs, tree, fd, where, a);
 		}
 		if (r < 0)
 			return r;
@@ -729,14 +887,14 @@ static int harden_proc(int devnull_fd, int rootfd, int procfd, const char *targe
 		_cleanup_close_ int tree = clone_tree(fd, a);
 		if (tree < 0)
 			return tree;
-		if ((r = attach_at(tree, fd, rootfd, where, a)) < 0)
+		if ((r = attach_at(rs, tree, fd, where, a)) < 0)
 			return r;
 	}
 	*ret_path = target;
 	return 0;
 }
 
-static int do_op(struct ag3_mounts_plan *plan, size_t i, int rootfd, char *where,
+static int do_op(struct ag3_mounts_plan *plan, size_t i, struct resolver *rs, char *where,
 		 const char **ret_path, struct ag3_error **reterr)
 {
 	const struct ag3_mount *m = &plan->ops[i];
@@ -748,21 +906,21 @@ static int do_op(struct ag3_mounts_plan *plan, size_t i, int rootfd, char *where
 	case AG3_MOUNT_BIND: {
 		if (plan->prep[i].skip)
 			return 0;
-		r = open_target(rootfd, m->target,
-				plan->prep[i].src_is_dir ? TARGET_DIR : TARGET_FILE, &target);
+		r = open_target(rs, m->target, plan->prep[i].src_is_dir ? TARGET_DIR : TARGET_FILE,
+				&target);
 		if (r < 0)
 			return r;
 		_cleanup_close_ int tree = clone_tree(plan->prep[i].src_fd, attrs_of(m));
 		if (tree < 0)
 			return tree;
-		return attach_at(tree, target, rootfd, m->target, attrs_of(m));
+		return attach_at(rs, tree, target, m->target, attrs_of(m));
 	}
 	case AG3_MOUNT_TMPFS: {
-		if ((r = open_target(rootfd, m->target, TARGET_DIR, &target)) < 0)
+		if ((r = open_target(rs, m->target, TARGET_DIR, &target)) < 0)
 			return r;
 		if (!m->ro)
-			return mount_tmpfs_at(target, m->size, m->mode ? m->mode : 0755,
-					      attrs_of(m));
+			return mount_tmpfs_at(rs, target, m->target, m->size,
+					      m->mode ? m->mode : 0755, attrs_of(m));
 		/* Writable until the end of the build, so later mounts can go inside it. */
 		char sz[32], md[16];
 		size_opt(sz, sizeof(sz), m->size, DEFAULT_TMPFS_SIZE);
@@ -771,7 +929,7 @@ static int do_op(struct ag3_mounts_plan *plan, size_t i, int rootfd, char *where
 		int mfd = new_fs("tmpfs", opts, ELEMENTSOF(opts), attrs_of(m) & ~MOUNT_ATTR_RDONLY);
 		if (mfd < 0)
 			return mfd;
-		if ((r = attach(mfd, target)) < 0) {
+		if ((r = attach(rs, mfd, target, m->target)) < 0) {
 			close(mfd);
 			return r;
 		}
@@ -779,31 +937,37 @@ static int do_op(struct ag3_mounts_plan *plan, size_t i, int rootfd, char *where
 		return 0;
 	}
 	case AG3_MOUNT_PROC: {
-		if ((r = open_target(rootfd, m->target, TARGET_DIR, &target)) < 0)
+		if ((r = open_target(rs, m->target, TARGET_DIR, &target)) < 0)
 			return r;
 		_cleanup_close_ int mfd = new_fs("proc", NULL, 0, attrs_of(m));
 		if (mfd < 0)
 			return mfd;
-		if ((r = attach(mfd, target)) < 0)
+		if ((r = attach(rs, mfd, target, m->target)) < 0)
 			return r;
-		return harden_proc(plan->dev_fds[DEV_NULL_INDEX], rootfd, mfd, m->target, where,
+		return harden_proc(plan->dev_fds[DEV_NULL_INDEX], rs, mfd, m->target, where,
 				   ret_path);
 	}
 	case AG3_MOUNT_DEV:
-		return build_dev(plan, rootfd, m, where, ret_path, reterr);
+		return build_dev(plan, rs, m, where, ret_path, reterr);
 	case AG3_MOUNT_DIR: {
-		_cleanup_close_ int parent = -1;
+		int parent;
 		const char *name;
-		if ((r = open_parent(rootfd, m->target, true, &parent, &name)) < 0)
+		if ((r = rs_parent(rs, m->target, true, &parent, &name)) < 0)
 			return r;
-		if (mkdirat(parent, name, m->mode ? m->mode : 0755) < 0 && errno != EEXIST)
+		if (mkdirat(parent, name, m->mode ? m->mode : 0755) == 0)
+			return 0; /* a directory, just made */
+		if (errno != EEXIST)
 			return -errno;
-		return open_target(rootfd, m->target, TARGET_DIR, &target);
+		/* Something was there: a directory is fine, a symlink or a file is not. */
+		struct stat st;
+		if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return -errno;
+		return S_ISLNK(st.st_mode) ? -ELOOP : S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 	}
 	case AG3_MOUNT_SYMLINK:
-		return create_symlink(rootfd, m->target, m->source);
+		return create_symlink(rs, m->target, m->source);
 	case AG3_MOUNT_MASK: {
-		r = open_existing(rootfd, m->target, &target);
+		r = open_existing(rs->rootfd, m->target, &target);
 		if (r == -ENOENT)
 			return 0; /* nothing there to hide */
 		if (r < 0)
@@ -814,19 +978,19 @@ static int do_op(struct ag3_mounts_plan *plan, size_t i, int rootfd, char *where
 		if (S_ISLNK(st.st_mode))
 			return -ELOOP;
 		if (S_ISDIR(st.st_mode))
-			return mount_tmpfs_at(target, 4096, 0,
+			return mount_tmpfs_at(rs, target, m->target, 4096, 0,
 					      MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
 						      MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
 		const unsigned a = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC;
 		_cleanup_close_ int tree = clone_tree(plan->dev_fds[DEV_NULL_INDEX], a);
 		if (tree < 0)
 			return tree;
-		return attach_at(tree, target, rootfd, m->target, a);
+		return attach_at(rs, tree, target, m->target, a);
 	}
 	case AG3_MOUNT_FILE: {
-		_cleanup_close_ int parent = -1;
+		int parent;
 		const char *name;
-		if ((r = open_parent(rootfd, m->target, true, &parent, &name)) < 0)
+		if ((r = rs_parent(rs, m->target, true, &parent, &name)) < 0)
 			return r;
 		_cleanup_close_ int fd =
 			openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
@@ -881,10 +1045,13 @@ int ag3_mounts_enter(struct ag3_mounts_plan *plan, struct ag3_error **reterr)
 	snprintf(staging_path, sizeof(staging_path), "%s", staging);
 
 	char where[WHERE_MAX];
+	struct resolver rs;
+	rs_init(&rs, rootmnt);
 	for (size_t i = 0; i < plan->n_ops; i++) {
 		const char *path = plan->ops[i].target;
-		r = do_op(plan, i, rootmnt, where, &path, reterr);
+		r = do_op(plan, i, &rs, where, &path, reterr);
 		if (r < 0) {
+			rs_done(&rs);
 			if (reterr && *reterr)
 				return r;
 			char what[160];
@@ -899,6 +1066,7 @@ int ag3_mounts_enter(struct ag3_mounts_plan *plan, struct ag3_error **reterr)
 			return fail(reterr, -r, "mount", path, what);
 		}
 	}
+	rs_done(&rs);
 	for (size_t i = 0; i < plan->n_ro_later; i++)
 		if ((r = set_ro(plan->ro_later[i])) < 0)
 			return fail(reterr, -r, "mount", "/", "making a read-only tmpfs read-only");
@@ -956,6 +1124,10 @@ int ag3_mounts_renew(const struct ag3_mount *ops, size_t n_ops, struct ag3_error
 		return fail(reterr, errno, "mount", "/", "opening the root");
 	int r;
 	char where[WHERE_MAX];
+	/* The targets are opened by open_existing (nothing is cached); the resolver
+	 * only carries the root to the attach helpers. */
+	struct resolver rs;
+	rs_init(&rs, rootfd);
 	for (size_t i = 0; i < n_ops; i++) {
 		const struct ag3_mount *m = &ops[i];
 		const char *path = m->target;
@@ -975,8 +1147,8 @@ int ag3_mounts_renew(const struct ag3_mount *ops, size_t n_ops, struct ag3_error
 			_cleanup_close_ int mfd = new_fs("proc", NULL, 0, attrs_of(m));
 			if (mfd < 0)
 				return fail(reterr, -mfd, "mount", path, "a new proc");
-			if ((r = attach(mfd, target)) < 0 ||
-			    (r = harden_proc(devnull, rootfd, mfd, m->target, where, &path)) < 0)
+			if ((r = attach(&rs, mfd, target, m->target)) < 0 ||
+			    (r = harden_proc(devnull, &rs, mfd, m->target, where, &path)) < 0)
 				return fail(reterr, -r, "mount", path, "the command's own /proc");
 		} else if (m->op == AG3_MOUNT_DEV) {
 			snprintf(pts, sizeof(pts), "%s/pts", m->target);
@@ -992,7 +1164,7 @@ int ag3_mounts_renew(const struct ag3_mount *ops, size_t n_ops, struct ag3_error
 				       MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
 			if (ptsmnt < 0)
 				return fail(reterr, -ptsmnt, "mount", path, "a new devpts");
-			if ((r = attach(ptsmnt, target)) < 0)
+			if ((r = attach(&rs, ptsmnt, target, pts)) < 0)
 				return fail(reterr, -r, "mount", path,
 					    "the command's own /dev/pts");
 			/* POSIX shared memory of its own too (SysV's is its ipc namespace's). */
@@ -1002,7 +1174,7 @@ int ag3_mounts_renew(const struct ag3_mount *ops, size_t n_ops, struct ag3_error
 			_cleanup_close_ int shmfd = -1;
 			if ((r = open_existing(rootfd, shm, &shmfd)) < 0 ||
 			    (r = is_session_mount(shmfd, TMPFS_MAGIC)) < 0 ||
-			    (r = mount_tmpfs_at(shmfd, DEFAULT_SHM_SIZE, 01777,
+			    (r = mount_tmpfs_at(&rs, shmfd, shm, DEFAULT_SHM_SIZE, 01777,
 						MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
 							MOUNT_ATTR_NOEXEC)) < 0)
 				return fail(reterr, -r, "mount", path,

@@ -286,6 +286,39 @@ t_runtime_refuses_swapped_sources() {
 	fi
 }
 
+# The executor resolves a parent directory once for consecutive targets in it
+# (mounts/executor.c, struct resolver). A mount attached on that directory, or on
+# one of its ancestors, changes what its path means: a later target through it
+# must land inside the new mount, as each target resolved from the root would.
+# (/w: a tmpfs on the cached parent itself; /v: on its ancestor; /u: a mount
+# below the parent, after which the parent is still the same directory.)
+t_later_targets_land_in_a_mount_over_their_parent() {
+	"$AG3" compile -o spec.json
+	python3 - spec.json <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+def op(kind, target, **kw):
+    m = {"op": kind, "target": target, "origin": "test"}
+    m.update(kw)
+    s["mounts"].append(m)
+for top, parent in (("/w", "/w"), ("/v", "/v/s")):
+    op("dir", parent + "/under")
+    op("tmpfs", top, mode=0o755)
+    op("file", parent + "/marker", content="inside " + top + "\n", mode=0o644)
+    op("dir", parent + "/over")
+op("dir", "/u/a")
+op("tmpfs", "/u/a", mode=0o755)
+op("file", "/u/marker", content="inside /u\n", mode=0o644)
+json.dump(s, open(sys.argv[1], "w"))
+PY
+	sbx exec --spec spec.json -- sh -c 'cat /w/marker /v/s/marker /u/marker; ls /w /v/s /u | tr "\n" " "'
+	expect_rc 0
+	expect_out "inside /w
+inside /v
+inside /u
+/u: a marker  /v/s: marker over  /w: marker over "
+}
+
 t_children_reaped() {
 	# An orphan that exits while the command still runs must not stay a zombie.
 	sbx exec -- sh -c '(sleep 0.2 &); sleep 1; cat /proc/[0-9]*/stat 2>/dev/null | awk "{print \$3}" | grep -c Z || true'
