@@ -436,10 +436,11 @@ static int start_child(struct ag3_sandbox *sb, struct ag3_result *res)
 	/* The cgroup namespace is made by init after "go", once the supervisor has moved
 	 * it into the sandbox's cgroup: its root is then that cgroup, not the caller's. */
 
-	/* The init binary, unless the ids need a map only the caller can write (root
-	 * mode with a user namespace: the session's uid mapped to itself). */
+	/* Fresh mode's init is the init binary, unless the ids need a map only the caller
+	 * can write (root mode with a user namespace: the session's uid mapped to
+	 * itself). A session's holder is forked (made once, it serves many commands). */
 	char init_path[PATH_MAX] = "";
-	if (!ctx->userns || !ctx->privileged) {
+	if (!ctx->session && (!ctx->userns || !ctx->privileged)) {
 		int r = open_init_exe(&ctx->init_exe, init_path, sizeof(init_path));
 		if (r < 0) {
 			close(sv[0]);
