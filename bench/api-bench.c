@@ -7,8 +7,11 @@
  * timing each with CLOCK_MONOTONIC from just before the call until the child
  * has been reaped. Warm-up iterations are run and discarded.
  *
- *   api-bench [-n ITER] [-w WARMUP] [-t SECONDS] [--uid N --gid N] [--workspace DIR]
- *             LABEL=SPEC.json|LABEL=- ...
+ *   api-bench [-n ITER] [-w WARMUP] [-t SECONDS] [-p PAUSE_MS] [--uid N --gid N]
+ *             [--workspace DIR] LABEL=SPEC.json|LABEL=- ...
+ *
+ * -p sleeps PAUSE_MS before each timed call (not timed): an agent's commands
+ * come seconds apart, and a session's spare command init is made between them.
  *
  * "-" opens the session from the default profile (ag3_session_open), a path
  * from a compiled spec (ag3_context_load_spec + ag3_session_open_spec). The
@@ -143,7 +146,7 @@ static int parse_num(const char *s, long max, long *ret)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: api-bench [-n ITER] [-w WARMUP] [-t SECONDS] [--uid N --gid N] "
+	fprintf(stderr, "usage: api-bench [-n ITER] [-w WARMUP] [-t SECONDS] [-p PAUSE_MS] [--uid N --gid N] "
 			"[--workspace DIR] LABEL=SPEC.json|LABEL=- ...\n");
 }
 
@@ -153,7 +156,7 @@ int main(int argc, char **argv)
 	struct ag3_context *ctx = NULL;
 	struct ag3_command *cmd = NULL;
 	char *const true_argv[] = {"/bin/true", NULL};
-	long iter = 300, warmup = 10, seconds = 600, uid = -1, gid = -1;
+	long iter = 300, warmup = 10, seconds = 600, uid = -1, gid = -1, pause_ms = 0;
 	const char *workspace = NULL;
 	int ncases = 1, done = 0, ret = 1, i;
 	uint64_t seed;
@@ -169,6 +172,8 @@ int main(int argc, char **argv)
 			bad = parse_num(v, MAX_ITER, &warmup) < 0;
 		else if (!bad && !strcmp(o, "-t"))
 			bad = parse_num(v, 86400, &seconds) < 0;
+		else if (!bad && !strcmp(o, "-p"))
+			bad = parse_num(v, 10000, &pause_ms) < 0;
 		else if (!bad && !strcmp(o, "--uid"))
 			bad = parse_num(v, UINT32_MAX - 1, &uid) < 0;
 		else if (!bad && !strcmp(o, "--gid"))
@@ -253,6 +258,10 @@ int main(int argc, char **argv)
 		shuffle(order, ncases, &seed);
 		for (i = 0; i < ncases; i++) {
 			struct bench_case *c = &cases[order[i]];
+			if (pause_ms) {
+				struct timespec ts = {pause_ms / 1000, pause_ms % 1000 * 1000000L};
+				nanosleep(&ts, NULL);
+			}
 			double t0 = now_ms(), t1;
 			int r = c->session ? run_api(c->session, cmd, c->label) : run_spawn();
 
