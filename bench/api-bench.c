@@ -146,7 +146,8 @@ static int parse_num(const char *s, long max, long *ret)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: api-bench [-n ITER] [-w WARMUP] [-t SECONDS] [-p PAUSE_MS] [--uid N --gid N] "
+	fprintf(stderr, "usage: api-bench [-n ITER] [-w WARMUP] [-t SECONDS] [-p PAUSE_MS] [--uid "
+			"N --gid N] "
 			"[--workspace DIR] LABEL=SPEC.json|LABEL=- ...\n");
 }
 

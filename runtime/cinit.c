@@ -339,7 +339,8 @@ int ag3_cinit_signals(int sock)
 	return sfd;
 }
 
-void ag3_cinit_wait_for(struct pollfd *pfd)
+/* Waits until pfd[0] or pfd[1] has something; a failing poll ends init. */
+static void wait_for(struct pollfd *pfd)
 {
 	while (poll(pfd, 2, -1) < 0)
 		if (errno != EINTR)
@@ -396,7 +397,7 @@ _Noreturn void ag3_cinit_run(const struct ag3_cinit *ci, int sock, int sfd)
 
 	struct pollfd pfd[2] = {{.fd = sfd, .events = POLLIN}, {.fd = sock, .events = POLLIN}};
 	for (;;) {
-		ag3_cinit_wait_for(pfd);
+		wait_for(pfd);
 		/* The supervisor is gone (or wrote what it never writes): end the sandbox. */
 		if (pfd[1].revents)
 			_exit(125);

@@ -54,9 +54,6 @@ char **ag3_strv_copy(char *const *v);
  * returned signalfd (a failure is reported over `sock`, and init exits). */
 int ag3_cinit_signals(int sock);
 
-/* Waits until pfd[0] or pfd[1] has something; a failing poll ends init. */
-void ag3_cinit_wait_for(struct pollfd *pfd);
-
 /* Sets the command's gid and uid (real, effective, saved) with raw system calls
  * (never glibc's all-threads broadcast), then clears every capability set and
  * reads it back. 0, or -errno with *what naming the failed step. */

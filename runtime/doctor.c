@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "doctor.h"
 
+#include "runtime/sandbox.h"
+
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
@@ -65,6 +67,8 @@ void ag3_doctor_probe(struct ag3_doctor *d)
 	d->v1_memory = d->cgroup.v1_memory;
 	d->v1_pids = d->cgroup.v1_pids;
 	d->v1_cpu = d->cgroup.v1_cpu;
+	d->init_binary_err = ag3_sandbox_init_binary(d->init_binary, sizeof(d->init_binary),
+						     &d->init_binary_named);
 	d->cgroup_limits_v2 = ag3_cgroup_v2_enforces(&d->cgroup, true, true);
 	d->cgroup_limits_v1 = !d->cgroup_limits_v2 && d->v1_memory.self[0] &&
 			      d->v1_memory.writable && d->v1_pids.self[0] && d->v1_pids.writable;

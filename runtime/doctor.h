@@ -22,6 +22,10 @@ struct ag3_doctor {
 	/* What a sandbox's limits are enforced by here: both memory and pids in one
 	 * cgroup version, as ag3_cgroup_create would pick it. */
 	bool cgroup_limits_v2, cgroup_limits_v1;
+	/* The init binary fresh sandboxes exec (ag3_sandbox_init_binary): 0 or -errno. */
+	int init_binary_err;
+	bool init_binary_named; /* by $AG3NTUM_SANDBOX_INIT */
+	char init_binary[4096];
 };
 
 /* Probes everything (creates and ends one short-lived child for the userns probe). */

@@ -350,6 +350,23 @@ static int open_init_exe(int *fd, char *path, size_t len)
 	return 0;
 }
 
+int ag3_sandbox_init_binary(char *path, size_t len, bool *named)
+{
+	int fd = -1;
+	path[0] = 0;
+	const char *env = secure_getenv("AG3NTUM_SANDBOX_INIT");
+	*named = env && *env && strcmp(env, "none") != 0;
+	int r = open_init_exe(&fd, path, len);
+	if (r < 0)
+		return r;
+	if (fd < 0)
+		return -ENOENT;
+	struct stat st;
+	r = fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : -EACCES;
+	close(fd);
+	return r;
+}
+
 /*
  * Fresh mode with the init binary: the first process is created vfork-style
  * (CLONE_VM | CLONE_VFORK on a stack of its own), so the caller's page tables

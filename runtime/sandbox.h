@@ -67,3 +67,13 @@ struct ag3_run_opts {
  */
 int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts,
 		    struct ag3_result *res);
+
+/*
+ * The init binary fresh mode would exec ($AG3NTUM_SANDBOX_INIT, else beside the
+ * running program, else the installed one): 0 with `path` filled, or -errno.
+ * *named: $AG3NTUM_SANDBOX_INIT names one; then any error means fresh sandboxes
+ * fail to start. Otherwise -ENOENT means there is none (fresh sandboxes fork
+ * their init; `path` holds the last place looked at, or is empty when
+ * $AG3NTUM_SANDBOX_INIT is "none").
+ */
+int ag3_sandbox_init_binary(char *path, size_t len, bool *named);

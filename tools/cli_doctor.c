@@ -12,7 +12,8 @@ const char cli_doctor_help[] =
 	"\n"
 	"Prints what this machine and this user can give a sandbox: root or rootless mode,\n"
 	"user namespaces, seccomp, the landlock ABI, the new mount API, openat2, clone3,\n"
-	"close_range, the cgroup v2 tree (where it is mounted, which controllers a\n"
+	"close_range, the init binary fresh sandboxes exec, the cgroup v2 tree (where it is "
+	"mounted, which controllers a\n"
 	"sandbox's cgroup could use) and the cgroup v1 memory, pids and cpu hierarchies\n"
 	"(hybrid hosts), what enforces the memory and pids limits and what that bounds\n"
 	"and does NOT bound, then which `minimum_isolation` settings a profile can\n"
@@ -22,7 +23,8 @@ const char cli_doctor_help[] =
 	"  -h, --help   this text\n"
 	"\n"
 	"Exit status: 0 when a sandbox can be entered here (root mode, or user namespaces\n"
-	"for rootless mode), 1 when it cannot.\n";
+	"for rootless mode, and $AG3NTUM_SANDBOX_INIT unset, \"none\" or naming a usable\n"
+	"init binary), 1 when it cannot.\n";
 
 static const char *yes(bool b)
 {
@@ -40,7 +42,8 @@ int cli_doctor(int argc, char **argv)
 		return rc;
 	struct ag3_doctor d;
 	ag3_doctor_probe(&d);
-	bool can_run = d.privileged || d.userns;
+	/* An init binary named by the environment that cannot be used fails every fresh run. */
+	bool can_run = (d.privileged || d.userns) && !(d.init_binary_named && d.init_binary_err);
 	const struct ag3_cgroup_info *cg = &d.cgroup;
 	bool cg_limits = d.cgroup_limits_v2 || d.cgroup_limits_v1;
 	const char *limits_by = d.cgroup_limits_v2 ? "cgroup v2 (memory.max, pids.max, cpu)"
@@ -81,6 +84,15 @@ int cli_doctor(int argc, char **argv)
 		cJSON_AddBoolToObject(sy, "mount_api", d.mount_api);
 		cJSON_AddBoolToObject(sy, "mount_setattr", d.mount_setattr);
 		cJSON_AddBoolToObject(sy, "pidfd_open", d.pidfd_open);
+		cJSON *ib = cJSON_AddObjectToObject(o, "init_binary");
+		if (d.init_binary[0])
+			cJSON_AddStringToObject(ib, "path", d.init_binary);
+		else
+			cJSON_AddNullToObject(ib, "path");
+		cJSON_AddBoolToObject(ib, "used", d.init_binary_err == 0);
+		cJSON_AddBoolToObject(ib, "named_by_environment", d.init_binary_named);
+		if (d.init_binary_err)
+			cJSON_AddStringToObject(ib, "error", ag3_errno_name(-d.init_binary_err));
 		cJSON *cj = cJSON_AddObjectToObject(o, "cgroup_v2");
 		if (cg->mount[0]) {
 			cJSON_AddStringToObject(cj, "mount", cg->mount);
@@ -153,6 +165,18 @@ int cli_doctor(int argc, char **argv)
 	printf("clone3               %s (falls back to clone)\n", yes(d.clone3));
 	printf("close_range          %s (falls back to marking fds close-on-exec)\n",
 	       yes(d.close_range));
+	if (d.init_binary_err == 0)
+		printf("init binary          %s (fresh sandboxes exec it as their init)\n",
+		       d.init_binary);
+	else if (d.init_binary_err == -ENOENT && !d.init_binary_named)
+		printf("init binary          none%s%s (fresh sandboxes fork their init from the "
+		       "caller: about 1 ms slower)\n",
+		       d.init_binary[0] ? ", looked for " : " ($AG3NTUM_SANDBOX_INIT is none)",
+		       d.init_binary);
+	else
+		printf("init binary          %s: %s (fresh sandboxes fail to start: unset or fix "
+		       "$AG3NTUM_SANDBOX_INIT)\n",
+		       d.init_binary, strerror(-d.init_binary_err));
 	if (cg->mount[0]) {
 		printf("cgroup v2            mounted at %s; our cgroup %s\n", cli_esc(cg->mount),
 		       cli_esc(cg->self));

@@ -150,6 +150,19 @@ print("ok")
 PY
 }
 
+# doctor says which init fresh sandboxes get, and an unusable named one fails it.
+t_doctor_names_the_init_binary() {
+	local out rc=0
+	out=$(env -u AG3NTUM_SANDBOX_INIT "$AG3" doctor --json </dev/null)
+	printf '%s' "$out" | python3 -c 'import json,sys,os; b=json.load(sys.stdin)["init_binary"]; assert b["used"] and b["path"] == os.path.join(os.path.dirname(sys.argv[1]), "ag3ntum-init"), b' "$AG3" || fail "doctor --json: $out"
+	out=$(AG3NTUM_SANDBOX_INIT=none "$AG3" doctor </dev/null)
+	printf '%s' "$out" | grep -q '^init binary  *none (\$AG3NTUM_SANDBOX_INIT is none)' || fail "none: $out"
+	out=$(AG3NTUM_SANDBOX_INIT=/nonexistent/init "$AG3" doctor </dev/null) || rc=$?
+	[ $rc = 1 ] || fail "doctor with a missing named init: status $rc"
+	printf '%s' "$out" | grep -q '^init binary  */nonexistent/init: No such file.*fail to start' || fail "missing: $out"
+	printf '%s' "$out" | grep -q '^sandbox  *CANNOT be entered' || fail "missing: $out"
+}
+
 for t in $(declare -F | awk '{print $3}' | grep '^t_'); do
 	run_test "${t#t_}" "$t"
 done
