@@ -125,6 +125,75 @@ char **ag3_strv_copy(char *const *v)
 	return c;
 }
 
+/* ---- the init binary's inputs -------------------------------------------------------------- */
+
+int ag3_init_fields_parse(const char *s, long long *v)
+{
+	for (int i = 0; i < AG3_INIT_N_FIELDS; i++) {
+		if (i > 0 && *s++ != ' ')
+			return -EINVAL;
+		bool neg = *s == '-';
+		if (neg)
+			s++;
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		unsigned long long x = 0;
+		while (*s >= '0' && *s <= '9') {
+			if (x > (ULLONG_MAX - 9) / 10)
+				return -EINVAL;
+			x = x * 10 + (unsigned)(*s++ - '0');
+		}
+		if (neg ? x != 1 : x > (unsigned long long)LLONG_MAX)
+			return -EINVAL;
+		v[i] = neg ? -1 : (long long)x;
+	}
+	return *s == 0 ? 0 : -EINVAL;
+}
+
+int ag3_init_bpf_read(int fd, struct ag3_seccomp_prog *prog)
+{
+	uint32_t hdr[2];
+	*prog = (struct ag3_seccomp_prog){0};
+	if (pread(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr))
+		return -EIO;
+	if (hdr[0] > BPF_MAXINSNS || hdr[1] > BPF_MAXINSNS)
+		return -EINVAL;
+	struct stat st;
+	size_t total = ((size_t)hdr[0] + hdr[1]) * sizeof(struct sock_filter);
+	if (fstat(fd, &st) < 0 || st.st_size < 0 || (size_t)st.st_size != sizeof(hdr) + total)
+		return -EINVAL;
+	struct sock_filter *all = malloc(total ? total : 1);
+	if (!all)
+		return -ENOMEM;
+	if (total && pread(fd, all, total, sizeof(hdr)) != (ssize_t)total) {
+		free(all);
+		return -EIO;
+	}
+	if (!hdr[0] && !hdr[1]) {
+		free(all);
+		return 0;
+	}
+	/* One allocation: insns owns it (ag3_seccomp_prog_clear frees insns and extra_insns,
+	 * so the extra filter gets its own copy). */
+	prog->n_insns = hdr[0];
+	prog->n_extra_insns = hdr[1];
+	prog->insns = all;
+	if (hdr[1]) {
+		prog->extra_insns = malloc(hdr[1] * sizeof(struct sock_filter));
+		if (!prog->extra_insns) {
+			free(all);
+			*prog = (struct ag3_seccomp_prog){0};
+			return -ENOMEM;
+		}
+		memcpy(prog->extra_insns, all + hdr[0], hdr[1] * sizeof(struct sock_filter));
+	}
+	if (!hdr[0]) {
+		free(all);
+		prog->insns = NULL;
+	}
+	return 0;
+}
+
 /* ---- the filters ---------------------------------------------------------------------------- */
 
 static int load_one(struct sock_filter *insns, size_t n)

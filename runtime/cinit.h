@@ -25,6 +25,32 @@
  * the binary are built together, and a mismatch ends the binary at once. */
 #define AG3_INIT_FIELDS_VERSION 1
 
+/* The init binary's fields, in their order (runtime/init-bin.c). */
+enum {
+	F_VERSION,
+	F_SOCK,
+	F_STDIN,
+	F_STDOUT,
+	F_STDERR,
+	F_PTY_MASK,
+	F_PTY_SLAVE,
+	F_UID,
+	F_GID,
+	F_LANDLOCK,
+	F_BPF,
+	F_AS,
+	F_NPROC,
+	AG3_INIT_N_FIELDS
+};
+
+/* Strict: exactly AG3_INIT_N_FIELDS decimal numbers separated by one space, each
+ * 0..LLONG_MAX or -1, nothing else. 0, or -EINVAL. */
+int ag3_init_fields_parse(const char *s, long long *v);
+
+/* The seccomp program from the init binary's memfd (u32 n, u32 n_extra, then the
+ * instructions), whole or not at all: 0, or -errno. */
+int ag3_init_bpf_read(int fd, struct ag3_seccomp_prog *prog);
+
 struct ag3_cinit {
 	char *const *argv; /* the command's; argv[0] looked up in envp's PATH */
 	char *const *envp; /* the command's whole environment */

@@ -30,81 +30,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "runtime/cinit.h"
 
-enum {
-	F_VERSION,
-	F_SOCK,
-	F_STDIN,
-	F_STDOUT,
-	F_STDERR,
-	F_PTY_MASK,
-	F_PTY_SLAVE,
-	F_UID,
-	F_GID,
-	F_LANDLOCK,
-	F_BPF,
-	F_AS,
-	F_NPROC,
-	N_FIELDS
-};
-
-/* Strict: exactly N_FIELDS decimal numbers (-1 allowed), nothing else. */
-static bool parse_fields(const char *s, long long *v)
-{
-	for (int i = 0; i < N_FIELDS; i++) {
-		if (i > 0 && *s++ != ' ')
-			return false;
-		bool neg = *s == '-';
-		if (neg)
-			s++;
-		if (*s < '0' || *s > '9')
-			return false;
-		unsigned long long x = 0;
-		while (*s >= '0' && *s <= '9') {
-			if (x > (ULLONG_MAX - 9) / 10)
-				return false;
-			x = x * 10 + (unsigned)(*s++ - '0');
-		}
-		if (neg ? x != 1 : x > (unsigned long long)LLONG_MAX)
-			return false;
-		v[i] = neg ? -1 : (long long)x;
-	}
-	return *s == 0;
-}
-
 static bool is_fd(long long v)
 {
 	return v >= -1 && v < INT_MAX;
-}
-
-/* The seccomp program from its memfd, whole or not at all. */
-static int read_bpf(int fd, struct ag3_seccomp_prog *prog)
-{
-	uint32_t hdr[2];
-	if (pread(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr))
-		return -EIO;
-	if (hdr[0] > BPF_MAXINSNS || hdr[1] > BPF_MAXINSNS)
-		return -EINVAL;
-	struct stat st;
-	size_t total = ((size_t)hdr[0] + hdr[1]) * sizeof(struct sock_filter);
-	if (fstat(fd, &st) < 0 || (size_t)st.st_size != sizeof(hdr) + total)
-		return -EINVAL;
-	struct sock_filter *all = malloc(total ? total : 1);
-	if (!all)
-		return -ENOMEM;
-	if (total && pread(fd, all, total, sizeof(hdr)) != (ssize_t)total) {
-		free(all);
-		return -EIO;
-	}
-	prog->insns = hdr[0] ? all : NULL;
-	prog->n_insns = hdr[0];
-	prog->extra_insns = hdr[1] ? all + hdr[0] : NULL;
-	prog->n_extra_insns = hdr[1];
-	return 0;
 }
 
 int main(int argc, char **argv, char **envp)
@@ -113,9 +45,9 @@ int main(int argc, char **argv, char **envp)
 	 * dumpable again; no process of the sandbox exists yet). */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		_exit(125);
-	long long f[N_FIELDS];
-	if (argc < 4 || !parse_fields(argv[1], f) || strcmp(argv[2], "--") != 0 || f[F_SOCK] < 0 ||
-	    f[F_SOCK] >= INT_MAX)
+	long long f[AG3_INIT_N_FIELDS];
+	if (argc < 4 || ag3_init_fields_parse(argv[1], f) < 0 || strcmp(argv[2], "--") != 0 ||
+	    f[F_SOCK] < 0 || f[F_SOCK] >= INT_MAX)
 		_exit(125);
 	int sock = (int)f[F_SOCK];
 	if (f[F_VERSION] != AG3_INIT_FIELDS_VERSION)
@@ -131,7 +63,7 @@ int main(int argc, char **argv, char **envp)
 
 	struct ag3_seccomp_prog prog = {0};
 	if (f[F_BPF] >= 0) {
-		int r = read_bpf((int)f[F_BPF], &prog);
+		int r = ag3_init_bpf_read((int)f[F_BPF], &prog);
 		if (r < 0)
 			ag3_die_errno(sock, "seccomp", -r, NULL,
 				      "ag3ntum-init: reading the seccomp program");
