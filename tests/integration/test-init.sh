@@ -20,12 +20,11 @@ init_exe_of_exec() {
 	cli=$!
 	for ((i = 0; i < 100; i++)); do
 		init=$(cat "/proc/$cli/task/$cli/children" 2>/dev/null | awk '{print $1}')
-		if [ -n "$init" ]; then
+		# the binary is exec'd before the command exists: once the command is
+		# there, init's executable is what it will stay
+		if [ -n "$init" ] && pgrep -P "$init" >/dev/null 2>&1; then
 			exe=$(readlink "/proc/$init/exe" 2>/dev/null || true)
-			# the binary is exec'd before the command exists: wait for the command
-			if pgrep -P "$init" >/dev/null 2>&1; then
-				break
-			fi
+			break
 		fi
 		sleep 0.1
 	done
