@@ -26,6 +26,8 @@ static const struct cli_command {
 	 "what the sandbox shows at a path, or which rule decides a tool call", cli_explain_help},
 	{"check", cli_check, "the agent loop's can_use_tool decision for one tool call",
 	 cli_check_help},
+	{"resolve", cli_resolve, "whether the file tools may use a path, and where it is",
+	 cli_resolve_help},
 	{"doctor", cli_doctor,
 	 "what this machine supports (namespaces, seccomp, landlock, cgroups)", cli_doctor_help},
 	{"help", NULL, "help on a command: " PROG " help exec", NULL},
