@@ -26,8 +26,8 @@
 #define MAX_LINK_HOPS 8 /* the spec's own symlink ops (/bin -> usr/bin) followed */
 
 static const char *const default_blocklist[] = {
-	"*.env",   ".env.*", "*.key", ".git/**", "__pycache__/**", "*.pyc", ".secrets/**",
-	"*.pem",   "*.p12",  "*.pfx", "**/node_modules/**", NULL,
+	"*.env",       ".env.*", "*.key", ".git/**", "__pycache__/**",     "*.pyc",
+	".secrets/**", "*.pem",  "*.p12", "*.pfx",   "**/node_modules/**", NULL,
 };
 static const char *const default_exemptions[] = {
 	".env.example", ".env.sample", ".env.template", ".env.defaults", NULL,
@@ -37,8 +37,8 @@ static const char *const default_readonly_prefixes[] = {
 };
 
 static const char *const op_names[_AG3_RESOLVE_OP_MAX] = {
-	[AG3_RESOLVE_READ] = "read", [AG3_RESOLVE_WRITE] = "write", [AG3_RESOLVE_EDIT] = "edit",
-	[AG3_RESOLVE_DELETE] = "delete", [AG3_RESOLVE_LIST] = "list", [AG3_RESOLVE_GLOB] = "glob",
+	[AG3_RESOLVE_READ] = "read",     [AG3_RESOLVE_WRITE] = "write", [AG3_RESOLVE_EDIT] = "edit",
+	[AG3_RESOLVE_DELETE] = "delete", [AG3_RESOLVE_LIST] = "list",   [AG3_RESOLVE_GLOB] = "glob",
 	[AG3_RESOLVE_GREP] = "grep",
 };
 
@@ -163,7 +163,8 @@ static int split(const char *p, struct comps *c)
 	if (!c->buf)
 		return -ENOMEM;
 	c->n = 0;
-	for (char *save = NULL, *t = strtok_r(c->buf, "/", &save); t; t = strtok_r(NULL, "/", &save))
+	for (char *save = NULL, *t = strtok_r(c->buf, "/", &save); t;
+	     t = strtok_r(NULL, "/", &save))
 		if (strcmp(t, ".") != 0)
 			c->v[c->n++] = t;
 	return 0;
@@ -230,8 +231,8 @@ static void session_ids(const struct ag3_spec *spec, const struct ag3_resolve_se
 }
 
 /* Cross-user and cross-session refusal on a normalized absolute path: 1 denied, 0 not. */
-static int cross_check(const char *p, const char *user, const char *sid,
-		       struct ag3_resolution *out, const char *shown, int *err)
+static int cross_check(const char *p, const char *user, const char *sid, struct ag3_resolution *out,
+		       const char *shown, int *err)
 {
 	_cleanup_free_ char *copy = strdup(p);
 	if (!copy) {
@@ -325,7 +326,8 @@ int ag3_resolve_map(const struct ag3_spec *spec, const struct ag3_resolve_sessio
 				    (unsigned char)path[i], i);
 	if (len >= PATH_MAX)
 		return deny(out, AG3_REASON_PATH_INVALID,
-			    "the path is %zu bytes long; at most %d are allowed", len, PATH_MAX - 1);
+			    "the path is %zu bytes long; at most %d are allowed", len,
+			    PATH_MAX - 1);
 	_cleanup_free_ char *p = strndup(path, len);
 	if (!p)
 		return -ENOMEM;
@@ -400,8 +402,8 @@ int ag3_resolve_map(const struct ag3_spec *spec, const struct ag3_resolve_sessio
 		free(sp);
 		if (r == 1)
 			return deny(out, AG3_REASON_PATH_TRAVERSAL,
-				    "'..' in '%s' leads out of %s: use a path inside it", esc(&e, p),
-				    base);
+				    "'..' in '%s' leads out of %s: use a path inside it",
+				    esc(&e, p), base);
 		return deny(out, AG3_REASON_PATH_INVALID, "'%s' is too long once resolved",
 			    esc(&e, p));
 	}
@@ -430,7 +432,8 @@ int ag3_resolve_map(const struct ag3_spec *spec, const struct ag3_resolve_sessio
 			const struct ag3_mount *m = &spec->mounts[best];
 			const char *rest = sp + (strcmp(m->source, "/") ? best_len : 0);
 			char *t = NULL;
-			if (asprintf(&t, "%s%s", strcmp(m->target, "/") ? m->target : "", rest) < 0) {
+			if (asprintf(&t, "%s%s", strcmp(m->target, "/") ? m->target : "", rest) <
+			    0) {
 				free(sp);
 				return -ENOMEM;
 			}
@@ -511,8 +514,8 @@ static const char *blocked(const struct ag3_resolve_session *s, const char *rel,
  * prefix made skills_notes.md read-only): the matching prefix, or NULL. */
 static const char *ro_prefix(const struct ag3_resolve_session *s, const char *rel)
 {
-	const char *const *ps = s && s->readonly_prefixes ? s->readonly_prefixes
-							  : default_readonly_prefixes;
+	const char *const *ps =
+		s && s->readonly_prefixes ? s->readonly_prefixes : default_readonly_prefixes;
 	for (size_t i = 0; ps[i]; i++) {
 		size_t l = strlen(ps[i]);
 		while (l > 0 && ps[i][l - 1] == '/')
@@ -553,10 +556,11 @@ static int check_rules(const struct ag3_spec *spec, const struct ag3_resolve_ses
 	}
 	const char *pre;
 	if (!strcmp(m->target, "/workspace") && (pre = ro_prefix(s, rel))) {
-		r = deny(out, AG3_REASON_READ_ONLY,
-			 "'%s' is under the read-only prefix '%s' of the workspace: write elsewhere "
-			 "in /workspace",
-			 esc(&e, sp), pre);
+		r = deny(
+			out, AG3_REASON_READ_ONLY,
+			"'%s' is under the read-only prefix '%s' of the workspace: write elsewhere "
+			"in /workspace",
+			esc(&e, sp), pre);
 		return r < 0 ? r : 1;
 	}
 	(void)spec;
@@ -746,8 +750,8 @@ int ag3_resolve(const struct ag3_spec *spec, const struct ag3_resolve_session *s
 	char user[256], sid[256];
 	session_ids(spec, s, user, sid, sizeof(user));
 	/* the bind's source, as the runtime opens it: no symlink on the way */
-	_cleanup_close_ int root = openat2_(AT_FDCWD, m->source, O_PATH,
-					    RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+	_cleanup_close_ int root =
+		openat2_(AT_FDCWD, m->source, O_PATH, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 	if (root < 0)
 		return deny(out, root == -ENOENT ? AG3_REASON_NOT_FOUND : AG3_REASON_OPEN_FAILED,
 			    "the mount at %s has no source on this host (%s): the sandbox does not "
@@ -822,8 +826,8 @@ int ag3_resolve(const struct ag3_spec *spec, const struct ag3_resolve_session *s
 				return deny(out, AG3_REASON_NOT_A_REGULAR_FILE,
 					    "'%s' is not a regular file", esc(&e, real_sp));
 			if (op == AG3_RESOLVE_DELETE && out->is_dir && !allow_directory)
-				return deny(out, AG3_REASON_IS_A_DIRECTORY,
-					    "'%s' is a directory", esc(&e, real_sp));
+				return deny(out, AG3_REASON_IS_A_DIRECTORY, "'%s' is a directory",
+					    esc(&e, real_sp));
 		}
 	} else {
 		if (file_bind && *rel)
@@ -834,9 +838,8 @@ int ag3_resolve(const struct ag3_spec *spec, const struct ag3_resolve_session *s
 			return deny(out, AG3_REASON_READ_ONLY,
 				    "'%s' is a mount point of the sandbox: it cannot be deleted",
 				    esc(&e, sp));
-		_cleanup_close_ int pfd =
-			openat2_(root, *rel ? rel : ".", O_PATH,
-				 RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+		_cleanup_close_ int pfd = openat2_(root, *rel ? rel : ".", O_PATH,
+						   RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
 		if (pfd < 0)
 			return deny_errno(out, pfd, sp, m->target);
 		r = recheck(spec, s, mi, rootp, pfd, NULL, op, user, sid, out, &real_sp, &host);
@@ -849,7 +852,8 @@ int ag3_resolve(const struct ag3_spec *spec, const struct ag3_resolve_session *s
 		out->is_dir = S_ISDIR(st.st_mode);
 		if (op == AG3_RESOLVE_LIST && !out->is_dir)
 			return deny(out, AG3_REASON_NOT_A_DIRECTORY,
-				    "'%s' is not a directory: use Read for a file", esc(&e, real_sp));
+				    "'%s' is not a directory: use Read for a file",
+				    esc(&e, real_sp));
 		if (out->is_dir && !allow_directory)
 			return deny(out, AG3_REASON_IS_A_DIRECTORY,
 				    "'%s' is a directory: use LS or Glob for it", esc(&e, real_sp));
@@ -876,16 +880,16 @@ int ag3_resolve(const struct ag3_spec *spec, const struct ag3_resolve_session *s
 	out->reason = AG3_REASON_ALLOWED;
 	free(out->message);
 	out->message = NULL;
-	if (asprintf(&out->message, "%s %s: allowed%s", op_names[op],
-		     esc(&e, out->sandbox_path), out->readonly ? " (read-only)" : "") < 0) {
+	if (asprintf(&out->message, "%s %s: allowed%s", op_names[op], esc(&e, out->sandbox_path),
+		     out->readonly ? " (read-only)" : "") < 0) {
 		out->message = NULL;
 		return -ENOMEM;
 	}
 	return 0;
 }
 
-int ag3_resolution_to_json(const struct ag3_resolution *r, enum ag3_resolve_op op,
-			   const char *path, char **ret)
+int ag3_resolution_to_json(const struct ag3_resolution *r, enum ag3_resolve_op op, const char *path,
+			   char **ret)
 {
 	cJSON *o = cJSON_CreateObject();
 	if (!o)

@@ -33,20 +33,20 @@ enum ag3_resolve_op {
 /* Why: the platform's codes first, then ours (README lists them). */
 enum ag3_resolve_reason {
 	AG3_REASON_ALLOWED,
-	AG3_REASON_PATH_INVALID,                /* empty, NUL or control char, too long      */
-	AG3_REASON_PATH_TRAVERSAL,              /* ".." out of the area it started in        */
-	AG3_REASON_CROSS_USER_ACCESS_BLOCKED,   /* /users/<another user>/...                  */
+	AG3_REASON_PATH_INVALID,                 /* empty, NUL or control char, too long      */
+	AG3_REASON_PATH_TRAVERSAL,               /* ".." out of the area it started in        */
+	AG3_REASON_CROSS_USER_ACCESS_BLOCKED,    /* /users/<another user>/...                  */
 	AG3_REASON_CROSS_SESSION_ACCESS_BLOCKED, /* /users/<user>/sessions/<another session>   */
-	AG3_REASON_OUTSIDE_ALLOWED,             /* no bind of the spec covers the path       */
-	AG3_REASON_SANDBOX_PRIVATE,             /* a tmpfs, /proc, /dev ... of the sandbox   */
-	AG3_REASON_BLOCKLIST,                   /* a blocklist pattern matches               */
-	AG3_REASON_READ_ONLY,                   /* a write to a read-only bind or prefix     */
-	AG3_REASON_SYMLINK_ESCAPE,              /* a symlink leads out of the bind           */
-	AG3_REASON_NOT_FOUND,                   /* the object (or a write's parent) is absent */
-	AG3_REASON_IS_A_DIRECTORY,              /* a directory without allow_directory       */
-	AG3_REASON_NOT_A_DIRECTORY,             /* list on a file, or a file as a directory  */
-	AG3_REASON_NOT_A_REGULAR_FILE,          /* a fifo, socket or device                  */
-	AG3_REASON_OPEN_FAILED,                 /* any other error opening it (errno given)  */
+	AG3_REASON_OUTSIDE_ALLOWED,              /* no bind of the spec covers the path       */
+	AG3_REASON_SANDBOX_PRIVATE,              /* a tmpfs, /proc, /dev ... of the sandbox   */
+	AG3_REASON_BLOCKLIST,                    /* a blocklist pattern matches               */
+	AG3_REASON_READ_ONLY,                    /* a write to a read-only bind or prefix     */
+	AG3_REASON_SYMLINK_ESCAPE,               /* a symlink leads out of the bind           */
+	AG3_REASON_NOT_FOUND,                    /* the object (or a write's parent) is absent */
+	AG3_REASON_IS_A_DIRECTORY,               /* a directory without allow_directory       */
+	AG3_REASON_NOT_A_DIRECTORY,              /* list on a file, or a file as a directory  */
+	AG3_REASON_NOT_A_REGULAR_FILE,           /* a fifo, socket or device                  */
+	AG3_REASON_OPEN_FAILED,                  /* any other error opening it (errno given)  */
 	_AG3_REASON_MAX,
 	_AG3_REASON_INVALID = -EINVAL,
 };
@@ -56,8 +56,8 @@ struct ag3_resolve_session {
 	const char *username;   /* NULL: parsed from the workspace bind's source, else any
 				   /users/<name> is another user's                            */
 	const char *session_id; /* NULL: likewise                                             */
-	const char *const *blocklist;  /* NULL: the platform's newest default              */
-	const char *const *exemptions; /* NULL: .env.example .env.sample .env.template ... */
+	const char *const *blocklist;         /* NULL: the platform's newest default              */
+	const char *const *exemptions;        /* NULL: .env.example .env.sample .env.template ... */
 	const char *const *readonly_prefixes; /* NULL: skills/ .claude/ external/ro/ ...    */
 };
 
@@ -84,7 +84,10 @@ struct ag3_resolution {
 	char *name;
 };
 
-#define AG3_RESOLUTION_INIT {.fd = -1, .dir_fd = -1}
+#define AG3_RESOLUTION_INIT                                                                        \
+	{                                                                                          \
+		.fd = -1, .dir_fd = -1                                                             \
+	}
 
 void ag3_resolution_clear(struct ag3_resolution *r);
 
@@ -111,5 +114,5 @@ int ag3_resolve(const struct ag3_spec *spec, const struct ag3_resolve_session *s
 
 /* The resolution as one JSON object (stable keys: allowed, reason, message, operation,
  * path, sandbox_path, host_path, readonly, is_directory, origin). 0 or -ENOMEM. */
-int ag3_resolution_to_json(const struct ag3_resolution *r, enum ag3_resolve_op op,
-			   const char *path, char **ret);
+int ag3_resolution_to_json(const struct ag3_resolution *r, enum ag3_resolve_op op, const char *path,
+			   char **ret);

@@ -114,7 +114,8 @@ int cli_resolve(int argc, char **argv)
 		}
 	} else {
 		printf("%s\t%s\t%s\t%s\t%s\t%s\n", res.allowed ? "allow" : "deny",
-		       ag3_resolve_reason_to_string(res.reason), cli_esc(res.message ? res.message : ""),
+		       ag3_resolve_reason_to_string(res.reason),
+		       cli_esc(res.message ? res.message : ""),
 		       res.sandbox_path ? cli_esc(res.sandbox_path) : "-",
 		       res.host_path ? cli_esc(res.host_path) : "-", res.readonly ? "ro" : "rw");
 	}

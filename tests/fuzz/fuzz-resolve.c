@@ -70,8 +70,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (ag3_path_check_normalized(mapped) < 0)
 			__builtin_trap();
 	} else if (r == 0) {
-		if (res.allowed || res.reason <= AG3_REASON_ALLOWED || res.reason >= _AG3_REASON_MAX ||
-		    !res.message || !*res.message)
+		if (res.allowed || res.reason <= AG3_REASON_ALLOWED ||
+		    res.reason >= _AG3_REASON_MAX || !res.message || !*res.message)
 			__builtin_trap();
 	}
 	free(mapped);

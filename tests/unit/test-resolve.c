@@ -84,15 +84,15 @@ static void R(const char *path, enum ag3_resolve_op op, bool dir)
 	cr_assert_eq(ag3_resolve(spec, &sess, path, op, dir, &res), 0, "%s", path);
 }
 
-#define DENIED(path, op, code)                                                                   \
+#define DENIED(path, op, code)                                                                     \
 	do {                                                                                       \
 		R(path, op, false);                                                                \
 		cr_expect_not(res.allowed, "%s allowed", path);                                    \
-		cr_expect_str_eq(ag3_resolve_reason_to_string(res.reason), #code, "%s: %s",      \
-				 path, res.message);                                               \
+		cr_expect_str_eq(ag3_resolve_reason_to_string(res.reason), #code, "%s: %s", path,  \
+				 res.message);                                                     \
 		cr_expect_eq(res.fd, -1);                                                          \
 		cr_expect_eq(res.dir_fd, -1);                                                      \
-		cr_expect(res.message && *res.message);                                            \
+		cr_expect(res.message &&*res.message);                                             \
 	} while (0)
 
 #define ALLOWED(path, op, sandbox)                                                                 \
@@ -235,8 +235,8 @@ Test(resolve, symlinks_out_refused_via_fd)
 	DENIED("rel/new", AG3_RESOLVE_WRITE, SYMLINK_ESCAPE);
 	DENIED("innocent", AG3_RESOLVE_READ, BLOCKLIST); /* the rules on where it leads */
 	sh("echo m >$H/users/alice/sessions/s1/workspace/d/x");
-	DENIED("tomask", AG3_RESOLVE_READ, SYMLINK_ESCAPE); /* into a masked place */
-	DENIED("ok", AG3_RESOLVE_WRITE, SYMLINK_ESCAPE);    /* never written through */
+	DENIED("tomask", AG3_RESOLVE_READ, SYMLINK_ESCAPE);  /* into a masked place */
+	DENIED("ok", AG3_RESOLVE_WRITE, SYMLINK_ESCAPE);     /* never written through */
 	ALLOWED("ok", AG3_RESOLVE_READ, "/workspace/a.txt"); /* inside: followed */
 	ALLOWED("ok", AG3_RESOLVE_DELETE, "/workspace/ok");  /* the link itself */
 }
