@@ -197,6 +197,56 @@ static const struct ag3_mount *find_target(const struct ag3_spec *spec, const ch
 	return NULL;
 }
 
+/*
+ * Whether op `m` is one of the platform's file areas, by the origin the compiler
+ * gave it (policy/compile.c, policy/mounts-config-plan.c, policy/mounts-dynamic.c):
+ * the profile's session, dynamic and original-path mounts (workspace, skills,
+ * persistent, venv ...) and every external mount (global and per_user records,
+ * dynamic requests, original paths and their exposures, the persistent same-path
+ * bind). Not an area: the profile's static mounts (/usr, /etc ...: the host's
+ * system files), the builtins (/lib64), and any origin not listed here (fail
+ * closed). The fd is opened with the caller's credentials, often root's: a system
+ * bind read through it would give a file tool what the sandbox uid cannot read.
+ */
+static bool is_area(const struct ag3_mount *m)
+{
+	static const char *const prefixes[] = {
+		"sandbox.session_mounts.",
+		"sandbox.dynamic_mounts[",
+		"sandbox.original_path_mounts[",
+		"global.ro[",
+		"global.rw[",
+		"per_user.ro[",
+		"per_user.rw[",
+		"dynamic ",
+		"original_paths.ro[",
+		"original_paths.rw[",
+		"original-path of ",
+	};
+	if (m->op != AG3_MOUNT_BIND || !m->origin)
+		return false;
+	if (!strcmp(m->origin, "persistent storage (same path)"))
+		return true;
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(m->origin, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
+/* The areas' targets, for messages ("/workspace, /skills, ..."; at most 8). */
+static const char *list_areas(const struct ag3_spec *spec, char *buf, size_t size)
+{
+	size_t k = 0;
+	buf[0] = 0;
+	for (size_t i = 0; i < spec->n_mounts && k < 8; i++)
+		if (is_area(&spec->mounts[i])) {
+			size_t al = strlen(buf);
+			snprintf(buf + al, size - al, "%s%s", k++ ? ", " : "",
+				 spec->mounts[i].target);
+		}
+	return k ? buf : "none (this sandbox has no file areas)";
+}
+
 /* The user and session: given, or read from the workspace bind's source
  * (…/users/<u>/sessions/<sid>/workspace, the platform's way). */
 static void session_ids(const struct ag3_spec *spec, const struct ag3_resolve_session *s,
@@ -414,7 +464,7 @@ int ag3_resolve_map(const struct ag3_spec *spec, const struct ag3_resolve_sessio
 		size_t best_len = 0;
 		for (size_t i = 0; i < spec->n_mounts; i++) {
 			const struct ag3_mount *m = &spec->mounts[i];
-			if (m->op != AG3_MOUNT_BIND || !m->source || !m->target ||
+			if (!is_area(m) || !m->source || !m->target ||
 			    !ag3_path_is_under(sp, m->source))
 				continue;
 			if (strlen(m->source) >= best_len) {
@@ -715,19 +765,17 @@ int ag3_resolve(const struct ag3_spec *spec, const struct ag3_resolve_session *s
 		free(sp);
 		sp = TAKE_PTR(norm);
 	}
-	if (mi < 0) {
-		char areas[512] = "";
-		size_t k = 0;
-		for (size_t i = 0; i < spec->n_mounts && k < 8; i++)
-			if (spec->mounts[i].op == AG3_MOUNT_BIND) {
-				size_t al = strlen(areas);
-				snprintf(areas + al, sizeof(areas) - al, "%s%s", k++ ? ", " : "",
-					 spec->mounts[i].target);
-			}
+	char areas[512];
+	if (mi < 0)
 		return deny(out, AG3_REASON_OUTSIDE_ALLOWED,
 			    "'%s' is outside the sandbox's file areas: use a path under %s",
-			    esc(&e, sp), k ? areas : "none (this sandbox has no binds)");
-	}
+			    esc(&e, sp), list_areas(spec, areas, sizeof(areas)));
+	if (spec->mounts[mi].op == AG3_MOUNT_BIND && !is_area(&spec->mounts[mi]))
+		return deny(out, AG3_REASON_OUTSIDE_ALLOWED,
+			    "'%s' is a system path (%s), not a file area: file tools reach only "
+			    "%s; use the Bash tool to read system files",
+			    esc(&e, sp), spec->mounts[mi].target,
+			    list_areas(spec, areas, sizeof(areas)));
 	const struct ag3_mount *m = &spec->mounts[mi];
 	out->origin = m->origin;
 	out->readonly = m->ro;

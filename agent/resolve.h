@@ -6,7 +6,10 @@
  * path the sandbox has read-write, and the answer carries an fd opened beneath
  * the bind's host source (openat2 RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS), so
  * the caller uses exactly the object that was checked: no path is resolved
- * again after the decision.
+ * again after the decision. The fd is opened with the CALLER's credentials
+ * (often root), not the sandbox uid's: only the platform's areas (workspace,
+ * skills, persistent, external/dynamic/original-path mounts) resolve, never
+ * the profile's system binds (/etc, /usr ...).
  *
  * README "Resolving paths for file tools" has the semantics, the reason codes
  * and every difference from the platform's validator.
@@ -37,7 +40,7 @@ enum ag3_resolve_reason {
 	AG3_REASON_PATH_TRAVERSAL,               /* ".." out of the area it started in        */
 	AG3_REASON_CROSS_USER_ACCESS_BLOCKED,    /* /users/<another user>/...                  */
 	AG3_REASON_CROSS_SESSION_ACCESS_BLOCKED, /* /users/<user>/sessions/<another session>   */
-	AG3_REASON_OUTSIDE_ALLOWED,              /* no bind of the spec covers the path       */
+	AG3_REASON_OUTSIDE_ALLOWED,              /* no area covers it (a system bind is none) */
 	AG3_REASON_SANDBOX_PRIVATE,              /* a tmpfs, /proc, /dev ... of the sandbox   */
 	AG3_REASON_BLOCKLIST,                    /* a blocklist pattern matches               */
 	AG3_REASON_READ_ONLY,                    /* a write to a read-only bind or prefix     */

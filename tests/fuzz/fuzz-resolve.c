@@ -23,18 +23,23 @@ static struct ag3_spec *make_spec(void)
 		enum ag3_mount_op op;
 		const char *source, *target;
 		bool ro;
+		const char *origin; /* the compiler's: it decides which binds are areas */
 	} ms[] = {
-		{AG3_MOUNT_BIND, "/nonexistent-ag3-fuzz/usr", "/usr", true},
-		{AG3_MOUNT_SYMLINK, "usr/bin", "/bin", false},
-		{AG3_MOUNT_SYMLINK, "/bin", "/loop", false},
-		{AG3_MOUNT_TMPFS, NULL, "/tmp", false},
+		{AG3_MOUNT_BIND, "/nonexistent-ag3-fuzz/usr", "/usr", true,
+		 "sandbox.static_mounts.system_usr"},
+		{AG3_MOUNT_SYMLINK, "usr/bin", "/bin", false, "sandbox.static_mounts.system_bin"},
+		{AG3_MOUNT_SYMLINK, "/bin", "/loop", false, "sandbox.static_mounts.loop"},
+		{AG3_MOUNT_TMPFS, NULL, "/tmp", false, "builtin /tmp"},
 		{AG3_MOUNT_BIND, "/nonexistent-ag3-fuzz/users/alice/sessions/s1/workspace",
-		 "/workspace", false},
-		{AG3_MOUNT_MASK, NULL, "/workspace/hidden", false},
-		{AG3_MOUNT_BIND, "/nonexistent-ag3-fuzz/p", "/persistent", false},
-		{AG3_MOUNT_TMPFS, NULL, "/mounts", true},
-		{AG3_MOUNT_BIND, "/nonexistent-ag3-fuzz/d", "/mounts/d", true},
-		{AG3_MOUNT_BIND, "/nonexistent-ag3-fuzz/d", "/var/log", true},
+		 "/workspace", false, "sandbox.session_mounts.workspace"},
+		{AG3_MOUNT_MASK, NULL, "/workspace/hidden", false,
+		 "sandbox.session_mounts.workspace"},
+		{AG3_MOUNT_BIND, "/nonexistent-ag3-fuzz/p", "/persistent", false,
+		 "sandbox.session_mounts.persistent_storage"},
+		{AG3_MOUNT_TMPFS, NULL, "/mounts", true, "tmpfs mask /mounts (external mounts)"},
+		{AG3_MOUNT_BIND, "/nonexistent-ag3-fuzz/d", "/mounts/d", true, "global.ro[0] d"},
+		{AG3_MOUNT_BIND, "/nonexistent-ag3-fuzz/d", "/var/log", true,
+		 "original-path of global.ro[0] d"},
 	};
 	struct ag3_spec *spec = ag3_spec_new();
 	if (!spec)
@@ -43,7 +48,8 @@ static struct ag3_spec *make_spec(void)
 		struct ag3_mount m = {.op = ms[i].op,
 				      .source = (char *)ms[i].source,
 				      .target = (char *)ms[i].target,
-				      .ro = ms[i].ro};
+				      .ro = ms[i].ro,
+				      .origin = (char *)ms[i].origin};
 		if (ag3_spec_add_mount(spec, &m) < 0)
 			abort();
 	}

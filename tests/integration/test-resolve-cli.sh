@@ -77,7 +77,7 @@ t_denials() {
 	expect_out_has '^deny	BLOCKLIST	'
 	rs write /etc/passwd
 	expect_rc 1
-	expect_out_has '^deny	READ_ONLY	'
+	expect_out_has '^deny	OUTSIDE_ALLOWED	'
 	rs edit ./external/ro/datasets/README
 	expect_rc 1
 	expect_out_has '^deny	READ_ONLY	'
@@ -99,6 +99,29 @@ d = json.load(sys.stdin)
 assert d["reason"] == "PATH_INVALID", d' || fail "JSON: $OUT"
 }
 
+# The fd is opened with the caller's credentials (root here in root mode), not the
+# sandbox uid's: the profile's system binds (/etc, /usr ...) are not file tools' areas.
+t_system_binds_refused() {
+	make_host
+	rs read /etc/shadow
+	expect_rc 1
+	expect_out_has '^deny	OUTSIDE_ALLOWED	.*Bash'
+	rs read /etc/passwd --json
+	expect_rc 1
+	printf '%s' "$OUT" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert not d["allowed"] and d["reason"] == "OUTSIDE_ALLOWED" and d["host_path"] is None, d' ||
+		fail "JSON: $OUT"
+	rs list /usr --allow-directory
+	expect_rc 1
+	expect_out_has '^deny	OUTSIDE_ALLOWED	'
+	ln -s /etc/shadow "$W/sh"
+	rs read sh
+	expect_rc 1
+	expect_out_has '^deny	(SYMLINK_ESCAPE|OUTSIDE_ALLOWED)	'
+}
+
 t_usage_errors() {
 	make_host
 	rs read
@@ -116,6 +139,7 @@ t_usage_errors() {
 run_test "the issue's examples are refused" t_issue_examples_refused
 run_test "allowed paths, text and JSON" t_allowed_text_and_json
 run_test "every kind of denial" t_denials
+run_test "system binds are not file tools' areas" t_system_binds_refused
 run_test "usage errors exit 125" t_usage_errors
 
 for t in $(declare -F | awk '{print $3}' | grep '^t_'); do

@@ -29,10 +29,13 @@ static void sh(const char *cmd)
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
 }
 
-static void add(enum ag3_mount_op op, const char *source, const char *target, bool ro)
+/* A mount; a bind's source is beneath the scratch host unless it is a system bind (the
+ * host's own /etc, /usr, as the compiler emits the profile's static mounts). */
+static void add(enum ag3_mount_op op, const char *source, const char *target, bool ro,
+		const char *origin)
 {
 	char src[PATH_MAX];
-	if (source && op == AG3_MOUNT_BIND)
+	if (source && op == AG3_MOUNT_BIND && strncmp(origin, "sandbox.static_mounts.", 22))
 		snprintf(src, sizeof(src), "%s%s", H, source);
 	else if (source)
 		snprintf(src, sizeof(src), "%s", source);
@@ -40,7 +43,7 @@ static void add(enum ag3_mount_op op, const char *source, const char *target, bo
 			      .source = source ? src : NULL,
 			      .target = (char *)target,
 			      .ro = ro,
-			      .origin = (char *)target};
+			      .origin = (char *)origin};
 	cr_assert_eq(ag3_spec_add_mount(spec, &m), 0);
 }
 
@@ -50,24 +53,31 @@ static void setup(void)
 	cr_assert_not_null(mkdtemp(H));
 	sh("W=$H/users/alice/sessions/s1/workspace; mkdir -p $W/sub/.git $W/skills $W/d "
 	   "$H/users/alice/ag3ntum/persistent $H/users/bob/sessions/x/workspace $H/data/sets "
-	   "$H/etc $H/outside && echo s >$H/outside/secret && echo k >$W/.env");
+	   "$H/outside && echo s >$H/outside/secret && echo k >$W/.env");
 	sh("W=$H/users/alice/sessions/s1/workspace; echo a >$W/a.txt; echo e >$W/.env.example; "
 	   "echo e >$W/.env.local; echo g >$W/sub/.git/config; echo d >$H/data/sets/f; "
-	   "echo p >$H/users/alice/ag3ntum/persistent/p; mkfifo $W/fifo; echo c >$H/etc/conf");
+	   "echo p >$H/users/alice/ag3ntum/persistent/p; mkfifo $W/fifo");
 	spec = ag3_spec_new();
 	cr_assert_not_null(spec);
 	free(spec->process.cwd);
 	spec->process.cwd = strdup("/workspace");
-	add(AG3_MOUNT_BIND, "/etc", "/etc", true);
-	add(AG3_MOUNT_TMPFS, NULL, "/var/tmp", false); /* not /tmp: the scratch host is there */
-	add(AG3_MOUNT_PROC, NULL, "/proc", false);
-	add(AG3_MOUNT_SYMLINK, "etc", "/etc2", false);
-	add(AG3_MOUNT_BIND, "/users/alice/sessions/s1/workspace", "/workspace", false);
-	add(AG3_MOUNT_BIND, "/users/alice/ag3ntum/persistent", "/persistent", false);
-	add(AG3_MOUNT_TMPFS, NULL, "/mounts", true);
-	add(AG3_MOUNT_BIND, "/data/sets", "/mounts/sets", true);
-	add(AG3_MOUNT_BIND, "/data/sets", "/data/sets", true);
-	add(AG3_MOUNT_MASK, NULL, "/workspace/d", false);
+	/* the origins are the compiler's (README "Profiles", "External mounts") */
+	add(AG3_MOUNT_BIND, "/etc", "/etc", true, "sandbox.static_mounts.system_etc");
+	add(AG3_MOUNT_BIND, "/usr", "/usr", true, "sandbox.static_mounts.system_usr");
+	add(AG3_MOUNT_TMPFS, NULL, "/var/tmp", false, "sandbox.tmpfs_paths[0]"); /* not /tmp */
+	add(AG3_MOUNT_PROC, NULL, "/proc", false, "builtin /proc");
+	add(AG3_MOUNT_SYMLINK, "etc", "/etc2", false, "sandbox.static_mounts.etc2");
+	add(AG3_MOUNT_SYMLINK, "workspace", "/ws2", false, "sandbox.static_mounts.ws2");
+	add(AG3_MOUNT_BIND, "/users/alice/sessions/s1/workspace", "/workspace", false,
+	    "sandbox.session_mounts.workspace");
+	add(AG3_MOUNT_BIND, "/users/alice/ag3ntum/persistent", "/persistent", false,
+	    "sandbox.session_mounts.persistent_storage");
+	add(AG3_MOUNT_TMPFS, NULL, "/mounts", true, "tmpfs mask /mounts (external mounts)");
+	add(AG3_MOUNT_BIND, "/data/sets", "/mounts/sets", true, "global.ro[0] sets");
+	add(AG3_MOUNT_BIND, "/data/sets", "/data/sets", true, "original-path of global.ro[0] sets");
+	add(AG3_MOUNT_MASK, NULL, "/workspace/d", false, "sandbox.session_mounts.workspace");
+	/* a bind of no area the resolver knows (a hand-written spec): refused, fail closed */
+	add(AG3_MOUNT_BIND, "/outside", "/srv/other", true, "something else");
 }
 
 static void teardown(void)
@@ -84,9 +94,10 @@ static void R(const char *path, enum ag3_resolve_op op, bool dir)
 	cr_assert_eq(ag3_resolve(spec, &sess, path, op, dir, &res), 0, "%s", path);
 }
 
-#define DENIED(path, op, code)                                                                     \
+#define DENIED(path, op, code) DENIED_D(path, op, false, code)
+#define DENIED_D(path, op, dir, code)                                                              \
 	do {                                                                                       \
-		R(path, op, false);                                                                \
+		R(path, op, dir);                                                                  \
 		cr_expect_not(res.allowed, "%s allowed", path);                                    \
 		cr_expect_str_eq(ag3_resolve_reason_to_string(res.reason), #code, "%s: %s", path,  \
 				 res.message);                                                     \
@@ -128,7 +139,7 @@ Test(resolve, agent_path_forms)
 	ALLOWED("/persistent/p", AG3_RESOLVE_READ, "/persistent/p");
 	ALLOWED("/workspace/persistent/p", AG3_RESOLVE_READ, "/persistent/p");
 	ALLOWED("/workspace/external/persistent/p", AG3_RESOLVE_READ, "/persistent/p");
-	ALLOWED("/etc2/conf", AG3_RESOLVE_READ, "/etc/conf"); /* the spec's own symlink */
+	ALLOWED("/ws2/a.txt", AG3_RESOLVE_READ, "/workspace/a.txt"); /* the spec's own symlink */
 	/* a host (Docker) path under a bind's source maps onto its target */
 	char p[PATH_MAX];
 	snprintf(p, sizeof(p), "%s/users/alice/sessions/s1/workspace/a.txt", H);
@@ -157,7 +168,7 @@ Test(resolve, reason_codes)
 	DENIED(".env.local", AG3_RESOLVE_READ, BLOCKLIST);
 	DENIED("sub/.git/config", AG3_RESOLVE_READ, BLOCKLIST); /* nested */
 	DENIED("x/node_modules/y", AG3_RESOLVE_WRITE, BLOCKLIST);
-	DENIED("/etc/conf", AG3_RESOLVE_WRITE, READ_ONLY);
+	DENIED("/data/sets/f", AG3_RESOLVE_WRITE, READ_ONLY);
 	DENIED("./external/rw/sets/f", AG3_RESOLVE_EDIT, READ_ONLY); /* the bind decides */
 	DENIED("skills/new.py", AG3_RESOLVE_WRITE, READ_ONLY);
 	DENIED("missing.txt", AG3_RESOLVE_READ, NOT_FOUND);
@@ -197,7 +208,7 @@ Test(resolve, allowed_fds)
 	R("a.txt", AG3_RESOLVE_EDIT, false);
 	cr_assert(res.allowed);
 	cr_expect_eq(fcntl(res.fd, F_GETFL) & O_ACCMODE, O_RDWR);
-	R("/etc/conf", AG3_RESOLVE_READ, false);
+	R("/data/sets/f", AG3_RESOLVE_READ, false);
 	cr_expect(res.allowed && res.readonly);
 	cr_expect_eq(fcntl(res.fd, F_GETFL) & O_ACCMODE, O_RDONLY);
 }
@@ -253,6 +264,36 @@ Test(resolve, swapped_after_check_keeps_object)
 	sh("cd $H/users/alice/sessions/s1/workspace && ln -s $H/outside/secret new.txt");
 	int fd = openat(res.dir_fd, res.name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	cr_expect_eq(fd, -1, "a symlink planted at the final name was followed");
+}
+
+/*
+ * The fd is opened with the caller's credentials (the platform's API process,
+ * often root), not the sandbox uid's: a system bind read through it would hand
+ * the host's /etc/shadow to a file tool. Only the platform's areas resolve.
+ */
+Test(resolve, system_binds_refused)
+{
+	DENIED("/etc/passwd", AG3_RESOLVE_READ, OUTSIDE_ALLOWED);
+	cr_expect(strstr(res.message, "Bash"), "%s", res.message);
+	cr_expect_null(res.host_path);
+	DENIED("/etc/shadow", AG3_RESOLVE_READ, OUTSIDE_ALLOWED);
+	DENIED("/etc/shadow", AG3_RESOLVE_GREP, OUTSIDE_ALLOWED);
+	DENIED_D("/usr", AG3_RESOLVE_LIST, true, OUTSIDE_ALLOWED);
+	DENIED_D("/usr/bin", AG3_RESOLVE_GLOB, true, OUTSIDE_ALLOWED);
+	DENIED("/etc2/passwd", AG3_RESOLVE_READ, OUTSIDE_ALLOWED); /* through the spec's symlink */
+	DENIED("/srv/other/secret", AG3_RESOLVE_READ, OUTSIDE_ALLOWED); /* an unknown origin */
+	/* a symlink in the workspace to a system file: refused, absolute or relative */
+	sh("cd $H/users/alice/sessions/s1/workspace && ln -s /etc/passwd pw && "
+	   "ln -s /etc/shadow sh && ln -s ../../../../../../../../../etc/passwd relpw");
+	for (size_t i = 0; i < 3; i++) {
+		const char *p = (const char *[]){"pw", "sh", "relpw"}[i];
+		R(p, AG3_RESOLVE_READ, false);
+		cr_expect_not(res.allowed, "%s allowed", p);
+		cr_expect(res.reason == AG3_REASON_SYMLINK_ESCAPE ||
+				  res.reason == AG3_REASON_OUTSIDE_ALLOWED,
+			  "%s: %s %s", p, ag3_resolve_reason_to_string(res.reason), res.message);
+		cr_expect_eq(res.fd, -1);
+	}
 }
 
 Test(resolve, json_keys)
