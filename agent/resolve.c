@@ -198,20 +198,42 @@ static const struct ag3_mount *find_target(const struct ag3_spec *spec, const ch
 }
 
 /*
+ * A profile session mount is an area only at the places the platform's validator
+ * had (reference 6.1): the workspace (the spec's working directory), the global
+ * and user skills (/skills, /user-skills), persistent storage (/persistent) and
+ * the external mounts (/mounts and beneath: the HEAD profile's /mounts/ro and
+ * /mounts/rw). Not the venv, ~/.ssh, ~/.gitconfig or any other: those are for
+ * the sandboxed Bash, and the fd is opened with the caller's credentials.
+ */
+static bool session_area(const struct ag3_spec *spec, const struct ag3_mount *m)
+{
+	static const char *const fixed[] = {"/skills", "/user-skills", "/persistent"};
+	const char *cwd = spec->process.cwd ? spec->process.cwd : "/workspace";
+	if (!m->target)
+		return false;
+	if (strcmp(cwd, "/") && !strcmp(m->target, cwd))
+		return true;
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		if (!strcmp(m->target, fixed[i]))
+			return true;
+	return ag3_path_is_under(m->target, "/mounts");
+}
+
+/*
  * Whether op `m` is one of the platform's file areas, by the origin the compiler
  * gave it (policy/compile.c, policy/mounts-config-plan.c, policy/mounts-dynamic.c):
- * the profile's session, dynamic and original-path mounts (workspace, skills,
- * persistent, venv ...) and every external mount (global and per_user records,
- * dynamic requests, original paths and their exposures, the persistent same-path
- * bind). Not an area: the profile's static mounts (/usr, /etc ...: the host's
- * system files), the builtins (/lib64), and any origin not listed here (fail
- * closed). The fd is opened with the caller's credentials, often root's: a system
- * bind read through it would give a file tool what the sandbox uid cannot read.
+ * the profile's session mounts at the platform's places (session_area()), its
+ * dynamic and original-path mounts, and every external mount (global and per_user
+ * records, dynamic requests, original paths and their exposures, the persistent
+ * same-path bind). Not an area: the profile's static mounts (/usr, /etc ...: the
+ * host's system files), its other session mounts (/venv, /root/.ssh ...), the
+ * builtins (/lib64), and any origin not listed here (fail closed). The fd is
+ * opened with the caller's credentials, often root's: such a bind read through it
+ * would give a file tool what the sandbox uid cannot read.
  */
-static bool is_area(const struct ag3_mount *m)
+static bool is_area(const struct ag3_spec *spec, const struct ag3_mount *m)
 {
 	static const char *const prefixes[] = {
-		"sandbox.session_mounts.",
 		"sandbox.dynamic_mounts[",
 		"sandbox.original_path_mounts[",
 		"global.ro[",
@@ -227,6 +249,8 @@ static bool is_area(const struct ag3_mount *m)
 		return false;
 	if (!strcmp(m->origin, "persistent storage (same path)"))
 		return true;
+	if (!strncmp(m->origin, "sandbox.session_mounts.", 23))
+		return session_area(spec, m);
 	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
 		if (!strncmp(m->origin, prefixes[i], strlen(prefixes[i])))
 			return true;
@@ -239,7 +263,7 @@ static const char *list_areas(const struct ag3_spec *spec, char *buf, size_t siz
 	size_t k = 0;
 	buf[0] = 0;
 	for (size_t i = 0; i < spec->n_mounts && k < 8; i++)
-		if (is_area(&spec->mounts[i])) {
+		if (is_area(spec, &spec->mounts[i])) {
 			size_t al = strlen(buf);
 			snprintf(buf + al, size - al, "%s%s", k++ ? ", " : "",
 				 spec->mounts[i].target);
@@ -464,7 +488,7 @@ int ag3_resolve_map(const struct ag3_spec *spec, const struct ag3_resolve_sessio
 		size_t best_len = 0;
 		for (size_t i = 0; i < spec->n_mounts; i++) {
 			const struct ag3_mount *m = &spec->mounts[i];
-			if (!is_area(m) || !m->source || !m->target ||
+			if (!is_area(spec, m) || !m->source || !m->target ||
 			    !ag3_path_is_under(sp, m->source))
 				continue;
 			if (strlen(m->source) >= best_len) {
@@ -770,12 +794,17 @@ int ag3_resolve(const struct ag3_spec *spec, const struct ag3_resolve_session *s
 		return deny(out, AG3_REASON_OUTSIDE_ALLOWED,
 			    "'%s' is outside the sandbox's file areas: use a path under %s",
 			    esc(&e, sp), list_areas(spec, areas, sizeof(areas)));
-	if (spec->mounts[mi].op == AG3_MOUNT_BIND && !is_area(&spec->mounts[mi]))
+	const struct ag3_mount *b = &spec->mounts[mi];
+	if (b->op == AG3_MOUNT_BIND && !is_area(spec, b)) {
+		bool session = b->origin && !strncmp(b->origin, "sandbox.session_mounts.", 23);
 		return deny(out, AG3_REASON_OUTSIDE_ALLOWED,
-			    "'%s' is a system path (%s), not a file area: file tools reach only "
-			    "%s; use the Bash tool to read system files",
-			    esc(&e, sp), spec->mounts[mi].target,
-			    list_areas(spec, areas, sizeof(areas)));
+			    "'%s' is %s (%s), not a file area: file tools reach only %s; use the "
+			    "Bash tool %s",
+			    esc(&e, sp),
+			    session ? "in a session mount for commands" : "a system path",
+			    b->target, list_areas(spec, areas, sizeof(areas)),
+			    session ? "for it" : "to read system files");
+	}
 	const struct ag3_mount *m = &spec->mounts[mi];
 	out->origin = m->origin;
 	out->readonly = m->ro;

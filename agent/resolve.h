@@ -9,7 +9,8 @@
  * again after the decision. The fd is opened with the CALLER's credentials
  * (often root), not the sandbox uid's: only the platform's areas (workspace,
  * skills, persistent, external/dynamic/original-path mounts) resolve, never
- * the profile's system binds (/etc, /usr ...).
+ * the profile's system binds (/etc, /usr ...) or its other session mounts
+ * (/venv, /root/.ssh ...).
  *
  * README "Resolving paths for file tools" has the semantics, the reason codes
  * and every difference from the platform's validator.

@@ -122,6 +122,32 @@ assert not d["allowed"] and d["reason"] == "OUTSIDE_ALLOWED" and d["host_path"] 
 	expect_out_has '^deny	(SYMLINK_ESCAPE|OUTSIDE_ALLOWED)	'
 }
 
+# The profile's session mounts for commands (/venv, /root/.ssh) are not file tools'
+# areas either; the skills are, read-only.
+t_session_mounts_for_commands_refused() {
+	make_host
+	mkdir -p "$H/users/alice/.ssh" "$H/skills/.claude/skills/x"
+	echo k >"$H/users/alice/.ssh/id_ed25519"
+	echo v >"$H/users/alice/venv/pyvenv.cfg"
+	echo s >"$H/skills/.claude/skills/x/s.py"
+	rs read /root/.ssh/id_ed25519
+	expect_rc 1
+	expect_out_has '^deny	OUTSIDE_ALLOWED	.*session mount.*Bash'
+	rs read /venv/pyvenv.cfg
+	expect_rc 1
+	expect_out_has '^deny	OUTSIDE_ALLOWED	'
+	# its host path is not mapped onto the bind (the scratch host may lie under /tmp)
+	rs read "$H/users/alice/.ssh/id_ed25519"
+	expect_rc 1
+	expect_out_has '^deny	(OUTSIDE_ALLOWED|SANDBOX_PRIVATE)	'
+	rs read /skills/.claude/skills/x/s.py
+	expect_rc 0
+	expect_out_has '^allow	ALLOWED	.*	ro$'
+	rs write /skills/.claude/skills/x/s.py
+	expect_rc 1
+	expect_out_has '^deny	READ_ONLY	'
+}
+
 t_usage_errors() {
 	make_host
 	rs read
@@ -140,6 +166,7 @@ run_test "the issue's examples are refused" t_issue_examples_refused
 run_test "allowed paths, text and JSON" t_allowed_text_and_json
 run_test "every kind of denial" t_denials
 run_test "system binds are not file tools' areas" t_system_binds_refused
+run_test "session mounts for commands are not file tools' areas" t_session_mounts_for_commands_refused
 run_test "usage errors exit 125" t_usage_errors
 
 for t in $(declare -F | awk '{print $3}' | grep '^t_'); do

@@ -57,6 +57,13 @@ static void setup(void)
 	sh("W=$H/users/alice/sessions/s1/workspace; echo a >$W/a.txt; echo e >$W/.env.example; "
 	   "echo e >$W/.env.local; echo g >$W/sub/.git/config; echo d >$H/data/sets/f; "
 	   "echo p >$H/users/alice/ag3ntum/persistent/p; mkfifo $W/fifo");
+	sh("mkdir -p $H/skills/.claude/skills/x $H/users/alice/.claude/skills/y "
+	   "$H/users/alice/venv "
+	   "$H/users/alice/.ssh $H/cache $H/ext/ro && echo gs >$H/skills/.claude/skills/x/s.py && "
+	   "echo us >$H/users/alice/.claude/skills/y/u.py && echo v "
+	   ">$H/users/alice/venv/pyvenv.cfg "
+	   "&& echo k >$H/users/alice/.ssh/id_ed25519 && echo g >$H/users/alice/.gitconfig && "
+	   "echo c >$H/cache/c && echo e >$H/ext/ro/e");
 	spec = ag3_spec_new();
 	cr_assert_not_null(spec);
 	free(spec->process.cwd);
@@ -72,8 +79,19 @@ static void setup(void)
 	    "sandbox.session_mounts.workspace");
 	add(AG3_MOUNT_BIND, "/users/alice/ag3ntum/persistent", "/persistent", false,
 	    "sandbox.session_mounts.persistent_storage");
+	/* the profile's other session mounts (fixtures/ag3ntum/ * /permissions.yaml) */
+	add(AG3_MOUNT_BIND, "/users/alice/venv", "/venv", true, "sandbox.session_mounts.user_venv");
+	add(AG3_MOUNT_BIND, "/skills", "/skills", true, "sandbox.session_mounts.global_skills");
+	add(AG3_MOUNT_BIND, "/users/alice/.claude/skills", "/user-skills", true,
+	    "sandbox.session_mounts.user_skills");
+	add(AG3_MOUNT_BIND, "/users/alice/.ssh", "/root/.ssh", true,
+	    "sandbox.session_mounts.user_ssh");
+	add(AG3_MOUNT_BIND, "/users/alice/.gitconfig", "/root/.gitconfig", true,
+	    "sandbox.session_mounts.user_gitconfig");
+	add(AG3_MOUNT_BIND, "/cache", "/cache", false, "sandbox.session_mounts.cache");
 	add(AG3_MOUNT_TMPFS, NULL, "/mounts", true, "tmpfs mask /mounts (external mounts)");
 	add(AG3_MOUNT_BIND, "/data/sets", "/mounts/sets", true, "global.ro[0] sets");
+	add(AG3_MOUNT_BIND, "/ext/ro", "/mounts/ro", true, "sandbox.session_mounts.external_ro");
 	add(AG3_MOUNT_BIND, "/data/sets", "/data/sets", true, "original-path of global.ro[0] sets");
 	add(AG3_MOUNT_MASK, NULL, "/workspace/d", false, "sandbox.session_mounts.workspace");
 	/* a bind of no area the resolver knows (a hand-written spec): refused, fail closed */
@@ -294,6 +312,48 @@ Test(resolve, system_binds_refused)
 			  "%s: %s %s", p, ag3_resolve_reason_to_string(res.reason), res.message);
 		cr_expect_eq(res.fd, -1);
 	}
+}
+
+/*
+ * The profile's session mounts are areas only where the platform's validator had
+ * them: the workspace, the skills, persistent storage and the external mounts.
+ * The venv, ~/.ssh, ~/.gitconfig (and any other session mount) are for the
+ * sandboxed Bash; a root-opened fd of the user's ssh key is not for a file tool.
+ */
+Test(resolve, session_mounts_not_areas_refused)
+{
+	DENIED("/venv/pyvenv.cfg", AG3_RESOLVE_READ, OUTSIDE_ALLOWED);
+	cr_expect(strstr(res.message, "Bash"), "%s", res.message);
+	cr_expect_null(res.host_path);
+	DENIED_D("/venv", AG3_RESOLVE_LIST, true, OUTSIDE_ALLOWED);
+	DENIED("/root/.ssh/id_ed25519", AG3_RESOLVE_READ, OUTSIDE_ALLOWED);
+	DENIED("/root/.ssh/id_ed25519", AG3_RESOLVE_GREP, OUTSIDE_ALLOWED);
+	DENIED("/root/.gitconfig", AG3_RESOLVE_READ, OUTSIDE_ALLOWED);
+	DENIED("/cache/c", AG3_RESOLVE_READ, OUTSIDE_ALLOWED); /* any other session mount */
+	DENIED("/cache/new", AG3_RESOLVE_WRITE, OUTSIDE_ALLOWED);
+	/* the Docker (host) path of the bind's source is not mapped onto it either */
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s/users/alice/.ssh/id_ed25519", H);
+	DENIED(p, AG3_RESOLVE_READ, OUTSIDE_ALLOWED);
+	snprintf(p, sizeof(p), "%s/users/alice/venv/pyvenv.cfg", H);
+	DENIED(p, AG3_RESOLVE_READ, OUTSIDE_ALLOWED);
+	/* a workspace symlink into them leads out of the workspace */
+	sh("cd $H/users/alice/sessions/s1/workspace && ln -s /root/.ssh/id_ed25519 key");
+	R("key", AG3_RESOLVE_READ, false);
+	cr_expect_not(res.allowed);
+	cr_expect_eq(res.fd, -1);
+
+	/* the platform's areas among them still resolve, the skills read-only */
+	ALLOWED("/skills/.claude/skills/x/s.py", AG3_RESOLVE_READ, "/skills/.claude/skills/x/s.py");
+	read_fd_is("gs\n");
+	cr_expect(res.readonly);
+	DENIED("/skills/.claude/skills/x/s.py", AG3_RESOLVE_WRITE, READ_ONLY);
+	ALLOWED("/user-skills/y/u.py", AG3_RESOLVE_READ, "/user-skills/y/u.py");
+	read_fd_is("us\n");
+	cr_expect(res.readonly);
+	DENIED("/user-skills/y/u.py", AG3_RESOLVE_EDIT, READ_ONLY);
+	ALLOWED("/mounts/ro/e", AG3_RESOLVE_READ, "/mounts/ro/e"); /* HEAD's external_ro */
+	ALLOWED("/persistent/p", AG3_RESOLVE_WRITE, "/persistent/p");
 }
 
 Test(resolve, json_keys)
