@@ -400,6 +400,12 @@ int ag3_cinit_signals(int sock)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	/* SIGCHLD as the caller left it could be ignored (exec keeps SIG_IGN) or carry
+	 * SA_NOCLDWAIT (a fork keeps it): the kernel would then reap the command
+	 * unseen and send no SIGCHLD, and init would wait for it forever. */
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	if (sigaction(SIGCHLD, &dfl, NULL) < 0)
+		ag3_die_errno(sock, "init", errno, NULL, "sigaction(SIGCHLD)");
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		ag3_die_errno(sock, "init", errno, NULL, "sigprocmask");
 	int sfd = signalfd(-1, &mask, SFD_CLOEXEC);

@@ -545,8 +545,8 @@ variants fs ro-usr ro-etc ro-bin ro-lib ro-root ro-dev proc-hostname-write proc-
 	sys-absent read-kcore proc-masks read-kmsg read-sysrq read-shadow other-users root-listing dotdot dev-absent \
 	mknod-blk mknod-chr
 variants remount remount-usr-rw remount-usr-rw-newapi
-variants procs proc1-exe-opath proc1-exe-rdonly proc1-environ proc1-mem proc1-cwd proc1-root self-exe-write \
-	host-exe-write
+variants procs proc1-exe-opath proc1-exe-rdonly proc1-environ proc1-mem proc1-cwd proc1-root proc1-nondumpable \
+	self-exe-write host-exe-write
 plain open-by-handle handle open-by-handle
 run_escape symlink-planted-parent t_symlink_parent
 run_escape symlink-planted-target t_symlink_target

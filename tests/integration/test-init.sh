@@ -105,6 +105,24 @@ PY
 	printf '%s' "$out" | grep -q 'isatty' || fail "stdin is not a tty: $out"
 }
 
+# A caller that ignores SIGCHLD (a Python server's signal(SIGCHLD, SIG_IGN), kept
+# across its exec of the CLI) passes that on to init (exec keeps an ignored
+# signal ignored; a forked init copies it): its command would be reaped by the
+# kernel unseen and init would wait for it forever. init takes SIGCHLD back to
+# the default before starting the command, through the binary and forked alike.
+t_a_caller_ignoring_sigchld_still_gets_the_result() {
+	local init out rc
+	for init in "" none; do
+		rc=0
+		out=$(AG3NTUM_SANDBOX_INIT=$init timeout -k 5 30 python3 -c '
+import os, signal, sys
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+os.execv(sys.argv[1], sys.argv[1:])' "$AG3" exec --timeout 10 -- sh -c 'echo ran; exit 5' 2>&1 </dev/null) || rc=$?
+		[ $rc = 5 ] && [ "$out" = ran ] ||
+			fail "init '${init:-binary}', SIGCHLD ignored by the caller: status $rc (124: init never saw the command end): $out"
+	done
+}
+
 t_a_named_binary_that_is_missing_is_an_error() {
 	local rc=0 err
 	err=$(AG3NTUM_SANDBOX_INIT=/nonexistent/ag3ntum-init "$AG3" exec -- true 2>&1 </dev/null) || rc=$?

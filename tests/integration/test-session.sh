@@ -133,6 +133,21 @@ t_caller_death_cancels() {
 }
 
 # A holder that dies is reported: nothing runs unsandboxed; close still works.
+# A caller that ignores SIGCHLD (kept across its exec of the CLI) passes that on
+# to the holder and each command's init: the command would be reaped by the
+# kernel unseen and its init would wait for it until the timeout.
+t_a_caller_ignoring_sigchld_still_gets_the_result() {
+	printf '#!/bin/sh\nexec python3 -c %s "%s" "$@"\n' \
+		"'import os, signal, sys; signal.signal(signal.SIGCHLD, signal.SIG_IGN); os.execv(sys.argv[1], sys.argv[1:])'" \
+		"$AG3" >ign-chld
+	chmod 755 ign-chld
+	AG3=$PWD/ign-chld open_session
+	AG3=$PWD/ign-chld sbx exec --session "$S" --timeout 10 -- sh -c 'echo ran; exit 5'
+	expect_rc 5
+	expect_out ran
+	close_session
+}
+
 t_holder_death_is_reported() {
 	open_session
 	local h
@@ -227,6 +242,7 @@ run_test basics t_basics
 run_test commands-cannot-see-each-other t_commands_cannot_see_each_other
 run_test leftovers-end-with-their-command t_leftovers_end_with_their_command
 run_test caller-death-cancels t_caller_death_cancels
+run_test a-caller-ignoring-sigchld-still-gets-the-result t_a_caller_ignoring_sigchld_still_gets_the_result
 run_test holder-death-is-reported t_holder_death_is_reported
 run_test owner-death-closes t_owner_death_closes
 run_test open-errors t_open_errors

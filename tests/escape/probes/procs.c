@@ -2,10 +2,11 @@
 /*
  * Checks: the pid namespace and init's hardening (README step 5: init is
  * non-dumpable, so its /proc/1/exe, environ, mem, cwd and root cannot be
- * opened), that /proc/1/root cannot lead out of the new root, and that the
- * executable of a running process cannot be opened for writing through
- * /proc/<pid>/exe (the runc CVE-2019-5736 door), neither the probe's own nor a
- * host binary's from the read-only /usr.
+ * opened, and its /proc/1 entries do not belong to the command's uid), that
+ * /proc/1/root cannot lead out of the new root, and that the executable of a
+ * running process cannot be opened for writing through /proc/<pid>/exe (the
+ * runc CVE-2019-5736 door), neither the probe's own nor a host binary's from
+ * the read-only /usr.
  * Nothing is read beyond an open() and nothing is written: an fd that opens
  * is closed at once and the probe prints ESCAPED.
  */
@@ -81,6 +82,26 @@ static void p_cwd(const char *name, int argc, char **argv)
 		escaped(name, "readlink /proc/1/cwd: %s", buf);
 	}
 	blocked(name, "open: %s, readlink: %s", ename(e), ename(errno));
+}
+
+/*
+ * init is non-dumpable: the kernel then gives the entries of its /proc/1 (all
+ * but the directory itself) to root (of init's user namespace, else the host's,
+ * shown here as the overflow id), never to init's own uid, which is the
+ * command's. The open()s above fail for another reason too (landlock: a process
+ * in a domain may not ptrace-access one outside it), so they pass with a
+ * dumpable init: this one stands on init's own flag. Nothing is opened.
+ */
+static void p_nondumpable(const char *name, int argc, char **argv)
+{
+	struct stat st;
+	if (stat("/proc/1/status", &st) < 0)
+		probe_error(name, "stat /proc/1/status: %s", ename(errno));
+	if (st.st_uid == getuid())
+		escaped(name, "/proc/1/status belongs to uid %u, the command's and init's own: init is dumpable",
+			(unsigned)st.st_uid);
+	blocked(name, "/proc/1/status belongs to uid %u, not the command's %u: init is non-dumpable",
+		(unsigned)st.st_uid, (unsigned)getuid());
 }
 
 static void p_root(const char *name, int argc, char **argv)
@@ -169,6 +190,7 @@ int main(int argc, char **argv)
 		{"proc1-mem", p_mem},
 		{"proc1-cwd", p_cwd},
 		{"proc1-root", p_root},
+		{"proc1-nondumpable", p_nondumpable},
 		{"self-exe-write", p_self_exe},
 		{"host-exe-write", p_host_exe},
 	};
