@@ -23,11 +23,12 @@
 
 /* The version of the init binary's fields (runtime/init-bin.c): the library and
  * the binary are built together, and a mismatch ends the binary at once. */
-#define AG3_INIT_FIELDS_VERSION 1
+#define AG3_INIT_FIELDS_VERSION 2
 
 /* The init binary's fields, in their order (runtime/init-bin.c). */
 enum {
 	F_VERSION,
+	F_ARGC,
 	F_SOCK,
 	F_STDIN,
 	F_STDOUT,

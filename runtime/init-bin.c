@@ -12,12 +12,15 @@
  * an address space of its own: nothing the command could reach in it is the
  * caller's.
  *
- *   ag3ntum-init FIELDS -- ARGV...     (environment: the command's, whole)
+ *   ag3ntum-init FIELDS -- ARGV... ENV...     (its own environment: empty)
  *
  * FIELDS, one argument of space-separated decimal numbers, in this order:
- *   version sock stdin stdout stderr pty_mask pty_slave uid gid landlock_rs
+ *   version argc sock stdin stdout stderr pty_mask pty_slave uid gid landlock_rs
  *   bpf_fd fallback_as fallback_nproc
- * (-1: none). bpf_fd holds: u32 n, u32 n_extra, then n + n_extra struct
+ * (-1: none); argc counts ARGV, and what follows it is the command's whole
+ * environment. The binary's own environment is empty, so nothing of the
+ * command's (GLIBC_TUNABLES, say) reaches its libc's start-up. bpf_fd holds:
+ * u32 n, u32 n_extra, then n + n_extra struct
  * sock_filter. It is not meant to be run by hand: with anything else it exits
  * 125 without doing anything.
  */
@@ -39,7 +42,7 @@ static bool is_fd(long long v)
 	return v >= -1 && v < INT_MAX;
 }
 
-int main(int argc, char **argv, char **envp)
+int main(int argc, char **argv)
 {
 	/* Before anything: nothing of this process can be read or ptraced (exec made it
 	 * dumpable again; no process of the sandbox exists yet). */
@@ -70,8 +73,16 @@ int main(int argc, char **argv, char **envp)
 		close((int)f[F_BPF]);
 	}
 	/* argv and the environment live in the areas the scrub overwrites. */
+	/* argv[3 .. 3 + ARGC) is the command's argv, the rest its environment (init's own
+	 * environment is empty). */
+	if (f[F_ARGC] < 1 || f[F_ARGC] > argc - 3)
+		ag3_die_errno(sock, "init", EINVAL, NULL, "ag3ntum-init: a bad argv count");
+	int cargc = (int)f[F_ARGC];
+	char *saved = argv[3 + cargc];
+	argv[3 + cargc] = NULL;
 	char **cmd_argv = ag3_strv_copy(argv + 3);
-	char **cmd_envp = ag3_strv_copy(envp);
+	argv[3 + cargc] = saved;
+	char **cmd_envp = ag3_strv_copy(argv + 3 + cargc);
 	if (!cmd_argv || !cmd_envp)
 		ag3_die_errno(sock, "init", ENOMEM, NULL, "ag3ntum-init: copying argv");
 	ag3_scrub_proc_title();

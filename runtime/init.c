@@ -130,10 +130,12 @@ static void drop_privileges(struct ag3_child_ctx *ctx, int fd)
 	set_ids_and_clear_caps(ctx, fd);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		die_errno(fd, "no_new_privs", errno, NULL, "prctl(PR_SET_NO_NEW_PRIVS)");
-	/* Dumpable is the address space's: a vfork-style child would set its caller's. The
-	 * init binary sets its own first thing, before the command exists. */
-	if ((ctx->init_exe < 0 && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) ||
-	    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+	/* A vfork-style child shares its caller's address space, whose dumpable flag this
+	 * is: the caller puts its own back after the clone (sandbox.c), and the init
+	 * binary sets its own first thing. Not dumpable meanwhile: the uid change above
+	 * set it to fs.suid_dumpable, and at 1 a host process of the sandbox's uid could
+	 * otherwise open this process's memory, which is the caller's. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		die_errno(fd, "init", errno, NULL, "prctl after the credential change");
 }
 
@@ -248,14 +250,13 @@ static void build_sandbox(struct ag3_child_ctx *ctx, int sock)
 	if (spec->namespaces.net && ag3_netns_loopback_up(&err) < 0)
 		die_error(sock, err, "network");
 
-	/* Nothing of init can be read or ptraced by the command from here on. A vfork-style
-	 * child shares its caller's address space, whose dumpable flag and argv area
-	 * these are: the init binary does both for its own, before the command exists. */
-	if (ctx->init_exe < 0) {
-		if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-			die_errno(sock, "init", errno, NULL, "prctl(PR_SET_DUMPABLE)");
+	/* Nothing of init can be read or ptraced by the command from here on (a vfork-style
+	 * child's caller puts its own flag back after the clone). Its argv area is the
+	 * caller's: the init binary scrubs its own. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die_errno(sock, "init", errno, NULL, "prctl(PR_SET_DUMPABLE)");
+	if (ctx->init_exe < 0)
 		ag3_scrub_proc_title();
-	}
 }
 
 /* What a command init does before it knows its command: its signals, then its drop
@@ -665,10 +666,13 @@ int ag3_init_exec_child(void *arg)
 		if (pass[i] >= 0 && fcntl(pass[i], F_SETFD, 0) < 0)
 			die_errno(sock, "fds", errno, NULL, "passing an fd to init");
 	snprintf(ctx->init_fields, sizeof(ctx->init_fields),
-		 "%d %d %d %d %d %u %d %u %u %d %d %llu %llu", AG3_INIT_FIELDS_VERSION, sock,
-		 ci.stdio[0], ci.stdio[1], ci.stdio[2], ci.pty_mask, pty_slave, (unsigned)ci.uid,
-		 (unsigned)ci.gid, ci.landlock_rs, bpf, (unsigned long long)ci.fallback_as,
-		 (unsigned long long)ci.fallback_nproc);
-	syscall(SYS_execveat, ctx->init_exe, "", ctx->init_argv, ctx->envp, AT_EMPTY_PATH);
+		 "%d %zu %d %d %d %d %u %d %u %u %d %d %llu %llu", AG3_INIT_FIELDS_VERSION,
+		 ctx->init_argc, sock, ci.stdio[0], ci.stdio[1], ci.stdio[2], ci.pty_mask,
+		 pty_slave, (unsigned)ci.uid, (unsigned)ci.gid, ci.landlock_rs, bpf,
+		 (unsigned long long)ci.fallback_as, (unsigned long long)ci.fallback_nproc);
+	/* An empty environment: the command's follows its argv (nothing of it, GLIBC_TUNABLES
+	 * say, is read by the init binary's libc at start-up). */
+	char *const no_env[] = {NULL};
+	syscall(SYS_execveat, ctx->init_exe, "", ctx->init_argv, no_env, AT_EMPTY_PATH);
 	die_errno(sock, "init", errno, NULL, "exec of ag3ntum-init (the sandbox's init binary)");
 }

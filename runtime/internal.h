@@ -53,7 +53,8 @@ struct ag3_child_ctx {
 	struct ag3_cgroup *cgroup; /* the sandbox's cgroup, or NULL */
 	/* Fresh mode through the init binary (ag3_init_exec_child): */
 	int init_exe;     /* the binary, opened before the sandbox existed; -1: not used */
-	char **init_argv; /* "ag3ntum-init", init_fields, "--", the command's argv */
+	char **init_argv; /* "ag3ntum-init", init_fields, "--", the command's argv, its env */
+	size_t init_argc; /* the command's argv count */
 	char **envp;      /* the command's whole environment */
 	char init_fields[256];
 	uid_t host_euid; /* the caller's, for a rootless sandbox's own id maps */

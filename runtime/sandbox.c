@@ -382,8 +382,12 @@ static pid_t clone_exec_child(struct ag3_child_ctx *ctx, unsigned long flags, in
 		argc++;
 	ctx->host_euid = geteuid();
 	ctx->host_egid = getegid();
-	ctx->init_argv = calloc(argc + 4, sizeof(char *));
 	ctx->envp = ag3_cmd_env(ctx->spec, ctx->cmd.env);
+	size_t envc = 0;
+	while (ctx->envp && ctx->envp[envc])
+		envc++;
+	ctx->init_argc = argc;
+	ctx->init_argv = calloc(argc + envc + 4, sizeof(char *));
 	const size_t guard = 4096, stack_size = 1024 * 1024;
 	char *stack = mmap(NULL, guard + stack_size, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
@@ -395,6 +399,7 @@ static pid_t clone_exec_child(struct ag3_child_ctx *ctx, unsigned long flags, in
 		ctx->init_argv[1] = ctx->init_fields;
 		ctx->init_argv[2] = (char *)"--";
 		memcpy(ctx->init_argv + 3, ctx->cmd.argv, argc * sizeof(char *));
+		memcpy(ctx->init_argv + 3 + argc, ctx->envp, envc * sizeof(char *));
 		/* Every signal blocked across the clone (the child starts with them blocked
 		 * and resets the caller's handlers before anything else: a handler of the
 		 * caller's run by the child would write the caller's memory). */

@@ -39,6 +39,32 @@ t_the_init_binary_beside_the_cli_is_used() {
 	[ "$exe" = "$(dirname "$AG3")/ag3ntum-init" ] || fail "init's executable: '$exe'"
 }
 
+# The init binary runs with an empty environment (the command's follows its argv,
+# so nothing of it, GLIBC_TUNABLES say, reaches the binary's libc start-up); the
+# command still gets its whole environment. Read from the host side, which owns
+# the sandbox's user namespace (or is root).
+t_the_init_binary_has_no_environment() {
+	local cli init cmd i env_init="" env_cmd="" ok=0
+	env -u AG3NTUM_SANDBOX_INIT "$AG3" exec -- sleep 20 </dev/null >/dev/null 2>&1 &
+	cli=$!
+	for ((i = 0; i < 100; i++)); do
+		init=$(cat "/proc/$cli/task/$cli/children" 2>/dev/null | awk '{print $1}')
+		cmd=$([ -n "$init" ] && pgrep -P "$init" | head -n 1 || true)
+		if [ -n "$cmd" ]; then
+			env_init=$(tr '\0' '\n' <"/proc/$init/environ" 2>&1 | wc -c)
+			env_cmd=$(tr '\0' '\n' <"/proc/$cmd/environ" 2>/dev/null | grep -c '^PATH=' || true)
+			ok=1
+			break
+		fi
+		sleep 0.1
+	done
+	kill -TERM "$cli" 2>/dev/null || true
+	wait "$cli" 2>/dev/null || true
+	[ $ok = 1 ] || fail "the command never started"
+	[ "$env_init" = 0 ] || fail "init's environment is not empty ($env_init bytes)"
+	[ "$env_cmd" = 1 ] || fail "the command's environment has no PATH"
+}
+
 # A forked init's memory belongs to the host's user namespace: rootless, its
 # /proc/PID/exe is unreadable to the caller (non-dumpable), so there the check is
 # only that it is not the binary.
@@ -150,8 +176,8 @@ t_the_binary_refuses_what_it_was_not_made_for() {
 import socket, struct, subprocess, sys
 a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 fd = b.fileno()
-for fields in (f"999 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0", f"1 {fd} -1 -1 -1 9 -1 0 0 -1 -1 0 0",
-               f"1 {fd} -1 -1 -1 0 -1 0 0 -1 12345 0 0"):
+for fields in (f"999 1 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0", f"2 1 {fd} -1 -1 -1 9 -1 0 0 -1 -1 0 0",
+               f"2 1 {fd} -1 -1 -1 0 -1 0 0 -1 12345 0 0", f"2 5 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0"):
     p = subprocess.run([sys.argv[1], fields, "--", "/bin/echo", "ran"], pass_fds=[fd],
                        capture_output=True, timeout=30)
     assert p.returncode == 125, (fields, p)
