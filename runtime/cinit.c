@@ -438,11 +438,15 @@ _Noreturn void ag3_cinit_run(const struct ag3_cinit *ci, int sock, int sfd)
 	 */
 	struct cmd_args ca = {.ci = ci, .errfd = pipefd[1], .close_fds = {pipefd[0], sock, sfd}};
 	const size_t stack_size = 256 * 1024;
-	void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	char here;
+	void *stack = AG3_VFORK_ON_CALLER_STACK
+			      ? NULL
+			      : mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (stack == MAP_FAILED)
 		ag3_die_errno(sock, "init", errno, NULL, "mmap of the command's stack");
-	pid_t pid = clone(command_trampoline, (char *)stack + stack_size,
+	pid_t pid = clone(command_trampoline,
+			  stack ? (char *)stack + stack_size : AG3_CALLER_STACK_TOP(&here),
 			  CLONE_VM | CLONE_VFORK | SIGCHLD, &ca);
 	if (pid < 0 && errno == EAGAIN)
 		ag3_die_errno(sock, "init", errno, NULL,
@@ -450,7 +454,8 @@ _Noreturn void ag3_cinit_run(const struct ag3_cinit *ci, int sock, int sfd)
 			      "up its pids limit)");
 	if (pid < 0)
 		ag3_die_errno(sock, "init", errno, NULL, "clone of the command");
-	munmap(stack, stack_size);
+	if (stack)
+		munmap(stack, stack_size);
 	close(pipefd[1]);
 	if (ci->pty_slave >= 0)
 		close(ci->pty_slave); /* the command holds it: its last close is the pty's EOF */

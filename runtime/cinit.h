@@ -90,3 +90,27 @@ int ag3_cinit_set_ids(uid_t uid, gid_t gid, const char **what);
  * command's MSG_SETUP_ERROR, then MSG_EXITED, over `sock`. sfd: from
  * ag3_cinit_signals, or -1 to make it now. Never returns. */
 _Noreturn void ag3_cinit_run(const struct ag3_cinit *ci, int sock, int sfd);
+
+/*
+ * Under AddressSanitizer a CLONE_VM | CLONE_VFORK child runs below its parent's
+ * own stack pointer, as vfork()'s child does (the parent is suspended until the
+ * child execs or exits, so that part of its stack is free): on a stack of its
+ * own, far from the thread's, ASan prints a warning on the child's first
+ * noreturn call, into the command's stderr. Elsewhere the child gets an mmap'd
+ * stack (with a guard page where the caller adds one), which does not depend on
+ * how much stack the caller's thread has left.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define AG3_VFORK_ON_CALLER_STACK 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define AG3_VFORK_ON_CALLER_STACK 1
+#endif
+#endif
+#ifndef AG3_VFORK_ON_CALLER_STACK
+#define AG3_VFORK_ON_CALLER_STACK 0
+#endif
+
+/* The top of a vfork-style child's stack below the caller's frame (the caller's
+ * clone() wrapper frame and red zone are kept clear). */
+#define AG3_CALLER_STACK_TOP(local) ((void *)(((uintptr_t)(local)-64 * 1024) & ~(uintptr_t)15))

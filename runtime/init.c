@@ -45,10 +45,12 @@
 #include "runtime/ucounts.h"
 #include "runtime/util/fds.h"
 
+/* Frees `e` before it exits: a vfork-style child's heap is its caller's. */
 static _Noreturn void die_error(int fd, struct ag3_error *e, const char *stage)
 {
 	ag3_msg_send_error(fd, e && e->stage ? e->stage : stage, e ? e->err : EIO,
 			   e ? e->path : NULL, e ? e->msg : NULL);
+	ag3_error_free(e);
 	_exit(125);
 }
 
@@ -240,8 +242,10 @@ static void build_sandbox(struct ag3_child_ctx *ctx, int sock)
 	_cleanup_(ag3_mounts_plan_freep) struct ag3_mounts_plan *plan = NULL;
 	if (ag3_mounts_prepare(spec->mounts, spec->n_mounts, &plan, &err) < 0)
 		die_error(sock, err, "mount-source");
-	if (ag3_mounts_enter(plan, &err) < 0)
+	if (ag3_mounts_enter(plan, &err) < 0) {
+		ag3_mounts_plan_free(TAKE_PTR(plan));
 		die_error(sock, err, "mount");
+	}
 	ag3_mounts_plan_free(TAKE_PTR(plan));
 
 	if (spec->namespaces.uts &&

@@ -24,6 +24,7 @@
 
 #include "config.h"
 #include "runtime/cgroup.h"
+#include "runtime/cinit.h"
 #include "runtime/internal.h"
 #include "runtime/landlock.h"
 #include "runtime/plan.h"
@@ -389,12 +390,16 @@ static pid_t clone_exec_child(struct ag3_child_ctx *ctx, unsigned long flags, in
 	ctx->init_argc = argc;
 	ctx->init_argv = calloc(argc + envc + 4, sizeof(char *));
 	const size_t guard = 4096, stack_size = 1024 * 1024;
-	char *stack = mmap(NULL, guard + stack_size, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+	char here;
+	char *stack =
+		AG3_VFORK_ON_CALLER_STACK
+			? NULL
+			: mmap(NULL, guard + stack_size, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
 	pid_t pid = -1;
 	int e = ENOMEM;
 	if (ctx->init_argv && ctx->envp && stack != MAP_FAILED &&
-	    mprotect(stack, guard, PROT_NONE) == 0) {
+	    (!stack || mprotect(stack, guard, PROT_NONE) == 0)) {
 		ctx->init_argv[0] = (char *)"ag3ntum-init";
 		ctx->init_argv[1] = ctx->init_fields;
 		ctx->init_argv[2] = (char *)"--";
@@ -410,14 +415,15 @@ static pid_t clone_exec_child(struct ag3_child_ctx *ctx, unsigned long flags, in
 		 * space it shares with us (the kernel's commit_creds): ours, put back once
 		 * the child has exec'd into an address space of its own. */
 		int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
-		pid = clone(ag3_init_exec_child, stack + guard + stack_size,
+		pid = clone(ag3_init_exec_child,
+			    stack ? stack + guard + stack_size : AG3_CALLER_STACK_TOP(&here),
 			    (int)(flags | CLONE_VM | CLONE_VFORK | CLONE_PIDFD), ctx, pidfd);
 		e = errno;
 		if (dumpable >= 0 && prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != dumpable)
 			prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	}
-	if (stack != MAP_FAILED)
+	if (stack && stack != MAP_FAILED)
 		munmap(stack, guard + stack_size);
 	for (size_t i = 0; ctx->envp && ctx->envp[i]; i++)
 		free(ctx->envp[i]);

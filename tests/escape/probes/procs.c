@@ -98,9 +98,12 @@ static void p_nondumpable(const char *name, int argc, char **argv)
 	if (stat("/proc/1/status", &st) < 0)
 		probe_error(name, "stat /proc/1/status: %s", ename(errno));
 	if (st.st_uid == getuid())
-		escaped(name, "/proc/1/status belongs to uid %u, the command's and init's own: init is dumpable",
+		escaped(name,
+			"/proc/1/status belongs to uid %u, the command's and init's own: init is "
+			"dumpable",
 			(unsigned)st.st_uid);
-	blocked(name, "/proc/1/status belongs to uid %u, not the command's %u: init is non-dumpable",
+	blocked(name,
+		"/proc/1/status belongs to uid %u, not the command's %u: init is non-dumpable",
 		(unsigned)st.st_uid, (unsigned)getuid());
 }
 
