@@ -576,32 +576,6 @@ _Noreturn void ag3_init_main(struct ag3_child_ctx *ctx)
 
 /* ---- fresh mode through the init binary -------------------------------------------------------- */
 
-/* A rootless sandbox maps its own ids itself: one id each, the caller's (what an
- * unprivileged process may map in a namespace it owns), setgroups denied first. */
-static void own_id_maps(const struct ag3_child_ctx *ctx, int sock)
-{
-	char map[64];
-	const struct {
-		const char *file;
-		unsigned in, out;
-	} maps[] = {{"setgroups", 0, 0},
-		    {"uid_map", (unsigned)ctx->uid, (unsigned)ctx->host_euid},
-		    {"gid_map", (unsigned)ctx->gid, (unsigned)ctx->host_egid}};
-	for (size_t i = 0; i < ELEMENTSOF(maps); i++) {
-		char path[32];
-		snprintf(path, sizeof(path), "/proc/self/%s", maps[i].file);
-		if (i == 0)
-			snprintf(map, sizeof(map), "deny");
-		else
-			snprintf(map, sizeof(map), "%u %u 1\n", maps[i].in, maps[i].out);
-		int fd = open(path, O_WRONLY | O_CLOEXEC);
-		size_t len = strlen(map);
-		if (fd < 0 || write(fd, map, len) != (ssize_t)len)
-			die_errno(sock, "userns", errno, maps[i].file, "writing the id map");
-		close(fd);
-	}
-}
-
 /* The seccomp program for the init binary: a memfd with both filters (see init-bin.c). */
 static int seccomp_memfd(const struct ag3_seccomp_prog *prog, int sock)
 {
@@ -655,8 +629,12 @@ int ag3_init_exec_child(void *arg)
 				  "moving the sandbox into its cgroup");
 	}
 	own_fds_only(sock, cmd->stdio, cmd->pty_mask, ctx->init_exe);
-	if (ctx->userns)
-		own_id_maps(ctx, sock);
+	/* Rootless, it maps its own ids: one each, the caller's (what an unprivileged
+	 * process may map in a namespace it owns), setgroups denied first. */
+	const char *why = NULL;
+	int r = ctx->userns ? ag3_userns_maps_write(0, ctx, &why) : 0;
+	if (r < 0)
+		die_errno(sock, "userns", -r, why, "writing the id map");
 	build_sandbox(ctx, sock);
 	drop_privileges(ctx, sock);
 	int pty_slave = cmd->pty_mask ? open_pty(cmd, sock) : -1;

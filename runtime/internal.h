@@ -57,7 +57,7 @@ struct ag3_child_ctx {
 	size_t init_argc; /* the command's argv count */
 	char **envp;      /* the command's whole environment */
 	char init_fields[256];
-	uid_t host_euid; /* the caller's, for a rootless sandbox's own id maps */
+	uid_t host_euid; /* the caller's, for a rootless sandbox's id maps */
 	gid_t host_egid;
 };
 
@@ -73,3 +73,8 @@ int ag3_init_exec_child(void *ctx);
 /* The command's whole environment: the spec's, with the command's own settings
  * (`extra`, "NAME=VALUE") over it. NULL when out of memory. */
 char **ag3_cmd_env(const struct ag3_spec *spec, char *const *extra);
+
+/* Writes the sandbox's id maps (and, rootless, setgroups "deny") into /proc/PID,
+ * PID 0 for the calling process's own (a rootless sandbox's first process maps
+ * itself). 0, or -errno with *why the file that failed. */
+int ag3_userns_maps_write(pid_t pid, const struct ag3_child_ctx *ctx, const char **why);

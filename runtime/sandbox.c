@@ -32,10 +32,14 @@
 #include "runtime/session.h"
 #include "runtime/streams.h"
 
+/* Writes /proc/PID/NAME (PID 0: /proc/self). */
 static int write_proc_file(pid_t pid, const char *name, const char *content)
 {
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+	else
+		snprintf(path, sizeof(path), "/proc/self/%s", name);
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -48,26 +52,26 @@ static int write_proc_file(pid_t pid, const char *name, const char *content)
 	return (size_t)w == len ? 0 : -EIO;
 }
 
-static int setup_userns_maps(pid_t pid, const struct ag3_child_ctx *ctx, char *why, size_t wlen)
+int ag3_userns_maps_write(pid_t pid, const struct ag3_child_ctx *ctx, const char **why)
 {
 	char map[64];
 	int r;
 	/* Privileged: ids map one to one and setgroups stays usable (groups are cleared).
 	 * Rootless: the caller's own ids, alone; setgroups must be denied first. */
 	if (!ctx->privileged && (r = write_proc_file(pid, "setgroups", "deny")) < 0) {
-		snprintf(why, wlen, "setgroups");
+		*why = "setgroups";
 		return r;
 	}
 	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)ctx->uid,
-		 ctx->privileged ? (unsigned)ctx->uid : (unsigned)geteuid());
+		 ctx->privileged ? (unsigned)ctx->uid : (unsigned)ctx->host_euid);
 	if ((r = write_proc_file(pid, "uid_map", map)) < 0) {
-		snprintf(why, wlen, "uid_map");
+		*why = "uid_map";
 		return r;
 	}
 	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)ctx->gid,
-		 ctx->privileged ? (unsigned)ctx->gid : (unsigned)getegid());
+		 ctx->privileged ? (unsigned)ctx->gid : (unsigned)ctx->host_egid);
 	if ((r = write_proc_file(pid, "gid_map", map)) < 0) {
-		snprintf(why, wlen, "gid_map");
+		*why = "gid_map";
 		return r;
 	}
 	return 0;
@@ -120,7 +124,12 @@ static int prepare(struct ag3_sandbox *sb, const struct ag3_spec *spec, struct a
 		return 1;
 	}
 
-	struct ag3_child_ctx ctx = {.spec = spec, .sock = -1, .landlock_rs = -1, .init_exe = -1};
+	struct ag3_child_ctx ctx = {.spec = spec,
+				    .sock = -1,
+				    .landlock_rs = -1,
+				    .init_exe = -1,
+				    .host_euid = geteuid(),
+				    .host_egid = getegid()};
 	/* The texts below are long (cgroup paths): on the heap, not a thread's stack. */
 	struct texts {
 		struct ag3_host host;
@@ -322,14 +331,17 @@ static void kill_child(struct ag3_sandbox *sb)
  * it), else the one beside the running program (a build directory, or an install
  * with the CLI), else the installed one. 0 with *fd the binary (O_PATH) or -1 when
  * there is none; -errno when $AG3NTUM_SANDBOX_INIT names one that cannot be opened.
+ * *named: $AG3NTUM_SANDBOX_INIT names one.
  */
-static int open_init_exe(int *fd, char *path, size_t len)
+static int open_init_exe(int *fd, char *path, size_t len, bool *named)
 {
 	*fd = -1;
+	*named = false;
 	const char *env = secure_getenv("AG3NTUM_SANDBOX_INIT");
 	if (env && *env) {
 		if (strcmp(env, "none") == 0)
 			return 0;
+		*named = true;
 		snprintf(path, len, "%s", env);
 		*fd = open(env, O_PATH | O_CLOEXEC);
 		return *fd < 0 ? -errno : 0;
@@ -355,9 +367,7 @@ int ag3_sandbox_init_binary(char *path, size_t len, bool *named)
 {
 	int fd = -1;
 	path[0] = 0;
-	const char *env = secure_getenv("AG3NTUM_SANDBOX_INIT");
-	*named = env && *env && strcmp(env, "none") != 0;
-	int r = open_init_exe(&fd, path, len);
+	int r = open_init_exe(&fd, path, len, named);
 	if (r < 0)
 		return r;
 	if (fd < 0)
@@ -381,8 +391,6 @@ static pid_t clone_exec_child(struct ag3_child_ctx *ctx, unsigned long flags, in
 	size_t argc = 0;
 	while (ctx->cmd.argv[argc])
 		argc++;
-	ctx->host_euid = geteuid();
-	ctx->host_egid = getegid();
 	ctx->envp = ag3_cmd_env(ctx->spec, ctx->cmd.env);
 	size_t envc = 0;
 	while (ctx->envp && ctx->envp[envc])
@@ -469,7 +477,8 @@ static int start_child(struct ag3_sandbox *sb, struct ag3_result *res)
 	 * itself). A session's holder is forked (made once, it serves many commands). */
 	char init_path[PATH_MAX] = "";
 	if (!ctx->session && (!ctx->userns || !ctx->privileged)) {
-		int r = open_init_exe(&ctx->init_exe, init_path, sizeof(init_path));
+		bool named;
+		int r = open_init_exe(&ctx->init_exe, init_path, sizeof(init_path), &named);
 		if (r < 0) {
 			close(sv[0]);
 			close(sv[1]);
@@ -519,8 +528,8 @@ static int start_child(struct ag3_sandbox *sb, struct ag3_result *res)
 	sb->sock = sv[0];
 
 	if (ctx->userns) {
-		char why[32] = "";
-		int r = setup_userns_maps(pid, ctx, why, sizeof(why));
+		const char *why = "";
+		int r = ag3_userns_maps_write(pid, ctx, &why);
 		if (r < 0) {
 			kill_child(sb);
 			char text[256];
