@@ -150,6 +150,24 @@ int ag3_init_fields_parse(const char *s, long long *v)
 	return *s == 0 ? 0 : -EINVAL;
 }
 
+/* n instructions at `off` of fd, into a new array (NULL for none). 0 or -errno. */
+static int read_insns(int fd, size_t n, off_t off, struct sock_filter **ret)
+{
+	*ret = NULL;
+	if (!n)
+		return 0;
+	size_t size = n * sizeof(struct sock_filter);
+	struct sock_filter *v = malloc(size);
+	if (!v)
+		return -ENOMEM;
+	if (pread(fd, v, size, off) != (ssize_t)size) {
+		free(v);
+		return -EIO;
+	}
+	*ret = v;
+	return 0;
+}
+
 int ag3_init_bpf_read(int fd, struct ag3_seccomp_prog *prog)
 {
 	uint32_t hdr[2];
@@ -162,35 +180,17 @@ int ag3_init_bpf_read(int fd, struct ag3_seccomp_prog *prog)
 	size_t total = ((size_t)hdr[0] + hdr[1]) * sizeof(struct sock_filter);
 	if (fstat(fd, &st) < 0 || st.st_size < 0 || (size_t)st.st_size != sizeof(hdr) + total)
 		return -EINVAL;
-	struct sock_filter *all = malloc(total ? total : 1);
-	if (!all)
-		return -ENOMEM;
-	if (total && pread(fd, all, total, sizeof(hdr)) != (ssize_t)total) {
-		free(all);
-		return -EIO;
+	struct ag3_seccomp_prog p = {.n_insns = hdr[0], .n_extra_insns = hdr[1]};
+	int r = read_insns(fd, hdr[0], sizeof(hdr), &p.insns);
+	if (r == 0)
+		r = read_insns(fd, hdr[1],
+			       (off_t)(sizeof(hdr) + hdr[0] * sizeof(struct sock_filter)),
+			       &p.extra_insns);
+	if (r < 0) {
+		free(p.insns);
+		return r;
 	}
-	if (!hdr[0] && !hdr[1]) {
-		free(all);
-		return 0;
-	}
-	/* One allocation: insns owns it (ag3_seccomp_prog_clear frees insns and extra_insns,
-	 * so the extra filter gets its own copy). */
-	prog->n_insns = hdr[0];
-	prog->n_extra_insns = hdr[1];
-	prog->insns = all;
-	if (hdr[1]) {
-		prog->extra_insns = malloc(hdr[1] * sizeof(struct sock_filter));
-		if (!prog->extra_insns) {
-			free(all);
-			*prog = (struct ag3_seccomp_prog){0};
-			return -ENOMEM;
-		}
-		memcpy(prog->extra_insns, all + hdr[0], hdr[1] * sizeof(struct sock_filter));
-	}
-	if (!hdr[0]) {
-		free(all);
-		prog->insns = NULL;
-	}
+	*prog = p;
 	return 0;
 }
 
