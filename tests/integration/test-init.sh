@@ -11,56 +11,50 @@ source "$(dirname "$0")/lib.sh"
 : "${AG3_INIT:?AG3_INIT must name the ag3ntum-init binary}"
 command -v python3 >/dev/null || skip_all "python3 is needed"
 
-# Starts `exec -- sleep` in the background and prints the host-side path of its
-# init's executable (the caller owns the sandbox's user namespace, or is root:
-# it may read a non-dumpable init's /proc/PID/exe).
-init_exe_of_exec() {
-	local cli init i exe=""
-	"$AG3" exec -- sleep 20 </dev/null >/dev/null 2>&1 &
-	cli=$!
+# Starts `env ENV_ARGS... exec -- sleep 20` in the background and waits (bounded)
+# for its command: sets CLI (exec's pid), INIT and CMD (host-side pids; empty if
+# the command never started). The binary is exec'd before the command exists, so
+# once CMD is there, INIT's executable and environment are what they will stay.
+# The caller owns the sandbox's user namespace, or is root: it may read a
+# non-dumpable init's /proc/PID/exe and environ. exec_stop ends it.
+exec_sleeping() {
+	local i
+	INIT="" CMD=""
+	env "$@" "$AG3" exec -- sleep 20 </dev/null >/dev/null 2>&1 &
+	CLI=$!
 	for ((i = 0; i < 100; i++)); do
-		init=$(cat "/proc/$cli/task/$cli/children" 2>/dev/null | awk '{print $1}')
-		# the binary is exec'd before the command exists: once the command is
-		# there, init's executable is what it will stay
-		if [ -n "$init" ] && pgrep -P "$init" >/dev/null 2>&1; then
-			exe=$(readlink "/proc/$init/exe" 2>/dev/null || true)
-			break
-		fi
+		INIT=$(cat "/proc/$CLI/task/$CLI/children" 2>/dev/null | awk '{print $1}')
+		CMD=$([ -n "$INIT" ] && pgrep -P "$INIT" | head -n 1 || true)
+		[ -z "$CMD" ] || return 0
 		sleep 0.1
 	done
-	kill -TERM "$cli" 2>/dev/null || true
-	wait "$cli" 2>/dev/null || true
-	printf '%s\n' "$exe"
+}
+
+exec_stop() {
+	kill -TERM "$CLI" 2>/dev/null || true
+	wait "$CLI" 2>/dev/null || true
 }
 
 t_the_init_binary_beside_the_cli_is_used() {
 	local exe
-	exe=$(env -u AG3NTUM_SANDBOX_INIT bash -c "$(declare -f init_exe_of_exec); AG3=$AG3 init_exe_of_exec")
+	exec_sleeping -u AG3NTUM_SANDBOX_INIT
+	exe=$([ -n "$CMD" ] && readlink "/proc/$INIT/exe" 2>/dev/null || true)
+	exec_stop
 	[ "$exe" = "$(dirname "$AG3")/ag3ntum-init" ] || fail "init's executable: '$exe'"
 }
 
 # The init binary runs with an empty environment (the command's follows its argv,
 # so nothing of it, GLIBC_TUNABLES say, reaches the binary's libc start-up); the
-# command still gets its whole environment. Read from the host side, which owns
-# the sandbox's user namespace (or is root).
+# command still gets its whole environment.
 t_the_init_binary_has_no_environment() {
-	local cli init cmd i env_init="" env_cmd="" ok=0
-	env -u AG3NTUM_SANDBOX_INIT "$AG3" exec -- sleep 20 </dev/null >/dev/null 2>&1 &
-	cli=$!
-	for ((i = 0; i < 100; i++)); do
-		init=$(cat "/proc/$cli/task/$cli/children" 2>/dev/null | awk '{print $1}')
-		cmd=$([ -n "$init" ] && pgrep -P "$init" | head -n 1 || true)
-		if [ -n "$cmd" ]; then
-			env_init=$(tr '\0' '\n' <"/proc/$init/environ" 2>&1 | wc -c)
-			env_cmd=$(tr '\0' '\n' <"/proc/$cmd/environ" 2>/dev/null | grep -c '^PATH=' || true)
-			ok=1
-			break
-		fi
-		sleep 0.1
-	done
-	kill -TERM "$cli" 2>/dev/null || true
-	wait "$cli" 2>/dev/null || true
-	[ $ok = 1 ] || fail "the command never started"
+	local env_init="" env_cmd=""
+	exec_sleeping -u AG3NTUM_SANDBOX_INIT
+	if [ -n "$CMD" ]; then
+		env_init=$(tr '\0' '\n' <"/proc/$INIT/environ" 2>&1 | wc -c)
+		env_cmd=$(tr '\0' '\n' <"/proc/$CMD/environ" 2>/dev/null | grep -c '^PATH=' || true)
+	fi
+	exec_stop
+	[ -n "$CMD" ] || fail "the command never started"
 	[ "$env_init" = 0 ] || fail "init's environment is not empty ($env_init bytes)"
 	[ "$env_cmd" = 1 ] || fail "the command's environment has no PATH"
 }
@@ -70,7 +64,9 @@ t_the_init_binary_has_no_environment() {
 # only that it is not the binary.
 t_without_the_binary_init_is_forked_from_the_caller() {
 	local exe
-	exe=$(AG3NTUM_SANDBOX_INIT=none bash -c "$(declare -f init_exe_of_exec); AG3=$AG3 init_exe_of_exec")
+	exec_sleeping AG3NTUM_SANDBOX_INIT=none
+	exe=$([ -n "$CMD" ] && readlink "/proc/$INIT/exe" 2>/dev/null || true)
+	exec_stop
 	if [ "$MODE" = rootless ] && [ -z "$exe" ]; then
 		return 0
 	fi
