@@ -42,7 +42,7 @@ static const char *const op_names[_AG3_RESOLVE_OP_MAX] = {
 	[AG3_RESOLVE_GREP] = "grep",
 };
 
-static const char *const reason_names[_AG3_REASON_MAX] = {
+static const char *const reason_names[_AG3_RESOLVE_REASON_MAX] = {
 	[AG3_REASON_ALLOWED] = "ALLOWED",
 	[AG3_REASON_PATH_INVALID] = "PATH_INVALID",
 	[AG3_REASON_PATH_TRAVERSAL] = "PATH_TRAVERSAL",
@@ -75,7 +75,53 @@ enum ag3_resolve_op ag3_resolve_op_from_string(const char *s)
 
 const char *ag3_resolve_reason_to_string(enum ag3_resolve_reason r)
 {
-	return r >= 0 && r < _AG3_REASON_MAX ? reason_names[r] : NULL;
+	return r >= 0 && r < _AG3_RESOLVE_REASON_MAX ? reason_names[r] : NULL;
+}
+
+enum ag3_resolve_op ag3_resolve_op_for_tool(const char *tool, bool *allow_directory)
+{
+	static const struct {
+		const char *name;
+		enum ag3_resolve_op op;
+	} tools[] = {
+		{"Read", AG3_RESOLVE_READ},      {"ReadDocument", AG3_RESOLVE_READ},
+		{"Write", AG3_RESOLVE_WRITE},    {"Edit", AG3_RESOLVE_EDIT},
+		{"MultiEdit", AG3_RESOLVE_EDIT}, {"Glob", AG3_RESOLVE_GLOB},
+		{"Grep", AG3_RESOLVE_GREP},      {"LS", AG3_RESOLVE_LIST},
+	};
+	if (!tool)
+		return -EINVAL;
+	if (!strncmp(tool, "mcp__ag3ntum__", 14))
+		tool += 14;
+	else if (!strncmp(tool, "Ag3ntum", 7))
+		tool += 7;
+	for (size_t i = 0; i < ELEMENTSOF(tools); i++)
+		if (!strcmp(tools[i].name, tool)) {
+			if (allow_directory)
+				*allow_directory = tools[i].op == AG3_RESOLVE_GLOB ||
+						   tools[i].op == AG3_RESOLVE_GREP ||
+						   tools[i].op == AG3_RESOLVE_LIST;
+			return tools[i].op;
+		}
+	return -EINVAL;
+}
+
+bool ag3_resolve_reason_is_policy(enum ag3_resolve_reason r)
+{
+	switch (r) {
+	case AG3_REASON_PATH_INVALID:
+	case AG3_REASON_PATH_TRAVERSAL:
+	case AG3_REASON_CROSS_USER_ACCESS_BLOCKED:
+	case AG3_REASON_CROSS_SESSION_ACCESS_BLOCKED:
+	case AG3_REASON_OUTSIDE_ALLOWED:
+	case AG3_REASON_SANDBOX_PRIVATE:
+	case AG3_REASON_BLOCKLIST:
+	case AG3_REASON_READ_ONLY:
+	case AG3_REASON_SYMLINK_ESCAPE:
+		return true;
+	default:
+		return false;
+	}
 }
 
 void ag3_resolution_clear(struct ag3_resolution *r)

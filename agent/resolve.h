@@ -51,8 +51,8 @@ enum ag3_resolve_reason {
 	AG3_REASON_NOT_A_DIRECTORY,              /* list on a file, or a file as a directory  */
 	AG3_REASON_NOT_A_REGULAR_FILE,           /* a fifo, socket or device                  */
 	AG3_REASON_OPEN_FAILED,                  /* any other error opening it (errno given)  */
-	_AG3_REASON_MAX,
-	_AG3_REASON_INVALID = -EINVAL,
+	_AG3_RESOLVE_REASON_MAX,
+	_AG3_RESOLVE_REASON_INVALID = -EINVAL,
 };
 
 /* The session's values and the platform's PathValidatorConfig lists. */
@@ -120,3 +120,21 @@ int ag3_resolve(const struct ag3_spec *spec, const struct ag3_resolve_session *s
  * path, sandbox_path, host_path, readonly, is_directory, origin). 0 or -ENOMEM. */
 int ag3_resolution_to_json(const struct ag3_resolution *r, enum ag3_resolve_op op, const char *path,
 			   char **ret);
+
+/*
+ * The file-tool operation of a tool (the SDK's name or the normalized one:
+ * Read, ReadDocument -> read; Write -> write; Edit, MultiEdit -> edit; Glob ->
+ * glob; Grep -> grep; LS -> list; each also as mcp__ag3ntum__X / Ag3ntumX), with
+ * *allow_directory as the platform's tools pass it (glob, grep, list). -EINVAL
+ * for any other tool.
+ */
+enum ag3_resolve_op ag3_resolve_op_for_tool(const char *tool, bool *allow_directory);
+
+/*
+ * Whether a refusal is the policy's (the path may never be used: PATH_INVALID,
+ * PATH_TRAVERSAL, CROSS_*, OUTSIDE_ALLOWED, SANDBOX_PRIVATE, BLOCKLIST,
+ * READ_ONLY, SYMLINK_ESCAPE) rather than the object's state at this moment
+ * (NOT_FOUND, IS_A_DIRECTORY, NOT_A_DIRECTORY, NOT_A_REGULAR_FILE,
+ * OPEN_FAILED), which `check` leaves to the tool itself.
+ */
+bool ag3_resolve_reason_is_policy(enum ag3_resolve_reason r);

@@ -29,6 +29,16 @@ const char cli_check_help[] =
 	"read it from stdin). The agent always runs in a session, so session_workspace's\n"
 	"rules (when the profile has them) replace permissions', with {workspace} = \".\".\n"
 	"\n"
+	"A file tool's call the rules allow (Read, ReadDocument, Write, Edit, MultiEdit,\n"
+	"Glob, Grep, LS, and their mcp__ag3ntum__ forms) is then checked as `resolve`\n"
+	"checks its path, on the spec the same options compile (so the session's values\n"
+	"are needed: --user, --session-id, --workspace ... as the profile's mounts use\n"
+	"them): a path the file tools may not use (PATH_TRAVERSAL, CROSS_USER_ACCESS_BLOCKED,\n"
+	"BLOCKLIST, READ_ONLY, OUTSIDE_ALLOWED ... see `resolve --help`) is denied with\n"
+	"that code as the reason and the resolver's one-line message. Whether the object\n"
+	"exists (NOT_FOUND, IS_A_DIRECTORY ...) is left to the tool. --no-session skips\n"
+	"this step (there is no session to resolve against).\n"
+	"\n"
 	"%s"
 	"\n"
 	"Options:\n"
@@ -38,7 +48,8 @@ const char cli_check_help[] =
 	"  --other-denials N  other tools were denied N times in this run, 0..5 (at 6\n"
 	"                     denials in all the agent is stopped)\n"
 	"  --json             print one JSON object: {decision, reason, rule, key, file, line,\n"
-	"                     column, message, interrupt, call, tool, part}\n"
+	"                     column, message, interrupt, call, tool, part}; a path refusal\n"
+	"                     also has path (resolve --json's object) and rules_decision\n"
 	"  -h, --help         this text\n"
 	"\n"
 	"Exit status: 0 allowed, 1 denied, 2 error (bad options, the profile does not load,\n"
@@ -109,6 +120,45 @@ static char *read_input(const char *arg, size_t *len)
 	return NULL;
 }
 
+/*
+ * A file tool's path, once the rules allow the call: the resolver's decision on
+ * the spec the options compile. -ENOENT: not a file tool's call with a path
+ * (the rules' decision stands); else the exit status, the decision printed.
+ */
+static int check_path(struct cli_source *src, const struct ag3_rules *rules,
+		      const struct ag3_tool_call *call, const struct ag3_decision *d, bool json)
+{
+	bool allow_dir = false;
+	enum ag3_resolve_op op = ag3_resolve_op_for_tool(call->name, &allow_dir);
+	if (op < 0 || !call->arg)
+		return -ENOENT;
+	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = NULL;
+	if (cli_source_spec(src, &spec) < 0) {
+		cli_error(
+			"check: %s's path is checked against the session's mounts, and the "
+			"profile did not compile with the options given (above): give the "
+			"session's values (--user, --session-id, --workspace ...), or --no-session",
+			call->name);
+		return 2;
+	}
+	struct ag3_resolve_session rs = {.username = src->vars->username,
+					 .session_id = src->vars->session_id};
+	struct ag3_resolution res = AG3_RESOLUTION_INIT;
+	int r = ag3_resolve(spec, &rs, call->arg, op, allow_dir, &res);
+	if (r < 0) {
+		cli_error("check: resolving the path: %s", strerror(-r));
+		ag3_resolution_clear(&res);
+		return 2;
+	}
+	if (res.allowed || !ag3_resolve_reason_is_policy(res.reason)) {
+		ag3_resolution_clear(&res);
+		return -ENOENT;
+	}
+	r = cli_policy_print_path_denial(rules, call, d, &res, op, json) < 0 ? 2 : 1;
+	ag3_resolution_clear(&res);
+	return r;
+}
+
 int cli_check(int argc, char **argv)
 {
 	_cleanup_(ag3_vars_freep) struct ag3_vars *vars = ag3_vars_new();
@@ -155,6 +205,7 @@ int cli_check(int argc, char **argv)
 		ag3_error_free(err);
 		return 2;
 	}
+	int r;
 	struct ag3_decision d = {0};
 	struct ag3_denial den = {0};
 	struct ag3_denial_tracker t = {0};
@@ -174,6 +225,13 @@ int cli_check(int argc, char **argv)
 		}
 		if (ag3_denial_record(&t, rules, &call, &d, &den) < 0)
 			goto oom;
+	}
+	if (d.allow && !no_session) {
+		r = check_path(&src, rules, &call, &d, json);
+		if (r != -ENOENT) {
+			rc = r;
+			goto out;
+		}
 	}
 	rc = cli_policy_print_decision(rules, &call, &d, d.allow ? NULL : &den, json) < 0
 		     ? 2

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "cli.h"
+#include "agent/resolve.h"
 #include "policy/rules.h"
 
 /*
@@ -24,3 +25,13 @@ int cli_policy_rules(struct cli_source *src, const char *cmd, bool session,
 int cli_policy_print_decision(const struct ag3_rules *r, const struct ag3_tool_call *c,
 			      const struct ag3_decision *d, const struct ag3_denial *den,
 			      bool json);
+
+/*
+ * Prints `check`'s decision on a file-tool call the rules allow but the path
+ * resolver (agent/resolve.h) refuses: text, or the JSON object above with
+ * decision "deny", reason the resolver's code, message its line, rule null,
+ * and "path": the resolution (`resolve --json`'s object). 0 or -1.
+ */
+int cli_policy_print_path_denial(const struct ag3_rules *r, const struct ag3_tool_call *c,
+				 const struct ag3_decision *d, const struct ag3_resolution *res,
+				 enum ag3_resolve_op op, bool json);

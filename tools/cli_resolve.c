@@ -34,6 +34,17 @@ const char cli_resolve_help[] =
 	"\n"
 	"%s"
 	"\n"
+	"The platform's PathValidatorConfig lists (each option repeatable; given, it\n"
+	"replaces the default list):\n"
+	"  --blocklist PATTERN          a blocklist glob (default: *.env .env.* *.key\n"
+	"                               .git/** __pycache__/** *.pyc .secrets/** *.pem *.p12\n"
+	"                               *.pfx **/node_modules/**)\n"
+	"  --blocklist-exemption NAME   a basename the name patterns spare (default:\n"
+	"                               .env.example .env.sample .env.template .env.defaults)\n"
+	"  --readonly-prefix PREFIX     a workspace-relative read-only prefix, whole\n"
+	"                               components (default: skills/ .claude/ external/ro/\n"
+	"                               external/user-ro/)\n"
+	"\n"
 	"Output options:\n"
 	"  --json             one JSON object: allowed, reason, message, operation, path,\n"
 	"                     sandbox_path, host_path, readonly, is_directory, origin\n"
@@ -52,6 +63,30 @@ const char cli_resolve_help[] =
 	"Exit status: 0 allowed; 1 denied; 125 a usage error, or the profile, session or\n"
 	"spec is invalid.\n";
 
+#define RESOLVE_MAX_LIST 64
+
+/* A repeatable option's values, NULL-terminated (for struct ag3_resolve_session). */
+struct str_list {
+	const char *opt;
+	const char *v[RESOLVE_MAX_LIST + 1];
+	size_t n;
+};
+
+static int add_to_list(void *dst, const char *arg)
+{
+	struct str_list *l = dst;
+	if (!*arg || strlen(arg) > 255) {
+		cli_error("--%s: '%s' is not a pattern (1 to 255 bytes)", l->opt, arg);
+		return -1;
+	}
+	if (l->n == RESOLVE_MAX_LIST) {
+		cli_error("--%s: at most %d are accepted", l->opt, RESOLVE_MAX_LIST);
+		return -1;
+	}
+	l->v[l->n++] = arg;
+	return 0;
+}
+
 int cli_resolve(int argc, char **argv)
 {
 	_cleanup_(ag3_vars_freep) struct ag3_vars *vars = ag3_vars_new();
@@ -61,7 +96,12 @@ int cli_resolve(int argc, char **argv)
 	}
 	struct cli_source src = {.vars = vars};
 	bool json = false, allow_dir = false;
+	struct str_list block = {.opt = "blocklist"}, exempt = {.opt = "blocklist-exemption"},
+			ro = {.opt = "readonly-prefix"};
 	const struct cli_opt opts[] = {
+		{"blocklist", 0, CLI_OPT_CALL, &block, .call = add_to_list},
+		{"blocklist-exemption", 0, CLI_OPT_CALL, &exempt, .call = add_to_list},
+		{"readonly-prefix", 0, CLI_OPT_CALL, &ro, .call = add_to_list},
 		{"json", 0, CLI_OPT_FLAG, &json, .value = true},
 		{"allow-directory", 0, CLI_OPT_FLAG, &allow_dir, .value = true},
 		{0},
@@ -93,7 +133,10 @@ int cli_resolve(int argc, char **argv)
 	if (cli_source_spec(&src, &spec) < 0)
 		return 125;
 	struct ag3_resolve_session rs = {.username = vars->username,
-					 .session_id = vars->session_id};
+					 .session_id = vars->session_id,
+					 .blocklist = block.n ? block.v : NULL,
+					 .exemptions = exempt.n ? exempt.v : NULL,
+					 .readonly_prefixes = ro.n ? ro.v : NULL};
 	struct ag3_resolution res = AG3_RESOLUTION_INIT;
 	int r = ag3_resolve(spec, &rs, path, op, allow_dir, &res);
 	if (r < 0) {

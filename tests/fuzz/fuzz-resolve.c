@@ -77,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 	} else if (r == 0) {
 		if (res.allowed || res.reason <= AG3_REASON_ALLOWED ||
-		    res.reason >= _AG3_REASON_MAX || !res.message || !*res.message)
+		    res.reason >= _AG3_RESOLVE_REASON_MAX || !res.message || !*res.message)
 			__builtin_trap();
 	}
 	free(mapped);

@@ -148,6 +148,29 @@ t_session_mounts_for_commands_refused() {
 	expect_out_has '^deny	READ_ONLY	'
 }
 
+t_custom_lists() {
+	make_host
+	echo n >"$W/notes.md"
+	rs read notes.md
+	expect_rc 0
+	rs read notes.md --blocklist '*.md'
+	expect_rc 1
+	expect_out_has "^deny	BLOCKLIST	.*'\\*\\.md'"
+	# a given blocklist replaces the default one: .env is readable then
+	rs read .env --blocklist '*.md'
+	expect_rc 0
+	rs read notes.md --blocklist '*.md' --blocklist-exemption notes.md
+	expect_rc 0
+	rs write notes.md --readonly-prefix notes.md
+	expect_rc 1
+	expect_out_has '^deny	READ_ONLY	'
+	rs write sub/x --readonly-prefix notes.md
+	expect_rc 0
+	rs read a.txt --blocklist ''
+	expect_rc 125
+	expect_err_has "--blocklist: '' is not a pattern"
+}
+
 t_usage_errors() {
 	make_host
 	rs read
@@ -162,12 +185,72 @@ t_usage_errors() {
 	expect_out_has 'Exit status: 0 allowed; 1 denied; 125'
 }
 
+json_ok() {
+	printf '%s' "$OUT" | python3 -c "import json,sys; d=json.load(sys.stdin); sys.exit(0 if ($1) else 1)" ||
+		fail "JSON check failed: $1 on: $OUT"
+}
+
+ck() {
+	sbx check --profile "$FIX/permissions.yaml" --mounts "$FIX/external-mounts.yaml.example" \
+		--host-root "$H" --user alice --session-id $SID "$@"
+}
+
+# `check` on a file tool's call: the rules, then the resolver on the same spec.
+t_check_consults_resolver() {
+	make_host
+	ck mcp__ag3ntum__Read '{"file_path":"/users/bob/sessions/x/workspace/.env"}'
+	expect_rc 1
+	expect_out_has '^deny: Ag3ntumRead\(/users/bob/sessions/x/workspace/\.env\)$'
+	expect_out_has '^  reason:    CROSS_USER_ACCESS_BLOCKED: the path is refused \(read; '
+	expect_out_has "^  message:   '/users/bob/sessions/x/workspace/\.env' is in another user's area"
+	ck --json mcp__ag3ntum__Write '{"file_path":"../../../etc/passwd","content":"x"}'
+	expect_rc 1
+	json_ok 'd["decision"] == "deny" and d["reason"] == "PATH_TRAVERSAL" and d["rule"] is None'
+	json_ok 'd["path"]["reason"] == "PATH_TRAVERSAL" and d["path"]["operation"] == "write" and d["message"] == d["path"]["message"]'
+	json_ok 'd["rules_decision"] in ("allow-rule", "mode-allow") and d["interrupt"] is False'
+	ck --json mcp__ag3ntum__Write '{"file_path":"sub/.env","content":"x"}'
+	expect_rc 1
+	json_ok 'd["reason"] == "BLOCKLIST"'
+	ck --json mcp__ag3ntum__Edit '{"file_path":"/etc/hosts","old_string":"a","new_string":"b"}'
+	expect_rc 1
+	json_ok 'd["reason"] == "OUTSIDE_ALLOWED"'
+	ck --json mcp__ag3ntum__Write '{"file_path":"./external/ro/datasets/new.txt","content":"x"}'
+	expect_rc 1
+	json_ok 'd["reason"] == "READ_ONLY"'
+	# allowed by both; an absent file is the tool's business, not a policy refusal
+	ck --json mcp__ag3ntum__Read '{"file_path":"a.txt"}'
+	expect_rc 0
+	json_ok 'd["decision"] == "allow" and "path" not in d'
+	ck mcp__ag3ntum__Read '{"file_path":"not-there.txt"}'
+	expect_rc 0
+	ck mcp__ag3ntum__LS '{"path":"sub"}'
+	expect_rc 0
+	# a symlink out of the workspace is refused at check time too
+	ln -s "$H/outside/secret" "$W/link"
+	ck --json mcp__ag3ntum__Read '{"file_path":"link"}'
+	expect_rc 1
+	json_ok 'd["reason"] == "SYMLINK_ESCAPE"'
+}
+
+t_check_path_needs_the_session() {
+	make_host
+	sbx check --profile "$FIX/permissions.yaml" mcp__ag3ntum__Read '{"file_path":"/users/bob/sessions/x/workspace/.env"}'
+	expect_rc 2
+	expect_err_has "check: Ag3ntumRead's path is checked against the session's mounts"
+	# not a file tool: the rules alone, as before
+	sbx check --profile "$FIX/permissions.yaml" mcp__ag3ntum__Bash '{"command":"ls"}'
+	[ "$RC" != 2 ] || fail "Bash needed the session's values: $ERR"
+}
+
+run_test "check: a file tool's path goes through the resolver" t_check_consults_resolver
+run_test "check: a file tool's path needs the session's values" t_check_path_needs_the_session
 run_test "the issue's examples are refused" t_issue_examples_refused
 run_test "allowed paths, text and JSON" t_allowed_text_and_json
 run_test "every kind of denial" t_denials
 run_test "system binds are not file tools' areas" t_system_binds_refused
 run_test "session mounts for commands are not file tools' areas" t_session_mounts_for_commands_refused
 run_test "usage errors exit 125" t_usage_errors
+run_test "the validator's lists from the command line" t_custom_lists
 
 for t in $(declare -F | awk '{print $3}' | grep '^t_'); do
 	grep -q "^run_test .* $t\$" "$0" || { echo "not ok - $t is defined but never run"; TAP_FAILED=$((TAP_FAILED + 1)); }
