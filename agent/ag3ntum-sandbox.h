@@ -271,6 +271,60 @@ int ag3_session_exec(struct ag3_session *s, const struct ag3_command *c,
 int ag3_exec_result_exit_code(const struct ag3_exec_result *r);
 void ag3_exec_result_free(struct ag3_exec_result *r);
 
+/*
+ * Paths for the agent platform's file tools (Read, Write, Edit, Glob, Grep, LS),
+ * which run outside the sandbox: may the tool use `path` for `operation` ("read",
+ * "write", "edit", "delete", "list", "glob", "grep") in the session `spec` was
+ * compiled for? The platform's PathValidator rules (areas, blocklist, read-only
+ * prefixes, cross-user and cross-session refusal) on the spec's own mount table,
+ * and when allowed, the object opened beneath its bind's host source without
+ * following a symlink out of it, so the caller uses exactly what was checked.
+ * README "Resolving paths for file tools" has the rules and reason codes.
+ *
+ *   struct ag3_path *p = NULL;
+ *   ag3_resolve_path(spec, "alice", "s1", NULL, "read", "src/main.c", 0, &p, &err);
+ *   if (p->allowed) read(p->fd, ...); else tell_the_model(p->reason, p->message);
+ *   ag3_path_free(p);
+ *
+ * The fds are opened with the CALLER's credentials (often root), not the sandbox
+ * uid's. username/session_id NULL: taken from the workspace bind's source
+ * (.../users/<u>/sessions/<sid>/...). rules NULL (or a NULL list): the platform's
+ * newest defaults. flags: AG3_PATH_ALLOW_DIRECTORY (LS, Glob, Grep pass it).
+ * Returns 0 with *ret set whenever a decision was made (allowed or not), -EINVAL
+ * (an unknown operation or flag, a NULL argument) or -ENOMEM with *err set.
+ */
+struct ag3_path_rules {
+	const char *const *blocklist;         /* NULL-terminated globs               */
+	const char *const *exemptions;        /* basenames the name patterns spare   */
+	const char *const *readonly_prefixes; /* workspace-relative, whole components */
+};
+
+#define AG3_PATH_ALLOW_DIRECTORY 1u
+
+struct ag3_path {
+	bool allowed;
+	const char *reason;       /* "ALLOWED", "PATH_TRAVERSAL", "BLOCKLIST" ...          */
+	const char *message;      /* one line a model can act on                            */
+	const char *sandbox_path; /* what the agent sees (/workspace/x); NULL when unmapped */
+	const char *host_path;    /* the object on the host; NULL when unknown               */
+	bool readonly;            /* the area is read-only for file tools                    */
+	bool is_directory;
+	/*
+	 * Allowed: read/list/glob/grep -> fd (O_RDONLY); edit -> fd (O_RDWR);
+	 * write/delete -> dir_fd (the parent, O_PATH) + name, for openat(dir_fd, name,
+	 * O_WRONLY|O_CREAT|O_NOFOLLOW) / unlinkat (a file bind's write: fd O_RDWR).
+	 * -1 when unused. ag3_path_free closes them: set them to -1 to keep one.
+	 */
+	int fd, dir_fd;
+	const char *name;
+	const char *json; /* the decision as `resolve --json` prints it */
+};
+
+int ag3_resolve_path(const struct ag3_spec *spec, const char *username, const char *session_id,
+		     const struct ag3_path_rules *rules, const char *operation, const char *path,
+		     unsigned flags, struct ag3_path **ret, struct ag3_error **err);
+void ag3_path_free(struct ag3_path *p);
+
 #ifdef __cplusplus
 }
 #endif

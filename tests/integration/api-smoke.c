@@ -14,6 +14,7 @@
 #define _GNU_SOURCE /* asprintf */
 #endif
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <sys/prctl.h>
 #include <stdlib.h>
@@ -186,6 +187,47 @@ int main(int argc, char **argv)
 	res = NULL;
 	r = ag3_run(spec, (char *[]){NULL}, &res);
 	check(r == -EINVAL && res == NULL, "empty argv refused", NULL);
+
+	/* The file tools' resolver: the file the command wrote, through the fd it returns. */
+	struct ag3_path *pr = NULL;
+	r = ag3_resolve_path(spec, "alice", "s1", NULL, "read", "from-api", 0, &pr, &err);
+	char buf[16] = "";
+	ssize_t n = r == 0 && pr && pr->allowed ? pread(pr->fd, buf, sizeof(buf) - 1, 0) : -1;
+	check(r == 0 && pr && pr->allowed && !strcmp(pr->reason, "ALLOWED") && n == 3 &&
+		      !strcmp(buf, "hi\n") && pr->sandbox_path &&
+		      !strcmp(pr->sandbox_path, "/workspace/from-api") &&
+		      strstr(pr->json, "\"allowed\":true"),
+	      "ag3_resolve_path: read through the fd", pr ? pr->json : NULL);
+	ag3_path_free(pr);
+	pr = NULL;
+	r = ag3_resolve_path(spec, "alice", "s1", NULL, "write", "../../../etc/passwd", 0, &pr,
+			     &err);
+	check(r == 0 && pr && !pr->allowed && !strcmp(pr->reason, "PATH_TRAVERSAL") &&
+		      pr->fd == -1 && pr->dir_fd == -1 && *pr->message,
+	      "ag3_resolve_path: traversal refused", pr ? pr->message : NULL);
+	ag3_path_free(pr);
+	pr = NULL;
+	r = ag3_resolve_path(spec, "alice", "s1", NULL, "write", "new.txt", 0, &pr, &err);
+	int wfd = r == 0 && pr && pr->allowed
+			  ? openat(pr->dir_fd, pr->name, O_WRONLY | O_CREAT | O_NOFOLLOW, 0644)
+			  : -1;
+	check(wfd >= 0 && write(wfd, "w", 1) == 1, "ag3_resolve_path: write through dir_fd + name",
+	      pr ? pr->json : NULL);
+	if (wfd >= 0)
+		close(wfd);
+	ag3_path_free(pr);
+	pr = NULL;
+	const char *const md[] = {"*.txt", NULL};
+	const struct ag3_path_rules rules = {.blocklist = md};
+	r = ag3_resolve_path(spec, "alice", "s1", &rules, "read", "new.txt", 0, &pr, &err);
+	check(r == 0 && pr && !pr->allowed && !strcmp(pr->reason, "BLOCKLIST"),
+	      "ag3_resolve_path: a caller's blocklist", pr ? pr->message : NULL);
+	ag3_path_free(pr);
+	pr = NULL;
+	r = ag3_resolve_path(spec, NULL, NULL, NULL, "frob", "a", 0, &pr, &err);
+	check(r == -EINVAL && !pr, "ag3_resolve_path: unknown operation refused", NULL);
+	ag3_error_free(err);
+	err = NULL;
 
 	ag3_spec_free(spec);
 	ag3_context_free(s);
