@@ -496,7 +496,17 @@ int ag3_resolve_map(const struct ag3_spec *spec, const struct ag3_resolve_sessio
 		     !strcmp(v[k + 1], "user-ro") || !strcmp(v[k + 1], "user-rw") ||
 		     !strcmp(v[k + 1], "dynamic")) &&
 		    name_valid(v[k + 2], strlen(v[k + 2]))) {
+			/* /mounts/NAME, where the compiler binds external mounts; the HEAD
+			 * profile's layout binds one directory per kind (/mounts/ro) */
 			snprintf(base, sizeof(base), "/mounts/%s", v[k + 2]);
+			ssize_t a = covering_op(spec, base);
+			if (a < 0 || !is_area(spec, &spec->mounts[a])) {
+				char alt[PATH_MAX];
+				snprintf(alt, sizeof(alt), "/mounts/%s/%s", v[k + 1], v[k + 2]);
+				ssize_t b = covering_op(spec, alt);
+				if (b >= 0 && is_area(spec, &spec->mounts[b]))
+					snprintf(base, sizeof(base), "%s", alt);
+			}
 			k += 3;
 		} else if (ws && n > k + 1 && !strcmp(v[k], "external") &&
 			   !strcmp(v[k + 1], "persistent")) {

@@ -171,6 +171,31 @@ t_custom_lists() {
 	expect_err_has "--blocklist: '' is not a pattern"
 }
 
+# The HEAD profile binds one directory per kind (/mounts/ro, /mounts/rw): the
+# platform's ./external/ro/NAME is /mounts/ro/NAME there.
+t_head_external_layout() {
+	make_host
+	local head=$ROOT/../shared/fixtures/ag3ntum/v-48de794/permissions.yaml
+	mkdir -p "$H/mounts/ro/datasets" "$H/mounts/rw/proj"
+	echo d >"$H/mounts/ro/datasets/README"
+	sbx resolve --profile "$head" --host-root "$H" --user alice --session-id $SID --json \
+		read ./external/ro/datasets/README
+	expect_rc 0
+	json_ok 'd["sandbox_path"] == "/mounts/ro/datasets/README" and d["readonly"] is True'
+	sbx resolve --profile "$head" --host-root "$H" --user alice --session-id $SID \
+		write ./external/ro/datasets/new
+	expect_rc 1
+	expect_out_has '^deny	READ_ONLY	'
+	sbx resolve --profile "$head" --host-root "$H" --user alice --session-id $SID --json \
+		write /workspace/external/rw/proj/out.txt
+	expect_rc 0
+	json_ok 'd["sandbox_path"] == "/mounts/rw/proj/out.txt" and d["readonly"] is False'
+	sbx resolve --profile "$head" --host-root "$H" --user alice --session-id $SID \
+		read ./external/ro/datasets/../../rw/proj
+	expect_rc 1
+	expect_out_has '^deny	PATH_TRAVERSAL	'
+}
+
 t_usage_errors() {
 	make_host
 	rs read
@@ -250,6 +275,7 @@ run_test "every kind of denial" t_denials
 run_test "system binds are not file tools' areas" t_system_binds_refused
 run_test "session mounts for commands are not file tools' areas" t_session_mounts_for_commands_refused
 run_test "usage errors exit 125" t_usage_errors
+run_test "the HEAD profile's /mounts/ro and /mounts/rw layout" t_head_external_layout
 run_test "the validator's lists from the command line" t_custom_lists
 
 for t in $(declare -F | awk '{print $3}' | grep '^t_'); do
