@@ -33,4 +33,16 @@ out=$(LD_LIBRARY_PATH="$libdir" "$dest/api-smoke" "$dest/ws" "$dest/bad.yaml" 2>
 	fail "the consumer failed against the installed library" "$out"
 LD_LIBRARY_PATH="$libdir" ldd "$dest/api-smoke" | grep -q "$dest.*libag3ntum-sandbox" ||
 	fail "the consumer did not load the installed library" "$(LD_LIBRARY_PATH="$libdir" ldd "$dest/api-smoke")"
-echo "ok 1 - install, pkg-config ($flags), build and run a consumer"
+# The Python package, as Debian's python3 imports it from the installed tree.
+py=/usr/bin/python3
+[ -x "$py" ] || py=$(command -v python3)
+pkgdir=$(find "$dest" -path '*/ag3ntum_sandbox/__init__.py' | head -1)
+[ -n "$pkgdir" ] || fail "the Python package ag3ntum_sandbox was not installed"
+pypath=$(dirname "$(dirname "$pkgdir")")
+sysdir=${pypath#"$dest"}
+"$py" -c "import sys; sys.exit(0 if '$sysdir' in sys.path else 1)" ||
+	fail "ag3ntum_sandbox was installed in $sysdir, which $py does not import from"
+out=$(cd / && PYTHONPATH=$pypath AG3NTUM_SANDBOX=$(find "$dest" -path '*/bin/ag3ntum-sandbox' | head -1) \
+	"$py" -c 'import ag3ntum_sandbox, ag3ntum_sandbox.platform as p; print(ag3ntum_sandbox.find_cli()); print(p.SandboxExecutor.__name__)' 2>&1) ||
+	fail "the installed package does not import" "$out"
+echo "ok 1 - install, pkg-config ($flags), build and run a consumer; python3 imports ag3ntum_sandbox from $sysdir"

@@ -1,0 +1,111 @@
+# SPDX-License-Identifier: MIT
+"""The session API and the path-validator drop-in against the real
+`ag3ntum-sandbox serve` (SKIP, with the reason, while the CLI has no serve)."""
+
+import os
+import unittest
+
+from helpers import UID, ROOT, make_workspace, platform_config, serve_available, wait_gone
+
+from ag3ntum_sandbox import Server
+from ag3ntum_sandbox.platform import (PathValidationError, SandboxExecutor, cleanup_path_validator,
+                                      configure_path_validator, get_path_validator,
+                                      has_path_validator)
+
+REASON = "this ag3ntum-sandbox has no `serve` command yet (branch serve, issue 10 item 2)"
+
+
+@unittest.skipUnless(serve_available(), REASON)
+class TestSession(unittest.TestCase):
+    def setUp(self):
+        self.base, self.ws = make_workspace(self)
+        self.server = Server()
+        self.addCleanup(lambda: (self.server.close(), self.assertEqual(wait_gone([self.server.pid]), [])))
+        self.s = self.server.open_session(workspace=self.ws, uid=UID, gid=UID)
+        self.addCleanup(self.s.close)
+
+    def test_run_stdin_timeout_cancel(self):
+        r = self.s.run(argv=["sh", "-c", "cat; id -u; exit 3"], stdin=b"in\n")
+        self.assertEqual((r.status, r.exit_code, r.stdout), ("exited", 3, f"in\n{UID}\n".encode()))
+        r = self.s.run(shell="sleep 30", timeout=0.5)
+        self.assertEqual((r.status, r.cli_exit_code), ("timeout", 124))
+        ex = self.s.start(argv=["sleep", "30"])
+        ex.cancel()
+        self.assertEqual(ex.wait().status, "signaled")
+        chunks = list(self.s.stream(argv=["sh", "-c", "echo a; echo b >&2"]))
+        self.assertEqual(sorted(chunks), [("stderr", b"b\n"), ("stdout", b"a\n")])
+        with self.assertRaises(ValueError):
+            self.s.run(argv=["cat"], stdin=b"x" * ((1 << 20) + 1))
+
+    def test_resolve_with_fd_and_check(self):
+        with open(os.path.join(self.ws, "a.txt"), "w") as f:
+            f.write("hello")
+        with self.s.resolve("read", "a.txt") as res:
+            self.assertTrue(res.allowed, res)
+            self.assertIsNotNone(res.fd)
+            with res.open() as f:
+                self.assertEqual(f.read(), "hello")
+        with self.s.resolve("write", "../../../etc/passwd") as res:
+            self.assertEqual((res.allowed, res.reason), (False, "PATH_TRAVERSAL"))
+        d = self.s.check("mcp__ag3ntum__Read", {"file_path": "/users/bob/sessions/x/workspace/.env"})
+        self.assertFalse(d.allowed)
+
+
+@unittest.skipUnless(serve_available(), REASON)
+class TestPathValidator(unittest.TestCase):
+    def setUp(self):
+        self.base, self.ws = make_workspace(self)
+        for name, data in (("a.txt", "A"), (".env", "SECRET=1")):
+            with open(os.path.join(self.ws, name), "w") as f:
+                f.write(data)
+        os.makedirs(os.path.join(self.ws, "skills"))
+        os.symlink("/etc/passwd", os.path.join(self.ws, "escape"))
+        self.v = configure_path_validator("s1", self.ws, username="alice")
+        self.addCleanup(cleanup_path_validator, "s1")
+
+    def refused(self, path, op, code, **kw):
+        with self.assertRaises(PathValidationError) as cm:
+            get_path_validator("s1").validate_path(path, op, **kw)
+        self.assertEqual(cm.exception.code, code, cm.exception.reason)
+        self.assertTrue(cm.exception.reason.startswith(code + ": "))
+
+    def test_registry(self):
+        self.assertTrue(has_path_validator("s1"))
+        with self.assertRaises(RuntimeError):
+            get_path_validator("nope")
+
+    def test_each_operation(self):
+        v = get_path_validator("s1")
+        vp = v.validate_path("a.txt", "read")
+        self.assertEqual(str(vp.normalized), os.path.join(self.ws, "a.txt"))
+        with vp.open() as f:
+            self.assertEqual(f.read(), "A")
+        vp.close()
+        for op in ("list", "glob", "grep"):
+            v.validate_path("/workspace", op, allow_directory=True).close()
+        self.refused("/workspace", "list", "IS_A_DIRECTORY")
+        vp = v.validate_path("new.txt", "write")
+        with vp.open("w") as f:
+            f.write("N")
+        vp.close()
+        with open(os.path.join(self.ws, "new.txt")) as f:
+            self.assertEqual(f.read(), "N")
+        v.validate_path("new.txt", "edit").close()
+        v.validate_path("new.txt", "delete").close()
+
+    def test_refusals(self):
+        self.refused("/users/bob/sessions/x/workspace/a", "read", "CROSS_USER_ACCESS_BLOCKED")
+        self.refused("../../../etc/passwd", "write", "PATH_TRAVERSAL")
+        self.refused(".env", "read", "BLOCKLIST")
+        self.refused("skills/x.md", "write", "READ_ONLY")
+        self.refused("escape", "read", "SYMLINK_ESCAPE")
+        self.refused("a\0b", "read", "PATH_INVALID")
+
+    def test_uses_a_live_executors_spec(self):
+        with SandboxExecutor(platform_config(self.ws), linux_uid=UID) as ex:
+            get_path_validator("s1").validate_path("a.txt", "read").close()
+            self.assertIn(False, ex._profiles, "the validator compiled the executor's profile")
+
+
+if __name__ == "__main__":
+    unittest.main()
