@@ -14,6 +14,7 @@ the same attributes, or a ``model_dump()``).
 """
 
 import copy
+import os
 
 __all__ = [
     "SandboxMount",
@@ -189,9 +190,11 @@ def to_plain(obj):
     models (model_dump, or attributes), or dicts of them."""
     if obj is None or isinstance(obj, (str, int, float, bool)):
         return obj
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
     if isinstance(obj, dict):
         return {str(k): to_plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
+    if isinstance(obj, (list, tuple, set, frozenset)):
         return [to_plain(v) for v in obj]
     dump = getattr(obj, "model_dump", None)
     if callable(dump):

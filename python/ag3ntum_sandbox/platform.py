@@ -34,11 +34,15 @@ from ._validator import (  # noqa: F401  (re-exported: path_validator.py's names
     cleanup_path_validator, configure_path_validator, get_path_validator, has_path_validator,
 )
 from . import _validator
+from .models import (  # noqa: F401  (re-exported: sandbox.py's model names)
+    ProcFilteringConfig, SandboxConfig, SandboxEnvConfig, SandboxMount, SandboxNetworkConfig, to_plain,
+)
 
 __all__ = [
     "SandboxMountError", "SandboxUnavailableError", "SandboxExecutor", "execute_sandboxed_command",
     "Ag3ntumPathValidator", "PathValidationError", "PathValidatorConfig", "ValidatedPath",
     "configure_path_validator", "get_path_validator", "cleanup_path_validator", "has_path_validator",
+    "SandboxMount", "SandboxNetworkConfig", "SandboxEnvConfig", "ProcFilteringConfig", "SandboxConfig",
 ]
 
 # SandboxConfig's keys (reference 2.4, 11.1) and ours under `sandbox:` (README "Profiles").
@@ -64,22 +68,7 @@ class SandboxUnavailableError(RuntimeError):
     """The session could not be opened (the CLI's reason is in the message)."""
 
 
-def _plain(obj):
-    """A config value as plain JSON data (pydantic v1/v2 models, objects, dicts)."""
-    if obj is None or isinstance(obj, (bool, int, float, str)):
-        return obj
-    if isinstance(obj, os.PathLike):
-        return os.fspath(obj)
-    if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, set, frozenset)):
-        return [_plain(v) for v in obj]
-    dump = getattr(obj, "model_dump", None) or getattr(obj, "dict", None)
-    if callable(dump):
-        return _plain(dump())
-    if hasattr(obj, "__dict__"):
-        return {k: _plain(v) for k, v in vars(obj).items() if not k.startswith("_")}
-    raise TypeError(f"cannot read a sandbox config value of type {type(obj).__name__}")
+_plain = to_plain
 
 
 def _config_dict(config):
