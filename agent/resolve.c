@@ -676,6 +676,9 @@ static int check_rules(const struct ag3_spec *spec, const struct ag3_resolve_ses
 			 esc(&e, sp), pat);
 		return r < 0 ? r : 1;
 	}
+	/* read-only for file tools: the bind, or a read-only prefix of the workspace */
+	const char *pre = !strcmp(m->target, "/workspace") ? ro_prefix(s, rel) : NULL;
+	out->readonly = m->ro || pre;
 	if (!is_write_op(op))
 		return 0;
 	if (m->ro) {
@@ -684,8 +687,7 @@ static int check_rules(const struct ag3_spec *spec, const struct ag3_resolve_ses
 			 esc(&e, sp), m->target);
 		return r < 0 ? r : 1;
 	}
-	const char *pre;
-	if (!strcmp(m->target, "/workspace") && (pre = ro_prefix(s, rel))) {
+	if (pre) {
 		r = deny(
 			out, AG3_REASON_READ_ONLY,
 			"'%s' is under the read-only prefix '%s' of the workspace: write elsewhere "

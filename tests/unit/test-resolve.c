@@ -207,6 +207,14 @@ Test(resolve, exemptions_and_string_prefix)
 	ALLOWED(".env.example", AG3_RESOLVE_READ, "/workspace/.env.example");
 	ALLOWED("skills_notes.md", AG3_RESOLVE_WRITE, "/workspace/skills_notes.md");
 	ALLOWED(".claude_x", AG3_RESOLVE_WRITE, "/workspace/.claude_x");
+	cr_expect(!res.readonly);
+	/* a read under a read-only prefix is allowed, and says it is read-only */
+	sh("mkdir -p $H/users/alice/sessions/s1/workspace/skills && echo s "
+	   ">$H/users/alice/sessions/s1/workspace/skills/s.md");
+	ALLOWED("skills/s.md", AG3_RESOLVE_READ, "/workspace/skills/s.md");
+	cr_expect(res.readonly);
+	ALLOWED("a.txt", AG3_RESOLVE_READ, "/workspace/a.txt");
+	cr_expect(!res.readonly);
 	/* an exemption excuses the .env patterns, not a directory pattern */
 	sh("echo x >$H/users/alice/sessions/s1/workspace/sub/.git/.env.example");
 	DENIED("sub/.git/.env.example", AG3_RESOLVE_READ, BLOCKLIST);
