@@ -222,7 +222,7 @@ static bool serve_pending(struct server *s, size_t i)
  * The peer is pinned by its pidfd (SO_PEERPIDFD) and checked alive after its
  * namespace was read, so a reused pid cannot answer for it. Any doubt: refused.
  */
-static bool peer_in_our_pidns(const struct server *s, int fd, pid_t pid)
+bool ag3_peer_in_pidns(int fd, pid_t pid, dev_t ns_dev, ino_t ns_ino)
 {
 	int pidfd = -1;
 	socklen_t l = sizeof(pidfd);
@@ -233,8 +233,7 @@ static bool peer_in_our_pidns(const struct server *s, int fd, pid_t pid)
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
 	struct stat st;
-	bool same =
-		stat(path, &st) == 0 && st.st_dev == s->own_ns_dev && st.st_ino == s->own_ns_ino;
+	bool same = stat(path, &st) == 0 && st.st_dev == ns_dev && st.st_ino == ns_ino;
 	/* still the process that connected: its pid was not reused meanwhile */
 	if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
 		same = false;
@@ -258,7 +257,7 @@ static void accept_one(struct server *s)
 		close(fd);
 		return;
 	}
-	if (!peer_in_our_pidns(s, fd, uc.pid)) {
+	if (!ag3_peer_in_pidns(fd, uc.pid, s->own_ns_dev, s->own_ns_ino)) {
 		send_hello(s, fd, EPERM,
 			   "session: only processes outside every sandbox (in the session server's "
 			   "pid namespace) may use a session");

@@ -33,3 +33,11 @@ struct ag3_server_opts {
 /* Builds the sandbox and serves until the session ends. 0 after a normal end;
  * 125 when the sandbox could not be built (ready() was told why). */
 int ag3_server_run(const struct ag3_spec *spec, const struct ag3_server_opts *o);
+
+/*
+ * Whether the peer of the connected unix socket `fd` (pid from SO_PEERCRED) runs
+ * in the pid namespace whose /proc/PID/ns/pid is (ns_dev, ns_ino): the server's
+ * own, as every client of a session and of `serve --socket` must (a process of
+ * any sandbox lives in a pid namespace below it). Any doubt: false.
+ */
+bool ag3_peer_in_pidns(int fd, pid_t pid, dev_t ns_dev, ino_t ns_ino);

@@ -70,6 +70,10 @@ int cli_source_handle(struct cli_source *src, int opt, const char *arg);
  * every id through the uid policy. Prints errors; returns 0 or -1. */
 int cli_source_spec(struct cli_source *src, struct ag3_spec **ret);
 
+/* The library's context for `src`: its session, its files, its uid policy (nothing is
+ * loaded yet, nothing printed). NULL on ENOMEM or an invalid value. */
+struct ag3_context *cli_source_context(const struct cli_source *src);
+
 /* Loads --profile, or the embedded default. 0, or -errno with *reterr set (nothing printed). */
 int cli_source_profile(const struct cli_source *src, struct ag3_profile **ret,
 		       struct ag3_error **reterr);
@@ -111,6 +115,19 @@ void cli_print_error(const char *what, const struct ag3_error *e);
  */
 int cli_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
+/*
+ * A listening unix socket's path (`session open --socket`, `serve --socket`): its
+ * directory must be the caller's or root's and not writable by others without the
+ * sticky bit, and (spec not NULL) out of the spec's binds. Prints errors; 0 with
+ * *ret_abs the absolute path, or -1.
+ */
+int cli_socket_check_dir(const char *path, const struct ag3_spec *spec, char **ret_abs);
+/* Binds and listens on a new socket of `type` at `path` (an existing file is an error),
+ * created with `mode`; its inode in *dev, *ino. Prints errors; the fd or -1. */
+int cli_socket_listen(const char *path, int type, mode_t mode, dev_t *dev, ino_t *ino);
+/* SIGTERM, SIGINT, SIGHUP blocked and read from the returned signalfd; SIGPIPE ignored. */
+int cli_stop_signals(void);
+
 /* The subcommands (argv[0] is the command's name) and their help texts (cli_print_help). */
 int cli_exec(int argc, char **argv);
 int cli_session(int argc, char **argv);
@@ -122,6 +139,7 @@ int cli_check(int argc, char **argv);
 int cli_explain(int argc, char **argv);
 int cli_doctor(int argc, char **argv);
 int cli_resolve(int argc, char **argv);
+int cli_serve(int argc, char **argv);
 extern const char cli_session_help[];
 extern const char cli_exec_help[], cli_compile_help[], cli_lint_help[], cli_check_help[],
-	cli_explain_help[], cli_doctor_help[], cli_resolve_help[];
+	cli_explain_help[], cli_doctor_help[], cli_resolve_help[], cli_serve_help[];

@@ -159,6 +159,27 @@ static int check_path(struct cli_source *src, const struct ag3_rules *rules,
 	return r;
 }
 
+int cli_check_decide(const struct ag3_rules *rules, const struct ag3_tool_call *call,
+		     unsigned denials, unsigned other_denials, struct ag3_decision *d,
+		     struct ag3_denial *den, struct ag3_denial_tracker *t)
+{
+	if (ag3_rules_decide(rules, call, d) < 0)
+		return -ENOMEM;
+	if (d->allow)
+		return 0;
+	/* earlier denials of other tools count towards the total only */
+	t->total = other_denials;
+	/* earlier denials of this tool, as if they had just happened */
+	for (unsigned i = 0; i < denials; i++) {
+		struct ag3_decision prior = {.reason = AG3_REASON_DEFAULT_DENY};
+		struct ag3_denial x = {0};
+		if (ag3_denial_record(t, rules, call, &prior, &x) < 0)
+			return -ENOMEM;
+		ag3_denial_clear(&x);
+	}
+	return ag3_denial_record(t, rules, call, d, den) < 0 ? -ENOMEM : 0;
+}
+
 int cli_check(int argc, char **argv)
 {
 	_cleanup_(ag3_vars_freep) struct ag3_vars *vars = ag3_vars_new();
@@ -210,22 +231,9 @@ int cli_check(int argc, char **argv)
 	struct ag3_denial den = {0};
 	struct ag3_denial_tracker t = {0};
 	rc = 2;
-	if (ag3_rules_decide(rules, &call, &d) < 0)
+	if (cli_check_decide(rules, &call, (unsigned)denials, (unsigned)other_denials, &d, &den,
+			     &t) < 0)
 		goto oom;
-	if (!d.allow) {
-		/* earlier denials of other tools count towards the total only */
-		t.total = (unsigned)other_denials;
-		/* earlier denials of this tool, as if they had just happened */
-		for (unsigned long long i = 0; i < denials; i++) {
-			struct ag3_decision prior = {.reason = AG3_REASON_DEFAULT_DENY};
-			struct ag3_denial x = {0};
-			if (ag3_denial_record(&t, rules, &call, &prior, &x) < 0)
-				goto oom;
-			ag3_denial_clear(&x);
-		}
-		if (ag3_denial_record(&t, rules, &call, &d, &den) < 0)
-			goto oom;
-	}
 	if (d.allow && !no_session) {
 		r = check_path(&src, rules, &call, &d, json);
 		if (r != -ENOENT) {

@@ -349,8 +349,7 @@ int cli_source_load_mounts(const struct cli_source *src, struct ag3_mounts_confi
 	return 0;
 }
 
-/* The library's context for `src`: its session, its files, its uid policy. NULL on ENOMEM. */
-static struct ag3_context *source_context(const struct cli_source *src)
+struct ag3_context *cli_source_context(const struct cli_source *src)
 {
 	_cleanup_(ag3_context_freep) struct ag3_context *c = ag3_context_new_with(src->vars);
 	if (!c)
@@ -378,7 +377,7 @@ int cli_source_spec(struct cli_source *src, struct ag3_spec **ret)
 			  src->session_socket);
 		return -1;
 	}
-	_cleanup_(ag3_context_freep) struct ag3_context *c = source_context(src);
+	_cleanup_(ag3_context_freep) struct ag3_context *c = cli_source_context(src);
 	if (!c) {
 		cli_error("out of memory");
 		return -1;

@@ -115,8 +115,8 @@ static cJSON *rule_json(const struct ag3_rules *r, const struct ag3_rule *rule)
 }
 
 /* The decision as a JSON object (check's output; explain adds to it). */
-static cJSON *decision_json(const struct ag3_rules *r, const struct ag3_tool_call *c,
-			    const struct ag3_decision *d, const struct ag3_denial *den)
+cJSON *cli_policy_decision_json(const struct ag3_rules *r, const struct ag3_tool_call *c,
+				const struct ag3_decision *d, const struct ag3_denial *den)
 {
 	cJSON *o = cJSON_CreateObject();
 	_cleanup_free_ char *call = ag3_tool_call_string(c);
@@ -199,7 +199,7 @@ int cli_policy_print_decision(const struct ag3_rules *r, const struct ag3_tool_c
 		print_decision_text(r, c, d, den);
 		return 0;
 	}
-	cJSON *o = decision_json(r, c, d, den);
+	cJSON *o = cli_policy_decision_json(r, c, d, den);
 	if (!o) {
 		cli_error("out of memory");
 		return -1;
@@ -230,7 +230,7 @@ int cli_policy_print_path_denial(const struct ag3_rules *r, const struct ag3_too
 		return 0;
 	}
 	_cleanup_free_ char *rs = NULL;
-	cJSON *o = decision_json(r, c, d, NULL), *path = NULL;
+	cJSON *o = cli_policy_decision_json(r, c, d, NULL), *path = NULL;
 	if (o && ag3_resolution_to_json(res, op, c->arg, &rs) == 0)
 		path = cJSON_Parse(rs);
 	if (!o || !path) {
@@ -471,7 +471,8 @@ static int explain_call(struct cli_source *src, bool session, const char *text, 
 		goto out;
 	}
 	if (json) {
-		cJSON *o = decision_json(rules, &c, &e.decision, e.decision.allow ? NULL : &den),
+		cJSON *o = cli_policy_decision_json(rules, &c, &e.decision,
+						    e.decision.allow ? NULL : &den),
 		      *a;
 		if (!o) {
 			cli_error("out of memory");

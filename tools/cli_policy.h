@@ -35,3 +35,17 @@ int cli_policy_print_decision(const struct ag3_rules *r, const struct ag3_tool_c
 int cli_policy_print_path_denial(const struct ag3_rules *r, const struct ag3_tool_call *c,
 				 const struct ag3_decision *d, const struct ag3_resolution *res,
 				 enum ag3_resolve_op op, bool json);
+
+/*
+ * `check`'s decision for one call (cli_check.c): the rules, then, when denied, the
+ * denial with its message after `denials` earlier denials of this tool and
+ * `other_denials` of others. 0 or -ENOMEM; the caller clears d, den and t.
+ */
+int cli_check_decide(const struct ag3_rules *rules, const struct ag3_tool_call *call,
+		     unsigned denials, unsigned other_denials, struct ag3_decision *d,
+		     struct ag3_denial *den, struct ag3_denial_tracker *t);
+
+/* The decision as `check --json` prints it (cli_explain.c); NULL on ENOMEM. */
+struct cJSON;
+struct cJSON *cli_policy_decision_json(const struct ag3_rules *r, const struct ag3_tool_call *c,
+				       const struct ag3_decision *d, const struct ag3_denial *den);

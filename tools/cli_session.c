@@ -121,7 +121,7 @@ static void on_ready(void *data, const struct ag3_result *res)
  * receive the next client's argv, environment and stdio), and not a directory
  * others may write to without the sticky bit (they could replace it).
  */
-static int check_socket_dir(const char *path, const struct ag3_spec *spec, char **ret_abs)
+int cli_socket_check_dir(const char *path, const struct ag3_spec *spec, char **ret_abs)
 {
 	_cleanup_free_ char *copy = strdup(path);
 	if (!copy) {
@@ -145,7 +145,7 @@ static int check_socket_dir(const char *path, const struct ag3_spec *spec, char 
 								   : "writable by others");
 		return -1;
 	}
-	for (size_t i = 0; i < spec->n_mounts; i++) {
+	for (size_t i = 0; spec && i < spec->n_mounts; i++) {
 		const struct ag3_mount *m = &spec->mounts[i];
 		if (m->op != AG3_MOUNT_BIND || !m->source)
 			continue;
@@ -173,7 +173,7 @@ static int check_socket_dir(const char *path, const struct ag3_spec *spec, char 
 	return 0;
 }
 
-static int listen_on(const char *path, dev_t *dev, ino_t *ino)
+int cli_socket_listen(const char *path, int type, mode_t mode, dev_t *dev, ino_t *ino)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -182,12 +182,12 @@ static int listen_on(const char *path, dev_t *dev, ino_t *ino)
 		return -1;
 	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		cli_error("socket: %s", strerror(errno));
 		return -1;
 	}
-	mode_t old = umask(0177);
+	mode_t old = umask(~mode & 0777);
 	int r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	int e = errno;
 	umask(old);
@@ -210,7 +210,7 @@ static int listen_on(const char *path, dev_t *dev, ino_t *ino)
 	return fd;
 }
 
-static int stop_signals(void)
+int cli_stop_signals(void)
 {
 	sigset_t mask;
 	sigemptyset(&mask);
@@ -283,7 +283,7 @@ static int session_open(int argc, char **argv)
 		}
 	}
 	_cleanup_free_ char *abs_path = NULL;
-	if (check_socket_dir(socket_path, spec, &abs_path) < 0)
+	if (cli_socket_check_dir(socket_path, spec, &abs_path) < 0)
 		return 125;
 	socket_path = abs_path;
 	struct ag3_server_opts so = {.listen_fd = -1,
@@ -292,14 +292,15 @@ static int session_open(int argc, char **argv)
 				     .owner_pidfd = owner,
 				     .owner_uid = geteuid(),
 				     .ready = on_ready};
-	so.listen_fd = listen_on(socket_path, &so.path_dev, &so.path_ino);
+	so.listen_fd =
+		cli_socket_listen(socket_path, SOCK_SEQPACKET, 0600, &so.path_dev, &so.path_ino);
 	if (so.listen_fd < 0)
 		return 125;
 	struct ready_to rt = {
 		.fd = -1, .path = socket_path, .json = json, .foreground = foreground};
 	so.data = &rt;
 	if (foreground) {
-		so.stop_fd = stop_signals();
+		so.stop_fd = cli_stop_signals();
 		int r = ag3_server_run(spec, &so);
 		return r ? 125 : 0;
 	}
@@ -327,7 +328,7 @@ static int session_open(int argc, char **argv)
 		if (chdir("/") < 0)
 			_exit(125);
 		rt.fd = pfd[1];
-		so.stop_fd = stop_signals();
+		so.stop_fd = cli_stop_signals();
 		detach_stdio();
 		_exit(ag3_server_run(spec, &so) ? 125 : 0);
 	}
@@ -446,7 +447,7 @@ static int session_serve(int argc, char **argv)
 	struct ag3_server_opts so = {.listen_fd = -1,
 				     .control_fd = ctl,
 				     .owner_pidfd = -1,
-				     .stop_fd = stop_signals(),
+				     .stop_fd = cli_stop_signals(),
 				     .owner_uid = geteuid(),
 				     .ready = on_serve_ready,
 				     .data = &rd};

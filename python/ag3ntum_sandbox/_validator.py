@@ -12,6 +12,7 @@ ValidatedPath.open() uses it, so nothing is resolved again after the check.
 """
 
 import atexit
+import fnmatch
 import json
 import os
 import pathlib
@@ -19,6 +20,7 @@ import re
 import shutil
 import tempfile
 import threading
+import weakref
 
 from .client import SandboxError, Server
 
@@ -27,6 +29,40 @@ _NAME = re.compile(r"[^A-Za-z0-9_]")
 
 # Set by platform.py: the live executor whose workspace is a given path.
 _executor_for_workspace = None
+
+# The resolver's defaults (agent/resolve.c), under the platform's names: a
+# list given replaces its default, as PathValidatorConfig(blocklist=...) does.
+DEFAULT_BLOCKLIST = [
+    "*.env", ".env.*", "*.key", ".git/**", "__pycache__/**", "*.pyc",
+    ".secrets/**", "*.pem", "*.p12", "*.pfx", "**/node_modules/**",
+]
+DEFAULT_BLOCKLIST_EXEMPTIONS = [".env.example", ".env.sample", ".env.template", ".env.defaults"]
+DEFAULT_READONLY_PREFIXES = ["skills/", ".claude/", "external/ro/", "external/user-ro/"]
+
+# The platform's message for each refusal category (str(error)); the
+# resolver's own line follows it in parentheses.
+_PHRASES = {
+    "OUTSIDE_ALLOWED": "Path outside allowed directories",
+    "PATH_TRAVERSAL": "Path outside allowed directories",
+    "SYMLINK_ESCAPE": "Path outside allowed directories",
+    "SANDBOX_PRIVATE": "Path outside allowed directories",
+    "BLOCKLIST": "Path blocked by policy",
+    "ALLOWLIST": "Path not in allowlist",
+    "CROSS_USER_ACCESS_BLOCKED": "Access to other users' directories is not allowed",
+    "CROSS_SESSION_ACCESS_BLOCKED": "Access to other sessions is not allowed",
+    "PATH_INVALID": "Invalid path",
+}
+
+
+def _message(code, operation, path, line):
+    """The platform's phrase for CODE, the path, and the resolver's line."""
+    if code == "READ_ONLY":
+        phrase = f"Cannot {operation} read-only path"
+    else:
+        phrase = _PHRASES.get(code)
+    if phrase is None:
+        return line or code
+    return f"{phrase}: {path}" + (f" ({line})" if line else "")
 
 
 class PathValidationError(Exception):
@@ -169,6 +205,9 @@ class Ag3ntumPathValidator:
         if isinstance(config, dict):
             config = PathValidatorConfig(**config)
         self.config = config
+        # The platform's attribute: the workspace's Docker path (not resolved
+        # here: the runtime refuses a bind source with a symlink on the way).
+        self.workspace = pathlib.Path(os.path.abspath(os.fspath(config.workspace_path)))
         user, sid = _session_parts(config.workspace_path)
         self.username = getattr(config, "username", None) or user
         self.session_id = session_id or getattr(config, "session_id", None) or sid
@@ -206,6 +245,9 @@ class Ag3ntumPathValidator:
                 add(f"{attr}_{_NAME.sub('_', alias)}", path, f"/mounts/{alias}", mode)
         profile = {"name": "path-validator", "sandbox": {"session_mounts": mounts}}
         self._dir = tempfile.mkdtemp(prefix="ag3ntum-pv.")
+        # A validator built directly (not through configure_path_validator) is
+        # never cleaned up by its caller: its directory goes with it, or at exit.
+        self._dir_finalizer = weakref.finalize(self, shutil.rmtree, self._dir, True)
         path = os.path.join(self._dir, "profile.yaml")
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         with os.fdopen(fd, "w") as f:
@@ -237,8 +279,8 @@ class Ag3ntumPathValidator:
         return keys
 
     # -- the platform's API ------------------------------------------------
-    def validate_path(self, path, operation, allow_directory=False):
-        """Allowed: a ValidatedPath (with its fd). Refused: PathValidationError."""
+    def _resolve(self, path, operation, allow_directory):
+        """serve's resolution of PATH (a str): (resolution, path as asked)."""
         original = path
         if isinstance(path, os.PathLike):
             path = os.fspath(path)
@@ -248,34 +290,99 @@ class Ag3ntumPathValidator:
         if operation not in _OPERATIONS:
             raise ValueError(f"operation must be one of {', '.join(_OPERATIONS)}, not {operation!r}")
         if "\0" in path:
-            raise PathValidationError("Path contains a NUL character", path,
+            raise PathValidationError(f"Invalid path: {path!r} (it contains a NUL character)", path,
                                       "PATH_INVALID: the path contains a NUL character; use a plain path",
                                       "PATH_INVALID")
+        # The platform's validator took "" as the workspace itself (a relative
+        # path with no component); the resolver refuses an empty path.
+        asked = path if path != "" else "."
         try:
-            res = _shared_server().resolve(operation, path, allow_directory=allow_directory,
+            res = _shared_server().resolve(operation, asked, allow_directory=allow_directory,
                                            fd=True, **self._keys())
         except (SandboxError, OSError, ValueError) as e:
             # Fail closed: no answer is a refusal.
             code = getattr(e, "code", None) or "INTERNAL"
             raise PathValidationError(f"Path validation unavailable: {e}", path,
                                       f"{code}: the path resolver failed ({e})", code) from e
+        return res, path
+
+    def _refuse(self, res, operation, path, code=None, line=None):
+        res.close()
+        code = code or res.reason
+        line = line if line is not None else res.message
+        raise PathValidationError(_message(code, operation, path, line), path, f"{code}: {line}", code)
+
+    def _allowlisted(self, res):
+        """The platform's allowlist: when set, a workspace path must match one of
+        its patterns (the path relative to the workspace, or its name)."""
+        patterns = getattr(self.config, "allowlist", None)
+        sp = res.sandbox_path or ""
+        if patterns is None or not (sp == "/workspace" or sp.startswith("/workspace/")):
+            return True
+        rel = sp[len("/workspace/"):] if sp != "/workspace" else "."
+        name = rel.rsplit("/", 1)[-1]
+        return any(fnmatch.fnmatchcase(rel, p) or fnmatch.fnmatchcase(name, p) for p in patterns)
+
+    def validate_path(self, path, operation, allow_directory=False):
+        """Allowed: a ValidatedPath (with its fd). Refused: PathValidationError."""
+        original = path
+        res, path = self._resolve(path, operation, allow_directory)
         if not res.allowed:
-            res.close()
-            raise PathValidationError(res.message or res.reason, path,
-                                      f"{res.reason}: {res.message}", res.reason)
+            self._refuse(res, operation, path)
+        if not self._allowlisted(res):
+            self._refuse(res, operation, path, "ALLOWLIST",
+                         f"{res.sandbox_path} matches none of the allowlist's patterns "
+                         f"({', '.join(self.config.allowlist) or 'none'})")
         normalized = pathlib.Path(res.host_path) if res.host_path else None
-        return ValidatedPath(original, normalized, res.readonly, res)
+        return ValidatedPath(original, normalized, res.readonly or self._ro_prefixed(res), res)
+
+    def _ro_prefixed(self, res):
+        """A workspace path under one of the read-only prefixes (matched by whole
+        components, as the resolver refuses writes there): the platform's
+        is_readonly is true for it, also when it is only read."""
+        sp = res.sandbox_path or ""
+        if not sp.startswith("/workspace/"):
+            return False
+        rel = sp[len("/workspace/"):]
+        prefixes = self.config.readonly_prefixes
+        for p in DEFAULT_READONLY_PREFIXES if prefixes is None else prefixes:
+            p = p.rstrip("/")
+            if p and (rel == p or rel.startswith(p + "/")):
+                return True
+        return False
+
+    def _normalize_path(self, path):
+        """The platform's private mapping of an agent path to its Docker path
+        (its tests call it): the resolver's host path, whether or not the object
+        exists (a missing one: its nearest existing ancestor's, plus the rest);
+        PathValidationError for a path the resolver maps nowhere."""
+        res, path = self._resolve(path, "read", True)
+        rest = []
+        # Bounded: each step drops one component of an absolute sandbox path.
+        while (not res.host_path and res.reason == "NOT_FOUND" and res.sandbox_path
+               and res.sandbox_path.count("/") > 1):
+            parent, name = res.sandbox_path.rsplit("/", 1)
+            rest.insert(0, name)
+            res.close()
+            res, _ = self._resolve(parent, "read", True)
+        try:
+            if not res.host_path:
+                self._refuse(res, "read", path)
+            return pathlib.Path(res.host_path, *rest)
+        finally:
+            res.close()
 
     def cleanup(self):
         with self._lock:
             self._closed = True
             if self._dir:
-                shutil.rmtree(self._dir, ignore_errors=True)
+                self._dir_finalizer()
                 self._dir = None
             self._profile = None
 
 
-_validators = {}
+# The platform's name: session id -> validator.
+_session_validators = {}
 _validators_lock = threading.Lock()
 
 
@@ -284,6 +391,9 @@ def configure_path_validator(session_id, workspace_path, username=None, skills_p
                              external_rw_base=None, persistent_path=None, user_mounts_ro=None,
                              user_mounts_rw=None, blocklist=None, readonly_prefixes=None, **newer):
     """Configure (or reconfigure) the validator of SESSION_ID; returns it."""
+    # As the platform's: an empty list given here means the default list.
+    blocklist = blocklist or None
+    readonly_prefixes = readonly_prefixes or None
     config = PathValidatorConfig(
         workspace_path=workspace_path, username=username, session_id=session_id,
         skills_path=skills_path, global_skills_path=global_skills_path,
@@ -293,8 +403,8 @@ def configure_path_validator(session_id, workspace_path, username=None, skills_p
         readonly_prefixes=readonly_prefixes, **newer)
     v = Ag3ntumPathValidator(config, session_id=session_id)
     with _validators_lock:
-        old = _validators.get(session_id)
-        _validators[session_id] = v
+        old = _session_validators.get(session_id)
+        _session_validators[session_id] = v
     if old is not None:
         old.cleanup()
     return v
@@ -302,7 +412,7 @@ def configure_path_validator(session_id, workspace_path, username=None, skills_p
 
 def get_path_validator(session_id):
     with _validators_lock:
-        v = _validators.get(session_id)
+        v = _session_validators.get(session_id)
     if v is None:
         raise RuntimeError(f"PathValidator not configured for session {session_id}")
     return v
@@ -310,12 +420,12 @@ def get_path_validator(session_id):
 
 def has_path_validator(session_id):
     with _validators_lock:
-        return session_id in _validators
+        return session_id in _session_validators
 
 
 def cleanup_path_validator(session_id):
     with _validators_lock:
-        v = _validators.pop(session_id, None)
+        v = _session_validators.pop(session_id, None)
     if v is not None:
         v.cleanup()
 
@@ -323,7 +433,7 @@ def cleanup_path_validator(session_id):
 @atexit.register
 def _cleanup_all():
     with _validators_lock:
-        vs = list(_validators.values())
-        _validators.clear()
+        vs = list(_session_validators.values())
+        _session_validators.clear()
     for v in vs:
         v.cleanup()

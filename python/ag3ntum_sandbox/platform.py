@@ -30,8 +30,10 @@ import weakref
 
 from ._cli import find_cli
 from ._validator import (  # noqa: F401  (re-exported: path_validator.py's names)
+    DEFAULT_BLOCKLIST, DEFAULT_BLOCKLIST_EXEMPTIONS, DEFAULT_READONLY_PREFIXES,
     Ag3ntumPathValidator, PathValidationError, PathValidatorConfig, ValidatedPath,
-    cleanup_path_validator, configure_path_validator, get_path_validator, has_path_validator,
+    _session_validators, cleanup_path_validator, configure_path_validator, get_path_validator,
+    has_path_validator,
 )
 from . import _validator
 from .models import (  # noqa: F401  (re-exported: sandbox.py's model names)
@@ -40,8 +42,10 @@ from .models import (  # noqa: F401  (re-exported: sandbox.py's model names)
 
 __all__ = [
     "SandboxMountError", "SandboxUnavailableError", "SandboxExecutor", "execute_sandboxed_command",
+    "UIDValidationError", "create_demote_fn",
     "Ag3ntumPathValidator", "PathValidationError", "PathValidatorConfig", "ValidatedPath",
     "configure_path_validator", "get_path_validator", "cleanup_path_validator", "has_path_validator",
+    "DEFAULT_BLOCKLIST", "DEFAULT_BLOCKLIST_EXEMPTIONS", "DEFAULT_READONLY_PREFIXES",
     "SandboxMount", "SandboxNetworkConfig", "SandboxEnvConfig", "ProcFilteringConfig", "SandboxConfig",
 ]
 
@@ -66,6 +70,59 @@ class SandboxMountError(Exception):
 
 class SandboxUnavailableError(RuntimeError):
     """The session could not be opened (the CLI's reason is in the message)."""
+
+
+class UIDValidationError(Exception):
+    """create_demote_fn refused a uid or gid (the platform's name)."""
+
+
+# The uid policy of README "The uid policy" (the CLI's --uid-mode, --api-uid):
+# the platform's AG3NTUM_UID_MODE chooses the mode here.
+_UID_RANGES = {"isolated": ((50000, 60000), (2000, 49999)), "direct": ((1000, 65533),)}
+_API_UID = 45045
+_SYSTEM_ID_MAX = 999
+
+
+def _id_refusal(kind, n, session_uid=None):
+    """Why the uid/gid N may not be switched to, or None."""
+    name = "UID" if kind == "uid" else "GID"
+    if isinstance(n, bool) or not isinstance(n, int):
+        return f"{name} {n!r} is not an integer"
+    if n == 0:
+        return f"SECURITY VIOLATION: {name} 0 (root) is blocked unconditionally"
+    if n <= _SYSTEM_ID_MAX:
+        return f"{name} {n} is a system id (<= {_SYSTEM_ID_MAX})"
+    if kind == "uid" and n == _API_UID:
+        return f"UID {n} is the API user UID and cannot be used for sandbox"
+    mode = os.environ.get("AG3NTUM_UID_MODE", "isolated").lower()
+    ranges = _UID_RANGES.get(mode, _UID_RANGES["isolated"])
+    if not any(lo <= n <= hi for lo, hi in ranges):
+        return f"{name} {n} is outside the valid ranges {list(ranges)} for mode {mode}"
+    if kind == "uid" and session_uid is not None and n != session_uid:
+        return f"UID {n} does not match session UID {session_uid} (principle of least privilege)"
+    return None
+
+
+def create_demote_fn(uid, gid, session_uid=None, validate=True):
+    """The platform's preexec_fn factory: a callable that drops to UID/GID
+    (supplementary groups cleared, gid, then uid). Our sandbox does not need
+    it (the CLI switches ids itself); programs that call it keep working.
+    Raises UIDValidationError, unless validate=False, for root, a system id,
+    the API uid, an id outside the mode's ranges, or a uid not session_uid."""
+    if validate:
+        why = _id_refusal("uid", uid, session_uid) or _id_refusal("gid", gid)
+        if why:
+            raise UIDValidationError(f"UID/GID validation failed: {why}")
+
+    def demote():
+        os.setgroups([])
+        os.setgid(gid)
+        os.setuid(uid)
+
+    return demote
+
+
+_create_demote_fn = create_demote_fn
 
 
 _plain = to_plain
@@ -93,6 +150,12 @@ def _mounts(sb):
     for key in _MOUNT_LISTS:
         for i, m in enumerate(sb.get(key) or []):
             yield f"{key}[{i}]", f"{key}[{i}]", m
+
+
+def _source_exists(src):
+    """A mount source is there: a non-empty str naming an existing object (a
+    dangling symlink is missing, as for the platform's Path.exists())."""
+    return isinstance(src, str) and bool(src) and os.path.exists(src)
 
 
 def _username_from(path):
@@ -154,17 +217,15 @@ class SandboxExecutor:
 
     # -- the platform's API ---------------------------------------------
     def validate_mount_sources(self):
-        """The required mount sources that are missing ("NAME: SOURCE"); never raises."""
+        """The sources of the required mounts that are missing, as the platform's
+        (a list of source paths, for its log); never raises."""
         missing = []
         try:
             for _, name, m in _mounts(self._sb):
-                if not isinstance(m, dict):
+                if not isinstance(m, dict) or m.get("optional"):
                     continue
-                src = m.get("source")
-                if m.get("optional"):
-                    continue
-                if not isinstance(src, str) or not src or not os.path.lexists(src):
-                    missing.append(f"{name}: {src}")
+                if not _source_exists(m.get("source")):
+                    missing.append(m.get("source"))
         except Exception as e:  # never raises, as the platform's
             missing.append(f"config: {e}")
         return missing
@@ -239,7 +300,7 @@ class SandboxExecutor:
             if not isinstance(m, dict) or m.get("optional"):
                 continue
             src = m.get("source")
-            if not isinstance(src, str) or not src or not os.path.lexists(src):
+            if not _source_exists(src):
                 raise SandboxMountError(
                     f"SECURITY: Mount source does not exist for '{name}': {src}. "
                     "Refusing to execute command without proper sandbox isolation.")

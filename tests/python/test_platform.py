@@ -10,8 +10,8 @@ import unittest
 
 from helpers import ROOT, UID, alive, children_of, make_workspace, platform_config, wait_gone
 
-from ag3ntum_sandbox.platform import (SandboxExecutor, SandboxMountError,
-                                      execute_sandboxed_command)
+from ag3ntum_sandbox.platform import (SandboxExecutor, SandboxMountError, UIDValidationError,
+                                      create_demote_fn, execute_sandboxed_command)
 
 SECRET = "sk-test-secret-9f3a1c"
 
@@ -220,6 +220,35 @@ class TestSkillsAndHelpers(ExecutorCase):
         self.assertEqual(len(self.ex._sessions), 1)
 
 
+class TestDemoteFn(unittest.TestCase):
+    """The platform's create_demote_fn / UIDValidationError names."""
+
+    def test_refusals(self):
+        for uid, gid, kw, text in ((0, 0, {}, "UID 0"), (100, 100, {}, "system"),
+                                   (45045, 50001, {}, "API user"), (50001, 0, {}, "GID 0"),
+                                   (70000, 70000, {}, "outside"),
+                                   (50002, 50002, {"session_uid": 50001}, "does not match session")):
+            with self.assertRaisesRegex(UIDValidationError, text):
+                create_demote_fn(uid, gid, **kw)
+        self.assertTrue(callable(create_demote_fn(0, 0, validate=False)))
+
+    def test_demote_switches_ids(self):
+        demote = create_demote_fn(UID + 1, UID + 1, session_uid=UID + 1)
+        pid = os.fork()
+        if pid == 0:  # the child: demote, report what it became, never return
+            code = 4
+            try:
+                demote()
+                code = 0 if (os.getuid(), os.getgid(), os.getgroups()) == (UID + 1, UID + 1, []) else 2
+            except PermissionError:
+                code = 3
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        # Root switches; without CAP_SETUID the switch fails (never silently skipped).
+        self.assertEqual(os.waitstatus_to_exitcode(status), 0 if ROOT else 3)
+
+
 class TestMountsAndHostileInput(unittest.TestCase):
     def setUp(self):
         self.base, self.ws = make_workspace(self)
@@ -230,7 +259,9 @@ class TestMountsAndHostileInput(unittest.TestCase):
             "gone": {"source": missing, "target": "/gone", "mode": "ro", "optional": False},
             "opt": {"source": missing + "2", "target": "/opt2", "mode": "ro", "optional": True}})
         with SandboxExecutor(cfg, linux_uid=UID) as ex:
-            self.assertEqual(ex.validate_mount_sources(), [f"gone: {missing}"])
+            # The platform's shape: the missing sources themselves (its callers
+            # and tests look a source up in the list).
+            self.assertEqual(ex.validate_mount_sources(), [missing])
             with self.assertRaises(SandboxMountError) as cm:
                 ex.build_bwrap_command(["true"], allow_network=False)
             self.assertIn(f"Mount source does not exist for 'gone': {missing}", str(cm.exception))
@@ -238,6 +269,17 @@ class TestMountsAndHostileInput(unittest.TestCase):
             self.assertEqual(r[:2], (1, ""))
             self.assertIn("SECURITY: Mount source does not exist", r[2])
             self.assertEqual(ex._sessions, {}, "nothing was opened")
+
+    def test_dangling_symlink_source_is_missing(self):
+        # As the platform's Path.exists(): a link to nothing is no source.
+        link = os.path.join(self.base, "dangling")
+        os.symlink(os.path.join(self.base, "nowhere"), link)
+        cfg = platform_config(self.ws, extra_static={
+            "d": {"source": link, "target": "/d", "mode": "ro", "optional": False}})
+        with SandboxExecutor(cfg, linux_uid=UID) as ex:
+            self.assertEqual(ex.validate_mount_sources(), [link])
+            with self.assertRaisesRegex(SandboxMountError, "does not exist"):
+                ex.build_bwrap_command(["true"], allow_network=False)
 
     def test_validate_mount_sources_never_raises(self):
         ex = SandboxExecutor({"static_mounts": {"x": "not a mount"}, "session_mounts": None})

@@ -2,13 +2,18 @@
 """The session API and the path-validator drop-in against the real
 `ag3ntum-sandbox serve` (SKIP, with the reason, while the CLI has no serve)."""
 
+import gc
 import os
 import unittest
 
 from helpers import UID, ROOT, make_workspace, platform_config, serve_available, wait_gone
 
 from ag3ntum_sandbox import Server
-from ag3ntum_sandbox.platform import (PathValidationError, SandboxExecutor, cleanup_path_validator,
+import pathlib
+
+from ag3ntum_sandbox import platform
+from ag3ntum_sandbox.platform import (Ag3ntumPathValidator, PathValidationError, PathValidatorConfig,
+                                      SandboxExecutor, cleanup_path_validator,
                                       configure_path_validator, get_path_validator,
                                       has_path_validator)
 
@@ -63,11 +68,15 @@ class TestPathValidator(unittest.TestCase):
         self.v = configure_path_validator("s1", self.ws, username="alice")
         self.addCleanup(cleanup_path_validator, "s1")
 
-    def refused(self, path, op, code, **kw):
+    def refused(self, path, op, code, phrase=None, validator=None, **kw):
         with self.assertRaises(PathValidationError) as cm:
-            get_path_validator("s1").validate_path(path, op, **kw)
+            (validator or get_path_validator("s1")).validate_path(path, op, **kw)
         self.assertEqual(cm.exception.code, code, cm.exception.reason)
         self.assertTrue(cm.exception.reason.startswith(code + ": "))
+        if phrase:
+            # The platform's text for the category (its callers and tests match it).
+            self.assertIn(phrase, str(cm.exception))
+            self.assertEqual(str(cm.exception), cm.exception.message)
 
     def test_registry(self):
         self.assertTrue(has_path_validator("s1"))
@@ -100,6 +109,64 @@ class TestPathValidator(unittest.TestCase):
         self.refused("skills/x.md", "write", "READ_ONLY")
         self.refused("escape", "read", "SYMLINK_ESCAPE")
         self.refused("a\0b", "read", "PATH_INVALID")
+
+    def test_platform_messages(self):
+        outside = "Path outside allowed directories"
+        self.refused("../../../etc/passwd", "read", "PATH_TRAVERSAL", outside)
+        self.refused("/etc/passwd", "read", "OUTSIDE_ALLOWED", outside)
+        self.refused("escape", "read", "SYMLINK_ESCAPE", outside)
+        self.refused(".env", "read", "BLOCKLIST", "Path blocked by policy: .env")
+        self.refused("skills/x.md", "write", "READ_ONLY", "Cannot write read-only path")
+        self.refused("/users/bob/sessions/x/workspace/a", "read", "CROSS_USER_ACCESS_BLOCKED",
+                     "Access to other users' directories is not allowed")
+
+    def test_platform_names(self):
+        self.assertIn(".claude/", platform.DEFAULT_READONLY_PREFIXES)
+        self.assertIn("*.env", platform.DEFAULT_BLOCKLIST)
+        self.assertIs(platform._session_validators["s1"], get_path_validator("s1"))
+        self.assertEqual(get_path_validator("s1").workspace, pathlib.Path(self.ws))
+        v = Ag3ntumPathValidator(PathValidatorConfig(workspace_path=pathlib.Path(self.ws)))
+        self.addCleanup(v.cleanup)
+        # _normalize_path: the Docker path of an agent path, existing or not.
+        self.assertEqual(v._normalize_path("./x/y.txt"), pathlib.Path(self.ws, "x", "y.txt"))
+        self.assertEqual(v._normalize_path("/workspace"), pathlib.Path(self.ws))
+        # "" is the workspace, as on the platform (the resolver refuses an empty path).
+        self.assertEqual(v.validate_path("", "list", allow_directory=True).normalized,
+                         pathlib.Path(self.ws))
+
+    def test_is_readonly_under_a_readonly_prefix(self):
+        with open(os.path.join(self.ws, "skills", "s.md"), "w") as f:
+            f.write("S")
+        vp = get_path_validator("s1").validate_path("skills/s.md", "read")
+        self.addCleanup(vp.close)
+        self.assertTrue(vp.is_readonly)
+        vp = get_path_validator("s1").validate_path("a.txt", "read")
+        self.addCleanup(vp.close)
+        self.assertFalse(vp.is_readonly)
+
+    def test_a_validator_built_directly_leaves_no_directory(self):
+        v = Ag3ntumPathValidator(PathValidatorConfig(workspace_path=self.ws))
+        v.validate_path("a.txt", "read").close()
+        d = v._dir
+        self.assertTrue(os.path.isdir(d))
+        del v
+        gc.collect()
+        self.assertFalse(os.path.exists(d), "the validator's profile directory outlived it")
+
+    def test_allowlist(self):
+        with open(os.path.join(self.ws, "b.js"), "w") as f:
+            f.write("B")
+        v = Ag3ntumPathValidator(PathValidatorConfig(workspace_path=self.ws, allowlist=["*.txt"]))
+        self.addCleanup(v.cleanup)
+        v.validate_path("a.txt", "read").close()
+        self.refused("b.js", "read", "ALLOWLIST", "Path not in allowlist: b.js", validator=v)
+
+    def test_configure_with_empty_lists_keeps_the_defaults(self):
+        # The platform's configure_path_validator: `blocklist or DEFAULT_BLOCKLIST`.
+        configure_path_validator("s2", self.ws, username="alice", blocklist=[], readonly_prefixes=[])
+        self.addCleanup(cleanup_path_validator, "s2")
+        self.refused(".env", "read", "BLOCKLIST", validator=get_path_validator("s2"))
+        self.refused("skills/x.md", "write", "READ_ONLY", validator=get_path_validator("s2"))
 
     def test_uses_a_live_executors_spec(self):
         with SandboxExecutor(platform_config(self.ws), linux_uid=UID) as ex:

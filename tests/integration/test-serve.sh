@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# `serve` (doc/serve-protocol.md), driven by serve-client.py over a socketpair
+# (stdio mode) and over --socket: sessions, commands (argv, shell, stdin,
+# merged stderr, capture, timeout, cancel, streaming), check, resolve with the
+# fd passed, every error code on a connection that keeps working, a flooding
+# client that does not slow another down, a client whose disconnect leaves no
+# process behind, and the peer-uid check.
+source "$(dirname "$0")/lib.sh"
+command -v python3 >/dev/null || skip_all "python3 is needed for the serve client"
+CLIENT=$(cd "$(dirname "$0")" && pwd)/serve-client.py
+
+workspace() {
+	mkdir -p ws && chmod 777 ws
+	WS=$PWD/ws
+}
+
+# Starts serve --socket on $SCRATCH/serve.sock (extra options: $@); SERVE = its pid.
+start_serve() {
+	S=$SCRATCH/serve.sock
+	"$AG3" serve --socket "$S" "$@" >serve.out 2>serve.err &
+	SERVE=$!
+	trap 'kill "$SERVE" 2>/dev/null || true' EXIT
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ -S "$S" ] && return 0
+		sleep 0.05
+	done
+	fail "serve --socket did not come up: $(cat serve.err)"
+}
+
+stop_serve() {
+	kill -TERM "$SERVE"
+	local rc=0
+	wait "$SERVE" || rc=$?
+	[ $rc = 0 ] || fail "serve ended with $rc on SIGTERM: $(cat serve.err)"
+	[ ! -e "$S" ] || fail "the socket is still there after serve ended"
+}
+
+t_stdio_basics() {
+	workspace
+	write_profile p ""
+	printf 'permissions:\n  allow: ["Bash(git:*)"]\n  deny: ["Bash(rm:*)"]\n' >>p.yaml
+	python3 "$CLIENT" basics "$WS" "$PWD/p.yaml"
+}
+
+t_errors_keep_the_connection() {
+	workspace
+	python3 "$CLIENT" errors "$WS"
+}
+
+t_socket_flood_does_not_block_others() {
+	workspace
+	start_serve
+	[ "$(stat -c %a "$S")" = 600 ] || fail "socket mode $(stat -c %a "$S"), want 600"
+	python3 "$CLIENT" flood "$S" "$WS"
+	stop_serve
+}
+
+t_disconnect_kills_the_commands() {
+	workspace
+	start_serve
+	python3 "$CLIENT" disconnect "$S" "$WS" $((7100000 + RANDOM))
+	stop_serve
+}
+
+t_existing_path_refused() {
+	: >taken
+	sbx serve --socket "$PWD/taken"
+	expect_rc 125
+	[ -f taken ] || fail "serve replaced the file at its path"
+}
+
+t_sigterm_closes_sessions() {
+	workspace
+	start_serve
+	secs=$((7200000 + RANDOM))
+	python3 "$CLIENT" sigterm "$S" "$WS" "$secs" "$SERVE"
+	local rc=0
+	wait "$SERVE" || rc=$?
+	[ $rc = 0 ] || fail "serve ended with $rc on SIGTERM"
+	[ ! -e "$S" ] || fail "the socket is still there after serve ended"
+	wait_proc "^sleep $secs" 100 gone || fail "a command outlived serve"
+}
+
+t_peer_uid_checked() {
+	[ "$MODE" = root ] || skip_test "needs root to connect as another user"
+	id ag3ntum-test >/dev/null 2>&1 || skip_test "no test user ag3ntum-test"
+	chmod 755 .
+	# another uid listed: the socket is 0666, so serve itself must refuse the test user
+	start_serve --allow-uid 4123456
+	runuser -u ag3ntum-test -- env AG3="$AG3" python3 "$CLIENT" hello "$S" error/FORBIDDEN ||
+		fail "a uid not listed was not refused"
+	python3 "$CLIENT" hello "$S" hello || fail "serve's own uid was refused"
+	stop_serve
+	start_serve --allow-uid "$(id -u ag3ntum-test)"
+	[ "$(stat -c %a "$S")" = 666 ] || fail "socket mode $(stat -c %a "$S"), want 666"
+	runuser -u ag3ntum-test -- env AG3="$AG3" python3 "$CLIENT" hello "$S" hello ||
+		fail "an --allow-uid uid was refused"
+	stop_serve
+}
+
+run_test "stdio: sessions, commands, check, resolve with fd" t_stdio_basics
+run_test "every error is an error reply on a working connection" t_errors_keep_the_connection
+run_test "a flooding client does not block another" t_socket_flood_does_not_block_others
+run_test "a client's disconnect kills its commands" t_disconnect_kills_the_commands
+run_test "--socket on an existing path is refused" t_existing_path_refused
+run_test "SIGTERM closes every session" t_sigterm_closes_sessions
+run_test "peer uid: own and --allow-uid accepted, others refused" t_peer_uid_checked
+finish
