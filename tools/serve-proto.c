@@ -464,6 +464,14 @@ static int one_key(struct parse *p, const cJSON *it)
 	}
 }
 
+static bool dirs_given(const struct ag3_vars *v)
+{
+	for (int d = 0; d < _AG3_DIR_MAX; d++)
+		if (v->dirs[d])
+			return true;
+	return false;
+}
+
 /* What each op requires, once every key was read. */
 static int check_required(struct parse *p)
 {
@@ -475,7 +483,7 @@ static int check_required(struct parse *p)
 		    (r->source.profile_path || r->source.mounts_path || r->source.n_secrets ||
 		     r->source.n_dynamic || r->source.host_root || r->source.vars->username ||
 		     r->source.vars->session_id || r->source.vars->uid_set ||
-		     r->source.vars->gid_set || cli_vars_dirs_given(r->source.vars)))
+		     r->source.vars->gid_set || dirs_given(r->source.vars)))
 			return bad(p, SERVE_BAD_REQUEST,
 				   "'spec': a compiled spec takes no profile or session key "
 				   "(only uid_mode and api_uid)");

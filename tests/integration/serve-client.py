@@ -106,7 +106,12 @@ class Client:
     def close(self):
         self.sock.close()
         if self.proc:
-            rc = self.proc.wait(timeout=DEADLINE)
+            try:
+                rc = self.proc.wait(timeout=DEADLINE)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("serve did not end at its stdin's end of file")
             assert rc == 0, "serve ended with %d" % rc
 
 
@@ -327,6 +332,6 @@ if __name__ == "__main__":
     name, args = sys.argv[1], sys.argv[2:]
     try:
         globals()["sc_" + name](*args)
-    except (AssertionError, TimeoutError, EOFError, OSError) as e:
+    except (AssertionError, TimeoutError, EOFError, OSError, subprocess.SubprocessError) as e:
         print("FAIL %s: %s" % (name, e), file=sys.stderr)
         sys.exit(1)
