@@ -215,7 +215,8 @@ int ag3_session_close(struct ag3_session *s);
  *   set_timeout_ms  this command's limit instead of the spec's limits.timeout_ms (0:
  *                   none); the command is killed and its status is "timeout"
  *   set_cancel_fd   when this fd becomes readable (an eventfd, a pipe), the command
- *                   is stopped (SIGTERM, the spec's kill grace, SIGKILL); borrowed
+ *                   is stopped (SIGTERM, the spec's kill grace, SIGKILL) and its
+ *                   status is "signaled" (SIGTERM when it had not started yet); borrowed
  * Without set_fds or set_capture, stdin, stdout and stderr are /dev/null: the
  * library never hands the command the calling program's own stdio unless given.
  */

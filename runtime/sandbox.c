@@ -569,7 +569,7 @@ struct sup {
 	int cancel_fd;
 	struct ag3_streams *io;
 	/* what happened */
-	bool timed_out, got_exit, started, have_setup_err;
+	bool timed_out, got_exit, started, have_setup_err, cancelled;
 	int wstatus;
 	struct rusage rusage;
 	struct ag3_msg setup_err;
@@ -590,7 +590,6 @@ static void supervise(struct sup *s)
 {
 	uint64_t deadline = s->timeout_ms ? s->start + s->timeout_ms : 0;
 	uint64_t kill_at = 0;
-	bool cancelled = false;
 	for (;;) {
 		int wait_ms = -1;
 		uint64_t now = ag3_now_ms();
@@ -618,7 +617,7 @@ static void supervise(struct sup *s)
 		}
 		struct pollfd pfd[2 + AG3_STREAMS_MAX_POLL] = {
 			{.fd = s->sock, .events = POLLIN},
-			{.fd = cancelled ? -1 : s->cancel_fd, .events = POLLIN}};
+			{.fd = s->cancelled ? -1 : s->cancel_fd, .events = POLLIN}};
 		size_t npfd = 2 + ag3_streams_pollfds(s->io, pfd + 2);
 		int pr = poll(pfd, npfd, wait_ms);
 		if (pr < 0) {
@@ -631,7 +630,7 @@ static void supervise(struct sup *s)
 			continue;
 		ag3_streams_step(s->io);
 		if (pfd[1].revents & POLLIN) {
-			cancelled = true;
+			s->cancelled = true;
 			sup_kill(s, SIGTERM);
 			if (!kill_at)
 				kill_at = ag3_now_ms() + s->kill_grace_ms;
@@ -697,6 +696,11 @@ static void conclude(const struct sup *s, int st, uint64_t oom_kills, struct ag3
 		fill_from_wstatus(res, s->wstatus);
 		if (oom_kills && res->status == AG3_STATUS_SIGNALED && res->signal == SIGKILL)
 			res->status = AG3_STATUS_OOM;
+	} else if (!s->started && s->cancelled) {
+		/* cancelled before it started: stopped, as a cancel always ends a command
+		 * (the command never ran: duration and usage say so) */
+		res->status = AG3_STATUS_SIGNALED;
+		res->signal = SIGTERM;
 	} else if (!s->started) {
 		char text[128];
 		if (st >= 0)

@@ -120,17 +120,38 @@ static char *read_input(const char *arg, size_t *len)
 	return NULL;
 }
 
+bool cli_check_is_path_call(const struct ag3_tool_call *call)
+{
+	return call->arg && ag3_resolve_op_for_tool(call->name, NULL) >= 0;
+}
+
+int cli_check_path(const struct ag3_spec *spec, const struct ag3_resolve_session *rs,
+		   const struct ag3_tool_call *call, struct ag3_resolution *res,
+		   enum ag3_resolve_op *op)
+{
+	bool allow_dir = false;
+	*op = ag3_resolve_op_for_tool(call->name, &allow_dir);
+	if (*op < 0 || !call->arg)
+		return 0;
+	int r = ag3_resolve(spec, rs, call->arg, *op, allow_dir, res);
+	if (r < 0)
+		return r;
+	if (res->allowed || !ag3_resolve_reason_is_policy(res->reason)) {
+		ag3_resolution_clear(res);
+		return 0;
+	}
+	return 1;
+}
+
 /*
  * A file tool's path, once the rules allow the call: the resolver's decision on
- * the spec the options compile. -ENOENT: not a file tool's call with a path
- * (the rules' decision stands); else the exit status, the decision printed.
+ * the spec the options compile. -ENOENT: the rules' decision stands; else the
+ * exit status, the decision printed.
  */
 static int check_path(struct cli_source *src, const struct ag3_rules *rules,
 		      const struct ag3_tool_call *call, const struct ag3_decision *d, bool json)
 {
-	bool allow_dir = false;
-	enum ag3_resolve_op op = ag3_resolve_op_for_tool(call->name, &allow_dir);
-	if (op < 0 || !call->arg)
+	if (!cli_check_is_path_call(call))
 		return -ENOENT;
 	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = NULL;
 	if (cli_source_spec(src, &spec) < 0) {
@@ -144,17 +165,16 @@ static int check_path(struct cli_source *src, const struct ag3_rules *rules,
 	struct ag3_resolve_session rs = {.username = src->vars->username,
 					 .session_id = src->vars->session_id};
 	struct ag3_resolution res = AG3_RESOLUTION_INIT;
-	int r = ag3_resolve(spec, &rs, call->arg, op, allow_dir, &res);
+	enum ag3_resolve_op op;
+	int r = cli_check_path(spec, &rs, call, &res, &op);
 	if (r < 0) {
 		cli_error("check: resolving the path: %s", strerror(-r));
-		ag3_resolution_clear(&res);
-		return 2;
+		r = 2;
+	} else if (r == 0) {
+		r = -ENOENT;
+	} else {
+		r = cli_policy_print_path_denial(rules, call, d, &res, op, json) < 0 ? 2 : 1;
 	}
-	if (res.allowed || !ag3_resolve_reason_is_policy(res.reason)) {
-		ag3_resolution_clear(&res);
-		return -ENOENT;
-	}
-	r = cli_policy_print_path_denial(rules, call, d, &res, op, json) < 0 ? 2 : 1;
 	ag3_resolution_clear(&res);
 	return r;
 }

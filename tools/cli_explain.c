@@ -209,17 +209,43 @@ int cli_policy_print_decision(const struct ag3_rules *r, const struct ag3_tool_c
 	return 0;
 }
 
+cJSON *cli_policy_path_denial_json(const struct ag3_rules *r, const struct ag3_tool_call *c,
+				   const struct ag3_decision *d, const struct ag3_resolution *res,
+				   enum ag3_resolve_op op)
+{
+	_cleanup_free_ char *rs = NULL;
+	cJSON *o = cli_policy_decision_json(r, c, d, NULL), *path = NULL;
+	if (o && ag3_resolution_to_json(res, op, c->arg, &rs) == 0)
+		path = cJSON_Parse(rs);
+	if (!o || !path) {
+		cJSON_Delete(o);
+		cJSON_Delete(path);
+		return NULL;
+	}
+	cJSON_ReplaceItemInObject(o, "decision", cJSON_CreateString("deny"));
+	cJSON_ReplaceItemInObject(o, "reason",
+				  cJSON_CreateString(ag3_resolve_reason_to_string(res->reason)));
+	cJSON_ReplaceItemInObject(o, "message",
+				  cJSON_CreateString(res->message ? res->message : ""));
+	static const char *const unset[] = {"rule", "key", "file", "line", "column"};
+	for (size_t i = 0; i < ELEMENTSOF(unset); i++)
+		cJSON_ReplaceItemInObject(o, unset[i], cJSON_CreateNull());
+	cJSON_AddStringToObject(o, "rules_decision", ag3_decision_reason_to_string(d->reason));
+	cJSON_AddItemToObject(o, "path", path);
+	return o;
+}
+
 int cli_policy_print_path_denial(const struct ag3_rules *r, const struct ag3_tool_call *c,
 				 const struct ag3_decision *d, const struct ag3_resolution *res,
 				 enum ag3_resolve_op op, bool json)
 {
-	const char *code = ag3_resolve_reason_to_string(res->reason);
 	if (!json) {
 		_cleanup_free_ char *call = ag3_tool_call_string(c);
 		printf("deny: %s\n", cli_esc(call ? call : c->name));
 		printf("  reason:    %s: the path is refused (%s; the tool rules allow the call: "
 		       "%s)\n",
-		       code, ag3_resolve_op_to_string(op), reason_text(d, r));
+		       ag3_resolve_reason_to_string(res->reason), ag3_resolve_op_to_string(op),
+		       reason_text(d, r));
 		if (res->sandbox_path)
 			printf("  path:      %s\n", cli_esc(res->sandbox_path));
 		printf("  rules:     %s, defaultMode %s\n",
@@ -229,27 +255,11 @@ int cli_policy_print_path_denial(const struct ag3_rules *r, const struct ag3_too
 		printf("  interrupt: no\n");
 		return 0;
 	}
-	_cleanup_free_ char *rs = NULL;
-	cJSON *o = cli_policy_decision_json(r, c, d, NULL), *path = NULL;
-	if (o && ag3_resolution_to_json(res, op, c->arg, &rs) == 0)
-		path = cJSON_Parse(rs);
-	if (!o || !path) {
-		cJSON_Delete(o);
-		cJSON_Delete(path);
+	cJSON *o = cli_policy_path_denial_json(r, c, d, res, op);
+	if (!o) {
 		cli_error("out of memory");
 		return -1;
 	}
-	cJSON_ReplaceItemInObject(o, "decision", cJSON_CreateString("deny"));
-	cJSON_ReplaceItemInObject(o, "reason", cJSON_CreateString(code));
-	cJSON_ReplaceItemInObject(o, "message",
-				  cJSON_CreateString(res->message ? res->message : ""));
-	cJSON_ReplaceItemInObject(o, "rule", cJSON_CreateNull());
-	cJSON_ReplaceItemInObject(o, "key", cJSON_CreateNull());
-	cJSON_ReplaceItemInObject(o, "file", cJSON_CreateNull());
-	cJSON_ReplaceItemInObject(o, "line", cJSON_CreateNull());
-	cJSON_ReplaceItemInObject(o, "column", cJSON_CreateNull());
-	cJSON_AddStringToObject(o, "rules_decision", ag3_decision_reason_to_string(d->reason));
-	cJSON_AddItemToObject(o, "path", path);
 	print_json(o);
 	cJSON_Delete(o);
 	return 0;

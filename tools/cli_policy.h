@@ -49,3 +49,20 @@ int cli_check_decide(const struct ag3_rules *rules, const struct ag3_tool_call *
 struct cJSON;
 struct cJSON *cli_policy_decision_json(const struct ag3_rules *r, const struct ag3_tool_call *c,
 				       const struct ag3_decision *d, const struct ag3_denial *den);
+
+/* The path refusal's JSON object (printed by cli_policy_print_path_denial); NULL on ENOMEM. */
+struct cJSON *cli_policy_path_denial_json(const struct ag3_rules *r, const struct ag3_tool_call *c,
+					  const struct ag3_decision *d,
+					  const struct ag3_resolution *res, enum ag3_resolve_op op);
+
+/*
+ * `check`'s second step for a file tool's call the rules allow (cli_check.c):
+ * the resolver on `spec`. 1: a policy refusal, *res filled and *op set (the
+ * caller clears res); 0: not a file tool's call with a path, or not refused
+ * by policy (an absent file is the tool's business); -ENOMEM.
+ */
+int cli_check_path(const struct ag3_spec *spec, const struct ag3_resolve_session *rs,
+		   const struct ag3_tool_call *call, struct ag3_resolution *res,
+		   enum ag3_resolve_op *op);
+/* Whether `call` is a file tool's call with a path (cli_check_path needs a spec for it). */
+bool cli_check_is_path_call(const struct ag3_tool_call *call);

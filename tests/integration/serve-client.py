@@ -189,6 +189,16 @@ def sc_basics(ws, profile):
         expect(f.read() == b"content\n", "the fd reads something else")
     o = c.request({"op": "resolve", "id": 12, "session": s, "operation": "write", "path": "/etc/passwd", "fd": True})
     expect(o["allowed"] is False and o["reason"] == "OUTSIDE_ALLOWED" and not o["_fds"] and "fds" not in o, o)
+    # check on a file tool's call the rules allow: the path goes through the resolver
+    d = c.request({"op": "check", "id": 20, "session": s, "tool": "Write",
+                   "input": {"file_path": "../../../etc/passwd", "content": "x"}})
+    expect(d["decision"] == "deny" and d["reason"] == "PATH_TRAVERSAL" and d["rule"] is None
+           and d["path"]["reason"] == "PATH_TRAVERSAL" and d["message"] == d["path"]["message"], d)
+    d = c.request({"op": "check", "id": 21, "session": s, "tool": "Read",
+                   "input": {"file_path": "/users/bob/sessions/x/workspace/.env"}})
+    expect(d["decision"] == "deny" and d["reason"] == "CROSS_USER_ACCESS_BLOCKED", d)
+    d = c.request({"op": "check", "id": 22, "session": s, "tool": "Read", "input": {"file_path": "f.txt"}})
+    expect(d["decision"] == "allow" and "path" not in d, d)
     o = c.request({"op": "close", "id": 13, "session": s})
     expect(o["type"] == "closed", o)
     error_code(c, {"op": "exec", "id": 14, "session": s, "argv": ["true"]}, "NO_SUCH_SESSION")

@@ -40,7 +40,7 @@ stop_serve() {
 t_stdio_basics() {
 	workspace
 	write_profile p ""
-	printf 'permissions:\n  allow: ["Bash(git:*)"]\n  deny: ["Bash(rm:*)"]\n' >>p.yaml
+	printf 'permissions:\n  allow: ["Bash(git:*)", "Read(*)", "Write(*)"]\n  deny: ["Bash(rm:*)"]\n' >>p.yaml
 	python3 "$CLIENT" basics "$WS" "$PWD/p.yaml"
 }
 
