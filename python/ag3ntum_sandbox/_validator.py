@@ -334,22 +334,9 @@ class Ag3ntumPathValidator:
                          f"{res.sandbox_path} matches none of the allowlist's patterns "
                          f"({', '.join(self.config.allowlist) or 'none'})")
         normalized = pathlib.Path(res.host_path) if res.host_path else None
-        return ValidatedPath(original, normalized, res.readonly or self._ro_prefixed(res), res)
-
-    def _ro_prefixed(self, res):
-        """A workspace path under one of the read-only prefixes (matched by whole
-        components, as the resolver refuses writes there): the platform's
-        is_readonly is true for it, also when it is only read."""
-        sp = res.sandbox_path or ""
-        if not sp.startswith("/workspace/"):
-            return False
-        rel = sp[len("/workspace/"):]
-        prefixes = self.config.readonly_prefixes
-        for p in DEFAULT_READONLY_PREFIXES if prefixes is None else prefixes:
-            p = p.rstrip("/")
-            if p and (rel == p or rel.startswith(p + "/")):
-                return True
-        return False
+        # the resolver's readonly: a read-only bind, or a read-only prefix of the
+        # workspace (the platform's is_readonly is true there for a read too)
+        return ValidatedPath(original, normalized, res.readonly, res)
 
     def _normalize_path(self, path):
         """The platform's private mapping of an agent path to its Docker path
