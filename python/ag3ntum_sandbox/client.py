@@ -171,8 +171,9 @@ class Resolution:
 
         read/edit: the fd itself (duplicated; "r"/"rb", edit also "r+"/"r+b"
         and "w"/"wb", which truncate through the fd). write: openat(dir_fd,
-        name, O_WRONLY|O_CREAT|O_NOFOLLOW|O_NONBLOCK), a regular file only) ("w" truncates, "a" appends, "x"
-        must be new). A refused resolution raises PermissionError.
+        name, O_WRONLY|O_CREAT|O_NOFOLLOW|O_NONBLOCK), a regular file only
+        ("w" truncates, "a" appends, "x" must be new). A refused resolution
+        raises PermissionError.
         """
         if not self.allowed:
             raise PermissionError(f"{self.reason}: {self.message}")

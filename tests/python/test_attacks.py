@@ -4,12 +4,17 @@ decision and the use (the workspace is the sandbox's to change at any time).
 Each test plays the sandbox's part on the host, where the swap lands."""
 
 import os
+import signal
+import subprocess
 import threading
 import unittest
 
-from helpers import make_workspace, serve_available
+from helpers import (UID, make_workspace, platform_config, serve_available, session_pids,
+                     wait_gone)
 
-from ag3ntum_sandbox.platform import cleanup_path_validator, configure_path_validator
+from ag3ntum_sandbox import _validator
+from ag3ntum_sandbox.platform import (SandboxExecutor, cleanup_path_validator,
+                                      configure_path_validator)
 
 REASON = "this ag3ntum-sandbox has no `serve` command"
 DEADLINE = 5  # seconds an open may take before it counts as blocked
@@ -19,6 +24,8 @@ DEADLINE = 5  # seconds an open may take before it counts as blocked
 class TestSwapAfterResolve(unittest.TestCase):
     def setUp(self):
         self.base, self.ws = make_workspace(self)
+        # the validators' shared serve goes with the test (other suites count children)
+        self.addCleanup(_validator._close_server)
         self.v = configure_path_validator("s1", self.ws, username="alice")
         self.addCleanup(cleanup_path_validator, "s1")
 
@@ -82,6 +89,40 @@ class TestSwapAfterResolve(unittest.TestCase):
         done, exc, _ = self.open_bounded(vp, "a")
         self.assertTrue(done)
         self.assertIsInstance(exc, OSError)
+
+
+class TestDeadSession(unittest.TestCase):
+    """The session's holder is killed (OOM killer, an operator's kill -9): the
+    executor must neither run anything outside the sandbox nor keep handing
+    out the dead socket, which would fail every later command."""
+
+    def setUp(self):
+        self.base, self.ws = make_workspace(self)
+        self.ex = SandboxExecutor(platform_config(self.ws), linux_uid=UID)
+        self.addCleanup(self.ex.close)
+
+    def run_argv(self, argv):
+        return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+
+    def test_a_killed_session_is_replaced(self):
+        argv = self.ex.build_bwrap_command(["id", "-u"], False)
+        self.assertEqual(self.run_argv(argv).stdout, f"{UID}\n".encode())
+        sock = argv[argv.index("--session") + 1]
+        pids = session_pids(sock)
+        self.assertTrue(pids, "no process of the session found")
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        self.assertEqual(wait_gone(pids), [])
+        # the old argv fails closed: nothing runs
+        p = self.run_argv(argv)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertEqual(p.stdout, b"")
+        # a new call gets a live session, the command still sandboxed
+        argv = self.ex.build_bwrap_command(["id", "-u"], False)
+        p = self.run_argv(argv)
+        self.assertEqual((p.returncode, p.stdout), (0, f"{UID}\n".encode()), p.stderr)
+        self.ex.close()
+        self.assertEqual(wait_gone(session_pids(sock)), [], "the new session outlived close()")
 
 
 if __name__ == "__main__":
