@@ -313,7 +313,9 @@ struct ag3_path {
 	/*
 	 * Allowed: read/list/glob/grep -> fd (O_RDONLY); edit -> fd (O_RDWR);
 	 * write/delete -> dir_fd (the parent, O_PATH) + name, for openat(dir_fd, name,
-	 * O_WRONLY|O_CREAT|O_NOFOLLOW) / unlinkat (a file bind's write: fd O_RDWR).
+	 * O_WRONLY|O_CREAT|O_NOFOLLOW|O_NONBLOCK) then fstat, refusing anything but a
+	 * regular file (the sandbox may swap a fifo in) / unlinkat (a file bind's
+	 * write: fd O_RDWR).
 	 * -1 when unused. ag3_path_free closes them: set them to -1 to keep one.
 	 */
 	int fd, dir_fd;

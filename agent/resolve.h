@@ -79,7 +79,8 @@ struct ag3_resolution {
 	 * Allowed: read/list/glob/grep -> fd (O_RDONLY; a directory O_DIRECTORY);
 	 * edit -> fd (O_RDWR); write/delete -> dir_fd (O_PATH|O_DIRECTORY, the parent)
 	 * + name (one component), to be used with openat(dir_fd, name,
-	 * O_WRONLY|O_CREAT|O_NOFOLLOW) / unlinkat(dir_fd, name). A write to a file bind
+	 * O_WRONLY|O_CREAT|O_NOFOLLOW|O_NONBLOCK) then fstat (a regular file, or
+	 * refuse: the sandbox may swap a fifo in) / unlinkat(dir_fd, name). A write to a file bind
 	 * gets fd (O_RDWR) instead. Unused fds are -1. The caller owns them
 	 * (ag3_resolution_clear closes them).
 	 */

@@ -42,6 +42,7 @@
 #define MAX_CLIENTS 64
 #define MAX_JOBS 8             /* a connection's open/close/check/resolve jobs at once */
 #define QUEUE_PAUSE (1u << 20) /* a connection's queued replies that pause it */
+#define QUEUE_PAUSE_FDS 16     /* ... or the descriptors they hold (resolve's fds)  */
 #define CHUNK (64u << 10)      /* an output chunk's data */
 #define READ_CHUNK (64u << 10) /* one read of a client's requests */
 #define STOP_FLUSH_MS 5000     /* at the end: how long replies may still be flushed */
@@ -71,7 +72,8 @@ const char cli_serve_help[] =
 	"\n"
 	"Limits, per connection: a request line of at most 4 MiB, 16 sessions, 64\n"
 	"running commands, 1 MiB of stdin per command; while more than 1 MiB of replies\n"
-	"waits for the client, its requests and its commands' output are not read.\n"
+	"(or 16 descriptors) waits for the client, its requests and its commands' output\n"
+	"are not read.\n"
 	"Malformed, oversized or out-of-order requests get an error reply and change\n"
 	"nothing else.\n"
 	"\n"
@@ -158,6 +160,7 @@ static void queue_line(struct conn *c, char *line, const int *fds, int nfds)
 		c->qhead = b;
 	c->qtail = b;
 	c->queued += b->len;
+	c->queued_fds += (unsigned)b->nfds;
 }
 
 static void queue_error(struct conn *c, const cJSON *id, const char *code, const char *fmt, ...)
@@ -210,11 +213,12 @@ static bool flush_out(struct conn *c)
 				memcpy(CMSG_DATA(cm), b->fds, sizeof(int) * (size_t)b->nfds);
 				n = sendmsg(c->out_fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 			}
-			if (n > 0)
+			if (n > 0) {
 				for (int i = 0; i < b->nfds; i++)
 					close(b->fds[i]);
-			if (n > 0)
+				c->queued_fds -= (unsigned)b->nfds;
 				b->nfds = 0;
+			}
 		} else if (c->out_sock) {
 			n = send(c->out_fd, b->data + b->off, b->len - b->off,
 				 MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -244,6 +248,7 @@ static bool flush_out(struct conn *c)
 		}
 		c->qtail = NULL;
 		c->queued = 0;
+		c->queued_fds = 0;
 		return false;
 	}
 	return true;
@@ -665,10 +670,15 @@ static void handle_line(struct conn *c, const char *line, size_t len)
 	serve_req_clear(&q);
 }
 
-/* Whether the connection's requests (and its commands' output) wait for the client. */
+/*
+ * Whether the connection's requests (and its commands' output) wait for the client:
+ * too many bytes, or too many descriptors, wait for it. A client that sends resolve
+ * requests and never reads would otherwise make serve hold an fd per queued reply,
+ * up to its RLIMIT_NOFILE, and every other client's open would fail with EMFILE.
+ */
 static bool paused(const struct conn *c)
 {
-	return c->queued > QUEUE_PAUSE;
+	return c->queued > QUEUE_PAUSE || c->queued_fds >= QUEUE_PAUSE_FDS;
 }
 
 /* Handles the complete lines read, as long as the client is not paused. */

@@ -37,6 +37,7 @@ struct conn {
 	bool discarding; /* in a line longer than SERVE_MAX_LINE: up to its newline */
 	struct outbuf *qhead, *qtail;
 	size_t queued;
+	unsigned queued_fds; /* descriptors held by the queued replies */
 	bool dropped;    /* the client is gone (or serve ends): nothing more is read */
 	bool write_dead; /* writing failed: replies are discarded */
 	struct sess *sessions;

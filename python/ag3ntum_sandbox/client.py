@@ -10,11 +10,13 @@ serialized by a lock, so every method is safe from several threads at once.
 import asyncio
 import base64
 import collections
+import errno
 import itertools
 import json
 import os
 import queue
 import socket
+import stat
 import subprocess
 import threading
 
@@ -169,8 +171,9 @@ class Resolution:
 
         read/edit: the fd itself (duplicated; "r"/"rb", edit also "r+"/"r+b"
         and "w"/"wb", which truncate through the fd). write: openat(dir_fd,
-        name, O_WRONLY|O_CREAT|O_NOFOLLOW) ("w" truncates, "a" appends, "x"
-        must be new). A refused resolution raises PermissionError.
+        name, O_WRONLY|O_CREAT|O_NOFOLLOW|O_NONBLOCK), a regular file only
+        ("w" truncates, "a" appends, "x" must be new). A refused resolution
+        raises PermissionError.
         """
         if not self.allowed:
             raise PermissionError(f"{self.reason}: {self.message}")
@@ -201,8 +204,20 @@ class Resolution:
                 flags |= os.O_EXCL
             else:
                 raise ValueError(f"mode {mode!r}: a {self.operation} resolution opens for writing")
-            fd = os.open(self.name, flags, perms, dir_fd=self.dir_fd)
-            return os.fdopen(fd, mode.replace("x", "w"), **kw)
+            # The sandbox may have swapped the name since the decision: a
+            # symlink fails (O_NOFOLLOW); a fifo must neither block this open
+            # (O_NONBLOCK) nor be written to (the sandbox reads it), nor any
+            # other object than a regular file.
+            fd = os.open(self.name, flags | os.O_NONBLOCK, perms, dir_fd=self.dir_fd)
+            try:
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    raise OSError(errno.EINVAL, f"{self.sandbox_path} was replaced by something "
+                                  "that is not a regular file: not written")
+                os.set_blocking(fd, True)
+                return os.fdopen(fd, mode.replace("x", "w"), **kw)
+            except BaseException:
+                os.close(fd)
+                raise
         raise ValueError("this resolution carries no descriptor (fd=False, or the transport cannot pass one)")
 
     def listdir(self):

@@ -23,6 +23,7 @@ import os
 import re
 import shlex
 import shutil
+import socket
 import subprocess
 import tempfile
 import threading
@@ -399,8 +400,14 @@ class SandboxExecutor:
             if self._closed:
                 raise SandboxUnavailableError("this SandboxExecutor is closed")
             sock = self._sessions.get(network)
-            if sock and os.path.exists(sock):
+            if sock and _listening(sock):
                 return sock
+            if sock:
+                # The session died (its holder was killed): its socket file is
+                # left behind and every command would fail on it. Close what
+                # may remain of it and open a new one.
+                self._sessions.pop(network, None)
+                self._close_session(sock)
             if self._cli is None:
                 self._cli = find_cli()
             profile, secrets = self._profile_locked(network)
@@ -428,6 +435,13 @@ class SandboxExecutor:
             self._sessions[network] = sock
             return sock
 
+    def _close_session(self, sock):
+        try:
+            subprocess.run([self._cli, "session", "close", sock], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+        except (OSError, subprocess.SubprocessError):
+            pass
+
     def _resolve_keys(self):
         """The serve `open` keys of this executor's spec, for the path validator."""
         profile, _ = self.profile_path(False)
@@ -437,6 +451,23 @@ class SandboxExecutor:
         if self._linux_gid is not None:
             keys["gid"] = self._linux_gid
         return keys
+
+
+def _listening(sock):
+    """Whether a session still listens on SOCK: a connect that is refused (or
+    finds no file) means its holder is gone. The connection is closed at once
+    (the session drops a client that sends nothing)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+    try:
+        s.settimeout(5)
+        s.connect(sock)
+        return True
+    except (ConnectionRefusedError, FileNotFoundError):
+        return False
+    except OSError:
+        return True  # busy or slow, not dead: the command itself will say
+    finally:
+        s.close()
 
 
 def _executor_for_workspace(workspace):

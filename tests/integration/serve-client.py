@@ -338,6 +338,52 @@ def sc_hello(path, want):
     c.close()
 
 
+def sc_fdhoard(path, ws, pid):
+    """A client sends resolve requests with fd and never reads: serve must not
+    hold a descriptor per queued reply (up to its RLIMIT_NOFILE, when every
+    other client's open fails with EMFILE), and another client still works."""
+    with open(os.path.join(ws, "a.txt"), "w") as f:
+        f.write("a")
+
+    def nfds():
+        return len(os.listdir("/proc/%s/fd" % pid))
+
+    base = nfds()
+    a = Client.connect(path)
+    hello(a)
+    s = open_session(a, ws)
+    req = b"".join((json.dumps({"op": "resolve", "id": 10 + i, "session": s, "operation": "read",
+                                "path": "a.txt", "fd": True}) + "\n").encode()
+                   for i in range(20000))
+    a.sock.setblocking(False)
+    sent = 0
+    t0 = time.monotonic()
+    while sent < len(req) and time.monotonic() - t0 < 10:
+        try:
+            sent += a.sock.send(req[sent:])
+        except BlockingIOError:
+            time.sleep(0.01)
+    # the jobs that were running finish (bounded wait), then count
+    most = 0
+    end = time.monotonic() + 3
+    while time.monotonic() < end:
+        most = max(most, nfds())
+        time.sleep(0.1)
+    expect(most - base < 100, "serve holds %d more descriptors for a client that does not read"
+           % (most - base))
+    b = Client.connect(path)
+    hello(b)
+    s2 = open_session(b, ws)
+    r, out, _ = b.run({"op": "exec", "id": 2, "session": s2, "argv": ["echo", "fine"]})
+    expect(out["stdout"] == b"fine\n", (r, out))
+    o = b.request({"op": "resolve", "id": 3, "session": s2, "operation": "read", "path": "a.txt",
+                   "fd": True})
+    expect(o["allowed"] and len(o["_fds"]) == 1, o)
+    os.close(o["_fds"][0])
+    b.close()
+    a.sock.close()
+
+
 if __name__ == "__main__":
     name, args = sys.argv[1], sys.argv[2:]
     try:

@@ -4,7 +4,8 @@
 # (stdio mode) and over --socket: sessions, commands (argv, shell, stdin,
 # merged stderr, capture, timeout, cancel, streaming), check, resolve with the
 # fd passed, every error code on a connection that keeps working, a flooding
-# client that does not slow another down, a client whose disconnect leaves no
+# client (junk, or resolve fds it never reads) that neither exhausts serve nor
+# slows another client down, a client whose disconnect leaves no
 # process behind, and the peer-uid check.
 source "$(dirname "$0")/lib.sh"
 command -v python3 >/dev/null || skip_all "python3 is needed for the serve client"
@@ -57,6 +58,13 @@ t_socket_flood_does_not_block_others() {
 	stop_serve
 }
 
+t_unread_fds_do_not_exhaust_serve() {
+	workspace
+	start_serve
+	python3 "$CLIENT" fdhoard "$S" "$WS" "$SERVE"
+	stop_serve
+}
+
 t_disconnect_kills_the_commands() {
 	workspace
 	start_serve
@@ -103,6 +111,7 @@ t_peer_uid_checked() {
 run_test "stdio: sessions, commands, check, resolve with fd" t_stdio_basics
 run_test "every error is an error reply on a working connection" t_errors_keep_the_connection
 run_test "a flooding client does not block another" t_socket_flood_does_not_block_others
+run_test "a client that never reads its resolve fds does not exhaust serve" t_unread_fds_do_not_exhaust_serve
 run_test "a client's disconnect kills its commands" t_disconnect_kills_the_commands
 run_test "--socket on an existing path is refused" t_existing_path_refused
 run_test "SIGTERM closes every session" t_sigterm_closes_sessions
