@@ -1016,6 +1016,109 @@ static int do_op(struct ag3_mounts_plan *plan, size_t i, struct resolver *rs, ch
 	}
 }
 
+/*
+ * Pins the directories between a writable bind and a mount nested in it (a
+ * mask, a tmpfs, another bind): each becomes a mount point of itself, so the
+ * sandbox cannot rename it (EBUSY). Without this a command could `mv` a parent
+ * of a mask inside /workspace and carry the mask away with it: in the sandbox
+ * the hidden file is still hidden, but on the host it now sits at a path no
+ * mask names, where the next sandbox shows it and the file tools' resolver
+ * (which reads the mount table from the spec) hands it out. A recursive clone
+ * of the directory, attached onto it, keeps everything mounted beneath it, each
+ * mount with its own flags. Shallower directories first, each once.
+ */
+static bool mounts_something(const struct ag3_mount *m)
+{
+	return m->op != AG3_MOUNT_DIR && m->op != AG3_MOUNT_FILE && m->op != AG3_MOUNT_SYMLINK;
+}
+
+static int pin_nested(struct ag3_mounts_plan *plan, struct resolver *rs, char *dir,
+		      const char **ret_path)
+{
+	/* the directories pinned so far: their op index and length (a prefix of its target) */
+	_cleanup_free_ size_t *pin_op = NULL, *pin_len = NULL;
+	size_t n_pins = 0, cap = 0;
+	for (size_t depth = 1;; depth++) {
+		bool deeper = false;
+		for (size_t j = 0; j < plan->n_ops; j++) {
+			const struct ag3_mount *m = &plan->ops[j];
+			if (!mounts_something(m) || (m->op == AG3_MOUNT_BIND && plan->prep[j].skip))
+				continue;
+			/* the last writable directory bind before it that holds it */
+			const struct ag3_mount *b = NULL;
+			for (size_t i = 0; i < j; i++) {
+				const struct ag3_mount *o = &plan->ops[i];
+				if (o->op == AG3_MOUNT_BIND && !o->ro && !plan->prep[i].skip &&
+				    plan->prep[i].src_is_dir && strcmp(o->target, m->target) &&
+				    ag3_path_is_under(m->target, o->target))
+					b = o;
+			}
+			if (!b)
+				continue;
+			/* the depth-th directory below b's target on the way to m's */
+			const char *p =
+				m->target + (strcmp(b->target, "/") ? strlen(b->target) : 0);
+			size_t k = 0;
+			while (k < depth && *p == '/') {
+				const char *next = strchr(p + 1, '/');
+				if (!next)
+					break; /* m's own target: a mount point already */
+				p = next;
+				k++;
+			}
+			if (k < depth)
+				continue;
+			deeper = true;
+			size_t len = (size_t)(p - m->target);
+			if (len >= PATH_MAX)
+				return -ENAMETOOLONG;
+			memcpy(dir, m->target, len);
+			dir[len] = 0;
+			bool done = false;
+			for (size_t x = 0; x < plan->n_ops && !done; x++)
+				done = mounts_something(&plan->ops[x]) &&
+				       !strcmp(plan->ops[x].target, dir);
+			for (size_t x = 0; x < n_pins && !done; x++)
+				done = pin_len[x] == len &&
+				       !strncmp(plan->ops[pin_op[x]].target, dir, len);
+			if (done)
+				continue;
+			if (n_pins == cap) {
+				size_t nc = cap ? cap * 2 : 8;
+				size_t *a = realloc(pin_op, nc * sizeof(*a));
+				if (!a)
+					return -ENOMEM;
+				pin_op = a;
+				if (!(a = realloc(pin_len, nc * sizeof(*a))))
+					return -ENOMEM;
+				pin_len = a;
+				cap = nc;
+			}
+			pin_op[n_pins] = j;
+			pin_len[n_pins++] = len;
+			*ret_path = dir;
+			_cleanup_close_ int fd = -1;
+			int r = open_existing(rs->rootfd, dir, &fd);
+			if (r == -ENOENT)
+				continue; /* the nested op made nothing there (an absent mask) */
+			if (r < 0)
+				return r;
+			struct stat st;
+			if (fstat(fd, &st) < 0)
+				return -errno;
+			if (!S_ISDIR(st.st_mode))
+				return S_ISLNK(st.st_mode) ? -ELOOP : -ENOTDIR;
+			_cleanup_close_ int tree = clone_tree(fd, 0);
+			if (tree < 0)
+				return tree;
+			if ((r = attach(rs, tree, fd, dir)) < 0)
+				return r;
+		}
+		if (!deeper)
+			return 0;
+	}
+}
+
 /* Where the new root is attached before pivot_root: covered, in our private namespace. */
 static const char *const staging_dirs[] = {"/tmp", "/mnt", "/run", "/var/tmp"};
 
@@ -1065,6 +1168,13 @@ int ag3_mounts_enter(struct ag3_mounts_plan *plan, struct ag3_error **reterr)
 					sizeof(what) - strlen(what) - 1);
 			return fail(reterr, -r, "mount", path, what);
 		}
+	}
+	char pin_dir[PATH_MAX];
+	const char *pin_path = "/";
+	if ((r = pin_nested(plan, &rs, pin_dir, &pin_path)) < 0) {
+		rs_done(&rs);
+		return fail(reterr, -r, "mount", pin_path,
+			    "pinning a directory that holds a mount inside a writable bind");
 	}
 	rs_done(&rs);
 	for (size_t i = 0; i < plan->n_ro_later; i++)

@@ -635,6 +635,31 @@ print("doctor:", d["limits"], "cgroup possible:", cg)
 PY
 }
 
+# A tmpfs inside the writable workspace hides a host directory: its parents are
+# pinned (mount points of themselves), so the sandbox cannot rename one and carry
+# the tmpfs away, which would leave the hidden file at a new host path that no
+# mask names (for the next sandbox and for the file tools' resolver).
+t_nested_mount_parents_pinned() {
+	mkdir -p ws/priv/cache ws/other
+	chmod -R 777 ws
+	echo secret >ws/priv/cache/secret.txt
+	write_profile pinned "  tmpfs_paths: [/workspace/priv/cache]"
+	sbx exec --profile p.yaml --workspace "$PWD/ws" -- sh -c '
+		cat /workspace/priv/cache/secret.txt 2>/dev/null && echo "read=yes"
+		mv /workspace/priv /workspace/moved 2>/dev/null && echo "moved=yes"
+		mv /workspace/priv/cache /workspace/c2 2>/dev/null && echo "moved-mount=yes"
+		rmdir /workspace/priv 2>/dev/null && echo "removed=yes"
+		echo n >/workspace/priv/new && rm /workspace/priv/new && echo "write=ok"
+		mv /workspace/other /workspace/other2 && echo "rename-elsewhere=ok"'
+	expect_rc 0
+	case $OUT in *read=yes* | *moved=yes* | *moved-mount=yes* | *removed=yes*)
+		fail "the tmpfs's parent could be moved: $OUT" ;;
+	esac
+	expect_out_has '^write=ok$'
+	expect_out_has '^rename-elsewhere=ok$'
+	[ -f ws/priv/cache/secret.txt ] && [ ! -e ws/moved ] || fail "the host tree changed: $(find ws)"
+}
+
 for t in $(declare -F | awk '{print $3}' | grep '^t_'); do
 	run_test "${t#t_}" "$t"
 done
