@@ -35,6 +35,7 @@
 #include "cli.h"
 #include "cli_options.h"
 #include "config.h"
+#include "runtime/relay.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/text.h"
 #include "serve.h"
@@ -849,11 +850,19 @@ static void refuse(int fd, const char *code, const char *msg)
 	close(fd);
 }
 
+/* Out of descriptors (or memory), accept fails and the listening socket stays
+ * readable: it is left out of the poll set this long, not spun on. */
+#define ACCEPT_BACKOFF_MS 100
+static uint64_t accept_paused_until;
+
 static void accept_one(void)
 {
 	int fd = accept4(S.listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (fd < 0)
+	if (fd < 0) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+			accept_paused_until = ag3_now_ms() + ACCEPT_BACKOFF_MS;
 		return;
+	}
 	struct ucred uc;
 	socklen_t l = sizeof(uc);
 	bool ok = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &l) == 0 && l == sizeof(uc);
@@ -873,6 +882,12 @@ static void accept_one(void)
 		return;
 	}
 	if (!ag3_peer_in_pidns(fd, uc.pid, S.ns_dev, S.ns_ino)) {
+		if (errno == EMFILE || errno == ENFILE) {
+			/* no descriptor for the peer's pidfd: not the client's fault */
+			accept_paused_until = ag3_now_ms() + ACCEPT_BACKOFF_MS;
+			refuse(fd, "LIMIT", "serve is out of file descriptors; try again later");
+			return;
+		}
 		refuse(fd, "FORBIDDEN",
 		       "serve: only processes outside every sandbox (in serve's pid namespace) "
 		       "may connect");
@@ -1015,7 +1030,8 @@ static int serve_loop(int sigfd)
 	} while (0)
 		ADD(sigfd, POLLIN, SLOT_SIGNAL, NULL, 0);
 		ADD(S.done_fd, POLLIN, SLOT_DONE, NULL, 0);
-		if (S.listen_fd >= 0)
+		bool accept_paused = accept_paused_until && ag3_now_ms() < accept_paused_until;
+		if (S.listen_fd >= 0 && !accept_paused)
 			ADD(S.listen_fd, POLLIN, SLOT_LISTEN, NULL, 0);
 		for (struct conn *c = S.conns; c; c = c->next) {
 			bool p = paused(c);
@@ -1029,7 +1045,7 @@ static int serve_loop(int sigfd)
 						ADD(e->rd[i], POLLIN, SLOT_PIPE, e, i);
 		}
 #undef ADD
-		int r = poll(pfd, n, S.stopping ? 100 : -1);
+		int r = poll(pfd, n, S.stopping ? 100 : accept_paused ? ACCEPT_BACKOFF_MS : -1);
 		if (r < 0 && errno != EINTR)
 			break;
 		/* nothing is freed in this pass (the slots name connections and execs): the

@@ -384,6 +384,44 @@ def sc_fdhoard(path, ws, pid):
     a.sock.close()
 
 
+def sc_emfile(path, pid):
+    """serve at its descriptor limit: a client it has no descriptor for is told
+    LIMIT (not FORBIDDEN: nothing is wrong with it), serve does not spin on the
+    readable listening socket, and once descriptors are free a client works."""
+    def cpu_ticks():
+        with open("/proc/%s/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime + stime
+
+    held = []
+    try:
+        first = None
+        for _ in range(100):  # serve's limit is 40 descriptors here
+            c = Client.connect(path)
+            held.append(c)
+            o = c.recv(timeout=5)
+            if o["type"] != "hello":
+                first = o
+                break
+        expect(first is not None, "serve greeted 100 clients with 40 descriptors")
+        expect(first["type"] == "error" and first["code"] == "LIMIT"
+               and "descriptors" in first["message"], first)
+        # more clients knock while it is full (bounded)
+        for _ in range(5):
+            held.append(Client.connect(path))
+        hz = os.sysconf("SC_CLK_TCK")
+        t0 = cpu_ticks()
+        time.sleep(2)
+        used = (cpu_ticks() - t0) / hz
+        expect(used < 0.5, "serve spun at its descriptor limit: %.2f s of CPU in 2 s" % used)
+    finally:
+        for c in held:
+            c.sock.close()
+    time.sleep(0.3)
+    c = Client.connect(path)
+    expect(hello(c)["type"] == "hello", "no hello once descriptors were free again")
+    c.close()
+
 if __name__ == "__main__":
     name, args = sys.argv[1], sys.argv[2:]
     try:

@@ -65,6 +65,21 @@ t_unread_fds_do_not_exhaust_serve() {
 	stop_serve
 }
 
+t_descriptor_limit_does_not_spin() {
+	S=$SCRATCH/serve.sock
+	(ulimit -n 40 && exec "$AG3" serve --socket "$S") >serve.out 2>serve.err &
+	SERVE=$!
+	trap 'kill "$SERVE" 2>/dev/null || true' EXIT
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ -S "$S" ] && break
+		sleep 0.05
+	done
+	[ -S "$S" ] || fail "serve --socket did not come up: $(cat serve.err)"
+	python3 "$CLIENT" emfile "$S" "$SERVE"
+	stop_serve
+}
+
 t_disconnect_kills_the_commands() {
 	workspace
 	start_serve
@@ -116,4 +131,5 @@ run_test "a client's disconnect kills its commands" t_disconnect_kills_the_comma
 run_test "--socket on an existing path is refused" t_existing_path_refused
 run_test "SIGTERM closes every session" t_sigterm_closes_sessions
 run_test "peer uid: own and --allow-uid accepted, others refused" t_peer_uid_checked
+run_test "at its descriptor limit serve waits, it does not spin" t_descriptor_limit_does_not_spin
 finish
