@@ -375,6 +375,9 @@ class SandboxExecutor:
             if not _IDENT.match(user.replace("-", "_").replace(".", "_")):
                 user = "ag3ntum"
             home = env.get("home") or "/workspace"
+            if not isinstance(home, str) or not home.startswith("/") or any(
+                    ch in home for ch in ":\n\r\0"):
+                home = "/workspace"  # a passwd field: no ':' or line break may add a field or a line
             pw = self._write_private(f"passwd-{int(network)}",
                                      f"{user}:x:{uid}:{gid}::{home}:/bin/bash\n")
             gr = self._write_private(f"group-{int(network)}", f"{user}:x:{gid}:\n")

@@ -126,6 +126,28 @@ class TestDefectsAbsent(ExecutorCase):
         self.assertIn(f":x:{UID}:{UID}:", out)
         self.assertTrue(out.strip().endswith("alice"), out)
 
+    def test_passwd_home_cannot_add_a_field_or_a_line(self):
+        cfg = platform_config(self.ws, as_objects=False)
+        os.makedirs(os.path.join(self.ws, "a:0:0::"), exist_ok=True)
+        cfg["environment"]["home"] = "/workspace/a:0:0::"
+        ex = SandboxExecutor(cfg, linux_uid=UID)
+        try:
+            argv = ex.build_bwrap_command(["cat", "/etc/passwd"], allow_network=False)
+            out = subprocess.run(argv, stdout=subprocess.PIPE, env={"TERM": "dumb"},
+                                 timeout=60).stdout.decode()
+        finally:
+            ex.close()
+        self.assertEqual(out.count("\n"), 1, out)
+        self.assertTrue(out.endswith(f":x:{UID}:{UID}::/workspace:/bin/bash\n"), out)
+        # a line break is refused by the profile loader, naming the key: nothing runs
+        cfg["environment"]["home"] = "/workspace\nroot2:x:0:0::/:/bin/sh"
+        ex = SandboxExecutor(cfg, linux_uid=UID)
+        try:
+            with self.assertRaisesRegex(Exception, "sandbox.environment.home"):
+                ex.build_bwrap_command(["true"], allow_network=False)
+        finally:
+            ex.close()
+
     def test_secret_reaches_the_command_but_no_command_line(self):
         argv = self.ex.build_bwrap_command(["bash", "-c", "echo $MY_API_KEY; sleep 2"],
                                            allow_network=False)
