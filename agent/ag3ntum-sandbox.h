@@ -193,6 +193,14 @@ int ag3_session_open(struct ag3_context *ctx, struct ag3_session **ret, struct a
 int ag3_session_open_spec(const struct ag3_context *ctx, const struct ag3_spec *spec,
 			  struct ag3_session **ret, struct ag3_error **err);
 int ag3_session_close(struct ag3_session *s);
+/*
+ * What the open session enforces, as the result record's "enforcement" object
+ * (JSON text: mode, uid, gid, namespaces, seccomp, landlock_abi, and "degraded",
+ * the list of what this machine could not give and the profile allowed to go
+ * without; capabilities_dropped and no_new_privs are each command's, in its
+ * result record). Valid until ag3_session_close; NULL for NULL.
+ */
+const char *ag3_session_enforcement(const struct ag3_session *s);
 
 /*
  * A command's settings (copied; 0, -EINVAL or -ENOMEM; reusable for many execs,

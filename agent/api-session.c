@@ -14,6 +14,7 @@
  */
 #include "agent/ag3ntum-sandbox.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -50,9 +51,10 @@ _Static_assert((int)AG3_EXEC_EXITED == (int)AG3_STATUS_EXITED &&
 	       "the public status is the result record's");
 
 struct ag3_session {
-	pid_t pid; /* the broker: our child */
-	int pidfd; /* its pidfd, or -1 (no pidfd_open) */
-	int ctl;   /* our end of the control socket */
+	pid_t pid;         /* the broker: our child */
+	int pidfd;         /* its pidfd, or -1 (no pidfd_open) */
+	int ctl;           /* our end of the control socket */
+	char *enforcement; /* the hello's enforcement record, JSON (ag3_session_enforcement) */
 };
 
 struct ag3_command {
@@ -202,6 +204,22 @@ static int spawn_broker(const struct ag3_uid_policy *pol, int ctl, int spec, pid
 	return 0;
 }
 
+/* The "enforcement" object of a result record, as its own JSON text. 0 or -ENOMEM. */
+static int enforcement_json(const struct ag3_result *res, char **ret)
+{
+	_cleanup_free_ char *rec = NULL;
+	if (ag3_result_to_json(res, &rec) < 0)
+		return -ENOMEM;
+	cJSON *o = cJSON_Parse(rec);
+	cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "enforcement");
+	/* facts of each command's drop, not of the session: in each result record */
+	cJSON_DeleteItemFromObjectCaseSensitive(e, "capabilities_dropped");
+	cJSON_DeleteItemFromObjectCaseSensitive(e, "no_new_privs");
+	*ret = e ? cJSON_PrintUnformatted(e) : NULL;
+	cJSON_Delete(o);
+	return *ret ? 0 : -ENOMEM;
+}
+
 /* The broker's hello: ready (0), or why not (-errno, *err set). */
 static int read_ready(struct ag3_session *s, const char *bin, struct ag3_error **err)
 {
@@ -236,7 +254,9 @@ static int read_ready(struct ag3_session *s, const char *bin, struct ag3_error *
 	struct ag3_session_limits lim;
 	struct ag3_result res = {0};
 	int r = ag3_hello_parse(buf, (size_t)n, &lim, &res);
-	if (r == -EPROTO)
+	if (r == 0 && (r = enforcement_json(&res, &s->enforcement)) < 0)
+		ag3_error_set(err, -r, "out of memory");
+	else if (r == -EPROTO)
 		ag3_error_set(err, EPROTO,
 			      "session: the broker (%s) did not answer as a session "
 			      "server does",
@@ -327,12 +347,18 @@ int ag3_session_open(struct ag3_context *ctx, struct ag3_session **ret, struct a
 	return r;
 }
 
+const char *ag3_session_enforcement(const struct ag3_session *s)
+{
+	return s ? s->enforcement : NULL;
+}
+
 int ag3_session_close(struct ag3_session *s)
 {
 	if (!s)
 		return 0;
 	close(s->ctl); /* its end: the broker tears everything down and exits */
 	int r = reap_broker(s);
+	free(s->enforcement);
 	free(s);
 	return r;
 }

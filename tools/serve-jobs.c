@@ -131,6 +131,12 @@ void serve_job_open(struct job *j)
 						: root               ? 65534
 								     : getgid());
 			cJSON_AddStringToObject(o, "cwd", sp->process.cwd ? sp->process.cwd : "/");
+			/* what the sandbox enforces, downgrades included: the agent is told */
+			cJSON *e = cJSON_Parse(ag3_session_enforcement(s->s));
+			cJSON *d = cJSON_GetObjectItemCaseSensitive(e, "degraded");
+			cJSON_AddItemToObject(o, "degraded",
+					      d ? cJSON_Duplicate(d, true) : cJSON_CreateArray());
+			cJSON_AddItemToObject(o, "enforcement", e ? e : cJSON_CreateNull());
 		}
 		j->reply = serve_reply_line(o);
 	} else {

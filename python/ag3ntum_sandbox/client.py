@@ -313,6 +313,8 @@ class Session:
         self.gid = reply.get("gid")
         self.cwd = reply.get("cwd")
         self.degraded = reply.get("degraded", [])
+        # what the sandbox enforces (namespaces, seccomp, landlock_abi, degraded)
+        self.enforcement = reply.get("enforcement")
         self.closed = False
 
     def start(self, argv=None, shell=None, stdin=None, timeout=None, env=None, cwd=None,

@@ -315,6 +315,11 @@ static struct ag3_session *open_session(struct ag3_context *ctx)
 	CHECK(r == 0 && s, "session open: %d %s", r, m ? m : "");
 	free(m);
 	ag3_error_free(err);
+	const char *e = ag3_session_enforcement(s);
+	CHECK(e && strstr(e, "\"namespaces\":[") && strstr(e, "\"net\"") &&
+		      strstr(e, "\"degraded\":[") && !strstr(e, "capabilities_dropped"),
+	      "ag3_session_enforcement: %s", e ? e : "(null)");
+	CHECK(ag3_session_enforcement(NULL) == NULL, "ag3_session_enforcement(NULL)");
 	return s;
 }
 

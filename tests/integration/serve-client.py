@@ -140,6 +140,11 @@ def hello(c):
 def open_session(c, ws, id_=1, **keys):
     o = c.request(dict({"op": "open", "id": id_, "workspace": ws}, **keys))
     expect(o["type"] == "opened", o)
+    # what the sandbox enforces, downgrades included, is in the reply
+    e = o["enforcement"]
+    expect(isinstance(o["degraded"], list) and o["degraded"] == e["degraded"], o)
+    expect("net" in e["namespaces"] and "pid" in e["namespaces"] and e["seccomp"] is True
+           and "capabilities_dropped" not in e, o)
     return o["session"]
 
 

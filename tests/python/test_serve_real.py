@@ -29,6 +29,13 @@ class TestSession(unittest.TestCase):
         self.s = self.server.open_session(workspace=self.ws, uid=UID, gid=UID)
         self.addCleanup(self.s.close)
 
+    def test_session_says_what_it_enforces(self):
+        e = self.s.enforcement
+        self.assertIsInstance(e, dict)
+        self.assertIn("net", e["namespaces"])
+        self.assertTrue(e["seccomp"])
+        self.assertEqual(self.s.degraded, e["degraded"])
+
     def test_run_stdin_timeout_cancel(self):
         r = self.s.run(argv=["sh", "-c", "cat; id -u; exit 3"], stdin=b"in\n")
         self.assertEqual((r.status, r.exit_code, r.stdout), ("exited", 3, f"in\n{UID}\n".encode()))
