@@ -105,7 +105,7 @@ void serve_job_check(struct job *j)
 		why = err ? ag3_error_format(err) : NULL;
 		j->reply =
 			serve_error_line(q->id, SERVE_BAD_REQUEST, why ? why : "'input': invalid");
-	} else if (cli_check_decide(rules, &call, 0, 0, &d, &den, &t) < 0) {
+	} else if (cli_check_decide(rules, &call, q->denials, q->other_denials, &d, &den, &t) < 0) {
 		j->reply = serve_error_line(q->id, "INTERNAL", "out of memory");
 	} else if (d.allow && cli_check_is_path_call(&call)) {
 		j->reply = check_path(j, rules, &call, &d);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "agent/resolve.h"
+#include "policy/rules.h"
 #include "policy/uid-policy.h"
 #include "policy/vars.h"
 
@@ -401,7 +402,7 @@ static const char *const op_keys[][10] = {
 			   "stderr", "env", NULL},
 	[SERVE_OP_CANCEL] = {"exec", NULL},
 	[SERVE_OP_CLOSE] = {"session", NULL},
-	[SERVE_OP_CHECK] = {"session", "tool", "input", NULL},
+	[SERVE_OP_CHECK] = {"session", "tool", "input", "denials", "other_denials", NULL},
 	[SERVE_OP_RESOLVE] = {"session", "operation", "path", "allow_directory", "fd", "blocklist",
 			      "exemptions", "readonly_prefixes", NULL},
 };
@@ -455,6 +456,18 @@ static int one_key(struct parse *p, const cJSON *it)
 				return bad(p, SERVE_BAD_REQUEST, "'input': not a JSON object");
 			r->input = cJSON_PrintUnformatted(it);
 			return r->input ? 1 : bad(p, "INTERNAL", "out of memory");
+		}
+		if (!strcmp(k, "denials") || !strcmp(k, "other_denials")) {
+			/* as check's options: earlier denials in this agent run (at the
+			 * maximum the agent was stopped already) */
+			bool own = !strcmp(k, "denials");
+			double d;
+			if (get_int(p, it, 0,
+				    own ? AG3_MAX_DENIALS_PER_TOOL - 1 : AG3_MAX_DENIALS_TOTAL - 1,
+				    &d) < 0)
+				return -1;
+			*(own ? &r->denials : &r->other_denials) = (unsigned)d;
+			return 1;
 		}
 		return 0;
 	case SERVE_OP_RESOLVE:

@@ -69,7 +69,8 @@ struct serve_req {
 
 	/* check */
 	const char *tool;
-	char *input; /* the input object as JSON text */
+	char *input;                     /* the input object as JSON text */
+	unsigned denials, other_denials; /* check --denials / --other-denials */
 
 	/* resolve */
 	int rop; /* enum ag3_resolve_op */

@@ -183,6 +183,15 @@ def sc_basics(ws, profile):
     # check: a deny rule of the profile
     d = c.request({"op": "check", "id": 9, "session": s, "tool": "Bash", "input": {"command": "rm -rf /x"}})
     expect(d["type"] == "decision" and d["decision"] == "deny" and d["rule"] == "Bash(rm:*)", d)
+    # the earlier denials of this run, as check's --denials: the second one warns
+    d = c.request({"op": "check", "id": 23, "session": s, "tool": "Bash", "input": {"command": "rm x"},
+                   "denials": 1})
+    expect(d["decision"] == "deny" and "FINAL WARNING" in d["message"] and not d["interrupt"], d)
+    d = c.request({"op": "check", "id": 24, "session": s, "tool": "Bash", "input": {"command": "rm x"},
+                   "denials": 2})
+    expect(d["interrupt"] is True and d["message"].startswith("TASK STOPPED"), d)
+    error_code(c, {"op": "check", "id": 25, "session": s, "tool": "Bash", "input": {}, "denials": 3},
+               "BAD_REQUEST")
     d = c.request({"op": "check", "id": 10, "session": s, "tool": "Bash", "input": {"command": "git status"}})
     expect(d["decision"] == "allow", d)
     # resolve: the file through the fd passed with the reply
