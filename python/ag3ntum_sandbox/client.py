@@ -394,9 +394,12 @@ class Session:
         return self.server.resolve(operation, path, allow_directory=allow_directory, fd=fd,
                                    session=self.handle, **rules)
 
-    def check(self, tool, input):
-        """The policy engine's decision on a tool call (can_use_tool)."""
-        return self.server.check(tool, input, session=self.handle)
+    def check(self, tool, input, denials=None, other_denials=None):
+        """The policy engine's decision on a tool call (can_use_tool); a file
+        tool's path is resolved too. denials/other_denials: this run's earlier
+        denials of this tool / of others (the final warning, the interrupt)."""
+        return self.server.check(tool, input, session=self.handle, denials=denials,
+                                 other_denials=other_denials)
 
     def close(self):
         if not self.closed:
@@ -430,9 +433,10 @@ class Session:
         return await loop.run_in_executor(
             None, lambda: self.resolve(operation, path, allow_directory=allow_directory, fd=fd, **rules))
 
-    async def acheck(self, tool, input):
+    async def acheck(self, tool, input, denials=None, other_denials=None):
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(None, lambda: self.check(tool, input))
+        return await loop.run_in_executor(
+            None, lambda: self.check(tool, input, denials, other_denials))
 
     async def aclose(self):
         loop = asyncio.get_running_loop()

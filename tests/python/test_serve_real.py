@@ -62,6 +62,23 @@ class TestSession(unittest.TestCase):
         d = self.s.check("mcp__ag3ntum__Read", {"file_path": "/users/bob/sessions/x/workspace/.env"})
         self.assertFalse(d.allowed)
 
+    def test_check_rules_paths_and_denial_counts(self):
+        prof = os.path.join(self.base, "p.yaml")
+        with open(prof, "w") as f:
+            f.write("name: t\nsandbox:\n  enabled: true\n  session_mounts:\n"
+                    "    workspace: {source: '{workspace_dir}', target: /workspace, mode: rw}\n"
+                    "permissions:\n  allow: ['Read(*)', 'Bash(git:*)']\n  deny: ['Bash(rm:*)']\n")
+        with self.server.open_session(profile=prof, workspace=self.ws, uid=UID, gid=UID) as s:
+            # the rules allow Read; the path is refused by the resolver, with its code
+            d = s.check("Read", {"file_path": "../../../etc/passwd"})
+            self.assertEqual((d.allowed, d.reason), (False, "PATH_TRAVERSAL"))
+            self.assertEqual(d.message, d.raw["path"]["message"])
+            self.assertTrue(s.check("Read", {"file_path": "a.txt"}).allowed)
+            d = s.check("Bash", {"command": "rm -rf x"}, denials=1)
+            self.assertEqual((d.allowed, d.reason), (False, "deny-rule"))
+            self.assertIn("FINAL WARNING", d.message)
+            self.assertTrue(s.check("Bash", {"command": "rm x"}, denials=2).raw["interrupt"])
+
 
 @unittest.skipUnless(serve_available(), REASON)
 class TestPathValidator(unittest.TestCase):
