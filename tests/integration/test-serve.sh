@@ -87,6 +87,14 @@ t_disconnect_kills_the_commands() {
 	stop_serve
 }
 
+t_help() {
+	sbx serve --help
+	expect_rc 0
+	expect_out_has '^Usage: ag3ntum-sandbox serve \[--socket PATH \[--allow-uid UID\]\.\.\.\]$'
+	expect_out_has '^Exit status: '
+	case $OUT in *"--profile FILE"*) fail "serve's help holds the session options it does not take" ;; esac
+}
+
 t_existing_path_refused() {
 	: >taken
 	sbx serve --socket "$PWD/taken"
@@ -129,6 +137,7 @@ run_test "a flooding client does not block another" t_socket_flood_does_not_bloc
 run_test "a client that never reads its resolve fds does not exhaust serve" t_unread_fds_do_not_exhaust_serve
 run_test "a client's disconnect kills its commands" t_disconnect_kills_the_commands
 run_test "--socket on an existing path is refused" t_existing_path_refused
+run_test "--help" t_help
 run_test "SIGTERM closes every session" t_sigterm_closes_sessions
 run_test "peer uid: own and --allow-uid accepted, others refused" t_peer_uid_checked
 run_test "at its descriptor limit serve waits, it does not spin" t_descriptor_limit_does_not_spin
