@@ -38,8 +38,8 @@ struct conn {
 	struct outbuf *qhead, *qtail;
 	size_t queued;
 	unsigned queued_fds; /* descriptors held by the queued replies */
-	bool dropped;    /* the client is gone (or serve ends): nothing more is read */
-	bool write_dead; /* writing failed: replies are discarded */
+	bool dropped;        /* the client is gone (or serve ends): nothing more is read */
+	bool write_dead;     /* writing failed: replies are discarded */
 	struct sess *sessions;
 	unsigned n_sessions, next_handle;
 	struct exec *execs;
