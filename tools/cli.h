@@ -69,6 +69,9 @@ int cli_source_handle(struct cli_source *src, int opt, const char *arg);
 /* The library's context step (agent/context.h): compiles the profile, or loads --spec,
  * every id through the uid policy. Prints errors; returns 0 or -1. */
 int cli_source_spec(struct cli_source *src, struct ag3_spec **ret);
+/* cli_source_spec without printing (and without the --session check): 0, or -errno
+ * with *err set. */
+int cli_source_compile(const struct cli_source *src, struct ag3_spec **ret, struct ag3_error **err);
 
 /* The library's context for `src`: its session, its files, its uid policy (nothing is
  * loaded yet, nothing printed). NULL on ENOMEM or an invalid value. */

@@ -377,20 +377,22 @@ int cli_source_spec(struct cli_source *src, struct ag3_spec **ret)
 			  src->session_socket);
 		return -1;
 	}
-	_cleanup_(ag3_context_freep) struct ag3_context *c = cli_source_context(src);
-	if (!c) {
-		cli_error("out of memory");
-		return -1;
-	}
 	struct ag3_error *err = NULL;
-	int r = src->spec_path ? ag3_context_load_spec(c, src->spec_path, ret, &err)
-			       : ag3_context_compile(c, ret, &err);
-	if (r < 0) {
+	if (cli_source_compile(src, ret, &err) < 0) {
 		cli_print_error(NULL, err);
 		ag3_error_free(err);
 		return -1;
 	}
 	return 0;
+}
+
+int cli_source_compile(const struct cli_source *src, struct ag3_spec **ret, struct ag3_error **err)
+{
+	_cleanup_(ag3_context_freep) struct ag3_context *c = cli_source_context(src);
+	if (!c)
+		return ag3_error_set(err, ENOMEM, "out of memory");
+	return src->spec_path ? ag3_context_load_spec(c, src->spec_path, ret, err)
+			      : ag3_context_compile(c, ret, err);
 }
 
 bool cli_vars_dirs_given(const struct ag3_vars *v)

@@ -74,15 +74,18 @@ int cli_policy_rules(struct cli_source *src, const char *cmd, bool session,
 	return 0;
 }
 
-static void print_json(cJSON *o)
+/* Prints `o` (NULL: it could not be built) and frees it. 0, or -1 with the error printed. */
+static int print_json(cJSON *o)
 {
 	char *s = o ? cJSON_Print(o) : NULL;
-	if (s) {
-		cli_print_json(stdout, s);
-		free(s);
-	} else {
+	cJSON_Delete(o);
+	if (!s) {
 		cli_error("out of memory");
+		return -1;
 	}
+	cli_print_json(stdout, s);
+	free(s);
+	return 0;
 }
 
 /* Adds the string `s`, or null when it is NULL. */
@@ -199,14 +202,7 @@ int cli_policy_print_decision(const struct ag3_rules *r, const struct ag3_tool_c
 		print_decision_text(r, c, d, den);
 		return 0;
 	}
-	cJSON *o = cli_policy_decision_json(r, c, d, den);
-	if (!o) {
-		cli_error("out of memory");
-		return -1;
-	}
-	print_json(o);
-	cJSON_Delete(o);
-	return 0;
+	return print_json(cli_policy_decision_json(r, c, d, den));
 }
 
 cJSON *cli_policy_path_denial_json(const struct ag3_rules *r, const struct ag3_tool_call *c,
@@ -255,14 +251,7 @@ int cli_policy_print_path_denial(const struct ag3_rules *r, const struct ag3_too
 		printf("  interrupt: no\n");
 		return 0;
 	}
-	cJSON *o = cli_policy_path_denial_json(r, c, d, res, op);
-	if (!o) {
-		cli_error("out of memory");
-		return -1;
-	}
-	print_json(o);
-	cJSON_Delete(o);
-	return 0;
+	return print_json(cli_policy_path_denial_json(r, c, d, res, op));
 }
 
 /* ------------------------------------------------------------- a path -- */
@@ -391,7 +380,6 @@ static int explain_path(struct cli_source *src, const char *path, bool json)
 			cJSON_AddItemToArray(a, w);
 		}
 		print_json(o);
-		cJSON_Delete(o);
 		ag3_explain_absent_clear(why, n_why);
 		ag3_explain_path_clear(&e);
 		return 0;
@@ -499,7 +487,6 @@ static int explain_call(struct cli_source *src, bool session, const char *text, 
 			cJSON_AddNullToObject(o, "commands");
 		}
 		print_json(o);
-		cJSON_Delete(o);
 	} else {
 		print_decision_text(rules, &c, &e.decision, e.decision.allow ? NULL : &den);
 		if (e.parts && e.n_parts > 1)

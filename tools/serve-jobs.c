@@ -63,10 +63,7 @@ char *serve_error_line(const cJSON *id, const char *code, const char *msg)
 int serve_compile(const struct serve_req *q, struct ag3_spec **spec, char **why)
 {
 	struct ag3_error *err = NULL;
-	_cleanup_(ag3_context_freep) struct ag3_context *ctx = cli_source_context(&q->source);
-	int r = !ctx                  ? ag3_error_set(&err, ENOMEM, "out of memory")
-		: q->source.spec_path ? ag3_context_load_spec(ctx, q->source.spec_path, spec, &err)
-				      : ag3_context_compile(ctx, spec, &err);
+	int r = cli_source_compile(&q->source, spec, &err);
 	if (r < 0) {
 		*why = err ? ag3_error_format(err) : NULL;
 		if (!*why)
