@@ -126,20 +126,17 @@ def create_demote_fn(uid, gid, session_uid=None, validate=True):
 _create_demote_fn = create_demote_fn
 
 
-_plain = to_plain
-
-
 def _config_dict(config):
     """The SandboxConfig as a dict of its keys (attribute access or a dict)."""
     if isinstance(config, dict):
-        d = _plain(config)
+        d = to_plain(config)
         return d.get("sandbox", d) if set(d) == {"sandbox"} else d
     out = {}
     for key in _PLATFORM_KEYS + _OUR_KEYS:
         if hasattr(config, key):
-            out[key] = _plain(getattr(config, key))
+            out[key] = to_plain(getattr(config, key))
     if not out:
-        out = _plain(config)
+        out = to_plain(config)
     return out
 
 
@@ -157,15 +154,6 @@ def _source_exists(src):
     """A mount source is there: a non-empty str naming an existing object (a
     dangling symlink is missing, as for the platform's Path.exists())."""
     return isinstance(src, str) and bool(src) and os.path.exists(src)
-
-
-def _username_from(path):
-    parts = os.path.normpath(path or "").split(os.sep)
-    if "users" in parts:
-        i = parts.index("users")
-        if i + 1 < len(parts) and parts[i + 1]:
-            return parts[i + 1]
-    return None
 
 
 _executors = weakref.WeakSet()
@@ -371,7 +359,8 @@ class SandboxExecutor:
         if not any(isinstance(m, dict) and m.get("target") in ("/etc/passwd", "/etc")
                    for _, _, m in _mounts(sb)):
             uid, gid = self._ids()
-            user = _username_from(self.workspace_source()) or "ag3ntum"
+            src = self.workspace_source()
+            user = (_validator._session_parts(src)[0] if src else None) or "ag3ntum"
             if not _IDENT.match(user.replace("-", "_").replace(".", "_")):
                 user = "ag3ntum"
             home = env.get("home") or "/workspace"
