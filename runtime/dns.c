@@ -50,20 +50,20 @@ int ag3_dns_parse_query(const void *msg, size_t len, struct ag3_dns_query *q)
 	size_t off = HEADER, n = 0;
 	for (;;) {
 		if (off >= len)
-			return -EBADMSG;
+			goto bad;
 		uint8_t l = m[off++];
 		if (l == 0)
 			break;
 		if (l > 63 || l > len - off) /* pointers (0xc0) and 0x40/0x80 types too */
-			return -EBADMSG;
+			goto bad;
 		if (n + (n ? 1 : 0) + l > 253)
-			return -EBADMSG;
+			goto bad;
 		if (n)
 			q->name[n++] = '.';
 		for (uint8_t i = 0; i < l; i++) {
 			uint8_t c = m[off + i];
 			if (!label_byte(c))
-				return -EBADMSG;
+				goto bad;
 			q->name[n++] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
 		}
 		off += l;

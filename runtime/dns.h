@@ -42,7 +42,7 @@ struct ag3_dns_query {
  * The name without compression pointers, labels 1..63 bytes, at most 253
  * characters as text, only [A-Za-z0-9_-] bytes in labels (anything else, '.',
  * NUL or a byte >= 0x80 among them, is refused). The other header bits (AA,
- * TC, Z, AD, CD, rcode) are ignored. 0, or -EBADMSG. */
+ * TC, Z, AD, CD, rcode) are ignored. 0, or -EBADMSG (and *q zeroed). */
 int ag3_dns_parse_query(const void *msg, size_t len, struct ag3_dns_query *q);
 
 /* A reply to a parsed query: header (same id, QR=1, opcode 0, AA=1, RD as

@@ -224,6 +224,8 @@ static ssize_t parse(const char *buf, size_t end, struct ag3_proxy_req *req)
 	}
 	if (te && clen.s)
 		return -ENOTSUP;
+	if (!host.s && n_headers == AG3_PROXY_HEADERS_MAX)
+		return -EBADMSG; /* the head upstream would hold one more, the Host added */
 
 	/* the head upstream: at most the head received, a '/' and a Host line */
 	char *out = malloc(end + 2 + sizeof("Host: :65535\r\n") + AG3_NET_NAME_MAX);

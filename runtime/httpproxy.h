@@ -43,7 +43,8 @@ struct ag3_proxy_req {
  *      version not HTTP/1.0 or HTTP/1.1, a target with a byte outside
  *      0x21..0x7e or a '#'), a bare LF or CR, a NUL (all three as soon as they
  *      are read), a header without ':' or with whitespace before it, a control
- *      byte in a value, obs-fold, more than AG3_PROXY_HEADERS_MAX headers,
+ *      byte in a value, obs-fold, more than AG3_PROXY_HEADERS_MAX headers
+ *      (counting the Host header added to a plain request without one),
  *      several Host headers, a Host header that disagrees with the absolute
  *      URI's host and port, several Content-Length headers that disagree or
  *      one that is not a number, a CONNECT target not host:port, userinfo, a

@@ -162,6 +162,7 @@ Test(dns, parse_refuses_names)
 		m[14] = (uint8_t)bytes[i];
 		cr_expect_eq(ag3_dns_parse_query(m, n, &q), -EBADMSG, "byte 0x%02x in a label",
 			     (uint8_t)bytes[i]);
+		cr_expect_eq(q.name[0], 0, "a refused query leaves *q zeroed");
 	}
 	cr_expect_eq(ag3_dns_parse_query(NULL, 0, &q), -EBADMSG);
 }

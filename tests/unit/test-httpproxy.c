@@ -222,27 +222,39 @@ Test(httpproxy, early_errors)
 	cr_expect_eq(parse("GET http://x.org/ HTTP/1.1\r", &req), 0, "a CR, its LF not read yet");
 }
 
-static char *headers(unsigned n)
+/* A request with `n` headers, the first of them "Host: x.org" when `host`. */
+static char *headers(unsigned n, bool host)
 {
 	size_t cap = 64 + n * 16;
 	char *s = malloc(cap);
 	cr_assert_not_null(s);
 	size_t o = (size_t)snprintf(s, cap, "GET http://x.org/ HTTP/1.1\r\n");
 	for (unsigned i = 0; i < n; i++)
-		o += (size_t)snprintf(s + o, cap - o, "X-%u: v\r\n", i);
+		o += (size_t)(i == 0 && host ? snprintf(s + o, cap - o, "Host: x.org\r\n")
+					     : snprintf(s + o, cap - o, "X-%u: v\r\n", i));
 	snprintf(s + o, cap - o, "\r\n");
 	return s;
 }
 
 Test(httpproxy, limits)
 {
-	struct ag3_proxy_req req;
-	char *s = headers(AG3_PROXY_HEADERS_MAX);
+	struct ag3_proxy_req req, again;
+	char *s = headers(AG3_PROXY_HEADERS_MAX, true);
 	cr_expect_eq(parse(s, &req), (ssize_t)strlen(s), "100 headers");
 	ag3_proxy_req_clear(&req);
 	free(s);
-	s = headers(AG3_PROXY_HEADERS_MAX + 1);
+	s = headers(AG3_PROXY_HEADERS_MAX + 1, true);
 	cr_expect_eq(parse(s, &req), -EBADMSG, "101 headers");
+	free(s);
+	s = headers(AG3_PROXY_HEADERS_MAX - 1, false);
+	cr_assert_eq(parse(s, &req), (ssize_t)strlen(s), "99 headers and the Host added");
+	cr_expect_eq(ag3_proxy_parse(req.head, req.head_len, &again), (ssize_t)req.head_len,
+		     "the head upstream parses again");
+	ag3_proxy_req_clear(&again);
+	ag3_proxy_req_clear(&req);
+	free(s);
+	s = headers(AG3_PROXY_HEADERS_MAX, false);
+	cr_expect_eq(parse(s, &req), -EBADMSG, "100 headers and the Host added");
 	free(s);
 
 	/* a head of exactly AG3_PROXY_HEAD_MAX bytes, then one byte more */
