@@ -253,7 +253,7 @@ static int read_ready(struct ag3_session *s, const char *bin, struct ag3_error *
 	}
 	struct ag3_session_limits lim;
 	struct ag3_result res = {0};
-	int r = ag3_hello_parse(buf, (size_t)n, &lim, &res);
+	int r = ag3_hello_parse(buf, (size_t)n, &lim, &res, NULL);
 	if (r == 0 && (r = enforcement_json(&res, &s->enforcement)) < 0)
 		ag3_error_set(err, -r, "out of memory");
 	else if (r == -EPROTO)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "agent/session-proto.h"
+#include "runtime/spec_json.h"
 #include "runtime/cmdreq.h"
 #include "runtime/relay.h"
 
@@ -52,9 +53,10 @@ int ag3_session_connect(const char *path, char *why, size_t wlen)
 }
 
 /* The server's hello, waited for (bounded: a server that says nothing is broken). */
-static int read_hello(int conn, struct ag3_session_limits *lim, int *oom_fd, struct ag3_result *res)
+static int read_hello(int conn, struct ag3_session_limits *lim, int *oom_fd, struct ag3_result *res,
+		      struct ag3_spec_network *net)
 {
-	size_t cap = sizeof(struct ag3_hello) + AG3_HELLO_MAX_TEXT;
+	size_t cap = sizeof(struct ag3_hello) + AG3_HELLO_MAX_TEXT + AG3_HELLO_MAX_NET;
 	char *buf = malloc(cap);
 	if (!buf)
 		return -ENOMEM;
@@ -64,7 +66,7 @@ static int read_hello(int conn, struct ag3_session_limits *lim, int *oom_fd, str
 		pr = poll(&p, 1, 30000);
 	while (pr < 0 && errno == EINTR);
 	ssize_t n = pr > 0 ? ag3_recv_fd(conn, buf, cap, oom_fd, MSG_DONTWAIT) : -1;
-	int r = n > 0 ? ag3_hello_parse(buf, (size_t)n, lim, res) : -EPROTO;
+	int r = n > 0 ? ag3_hello_parse(buf, (size_t)n, lim, res, net) : -EPROTO;
 	free(buf);
 	if (r == -EPROTO && res->status != AG3_STATUS_SETUP_FAILED) {
 		res->status = AG3_STATUS_SETUP_FAILED;
@@ -94,7 +96,8 @@ int ag3_session_client_run_cap(int conn, int64_t timeout_ms, uint64_t output_byt
 	uint64_t start = ag3_now_ms();
 	struct ag3_session_limits lim = {0};
 	int oom_fd = -1;
-	if (read_hello(conn, &lim, &oom_fd, res) < 0) {
+	struct ag3_spec_network net = {0};
+	if (read_hello(conn, &lim, &oom_fd, res, &net) < 0) {
 		if (oom_fd >= 0)
 			close(oom_fd);
 		close(conn);
@@ -110,7 +113,8 @@ int ag3_session_client_run_cap(int conn, int64_t timeout_ms, uint64_t output_byt
 	/* the session's enforcement record, then the command's own outcome */
 	const bool seccomp = res->enforcement.seccomp;
 	const int landlock = res->enforcement.landlock_abi;
-	int r = ag3_session_command_run(conn, &lim, oom_fd, opts, extra, res);
+	int r = ag3_session_command_run(conn, &lim, &net, oom_fd, opts, extra, res);
+	ag3_spec_network_clear(&net);
 	if (oom_fd >= 0)
 		close(oom_fd);
 	close(conn);
@@ -133,7 +137,7 @@ int ag3_session_close_path(const char *path, uint64_t wait_ms, char *why, size_t
 	struct ag3_result res = {0};
 	struct ag3_session_limits lim;
 	int oom_fd = -1;
-	int r = read_hello(fd, &lim, &oom_fd, &res);
+	int r = read_hello(fd, &lim, &oom_fd, &res, NULL);
 	if (oom_fd >= 0)
 		close(oom_fd);
 	if (r < 0 && r != -EPIPE) {

@@ -13,6 +13,7 @@
 
 #include "runtime/result.h"
 #include "runtime/session.h"
+#include "runtime/spec_json.h"
 
 #define AG3_HELLO_MAGIC 0x49483341u  /* "A3HI" */
 #define AG3_CLOSE_MAGIC 0x4c433341u  /* "A3CL" */
@@ -28,19 +29,25 @@ struct ag3_hello {
 	uint32_t uid, gid;
 	uint32_t n_degraded;
 	uint32_t text_len;
+	uint32_t net_len;
 	/* then text_len bytes: the downgrades, NUL-terminated each; or, with err, the
-	 * reason (NUL-terminated) */
+	 * reason (NUL-terminated); then net_len bytes: allowlist mode's network section
+	 * (runtime/spec_json.h, NUL-terminated): the client runs the command's relay */
 };
+#define AG3_HELLO_MAX_NET (64u * 1024)
 
 struct ag3_close_req {
 	uint32_t magic;
 	uint32_t reserved;
 };
 
-/* Packs the hello for `base` (the session's result record so far). malloc'ed. */
-void *ag3_hello_pack(const struct ag3_session_limits *lim, const struct ag3_result *base, int err,
-		     const char *why, size_t *ret_len);
-/* Parses a hello into `lim` and `res`'s enforcement record. 0, -EPROTO, or the
- * hello's own -err with `res` a setup failure saying why. */
+/* Packs the hello for `base` (the session's result record so far) and `net_json`
+ * (NULL: none). malloc'ed. */
+void *ag3_hello_pack(const struct ag3_session_limits *lim, const struct ag3_result *base,
+		     const char *net_json, int err, const char *why, size_t *ret_len);
+/* Parses a hello into `lim` and `res`'s enforcement record, and when `net` is not
+ * NULL the network section into it (mode none when the hello has none; clear it
+ * with ag3_spec_network_clear). 0, -EPROTO, or the hello's own -err with `res` a
+ * setup failure saying why. */
 int ag3_hello_parse(const void *buf, size_t len, struct ag3_session_limits *lim,
-		    struct ag3_result *res);
+		    struct ag3_result *res, struct ag3_spec_network *net);

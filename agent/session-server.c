@@ -22,10 +22,13 @@
 /* A connection that sends nothing for this long is dropped. */
 #define PENDING_MS 10000
 
-void *ag3_hello_pack(const struct ag3_session_limits *lim, const struct ag3_result *base, int err,
-		     const char *why, size_t *ret_len)
+void *ag3_hello_pack(const struct ag3_session_limits *lim, const struct ag3_result *base,
+		     const char *net_json, int err, const char *why, size_t *ret_len)
 {
 	size_t text = 0;
+	const size_t net = !err && net_json ? strlen(net_json) + 1 : 0;
+	if (net > AG3_HELLO_MAX_NET)
+		return NULL;
 	if (err)
 		text = strnlen(why ? why : "", AG3_HELLO_MAX_TEXT - 1) + 1;
 	else
@@ -33,7 +36,10 @@ void *ag3_hello_pack(const struct ag3_session_limits *lim, const struct ag3_resu
 			text += strnlen(base->enforcement.degraded[i], 8191) + 1;
 	if (text > AG3_HELLO_MAX_TEXT)
 		text = AG3_HELLO_MAX_TEXT;
-	struct ag3_hello h = {.magic = AG3_HELLO_MAGIC, .err = err, .text_len = (uint32_t)text};
+	struct ag3_hello h = {.magic = AG3_HELLO_MAGIC,
+			      .err = err,
+			      .text_len = (uint32_t)text,
+			      .net_len = (uint32_t)net};
 	if (lim)
 		h.lim = *lim;
 	if (base) {
@@ -48,7 +54,7 @@ void *ag3_hello_pack(const struct ag3_session_limits *lim, const struct ag3_resu
 		h.uid = base->enforcement.uid;
 		h.gid = base->enforcement.gid;
 	}
-	char *buf = calloc(1, sizeof(h) + text);
+	char *buf = calloc(1, sizeof(h) + text + net);
 	if (!buf)
 		return NULL;
 	char *p = buf + sizeof(h), *end = p + text;
@@ -64,23 +70,31 @@ void *ag3_hello_pack(const struct ag3_session_limits *lim, const struct ag3_resu
 			h.n_degraded++;
 		}
 	}
+	if (net)
+		memcpy(buf + sizeof(h) + text, net_json, net);
 	memcpy(buf, &h, sizeof(h));
-	*ret_len = sizeof(h) + text;
+	*ret_len = sizeof(h) + text + net;
 	return buf;
 }
 
 int ag3_hello_parse(const void *buf, size_t len, struct ag3_session_limits *lim,
-		    struct ag3_result *res)
+		    struct ag3_result *res, struct ag3_spec_network *net)
 {
 	struct ag3_hello h;
+	if (net)
+		memset(net, 0, sizeof(*net));
 	if (len < sizeof(h))
 		return -EPROTO;
 	memcpy(&h, buf, sizeof(h));
-	if (h.magic != AG3_HELLO_MAGIC || h.text_len != len - sizeof(h) ||
-	    h.text_len > AG3_HELLO_MAX_TEXT)
+	if (h.magic != AG3_HELLO_MAGIC || h.text_len > AG3_HELLO_MAX_TEXT ||
+	    h.net_len > AG3_HELLO_MAX_NET || (size_t)h.text_len + h.net_len != len - sizeof(h))
 		return -EPROTO;
 	const char *p = (const char *)buf + sizeof(h), *end = p + h.text_len;
 	if (h.text_len && end[-1] != 0)
+		return -EPROTO;
+	if (h.net_len && (end[h.net_len - 1] != 0 || h.err))
+		return -EPROTO;
+	if (net && h.net_len && ag3_spec_network_from_json(end, h.net_len - 1, net) < 0)
 		return -EPROTO;
 	if (h.err) {
 		int e = h.err < 0 ? -h.err : h.err;
@@ -120,6 +134,7 @@ struct server {
 	struct ag3_sandbox *sb;
 	struct ag3_session_limits lim;
 	struct ag3_result base;
+	char *net_json; /* allowlist mode: the network section every hello carries */
 	bool broken;
 	char broken_why[256];
 	struct pending pend[MAX_PENDING];
@@ -133,7 +148,7 @@ struct server {
 static void send_hello(struct server *s, int fd, int err, const char *why)
 {
 	size_t len = 0;
-	void *h = ag3_hello_pack(&s->lim, &s->base, err, why, &len);
+	void *h = ag3_hello_pack(&s->lim, &s->base, s->net_json, err, why, &len);
 	int oom = err ? -1 : ag3_sandbox_oom_fd(s->sb);
 	if (h)
 		(void)!ag3_send_fds(fd, h, len, &oom, oom >= 0 ? 1 : 0);
@@ -299,11 +314,22 @@ int ag3_server_run(const struct ag3_spec *spec, const struct ag3_server_opts *o)
 	s.lim.timeout_ms = spec->limits.timeout_ms;
 	s.lim.kill_grace_ms = spec->limits.kill_grace_ms;
 	s.lim.output_bytes = spec->limits.output_bytes;
-	ag3_sandbox_open(spec, &s.sb, &s.base);
+	/* Allowlist mode: each command's client runs that command's relay, by the
+	 * session's rules, which every hello carries. */
+	if (spec->network.mode == AG3_NET_ALLOWLIST &&
+	    (ag3_spec_network_to_json(&spec->network, &s.net_json) < 0 ||
+	     strlen(s.net_json) >= AG3_HELLO_MAX_NET))
+		ag3_result_setup_failed(&s.base, E2BIG, "network", NULL,
+					"network: the allowlist is too large for a session (its "
+					"rules take more than 64 KiB): list fewer names, or use "
+					"wildcards");
+	else
+		ag3_sandbox_open(spec, &s.sb, &s.base);
 	if (o->ready)
 		o->ready(o->data, &s.base);
 	if (!s.sb) {
 		ag3_result_clear(&s.base);
+		free(s.net_json);
 		unlink_if_ours(o);
 		return 125;
 	}
@@ -313,6 +339,7 @@ int ag3_server_run(const struct ag3_spec *spec, const struct ag3_server_opts *o)
 		/* without it, a sandboxed process could pass for a client: fail closed */
 		ag3_sandbox_close(s.sb);
 		ag3_result_clear(&s.base);
+		free(s.net_json);
 		unlink_if_ours(o);
 		return 125;
 	}
@@ -377,5 +404,6 @@ int ag3_server_run(const struct ag3_spec *spec, const struct ag3_server_opts *o)
 		close(s.closer);
 	}
 	ag3_result_clear(&s.base);
+	free(s.net_json);
 	return 0;
 }

@@ -894,6 +894,52 @@ static int harden_proc(int devnull_fd, struct resolver *rs, int procfd, const ch
 	return 0;
 }
 
+/*
+ * A file of the runtime's over what is at parent/name (the host's /etc/resolv.conf
+ * in a read-only bind of /etc): the file is made in a small tmpfs of its own and
+ * that one file is mounted over the target, read-only. A directory there is an
+ * error; a symlink is replaced by the file (the mount is on the link itself, not
+ * on what it points to).
+ */
+static int file_over(struct resolver *rs, int parent, const char *name, const struct ag3_mount *m)
+{
+	_cleanup_close_ int target = openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (target < 0)
+		return -errno;
+	struct stat st;
+	if (fstat(target, &st) < 0)
+		return -errno;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	const struct fs_opt opts[] = {{"size", "16384"}, {"mode", "0755"}, {"nr_inodes", "4"}};
+	_cleanup_close_ int mfd = new_fs("tmpfs", opts, ELEMENTSOF(opts),
+					 MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	if (mfd < 0)
+		return mfd;
+	_cleanup_close_ int fd =
+		openat(mfd, "f", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, m->mode ? m->mode : 0444);
+	if (fd < 0)
+		return -errno;
+	size_t len = strlen(m->content), off = 0;
+	while (off < len) {
+		ssize_t w = write(fd, m->content + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		off += (size_t)w;
+	}
+	const unsigned a =
+		MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+	_cleanup_close_ int file = openat(mfd, "f", O_PATH | O_CLOEXEC);
+	if (file < 0)
+		return -errno;
+	_cleanup_close_ int tree = clone_tree(file, a);
+	if (tree < 0)
+		return tree;
+	return attach_at(rs, tree, target, m->target, a);
+}
+
 static int do_op(struct ag3_mounts_plan *plan, size_t i, struct resolver *rs, char *where,
 		 const char **ret_path, struct ag3_error **reterr)
 {
@@ -995,6 +1041,8 @@ static int do_op(struct ag3_mounts_plan *plan, size_t i, struct resolver *rs, ch
 		_cleanup_close_ int fd =
 			openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
 			       m->mode ? m->mode : 0644);
+		if (fd < 0 && (errno == EEXIST || errno == EROFS) && m->overlay)
+			return file_over(rs, parent, name, m);
 		if (fd < 0)
 			return -errno;
 		size_t len = strlen(m->content), off = 0;

@@ -501,6 +501,11 @@ static int refuse_fail_open(struct cctx *c)
 	return 0;
 }
 
+/*
+ * The platform's keys onto the three modes (README "Network"): network_sandboxing
+ * false is the host's network; otherwise network.enabled with allowed domains, or
+ * with forwarded localhost ports, is the allowlist; anything else is none.
+ */
 static int compile_network(struct cctx *c)
 {
 	const struct ag3_profile_sandbox *sb = &c->p->sandbox;
@@ -513,12 +518,27 @@ static int compile_network(struct cctx *c)
 	}
 	spec->namespaces.net = true;
 	spec->network.mode = AG3_NET_NONE;
-	if (!sb->network.enabled.v || !sb->network.allowed_domains.n)
+	if (sb->network.max_connections.meta.set)
+		spec->network.max_connections = (uint32_t)sb->network.max_connections.v;
+	if (sb->network.max_connection_bytes.meta.set)
+		spec->network.max_connection_bytes = sb->network.max_connection_bytes.v;
+	if (sb->network.idle_timeout_ms.meta.set)
+		spec->network.idle_timeout_ms = sb->network.idle_timeout_ms.v;
+	const bool forward = sb->network.allow_localhost.v && sb->network.localhost_ports.n;
+	if (!sb->network.enabled.v || (!sb->network.allowed_domains.n && !forward))
 		return 0;
 	spec->network.mode = AG3_NET_ALLOWLIST;
 	spec->network.allow_localhost = sb->network.allow_localhost.v;
-	spec->network.domains = calloc(sb->network.allowed_domains.n, sizeof(char *));
-	if (!spec->network.domains)
+	spec->network.allow_private = sb->network.allow_private_destinations.v;
+	if (forward) {
+		const struct ag3_pports *pp = &sb->network.localhost_ports;
+		if (!(spec->network.localhost_ports = calloc(pp->n, sizeof(uint16_t))))
+			return oom(c);
+		memcpy(spec->network.localhost_ports, pp->v, pp->n * sizeof(uint16_t));
+		spec->network.n_localhost_ports = pp->n;
+	}
+	if (sb->network.allowed_domains.n &&
+	    !(spec->network.domains = calloc(sb->network.allowed_domains.n, sizeof(char *))))
 		return oom(c);
 	for (size_t i = 0; i < sb->network.allowed_domains.n; i++) {
 		const char *d = sb->network.allowed_domains.items[i].v;

@@ -208,7 +208,29 @@ const struct ag3_lint_rule ag3_lint_catalogue[_R_MAX] = {
 	[R_HOST_NETWORK] = {"AG3L047", "host-network", W,
 			    "`network_sandboxing: false`: commands share the host's network "
 			    "namespace, every localhost service (the API, redis) included",
-			    "drop the key: the sandbox gets its own network namespace"},
+			    "drop the key: the sandbox gets its own network namespace; list the "
+			    "hosts it needs in network.allowed_domains"},
+	[R_LOCALHOST_NO_PORTS] = {"AG3L048", "localhost-no-ports", I,
+				  "`network.allow_localhost: true` without `localhost_ports`: no "
+				  "port of the host's localhost is reachable (none is by default)",
+				  "list the ports the agent needs in network.localhost_ports, or "
+				  "drop the key"},
+	[R_LOCALHOST_PORTS_IGNORED] =
+		{"AG3L049", "localhost-ports-ignored", W,
+		 "network.localhost_ports listed, but allow_localhost is not "
+		 "true or the network is not enabled: nothing is forwarded",
+		 "set network.enabled and network.allow_localhost to true, or "
+		 "drop the ports"},
+	[R_NETWORK_EMPTY_ALLOWLIST] = {"AG3L050", "network-empty-allowlist", I,
+				       "`network.enabled: true` with no allowed_domains (and no "
+				       "forwarded localhost port): the sandbox has no network",
+				       "list the hosts the agent needs in network.allowed_domains"},
+	[R_PRIVATE_DESTINATIONS] = {"AG3L051", "private-destinations", W,
+				    "network.allow_private_destinations: an allowed name that "
+				    "resolves to a private, loopback, link-local or cloud-metadata "
+				    "address is connected to",
+				    "drop the key unless an allowed host really is on a private "
+				    "network"},
 };
 
 #undef E

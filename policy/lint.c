@@ -898,10 +898,12 @@ static void check_home(struct lctx *c)
 
 /* ------------------------------------------------------ network, env -- */
 
-static bool broad_domain(const char *d)
+static bool broad_domain(const char *rule)
 {
 	static const char *const sld[] = {"co",  "com", "org", "net", "ac",
 					  "gov", "edu", "or",  "ne",  NULL};
+	char d[256]; /* the name without its ":port" */
+	snprintf(d, sizeof(d), "%.*s", (int)strcspn(rule, ":"), rule);
 	size_t n = strlen(d), skip = n >= 2 && d[0] == '*' && d[1] == '.' ? 2 : 0;
 	if (!strcmp(d, "*"))
 		return true;
@@ -943,6 +945,28 @@ static void check_network(struct lctx *c)
 		add_v(c, R_HOST_NETWORK, f, &sb->network_sandboxing.meta,
 		      "`network_sandboxing: false`: commands run in the host's network namespace "
 		      "and reach every service listening on its localhost");
+	const bool isolated = sb->network_sandboxing.v && sb->network.enabled.v;
+	const struct ag3_pports *lp = &sb->network.localhost_ports;
+	if (sb->network.allow_localhost.v && !lp->n)
+		add_v(c, R_LOCALHOST_NO_PORTS, f, &sb->network.allow_localhost.meta,
+		      "`allow_localhost: true` forwards nothing without network.localhost_ports: "
+		      "the host's localhost services (the API, redis) stay unreachable");
+	if (lp->n && (!sb->network.allow_localhost.v || !isolated))
+		add_v(c, R_LOCALHOST_PORTS_IGNORED, f, &lp->meta,
+		      "network.localhost_ports lists %zu port(s), but %s: none is forwarded", lp->n,
+		      !sb->network_sandboxing.v ? "`network_sandboxing: false` shares the host's "
+						  "network instead"
+		      : !sb->network.enabled.v  ? "the network is not enabled"
+						: "allow_localhost is not true");
+	if (isolated && !dl->n && !(lp->n && sb->network.allow_localhost.v))
+		add_v(c, R_NETWORK_EMPTY_ALLOWLIST, f,
+		      sb->network.enabled.meta.set ? &sb->network.enabled.meta : &dl->meta,
+		      "`network.enabled: true` but allowed_domains is empty: commands get a "
+		      "network namespace with only loopback");
+	if (sb->network.allow_private_destinations.v && isolated)
+		add_v(c, R_PRIVATE_DESTINATIONS, f, &sb->network.allow_private_destinations.meta,
+		      "allow_private_destinations: an allowed name resolving to a private or "
+		      "metadata address (169.254.169.254) is reachable");
 	for (size_t i = 0; i < dl->n; i++)
 		if (broad_domain(dl->items[i].v))
 			add_v(c, R_BROAD_DOMAIN, f, &dl->items[i].meta,

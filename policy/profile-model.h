@@ -152,6 +152,10 @@ struct ag3_profile_sandbox {
 		struct ag3_pbool enabled;
 		struct ag3_pstrlist allowed_domains; /* lower-cased, stripped, checked */
 		struct ag3_pbool allow_localhost;
+		/* ours: the caller's 127.0.0.1 ports forwarded (needs allow_localhost) */
+		struct ag3_pports localhost_ports;
+		struct ag3_pbool allow_private_destinations;
+		struct ag3_pu64 max_connections, max_connection_bytes, idle_timeout_ms;
 	} network;
 	struct {
 		struct ag3_pmeta meta;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "loader.h"
+#include "runtime/netrules.h"
 #include "yamlwalk.h"
 
 /* profiles/embed.py generates these from profiles/default.yaml. */
@@ -221,8 +222,9 @@ static int fn_errno(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst
 	return ag3_lctx_expect(c, v, what);
 }
 
-/* Lower-cases and strips a domain (as the platform did), then checks it. */
-static bool domain_normalize(char *s)
+/* Lower-cases and strips a domain (as the platform did), then checks it as an
+ * allowlist rule: "name", "*.name", either with ":port" (runtime/netrules.h). */
+static bool domain_normalize(char *s, const char **why)
 {
 	size_t n = strlen(s), b = 0;
 	while (b < n && isspace((unsigned char)s[b]))
@@ -234,23 +236,8 @@ static bool domain_normalize(char *s)
 	n -= b;
 	for (size_t i = 0; i < n; i++)
 		s[i] = (char)tolower((unsigned char)s[i]);
-	const char *p = s;
-	if (!strncmp(p, "*.", 2))
-		p += 2;
-	if (!*p || strlen(s) > 253)
-		return false;
-	size_t label = 0;
-	for (; *p; p++) {
-		if (*p == '.') {
-			if (!label)
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!(isalnum((unsigned char)*p) || *p == '-') || ++label > 63)
-			return false;
-	}
-	return label > 0;
+	struct ag3_net_rule rule;
+	return ag3_net_rule_parse(s, &rule, why) == 0;
 }
 
 static int fn_domains(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
@@ -262,14 +249,18 @@ static int fn_domains(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *d
 	int r = ag3_yw_value(c, v, l, &list);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < l->n; i++)
-		if (!domain_normalize(l->items[i].v)) {
+	for (size_t i = 0; i < l->n; i++) {
+		const char *why = "not a domain name";
+		if (!domain_normalize(l->items[i].v, &why)) {
 			size_t saved = ag3_lctx_push_index(c, i);
-			r = ag3_lctx_expect(c, v->items[i],
-					    "a domain name (\"example.com\" or \"*.example.com\")");
+			r = ag3_lctx_fail(c, v->items[i],
+					  "'%s': %s (expected \"example.com\", \"*.example.com\", "
+					  "either optionally with \":port\")",
+					  v->items[i]->str ? v->items[i]->str : "", why);
 			ag3_lctx_pop(c, saved);
 			return r;
 		}
+	}
 	return 0;
 }
 
@@ -613,6 +604,15 @@ static const struct ag3_yw_row network_rows[] = {
 	SUBFIELD("allowed_domains", AG3_YW_FN, SB, network, allowed_domains, .fn = fn_domains,
 		 .what = "a list of domain names"),
 	SUBFIELD("allow_localhost", AG3_YW_BOOL, SB, network, allow_localhost),
+	SUBFIELD("localhost_ports", AG3_YW_FN, SB, network, localhost_ports, .fn = fn_ports),
+	SUBFIELD("allow_private_destinations", AG3_YW_BOOL, SB, network,
+		 allow_private_destinations),
+	SUBFIELD("max_connections", AG3_YW_UINT, SB, network, max_connections, .min = 1,
+		 .max = 4096),
+	SUBFIELD("max_connection_bytes", AG3_YW_SIZE, SB, network, max_connection_bytes, .min = 0,
+		 .max = UINT64_MAX - 1),
+	SUBFIELD("idle_timeout", AG3_YW_FN, SB, network, idle_timeout_ms, .fn = fn_seconds,
+		 .min = 1000, .max = 86400ull * 1000),
 	{0},
 };
 MAP(network);
@@ -852,6 +852,7 @@ void ag3_profile_free(struct ag3_profile *p)
 	rules_clear(&s->seccomp.rules);
 	free(s->landlock.net_bind_ports.v);
 	free(s->landlock.net_connect_ports.v);
+	free(s->network.localhost_ports.v);
 	free(p);
 }
 

@@ -64,27 +64,53 @@ static _Noreturn void die_errno(int fd, const char *stage, int err, const char *
 
 /* The spec's environment with the command's own settings over it (same name: the
  * command's value; a new name: added). */
+/* Allowlist mode's proxy settings: the relay's proxy for the programs that use one
+ * (any other value would name a proxy the sandbox has no route to). */
+static const char *const proxy_env[] = {
+	"HTTP_PROXY=" AG3_NET_PROXY_URL,    "HTTPS_PROXY=" AG3_NET_PROXY_URL,
+	"http_proxy=" AG3_NET_PROXY_URL,    "https_proxy=" AG3_NET_PROXY_URL,
+	"ALL_PROXY=" AG3_NET_PROXY_URL,     "all_proxy=" AG3_NET_PROXY_URL,
+	"NO_PROXY=localhost,127.0.0.1,::1", "no_proxy=localhost,127.0.0.1,::1",
+};
+
+static bool is_proxy_var(const char *entry, size_t len)
+{
+	for (size_t i = 0; i < ELEMENTSOF(proxy_env); i++)
+		if (!strncmp(proxy_env[i], entry, len) && proxy_env[i][len] == '=')
+			return true;
+	return false;
+}
+
 char **ag3_cmd_env(const struct ag3_spec *spec, char *const *extra)
 {
+	const bool proxy = spec->network.mode == AG3_NET_ALLOWLIST;
 	size_t n_extra = 0;
 	while (extra && extra[n_extra])
 		n_extra++;
-	char **env = calloc(spec->process.n_env + n_extra + 1, sizeof(char *));
+	char **env =
+		calloc(spec->process.n_env + n_extra + ELEMENTSOF(proxy_env) + 1, sizeof(char *));
 	if (!env)
 		return NULL;
 	size_t n = 0;
 	for (size_t i = 0; i < spec->process.n_env; i++) {
 		const char *name = spec->process.env[i].name;
 		size_t len = strlen(name);
-		bool overridden = false;
+		bool overridden = proxy && is_proxy_var(name, len);
 		for (size_t j = 0; j < n_extra && !overridden; j++)
 			overridden = strncmp(extra[j], name, len) == 0 && extra[j][len] == '=';
 		if (!overridden &&
 		    asprintf(&env[n++], "%s=%s", name, spec->process.env[i].value) < 0)
 			return NULL;
 	}
-	for (size_t j = 0; j < n_extra; j++)
+	for (size_t j = 0; j < n_extra; j++) {
+		const char *eq = strchr(extra[j], '=');
+		if (proxy && eq && is_proxy_var(extra[j], (size_t)(eq - extra[j])))
+			continue;
 		if (!(env[n++] = strdup(extra[j])))
+			return NULL;
+	}
+	for (size_t i = 0; proxy && i < ELEMENTSOF(proxy_env); i++)
+		if (!(env[n++] = strdup(proxy_env[i])))
 			return NULL;
 	return env;
 }
@@ -253,6 +279,12 @@ static void build_sandbox(struct ag3_child_ctx *ctx, int sock)
 		die_errno(sock, "hostname", errno, NULL, "sethostname");
 	if (spec->namespaces.net && ag3_netns_loopback_up(&err) < 0)
 		die_error(sock, err, "network");
+	if (spec->network.mode == AG3_NET_ALLOWLIST) {
+		struct ag3_net_socks ns;
+		if (ag3_netns_relay_open(&spec->network, &ns, &err) < 0)
+			die_error(sock, err, "network");
+		ag3_netns_relay_send(sock, &ns);
+	}
 
 	/* Nothing of init can be read or ptraced by the command from here on (a vfork-style
 	 * child's caller puts its own flag back after the clone). Its argv area is the
@@ -391,6 +423,12 @@ static int command_init_session(void *arg)
 		die_error(err_to, err, "mount");
 	if (ctx->spec->namespaces.net && ag3_netns_loopback_up(&err) < 0)
 		die_error(err_to, err, "network");
+	/* The relay's sockets in the command's own network namespace: its client
+	 * serves them (the session's stub and relay, for this command). */
+	struct ag3_net_socks ns = {.n = 0};
+	if (ctx->spec->network.mode == AG3_NET_ALLOWLIST &&
+	    ag3_netns_relay_open(&ctx->spec->network, &ns, &err) < 0)
+		die_error(err_to, err, "network");
 	int sfd = cinit_prepare(ctx, err_to);
 	if (ctx->landlock_abi > 0 &&
 	    ag3_landlock_prepare(ctx->spec, ctx->landlock_abi, &ctx->landlock_rs, &err) < 0)
@@ -406,6 +444,7 @@ static int command_init_session(void *arg)
 		close(a->zsock);
 		take_request(conn, &cmd);
 	}
+	ag3_netns_relay_send(conn, &ns);
 	/* Its stdio is what the client passed: none of it may be our socket. */
 	command_init(ctx, &cmd, conn, sfd);
 }

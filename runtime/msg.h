@@ -20,6 +20,9 @@ enum {
 	MSG_READY,           /* a session's holder: the sandbox is built            */
 	MSG_ATTACH,          /* the session's server to its holder: a connection,
 				as SCM_RIGHTS, that carries one command request     */
+	MSG_NET_FD,          /* allowlist mode: a socket of the sandbox's network
+				namespace the supervisor serves (SCM_RIGHTS; net_kind,
+				net_port), before the command starts              */
 };
 
 struct ag3_msg {
@@ -32,6 +35,8 @@ struct ag3_msg {
 	char path[512];
 	char text[768];
 	struct rusage rusage; /* MSG_EXITED: the command's tree, as init reaped it */
+	uint32_t net_kind;    /* MSG_NET_FD: AG3_NET_FD_DNS or AG3_NET_FD_TCP      */
+	uint32_t net_port;
 };
 
 /* Sends a setup error record (stage, errno, path, message) over `fd`. */

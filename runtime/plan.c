@@ -96,12 +96,6 @@ int ag3_plan_make(const struct ag3_spec *spec, const struct ag3_host *host, stru
 			"requires it");
 		return 1;
 	}
-	if (spec->network.mode == AG3_NET_ALLOWLIST)
-		/* Stricter than asked, not looser: nothing leaves the sandbox's network. */
-		ag3_result_add_degraded(res,
-					"network: allowlist mode has no egress proxy yet, so the "
-					"allowed domains are not reachable either: all egress "
-					"is blocked");
 	if (spec->security.caps_keep) {
 		ag3_result_setup_failed(
 			res, ENOTSUP, "capabilities", NULL,

@@ -28,6 +28,12 @@ void ag3_result_clear(struct ag3_result *r)
 	ag3_error_free(r->setup_error);
 	for (size_t i = 0; i < r->enforcement.n_degraded; i++)
 		free(r->enforcement.degraded[i]);
+	for (size_t i = 0; i < r->network.n_events; i++)
+		free(r->network.events[i].name);
+	free(r->network.events);
+	for (size_t i = 0; i < r->network.n_dests; i++)
+		free(r->network.dests[i].name);
+	free(r->network.dests);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -185,6 +191,58 @@ static void w_enforcement(struct ag3_jw *w, const struct ag3_result *r)
 	ag3_jw_close(w);
 }
 
+static void w_network(struct ag3_jw *w, const struct ag3_result *r)
+{
+	if (!r->network.relayed)
+		return;
+	ag3_jw_key(w, "network");
+	ag3_jw_open(w, '{');
+	ag3_jw_key(w, "mode");
+	ag3_jw_string(w, "allowlist");
+	ag3_jw_key(w, "events");
+	ag3_jw_open(w, '[');
+	for (size_t i = 0; i < r->network.n_events; i++) {
+		const struct ag3_net_event *e = &r->network.events[i];
+		ag3_jw_elem(w);
+		ag3_jw_open(w, '{');
+		ag3_jw_key(w, "kind");
+		ag3_jw_string(w, e->kind);
+		ag3_jw_key(w, "name");
+		ag3_jw_text(w, e->name, strlen(e->name));
+		ag3_jw_key(w, "port");
+		if (e->port >= 0)
+			ag3_jw_i64(w, e->port);
+		else
+			ag3_jw_null(w);
+		ag3_jw_key(w, "reason");
+		ag3_jw_string(w, e->reason);
+		ag3_jw_close(w);
+	}
+	ag3_jw_close(w);
+	ag3_jw_key(w, "events_dropped");
+	ag3_jw_u64(w, r->network.events_dropped);
+	ag3_jw_key(w, "destinations");
+	ag3_jw_open(w, '[');
+	for (size_t i = 0; i < r->network.n_dests; i++) {
+		const struct ag3_net_dest *d = &r->network.dests[i];
+		ag3_jw_elem(w);
+		ag3_jw_open(w, '{');
+		ag3_jw_key(w, "name");
+		ag3_jw_text(w, d->name, strlen(d->name));
+		ag3_jw_key(w, "port");
+		ag3_jw_u64(w, d->port);
+		ag3_jw_key(w, "connections");
+		ag3_jw_u64(w, d->connections);
+		ag3_jw_key(w, "bytes_out");
+		ag3_jw_u64(w, d->bytes_out);
+		ag3_jw_key(w, "bytes_in");
+		ag3_jw_u64(w, d->bytes_in);
+		ag3_jw_close(w);
+	}
+	ag3_jw_close(w);
+	ag3_jw_close(w);
+}
+
 /* The escaped size of the texts from outside, so the buffer is allocated once. */
 static size_t texts_len(const struct ag3_result *r)
 {
@@ -207,6 +265,12 @@ static size_t texts_len(const struct ag3_result *r)
 		n += ag3_jw_text_len(r->enforcement.degraded[i],
 				     strlen(r->enforcement.degraded[i])) +
 		     3;
+	for (size_t i = 0; i < r->network.n_events; i++)
+		n += ag3_jw_text_len(r->network.events[i].name, strlen(r->network.events[i].name)) +
+		     96;
+	for (size_t i = 0; i < r->network.n_dests; i++)
+		n += ag3_jw_text_len(r->network.dests[i].name, strlen(r->network.dests[i].name)) +
+		     128;
 	return n;
 }
 
@@ -244,6 +308,7 @@ int ag3_result_to_json(const struct ag3_result *r, char **ret)
 	w_output(&w, "stdout", &r->out);
 	w_output(&w, "stderr", &r->err);
 	w_enforcement(&w, r);
+	w_network(&w, r);
 	ag3_jw_close(&w);
 	return ag3_jw_finish(&w, ret);
 }

@@ -31,6 +31,23 @@ struct ag3_output {
 	size_t len;
 };
 
+/* Allowlist mode: a name or connection the relay refused (README "Network"). */
+struct ag3_net_event {
+	const char *kind;   /* "dns" or "connect" (static)                          */
+	char *name;         /* the name asked for, or the address dialed             */
+	int port;           /* -1 for none (dns)                                     */
+	const char *reason; /* static: not_allowed, port_not_allowed, private_address,
+			       resolve_failed, connect_failed, limit, not_forwarded,
+			       bad_request                                          */
+};
+
+/* Allowlist mode: what went where. */
+struct ag3_net_dest {
+	char *name;
+	uint16_t port;
+	uint64_t connections, bytes_out, bytes_in;
+};
+
 struct ag3_result {
 	enum ag3_status status;
 	int exit_code;                 /* the command's own (exited)                   */
@@ -53,6 +70,14 @@ struct ag3_result {
 		char *degraded[AG3_MAX_DEGRADED];
 		size_t n_degraded;
 	} enforcement;
+	struct {
+		bool relayed; /* allowlist mode ran its relay: the record has "network" */
+		struct ag3_net_event *events;
+		size_t n_events;
+		uint64_t events_dropped; /* beyond AG3_NET_EVENTS_MAX */
+		struct ag3_net_dest *dests;
+		size_t n_dests;
+	} network;
 };
 
 void ag3_result_clear(struct ag3_result *r);

@@ -24,6 +24,7 @@
 
 #include "config.h"
 #include "runtime/cgroup.h"
+#include "runtime/egress.h"
 #include "runtime/cinit.h"
 #include "runtime/internal.h"
 #include "runtime/landlock.h"
@@ -102,7 +103,47 @@ struct ag3_sandbox {
 	struct ag3_cgroup cg;
 	pid_t pid;
 	int pidfd, sock;
+	/* Allowlist mode: the spec as built, its mounts followed by the sandbox's own
+	 * /etc/resolv.conf and /etc/hosts (ctx.spec points here then). */
+	struct ag3_spec net_spec;
+	struct ag3_mount *net_mounts;
 };
+
+/*
+ * Names resolve only through the stub: the sandbox's resolv.conf names it, and its
+ * hosts file holds only the localhost names, so neither the host's own entries
+ * nor its internal names are seen (or used to reach around the allowlist).
+ */
+static const struct ag3_mount net_files[] = {
+	{.op = AG3_MOUNT_FILE,
+	 .target = (char *)"/etc/resolv.conf",
+	 .content = (char *)"# ag3ntum-sandbox: names resolve through the allowlist's stub only\n"
+			    "nameserver " AG3_NET_STUB_ADDR "\noptions timeout:2 attempts:2\n",
+	 .mode = 0444,
+	 .overlay = true,
+	 .origin = (char *)"network (allowlist): the DNS stub"},
+	{.op = AG3_MOUNT_FILE,
+	 .target = (char *)"/etc/hosts",
+	 .content = (char *)"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n",
+	 .mode = 0444,
+	 .overlay = true,
+	 .origin = (char *)"network (allowlist): only the localhost names"},
+};
+
+/* ctx.spec for allowlist mode: `spec` with the network files after its mounts. */
+static int net_spec_make(struct ag3_sandbox *sb, const struct ag3_spec *spec)
+{
+	const size_t n = spec->n_mounts + ELEMENTSOF(net_files);
+	if (!(sb->net_mounts = calloc(n, sizeof(*sb->net_mounts))))
+		return -ENOMEM;
+	if (spec->n_mounts)
+		memcpy(sb->net_mounts, spec->mounts, spec->n_mounts * sizeof(*sb->net_mounts));
+	memcpy(sb->net_mounts + spec->n_mounts, net_files, sizeof(net_files));
+	sb->net_spec = *spec; /* shallow: everything but the mounts is the caller's */
+	sb->net_spec.mounts = sb->net_mounts;
+	sb->net_spec.n_mounts = n;
+	return 0;
+}
 
 /*
  * Everything decided before a sandbox is made, for both modes: the spec checked,
@@ -124,6 +165,13 @@ static int prepare(struct ag3_sandbox *sb, const struct ag3_spec *spec, struct a
 		return 1;
 	}
 
+	if (spec->network.mode == AG3_NET_ALLOWLIST) {
+		if (net_spec_make(sb, spec) < 0) {
+			ag3_result_setup_failed(res, ENOMEM, "supervisor", NULL, "out of memory");
+			return 1;
+		}
+		spec = &sb->net_spec;
+	}
 	struct ag3_child_ctx ctx = {.spec = spec,
 				    .sock = -1,
 				    .landlock_rs = -1,
@@ -247,6 +295,7 @@ static void sandbox_free(struct ag3_sandbox *sb)
 		close(sb->pidfd);
 	ag3_seccomp_prog_clear(&sb->ctx.seccomp);
 	ag3_cgroup_destroy(&sb->cg);
+	free(sb->net_mounts);
 	free(sb);
 }
 
@@ -271,6 +320,7 @@ static struct ag3_sandbox *sandbox_prepared(const struct ag3_spec *spec, struct 
 		return NULL;
 	}
 	if (prepare(sb, spec, res)) {
+		free(sb->net_mounts);
 		free(sb);
 		return NULL;
 	}
@@ -568,6 +618,8 @@ struct sup {
 	uint64_t start, timeout_ms, kill_grace_ms;
 	int cancel_fd;
 	struct ag3_streams *io;
+	struct ag3_egress *net; /* allowlist mode's relay, or NULL */
+	struct pollfd *pfd;     /* 2 + streams' + the relay's */
 	/* what happened */
 	bool timed_out, got_exit, started, have_setup_err, cancelled;
 	int wstatus;
@@ -583,6 +635,39 @@ static void sup_kill(struct sup *s, int sig)
 		syscall(SYS_pidfd_send_signal, s->pidfd, sig, NULL, 0);
 	else if (sig == SIGKILL)
 		shutdown(s->sock, SHUT_RDWR); /* its init ends when its client is gone */
+}
+
+/* Allowlist mode: the relay this supervisor runs for the command, and the pollfds
+ * for it. 0, or 1 with `res` a setup failure. */
+static int sup_net_init(struct sup *s, const struct ag3_spec_network *net, bool log,
+			struct ag3_result *res)
+{
+	size_t n = 2 + AG3_STREAMS_MAX_POLL;
+	if (net && net->mode == AG3_NET_ALLOWLIST) {
+		if (!(s->net = ag3_egress_new(net, log ? STDERR_FILENO : -1))) {
+			ag3_result_setup_failed(res, ENOMEM, "network", NULL,
+						"network: no memory for the relay");
+			return 1;
+		}
+		n += ag3_egress_max_poll(s->net);
+	}
+	if (!(s->pfd = calloc(n, sizeof(*s->pfd)))) {
+		ag3_egress_finish(s->net, NULL);
+		s->net = NULL;
+		ag3_result_setup_failed(res, ENOMEM, "supervisor", NULL,
+					"supervisor: no memory for the poll set");
+		return 1;
+	}
+	return 0;
+}
+
+/* The sandbox is gone: so are its connections; the events go into the record. */
+static void sup_net_finish(struct sup *s, struct ag3_result *res)
+{
+	ag3_egress_finish(s->net, res);
+	s->net = NULL;
+	free(s->pfd);
+	s->pfd = NULL;
 }
 
 /* Runs until the command's init is gone: timeout, cancel, streams, messages. */
@@ -615,10 +700,17 @@ static void supervise(struct sup *s)
 			}
 			wait_ms = (int)(deadline - now);
 		}
-		struct pollfd pfd[2 + AG3_STREAMS_MAX_POLL] = {
-			{.fd = s->sock, .events = POLLIN},
-			{.fd = s->cancelled ? -1 : s->cancel_fd, .events = POLLIN}};
-		size_t npfd = 2 + ag3_streams_pollfds(s->io, pfd + 2);
+		struct pollfd *pfd = s->pfd;
+		pfd[0] = (struct pollfd){.fd = s->sock, .events = POLLIN};
+		pfd[1] = (struct pollfd){.fd = s->cancelled ? -1 : s->cancel_fd, .events = POLLIN};
+		size_t nio = ag3_streams_pollfds(s->io, pfd + 2);
+		size_t nnet = s->net ? ag3_egress_pollfds(s->net, pfd + 2 + nio) : 0;
+		size_t npfd = 2 + nio + nnet;
+		if (s->net) {
+			int net_ms = ag3_egress_wait_ms(s->net);
+			if (net_ms >= 0 && (wait_ms < 0 || net_ms < wait_ms))
+				wait_ms = net_ms;
+		}
 		int pr = poll(pfd, npfd, wait_ms);
 		if (pr < 0) {
 			if (errno == EINTR)
@@ -626,6 +718,8 @@ static void supervise(struct sup *s)
 			sup_kill(s, SIGKILL);
 			break;
 		}
+		if (s->net)
+			ag3_egress_step(s->net, pfd + 2 + nio, nnet);
 		if (pr == 0)
 			continue;
 		ag3_streams_step(s->io);
@@ -659,6 +753,9 @@ static void supervise(struct sup *s)
 			mfd = -1;
 			if (kill_at || s->timed_out)
 				sup_kill(s, SIGKILL);
+		} else if (m.type == MSG_NET_FD && mfd >= 0 && s->net && !s->started) {
+			ag3_egress_take_fd(s->net, m.net_kind, m.net_port, mfd);
+			mfd = -1;
 		} else if (mfd >= 0) {
 			close(mfd);
 			mfd = -1;
@@ -764,24 +861,30 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 		sandbox_free(sb);
 		return 0;
 	}
-	if (start_child(sb, res)) {
-		ag3_streams_clear(&io);
-		sandbox_free(sb);
-		return 0;
-	}
-	ag3_streams_child_started(&io); /* the sandbox holds the command's ends now */
-
-	struct sup s = {.sock = sb->sock,
-			.pid = sb->pid,
-			.pidfd = -1,
+	struct sup s = {.pidfd = -1,
 			.start = start,
 			.timeout_ms = spec->limits.timeout_ms,
 			.kill_grace_ms = spec->limits.kill_grace_ms,
 			.cancel_fd = opts->cancel_fd,
 			.io = &io};
+	if (sup_net_init(&s, &spec->network, opts->net_log, res)) {
+		ag3_streams_clear(&io);
+		sandbox_free(sb);
+		return 0;
+	}
+	if (start_child(sb, res)) {
+		sup_net_finish(&s, NULL);
+		ag3_streams_clear(&io);
+		sandbox_free(sb);
+		return 0;
+	}
+	ag3_streams_child_started(&io); /* the sandbox holds the command's ends now */
+	s.sock = sb->sock;
+	s.pid = sb->pid;
 	supervise(&s);
 	close(sb->sock);
 	sb->sock = -1;
+	sup_net_finish(&s, res);
 
 	/* What the sandbox wrote is drained and passed on, bounded in time: the
 	 * caller's reader may be stuck, the supervisor never is. */
@@ -919,7 +1022,8 @@ void ag3_sandbox_close(struct ag3_sandbox *sb)
 	sandbox_free(sb);
 }
 
-int ag3_session_command_run(int conn, const struct ag3_session_limits *lim, int oom_fd,
+int ag3_session_command_run(int conn, const struct ag3_session_limits *lim,
+			    const struct ag3_spec_network *net, int oom_fd,
 			    const struct ag3_run_opts *opts, const struct ag3_cmd_extra *extra,
 			    struct ag3_result *res)
 {
@@ -960,7 +1064,14 @@ int ag3_session_command_run(int conn, const struct ag3_session_limits *lim, int 
 			.kill_grace_ms = lim->kill_grace_ms,
 			.cancel_fd = opts->cancel_fd,
 			.io = &io};
+	if (sup_net_init(&s, net, opts->net_log, res)) {
+		/* the command init waits for us: our end closing ends it */
+		shutdown(conn, SHUT_RDWR);
+		ag3_streams_clear(&io);
+		return 0;
+	}
 	supervise(&s);
+	sup_net_finish(&s, res);
 	/* The command's init is gone (its socket closed): so is its pid namespace. */
 	ag3_streams_finish(&io, AG3_FLUSH_MS, res);
 	if (s.pidfd >= 0)

@@ -56,6 +56,9 @@ struct ag3_run_opts {
 	 */
 	unsigned relay_mask;
 	bool end_line;
+	/* Allowlist mode: a line on the caller's stderr (fd 2) for each name or
+	 * connection the relay refuses (the result record has them all). */
+	bool net_log;
 };
 
 /*

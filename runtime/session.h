@@ -70,9 +70,12 @@ struct ag3_cmd_extra {
  * connection the server handed to the holder) and fills `res` like
  * ag3_sandbox_run, but for the enforcement record (the caller has it from the
  * session). oom_fd (-1: none): the session's oom_kill count (ag3_sandbox_oom_fd):
- * a command SIGKILLed while it rose has status oom. Uses no signal, no wait on any child: callable from any thread.
+ * a command SIGKILLed while it rose has status oom. net (NULL: none): the
+ * session's network; in allowlist mode the command's relay runs here, in the
+ * caller's network, for as long as the command runs. Uses no signal, no wait on any child: callable from any thread.
  * Returns 0, or -EINVAL for an empty argv.
  */
-int ag3_session_command_run(int conn, const struct ag3_session_limits *lim, int oom_fd,
+int ag3_session_command_run(int conn, const struct ag3_session_limits *lim,
+			    const struct ag3_spec_network *net, int oom_fd,
 			    const struct ag3_run_opts *opts, const struct ag3_cmd_extra *extra,
 			    struct ag3_result *res);

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "runtime/netrules.h"
+
 #define STRING_TABLE(name, type, max, invalid, ...)                                                \
 	static const char *const name##_names[max] = {__VA_ARGS__};                                \
 	const char *ag3_##name##_to_string(type v)                                                 \
@@ -90,6 +92,9 @@ struct ag3_spec *ag3_spec_new(void)
 	s->security.seccomp.deny_errno = EPERM;
 	s->security.landlock.enabled = true;
 	s->network.mode = AG3_NET_NONE;
+	s->network.max_connections = 64;
+	s->network.max_connection_bytes = 1ull << 30;
+	s->network.idle_timeout_ms = 300000;
 	s->limits.kill_grace_ms = 2000;
 	if (!(s->process.cwd = strdup("/")) || !(s->process.hostname = strdup("ag3ntum"))) {
 		ag3_spec_free(s);
@@ -129,6 +134,7 @@ void ag3_spec_free(struct ag3_spec *s)
 	for (size_t i = 0; i < s->network.n_domains; i++)
 		free(s->network.domains[i]);
 	free(s->network.domains);
+	free(s->network.localhost_ports);
 	free(s);
 }
 
@@ -265,6 +271,36 @@ static int validate_mount(const struct ag3_mount *m, size_t i, struct ag3_error 
 	return 0;
 }
 
+static int add_port(uint16_t *ports, size_t *n, size_t cap, uint16_t port)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (ports[i] == port)
+			return 0;
+	if (*n >= cap)
+		return -E2BIG;
+	ports[(*n)++] = port;
+	return 0;
+}
+
+int ag3_spec_net_ports(const struct ag3_spec_network *net, uint16_t *ports, size_t cap)
+{
+	size_t n = 0;
+	if (add_port(ports, &n, cap, AG3_NET_PROXY_PORT) < 0)
+		return -E2BIG;
+	for (size_t i = 0; i < net->n_domains; i++) {
+		struct ag3_net_rule r;
+		if (!net->domains[i] || ag3_net_rule_parse(net->domains[i], &r, NULL) < 0)
+			continue;
+		if (r.port ? add_port(ports, &n, cap, r.port) < 0
+			   : add_port(ports, &n, cap, 80) < 0 || add_port(ports, &n, cap, 443) < 0)
+			return -E2BIG;
+	}
+	for (size_t i = 0; i < net->n_localhost_ports; i++)
+		if (add_port(ports, &n, cap, net->localhost_ports[i]) < 0)
+			return -E2BIG;
+	return (int)n;
+}
+
 int ag3_spec_validate(const struct ag3_spec *s, struct ag3_error **reterr)
 {
 	if (s->version != AG3_SPEC_VERSION)
@@ -374,10 +410,38 @@ int ag3_spec_validate(const struct ag3_spec *s, struct ag3_error **reterr)
 		return BAD("security.seccomp.deny_errno: out of range");
 	if (s->security.minimum.landlock_abi > 64)
 		return BAD("security.minimum.landlock_abi: out of range");
-	for (size_t i = 0; i < s->network.n_domains; i++)
-		if (!s->network.domains[i] || !*s->network.domains[i] ||
-		    strlen(s->network.domains[i]) > 253)
-			return BAD("network.domains[%zu]: not a domain name", i);
+	for (size_t i = 0; i < s->network.n_domains; i++) {
+		struct ag3_net_rule rule;
+		const char *why = "not a domain name";
+		if (!s->network.domains[i] ||
+		    ag3_net_rule_parse(s->network.domains[i], &rule, &why) < 0)
+			return BAD("network.domains[%zu]: %s (\"name\", \"*.name\", optionally "
+				   "\":port\")",
+				   i, why);
+	}
+	if (s->network.n_localhost_ports && !s->network.allow_localhost)
+		return BAD("network.localhost_ports: listed, but allow_localhost is false");
+	if (s->network.n_localhost_ports > AG3_SPEC_MAX_LOCALHOST_PORTS)
+		return BAD("network.localhost_ports: more than %d ports",
+			   AG3_SPEC_MAX_LOCALHOST_PORTS);
+	for (size_t i = 0; i < s->network.n_localhost_ports; i++)
+		if (!s->network.localhost_ports[i])
+			return BAD("network.localhost_ports[%zu]: port 0", i);
+	if (s->network.mode != AG3_NET_ALLOWLIST &&
+	    (s->network.n_domains || s->network.n_localhost_ports))
+		return BAD("network.domains, network.localhost_ports: only in allowlist mode "
+			   "(mode is '%s')",
+			   ag3_net_mode_to_string(s->network.mode));
+	uint16_t ports[AG3_NET_MAX_PORTS];
+	if (s->network.mode == AG3_NET_ALLOWLIST &&
+	    ag3_spec_net_ports(&s->network, ports, AG3_NET_MAX_PORTS) < 0)
+		return BAD("network: the rules and localhost_ports name more than %d distinct "
+			   "ports",
+			   AG3_NET_MAX_PORTS - 1);
+	if (s->network.max_connections < 1 || s->network.max_connections > 4096)
+		return BAD("network.max_connections: must be 1..4096");
+	if (s->network.idle_timeout_ms < 1000 || s->network.idle_timeout_ms > 24ull * 3600 * 1000)
+		return BAD("network.idle_timeout_ms: must be 1000 (a second) .. 86400000 (a day)");
 	if (s->limits.cpu_weight > 10000)
 		return BAD("limits.cpu_weight: must be 1..10000 (or 0 for unset)");
 	if (s->limits.output_bytes > AG3_OUTPUT_MAX)

@@ -28,6 +28,9 @@
 #define AG3_SPEC_MAX_ENV 4096
 #define AG3_SPEC_MAX_RULES 1024
 #define AG3_SPEC_MAX_DOMAINS 1024
+#define AG3_SPEC_MAX_LOCALHOST_PORTS 64
+/* Distinct TCP ports the allowlist relay listens on (rules, forwarded, proxy). */
+#define AG3_NET_MAX_PORTS 32
 
 /* Whether to create a user namespace. */
 enum ag3_userns {
@@ -100,6 +103,32 @@ struct ag3_rlimit {
  * stream in memory, outside the sandbox's memory limit); 0 in a spec means this. */
 #define AG3_OUTPUT_MAX (256ull << 20)
 
+/* Allowlist mode's fixed addresses inside the sandbox's network namespace. */
+#define AG3_NET_STUB_ADDR "127.0.0.53"
+#define AG3_NET_PROXY_ADDR "127.77.0.1"
+#define AG3_NET_PROXY_PORT 3128
+#define AG3_NET_PROXY_URL "http://127.77.0.1:3128"
+
+/* The network section of a spec (README "Network"). */
+struct ag3_spec_network {
+	enum ag3_net_mode mode;
+	/* allowlist mode: rules "name[:port]" or "*.suffix[:port]" (runtime/netrules.h;
+	 * no port: 80 and 443) */
+	char **domains;
+	size_t n_domains;
+	/* allowlist mode: these TCP ports of the caller's 127.0.0.1 are forwarded to the
+	 * sandbox's 127.0.0.1 (listing any needs allow_localhost) */
+	bool allow_localhost;
+	uint16_t *localhost_ports;
+	size_t n_localhost_ports;
+	/* allowlist mode: the relay also connects to loopback, private, link-local and
+	 * cloud-metadata addresses an allowed name resolves to (default false) */
+	bool allow_private;
+	uint32_t max_connections;      /* relayed connections open at once (1..4096) */
+	uint64_t max_connection_bytes; /* per connection, both ways; 0 = unlimited     */
+	uint64_t idle_timeout_ms;      /* a connection moving no byte this long ends   */
+};
+
 struct ag3_spec {
 	unsigned version; /* AG3_SPEC_VERSION */
 	char *name;       /* the profile's name, informational */
@@ -163,12 +192,7 @@ struct ag3_spec {
 		} minimum;
 	} security;
 
-	struct {
-		enum ag3_net_mode mode;
-		char **domains; /* allowlist mode: exact names or "*.suffix" */
-		size_t n_domains;
-		bool allow_localhost;
-	} network;
+	struct ag3_spec_network network;
 
 	struct {
 		uint64_t timeout_ms;    /* 0 = none */
@@ -204,6 +228,11 @@ int ag3_spec_validate(const struct ag3_spec *spec, struct ag3_error **reterr);
 
 const char *ag3_userns_to_string(enum ag3_userns v);
 enum ag3_userns ag3_userns_from_string(const char *s);
+/* The distinct TCP ports allowlist mode listens on in the sandbox: every rule's
+ * (80 and 443 for a rule without one), the forwarded localhost ports and the
+ * proxy's. Returns how many (at most `cap`), or -E2BIG when there are more. */
+int ag3_spec_net_ports(const struct ag3_spec_network *net, uint16_t *ports, size_t cap);
+
 const char *ag3_net_mode_to_string(enum ag3_net_mode v);
 enum ag3_net_mode ag3_net_mode_from_string(const char *s);
 const char *ag3_seccomp_action_to_string(enum ag3_seccomp_action v);

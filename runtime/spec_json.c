@@ -149,7 +149,7 @@ typedef __typeof__(((struct ag3_spec *)0)->security) security_t;
 typedef __typeof__(((struct ag3_spec *)0)->security.seccomp) seccomp_t;
 typedef __typeof__(((struct ag3_spec *)0)->security.landlock) landlock_t;
 typedef __typeof__(((struct ag3_spec *)0)->security.minimum) minimum_t;
-typedef __typeof__(((struct ag3_spec *)0)->network) network_t;
+typedef struct ag3_spec_network network_t;
 typedef __typeof__(((struct ag3_spec *)0)->limits) limits_t;
 
 static const struct ag3_jt_field port = {.type = AG3_JT_UINT, .size = 2, .max = UINT16_MAX};
@@ -281,6 +281,11 @@ static const struct ag3_jt_field network_fields[] = {
 	/* read after allow_localhost, as it always was (which error comes first) */
 	ARRAY(network_t, "domains", domains, n_domains, domain, .flags = AG3_JT_DECODE_LAST),
 	BOOL(network_t, "allow_localhost", allow_localhost),
+	ARRAY(network_t, "localhost_ports", localhost_ports, n_localhost_ports, port),
+	BOOL(network_t, "allow_private", allow_private),
+	UINT(network_t, "max_connections", max_connections, 4096),
+	UINT(network_t, "max_connection_bytes", max_connection_bytes, UINT64_MAX),
+	UINT(network_t, "idle_timeout_ms", idle_timeout_ms, UINT64_MAX),
 };
 static const struct ag3_jt_table network_table = AG3_JT_TABLE(network_fields, network_t);
 
@@ -391,6 +396,50 @@ int ag3_spec_from_json(const char *buf, size_t len, const char *filename, struct
 
 /* ---------------------------------------------------------------------------------------- */
 /* Writing                                                                                   */
+
+int ag3_spec_network_to_json(const struct ag3_spec_network *net, char **ret)
+{
+	struct ag3_jw w = {0};
+	ag3_jw_open(&w, '{');
+	ag3_jw_fields(&w, &network_table, net);
+	ag3_jw_close(&w);
+	int r = ag3_jw_finish(&w, ret);
+	return r < 0 ? r : 0;
+}
+
+void ag3_spec_network_clear(struct ag3_spec_network *net)
+{
+	ag3_jt_free(&network_table, net);
+	memset(net, 0, sizeof(*net));
+}
+
+int ag3_spec_network_from_json(const char *buf, size_t len, struct ag3_spec_network *net)
+{
+	_cleanup_(ag3_jt_doc_done) struct ag3_jt_doc doc = {0};
+	_cleanup_(ag3_error_freep) struct ag3_error *err = NULL;
+	memset(net, 0, sizeof(*net));
+	if (len > MAX_INPUT_BYTES || memchr(buf, '\0', len) ||
+	    ag3_jt_parse(buf, len, "hello", &doc, &err) < 0)
+		return -EINVAL;
+	struct ag3_jt_dec d = {.doc = &doc, .filename = "hello", .reterr = &err};
+	if (!cJSON_IsObject(doc.root) || ag3_jt_decode(&d, doc.root, &network_table, net) < 0) {
+		ag3_spec_network_clear(net);
+		return -EINVAL;
+	}
+	/* Checked as a spec's would be: the rest of this spec is its defaults. */
+	_cleanup_(ag3_spec_freep) struct ag3_spec *s = ag3_spec_new();
+	if (!s) {
+		ag3_spec_network_clear(net);
+		return -ENOMEM;
+	}
+	s->network = *net;
+	s->namespaces.net = net->mode != AG3_NET_HOST;
+	int r = ag3_spec_validate(s, NULL);
+	memset(&s->network, 0, sizeof(s->network)); /* still *net's */
+	if (r < 0)
+		ag3_spec_network_clear(net);
+	return r < 0 ? -EINVAL : 0;
+}
 
 int ag3_spec_to_json(const struct ag3_spec *s, unsigned flags, char **ret,
 		     struct ag3_error **reterr)

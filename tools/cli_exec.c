@@ -56,6 +56,11 @@ const char cli_exec_help[] =
 	"                     the command writes can reach those.\n"
 	"  --json-fd FD       write the result record (JSON, one line) to FD (3 or more, open\n"
 	"                     in exec; the sandbox never holds it) when the run ends\n"
+	"  --network-log      in allowlist mode, print a line on stderr for every name or\n"
+	"                     connection the relay refuses (\"ag3ntum-sandbox: network:\n"
+	"                     example.com is not in the allowlist\"); on by default when\n"
+	"                     stderr is a terminal. The result record lists them all\n"
+	"                     (\"network\": events) either way.\n"
 	"  --no-die-with-parent\n"
 	"                     keep running when the process that started exec ends (by\n"
 	"                     default exec then stops the sandbox: SIGTERM to the tree,\n"
@@ -239,7 +244,7 @@ int cli_exec(int argc, char **argv)
 	struct cli_source src = {.vars = vars};
 	const char *result_path = NULL;
 	int json_fd = -1;
-	bool json = false, capture = false;
+	bool json = false, capture = false, net_log = false;
 	bool timeout_set = false;
 	unsigned long long timeout_s = 0;
 	const struct cli_opt opts[] = {
@@ -251,6 +256,7 @@ int cli_exec(int argc, char **argv)
 		{"no-die-with-parent", 0, CLI_OPT_FLAG, &die_with_parent, .value = false},
 		{"parent-pid", 0, CLI_OPT_CALL, &parent_pid, .call = parse_parent_pid},
 		{"capture", 0, CLI_OPT_FLAG, &capture, .value = true},
+		{"network-log", 0, CLI_OPT_FLAG, &net_log, .value = true},
 		{0},
 	};
 	const struct cli_command_options co = {.cmd = "exec",
@@ -333,7 +339,8 @@ int cli_exec(int argc, char **argv)
 				  .stdio = {-1, -1, -1},
 				  .cancel_fd = sfd,
 				  .capture = capture,
-				  .winch_fd = wfd};
+				  .winch_fd = wfd,
+				  .net_log = net_log || isatty(STDERR_FILENO)};
 	struct term term = {0};
 	term_setup(&ro, &term, capture);
 	if (json && !capture) {

@@ -371,7 +371,7 @@ static void send_ready(int fd, const struct ag3_session_limits *lim, const struc
 		       int err, const char *why)
 {
 	size_t len = 0;
-	_cleanup_free_ void *h = ag3_hello_pack(lim, res, err, why, &len);
+	_cleanup_free_ void *h = ag3_hello_pack(lim, res, NULL, err, why, &len);
 	if (h)
 		(void)!send(fd, h, len, MSG_NOSIGNAL);
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "agent/session-proto.h"
+#include "runtime/spec_json.h"
 #include "runtime/cmdreq.h"
 #include "runtime/internal.h"
 
@@ -28,9 +29,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (which & 1) {
 		struct ag3_result res = {0};
 		struct ag3_session_limits lim;
-		int r = ag3_hello_parse(data, size, &lim, &res);
+		struct ag3_spec_network net;
+		int r = ag3_hello_parse(data, size, &lim, &res, (which & 2) ? &net : NULL);
 		if (r == 0 && res.enforcement.n_degraded > AG3_MAX_DEGRADED)
 			abort();
+		/* A network section that parsed is one a spec could hold; one that did
+		 * not leaves nothing behind. */
+		if ((which & 2) && r != 0 && (net.n_domains || net.domains || net.localhost_ports))
+			abort();
+		if ((which & 2) && r == 0 && net.mode == AG3_NET_ALLOWLIST &&
+		    (net.max_connections < 1 || net.max_connections > 4096))
+			abort();
+		if (which & 2)
+			ag3_spec_network_clear(&net);
 		ag3_result_clear(&res);
 		return 0;
 	}

@@ -215,30 +215,30 @@ Test(lint, platform_head_profile, .init = make_root, .fini = drop_root)
 		{"AG3L034", 1},  /* no /lib64: every exec failed (bug 4) */
 		{"AG3L036", 1},  /* no limits (bug 16: none at all on the platform) */
 		{"AG3L038", 1},  /* no minimum_isolation */
+		{"AG3L050", 1},  /* network.enabled with no domains: none, said so */
+		{"AG3L048", 1},  /* allow_localhost without localhost_ports: nothing forwarded */
 	};
 	expect_fixture("v-48de794/permissions.yaml", NULL, want, ELEMENTSOF(want));
 }
 
 Test(lint, platform_intermediate_profile, .init = make_root, .fini = drop_root)
 {
-	static const struct expect
-		want
-			[] =
-				{
-					{"AG3L016", 11}, {"AG3L018", 10},
-					{"AG3L027", 1},  {"AG3L031", 1},
-					{"AG3L032", 1}, /* /mounts listed writable, mounted read-only */
-					{"AG3L036", 1},  {"AG3L038", 1},
-					{"AG3L046", 1}, /* external_mounts: the whole /mounts, every user's (bug 14) */
-				};
+	static const struct expect want[] = {
+		{"AG3L016", 11}, {"AG3L018", 10}, {"AG3L027", 1}, {"AG3L031", 1},
+		{"AG3L032", 1}, /* /mounts listed writable, mounted read-only */
+		{"AG3L036", 1},  {"AG3L038", 1},  {"AG3L046", 1}, /* external_mounts: the whole /mounts, every user's (bug 14) */
+		{"AG3L050", 1}, /* network.enabled with no domains: none, said so */
+		{"AG3L048", 1}, /* allow_localhost without localhost_ports: nothing forwarded */
+	};
 	expect_fixture("v-4b187e8/permissions.yaml", NULL, want, ELEMENTSOF(want));
 }
 
 Test(lint, platform_newer_profile, .init = make_root, .fini = drop_root)
 {
 	static const struct expect want[] = {
-		{"AG3L016", 11}, {"AG3L018", 10}, {"AG3L027", 1},
-		{"AG3L031", 1},  {"AG3L036", 1},  {"AG3L038", 1},
+		{"AG3L016", 11}, {"AG3L018", 10}, {"AG3L027", 1}, {"AG3L031", 1},
+		{"AG3L036", 1},  {"AG3L038", 1},  {"AG3L050", 1}, /* network.enabled with no domains: none, said so */
+		{"AG3L048", 1}, /* allow_localhost without localhost_ports: nothing forwarded */
 	};
 	expect_fixture("v-92aa603/permissions.yaml", NULL, want, ELEMENTSOF(want));
 }
@@ -251,6 +251,8 @@ Test(lint, platform_newer_profile_with_mounts, .init = make_root, .fini = drop_r
 								     per_user.rw shared-project:
 								     missing */
 		{"AG3L042", 1},                                   /* admin-logs: /var/log/app */
+		{"AG3L050", 1}, /* network.enabled with no domains: none, said so */
+		{"AG3L048", 1}, /* allow_localhost without localhost_ports: nothing forwarded */
 	};
 	expect_fixture("v-92aa603/permissions.yaml", "v-92aa603/external-mounts.yaml.example", want,
 		       ELEMENTSOF(want));
@@ -260,9 +262,10 @@ Test(lint, platform_head_profile_with_newer_mounts, .init = make_root, .fini = d
 {
 	/* HEAD's /mounts/ro and /mounts/rw binds under the newer /mounts mask: hidden */
 	static const struct expect want[] = {
-		{"AG3L016", 11}, {"AG3L018", 10}, {"AG3L027", 1}, {"AG3L031", 1},
-		{"AG3L032", 4},  {"AG3L034", 1},  {"AG3L036", 1}, {"AG3L038", 1},
-		{"AG3L009", 2},  {"AG3L039", 2},  {"AG3L042", 1},
+		{"AG3L016", 11}, {"AG3L018", 10}, {"AG3L027", 1}, {"AG3L031", 1}, {"AG3L032", 4},
+		{"AG3L034", 1},  {"AG3L036", 1},  {"AG3L038", 1}, {"AG3L009", 2}, {"AG3L039", 2},
+		{"AG3L042", 1},  {"AG3L050", 1}, /* network.enabled with no domains: none, said so */
+		{"AG3L048", 1}, /* allow_localhost without localhost_ports: nothing forwarded */
 	};
 	expect_fixture("v-48de794/permissions.yaml", "v-92aa603/external-mounts.yaml.example", want,
 		       ELEMENTSOF(want));

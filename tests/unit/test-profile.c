@@ -268,7 +268,8 @@ Test(schema, unknown_key_lists_valid_ones)
 {
 	load_fail(SANDBOXED("  network:\n    zzzzzzzz: 1\n"), 5, 5,
 		  "sandbox.network: unknown key 'zzzzzzzz' (valid keys here: enabled, "
-		  "allowed_domains, allow_localhost)");
+		  "allowed_domains, allow_localhost, localhost_ports, allow_private_destinations, "
+		  "max_connections, max_connection_bytes, idle_timeout)");
 }
 
 Test(schema, mount_mode)
@@ -459,15 +460,30 @@ Test(schema, network_domains_and_ports)
 {
 	_cleanup_(ag3_profile_freep) struct ag3_profile *p = load_ok(
 		SANDBOXED("  network:\n    enabled: true\n    allowed_domains: [\" PyPI.Org \", "
-			  "\"*.GitHub.com\"]\n  landlock:\n    net_connect_ports: [443, 80]\n"));
+			  "\"*.GitHub.com\", \"api.example.org:8443\"]\n"
+			  "    localhost_ports: [8080]\n    idle_timeout: 30\n"
+			  "  landlock:\n    net_connect_ports: [443, 80]\n"));
 	cr_assert_str_eq(p->sandbox.network.allowed_domains.items[0].v, "pypi.org");
 	cr_assert_str_eq(p->sandbox.network.allowed_domains.items[1].v, "*.github.com");
+	cr_assert_str_eq(p->sandbox.network.allowed_domains.items[2].v, "api.example.org:8443");
+	cr_assert_eq(p->sandbox.network.localhost_ports.n, 1);
+	cr_assert_eq(p->sandbox.network.localhost_ports.v[0], 8080);
+	cr_assert_eq(p->sandbox.network.idle_timeout_ms.v, 30000u);
 	cr_assert_eq(p->sandbox.landlock.net_connect_ports.n, 2);
 	cr_assert_eq(p->sandbox.landlock.net_connect_ports.v[0], 443);
 	load_fail(SANDBOXED("  network:\n    allowed_domains: [\"bad domain\"]\n"), 5, 23,
-		  "sandbox.network.allowed_domains[0]: expected a domain name");
+		  "sandbox.network.allowed_domains[0]: 'bad domain':");
 	load_fail(SANDBOXED("  network:\n    allowed_domains: [\"*\"]\n"), 5, 23,
-		  "expected a domain name");
+		  "expected \"example.com\", \"*.example.com\"");
+	load_fail(SANDBOXED("  network:\n    allowed_domains: [\"https://pypi.org/\"]\n"), 5, 23,
+		  "'https://pypi.org/':");
+	load_fail(SANDBOXED("  network:\n    allowed_domains: [\"pypi.org:0\"]\n"), 5, 23,
+		  "'pypi.org:0':");
+	load_fail(SANDBOXED("  network:\n    allowed_domains: [\"10.0.0.1\"]\n"), 5, 23,
+		  "'10.0.0.1':");
+	load_fail(SANDBOXED("  network:\n    max_connections: 0\n"), 5, 22, "out of range");
+	load_fail(SANDBOXED("  network:\n    localhost_ports: [0]\n"), 5, 23,
+		  "expected a TCP port 1..65535");
 	load_fail(SANDBOXED("  landlock:\n    net_bind_ports: [80, 80]\n"), 5, 26,
 		  "port 80 is listed twice");
 	load_fail(SANDBOXED("  landlock:\n    net_bind_ports: [70000]\n"), 5, 22,

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "agent/session-proto.h"
+#include "runtime/spec_json.h"
 #include "runtime/cmdreq.h"
 #include "runtime/internal.h"
 
@@ -173,25 +174,75 @@ Test(hello, round_trip_and_errors)
 	ag3_result_add_degraded(&base, "cpu: none");
 	struct ag3_session_limits lim = {.timeout_ms = 5, .kill_grace_ms = 6, .output_bytes = 7};
 	size_t len;
-	void *h = ag3_hello_pack(&lim, &base, 0, NULL, &len);
+	void *h = ag3_hello_pack(&lim, &base, NULL, 0, NULL, &len);
 	struct ag3_result r = {0};
 	struct ag3_session_limits got;
-	cr_assert_eq(ag3_hello_parse(h, len, &got, &r), 0);
+	cr_assert_eq(ag3_hello_parse(h, len, &got, &r, NULL), 0);
 	cr_assert_eq(got.kill_grace_ms, 6u);
 	cr_assert_eq(r.enforcement.uid, 50001u);
 	cr_assert_eq(r.enforcement.n_degraded, 2u);
 	cr_assert_str_eq(r.enforcement.degraded[1], "cpu: none");
 	ag3_result_clear(&r);
-	cr_assert_eq(ag3_hello_parse(h, len - 1, &got, &r), -EPROTO);
+	cr_assert_eq(ag3_hello_parse(h, len - 1, &got, &r, NULL), -EPROTO);
 	((char *)h)[len - 1] = 'x'; /* the last text unterminated */
-	cr_assert_eq(ag3_hello_parse(h, len, &got, &r), -EPROTO);
+	cr_assert_eq(ag3_hello_parse(h, len, &got, &r, NULL), -EPROTO);
 	free(h);
 
-	h = ag3_hello_pack(&lim, &base, EPIPE, "session: the holder is gone", &len);
-	cr_assert_eq(ag3_hello_parse(h, len, &got, &r), -EPIPE);
+	h = ag3_hello_pack(&lim, &base, NULL, EPIPE, "session: the holder is gone", &len);
+	cr_assert_eq(ag3_hello_parse(h, len, &got, &r, NULL), -EPIPE);
 	cr_assert_eq(r.status, AG3_STATUS_SETUP_FAILED);
 	cr_assert_str_eq(r.setup_error->msg, "session: the holder is gone");
 	ag3_result_clear(&r);
 	ag3_result_clear(&base);
 	free(h);
+}
+
+/* Allowlist mode: the session's network section rides on the hello, checked as a
+ * spec's is; a section that does not check is the server not speaking right. */
+Test(hello, network_section)
+{
+	struct ag3_result base = {0};
+	struct ag3_session_limits lim = {.timeout_ms = 5}, got;
+	char *d[] = {(char *)"api.example.org", (char *)"*.example.net:8443"};
+	uint16_t lp[] = {8080};
+	struct ag3_spec_network net = {.mode = AG3_NET_ALLOWLIST,
+				       .domains = d,
+				       .n_domains = 2,
+				       .allow_localhost = true,
+				       .localhost_ports = lp,
+				       .n_localhost_ports = 1,
+				       .max_connections = 7,
+				       .max_connection_bytes = 99,
+				       .idle_timeout_ms = 5000};
+	char *json = NULL;
+	cr_assert_eq(ag3_spec_network_to_json(&net, &json), 0);
+	size_t len;
+	void *h = ag3_hello_pack(&lim, &base, json, 0, NULL, &len);
+	cr_assert_not_null(h);
+	struct ag3_result r = {0};
+	struct ag3_spec_network back;
+	cr_assert_eq(ag3_hello_parse(h, len, &got, &r, &back), 0);
+	cr_assert_eq(back.mode, AG3_NET_ALLOWLIST);
+	cr_assert_eq(back.n_domains, 2u);
+	cr_assert_str_eq(back.domains[1], "*.example.net:8443");
+	cr_assert_eq(back.n_localhost_ports, 1u);
+	cr_assert_eq(back.localhost_ports[0], 8080);
+	cr_assert_eq(back.max_connections, 7u);
+	cr_assert_eq(back.max_connection_bytes, 99u);
+	cr_assert_eq(back.idle_timeout_ms, 5000u);
+	ag3_spec_network_clear(&back);
+	ag3_result_clear(&r);
+	free(h);
+	free(json);
+
+	/* A rule that is not one: refused, nothing kept. */
+	d[1] = (char *)"https://example.net/";
+	json = NULL;
+	cr_assert_eq(ag3_spec_network_to_json(&net, &json), 0);
+	h = ag3_hello_pack(&lim, &base, json, 0, NULL, &len);
+	cr_assert_eq(ag3_hello_parse(h, len, &got, &r, &back), -EPROTO);
+	cr_assert_eq(back.n_domains, 0u);
+	ag3_result_clear(&r);
+	free(h);
+	free(json);
 }

@@ -89,7 +89,7 @@ static struct ag3_spec *full_spec(void)
 
 	s->name = strdup("full-profile \"quoted\" \xc3\xa9");
 	s->namespaces.user = AG3_USERNS_ALWAYS;
-	s->namespaces.net = false; /* network.mode host */
+	s->namespaces.net = true; /* network.mode allowlist */
 	s->namespaces.ipc = false;
 	s->namespaces.uts = false;
 	s->namespaces.cgroup = false;
@@ -184,12 +184,20 @@ static struct ag3_spec *full_spec(void)
 	s->security.minimum.cgroup = true;
 	s->security.minimum.landlock_abi = 4;
 
-	s->network.mode = AG3_NET_HOST;
+	s->network.mode = AG3_NET_ALLOWLIST;
 	s->network.domains = calloc(2, sizeof(char *));
 	s->network.domains[0] = strdup("pypi.org");
-	s->network.domains[1] = strdup("*.githubusercontent.com");
+	s->network.domains[1] = strdup("*.githubusercontent.com:8443");
 	s->network.n_domains = 2;
 	s->network.allow_localhost = true;
+	s->network.localhost_ports = calloc(2, sizeof(uint16_t));
+	s->network.localhost_ports[0] = 8080;
+	s->network.localhost_ports[1] = 65535;
+	s->network.n_localhost_ports = 2;
+	s->network.allow_private = true;
+	s->network.max_connections = 4096;
+	s->network.max_connection_bytes = UINT64_MAX;
+	s->network.idle_timeout_ms = 86400000;
 
 	s->limits.timeout_ms = UINT64_C(7) * 24 * 3600 * 1000;
 	s->limits.kill_grace_ms = 3600 * 1000;
@@ -308,6 +316,13 @@ static void assert_spec_equal(const struct ag3_spec *a, const struct ag3_spec *b
 	for (size_t i = 0; i < a->network.n_domains; i++)
 		assert_str_eq(a->network.domains[i], b->network.domains[i], "domain");
 	cr_assert_eq(a->network.allow_localhost, b->network.allow_localhost);
+	cr_assert_eq(a->network.n_localhost_ports, b->network.n_localhost_ports);
+	for (size_t i = 0; i < a->network.n_localhost_ports; i++)
+		cr_assert_eq(a->network.localhost_ports[i], b->network.localhost_ports[i]);
+	cr_assert_eq(a->network.allow_private, b->network.allow_private);
+	cr_assert_eq(a->network.max_connections, b->network.max_connections);
+	cr_assert_eq(a->network.max_connection_bytes, b->network.max_connection_bytes);
+	cr_assert_eq(a->network.idle_timeout_ms, b->network.idle_timeout_ms);
 
 	cr_assert_eq(a->limits.timeout_ms, b->limits.timeout_ms);
 	cr_assert_eq(a->limits.kill_grace_ms, b->limits.kill_grace_ms);
@@ -333,7 +348,9 @@ static const char golden_defaults[] =
 	"\"deny_errno\":1,\"rules\":[]},"
 	"\"landlock\":{\"enabled\":true,\"net_bind_ports\":[],\"net_connect_ports\":[]},"
 	"\"minimum\":{\"userns\":false,\"seccomp\":false,\"cgroup\":false,\"landlock_abi\":0}},"
-	"\"network\":{\"mode\":\"none\",\"domains\":[],\"allow_localhost\":false},"
+	"\"network\":{\"mode\":\"none\",\"domains\":[],\"allow_localhost\":false,"
+	"\"localhost_ports\":[],\"allow_private\":false,\"max_connections\":64,"
+	"\"max_connection_bytes\":1073741824,\"idle_timeout_ms\":300000},"
 	"\"limits\":{\"timeout_ms\":0,\"kill_grace_ms\":2000,\"memory_bytes\":0,\"pids\":0,"
 	"\"cpu_weight\":0,\"cpu_quota_us\":0,\"cpu_period_us\":0,\"output_bytes\":0}}\n";
 
