@@ -27,6 +27,7 @@
 #define LOG_LINES_MAX 32   /* refusals said on the log fd; the rest in the record */
 #define ACCEPT_PER_STEP 16 /* bounded work per listener per poll round */
 #define DNS_PER_STEP 64
+#define LOOKUPS_MAX 16 /* lookups running at once: a thread each */
 
 enum cstate { C_HEAD, C_RESOLVE, C_CONNECT, C_OPEN, C_CLOSING };
 
@@ -71,6 +72,7 @@ struct ag3_egress {
 	} lis[AG3_NET_MAX_PORTS];
 	size_t n_lis;
 	int lk[2]; /* lookups' results: threads write lk[1] (dup'd), we read lk[0] */
+	unsigned lookups; /* started and not read back yet (their connection may be gone) */
 	struct conn **conns;
 	size_t n_conns;
 	uint64_t next_id;
@@ -363,6 +365,12 @@ static void *lookup_main(void *arg)
  * blocks, the supervisor must not. */
 static void start_lookup(struct ag3_egress *e, struct conn *c)
 {
+	/* A sandbox that opens and drops connections to a slow name must not pile up
+	 * threads: the lookups of connections already gone count too. */
+	if (e->lookups >= LOOKUPS_MAX) {
+		refuse(e, c, "limit", 503);
+		return;
+	}
 	struct lookup *l = calloc(1, sizeof(*l));
 	if (!l || (l->fd = fcntl(e->lk[1], F_DUPFD_CLOEXEC, 3)) < 0) {
 		free(l);
@@ -392,6 +400,7 @@ static void start_lookup(struct ag3_egress *e, struct conn *c)
 		refuse(e, c, "resolve_failed", 502);
 		return;
 	}
+	e->lookups++;
 	c->st = C_RESOLVE;
 	c->deadline = ag3_now_ms() + CONNECT_MS;
 }
@@ -433,6 +442,7 @@ static void lookups_step(struct ag3_egress *e)
 		ssize_t n = recv(e->lk[0], &l, sizeof(l), MSG_DONTWAIT);
 		if (n != (ssize_t)sizeof(l))
 			return;
+		e->lookups--;
 		struct conn *c = NULL;
 		for (size_t i = 0; i < e->n_conns && !c; i++)
 			if (e->conns[i]->id == l->id && e->conns[i]->st == C_RESOLVE)

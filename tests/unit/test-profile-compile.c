@@ -796,6 +796,47 @@ Test(compile, network_sandboxing_false_is_host_network)
 	cr_assert_eq(s2->network.mode, AG3_NET_NONE);
 }
 
+/* README "Network": the platform's keys onto the three modes. */
+Test(compile, network_keys_map_onto_the_modes)
+{
+	/* enabled with an empty list (the platform's fixtures): none, the ports ignored
+	 * without allow_localhost */
+	_cleanup_(ag3_profile_freep) struct ag3_profile *p = load_ok(SANDBOXED(
+		"  network: {enabled: true, allowed_domains: [], localhost_ports: [8080]}\n"));
+	_cleanup_(ag3_spec_freep) struct ag3_spec *s1 = compile_ok(p, NULL, NULL);
+	cr_assert_eq(s1->network.mode, AG3_NET_NONE);
+	cr_assert(s1->namespaces.net);
+	cr_assert_eq(s1->network.n_localhost_ports, 0);
+	/* forwarded ports alone make an allowlist with no names */
+	_cleanup_(ag3_profile_freep) struct ag3_profile *q = load_ok(
+		SANDBOXED("  network: {enabled: true, allow_localhost: true, localhost_ports: "
+			  "[8080, 5432], max_connections: 8, idle_timeout: 2.5, "
+			  "max_connection_bytes: 10M, allow_private_destinations: true}\n"));
+	_cleanup_(ag3_spec_freep) struct ag3_spec *s2 = compile_ok(q, NULL, NULL);
+	cr_assert_eq(s2->network.mode, AG3_NET_ALLOWLIST);
+	cr_assert_eq(s2->network.n_domains, 0);
+	cr_assert_eq(s2->network.n_localhost_ports, 2);
+	cr_assert_eq(s2->network.localhost_ports[1], 5432);
+	cr_assert_eq(s2->network.max_connections, 8);
+	cr_assert_eq(s2->network.idle_timeout_ms, 2500);
+	cr_assert_eq(s2->network.max_connection_bytes, 10u << 20);
+	cr_assert(s2->network.allow_private);
+	/* allow_localhost alone forwards nothing: none */
+	_cleanup_(ag3_profile_freep) struct ag3_profile *r =
+		load_ok(SANDBOXED("  network: {enabled: true, allow_localhost: true}\n"));
+	_cleanup_(ag3_spec_freep) struct ag3_spec *s3 = compile_ok(r, NULL, NULL);
+	cr_assert_eq(s3->network.mode, AG3_NET_NONE);
+	/* rules with ports, kept as written (lower-cased) */
+	_cleanup_(ag3_profile_freep) struct ag3_profile *t = load_ok(SANDBOXED(
+		"  network: {enabled: true, allowed_domains: [\"API.example.org:8443\", "
+		"\"*.pythonhosted.org\"]}\n"));
+	_cleanup_(ag3_spec_freep) struct ag3_spec *s4 = compile_ok(t, NULL, NULL);
+	cr_assert_eq(s4->network.mode, AG3_NET_ALLOWLIST);
+	cr_assert_str_eq(s4->network.domains[0], "api.example.org:8443");
+	cr_assert_eq(s4->network.max_connections, 64);
+	cr_assert_not(s4->network.allow_private);
+}
+
 Test(compile, environment_and_identity)
 {
 	_cleanup_(ag3_profile_freep) struct ag3_profile *p =
