@@ -71,7 +71,7 @@ struct ag3_egress {
 		uint16_t port;
 	} lis[AG3_NET_MAX_PORTS];
 	size_t n_lis;
-	int lk[2]; /* lookups' results: threads write lk[1] (dup'd), we read lk[0] */
+	int lk[2];        /* lookups' results: threads write lk[1] (dup'd), we read lk[0] */
 	unsigned lookups; /* started and not read back yet (their connection may be gone) */
 	struct conn **conns;
 	size_t n_conns;
@@ -389,7 +389,7 @@ static void start_lookup(struct ag3_egress *e, struct conn *c)
 	int r = pthread_attr_init(&attr);
 	if (!r) {
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		pthread_attr_setstacksize(&attr, 256 * 1024);
+		pthread_attr_setstacksize(&attr, 1024 * 1024); /* NSS modules may be greedy */
 		r = pthread_create(&t, &attr, lookup_main, l);
 		pthread_attr_destroy(&attr);
 	}
@@ -477,9 +477,10 @@ static void route(struct ag3_egress *e, struct conn *c)
 		ai->ai_family = AF_INET;
 		ai->ai_addr = (struct sockaddr *)sin;
 		ai->ai_addrlen = sizeof(*sin);
-		/* freeaddrinfo frees ai and what it points to: one block, freed as one. */
+		/* One block, ours: not for freeaddrinfo. */
 		c->ai_next = ai;
 		c->ai = NULL;
+		c->deadline = ag3_now_ms() + CONNECT_MS;
 		connect_next(e, c);
 		free(ai);
 		return;
@@ -605,14 +606,19 @@ static void accept_one(struct ag3_egress *e, int lfd, uint16_t lport)
 	}
 }
 
-/* Moves bytes from `from` into b (when it has room). 1: EOF, -1: error, 0: else. */
-static int pull(struct ag3_egress *e, struct conn *c, int from, struct buf *b)
+/* Moves bytes from `from` into b (when it has room, and while b holds less than
+ * `max`). 1: EOF, -1: error, 0: else. */
+static int pull(struct ag3_egress *e, struct conn *c, int from, struct buf *b, size_t max)
 {
 	if (b->off + b->len >= BUF_CAP && b->off) {
 		memmove(b->p, b->p + b->off, b->len);
 		b->off = 0;
 	}
 	size_t room = BUF_CAP - b->off - b->len;
+	if (b->len >= max)
+		return 0;
+	if (room > max - b->len)
+		room = max - b->len;
 	if (!room)
 		return 0;
 	ssize_t n = recv(from, b->p + b->off + b->len, room, MSG_DONTWAIT);
@@ -654,7 +660,9 @@ static bool conn_step(struct ag3_egress *e, struct conn *c, short rin, short rou
 	switch (c->st) {
 	case C_HEAD:
 		if (rin & (POLLIN | POLLHUP | POLLERR)) {
-			int r = pull(e, c, c->in, &c->up);
+			/* No more than a head can be: the rewritten head and what came
+			 * with it then always fit in the buffer. */
+			int r = pull(e, c, c->in, &c->up, AG3_PROXY_HEAD_MAX);
 			if (r) {
 				return false; /* gone before it asked for anything */
 			}
@@ -694,13 +702,13 @@ static bool conn_step(struct ag3_egress *e, struct conn *c, short rin, short rou
 	}
 	/* Both ways, as far as the buffers and the sockets let them move. */
 	if (!c->in_eof && (rin & (POLLIN | POLLHUP | POLLERR))) {
-		int r = pull(e, c, c->in, &c->up);
+		int r = pull(e, c, c->in, &c->up, BUF_CAP);
 		if (r < 0)
 			return false;
 		c->in_eof = r == 1;
 	}
 	if (!c->out_eof && (rout & (POLLIN | POLLHUP | POLLERR))) {
-		int r = pull(e, c, c->out, &c->down);
+		int r = pull(e, c, c->out, &c->down, BUF_CAP);
 		if (r < 0)
 			return false;
 		c->out_eof = r == 1;
@@ -838,10 +846,12 @@ size_t ag3_egress_pollfds(struct ag3_egress *e, struct pollfd *p)
 		case C_RESOLVE:
 			break;
 		}
+		/* A side with nothing to wait for is not polled at all: a hung-up socket
+		 * would report POLLHUP on every round (a spin while a lookup runs). */
 		e->ref[n] = (struct pollref){.c = c};
-		p[n++] = (struct pollfd){.fd = c->in, .events = in};
+		p[n++] = (struct pollfd){.fd = in ? c->in : -1, .events = in};
 		e->ref[n] = (struct pollref){.c = c, .out = true};
-		p[n++] = (struct pollfd){.fd = c->out, .events = out};
+		p[n++] = (struct pollfd){.fd = out ? c->out : -1, .events = out};
 	}
 	return n;
 }
