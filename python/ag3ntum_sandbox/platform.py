@@ -222,14 +222,16 @@ class SandboxExecutor:
     def build_bwrap_command(self, command, allow_network, nested_container=True):
         """The argv running COMMAND in this executor's session.
 
-        [CLI, "exec", "--session", SOCKET, "--", *command]: CLI is absolute,
-        so the caller's PATH and environment do not matter. Raises
+        [CLI, "exec", "--session", SOCKET, "--network-log", "--", *command]:
+        CLI is absolute, so the caller's PATH and environment do not matter;
+        --network-log puts a line on stderr (which the platform's tools give
+        the agent) for every name or connection the allowlist refuses. Raises
         SandboxMountError when a required mount source is missing.
         """
         argv = self._command_argv(command)
         self._check_mounts()
         sock = self._session(self._effective_network(allow_network))
-        return [self._cli, "exec", "--session", sock, "--", *argv]
+        return [self._cli, "exec", "--session", sock, "--network-log", "--", *argv]
 
     def wrap_shell_command(self, command, allow_network):
         """The shell-quoted argv of `bash -lc COMMAND` in the sandbox."""

@@ -65,6 +65,7 @@ class TestBashTool(ExecutorCase):
         argv = self.ex.build_bwrap_command(["true"], allow_network=False)
         self.assertTrue(os.path.isabs(argv[0]))
         self.assertEqual(argv[1:3], ["exec", "--session"])
+        self.assertIn("--network-log", argv[:argv.index("--")], "the agent is told why")
         self.assertEqual(argv[-2:], ["--", "true"])
         rc, out = asyncio.run(self.bash_tool("echo $HOME; pwd; id -u; echo ${TERM:-unset}"))
         self.assertEqual((rc, out), (0, f"/workspace\n/workspace\n{UID}\ndumb\n"))
