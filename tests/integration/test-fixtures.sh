@@ -363,6 +363,42 @@ t_cli_option_errors() {
 	expect_err_has "--spec is already compiled: --mounts"
 }
 
+# The fixtures' network (enabled: true, allowed_domains: [], allow_localhost: true) is
+# enforced as README "Network" maps it: none. Only lo; the host's localhost services
+# (a listener this test starts) are not reachable, allow_localhost forwards nothing,
+# and no address outside has a route.
+t_network_settings_enforced() {
+	make_host
+	python3 -c 'import socket,sys,time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+print(s.getsockname()[1], flush=True); time.sleep(60)' >"$PWD/port" 2>/dev/null &
+	local lpid=$! port="" i
+	trap "kill $lpid 2>/dev/null || true" EXIT
+	for i in $(seq 50); do
+		port=$(cat "$PWD/port" 2>/dev/null || true)
+		[ -n "$port" ] && break
+		sleep 0.1
+	done
+	[ -n "$port" ] || fail "the host listener did not start"
+	local p
+	for p in "$HEAD_P" "$FIX/v-4b187e8/permissions.yaml" "$NEW_P"; do
+		fx "$p" "" alice -- python3 -c 'import socket, errno
+print(" ".join(n for _, n in socket.if_nameindex()))
+for addr in [("127.0.0.1", '"$port"'), ("198.51.100.1", 80)]:
+    s = socket.socket(); s.settimeout(3)
+    try:
+        s.connect(addr); print("REACHED", addr)
+    except OSError as e:
+        print(errno.errorcode.get(e.errno, e.errno))'
+		expect_rc 0
+		expect_out "lo
+ECONNREFUSED
+ENETUNREACH"
+	done
+	kill "$lpid" 2>/dev/null || true
+	wait "$lpid" 2>/dev/null || true
+}
+
 for t in $(declare -F | awk '{print $3}' | grep '^t_'); do
 	run_test "${t#t_}" "$t"
 done
