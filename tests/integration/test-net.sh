@@ -565,10 +565,10 @@ done
 # Other programs (a parallel run) may add or remove netns of their own meanwhile:
 # only this run's names must be gone, and /etc/netns as this run found it.
 t_world_gone() {
-	local now
+	local now mine
 	now=$(ip netns list | sort)
-	[ -z "$(printf '%s\n' "$now" | grep -E -- "-$$( |\$)")" ] ||
-		fail "this run's netns are left: $(printf '%s\n' "$now" | grep -E -- "-$$( |\$)" | tr '\n' ' ')"
+	mine=$(printf '%s\n' "$now" | grep -E -- "-$$"'( |$)' | tr '\n' ' ')
+	[ -z "$mine" ] || fail "this run's netns are left: $mine"
 	[ "$now" = "$NETNS_BEFORE" ] ||
 		echo "# note: other netns changed meanwhile: $(diff <(echo "$NETNS_BEFORE") <(echo "$now") | grep '^[<>]' | tr '\n' ' ')"
 	[ ! -e "$NW_ETC" ] || fail "$NW_ETC is left"
