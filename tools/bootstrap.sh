@@ -17,6 +17,9 @@ PKGS=(gcc libc6-dev pkg-config meson ninja-build python3
       libseccomp-dev libcap-dev libnl-3-dev libnl-route-3-dev libyaml-dev libcjson-dev
       libcriterion-dev)
 [ "$what" = test ] && PKGS+=(procps util-linux iproute2 clang libclang-rt-14-dev clang-format)
+# test-net.sh's offline world: curl drives HTTP, TLS and the proxy from inside the
+# sandbox, openssl makes the world's TLS certificate at test time.
+[ "$what" = test ] && PKGS+=(curl openssl)
 
 say() { printf '== %s\n' "$*" >&2; }
 
