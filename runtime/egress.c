@@ -565,6 +565,7 @@ static void accept_one(struct ag3_egress *e, int lfd, uint16_t lport)
 		close(fd);
 		return;
 	}
+	const int idx = name_index(e, me.sin_addr);
 	struct conn *c = NULL;
 	if (e->n_conns >= e->net.max_connections || !(c = calloc(1, sizeof(*c))) ||
 	    !(c->up.p = malloc(BUF_CAP)) || !(c->down.p = malloc(BUF_CAP))) {
@@ -575,7 +576,7 @@ static void accept_one(struct ag3_egress *e, int lfd, uint16_t lport)
 		struct linger l = {.l_onoff = 1, .l_linger = 0};
 		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
 		close(fd);
-		event(e, "connect", dialed, port, "limit");
+		event(e, "connect", idx >= 0 ? e->names[idx] : dialed, port, "limit");
 		return;
 	}
 	c->in = fd;
@@ -585,7 +586,6 @@ static void accept_one(struct ag3_egress *e, int lfd, uint16_t lport)
 	c->port = port;
 	c->last = ag3_now_ms();
 	e->conns[e->n_conns++] = c;
-	const int idx = name_index(e, me.sin_addr);
 	struct in_addr proxy;
 	inet_pton(AF_INET, AG3_NET_PROXY_ADDR, &proxy);
 	if (me.sin_addr.s_addr == proxy.s_addr && port == AG3_NET_PROXY_PORT) {

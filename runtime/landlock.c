@@ -170,6 +170,13 @@ int ag3_landlock_prepare(const struct ag3_spec *spec, int abi, int *ret_fd,
 			if ((r = add_port(rs, spec->security.landlock.net_connect_ports[i],
 					  AG3_LL_NET_CONNECT_TCP, reterr)) < 0)
 				return r;
+		/* Allowlist mode's proxy, which HTTP_PROXY names: with connect ports
+		 * restricted, tools that use the proxy would find it unreachable. Every
+		 * destination it reaches is checked by the relay. */
+		if (spec->network.mode == AG3_NET_ALLOWLIST &&
+		    spec->security.landlock.n_net_connect_ports &&
+		    (r = add_port(rs, AG3_NET_PROXY_PORT, AG3_LL_NET_CONNECT_TCP, reterr)) < 0)
+			return r;
 	}
 	*ret_fd = TAKE_FD(rs);
 	return 0;

@@ -258,7 +258,7 @@ t proxyenv sh -c "echo \$HTTP_PROXY \$https_proxy \$NO_PROXY"'
 	expect_line apexproxy 'rc=[0-9]+ .*code=4[0-9][0-9]'
 	printf '%s\n' "$OUT" | grep -q '^apexproxy .*ag3n-world' && fail "wild.test reached through the proxy: $OUT"
 	expect_line getent 'rc=0 127\.77\.[0-9]+\.[0-9]+ +api\.allowed\.test'
-	expect_line resolv 'rc=0 nameserver 127\.0\.0\.53 *$'
+	expect_line resolv 'rc=0 nameserver 127\.0\.0\.53( options [a-z0-9: ]*)?$'
 	printf '%s\n' "$OUT" | grep '^hosts ' | grep -qE 'allowed|blocked|internal|meta\.test|198\.51' &&
 		fail "the sandbox's /etc/hosts has the caller's entries: $OUT"
 	expect_line proxyenv 'rc=0 http://127\.77\.0\.1:3128 http://127\.77\.0\.1:3128 localhost,127\.0\.0\.1,::1'
@@ -273,9 +273,9 @@ t_blocked() {
 	n0=$(http_requests)
 	run_in --network-log -- sh -c "$PRELUDE"'
 t relay $CURL $NP http://blocked.test/
-t proxy $CURL http://blocked.test/'
+t proxy $CURL -w " code=%{http_code}" http://blocked.test/'
 	expect_line relay 'rc=6 '
-	expect_line proxy 'rc=[1-9]'
+	expect_line proxy 'rc=0 .*code=403$'
 	[ "$(http_requests)" = "$n0" ] || fail "a request reached the world: $(tail -n 3 "$NW_DIR/http.log")"
 	expect_event dns blocked.test not_allowed
 	expect_err_has '^ag3ntum-sandbox: network: blocked\.test is not in the allowlist$'
@@ -300,6 +300,23 @@ t connect $CURL -x http://127.77.0.1:3128 -w " connect=%{http_connect}" -k https
 	expect_line connect 'rc=[1-9].*connect=4[0-9][0-9]'
 	printf '%s\n' "$OUT" | grep -q 'ag3n-world' && fail "a raw IP reached the world: $OUT"
 	[ "$(http_requests)" = "$n0" ] || fail "a request reached the world: $(tail -n 3 "$NW_DIR/http.log")"
+	net_done
+}
+
+# 5b. landlock's TCP connect ports restricted to 443: the proxy HTTP_PROXY names
+# stays reachable (the runtime adds its port), a direct port-80 connection does not.
+t_landlock_ports() {
+	write_net_profile p.yaml true "$ALLOW
+  landlock:
+    net_connect_ports: [443]"
+	net_open --profile p.yaml
+	run_in -- sh -c "$PRELUDE"'
+t proxy $CURL http://api.allowed.test/
+t direct $CURL $NP http://api.allowed.test/
+t tls $CURL $NP --cacert /t/ca.pem https://api.allowed.test/'
+	expect_line proxy 'rc=0 ag3n-world host=api.allowed.test'
+	expect_line direct 'rc=7 '
+	expect_line tls 'rc=0 ag3n-world host=api.allowed.test'
 	net_done
 }
 
@@ -554,6 +571,7 @@ for VARIANT in fresh session; do
 	run_test "$VARIANT: allowlist: allowed names by proxy, relay, TLS, socket; wildcards" t_allowlist
 	run_test "$VARIANT: a name not allowed: NXDOMAIN, a dns event, a stderr line" t_blocked
 	run_test "$VARIANT: raw IPs: no route, the proxy refuses" t_raw_ip
+	run_test "$VARIANT: landlock connect ports: the proxy stays reachable" t_landlock_ports
 	run_test "$VARIANT: DNS exfiltration: NXDOMAIN and no upstream query" t_dns_exfil
 	run_test "$VARIANT: CONNECT: only allowed names and ports" t_connect
 	run_test "$VARIANT: private destinations refused unless allowed" t_private
