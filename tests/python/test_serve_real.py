@@ -49,6 +49,32 @@ class TestSession(unittest.TestCase):
         with self.assertRaises(ValueError):
             self.s.run(argv=["cat"], stdin=b"x" * ((1 << 20) + 1))
 
+    def test_allowlist_events_reach_the_caller(self):
+        # README "Network": the stub answers by itself (nothing leaves the machine:
+        # the names are under .invalid), and the record says what it refused.
+        src = os.path.join(os.path.dirname(__file__), "..", "..", "profiles", "default.yaml")
+        with open(src) as f:
+            text = f.read()
+        old = "    enabled: false\n    allowed_domains: []\n"
+        self.assertIn(old, text)
+        prof = os.path.join(self.base, "net.yaml")
+        with open(prof, "w") as f:
+            f.write(text.replace(old, '    enabled: true\n    allowed_domains: ["api.allowed.invalid"]\n'))
+        os.chmod(prof, 0o644)
+        with self.server.open_session(profile=prof, workspace=self.ws, uid=UID, gid=UID) as s:
+            r = s.run(shell="getent hosts api.allowed.invalid; getent hosts exfil.evil.invalid; "
+                            "echo $HTTPS_PROXY")
+            self.assertEqual(r.status, "exited", r.record)
+            out = r.stdout.decode()
+            self.assertRegex(out, r"^127\.77\.\d+\.\d+\s+api\.allowed\.invalid\n")
+            self.assertNotIn("exfil", out)
+            self.assertTrue(out.endswith("http://127.77.0.1:3128\n"), out)
+            net = r.record.get("network")
+            self.assertIsNotNone(net, r.record)
+            self.assertEqual(net["mode"], "allowlist")
+            self.assertIn({"kind": "dns", "name": "exfil.evil.invalid", "port": None,
+                           "reason": "not_allowed"}, net["events"])
+
     def test_resolve_with_fd_and_check(self):
         with open(os.path.join(self.ws, "a.txt"), "w") as f:
             f.write("hello")
