@@ -605,14 +605,17 @@ static void accept_one(struct ag3_egress *e, int lfd, uint16_t lport)
 	}
 }
 
-/* Moves bytes from `from` into b (when it has room). 1: EOF, -1: error, 0: else. */
-static int pull(struct ag3_egress *e, struct conn *c, int from, struct buf *b)
+/* Moves bytes from `from` into b (when it has room), b holding at most `cap`
+ * bytes. 1: EOF, -1: error, 0: else. */
+static int pull(struct ag3_egress *e, struct conn *c, int from, struct buf *b, size_t cap)
 {
 	if (b->off + b->len >= BUF_CAP && b->off) {
 		memmove(b->p, b->p + b->off, b->len);
 		b->off = 0;
 	}
-	size_t room = BUF_CAP - b->off - b->len;
+	size_t room = BUF_CAP - b->off - b->len, below_cap = b->len < cap ? cap - b->len : 0;
+	if (room > below_cap)
+		room = below_cap;
 	if (!room)
 		return 0;
 	ssize_t n = recv(from, b->p + b->off + b->len, room, MSG_DONTWAIT);
@@ -654,7 +657,10 @@ static bool conn_step(struct ag3_egress *e, struct conn *c, short rin, short rou
 	switch (c->st) {
 	case C_HEAD:
 		if (rin & (POLLIN | POLLHUP | POLLERR)) {
-			int r = pull(e, c, c->in, &c->up);
+			/* No more than a head can be: a plain request's head is rewritten
+			 * in place, and the rewrite (a Host line added) may be longer than
+			 * what it replaces; what follows the head must still fit. */
+			int r = pull(e, c, c->in, &c->up, AG3_PROXY_HEAD_MAX);
 			if (r) {
 				return false; /* gone before it asked for anything */
 			}
@@ -694,13 +700,13 @@ static bool conn_step(struct ag3_egress *e, struct conn *c, short rin, short rou
 	}
 	/* Both ways, as far as the buffers and the sockets let them move. */
 	if (!c->in_eof && (rin & (POLLIN | POLLHUP | POLLERR))) {
-		int r = pull(e, c, c->in, &c->up);
+		int r = pull(e, c, c->in, &c->up, BUF_CAP);
 		if (r < 0)
 			return false;
 		c->in_eof = r == 1;
 	}
 	if (!c->out_eof && (rout & (POLLIN | POLLHUP | POLLERR))) {
-		int r = pull(e, c, c->out, &c->down);
+		int r = pull(e, c, c->out, &c->down, BUF_CAP);
 		if (r < 0)
 			return false;
 		c->out_eof = r == 1;
