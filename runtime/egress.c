@@ -844,10 +844,14 @@ size_t ag3_egress_pollfds(struct ag3_egress *e, struct pollfd *p)
 		case C_RESOLVE:
 			break;
 		}
+		/* A side waited on for nothing is not polled at all: poll reports POLLHUP
+		 * and POLLERR whatever the events, and a peer gone (a reset, or both
+		 * directions shut) while nothing can move would wake every round, the
+		 * supervisor spinning until the idle timeout. */
 		e->ref[n] = (struct pollref){.c = c};
-		p[n++] = (struct pollfd){.fd = c->in, .events = in};
+		p[n++] = (struct pollfd){.fd = in ? c->in : -1, .events = in};
 		e->ref[n] = (struct pollref){.c = c, .out = true};
-		p[n++] = (struct pollfd){.fd = c->out, .events = out};
+		p[n++] = (struct pollfd){.fd = out ? c->out : -1, .events = out};
 	}
 	return n;
 }

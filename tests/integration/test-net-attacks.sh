@@ -265,9 +265,77 @@ print(s.recv(100).split(b"\r\n")[0].decode(), "%.1f" % (time.time() - t))' "$POR
 	grep -q '"reason":"limit"' "$res" || fail "no limit event: $(cat "$res")"
 }
 
+# A client that half-closes, then resets, its tunnel to a server that holds the
+# connection and says nothing: nothing can move, and the supervisor (the exec
+# process; in a session the command's exec --session client) must sleep until
+# the idle timeout, not spin on the reset it was told of. Sets TICKS: the CPU
+# ticks it used in 3 s, measured from 1.5 s after $1 (a pid) started.
+RESET_PROBE='
+import socket, struct, sys, time
+s = socket.socket()
+s.connect(("127.77.0.1", 3128))
+s.sendall(b"CONNECT localhost:%d HTTP/1.1\r\n\r\n" % int(sys.argv[1]))
+s.recv(100)
+s.shutdown(socket.SHUT_WR)
+time.sleep(0.3)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()
+time.sleep(5)
+print("done")
+'
+supervisor_ticks() {
+	local pid=$1 a b
+	sleep 1.5
+	a=$(awk '{print $14 + $15}' /proc/$pid/stat)
+	sleep 3
+	b=$(awk '{print $14 + $15}' /proc/$pid/stat)
+	TICKS=$((b - a))
+}
+
+t_dead_peer_does_not_spin_the_supervisor() {
+	cat >hold.py <<'PY'
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+open(sys.argv[1], "w").write("%d\n" % s.getsockname()[1])
+held = []
+while True:
+    held.append(s.accept()[0])
+PY
+	"$PY" hold.py "$PWD/up.port" &
+	UPID=$!
+	local i hz fresh sess
+	for ((i = 0; i < 100; i++)); do
+		[ -s up.port ] && break
+		sleep 0.1
+	done
+	PORT=$(cat up.port)
+	hz=$(getconf CLK_TCK)
+	net_profile "[\"localhost:$PORT\"]" true
+	"$AG3" exec --profile p.yaml -- "$PY" -c "$RESET_PROBE" "$PORT" >out.txt 2>&1 &
+	local pid=$!
+	supervisor_ticks $pid
+	fresh=$TICKS
+	wait $pid || fail "fresh: $(cat out.txt)"
+	sbx session open --owner-pid $BASHPID --profile p.yaml --socket "$PWD/s.sock"
+	expect_rc 0
+	"$AG3" exec --session "$PWD/s.sock" -- "$PY" -c "$RESET_PROBE" "$PORT" >out.txt 2>&1 &
+	pid=$!
+	supervisor_ticks $pid
+	sess=$TICKS
+	wait $pid || fail "session: $(cat out.txt)"
+	sbx session close "$PWD/s.sock"
+	stop_upstream
+	# Asleep, it uses next to nothing; spinning, about all of a CPU (3 s = 3 * hz).
+	[ "$fresh" -le $((hz / 2)) ] || fail "the supervisor used $fresh of $((3 * hz)) ticks in 3 s"
+	[ "$sess" -le $((hz / 2)) ] || fail "the session's client used $sess of $((3 * hz)) ticks in 3 s"
+}
+
 run_test proxy-keeps-every-byte-of-a-body t_proxy_keeps_every_byte_of_a_body
 run_test proxy-name-tricks-reach-nothing t_proxy_name_tricks_reach_nothing
 run_test private-destination-refused t_private_destination_refused
 run_test relay-ports-cannot-be-squatted t_relay_ports_cannot_be_squatted
 run_test connection-flood-is-bounded t_connection_flood_is_bounded
+run_test dead-peer-does-not-spin-the-supervisor t_dead_peer_does_not_spin_the_supervisor
 finish
