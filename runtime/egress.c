@@ -465,6 +465,8 @@ static void lookups_step(struct ag3_egress *e)
 static void route(struct ag3_egress *e, struct conn *c)
 {
 	if (c->local) {
+		/* No lookup (which starts the clock for the others): the connect's own. */
+		c->deadline = ag3_now_ms() + CONNECT_MS;
 		struct addrinfo *ai = calloc(1, sizeof(*ai) + sizeof(struct sockaddr_in));
 		if (!ai) {
 			refuse(e, c, "connect_failed", 502);

@@ -74,12 +74,14 @@ stop_upstream() {
 }
 
 # p.yaml: the system directories and /etc read-only, the network in allowlist
-# mode with the domains $1 (a YAML list) and allow_private_destinations $2.
+# mode with the domains $1 (a YAML list), allow_private_destinations $2, and the
+# lines $3 (more keys of sandbox.network, indented by four spaces) if any.
 net_profile() {
 	write_profile net "  network:
     enabled: true
     allowed_domains: $1
-    allow_private_destinations: $2"
+    allow_private_destinations: $2${3:+
+$3}"
 	sed -i 's|^  session_mounts:|    system_etc: {source: /etc, target: /etc, mode: ro}\n&|' p.yaml
 }
 
@@ -332,10 +334,34 @@ PY
 	[ "$sess" -le $((hz / 2)) ] || fail "the session's client used $sess of $((3 * hz)) ticks in 3 s"
 }
 
+# A forwarded localhost port reaches the caller's 127.0.0.1:PORT (its connect
+# has its own deadline: there is no lookup to start one).
+t_forwarded_localhost_port_works() {
+	start_upstream
+	net_profile '["example.invalid"]' false "    allow_localhost: true
+    localhost_ports: [$PORT]"
+	sbx exec --profile p.yaml --json -- "$PY" -c '
+import socket, sys
+s = socket.socket(); s.settimeout(10); s.connect(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello")
+d = b""
+while True:
+    x = s.recv(4096)
+    if not x:
+        break
+    d += x
+print(d.split(b"\r\n\r\n", 1)[-1].decode())' "$PORT"
+	stop_upstream
+	expect_rc 0
+	expect_out '5 2cf24dba5fb0a30e'
+	expect_err_has '"destinations":\[\{"name":"localhost","port":'"$PORT"',"connections":1'
+}
+
 run_test proxy-keeps-every-byte-of-a-body t_proxy_keeps_every_byte_of_a_body
 run_test proxy-name-tricks-reach-nothing t_proxy_name_tricks_reach_nothing
 run_test private-destination-refused t_private_destination_refused
 run_test relay-ports-cannot-be-squatted t_relay_ports_cannot_be_squatted
 run_test connection-flood-is-bounded t_connection_flood_is_bounded
 run_test dead-peer-does-not-spin-the-supervisor t_dead_peer_does_not_spin_the_supervisor
+run_test forwarded-localhost-port-works t_forwarded_localhost_port_works
 finish
