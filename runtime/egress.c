@@ -83,6 +83,7 @@ struct ag3_egress {
 	uint64_t dropped;
 	struct ag3_net_dest *dests;
 	size_t n_dests;
+	uint64_t dests_dropped;
 	struct ag3_sink log;
 	unsigned log_lines;
 	/* what pollfds() filled, for step(): owner of each entry */
@@ -500,6 +501,8 @@ static void conn_opened(struct ag3_egress *e, struct conn *c)
 {
 	c->st = C_OPEN;
 	c->dest = dest_of(e, c->local ? "localhost" : c->name, c->port);
+	if (c->dest < 0)
+		e->dests_dropped++; /* the record says how many went unlisted */
 	if (c->dest >= 0) {
 		e->dests[c->dest].connections++;
 		e->dests[c->dest].bytes_out += c->up.len; /* a proxied request's head */
@@ -948,6 +951,7 @@ void ag3_egress_finish(struct ag3_egress *e, struct ag3_result *res)
 		res->network.events_dropped = e->dropped;
 		res->network.dests = e->dests;
 		res->network.n_dests = e->n_dests;
+		res->network.dests_dropped = e->dests_dropped;
 	} else {
 		for (size_t i = 0; i < e->n_events; i++)
 			free(e->events[i].name);

@@ -240,6 +240,8 @@ static void w_network(struct ag3_jw *w, const struct ag3_result *r)
 		ag3_jw_close(w);
 	}
 	ag3_jw_close(w);
+	ag3_jw_key(w, "destinations_dropped");
+	ag3_jw_u64(w, r->network.dests_dropped);
 	ag3_jw_close(w);
 }
 

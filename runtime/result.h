@@ -77,6 +77,7 @@ struct ag3_result {
 		uint64_t events_dropped; /* beyond AG3_NET_EVENTS_MAX */
 		struct ag3_net_dest *dests;
 		size_t n_dests;
+		uint64_t dests_dropped; /* connections to destinations beyond the list's 256 */
 	} network;
 };
 

@@ -55,6 +55,56 @@ Test(result, setup_error_with_invalid_utf8_is_valid_json)
 	ag3_result_clear(&r);
 }
 
+/* Allowlist mode's part of the record: its events (a name from the sandbox is
+ * outside text), its destinations, and what did not fit the lists. */
+Test(result, network_events_and_destinations)
+{
+	struct ag3_result r = {0};
+	cJSON *o = record(&r);
+	cr_expect_null(cJSON_GetObjectItemCaseSensitive(o, "network"), "no relay, no key");
+	cJSON_Delete(o);
+	r.network.relayed = true;
+	r.network.events = calloc(2, sizeof(*r.network.events));
+	r.network.events[0] = (struct ag3_net_event){.kind = "dns",
+						     .name = strdup("ex\xff"
+								    "fil.evil"),
+						     .port = -1,
+						     .reason = "not_allowed"};
+	r.network.events[1] = (struct ag3_net_event){.kind = "connect",
+						     .name = strdup("a.org"),
+						     .port = 22,
+						     .reason = "port_not_allowed"};
+	r.network.n_events = 2;
+	r.network.events_dropped = 5;
+	r.network.dests = calloc(1, sizeof(*r.network.dests));
+	r.network.dests[0] = (struct ag3_net_dest){.name = strdup("a.org"),
+						   .port = 443,
+						   .connections = 2,
+						   .bytes_out = 7,
+						   .bytes_in = 9};
+	r.network.n_dests = 1;
+	r.network.dests_dropped = 3;
+	o = record(&r);
+	cJSON *n = cJSON_GetObjectItemCaseSensitive(o, "network");
+	cr_assert_not_null(n);
+	cr_expect_str_eq(cJSON_GetObjectItemCaseSensitive(n, "mode")->valuestring, "allowlist");
+	cJSON *ev = cJSON_GetObjectItemCaseSensitive(n, "events");
+	cr_assert_eq(cJSON_GetArraySize(ev), 2);
+	cJSON *e0 = cJSON_GetArrayItem(ev, 0), *e1 = cJSON_GetArrayItem(ev, 1);
+	cr_expect_str_eq(cJSON_GetObjectItemCaseSensitive(e0, "name")->valuestring, "ex\xef\xbf\xbd"
+										    "fil.evil");
+	cr_expect(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(e0, "port")));
+	cr_expect_eq(cJSON_GetObjectItemCaseSensitive(e1, "port")->valueint, 22);
+	cr_expect_str_eq(cJSON_GetObjectItemCaseSensitive(e1, "reason")->valuestring,
+			 "port_not_allowed");
+	cr_expect_eq(cJSON_GetObjectItemCaseSensitive(n, "events_dropped")->valueint, 5);
+	cJSON *d0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(n, "destinations"), 0);
+	cr_expect_eq(cJSON_GetObjectItemCaseSensitive(d0, "bytes_in")->valueint, 9);
+	cr_expect_eq(cJSON_GetObjectItemCaseSensitive(n, "destinations_dropped")->valueint, 3);
+	cJSON_Delete(o);
+	ag3_result_clear(&r);
+}
+
 Test(result, captured_bytes_are_escaped_and_valid_utf8)
 {
 	static const char raw[] = "a\0b\"c\\d\x01\x1f\n\t\x7f\xff\xe2\x82\xac\xf0\x9f\x98\x80";
