@@ -550,23 +550,24 @@ static void head_step(struct ag3_egress *e, struct conn *c)
 	route(e, c);
 }
 
-static void accept_one(struct ag3_egress *e, int lfd, uint16_t lport)
+/* Takes one connection from the listener: false when there was none. */
+static bool accept_one(struct ag3_egress *e, int lfd, uint16_t lport)
 {
 	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
-		return;
+		return false;
 	struct sockaddr_in me;
 	socklen_t ml = sizeof(me);
 	char dialed[INET_ADDRSTRLEN] = "?";
 	if (getsockname(fd, (struct sockaddr *)&me, &ml) < 0 || me.sin_family != AF_INET) {
 		close(fd);
-		return;
+		return true;
 	}
 	inet_ntop(AF_INET, &me.sin_addr, dialed, sizeof(dialed));
 	const uint16_t port = ntohs(me.sin_port);
 	if (port != lport) {
 		close(fd);
-		return;
+		return true;
 	}
 	const int idx = name_index(e, me.sin_addr);
 	struct conn *c = NULL;
@@ -580,7 +581,7 @@ static void accept_one(struct ag3_egress *e, int lfd, uint16_t lport)
 		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
 		close(fd);
 		event(e, "connect", idx >= 0 ? e->names[idx] : dialed, port, "limit");
-		return;
+		return true;
 	}
 	c->in = fd;
 	c->out = -1;
@@ -607,6 +608,7 @@ static void accept_one(struct ag3_egress *e, int lfd, uint16_t lport)
 		snprintf(c->name, sizeof(c->name), "%s", dialed);
 		refuse(e, c, "not_forwarded", 403);
 	}
+	return true;
 }
 
 /* Moves bytes from `from` into b (when it has room, and while b holds less than
@@ -884,7 +886,8 @@ void ag3_egress_step(struct ag3_egress *e, const struct pollfd *p, size_t n)
 			for (size_t i = 0; i < e->n_lis; i++)
 				if (e->lis[i].fd == p[k].fd)
 					for (int a = 0; a < ACCEPT_PER_STEP; a++)
-						accept_one(e, e->lis[i].fd, e->lis[i].port);
+						if (!accept_one(e, e->lis[i].fd, e->lis[i].port))
+							break;
 		}
 	}
 	/* Deadlines of connections that got nothing this round. */

@@ -473,6 +473,43 @@ t limit $PY /t/net.py limit api.allowed.test 80 8'
 	net_done
 }
 
+# 10c. lookups hang (the upstream DNS server never answers *.slow.test): at most 16
+# run at once, the rest are refused at once with a limit event, and nothing waits.
+t_lookup_limit() {
+	write_net_profile p.yaml true '    allowed_domains: ["*.slow.test"]'
+	net_open --profile p.yaml
+	run_in -- sh -c "$PRELUDE"'
+t lookups $PY -c "
+import socket, time
+socks = []
+for i in range(24):
+    s = socket.socket(); s.setblocking(False)
+    try: s.connect((\"n%d.slow.test\" % i, 80))
+    except BlockingIOError: pass
+    socks.append(s)
+time.sleep(0.5)
+gone, end = set(), time.time() + 3
+while time.time() < end and len(gone) < 8:
+    for i, s in enumerate(socks):
+        if i in gone: continue
+        try:
+            if s.recv(1) == b\"\": gone.add(i)
+        except BlockingIOError: pass
+        except OSError: gone.add(i)
+    time.sleep(0.05)
+print(\"reset=%d\" % len(gone))
+"'
+	expect_line lookups 'rc=0 reset=8$'
+	"$NW_PY" - "$SCRATCH/rec.json" <<'PY' || fail "the record lacks 8 limit events for *.slow.test: $(head -c 3000 "$SCRATCH/rec.json")"
+import json, sys
+rec = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
+evs = (rec.get("network") or {}).get("events") or []
+n = sum(1 for e in evs if e.get("reason") == "limit" and e.get("name", "").endswith(".slow.test"))
+sys.exit(0 if n == 8 else 1)
+PY
+	net_done
+}
+
 # ---------------------------------------------------------------- the world --
 
 nw_write_client() {
@@ -578,6 +615,7 @@ for VARIANT in fresh session; do
 	run_test "$VARIANT: the caller's loopback: only listed ports" t_localhost
 	run_test "$VARIANT: a flooding and a stalling client do not block another" t_flood_stall
 	run_test "$VARIANT: max_connections: a limit event" t_max_connections
+	run_test "$VARIANT: hanging lookups: at most 16, the rest refused at once" t_lookup_limit
 done
 
 # Other programs (a parallel run) may add or remove netns of their own meanwhile:
