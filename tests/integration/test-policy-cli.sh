@@ -126,7 +126,7 @@ t_lint_newer_profile() {
 	make_host_root
 	sbx lint --format json --host-root "$SCRATCH/root" "$NEW_PROFILE"
 	expect_rc 0
-	json_ok 'sorted(set(f["rule"] for f in d)) == ["AG3L016","AG3L018","AG3L027","AG3L031","AG3L036","AG3L038"]'
+	json_ok 'sorted(set(f["rule"] for f in d)) == ["AG3L016","AG3L018","AG3L027","AG3L031","AG3L036","AG3L038","AG3L048","AG3L050"]'
 }
 
 t_lint_platform_test_profiles_fail_open() {

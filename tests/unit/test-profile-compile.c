@@ -827,9 +827,9 @@ Test(compile, network_keys_map_onto_the_modes)
 	_cleanup_(ag3_spec_freep) struct ag3_spec *s3 = compile_ok(r, NULL, NULL);
 	cr_assert_eq(s3->network.mode, AG3_NET_NONE);
 	/* rules with ports, kept as written (lower-cased) */
-	_cleanup_(ag3_profile_freep) struct ag3_profile *t = load_ok(SANDBOXED(
-		"  network: {enabled: true, allowed_domains: [\"API.example.org:8443\", "
-		"\"*.pythonhosted.org\"]}\n"));
+	_cleanup_(ag3_profile_freep) struct ag3_profile *t = load_ok(
+		SANDBOXED("  network: {enabled: true, allowed_domains: [\"API.example.org:8443\", "
+			  "\"*.pythonhosted.org\"]}\n"));
 	_cleanup_(ag3_spec_freep) struct ag3_spec *s4 = compile_ok(t, NULL, NULL);
 	cr_assert_eq(s4->network.mode, AG3_NET_ALLOWLIST);
 	cr_assert_str_eq(s4->network.domains[0], "api.example.org:8443");

@@ -1088,12 +1088,14 @@ Test(spec_json, validate_errors_propagate)
 		   "network.max_connections: must be 1..4096", NULL);
 	expect_err(HDR ",\"network\":{\"mode\":\"allowlist\",\"idle_timeout_ms\":10}}",
 		   "network.idle_timeout_ms", NULL);
-	expect_err(HDR ",\"network\":{\"mode\":\"allowlist\",\"domains\":[\"a.org:1\",\"a.org:2\","
-		       "\"a.org:3\",\"a.org:4\",\"a.org:5\",\"a.org:6\",\"a.org:7\",\"a.org:8\",\"a.org:9\","
-		       "\"a.org:10\",\"a.org:11\",\"a.org:12\",\"a.org:13\",\"a.org:14\",\"a.org:15\","
-		       "\"a.org:16\",\"a.org:17\",\"a.org:18\",\"a.org:19\",\"a.org:20\",\"a.org:21\","
-		       "\"a.org:22\",\"a.org:23\",\"a.org:24\",\"a.org:25\",\"a.org:26\",\"a.org:27\","
-		       "\"a.org:28\",\"a.org:29\",\"a.org:30\",\"a.org:31\",\"a.org:32\"]}}",
+	expect_err(HDR
+		   ",\"network\":{\"mode\":\"allowlist\",\"domains\":[\"a.org:1\",\"a.org:2\","
+		   "\"a.org:3\",\"a.org:4\",\"a.org:5\",\"a.org:6\",\"a.org:7\",\"a.org:8\",\"a."
+		   "org:9\","
+		   "\"a.org:10\",\"a.org:11\",\"a.org:12\",\"a.org:13\",\"a.org:14\",\"a.org:15\","
+		   "\"a.org:16\",\"a.org:17\",\"a.org:18\",\"a.org:19\",\"a.org:20\",\"a.org:21\","
+		   "\"a.org:22\",\"a.org:23\",\"a.org:24\",\"a.org:25\",\"a.org:26\",\"a.org:27\","
+		   "\"a.org:28\",\"a.org:29\",\"a.org:30\",\"a.org:31\",\"a.org:32\"]}}",
 		   "more than 31 distinct ports", NULL);
 	expect_err(HDR ",\"mounts\":[{\"op\":\"dir\",\"target\":\"/a/../b\"}]}",
 		   "mounts[0].target: '/a/../b' is not an absolute, normalized path", NULL);
