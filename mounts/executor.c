@@ -128,7 +128,9 @@ int ag3_mounts_prepare(const struct ag3_mount *ops, size_t n_ops, struct ag3_mou
 		 * is followed anywhere in it: a user who replaces a directory of theirs
 		 * (their workspace) by a symlink must not get what it points to bound. */
 		int fd = -1;
-		int r = open_existing(host_root, m->source, &fd);
+		int r = !strcmp(m->source, "/")
+				? ((fd = fcntl(host_root, F_DUPFD_CLOEXEC, 3)) < 0 ? -errno : 0)
+				: open_existing(host_root, m->source, &fd);
 		if (r < 0) {
 			if (r == -ENOENT && m->optional) {
 				p->prep[i].skip = true;
@@ -810,9 +812,13 @@ static int build_dev(struct ag3_mounts_plan *plan, struct resolver *rs, const st
 	static const struct {
 		const char *name, *text;
 	} links[] = {
-		{"ptmx", "pts/ptmx"},          {"fd", "/proc/self/fd"},
-		{"stdin", "/proc/self/fd/0"},  {"stdout", "/proc/self/fd/1"},
+		{"ptmx", "pts/ptmx"},
+		{"fd", "/proc/self/fd"},
+		{"stdin", "/proc/self/fd/0"},
+		{"stdout", "/proc/self/fd/1"},
 		{"stderr", "/proc/self/fd/2"},
+		{"core", "/proc/kcore"}, /* as bwrap's and a
+									  distribution's /dev */
 	};
 	for (size_t i = 0; i < ELEMENTSOF(links); i++) {
 		snprintf(where, WHERE_MAX, "%s/%s", m->target, links[i].name);
@@ -1177,15 +1183,33 @@ int ag3_mounts_enter(struct ag3_mounts_plan *plan, struct ag3_error **reterr)
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return fail(reterr, errno, "mount", "/", "making the mount tree private");
 
+	/* The root: a small tmpfs holding only mount points, or, when the first op
+	 * binds something at "/", that (bwrap's --bind / /). */
+	const bool root_bind = plan->n_ops && plan->ops[0].op == AG3_MOUNT_BIND &&
+			       !strcmp(plan->ops[0].target, "/") && !plan->prep[0].skip;
 	const struct fs_opt root_opts[] = {{"size", "16777216"}, {"mode", "755"}};
-	_cleanup_close_ int rootmnt = new_fs("tmpfs", root_opts, ELEMENTSOF(root_opts),
-					     MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	_cleanup_close_ int rootmnt =
+		root_bind ? clone_tree(plan->prep[0].src_fd, attrs_of(&plan->ops[0]))
+			  : new_fs("tmpfs", root_opts, ELEMENTSOF(root_opts),
+				   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
 	if (rootmnt < 0)
-		return fail(reterr, -rootmnt, "mount", "/", "creating the root tmpfs");
+		return fail(reterr, -rootmnt, "mount", "/",
+			    root_bind ? "cloning the root's bind source"
+				      : "creating the root tmpfs");
+	/* Not inside a bind's source: the bind is a recursive clone, and would carry
+	 * the new root staged there along with it (bwrap's --bind /tmp /tmp). */
 	const char *staging = NULL;
 	for (size_t i = 0; i < ELEMENTSOF(staging_dirs) && !staging; i++) {
 		struct stat st;
-		if (lstat(staging_dirs[i], &st) == 0 && S_ISDIR(st.st_mode))
+		bool inside = false;
+		for (size_t k = root_bind ? 1 : 0; k < plan->n_ops && !inside; k++) {
+			const struct ag3_mount *m = &plan->ops[k];
+			size_t n = m->op == AG3_MOUNT_BIND ? strlen(m->source) : 0;
+			inside = n && (!strcmp(m->source, "/") ||
+				       (!strncmp(staging_dirs[i], m->source, n) &&
+					(staging_dirs[i][n] == '/' || !staging_dirs[i][n])));
+		}
+		if (!inside && lstat(staging_dirs[i], &st) == 0 && S_ISDIR(st.st_mode))
 			staging = staging_dirs[i];
 	}
 	if (!staging)
@@ -1198,14 +1222,30 @@ int ag3_mounts_enter(struct ag3_mounts_plan *plan, struct ag3_error **reterr)
 	char where[WHERE_MAX];
 	struct resolver rs;
 	rs_init(&rs, rootmnt);
-	for (size_t i = 0; i < plan->n_ops; i++) {
+	for (size_t i = root_bind ? 1 : 0; i < plan->n_ops; i++) {
 		const char *path = plan->ops[i].target;
 		r = do_op(plan, i, &rs, where, &path, reterr);
 		if (r < 0) {
+			/* A symlink op that met something else there: say what. */
+			char conflict[4200] = "";
+			if (r == -EEXIST && plan->ops[i].op == AG3_MOUNT_SYMLINK) {
+				int parent;
+				const char *name;
+				char link[4096];
+				ssize_t n = -1;
+				if (rs_parent(&rs, plan->ops[i].target, false, &parent, &name) == 0)
+					n = readlinkat(parent, name, link, sizeof(link) - 1);
+				if (n >= 0)
+					snprintf(conflict, sizeof(conflict),
+						 ": existing destination is %.*s", (int)n, link);
+				else
+					snprintf(conflict, sizeof(conflict),
+						 ": destination exists and is not a symlink");
+			}
 			rs_done(&rs);
 			if (reterr && *reterr)
 				return r;
-			char what[160];
+			char what[4400];
 			snprintf(what, sizeof(what), "%s%s%s (from %s)",
 				 ag3_mount_op_to_string(plan->ops[i].op),
 				 plan->ops[i].source ? " of " : "",
@@ -1214,6 +1254,7 @@ int ag3_mounts_enter(struct ag3_mounts_plan *plan, struct ag3_error **reterr)
 			if (r == -ELOOP)
 				strncat(what, ": a symlink is in the way",
 					sizeof(what) - strlen(what) - 1);
+			strncat(what, conflict, sizeof(what) - strlen(what) - 1);
 			return fail(reterr, -r, "mount", path, what);
 		}
 	}
@@ -1228,8 +1269,9 @@ int ag3_mounts_enter(struct ag3_mounts_plan *plan, struct ag3_error **reterr)
 	for (size_t i = 0; i < plan->n_ro_later; i++)
 		if ((r = set_ro(plan->ro_later[i])) < 0)
 			return fail(reterr, -r, "mount", "/", "making a read-only tmpfs read-only");
-	/* The root holds only mount points: read-only from here on. */
-	if ((r = set_ro(rootmnt)) < 0)
+	/* The root holds only mount points: read-only from here on (a bound root keeps
+	 * its bind's own flags). */
+	if (!root_bind && (r = set_ro(rootmnt)) < 0)
 		return fail(reterr, -r, "mount", "/", "making the root read-only");
 
 	if (fchdir(rootmnt) < 0)

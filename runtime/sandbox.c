@@ -881,6 +881,8 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 	ag3_streams_child_started(&io); /* the sandbox holds the command's ends now */
 	s.sock = sb->sock;
 	s.pid = sb->pid;
+	if (opts->on_started)
+		opts->on_started(opts->on_started_data, sb->pid);
 	supervise(&s);
 	close(sb->sock);
 	sb->sock = -1;

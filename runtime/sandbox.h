@@ -59,6 +59,11 @@ struct ag3_run_opts {
 	/* Allowlist mode: a line on the caller's stderr (fd 2) for each name or
 	 * connection the relay refuses (the result record has them all). */
 	bool net_log;
+	/* Fresh mode: called once the sandbox's first process exists (its host pid:
+	 * its /proc/PID/ns/ names the sandbox's namespaces), before the command runs;
+	 * NULL: none. The bwrap front end's --info-fd and --json-status-fd. */
+	void (*on_started)(void *data, pid_t init_pid);
+	void *on_started_data;
 };
 
 /*

@@ -238,8 +238,12 @@ static int validate_mount(const struct ag3_mount *m, size_t i, struct ag3_error 
 	if (ag3_path_check_normalized(m->target) < 0)
 		return BAD("mounts[%zu].target: '%s' is not an absolute, normalized path", i,
 			   m->target ? m->target : "(missing)");
-	if (strcmp(m->target, "/") == 0)
-		return BAD("mounts[%zu].target: the root itself cannot be a target", i);
+	/* The root: a fresh tmpfs, or (the first op only) a bind that is the root. */
+	if (strcmp(m->target, "/") == 0 && (i != 0 || m->op != AG3_MOUNT_BIND))
+		return BAD(
+			"mounts[%zu].target: the root itself can only be the target of the first "
+			"op, a bind",
+			i);
 	switch (m->op) {
 	case AG3_MOUNT_BIND:
 		if (ag3_path_check_normalized(m->source) < 0)

@@ -143,6 +143,10 @@ int cli_explain(int argc, char **argv);
 int cli_doctor(int argc, char **argv);
 int cli_resolve(int argc, char **argv);
 int cli_serve(int argc, char **argv);
+/* bubblewrap's command line (argv without the program name; `prog` for usage). */
+int cli_bwrap(int argc, char **argv, const char *prog);
+int cli_bwrap_cmd(int argc, char **argv);
+extern const char cli_bwrap_help[];
 extern const char cli_session_help[];
 extern const char cli_exec_help[], cli_compile_help[], cli_lint_help[], cli_check_help[],
 	cli_explain_help[], cli_doctor_help[], cli_resolve_help[], cli_serve_help[];

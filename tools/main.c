@@ -31,6 +31,8 @@ static const struct cli_command {
 	{"serve", cli_serve,
 	 "serve sessions, commands, checks and paths as JSON lines (" PROG " serve --help)",
 	 cli_serve_help},
+	{"bwrap", cli_bwrap_cmd,
+	 "bubblewrap's command line on this runtime (also as a `bwrap` symlink)", cli_bwrap_help},
 	{"doctor", cli_doctor,
 	 "what this machine supports (namespaces, seccomp, landlock, cgroups)", cli_doctor_help},
 	{"help", NULL, "help on a command: " PROG " help exec", NULL},
@@ -72,6 +74,11 @@ static const struct cli_command *find_command(const char *name)
 
 int main(int argc, char **argv)
 {
+	/* Installed as `bwrap` (a symlink): bubblewrap's command line. */
+	const char *base = argc > 0 ? strrchr(argv[0], '/') : NULL;
+	base = base ? base + 1 : argc > 0 ? argv[0] : "";
+	if (!strcmp(base, "bwrap"))
+		return cli_bwrap(argc - 1, argv + 1, argv[0]);
 	if (argc < 2) {
 		main_help(stderr);
 		return 2;

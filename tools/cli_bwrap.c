@@ -1,0 +1,725 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `ag3ntum-sandbox bwrap ARGS`, and the binary invoked as `bwrap`: bubblewrap's
+ * command line on our runtime (README "Replacing bwrap"). policy/bwrap.c reads
+ * the line; here it becomes a spec (in command-line order), the agent
+ * platform's own mistakes are done as meant with one warning each, what cannot
+ * be honoured is an error, and the run ends with bwrap's exit status.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "config.h"
+#include "policy/bwrap.h"
+#include "runtime/sandbox.h"
+#include "runtime/util/cleanup.h"
+
+extern char **environ;
+
+#define BWRAP_VERSION "0.11.1"
+
+static bool level_prefix;
+
+static void bw_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void bw_msg(int level, const char *fmt, ...)
+{
+	char buf[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (level_prefix)
+		fprintf(stderr, "<%d>", level);
+	fprintf(stderr, "bwrap: %s\n", buf);
+}
+
+static void usage(FILE *f, const char *prog)
+{
+	fprintf(f,
+		"usage: %s [OPTIONS...] [--] COMMAND [ARGS...]\n"
+		"\n"
+		"bubblewrap's command line, run by ag3ntum-sandbox (README \"Replacing bwrap\").\n"
+		"Options are bubblewrap 0.11's: namespaces (--unshare-user/-ipc/-pid/-net/-uts/\n"
+		"-cgroup[-try], --unshare-all, --share-net), --uid/--gid, --hostname, --chdir,\n"
+		"--setenv/--unsetenv/--clearenv, --argv0, --args FD; setup operations in order:\n"
+		"--bind/--ro-bind/--dev-bind[-try] SRC DEST, --tmpfs DEST (with --size BYTES and\n"
+		"--perms OCTAL before it), --dir DEST, --symlink TARGET DEST, --file FD DEST,\n"
+		"--bind-data/--ro-bind-data FD DEST, --proc DEST, --dev DEST; --new-session,\n"
+		"--die-with-parent, --info-fd FD, --json-status-fd FD, --sync-fd FD, --block-fd "
+		"FD,\n"
+		"--cap-drop CAP, --level-prefix, --help, --version.\n"
+		"Options this front end cannot honour are refused with a message, never ignored.\n",
+		prog);
+}
+
+static int read_all_fd(void *data, int fd, char **buf, size_t *len)
+{
+	(void)data;
+	size_t cap = 4096, n = 0;
+	char *b = malloc(cap);
+	if (!b)
+		return -ENOMEM;
+	for (;;) {
+		if (n == cap) {
+			if (cap > (64u << 20)) {
+				free(b);
+				return -E2BIG;
+			}
+			char *nb = realloc(b, cap *= 2);
+			if (!nb) {
+				free(b);
+				return -ENOMEM;
+			}
+			b = nb;
+		}
+		ssize_t r = read(fd, b + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+			free(b);
+			return -e;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
+/* An absolute, normalized path for DEST (bwrap takes a relative one from /). */
+static int norm_dest(const char *in, char *out, size_t len)
+{
+	char tmp[PATH_MAX];
+	if (snprintf(tmp, sizeof(tmp), "/%s", in) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	size_t o = 0;
+	const char *p = tmp;
+	while (*p) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		const char *e = strchr(p, '/');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		if (n == 1 && p[0] == '.') {
+			/* nothing */
+		} else if (n == 2 && p[0] == '.' && p[1] == '.') {
+			while (o > 0 && out[o - 1] != '/')
+				o--;
+			if (o > 0)
+				o--;
+		} else {
+			if (o + 1 + n + 1 > len)
+				return -ENAMETOOLONG;
+			out[o++] = '/';
+			memcpy(out + o, p, n);
+			o += n;
+		}
+		p += n;
+	}
+	if (!o)
+		out[o++] = '/';
+	out[o] = '\0';
+	return 0;
+}
+
+static int add_mount(struct ag3_spec *spec, const struct ag3_mount *m)
+{
+	int r = ag3_spec_add_mount(spec, m);
+	if (r < 0)
+		bw_msg(3, "out of memory");
+	return r;
+}
+
+/* The platform's --tmpfs /tmp:size=100M: the size it meant (bytes), or 0. */
+static uint64_t tmpfs_size_suffix(char *dest)
+{
+	char *c = strstr(dest, ":size=");
+	if (!c)
+		return 0;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(c + 6, &end, 10);
+	uint64_t mult = 1;
+	switch (*end) {
+	case 'k':
+	case 'K':
+		mult = 1024, end++;
+		break;
+	case 'm':
+	case 'M':
+		mult = 1024 * 1024, end++;
+		break;
+	case 'g':
+	case 'G':
+		mult = 1024ull * 1024 * 1024, end++;
+		break;
+	default:
+		break;
+	}
+	if (errno || *end || !v || v > UINT64_MAX / mult)
+		return 0;
+	*c = '\0';
+	return v * mult;
+}
+
+static bool host_dir(const char *p)
+{
+	struct stat st;
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int read_fd_text(int fd, const char *opt, char **ret)
+{
+	char *buf;
+	size_t len;
+	int r = read_all_fd(NULL, fd, &buf, &len);
+	if (r < 0) {
+		bw_msg(3, "Can't read %s data: %s", opt, strerror(-r));
+		return -1;
+	}
+	if (memchr(buf, '\0', len)) {
+		free(buf);
+		bw_msg(3, "%s: data holding NUL bytes is not supported by ag3ntum-sandbox", opt);
+		return -1;
+	}
+	char *s = realloc(buf, len + 1);
+	if (!s) {
+		free(buf);
+		return -1;
+	}
+	s[len] = '\0';
+	*ret = s;
+	return 0;
+}
+
+struct build {
+	bool bound_usr, bound_lib, bound_lib64, bound_etc, bound_passwd, proc_fixed;
+	/* the symlinks made so far: a later DEST through one goes where it points, as
+	 * bwrap resolves DEST in the new root (the executor follows no symlink) */
+	struct {
+		char *path, *text;
+	} links[64];
+	size_t n_links;
+};
+
+/* DEST with the links made earlier in this command line resolved. */
+static int through_links(const struct build *b, char *dest, size_t len)
+{
+	for (int hops = 0; hops < 40; hops++) {
+		bool moved = false;
+		for (size_t i = 0; i < b->n_links && !moved; i++) {
+			size_t n = strlen(b->links[i].path);
+			if (strncmp(dest, b->links[i].path, n) || (dest[n] && dest[n] != '/'))
+				continue;
+			char tmp[PATH_MAX * 2];
+			const char *t = b->links[i].text;
+			if (t[0] == '/')
+				snprintf(tmp, sizeof(tmp), "%s%s", t, dest + n);
+			else
+				snprintf(tmp, sizeof(tmp), "%.*s/%s%s",
+					 (int)(strrchr(b->links[i].path, '/') - b->links[i].path),
+					 b->links[i].path, t, dest + n);
+			if (norm_dest(tmp, dest, len) < 0)
+				return -1;
+			moved = true;
+		}
+		if (!moved)
+			return 0;
+	}
+	return -1;
+}
+
+/* The options this front end cannot honour: an error naming the first. */
+static const char *unsupported(const struct ag3_bwrap *bw)
+{
+	if (bw->userns_fd >= 0)
+		return "--userns";
+	if (bw->userns2_fd >= 0)
+		return "--userns2";
+	if (bw->pidns_fd >= 0)
+		return "--pidns";
+	if (bw->userns_block_fd >= 0)
+		return "--userns-block-fd";
+	if (bw->seccomp_fd >= 0)
+		return "--seccomp";
+	if (bw->n_add_seccomp_fds)
+		return "--add-seccomp-fd";
+	if (bw->n_cap_add)
+		return "--cap-add";
+	if (bw->as_pid_1)
+		return "--as-pid-1";
+	if (bw->n_lock_files)
+		return "--lock-file";
+	if (bw->disable_userns)
+		return "--disable-userns";
+	if (bw->assert_userns_disabled)
+		return "--assert-userns-disabled";
+	if (bw->exec_label)
+		return "--exec-label";
+	if (bw->file_label)
+		return "--file-label";
+	if (bw->argv0)
+		return "--argv0";
+	for (size_t i = 0; i < bw->n_ops; i++)
+		switch (bw->ops[i].kind) {
+		case AG3_BW_BIND_FD:
+		case AG3_BW_REMOUNT_RO:
+		case AG3_BW_MQUEUE:
+		case AG3_BW_CHMOD:
+		case AG3_BW_OVERLAY_SRC:
+		case AG3_BW_OVERLAY:
+		case AG3_BW_TMP_OVERLAY:
+		case AG3_BW_RO_OVERLAY:
+			return bw->ops[i].option;
+		default:
+			break;
+		}
+	return NULL;
+}
+
+/* The mounts, in command-line order. 0 or -1 (said). */
+static int build_mounts(struct ag3_bwrap *bw, struct ag3_spec *spec, struct build *b)
+{
+	/* The platform's filtered /proc: a tmpfs at /proc with host /proc entries
+	 * bound into it. /proc/self there is the setup process's: the sandbox's own
+	 * /proc is what it meant. */
+	bool proc_tmpfs = false;
+	for (size_t i = 0; i < bw->n_ops; i++)
+		if (bw->ops[i].kind == AG3_BW_TMPFS && !strcmp(bw->ops[i].dest, "/proc"))
+			proc_tmpfs = true;
+	/* A bind at "/" covers everything set up before it: the root starts there. */
+	size_t first = 0;
+	for (size_t i = 0; i < bw->n_ops; i++) {
+		char d[PATH_MAX];
+		if (bw->ops[i].kind == AG3_BW_BIND &&
+		    norm_dest(bw->ops[i].dest, d, sizeof(d)) == 0 && !strcmp(d, "/"))
+			first = i;
+	}
+	for (size_t i = first; i < bw->n_ops; i++) {
+		struct ag3_bw_op *op = &bw->ops[i];
+		char dest[PATH_MAX];
+		if (op->dest && (norm_dest(op->dest, dest, sizeof(dest)) < 0 ||
+				 through_links(b, dest, sizeof(dest)) < 0)) {
+			bw_msg(3, "%s: %s: path too long, or too many symlinks", op->option,
+			       op->dest);
+			return -1;
+		}
+		struct ag3_mount m = {.target = dest};
+		_cleanup_free_ char *content = NULL;
+		char src[PATH_MAX];
+		switch (op->kind) {
+		case AG3_BW_BIND:
+			if (proc_tmpfs && !strncmp(dest, "/proc/", 6) && op->src &&
+			    !strncmp(op->src, "/proc/", 6)) {
+				if (!b->proc_fixed)
+					bw_msg(4,
+					       "warning: %s %s %s: under a --tmpfs /proc this "
+					       "binds the "
+					       "setup process's /proc entries; ag3ntum-sandbox "
+					       "mounts "
+					       "the sandbox's own /proc at /proc instead",
+					       op->option, op->src, op->dest);
+				b->proc_fixed = true;
+				continue;
+			}
+			if (!realpath(op->src, src)) {
+				if (op->try_ && errno == ENOENT)
+					continue;
+				bw_msg(3, "Can't find source path %s: %s", op->src,
+				       strerror(errno));
+				return -1;
+			}
+			m.op = AG3_MOUNT_BIND;
+			m.source = src;
+			m.ro = op->ro;
+			m.nosuid = true;
+			m.nodev = !op->dev;
+			b->bound_usr |= !strcmp(dest, "/usr");
+			b->bound_lib |= !strcmp(dest, "/lib");
+			b->bound_lib64 |= !strcmp(dest, "/lib64") || !strcmp(dest, "/");
+			b->bound_etc |= !strcmp(dest, "/etc") || !strcmp(dest, "/");
+			b->bound_passwd |= !strcmp(dest, "/etc/passwd");
+			break;
+		case AG3_BW_TMPFS: {
+			uint64_t meant = tmpfs_size_suffix(dest);
+			if (meant) {
+				bw_msg(4,
+				       "warning: --tmpfs %s: bwrap would make a directory of that "
+				       "name; ag3ntum-sandbox mounts a tmpfs of %llu bytes at %s "
+				       "(bwrap's form: --size %llu --tmpfs %s)",
+				       op->dest, (unsigned long long)meant, dest,
+				       (unsigned long long)meant, dest);
+				if (!op->size)
+					op->size = meant;
+			}
+			if (proc_tmpfs && !strcmp(dest, "/proc")) {
+				m.op = AG3_MOUNT_PROC;
+				break;
+			}
+			m.op = AG3_MOUNT_TMPFS;
+			m.size = op->size;
+			m.mode = op->perms >= 0 ? (uint32_t)op->perms : 0755;
+			m.nosuid = m.nodev = true;
+			break;
+		}
+		case AG3_BW_PROC:
+			m.op = AG3_MOUNT_PROC;
+			break;
+		case AG3_BW_DEV:
+			m.op = AG3_MOUNT_DEV;
+			break;
+		case AG3_BW_DIR:
+			m.op = AG3_MOUNT_DIR;
+			m.mode = op->perms >= 0 ? (uint32_t)op->perms : 0755;
+			break;
+		case AG3_BW_SYMLINK:
+			m.op = AG3_MOUNT_SYMLINK;
+			m.source = op->src;
+			if (b->n_links < ELEMENTSOF(b->links) &&
+			    (b->links[b->n_links].path = strdup(dest)) &&
+			    (b->links[b->n_links].text = strdup(op->src)))
+				b->n_links++;
+			break;
+		case AG3_BW_FILE:
+		case AG3_BW_BIND_DATA:
+			if (read_fd_text(op->fd, op->option, &content) < 0)
+				return -1;
+			m.op = AG3_MOUNT_FILE;
+			m.content = content;
+			m.mode = op->perms >= 0                 ? (uint32_t)op->perms
+				 : op->kind == AG3_BW_BIND_DATA ? 0600
+								: 0666;
+			break;
+		default:
+			bw_msg(3, "%s is not supported by ag3ntum-sandbox", op->option);
+			return -1;
+		}
+		if (add_mount(spec, &m) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Where the command starts: --chdir, else the caller's cwd when the sandbox has it
+ * (a bind covers it and it is a directory there), else $HOME likewise, else /. */
+static char *start_dir(const struct ag3_bwrap *bw, const struct ag3_spec *spec)
+{
+	if (bw->chdir) {
+		char d[PATH_MAX];
+		return norm_dest(bw->chdir, d, sizeof(d)) < 0 ? NULL : strdup(d);
+	}
+	char cwd[PATH_MAX];
+	const char *home = NULL;
+	for (size_t i = 0; i < bw->n_env; i++)
+		if (!strncmp(bw->env[i], "HOME=", 5))
+			home = bw->env[i] + 5;
+	const char *cands[2] = {getcwd(cwd, sizeof(cwd)), home};
+	for (int k = 0; k < 2; k++) {
+		const char *p = cands[k];
+		if (!p || p[0] != '/')
+			continue;
+		/* the last mount covering p decides */
+		for (size_t i = spec->n_mounts; i-- > 0;) {
+			const struct ag3_mount *m = &spec->mounts[i];
+			size_t tl = strlen(m->target);
+			bool covers = !strcmp(m->target, "/") ||
+				      (!strncmp(p, m->target, tl) && (p[tl] == '/' || !p[tl]));
+			if (!covers)
+				continue;
+			if (m->op == AG3_MOUNT_BIND) {
+				char host[PATH_MAX * 2];
+				snprintf(host, sizeof(host), "%s%s", m->source,
+					 !strcmp(m->target, "/") ? p : p + tl);
+				if (host_dir(host))
+					return strdup(p);
+			}
+			break;
+		}
+	}
+	return strdup("/");
+}
+
+struct status {
+	int info_fd, json_fd;
+	bool unshared[6];
+};
+
+static void on_started(void *data, pid_t pid)
+{
+	struct status *st = data;
+	static const char *const ns[6] = {"cgroup", "ipc", "mnt", "net", "pid", "uts"};
+	char body[1024];
+	size_t o = (size_t)snprintf(body, sizeof(body), "\"child-pid\": %d", (int)pid);
+	for (int i = 0; i < 6; i++) {
+		if (!st->unshared[i])
+			continue;
+		char p[64];
+		struct stat s;
+		snprintf(p, sizeof(p), "/proc/%d/ns/%s", (int)pid, ns[i]);
+		if (stat(p, &s) == 0)
+			o += (size_t)snprintf(body + o, sizeof(body) - o,
+					      ", \"%s-namespace\": %llu", ns[i],
+					      (unsigned long long)s.st_ino);
+	}
+	if (st->info_fd >= 0) {
+		dprintf(st->info_fd, "{\n    %s\n}\n", body);
+		close(st->info_fd);
+		st->info_fd = -1;
+	}
+	if (st->json_fd >= 0)
+		dprintf(st->json_fd, "{ %s }\n", body);
+}
+
+/* The passwd and group files the platform's argv forgot (its bug 5): the command's
+ * uid and gid get an entry, so ssh and git know who they are. */
+static int add_identity_files(struct ag3_spec *spec, uid_t uid, gid_t gid, const char *home)
+{
+	_cleanup_free_ char *pw = NULL, *gr = NULL;
+	if (asprintf(&pw, "root:x:0:0:root:/root:/bin/sh\nagent:x:%u:%u:agent:%s:/bin/bash\n", uid,
+		     gid, home && *home ? home : "/") < 0 ||
+	    asprintf(&gr, "root:x:0:\nagent:x:%u:\n", gid) < 0)
+		return -1;
+	const struct ag3_mount f[2] = {
+		{.op = AG3_MOUNT_FILE,
+		 .target = (char *)"/etc/passwd",
+		 .content = pw,
+		 .mode = 0644},
+		{.op = AG3_MOUNT_FILE, .target = (char *)"/etc/group", .content = gr, .mode = 0644},
+	};
+	for (int i = 0; i < 2; i++)
+		if (add_mount(spec, &f[i]) < 0)
+			return -1;
+	return 0;
+}
+
+const char cli_bwrap_help[] =
+	"Usage: " PROG " bwrap [OPTIONS...] [--] COMMAND [ARGS...]\n"
+	"       bwrap [OPTIONS...] [--] COMMAND [ARGS...]   (the binary under the name bwrap)\n"
+	"\n"
+	"bubblewrap's command line on ag3ntum-sandbox's runtime: bwrap's options, error texts\n"
+	"and exit status (the command's; 1 when the sandbox could not be set up). `" PROG " bwrap\n"
+	"--help` lists the options. README \"Replacing bwrap\" says how to install it as\n"
+	"/usr/bin/bwrap and what differs.\n";
+
+int cli_bwrap_cmd(int argc, char **argv)
+{
+	return cli_bwrap(argc - 1, argv + 1, PROG " bwrap");
+}
+
+int cli_bwrap(int argc, char **argv, const char *prog)
+{
+	struct ag3_bwrap bw;
+	char err[1024];
+	if (argc < 1) {
+		usage(stderr, prog);
+		return 1;
+	}
+	level_prefix = false;
+	for (int i = 0; i < argc && strcmp(argv[i], "--"); i++)
+		level_prefix |= !strcmp(argv[i], "--level-prefix");
+	if (ag3_bwrap_parse(argc, argv, environ, read_all_fd, NULL, &bw, err, sizeof(err)) < 0) {
+		bw_msg(3, "%s", err);
+		return 1;
+	}
+	for (size_t i = 0; i < bw.n_warnings; i++)
+		bw_msg(4, "%s", bw.warnings[i]);
+	int rc = 1;
+	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = NULL;
+	if (bw.help) {
+		usage(stdout, prog);
+		rc = 0;
+		goto out;
+	}
+	if (bw.version) {
+		printf("bubblewrap %s (ag3ntum-sandbox %s)\n", BWRAP_VERSION, AG3_VERSION);
+		rc = 0;
+		goto out;
+	}
+	if (!bw.argc) {
+		usage(stderr, prog);
+		goto out;
+	}
+	const char *no = unsupported(&bw);
+	if (no) {
+		bw_msg(3, "%s is not supported by ag3ntum-sandbox (README \"Replacing bwrap\")",
+		       no);
+		goto out;
+	}
+	const bool root = geteuid() == 0;
+	const bool userns = bw.unshare_user || bw.unshare_user_try || !root;
+	if ((bw.uid >= 0 || bw.gid >= 0) && !userns) {
+		bw_msg(3, "Specifying --%s requires --unshare-user or --userns",
+		       bw.uid >= 0 ? "uid" : "gid");
+		goto out;
+	}
+	/* The platform's --uid-map/--gid-map (its bug 1): the mapping --uid/--gid with
+	 * --unshare-user make in root mode is the one it meant (the uid to itself). */
+	if (bw.uid_map_given || bw.gid_map_given) {
+		bw_msg(4,
+		       "warning: --%s is not a bwrap option; ag3ntum-sandbox maps the "
+		       "command's --uid/--gid to themselves, as it meant",
+		       bw.uid_map_given ? "uid-map" : "gid-map");
+		if (bw.uid < 0 && bw.uid_map_given)
+			bw.uid = bw.uid_map[0];
+		if (bw.gid < 0 && bw.gid_map_given)
+			bw.gid = bw.gid_map[0];
+	}
+	long long uid = bw.uid >= 0 ? bw.uid : root ? 0 : (long long)getuid();
+	long long gid = bw.gid >= 0 ? bw.gid : root ? 0 : (long long)getgid();
+	if (uid == 0 || gid == 0) {
+		bw_msg(3,
+		       "the command would run as %s 0: ag3ntum-sandbox never runs a command as "
+		       "root (pass --unshare-user with --uid and --gid)",
+		       uid == 0 ? "uid" : "gid");
+		goto out;
+	}
+	if (!(spec = ag3_spec_new())) {
+		bw_msg(3, "out of memory");
+		goto out;
+	}
+	/* Plain bwrap: none of our extra layers (README "Replacing bwrap"). */
+	spec->namespaces.user =
+		bw.unshare_user || bw.unshare_user_try ? AG3_USERNS_ALWAYS : AG3_USERNS_AUTO;
+	spec->namespaces.net = bw.unshare_net;
+	spec->network.mode = bw.unshare_net ? AG3_NET_NONE : AG3_NET_HOST;
+	spec->namespaces.ipc = bw.unshare_ipc;
+	spec->namespaces.uts = bw.unshare_uts;
+	spec->namespaces.cgroup = bw.unshare_cgroup || bw.unshare_cgroup_try;
+	spec->security.seccomp.enabled = false;
+	spec->security.landlock.enabled = false;
+	spec->identity.uid_set = spec->identity.gid_set = true;
+	spec->identity.uid = (uid_t)uid;
+	spec->identity.gid = (gid_t)gid;
+	if (bw.hostname) {
+		free(spec->process.hostname);
+		spec->process.hostname = strdup(bw.hostname);
+	}
+	struct build b = {0};
+	int br = build_mounts(&bw, spec, &b);
+	for (size_t i = 0; i < ELEMENTSOF(b.links); i++) {
+		free(b.links[i].path);
+		free(b.links[i].text);
+	}
+	if (br < 0)
+		goto out;
+	/* The platform's static mounts bind /usr and /lib but not /lib64 (its bug 3):
+	 * on a merged-/usr host nothing can be executed without it. */
+	if (b.bound_usr && b.bound_lib && !b.bound_lib64 && host_dir("/lib64")) {
+		char l64[PATH_MAX];
+		if (realpath("/lib64", l64)) {
+			bw_msg(4, "warning: /usr and /lib are bound but /lib64 is not: no program "
+				  "could run on this host; ag3ntum-sandbox binds /lib64 read-only");
+			const struct ag3_mount m = {.op = AG3_MOUNT_BIND,
+						    .source = l64,
+						    .target = (char *)"/lib64",
+						    .ro = true,
+						    .nosuid = true,
+						    .nodev = true};
+			if (add_mount(spec, &m) < 0)
+				goto out;
+		}
+	}
+	const char *home = NULL;
+	for (size_t i = 0; i < bw.n_env; i++)
+		if (!strncmp(bw.env[i], "HOME=", 5))
+			home = bw.env[i] + 5;
+	if (bw.uid >= 0 && !b.bound_etc && !b.bound_passwd) {
+		bw_msg(4,
+		       "warning: no /etc/passwd for uid %lld: ag3ntum-sandbox adds /etc/passwd "
+		       "and /etc/group with its entry",
+		       uid);
+		if (add_identity_files(spec, (uid_t)uid, (gid_t)gid, home) < 0)
+			goto out;
+	}
+	free(spec->process.cwd);
+	if (!(spec->process.cwd = start_dir(&bw, spec)))
+		goto out;
+	for (size_t i = 0; i < bw.n_env; i++) {
+		char *eq = strchr(bw.env[i], '=');
+		*eq = '\0';
+		int r = ag3_spec_set_env(spec, bw.env[i], eq + 1, false);
+		*eq = '=';
+		if (r < 0 && r != -EINVAL)
+			goto out;
+	}
+	if (ag3_spec_set_env(spec, "PWD", spec->process.cwd, false) < 0)
+		goto out;
+
+	if (bw.block_fd >= 0) {
+		char c;
+		while (read(bw.block_fd, &c, 1) < 0 && errno == EINTR)
+			;
+	}
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	signal(SIGPIPE, SIG_IGN);
+	struct status st = {.info_fd = bw.info_fd,
+			    .json_fd = bw.json_status_fd,
+			    .unshared = {spec->namespaces.cgroup, spec->namespaces.ipc, true,
+					 spec->namespaces.net, true, spec->namespaces.uts}};
+	struct ag3_run_opts ro = {.argv = bw.argv,
+				  .stdio = {-1, -1, -1},
+				  .cancel_fd = sfd,
+				  .winch_fd = -1,
+				  .pty_in = -1,
+				  .pty_out = -1,
+				  .on_started = on_started,
+				  .on_started_data = &st};
+	struct ag3_result res = {0};
+	ag3_sandbox_run(spec, &ro, &res);
+	if (res.status == AG3_STATUS_SETUP_FAILED) {
+		const char *msg = res.setup_error && res.setup_error->msg
+					  ? res.setup_error->msg
+					  : "setting the sandbox up failed";
+		const char *conflict = strstr(msg, ": existing destination is ");
+		if (!conflict)
+			conflict = strstr(msg, ": destination exists and is not a symlink");
+		if (conflict && res.setup_error->path)
+			bw_msg(3, "Can't make symlink at %s%.*s", res.setup_error->path,
+			       (int)strcspn(conflict, "(") - 1 > 0 ? (int)strcspn(conflict, "(") - 1
+								   : (int)strlen(conflict),
+			       conflict);
+		else
+			bw_msg(3, "%s", msg);
+		rc = 1;
+	} else {
+		rc = res.status == AG3_STATUS_EXITED ? res.exit_code
+		     : res.signal                    ? 128 + res.signal
+						     : 255;
+		if (st.json_fd >= 0)
+			dprintf(st.json_fd, "{ \"exit-code\": %d }\n", rc);
+	}
+	if (st.info_fd >= 0)
+		close(st.info_fd);
+	if (st.json_fd >= 0)
+		close(st.json_fd);
+	if (bw.sync_fd >= 0)
+		close(bw.sync_fd); /* held open for the sandbox's life, as bwrap's pid 1 does */
+	ag3_result_clear(&res);
+	if (sfd >= 0)
+		close(sfd);
+out:
+	ag3_bwrap_clear(&bw);
+	return rc;
+}
