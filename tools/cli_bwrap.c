@@ -293,6 +293,32 @@ static const char *unsupported(const struct ag3_bwrap *bw)
 	return NULL;
 }
 
+/* An op's DEST, normalized, through the links made before it; a symlink op is
+ * about the link itself: only its parents are resolved. */
+static int op_dest(const struct build *b, const struct ag3_bw_op *op, char *dest, size_t len)
+{
+	if (norm_dest(op->dest, dest, len) < 0)
+		return -1;
+	if (op->kind != AG3_BW_SYMLINK || !strcmp(dest, "/"))
+		return through_links(b, dest, len);
+	char *slash = strrchr(dest, '/');
+	char last[NAME_MAX + 1];
+	if (strlen(slash + 1) > NAME_MAX)
+		return -1;
+	strcpy(last, slash + 1);
+	if (slash == dest)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (through_links(b, dest, len) < 0)
+		return -1;
+	size_t n = strlen(dest);
+	if (snprintf(dest + n, len - n, "%s%s", strcmp(dest, "/") ? "/" : "", last) >=
+	    (int)(len - n))
+		return -1;
+	return 0;
+}
+
 /* The mounts, in command-line order. 0 or -1 (said). */
 static int build_mounts(struct ag3_bwrap *bw, struct ag3_spec *spec, struct build *b)
 {
@@ -314,8 +340,7 @@ static int build_mounts(struct ag3_bwrap *bw, struct ag3_spec *spec, struct buil
 	for (size_t i = first; i < bw->n_ops; i++) {
 		struct ag3_bw_op *op = &bw->ops[i];
 		char dest[PATH_MAX];
-		if (op->dest && (norm_dest(op->dest, dest, sizeof(dest)) < 0 ||
-				 through_links(b, dest, sizeof(dest)) < 0)) {
+		if (op->dest && op_dest(b, op, dest, sizeof(dest)) < 0) {
 			bw_msg(3, "%s: %s: path too long, or too many symlinks", op->option,
 			       op->dest);
 			return -1;
@@ -416,8 +441,34 @@ static int build_mounts(struct ag3_bwrap *bw, struct ag3_spec *spec, struct buil
 	return 0;
 }
 
+/* Whether uid/gid may search every directory down to `host` (mode bits only, as
+ * the command, which keeps no capability, is checked). */
+static bool searchable(const char *host, uid_t uid, gid_t gid)
+{
+	char p[PATH_MAX * 2];
+	snprintf(p, sizeof(p), "%s", host);
+	for (char *s = p + 1;; s++) {
+		char c = *s;
+		if (c == '/' || !c) {
+			*s = '\0';
+			struct stat st;
+			if (stat(p, &st) < 0)
+				return false;
+			mode_t need = st.st_uid == uid   ? S_IXUSR
+				      : st.st_gid == gid ? S_IXGRP
+							 : S_IXOTH;
+			if (!(st.st_mode & need))
+				return false;
+			*s = c;
+		}
+		if (!c)
+			return true;
+	}
+}
+
 /* Where the command starts: --chdir, else the caller's cwd when the sandbox has it
- * (a bind covers it and it is a directory there), else $HOME likewise, else /. */
+ * (a bind covers it, it is a directory there and the command may enter it), else
+ * $HOME likewise, else /. */
 static char *start_dir(const struct ag3_bwrap *bw, const struct ag3_spec *spec)
 {
 	if (bw->chdir) {
@@ -446,7 +497,8 @@ static char *start_dir(const struct ag3_bwrap *bw, const struct ag3_spec *spec)
 				char host[PATH_MAX * 2];
 				snprintf(host, sizeof(host), "%s%s", m->source,
 					 !strcmp(m->target, "/") ? p : p + tl);
-				if (host_dir(host))
+				if (host_dir(host) &&
+				    searchable(host, spec->identity.uid, spec->identity.gid))
 					return strdup(p);
 			}
 			break;

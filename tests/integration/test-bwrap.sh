@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Integration tests: bubblewrap's command line on our runtime (tools/cli_bwrap.c,
+# README "Replacing bwrap"), through `ag3ntum-sandbox bwrap` and a `bwrap`
+# symlink: its texts and exit status, the setup operations in order, the status
+# fds, and (root mode) the agent platform's newest argv done as it meant.
+# Runs in root mode and rootless mode (run-rootless.sh).
+source "$(dirname "$0")/lib.sh"
+
+# Root mode never runs a command as uid 0: the lines below give it a uid.
+if [ $MODE = root ]; then
+	IDS=(--unshare-user --uid 50000 --gid 50000)
+else
+	IDS=()
+fi
+
+bw() { sbx bwrap "$@"; }
+
+t_help_and_usage() {
+	bw --help
+	expect_rc 0
+	expect_out_has "^usage: ag3ntum-sandbox bwrap \[OPTIONS...\] \[--\] COMMAND \[ARGS...\]"
+	ln -s "$AG3" "$PWD/bwrap"
+	RC=0
+	OUT=$("$PWD/bwrap" --help 2>&1) || RC=$?
+	expect_rc 0
+	expect_out_has "^usage: $PWD/bwrap "
+	bw
+	expect_rc 1
+	expect_err_has "^usage: "
+	bw --ro-bind / /
+	expect_rc 1
+	expect_err_has "^usage: "
+}
+
+t_errors_are_bwraps() {
+	bw --bogus true
+	expect_rc 1
+	expect_err_has "^bwrap: Unknown option --bogus$"
+	bw "${IDS[@]}" --bind /nonexistent-source /x true
+	expect_rc 1
+	expect_err_has "^bwrap: Can't find source path /nonexistent-source: No such file or directory$"
+	bw --json-status-fd -1 true
+	expect_rc 1
+	expect_err_has "^bwrap: Invalid fd: -1$"
+	bw --unshare-pid --as-pid-1 true
+	expect_rc 1
+	expect_err_has "^bwrap: --as-pid-1 is not supported by ag3ntum-sandbox"
+	bw --level-prefix --chdir / --chdir / --cap-add CAP_KILL true
+	expect_rc 1
+	expect_err_has "^<4>bwrap: Only the last --chdir option will take effect$"
+	expect_err_has "^<3>bwrap: --cap-add is not supported"
+}
+
+t_ops_in_order_and_exit_status() {
+	printf 'file data' >"$PWD/data"
+	RC=0
+	OUT=$("$AG3" bwrap "${IDS[@]}" --ro-bind / / --tmpfs /tmp --dir /tmp/d --symlink d /tmp/l \
+		--perms 0640 --file 3 /tmp/l/f --size 1048576 --tmpfs /tmp/small \
+		sh -c 'cat /tmp/d/f; echo; stat -c %a /tmp/d/f; df -k /tmp/small | tail -1; exit 7' \
+		3<"$PWD/data" 2>"$PWD/err") || RC=$?
+	ERR=$(cat "$PWD/err")
+	expect_rc 7
+	expect_out_has "^file data$"
+	expect_out_has "^640$"
+	expect_out_has " 1024 "
+	RC=0
+	"$AG3" bwrap "${IDS[@]}" --ro-bind / / sh -c 'kill -TERM $$' 2>/dev/null || RC=$?
+	expect_rc 143
+}
+
+t_host_tmp_through_binds() {
+	# the new root is staged outside every bind's source (--bind /tmp /tmp)
+	local f
+	f=$(mktemp /tmp/ag3-bwrap.XXXXXX)
+	echo host >"$f"
+	chmod 644 "$f"
+	bw "${IDS[@]}" --bind / / --bind /tmp /tmp cat "$f"
+	local rc1=$RC out1=$OUT
+	bw "${IDS[@]}" --bind / / --bind /tmp /mnt cat "/mnt/${f#/tmp/}"
+	rm -f "$f"
+	RC=$rc1 OUT=$out1 expect_rc 0
+	[ "$out1" = host ] || fail "--bind /tmp /tmp: got '$out1'"
+	expect_rc 0
+	expect_out host
+}
+
+t_symlinks() {
+	bw "${IDS[@]}" --ro-bind / / --tmpfs /tmp --dir /tmp/dir --symlink dir /tmp/link \
+		--bind /etc /tmp/link ls /tmp/dir/passwd
+	expect_rc 0
+	expect_out /tmp/dir/passwd
+	bw "${IDS[@]}" --ro-bind / / --tmpfs /tmp --symlink /dev/null /tmp/s --symlink /dev/null \
+		/tmp/s true
+	expect_rc 0
+	bw "${IDS[@]}" --ro-bind / / --tmpfs /tmp --symlink /dev/null /tmp/s --symlink /dev/zero \
+		/tmp/s true
+	expect_rc 1
+	expect_err_has "^bwrap: Can't make symlink at /tmp/s: existing destination is /dev/null"
+}
+
+t_environment_and_cwd() {
+	local here=$PWD
+	RC=0
+	OUT=$(cd / && env -i A=1 B=2 HOME=/nonexistent "$AG3" bwrap "${IDS[@]}" --ro-bind / / \
+		--unsetenv A --setenv C 3 env 2>"$here/err") || RC=$?
+	ERR=$(cat "$here/err")
+	expect_rc 0
+	printf '%s\n' "$OUT" | grep -q '^A=' && fail "--unsetenv A kept it: $OUT"
+	expect_out_has "^B=2$"
+	expect_out_has "^C=3$"
+	expect_out_has "^PWD=/$"
+	bw "${IDS[@]}" --ro-bind / / --clearenv --chdir /usr env
+	expect_rc 0
+	expect_out "PWD=/usr"
+}
+
+t_status_fds() {
+	RC=0
+	"$AG3" bwrap "${IDS[@]}" --unshare-all --ro-bind / / --proc /proc --info-fd 42 \
+		--json-status-fd 43 sh -c 'stat -L -c %i /proc/self/ns/net; exit 42' \
+		42>"$PWD/info.json" 43>"$PWD/status.json" >"$PWD/ino" 2>"$PWD/err" || RC=$?
+	ERR=$(cat "$PWD/err")
+	expect_rc 42
+	grep -q '"child-pid": [0-9]' "$PWD/info.json" || fail "info: $(cat "$PWD/info.json")"
+	grep -q "\"net-namespace\": $(cat "$PWD/ino")" "$PWD/info.json" ||
+		fail "the net namespace is not the command's: $(cat "$PWD/info.json") vs $(cat "$PWD/ino")"
+	grep -q '"exit-code": 42' "$PWD/status.json" || fail "status: $(cat "$PWD/status.json")"
+	# a command that cannot be run: no exit-code line, status 1
+	RC=0
+	"$AG3" bwrap "${IDS[@]}" --ro-bind / / --json-status-fd 43 / 43>"$PWD/status2.json" \
+		2>/dev/null || RC=$?
+	expect_rc 1
+	grep -q exit-code "$PWD/status2.json" && fail "exec failed, yet: $(cat "$PWD/status2.json")"
+	true
+}
+
+t_root_is_refused_without_an_id() {
+	[ $MODE = root ] || skip_test "root mode only"
+	bw --ro-bind / / true
+	expect_rc 1
+	expect_err_has "^bwrap: the command would run as uid 0: ag3ntum-sandbox never runs a command as root"
+}
+
+# ../shared/reference/agent-platform-sandbox.md 11.4, with this test's paths for
+# the platform's: every one of its mistakes is done as meant, with a warning.
+t_platform_newest_argv() {
+	[ $MODE = root ] || skip_test "root mode only (the platform runs sudo bwrap)"
+	local S=$PWD
+	mkdir -p "$S"/ws "$S"/venv/bin "$S"/skills "$S"/uskills "$S"/mro "$S"/mrw "$S"/persist "$S"/ssh
+	echo '[user]' >"$S/gitconfig"
+	chown 50000:50000 "$S/ws" "$S/persist"
+	bw --unshare-user --uid-map 50000 50000 1 --gid-map 50000 50000 1 --unshare-pid \
+		--unshare-uts --unshare-ipc --die-with-parent --new-session --tmpfs /tmp:size=100M \
+		--tmpfs /proc --ro-bind /proc/self /proc/self --ro-bind /proc/cpuinfo /proc/cpuinfo \
+		--ro-bind /proc/meminfo /proc/meminfo --ro-bind /proc/uptime /proc/uptime \
+		--ro-bind /proc/version /proc/version --dev-bind /dev /dev --ro-bind /usr /usr \
+		--ro-bind /lib /lib --ro-bind /bin /bin --ro-bind /etc/resolv.conf /etc/resolv.conf \
+		--ro-bind /etc/ssl /etc/ssl --bind "$S/ws" /workspace --ro-bind "$S/venv" /venv \
+		--ro-bind "$S/skills" /skills --ro-bind "$S/uskills" /user-skills \
+		--ro-bind "$S/mro" /mounts/ro --bind "$S/mrw" /mounts/rw --bind "$S/persist" /persistent \
+		--ro-bind "$S/ssh" /root/.ssh --ro-bind "$S/gitconfig" /root/.gitconfig --clearenv \
+		--setenv HOME /workspace --setenv PATH /venv/bin:/usr/bin:/bin \
+		--setenv AG3NTUM_CONTEXT sandbox --setenv MY_API_KEY sk-xxx --uid 50000 --gid 50000 \
+		--chdir /workspace -- bash -c 'echo hello; id -un; id -u; pwd; df -k /tmp | tail -1;
+			readlink /proc/self/exe; touch /workspace/made; echo $AG3NTUM_CONTEXT'
+	expect_rc 0
+	expect_out_has "^hello$"
+	expect_out_has "^agent$"
+	expect_out_has "^50000$"
+	expect_out_has "^/workspace$"
+	expect_out_has " 102400 "
+	expect_out_has "^/usr/bin/readlink$"
+	expect_out_has "^sandbox$"
+	[ "$(stat -c %u "$S/ws/made")" = 50000 ] || fail "the file is not the session uid's"
+	local w
+	for w in "--uid-map is not a bwrap option" "--tmpfs /tmp:size=100M" \
+		"--ro-bind /proc/self /proc/self" "/lib64 is not" "no /etc/passwd for uid 50000"; do
+		printf '%s\n' "$ERR" | grep -qF -- "$w" || fail "no warning naming '$w': $ERR"
+	done
+	[ "$(printf '%s\n' "$ERR" | grep -c '^bwrap: warning: ')" = 5 ] || fail "not one warning each: $ERR"
+}
+
+for t in $(declare -F | awk '{print $3}' | grep '^t_'); do
+	run_test "${t#t_}" "$t"
+done
+finish
