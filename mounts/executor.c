@@ -812,13 +812,9 @@ static int build_dev(struct ag3_mounts_plan *plan, struct resolver *rs, const st
 	static const struct {
 		const char *name, *text;
 	} links[] = {
-		{"ptmx", "pts/ptmx"},
-		{"fd", "/proc/self/fd"},
-		{"stdin", "/proc/self/fd/0"},
-		{"stdout", "/proc/self/fd/1"},
+		{"ptmx", "pts/ptmx"},          {"fd", "/proc/self/fd"},
+		{"stdin", "/proc/self/fd/0"},  {"stdout", "/proc/self/fd/1"},
 		{"stderr", "/proc/self/fd/2"},
-		{"core", "/proc/kcore"}, /* as bwrap's and a
-									  distribution's /dev */
 	};
 	for (size_t i = 0; i < ELEMENTSOF(links); i++) {
 		snprintf(where, WHERE_MAX, "%s/%s", m->target, links[i].name);

@@ -69,6 +69,14 @@ t_ops_in_order_and_exit_status() {
 	expect_rc 143
 }
 
+t_dev_as_bwraps() {
+	bw "${IDS[@]}" --ro-bind / / --unshare-pid --dev /dev sh -c \
+		'readlink /dev/core; ls /dev/stdin /dev/stdout /dev/stderr /dev/null /dev/fd >/dev/null && echo ok'
+	expect_rc 0
+	expect_out "/proc/kcore
+ok"
+}
+
 t_host_tmp_through_binds() {
 	# the new root is staged outside every bind's source (--bind /tmp /tmp)
 	local f
