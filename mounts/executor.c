@@ -816,9 +816,10 @@ static int build_dev(struct ag3_mounts_plan *plan, struct resolver *rs, const st
 		{"stdin", "/proc/self/fd/0"},  {"stdout", "/proc/self/fd/1"},
 		{"stderr", "/proc/self/fd/2"},
 	};
-	for (size_t i = 0; i < ELEMENTSOF(links); i++) {
-		snprintf(where, WHERE_MAX, "%s/%s", m->target, links[i].name);
-		if ((r = create_symlink(rs, where, links[i].text)) < 0)
+	for (size_t i = 0; i < ELEMENTSOF(links) + m->dev_core; i++) {
+		const bool core = i == ELEMENTSOF(links);
+		snprintf(where, WHERE_MAX, "%s/%s", m->target, core ? "core" : links[i].name);
+		if ((r = create_symlink(rs, where, core ? "/proc/kcore" : links[i].text)) < 0)
 			return r;
 	}
 	*ret_path = m->target;

@@ -38,6 +38,8 @@ struct ag3_mount {
 	uint64_t size; /* tmpfs and dev: the size limit in bytes; 0 = the op's default  */
 	uint32_t mode; /* tmpfs, dir, file: permission bits; 0 = the op's default       */
 	char *origin;  /* the profile key that produced this op, for lint and errors    */
+	bool dev_core; /* dev, from the bwrap front end (never read from a spec): also
+			  core -> /proc/kcore, as bwrap's /dev has                      */
 	bool overlay;  /* file, made by the runtime (never read from a spec): when
 			  something is at `target`, a read-only file of its own is
 			  mounted over it                                            */

@@ -406,18 +406,10 @@ static int build_mounts(struct ag3_bwrap *bw, struct ag3_spec *spec, struct buil
 		case AG3_BW_PROC:
 			m.op = AG3_MOUNT_PROC;
 			break;
-		case AG3_BW_DEV: {
-			/* bwrap's /dev also has core -> /proc/kcore */
+		case AG3_BW_DEV:
 			m.op = AG3_MOUNT_DEV;
-			if (add_mount(spec, &m) < 0)
-				return -1;
-			char core[PATH_MAX + 8];
-			snprintf(core, sizeof(core), "%s/core", strcmp(dest, "/") ? dest : "");
-			m = (struct ag3_mount){.op = AG3_MOUNT_SYMLINK,
-					       .source = (char *)"/proc/kcore",
-					       .target = core};
+			m.dev_core = true; /* bwrap's /dev also has core -> /proc/kcore */
 			break;
-		}
 		case AG3_BW_DIR:
 			m.op = AG3_MOUNT_DIR;
 			m.mode = op->perms >= 0 ? (uint32_t)op->perms : 0755;
