@@ -22,6 +22,7 @@
 #include "cli.h"
 #include "config.h"
 #include "policy/bwrap.h"
+#include "policy/uid-policy.h"
 #include "runtime/sandbox.h"
 #include "runtime/util/cleanup.h"
 
@@ -326,9 +327,12 @@ static int build_mounts(struct ag3_bwrap *bw, struct ag3_spec *spec, struct buil
 	 * bound into it. /proc/self there is the setup process's: the sandbox's own
 	 * /proc is what it meant. */
 	bool proc_tmpfs = false;
-	for (size_t i = 0; i < bw->n_ops; i++)
-		if (bw->ops[i].kind == AG3_BW_TMPFS && !strcmp(bw->ops[i].dest, "/proc"))
+	for (size_t i = 0; i < bw->n_ops; i++) {
+		char d[PATH_MAX];
+		if (bw->ops[i].kind == AG3_BW_TMPFS &&
+		    norm_dest(bw->ops[i].dest, d, sizeof(d)) == 0 && !strcmp(d, "/proc"))
 			proc_tmpfs = true;
+	}
 	/* A bind at "/" covers everything set up before it: the root starts there. */
 	size_t first = 0;
 	for (size_t i = 0; i < bw->n_ops; i++) {
@@ -350,8 +354,26 @@ static int build_mounts(struct ag3_bwrap *bw, struct ag3_spec *spec, struct buil
 		char src[PATH_MAX];
 		switch (op->kind) {
 		case AG3_BW_BIND:
-			if (proc_tmpfs && !strncmp(dest, "/proc/", 6) && op->src &&
-			    !strncmp(op->src, "/proc/", 6)) {
+			if (!realpath(op->src, src)) {
+				if (op->try_ && errno == ENOENT)
+					continue;
+				bw_msg(3, "Can't find source path %s: %s", op->src,
+				       strerror(errno));
+				return -1;
+			}
+			/* The host's /proc as it resolves (/proc/self is the front end's own:
+			 * its argv, secrets included): never bound. Under the platform's
+			 * --tmpfs /proc, the sandbox's own /proc is what was meant. */
+			if (!strcmp(src, "/proc") || !strncmp(src, "/proc/", 6)) {
+				if (!proc_tmpfs || strncmp(dest, "/proc/", 6)) {
+					bw_msg(3,
+					       "%s %s: binding the host's /proc is not supported "
+					       "by "
+					       "ag3ntum-sandbox (--proc DEST mounts the sandbox's "
+					       "own)",
+					       op->option, op->src);
+					return -1;
+				}
 				if (!b->proc_fixed)
 					bw_msg(4,
 					       "warning: %s %s %s: under a --tmpfs /proc this "
@@ -362,13 +384,6 @@ static int build_mounts(struct ag3_bwrap *bw, struct ag3_spec *spec, struct buil
 					       op->option, op->src, op->dest);
 				b->proc_fixed = true;
 				continue;
-			}
-			if (!realpath(op->src, src)) {
-				if (op->try_ && errno == ENOENT)
-					continue;
-				bw_msg(3, "Can't find source path %s: %s", op->src,
-				       strerror(errno));
-				return -1;
 			}
 			m.op = AG3_MOUNT_BIND;
 			m.source = src;
@@ -544,8 +559,11 @@ static void on_started(void *data, pid_t pid)
 static int add_identity_files(struct ag3_spec *spec, uid_t uid, gid_t gid, const char *home)
 {
 	_cleanup_free_ char *pw = NULL, *gr = NULL;
+	/* a home that would break the file's fields (or add lines) is not one */
+	if (!home || home[0] != '/' || strpbrk(home, ":\n"))
+		home = "/";
 	if (asprintf(&pw, "root:x:0:0:root:/root:/bin/sh\nagent:x:%u:%u:agent:%s:/bin/bash\n", uid,
-		     gid, home && *home ? home : "/") < 0 ||
+		     gid, home) < 0 ||
 	    asprintf(&gr, "root:x:0:\nagent:x:%u:\n", gid) < 0)
 		return -1;
 	const struct ag3_mount f[2] = {
@@ -614,15 +632,9 @@ int cli_bwrap(int argc, char **argv, const char *prog)
 		       no);
 		goto out;
 	}
-	const bool root = geteuid() == 0;
-	const bool userns = bw.unshare_user || bw.unshare_user_try || !root;
-	if ((bw.uid >= 0 || bw.gid >= 0) && !userns) {
-		bw_msg(3, "Specifying --%s requires --unshare-user or --userns",
-		       bw.uid >= 0 ? "uid" : "gid");
-		goto out;
-	}
 	/* The platform's --uid-map/--gid-map (its bug 1): the mapping --uid/--gid with
-	 * --unshare-user make in root mode is the one it meant (the uid to itself). */
+	 * --unshare-user make in root mode is the one it meant (the uid to itself); a
+	 * map says a user namespace was meant too. */
 	if (bw.uid_map_given || bw.gid_map_given) {
 		bw_msg(4,
 		       "warning: --%s is not a bwrap option; ag3ntum-sandbox maps the "
@@ -632,6 +644,23 @@ int cli_bwrap(int argc, char **argv, const char *prog)
 			bw.uid = bw.uid_map[0];
 		if (bw.gid < 0 && bw.gid_map_given)
 			bw.gid = bw.gid_map[0];
+		bw.unshare_user = true;
+	}
+	/* The fds the caller names must be open now: one that is not could later be
+	 * one of the runtime's own (its socket to init, a signalfd) and be written or
+	 * closed under it. */
+	const int fds[] = {bw.info_fd, bw.json_status_fd, bw.sync_fd, bw.block_fd};
+	for (size_t i = 0; i < ELEMENTSOF(fds); i++)
+		if (fds[i] >= 0 && fcntl(fds[i], F_GETFD) < 0) {
+			bw_msg(3, "Invalid fd: %d is not open", fds[i]);
+			goto out;
+		}
+	const bool root = geteuid() == 0;
+	const bool userns = bw.unshare_user || bw.unshare_user_try || !root;
+	if ((bw.uid >= 0 || bw.gid >= 0) && !userns) {
+		bw_msg(3, "Specifying --%s requires --unshare-user or --userns",
+		       bw.uid >= 0 ? "uid" : "gid");
+		goto out;
 	}
 	long long uid = bw.uid >= 0 ? bw.uid : root ? 0 : (long long)getuid();
 	long long gid = bw.gid >= 0 ? bw.gid : root ? 0 : (long long)getgid();
@@ -641,6 +670,19 @@ int cli_bwrap(int argc, char **argv, const char *prog)
 		       "root (pass --unshare-user with --uid and --gid)",
 		       uid == 0 ? "uid" : "gid");
 		goto out;
+	}
+	/* Root mode: the ids are real host ids. A caller allowed `sudo bwrap` must not
+	 * pick a system user or group (--gid 42 reads /etc/shadow over --bind / /): the
+	 * platform's uid policy applies to both (README "Replacing bwrap"). */
+	if (root) {
+		const struct ag3_uid_policy pol = AG3_UID_POLICY_DEFAULT;
+		struct ag3_error *e = NULL;
+		if (ag3_uid_policy_check(&pol, "--uid", (unsigned long)uid, &e) < 0 ||
+		    ag3_uid_policy_check(&pol, "--gid", (unsigned long)gid, &e) < 0) {
+			bw_msg(3, "%s", e && e->msg ? e->msg : "the uid or gid is refused");
+			ag3_error_free(e);
+			goto out;
+		}
 	}
 	if (!(spec = ag3_spec_new())) {
 		bw_msg(3, "out of memory");

@@ -150,6 +150,49 @@ t_root_is_refused_without_an_id() {
 	expect_err_has "^bwrap: the command would run as uid 0: ag3ntum-sandbox never runs a command as root"
 }
 
+# The red team's findings on the front end, each refused or done right.
+t_hostile_argv() {
+	# an fd that is not open could become one of the runtime's own
+	bw "${IDS[@]}" --ro-bind / / --info-fd 9 true
+	expect_rc 1
+	expect_err_has "^bwrap: Invalid fd: 9 is not open$"
+	# the host's /proc is the front end's own (its argv): never bound
+	bw "${IDS[@]}" --ro-bind / / --ro-bind /proc/self /tmp true
+	expect_rc 1
+	expect_err_has "binding the host's /proc is not supported"
+	# a filtered /proc however it is spelled is the sandbox's own
+	bw "${IDS[@]}" --ro-bind /usr /usr --ro-bind /bin /bin --ro-bind /lib /lib \
+		--ro-bind-try /lib64 /lib64 --tmpfs //proc/ --ro-bind /proc/self /proc/self \
+		cat /proc/self/comm
+	expect_rc 0
+	expect_out cat
+	# $HOME cannot add lines to the generated /etc/passwd
+	RC=0
+	OUT=$(HOME="$(printf '/h\nroot2:x:0:0::/:/bin/sh')" "$AG3" bwrap "${IDS[@]}" \
+		--ro-bind /usr /usr --ro-bind /bin /bin --ro-bind /lib /lib --ro-bind-try /lib64 /lib64 \
+		cat /etc/passwd 2>/dev/null) || RC=$?
+	if [ $MODE = root ]; then
+		expect_rc 0
+		printf '%s\n' "$OUT" | grep -q root2 && fail "HOME added a line: $OUT"
+		expect_out_has "^agent:x:50000:50000:agent:/:/bin/bash$"
+	fi
+	true
+}
+
+t_root_ids_follow_the_uid_policy() {
+	[ $MODE = root ] || skip_test "root mode only (rootless ids are the caller's)"
+	bw --unshare-user --uid 50000 --gid 42 --ro-bind / / true
+	expect_rc 1
+	expect_err_has "^bwrap: --gid"
+	bw --unshare-user --uid 1000 --gid 50000 --ro-bind / / true
+	expect_rc 1
+	expect_err_has "^bwrap: --uid"
+	# --uid-map alone means a user namespace: only the uid, mapped to itself
+	bw --uid-map 50000 50000 1 --gid-map 50000 50000 1 --ro-bind / / cat /proc/self/uid_map
+	expect_rc 0
+	expect_out_has "^ *50000 +50000 +1$"
+}
+
 # ../shared/reference/agent-platform-sandbox.md 11.4, with this test's paths for
 # the platform's: every one of its mistakes is done as meant, with a warning.
 t_platform_newest_argv() {
