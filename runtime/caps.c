@@ -7,7 +7,9 @@
 #include <string.h>
 #include <sys/capability.h>
 #include <unistd.h>
+#include <linux/magic.h>
 #include <sys/prctl.h>
+#include <sys/vfs.h>
 
 #include "runtime/util/cleanup.h"
 
@@ -33,12 +35,19 @@ int ag3_caps_drop_bounding(struct ag3_error **reterr)
 	return 0;
 }
 
-/* The bounding and ambient sets from /proc/self/status; -errno when unreadable. */
+/* The bounding and ambient sets from /proc/self/status; -errno when unreadable,
+ * or when what is there is not procfs's (a file mounted over it by the sandbox's
+ * own mounts: the check must not read what the spec or a bwrap argv put there). */
 static int read_status_sets(uint64_t *bnd, uint64_t *amb)
 {
-	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
+	struct statfs sfs;
+	if (fstatfs(fd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC) {
+		close(fd);
+		return -EPERM;
+	}
 	char buf[4096];
 	ssize_t n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
