@@ -1201,10 +1201,8 @@ int ag3_mounts_enter(struct ag3_mounts_plan *plan, struct ag3_error **reterr)
 		bool inside = false;
 		for (size_t k = root_bind ? 1 : 0; k < plan->n_ops && !inside; k++) {
 			const struct ag3_mount *m = &plan->ops[k];
-			size_t n = m->op == AG3_MOUNT_BIND ? strlen(m->source) : 0;
-			inside = n && (!strcmp(m->source, "/") ||
-				       (!strncmp(staging_dirs[i], m->source, n) &&
-					(staging_dirs[i][n] == '/' || !staging_dirs[i][n])));
+			inside = m->op == AG3_MOUNT_BIND &&
+				 ag3_path_is_under(staging_dirs[i], m->source);
 		}
 		if (!inside && lstat(staging_dirs[i], &st) == 0 && S_ISDIR(st.st_mode))
 			staging = staging_dirs[i];

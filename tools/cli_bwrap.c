@@ -21,6 +21,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "mounts/mount.h"
 #include "policy/bwrap.h"
 #include "policy/uid-policy.h"
 #include "runtime/sandbox.h"
@@ -108,34 +109,12 @@ static int norm_dest(const char *in, char *out, size_t len)
 	char tmp[PATH_MAX];
 	if (snprintf(tmp, sizeof(tmp), "/%s", in) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	size_t o = 0;
-	const char *p = tmp;
-	while (*p) {
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		const char *e = strchr(p, '/');
-		size_t n = e ? (size_t)(e - p) : strlen(p);
-		if (n == 1 && p[0] == '.') {
-			/* nothing */
-		} else if (n == 2 && p[0] == '.' && p[1] == '.') {
-			while (o > 0 && out[o - 1] != '/')
-				o--;
-			if (o > 0)
-				o--;
-		} else {
-			if (o + 1 + n + 1 > len)
-				return -ENAMETOOLONG;
-			out[o++] = '/';
-			memcpy(out + o, p, n);
-			o += n;
-		}
-		p += n;
-	}
-	if (!o)
-		out[o++] = '/';
-	out[o] = '\0';
+	_cleanup_free_ char *n = NULL;
+	int r = ag3_path_normalize(tmp, &n);
+	if (r < 0)
+		return r;
+	if (snprintf(out, len, "%s", n) >= (int)len)
+		return -ENAMETOOLONG;
 	return 0;
 }
 
@@ -482,6 +461,15 @@ static bool searchable(const char *host, uid_t uid, gid_t gid)
 	}
 }
 
+/* $HOME as the command gets it (bwrap's environment, after its edits), or NULL. */
+static const char *bw_home(const struct ag3_bwrap *bw)
+{
+	for (size_t i = 0; i < bw->n_env; i++)
+		if (!strncmp(bw->env[i], "HOME=", 5))
+			return bw->env[i] + 5;
+	return NULL;
+}
+
 /* Where the command starts: --chdir, else the caller's cwd when the sandbox has it
  * (a bind covers it, it is a directory there and the command may enter it), else
  * $HOME likewise, else /. */
@@ -492,11 +480,7 @@ static char *start_dir(const struct ag3_bwrap *bw, const struct ag3_spec *spec)
 		return norm_dest(bw->chdir, d, sizeof(d)) < 0 ? NULL : strdup(d);
 	}
 	char cwd[PATH_MAX];
-	const char *home = NULL;
-	for (size_t i = 0; i < bw->n_env; i++)
-		if (!strncmp(bw->env[i], "HOME=", 5))
-			home = bw->env[i] + 5;
-	const char *cands[2] = {getcwd(cwd, sizeof(cwd)), home};
+	const char *cands[2] = {getcwd(cwd, sizeof(cwd)), bw_home(bw)};
 	for (int k = 0; k < 2; k++) {
 		const char *p = cands[k];
 		if (!p || p[0] != '/')
@@ -504,11 +488,9 @@ static char *start_dir(const struct ag3_bwrap *bw, const struct ag3_spec *spec)
 		/* the last mount covering p decides */
 		for (size_t i = spec->n_mounts; i-- > 0;) {
 			const struct ag3_mount *m = &spec->mounts[i];
-			size_t tl = strlen(m->target);
-			bool covers = !strcmp(m->target, "/") ||
-				      (!strncmp(p, m->target, tl) && (p[tl] == '/' || !p[tl]));
-			if (!covers)
+			if (!ag3_path_is_under(p, m->target))
 				continue;
+			const size_t tl = strlen(m->target);
 			if (m->op == AG3_MOUNT_BIND) {
 				char host[PATH_MAX * 2];
 				snprintf(host, sizeof(host), "%s%s", m->source,
@@ -730,10 +712,7 @@ int cli_bwrap(int argc, char **argv, const char *prog)
 				goto out;
 		}
 	}
-	const char *home = NULL;
-	for (size_t i = 0; i < bw.n_env; i++)
-		if (!strncmp(bw.env[i], "HOME=", 5))
-			home = bw.env[i] + 5;
+	const char *home = bw_home(&bw);
 	if (bw.uid >= 0 && !b.bound_etc && !b.bound_passwd) {
 		bw_msg(4,
 		       "warning: no /etc/passwd for uid %lld: ag3ntum-sandbox adds /etc/passwd "
