@@ -441,8 +441,13 @@ static int parse_args(struct pctx *c, int argc, char *const *argv, bool from_fd)
 			const bool add = a[6] == 'a';
 			NEED(1,
 			     add ? "--cap-add takes an argument" : "--cap-drop takes an argument");
-			if (strv_push(c, add ? &bw->cap_add : &bw->cap_drop,
-				      add ? &bw->n_cap_add : &bw->n_cap_drop, argv[++i]) < 0)
+			/* In command-line order, each "+CAP" or "-CAP": a later one wins. */
+			char *op = NULL;
+			if (asprintf(&op, "%c%s", add ? '+' : '-', argv[++i]) < 0)
+				return fail(c, "out of memory");
+			int r = strv_push(c, &bw->caps, &bw->n_caps, op);
+			free(op);
+			if (r < 0)
 				return -1;
 		} else if (!strcmp(a, "--perms")) {
 			NEED(1, "--perms takes an argument");
@@ -683,8 +688,7 @@ void ag3_bwrap_clear(struct ag3_bwrap *bw)
 	free(bw->exec_label);
 	free(bw->file_label);
 	strv_free(bw->env, bw->n_env);
-	strv_free(bw->cap_add, bw->n_cap_add);
-	strv_free(bw->cap_drop, bw->n_cap_drop);
+	strv_free(bw->caps, bw->n_caps);
 	strv_free(bw->lock_files, bw->n_lock_files);
 	strv_free(bw->warnings, bw->n_warnings);
 	strv_free(bw->argv, bw->argc);

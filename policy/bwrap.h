@@ -66,8 +66,8 @@ struct ag3_bwrap {
 		pidns_fd, seccomp_fd;
 	int *add_seccomp_fds;
 	size_t n_add_seccomp_fds;
-	char **cap_add, **cap_drop;
-	size_t n_cap_add, n_cap_drop;
+	char **caps; /* --cap-add CAP as "+CAP", --cap-drop CAP as "-CAP", in order */
+	size_t n_caps;
 	char **lock_files;
 	size_t n_lock_files;
 	char *exec_label, *file_label;

@@ -19,17 +19,19 @@ static void cap_freep(cap_t *c)
 		cap_free(*c);
 }
 
-int ag3_caps_drop_bounding(struct ag3_error **reterr)
+int ag3_caps_drop_bounding(uint64_t keep, struct ag3_error **reterr)
 {
 	/* Drop without reading first: one prctl per capability the kernel knows. */
 	cap_value_t last = cap_max_bits();
 	for (cap_value_t c = 0; c < last; c++)
-		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+		if (!(c < 64 && (keep >> c & 1)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 &&
+		    errno != EINVAL)
 			return ag3_error_set_stage(
 				reterr, errno, "capabilities", NULL,
 				"capabilities: dropping %s from the bounding set: %m",
 				cap_to_name(c));
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+	if (!keep && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 &&
+	    errno != EINVAL)
 		return ag3_error_set_stage(reterr, errno, "capabilities", NULL,
 					   "capabilities: clearing the ambient set: %m");
 	return 0;

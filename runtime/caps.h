@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stdint.h>
 #include "runtime/util/error.h"
 
 /*
- * Empties the bounding set (needs CAP_SETPCAP: call before the uid change)
- * and clears the ambient set.
+ * Drops every capability but `keep`'s bits from the bounding set (needs
+ * CAP_SETPCAP: call before the uid change); with keep 0 (everything but bwrap's
+ * root mode) the bounding set is emptied and the ambient set cleared.
  */
-int ag3_caps_drop_bounding(struct ag3_error **reterr);
+int ag3_caps_drop_bounding(uint64_t keep, struct ag3_error **reterr);
 
 /* Clears the effective, permitted and inheritable sets, then checks that all
  * five sets are empty. */

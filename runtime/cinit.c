@@ -251,6 +251,55 @@ int ag3_cinit_set_ids(uid_t uid, gid_t gid, const char **what)
 	return 0;
 }
 
+int ag3_cinit_root_caps(uint64_t keep, bool set, const char **what)
+{
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+	if (syscall(SYS_getresuid, &ru, &eu, &su) < 0 ||
+	    syscall(SYS_getresgid, &rg, &eg, &sg) < 0) {
+		*what = "getresuid";
+		return -errno;
+	}
+	if (ru || eu || su || rg || eg || sg) {
+		*what = "a root command whose ids are not all 0";
+		return -EPERM;
+	}
+	if (!set)
+		return 0;
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2] = {{0}};
+	for (int i = 0; i < 2; i++)
+		d[i].effective = d[i].permitted = d[i].inheritable = (uint32_t)(keep >> (32 * i));
+	if (syscall(SYS_capset, &h, d) < 0) {
+		*what = "capset (the kept capabilities)";
+		return -errno;
+	}
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) {
+		*what = "clearing the ambient capabilities";
+		return -errno;
+	}
+	for (unsigned c = 0; c < 64; c++)
+		if ((keep >> c & 1) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0 &&
+		    errno != EINVAL) {
+			*what = "raising an ambient capability";
+			return -errno;
+		}
+	/* Read back: exactly `keep` in the three sets. */
+	h.pid = 0;
+	if (syscall(SYS_capget, &h, d) < 0) {
+		*what = "capget";
+		return -errno;
+	}
+	for (int i = 0; i < 2; i++) {
+		uint32_t want = (uint32_t)(keep >> (32 * i));
+		if (d[i].effective != want || d[i].permitted != want || d[i].inheritable != want) {
+			*what = "the capability sets differ from the kept ones";
+			return -EPERM;
+		}
+	}
+	return 0;
+}
+
 /* ---- the command ---------------------------------------------------------------------------- */
 
 /* PATH as the command gets it (its environment), else the usual default. */
@@ -326,7 +375,8 @@ static _Noreturn void command_main(const struct ag3_cinit *ci, int errfd)
 	 * Setting the same ids again is a no-op that fails if they are not what they
 	 * must be; the capability sets are cleared and read back. */
 	const char *what = NULL;
-	int r = ag3_cinit_set_ids(ci->uid, ci->gid, &what);
+	int r = ci->root_caps >= 0 ? ag3_cinit_root_caps(ci->caps_keep, ci->root_caps == 1, &what)
+				   : ag3_cinit_set_ids(ci->uid, ci->gid, &what);
 	if (r < 0)
 		ag3_die_errno(errfd, "identity", -r, NULL, what);
 

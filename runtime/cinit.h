@@ -23,7 +23,7 @@
 
 /* The version of the init binary's fields (runtime/init-bin.c): the library and
  * the binary are built together, and a mismatch ends the binary at once. */
-#define AG3_INIT_FIELDS_VERSION 2
+#define AG3_INIT_FIELDS_VERSION 3
 
 /* The init binary's fields, in their order (runtime/init-bin.c). */
 enum {
@@ -41,6 +41,8 @@ enum {
 	F_BPF,
 	F_AS,
 	F_NPROC,
+	F_ROOT_CAPS, /* -1: the command drops everything; 0, 1: a root command (cinit.h) */
+	F_CAPS_KEEP,
 	AG3_INIT_N_FIELDS
 };
 
@@ -64,6 +66,11 @@ struct ag3_cinit {
 	const struct ag3_seccomp_prog *seccomp; /* empty: no filter */
 	uint64_t fallback_as;                   /* RLIMIT_AS for the command, or 0 */
 	uint64_t fallback_nproc;                /* RLIMIT_NPROC for the command, or 0 */
+	/* -1: the command's capabilities are cleared (everything but bwrap's root mode);
+	 * 0: a root command keeps the sets it inherits; 1: a root command's effective,
+	 * permitted, inheritable and ambient sets become caps_keep. */
+	int root_caps;
+	uint64_t caps_keep;
 };
 
 /* Reports a setup failure (stage, errno, what failed) over `fd` and exits 125. */
@@ -80,6 +87,13 @@ char **ag3_strv_copy(char *const *v);
 /* init's signals: SIGCHLD, SIGTERM, SIGINT, SIGHUP blocked and read from the
  * returned signalfd (a failure is reported over `sock`, and init exits). */
 int ag3_cinit_signals(int sock);
+
+/* bwrap's root mode (spec security.root_command): the ids must already be 0 (real,
+ * effective, saved: checked); with `set`, the effective, permitted and
+ * inheritable sets become `keep` and the ambient set is raised to it, as bwrap
+ * does with --cap-add/--cap-drop; otherwise the sets stay as they are. 0, or
+ * -errno with *what naming the step. */
+int ag3_cinit_root_caps(uint64_t keep, bool set, const char **what);
 
 /* Sets the command's gid and uid (real, effective, saved) with raw system calls
  * (never glibc's all-threads broadcast), then clears every capability set and

@@ -16,8 +16,8 @@
  *
  * FIELDS, one argument of space-separated decimal numbers, in this order:
  *   version argc sock stdin stdout stderr pty_mask pty_slave uid gid landlock_rs
- *   bpf_fd fallback_as fallback_nproc
- * (-1: none); argc counts ARGV, and what follows it is the command's whole
+ *   bpf_fd fallback_as fallback_nproc root_caps caps_keep
+ * (-1: none; root_caps and caps_keep as struct ag3_cinit has them); argc counts ARGV, and what follows it is the command's whole
  * environment. The binary's own environment is empty, so nothing of the
  * command's (GLIBC_TUNABLES, say) reaches its libc's start-up. bpf_fd holds:
  * u32 n, u32 n_extra, then n + n_extra struct
@@ -61,7 +61,8 @@ int main(int argc, char **argv)
 		if (i != F_PTY_MASK && i != F_UID && i != F_GID && !is_fd(f[i]))
 			ag3_die_errno(sock, "init", EINVAL, NULL, "ag3ntum-init: a bad fd field");
 	if (f[F_PTY_MASK] < 0 || f[F_PTY_MASK] > 7 || f[F_UID] < 0 || f[F_UID] > UINT32_MAX - 1 ||
-	    f[F_GID] < 0 || f[F_GID] > UINT32_MAX - 1 || f[F_AS] < 0 || f[F_NPROC] < 0)
+	    f[F_GID] < 0 || f[F_GID] > UINT32_MAX - 1 || f[F_AS] < 0 || f[F_NPROC] < 0 ||
+	    f[F_ROOT_CAPS] > 1 || f[F_CAPS_KEEP] < 0 || f[F_CAPS_KEEP] >= (1LL << 41))
 		ag3_die_errno(sock, "init", EINVAL, NULL, "ag3ntum-init: fields out of range");
 
 	struct ag3_seccomp_prog prog = {0};
@@ -99,6 +100,8 @@ int main(int argc, char **argv)
 		.seccomp = &prog,
 		.fallback_as = (uint64_t)f[F_AS],
 		.fallback_nproc = (uint64_t)f[F_NPROC],
+		.root_caps = (int)f[F_ROOT_CAPS],
+		.caps_keep = (uint64_t)f[F_CAPS_KEEP],
 	};
 	ag3_cinit_run(&ci, sock, ag3_cinit_signals(sock));
 }

@@ -149,13 +149,24 @@ static void drop_privileges(struct ag3_child_ctx *ctx, int fd)
 		if (setrlimit(ag3_rlimit_resource_from_name(l->name), &rl) < 0)
 			die_errno(fd, "rlimits", errno, NULL, l->name);
 	}
-	if (ag3_caps_drop_bounding(&err) < 0)
+	if (ag3_caps_drop_bounding(ctx->root_command ? spec->security.caps_keep : 0, &err) < 0)
 		die_error(fd, err, "capabilities");
-	/* Raw: glibc's setgroups would change every thread of a vfork-style child's parent. */
-	if (ctx->can_setgroups &&
-	    syscall(SYS_setgroups, spec->identity.n_groups, spec->identity.groups) < 0)
-		die_errno(fd, "identity", errno, NULL, "setgroups");
-	set_ids_and_clear_caps(ctx, fd);
+	if (ctx->root_command) {
+		/* bwrap's root mode: ids, groups and capability sets stay the caller's
+		 * (init starts the command, which inherits them), or become caps_keep. */
+		const char *what = NULL;
+		int r = ag3_cinit_root_caps(spec->security.caps_keep, spec->security.caps_set,
+					    &what);
+		if (r < 0)
+			die_errno(fd, "identity", -r, NULL, what);
+	} else {
+		/* Raw: glibc's setgroups would change every thread of a vfork-style child's
+		 * parent. */
+		if (ctx->can_setgroups &&
+		    syscall(SYS_setgroups, spec->identity.n_groups, spec->identity.groups) < 0)
+			die_errno(fd, "identity", errno, NULL, "setgroups");
+		set_ids_and_clear_caps(ctx, fd);
+	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		die_errno(fd, "no_new_privs", errno, NULL, "prctl(PR_SET_NO_NEW_PRIVS)");
 	/* A vfork-style child shares its caller's address space, whose dumpable flag this
@@ -345,6 +356,10 @@ static void command_setup(struct ag3_child_ctx *ctx, const struct ag3_cmd *cmd, 
 		.seccomp = &ctx->seccomp,
 		.fallback_as = ctx->fallback_as,
 		.fallback_nproc = ctx->fallback_nproc,
+		.root_caps = !ctx->root_command        ? -1
+			     : spec->security.caps_set ? 1
+						       : 0,
+		.caps_keep = ctx->root_command ? spec->security.caps_keep : 0,
 	};
 }
 
@@ -687,10 +702,11 @@ int ag3_init_exec_child(void *arg)
 		if (pass[i] >= 0 && fcntl(pass[i], F_SETFD, 0) < 0)
 			die_errno(sock, "fds", errno, NULL, "passing an fd to init");
 	snprintf(ctx->init_fields, sizeof(ctx->init_fields),
-		 "%d %zu %d %d %d %d %u %d %u %u %d %d %llu %llu", AG3_INIT_FIELDS_VERSION,
+		 "%d %zu %d %d %d %d %u %d %u %u %d %d %llu %llu %d %llu", AG3_INIT_FIELDS_VERSION,
 		 ctx->init_argc, sock, ci.stdio[0], ci.stdio[1], ci.stdio[2], ci.pty_mask,
 		 pty_slave, (unsigned)ci.uid, (unsigned)ci.gid, ci.landlock_rs, bpf,
-		 (unsigned long long)ci.fallback_as, (unsigned long long)ci.fallback_nproc);
+		 (unsigned long long)ci.fallback_as, (unsigned long long)ci.fallback_nproc,
+		 ci.root_caps, (unsigned long long)ci.caps_keep);
 	/* An empty environment: the command's follows its argv (nothing of it, GLIBC_TUNABLES
 	 * say, is read by the init binary's libc at start-up). */
 	char *const no_env[] = {NULL};

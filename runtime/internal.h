@@ -45,6 +45,7 @@ struct ag3_child_ctx {
 	uid_t uid; /* the command's ids inside the sandbox */
 	gid_t gid;
 	bool can_setgroups;
+	bool root_command; /* bwrap's root mode: uid 0, spec->security.caps_keep (plan.c) */
 	struct ag3_seccomp_prog seccomp; /* compiled by the supervisor; empty = off */
 	int landlock_abi;                /* > 0: apply landlock with this ABI */
 	int landlock_rs;           /* a ruleset made ahead of time (a session's spare), or -1 */

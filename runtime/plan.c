@@ -34,6 +34,8 @@ void ag3_host_probe(struct ag3_host *h)
 	h->privileged = is_privileged();
 	h->euid = geteuid();
 	h->egid = getegid();
+	h->ruid = getuid();
+	h->rgid = getgid();
 	h->landlock_abi = ag3_landlock_abi();
 	ag3_cgroup_detect(&h->cgroup);
 }
@@ -96,15 +98,42 @@ int ag3_plan_make(const struct ag3_spec *spec, const struct ag3_host *host, stru
 			"requires it");
 		return 1;
 	}
-	if (spec->security.caps_keep) {
+	if (spec->security.root_command) {
+		/* bwrap's root mode: the command keeps what its caller has, so only a caller
+		 * that is root, really (not a setuid binary's effective root), may ask. In
+		 * a user namespace (root mode's kind), uid 0 is mapped to itself. */
+		const char *why = NULL;
+		if (!ctx.privileged || host->euid != 0 || host->ruid != 0 || host->rgid != 0)
+			why = "the caller is not root (real and effective uid 0 with "
+			      "CAP_SYS_ADMIN)";
+		else if ((spec->identity.uid_set && spec->identity.uid != 0) ||
+			 (spec->identity.gid_set && spec->identity.gid != 0) ||
+			 spec->identity.n_groups)
+			why = "its ids are uid 0, gid 0 and the caller's groups";
+		if (why) {
+			char text[200];
+			snprintf(text, sizeof(text), "identity: a root command is refused: %s",
+				 why);
+			ag3_result_setup_failed(res, EPERM, "identity", NULL, text);
+			return 1;
+		}
+		ctx.root_command = true;
+		ctx.uid = 0;
+		ctx.gid = 0;
+	} else if (spec->security.caps_keep) {
 		ag3_result_setup_failed(
 			res, ENOTSUP, "capabilities", NULL,
 			"capabilities: keeping capabilities (caps_keep) is not supported");
 		return 1;
+	} else {
+		ctx.uid = spec->identity.uid_set ? spec->identity.uid
+			  : ctx.privileged       ? 65534
+						 : host->euid;
+		ctx.gid = spec->identity.gid_set ? spec->identity.gid
+			  : ctx.privileged       ? 65534
+						 : host->egid;
 	}
-	ctx.uid = spec->identity.uid_set ? spec->identity.uid : ctx.privileged ? 65534 : host->euid;
-	ctx.gid = spec->identity.gid_set ? spec->identity.gid : ctx.privileged ? 65534 : host->egid;
-	if (ctx.uid == 0 || ctx.gid == 0) {
+	if (!ctx.root_command && (ctx.uid == 0 || ctx.gid == 0)) {
 		ag3_result_setup_failed(
 			res, EPERM, "identity", NULL,
 			"identity: the command would run as uid or gid 0; pass --uid/--gid");
@@ -117,7 +146,7 @@ int ag3_plan_make(const struct ag3_spec *spec, const struct ag3_host *host, stru
 			"requires it");
 		return 1;
 	}
-	ctx.can_setgroups = ctx.privileged;
+	ctx.can_setgroups = ctx.privileged && !ctx.root_command;
 	if (!ctx.can_setgroups && spec->identity.n_groups) {
 		ag3_result_setup_failed(res, EPERM, "identity", NULL,
 					"identity: supplementary groups need root mode");

@@ -25,6 +25,8 @@ struct ag3_host {
 	bool privileged; /* CAP_SYS_ADMIN and the id capabilities in the initial userns */
 	uid_t euid;
 	gid_t egid;
+	uid_t ruid; /* real ids: a setuid binary's caller is not root */
+	gid_t rgid;
 	int landlock_abi; /* 0: none */
 	struct ag3_cgroup_info cgroup;
 };
@@ -34,7 +36,8 @@ void ag3_host_probe(struct ag3_host *h);
 
 struct ag3_plan {
 	bool privileged, userns, can_setgroups;
-	uid_t uid; /* the command's ids inside the sandbox */
+	bool root_command; /* spec->security.root_command, allowed here */
+	uid_t uid;         /* the command's ids inside the sandbox */
 	gid_t gid;
 	int landlock_abi; /* > 0: applied with this ABI */
 };

@@ -198,6 +198,7 @@ static int prepare(struct ag3_sandbox *sb, const struct ag3_spec *spec, struct a
 	ctx.uid = plan.uid;
 	ctx.gid = plan.gid;
 	ctx.can_setgroups = plan.can_setgroups;
+	ctx.root_command = plan.root_command;
 	ctx.landlock_abi = plan.landlock_abi;
 	/* Limits: a cgroup (v2 when one is delegated to us, v1 on hybrid hosts in root
 	 * mode), else rlimits; every fallback is recorded. */
@@ -243,7 +244,7 @@ static int prepare(struct ag3_sandbox *sb, const struct ag3_spec *spec, struct a
 		 * (root mode) it would count every process of that uid on the host, and
 		 * sandboxes sharing a uid would starve each other. */
 		const char *scope = "in the sandbox's own user namespace";
-		if (!ctx.userns && spec->namespaces.user == AG3_USERNS_AUTO)
+		if (!ctx.userns && spec->namespaces.user == AG3_USERNS_AUTO && !ctx.root_command)
 			ctx.userns = true;
 		else if (!ctx.userns)
 			scope = "counting every process of the uid on the host (user_namespace: "
@@ -924,6 +925,13 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 int ag3_sandbox_open(const struct ag3_spec *spec, struct ag3_sandbox **ret, struct ag3_result *res)
 {
 	*ret = NULL;
+	/* A session's commands come from its clients (serve's among them): none runs as
+	 * root, whatever the spec says. */
+	if (spec->security.root_command) {
+		ag3_result_setup_failed(res, EPERM, "identity", NULL,
+					"identity: a root command is refused in a session");
+		return 0;
+	}
 	struct ag3_sandbox *sb = sandbox_prepared(spec, res);
 	if (!sb)
 		return 0;

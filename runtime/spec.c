@@ -322,10 +322,19 @@ int ag3_spec_validate(const struct ag3_spec *s, struct ag3_error **reterr)
 		return BAD("namespaces.net: must be %s when network.mode is '%s'",
 			   s->network.mode == AG3_NET_HOST ? "false" : "true",
 			   ag3_net_mode_to_string(s->network.mode));
-	if (s->identity.uid_set && (s->identity.uid == 0 || s->identity.uid == (uid_t)-1))
+	/* Root only as bwrap's root mode (the plan decides whether the caller may). */
+	const bool root = s->security.root_command;
+	if (root && ((s->identity.uid_set && s->identity.uid != 0) ||
+		     (s->identity.gid_set && s->identity.gid != 0)))
+		return BAD("identity: a root command runs as uid 0 and gid 0");
+	if (!root && s->security.caps_set)
+		return BAD("security.caps_set: only a root command sets capabilities");
+	if (s->identity.uid_set &&
+	    ((!root && s->identity.uid == 0) || s->identity.uid == (uid_t)-1))
 		return BAD("identity.uid: %u is not allowed (never root)",
 			   (unsigned)s->identity.uid);
-	if (s->identity.gid_set && (s->identity.gid == 0 || s->identity.gid == (gid_t)-1))
+	if (s->identity.gid_set &&
+	    ((!root && s->identity.gid == 0) || s->identity.gid == (gid_t)-1))
 		return BAD("identity.gid: %u is not allowed (never root)",
 			   (unsigned)s->identity.gid);
 	for (size_t i = 0; i < s->identity.n_groups; i++)

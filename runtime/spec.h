@@ -168,6 +168,14 @@ struct ag3_spec {
 	struct {
 		bool no_new_privs;  /* must be true */
 		uint64_t caps_keep; /* bit n = capability n kept; default 0 (all dropped) */
+		/* bwrap's root mode (the bwrap front end only; never read from JSON): the
+		 * command runs as uid 0 and gid 0 with the caller's groups, the bounding set
+		 * limited to caps_keep. caps_set: its effective, permitted, inheritable and
+		 * ambient sets become caps_keep (--cap-add/--cap-drop); otherwise they stay
+		 * the caller's. Only for a root caller's fresh sandbox without a user
+		 * namespace: the plan refuses it anywhere else (a session, serve, rootless). */
+		bool root_command;
+		bool caps_set;
 		struct {
 			bool enabled;
 			bool use_default_list; /* the built-in deny list (profiles/seccomp) */

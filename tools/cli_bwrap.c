@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/capability.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -226,6 +228,40 @@ static int through_links(const struct build *b, char *dest, size_t len)
 }
 
 /* The options this front end cannot honour: an error naming the first. */
+/* The capabilities a root command keeps: the caller's effective set, then each
+ * --cap-add/--cap-drop in order (ALL: every capability this kernel has). Names
+ * are checked whatever the mode, as bwrap does. */
+static int caps_from_options(const struct ag3_bwrap *bw, uint64_t *keep)
+{
+	const cap_value_t last = cap_max_bits();
+	const uint64_t all = last >= 64 ? UINT64_MAX : (UINT64_C(1) << last) - 1;
+	uint64_t k = 0;
+	cap_t cur = cap_get_proc();
+	for (cap_value_t c = 0; cur && c < last && c < 64; c++) {
+		cap_flag_value_t v = CAP_CLEAR;
+		if (cap_get_flag(cur, c, CAP_EFFECTIVE, &v) == 0 && v == CAP_SET)
+			k |= UINT64_C(1) << c;
+	}
+	if (cur)
+		cap_free(cur);
+	for (size_t i = 0; i < bw->n_caps; i++) {
+		const bool add = bw->caps[i][0] == '+';
+		const char *name = bw->caps[i] + 1;
+		cap_value_t c;
+		if (!strcasecmp(name, "ALL")) {
+			k = add ? all : 0;
+			continue;
+		}
+		if (cap_from_name(name, &c) < 0 || c < 0 || c >= last || c >= 64) {
+			bw_msg(3, "unknown cap: %s", name);
+			return -1;
+		}
+		k = add ? k | UINT64_C(1) << c : k & ~(UINT64_C(1) << c);
+	}
+	*keep = k & all;
+	return 0;
+}
+
 static const char *unsupported(const struct ag3_bwrap *bw)
 {
 	if (bw->userns_fd >= 0)
@@ -240,8 +276,6 @@ static const char *unsupported(const struct ag3_bwrap *bw)
 		return "--seccomp";
 	if (bw->n_add_seccomp_fds)
 		return "--add-seccomp-fd";
-	if (bw->n_cap_add)
-		return "--cap-add";
 	if (bw->as_pid_1)
 		return "--as-pid-1";
 	if (bw->n_lock_files)
@@ -644,9 +678,25 @@ int cli_bwrap(int argc, char **argv, const char *prog)
 		       bw.uid >= 0 ? "uid" : "gid");
 		goto out;
 	}
+	uint64_t caps_keep = 0;
+	if (caps_from_options(&bw, &caps_keep) < 0)
+		goto out;
 	long long uid = bw.uid >= 0 ? bw.uid : root ? 0 : (long long)getuid();
 	long long gid = bw.gid >= 0 ? bw.gid : root ? 0 : (long long)getgid();
-	if (uid == 0 || gid == 0) {
+	/* bwrap's root mode: a root caller's command is root (in a user namespace that
+	 * maps 0 to 0 with --unshare-user), with the caller's capabilities less
+	 * --cap-drop's. Not for a caller who came through sudo: a sudoers rule naming
+	 * bwrap would otherwise hand out a root shell. */
+	const char *sudo_uid = getenv("SUDO_UID");
+	const bool root_command = root && getuid() == 0 && uid == 0 && gid == 0 &&
+				  !(sudo_uid && strcmp(sudo_uid, "0") != 0);
+	for (size_t i = 0; !root_command && i < bw.n_caps; i++)
+		if (bw.caps[i][0] == '+') {
+			bw_msg(3, "--cap-add is only supported for a root command (README "
+				  "\"Replacing bwrap\")");
+			goto out;
+		}
+	if (!root_command && (uid == 0 || gid == 0)) {
 		bw_msg(3,
 		       "the command would run as %s 0: ag3ntum-sandbox never runs a command as "
 		       "root (pass --unshare-user with --uid and --gid)",
@@ -656,7 +706,7 @@ int cli_bwrap(int argc, char **argv, const char *prog)
 	/* Root mode: the ids are real host ids. A caller allowed `sudo bwrap` must not
 	 * pick a system user or group (--gid 42 reads /etc/shadow over --bind / /): the
 	 * platform's uid policy applies to both (README "Replacing bwrap"). */
-	if (root) {
+	if (root && !root_command) {
 		const struct ag3_uid_policy pol = AG3_UID_POLICY_DEFAULT;
 		struct ag3_error *e = NULL;
 		if (ag3_uid_policy_check(&pol, "--uid", (unsigned long)uid, &e) < 0 ||
@@ -683,6 +733,12 @@ int cli_bwrap(int argc, char **argv, const char *prog)
 	spec->identity.uid_set = spec->identity.gid_set = true;
 	spec->identity.uid = (uid_t)uid;
 	spec->identity.gid = (gid_t)gid;
+	if (root_command) {
+		spec->namespaces.user = userns ? AG3_USERNS_ALWAYS : AG3_USERNS_NEVER;
+		spec->security.root_command = true;
+		spec->security.caps_keep = caps_keep;
+		spec->security.caps_set = bw.n_caps > 0;
+	}
 	if (bw.hostname) {
 		free(spec->process.hostname);
 		spec->process.hostname = strdup(bw.hostname);

@@ -7,7 +7,8 @@
 # Runs in root mode and rootless mode (run-rootless.sh).
 source "$(dirname "$0")/lib.sh"
 
-# Root mode never runs a command as uid 0: the lines below give it a uid.
+# Root mode: the lines below give the command a uid (without one it would be bwrap's
+# root command, t_root_command).
 if [ $MODE = root ]; then
 	IDS=(--unshare-user --uid 50000 --gid 50000)
 else
@@ -46,10 +47,13 @@ t_errors_are_bwraps() {
 	bw --unshare-pid --as-pid-1 true
 	expect_rc 1
 	expect_err_has "^bwrap: --as-pid-1 is not supported by ag3ntum-sandbox"
-	bw --level-prefix --chdir / --chdir / --cap-add CAP_KILL true
+	bw "${IDS[@]}" --level-prefix --chdir / --chdir / --cap-add CAP_KILL true
 	expect_rc 1
 	expect_err_has "^<4>bwrap: Only the last --chdir option will take effect$"
-	expect_err_has "^<3>bwrap: --cap-add is not supported"
+	expect_err_has "^<3>bwrap: --cap-add is only supported for a root command"
+	bw --cap-drop CAP_NOPE true
+	expect_rc 1
+	expect_err_has "^bwrap: unknown cap: CAP_NOPE$"
 }
 
 t_ops_in_order_and_exit_status() {
@@ -143,11 +147,37 @@ t_status_fds() {
 	true
 }
 
-t_root_is_refused_without_an_id() {
+# bwrap's root mode: a root caller's command is root with the caller's capabilities,
+# less --cap-drop's; never for a caller who came through sudo.
+t_root_command() {
 	[ $MODE = root ] || skip_test "root mode only"
-	bw --ro-bind / / true
+	local mine
+	mine=$(awk '/^Cap(Eff|Bnd):/ {print $1, $2}' /proc/self/status)
+	bw --ro-bind / / --unshare-pid sh -c 'id -u; id -g; awk "/^Cap(Eff|Bnd):/ {print \$1, \$2}" /proc/self/status'
+	expect_rc 0
+	[ "$OUT" = "$(printf '0\n0\n%s' "$mine")" ] || fail "root command: '$OUT', the caller: '$mine'"
+	# --cap-drop in order, ALL and names (case as given), the bounding set too
+	bw --ro-bind / / --cap-drop ALL --cap-add cap_kill --cap-add CAP_CHOWN --cap-drop CAP_CHOWN \
+		awk '/^Cap(Inh|Prm|Eff|Bnd|Amb):/ {print $1, $2}' /proc/self/status
+	expect_rc 0
+	[ "$OUT" = "$(printf 'CapInh: 0000000000000020\nCapPrm: 0000000000000020\nCapEff: 0000000000000020\nCapBnd: 0000000000000020\nCapAmb: 0000000000000020')" ] ||
+		fail "--cap-drop ALL --cap-add cap_kill: $OUT"
+	# --unshare-user: uid 0 mapped to itself
+	bw --unshare-user --ro-bind / / --cap-drop ALL sh -c 'cat /proc/self/uid_map; id -u; awk "/^CapEff/ {print \$2}" /proc/self/status'
+	expect_rc 0
+	[ "$(printf '%s' "$OUT" | tr -s ' ' | sed 's/^ //')" = "$(printf '0 0 1\n0\n0000000000000000')" ] ||
+		fail "--unshare-user: $OUT"
+	# a caller who came through sudo: no root command, the uid policy instead
+	RC=0
+	OUT=$(SUDO_UID=1000 "$AG3" bwrap --ro-bind / / id -u 2>&1) || RC=$?
 	expect_rc 1
-	expect_err_has "^bwrap: the command would run as uid 0: ag3ntum-sandbox never runs a command as root"
+	printf '%s' "$OUT" | grep -q "^bwrap: the command would run as uid 0: ag3ntum-sandbox never runs a command as root" ||
+		fail "SUDO_UID=1000: $OUT"
+	RC=0
+	OUT=$(SUDO_UID=1000 "$AG3" bwrap --ro-bind / / --cap-add ALL id -u 2>&1) || RC=$?
+	expect_rc 1
+	printf '%s' "$OUT" | grep -q "^bwrap: --cap-add is only supported for a root command" ||
+		fail "SUDO_UID=1000 --cap-add: $OUT"
 }
 
 # The red team's findings on the front end, each refused or done right.

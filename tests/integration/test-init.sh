@@ -172,8 +172,14 @@ t_the_binary_refuses_what_it_was_not_made_for() {
 import socket, struct, subprocess, sys
 a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 fd = b.fileno()
-for fields in (f"999 1 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0", f"2 1 {fd} -1 -1 -1 9 -1 0 0 -1 -1 0 0",
-               f"2 1 {fd} -1 -1 -1 0 -1 0 0 -1 12345 0 0", f"2 5 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0"):
+# The last two fields: a root command's capabilities (-1..1) and the ones it keeps
+# (below 1 << 41): anything else is refused before the command exists.
+for fields in (f"999 1 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0 -1 0",
+               f"3 1 {fd} -1 -1 -1 9 -1 0 0 -1 -1 0 0 -1 0",
+               f"3 1 {fd} -1 -1 -1 0 -1 0 0 -1 12345 0 0 -1 0",
+               f"3 5 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0 -1 0",
+               f"3 1 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0 2 0",
+               f"3 1 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0 1 {1 << 41}"):
     p = subprocess.run([sys.argv[1], fields, "--", "/bin/echo", "ran"], pass_fds=[fd],
                        capture_output=True, timeout=30)
     assert p.returncode == 125, (fields, p)

@@ -11,7 +11,8 @@
 
 static const struct ag3_host root_host = {
 	.privileged = true, .euid = 0, .egid = 0, .landlock_abi = 7};
-static const struct ag3_host user_host = {.euid = 1001, .egid = 1002, .landlock_abi = 7};
+static const struct ag3_host user_host = {
+	.euid = 1001, .egid = 1002, .ruid = 1001, .rgid = 1002, .landlock_abi = 7};
 
 static struct ag3_spec *spec_new(void)
 {
@@ -104,6 +105,42 @@ Test(plan, refusals)
 	refused(s, &root_host, ENOTSUP, "identity", "cannot be mapped");
 	s->identity.groups = NULL;
 	s->identity.n_groups = 0;
+	ag3_spec_free(s);
+}
+
+/* bwrap's root mode: uid 0 with the kept capabilities, for a root caller only. */
+Test(plan, root_command)
+{
+	struct ag3_spec *s = spec_new();
+	s->security.root_command = true;
+	s->security.caps_keep = 1u << 5; /* CAP_KILL */
+	struct ag3_result res = {0};
+	struct ag3_plan p = planned(s, &root_host, &res);
+	cr_assert(p.root_command && !p.userns && !p.can_setgroups);
+	cr_assert_eq(p.uid, 0u);
+	cr_assert_eq(p.gid, 0u);
+	s->namespaces.user = AG3_USERNS_ALWAYS; /* --unshare-user: 0 mapped to 0 */
+	p = planned(s, &root_host, &res);
+	cr_assert(p.root_command && p.userns);
+	s->namespaces.user = AG3_USERNS_AUTO;
+
+	refused(s, &user_host, EPERM, "identity", "the caller is not root");
+	struct ag3_host setuid_root = root_host;
+	setuid_root.ruid = 1000; /* a setuid binary's effective root */
+	refused(s, &setuid_root, EPERM, "identity", "the caller is not root");
+	setuid_root = root_host;
+	setuid_root.rgid = 1000;
+	refused(s, &setuid_root, EPERM, "identity", "the caller is not root");
+	struct ag3_host no_caps = root_host;
+	no_caps.privileged = false;
+	refused(s, &no_caps, EPERM, "identity", "the caller is not root");
+	gid_t g = 100;
+	s->identity.groups = &g;
+	s->identity.n_groups = 1;
+	refused(s, &root_host, EPERM, "identity", "uid 0, gid 0");
+	s->identity.groups = NULL;
+	s->identity.n_groups = 0;
+	ag3_result_clear(&res);
 	ag3_spec_free(s);
 }
 

@@ -710,6 +710,39 @@ Test(spec_json, unknown_field_suggestion)
 		   "limits.timeout: unknown field (did you mean 'timeout_ms'?)", NULL);
 }
 
+/* bwrap's root mode is the front end's alone: a JSON spec (a session's hello, serve's
+ * clients, `exec --spec`) cannot ask for it, and validation keeps its ids at 0. */
+Test(spec_json, root_command_is_not_json)
+{
+	expect_err(HDR ",\"security\":{\"root_command\":true}}", "root_command: unknown field",
+		   NULL);
+	expect_err(HDR ",\"security\":{\"caps_set\":true}}", "caps_set: unknown field", NULL);
+	struct ag3_spec *s = ag3_spec_new();
+	cr_assert_not_null(s);
+	struct ag3_error *e = NULL;
+	s->identity.uid_set = true;
+	s->identity.uid = 0;
+	cr_assert_eq(ag3_spec_validate(s, &e), -EINVAL);
+	cr_assert(strstr(e->msg, "never root"), "%s", e->msg);
+	ag3_error_free(e);
+	e = NULL;
+	s->security.root_command = true;
+	cr_assert_eq(ag3_spec_validate(s, &e), 0, "%s", e ? e->msg : "");
+	s->identity.uid = 5;
+	cr_assert_eq(ag3_spec_validate(s, &e), -EINVAL);
+	cr_assert(strstr(e->msg, "a root command runs as uid 0"), "%s", e->msg);
+	ag3_error_free(e);
+	e = NULL;
+	s->identity.uid = 0;
+	s->security.root_command = false;
+	s->identity.uid_set = false;
+	s->security.caps_set = true;
+	cr_assert_eq(ag3_spec_validate(s, &e), -EINVAL);
+	cr_assert(strstr(e->msg, "caps_set"), "%s", e->msg);
+	ag3_error_free(e);
+	ag3_spec_free(s);
+}
+
 /* The supervisor keeps each captured stream in its own memory: the cap is bounded. */
 Test(spec_json, output_cap_bounded)
 {
