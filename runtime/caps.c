@@ -30,6 +30,21 @@ int ag3_caps_drop_bounding(uint64_t keep, struct ag3_error **reterr)
 				reterr, errno, "capabilities", NULL,
 				"capabilities: dropping %s from the bounding set: %m",
 				cap_to_name(c));
+	/* A root command keeps some: read the set back, one capability at a time (no
+	 * /proc to trust yet), and fail closed on anything left that it must not keep
+	 * or on a read that fails. With none kept, ag3_caps_clear_all reads it back. */
+	for (cap_value_t c = 0; keep && c < last; c++) {
+		int r = prctl(PR_CAPBSET_READ, c, 0, 0, 0);
+		if (r < 0 && errno != EINVAL)
+			return ag3_error_set_stage(
+				reterr, errno, "capabilities", NULL,
+				"capabilities: reading %s in the bounding set: %m", cap_to_name(c));
+		if (r > 0 && !(c < 64 && (keep >> c & 1)))
+			return ag3_error_set_stage(
+				reterr, EPERM, "capabilities", NULL,
+				"capabilities: %s is still in the bounding set after the drop",
+				cap_to_name(c));
+	}
 	if (!keep && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 &&
 	    errno != EINVAL)
 		return ag3_error_set_stage(reterr, errno, "capabilities", NULL,
