@@ -313,6 +313,43 @@ static struct ag3_sandbox *sandbox_new(void)
 }
 
 /* A prepared sandbox (see prepare), or NULL with `res` the setup failure. */
+/* The caller's own BPF programs (opts->bpf) into the filters' free slots, after
+ * the spec's: the init binary's memfd and the loader carry two. 0, or 1 with
+ * `res` a setup failure. */
+static int add_caller_filters(struct ag3_seccomp_prog *prog, const struct ag3_run_opts *opts,
+			      struct ag3_result *res)
+{
+	for (size_t i = 0; i < opts->n_bpf; i++) {
+		const struct ag3_bpf_prog *b = &opts->bpf[i];
+		if (!b->insns || b->n == 0 || b->n > BPF_MAXINSNS) {
+			ag3_result_setup_failed(
+				res, EINVAL, "seccomp", NULL,
+				"seccomp: a caller's program is empty or longer than "
+				"BPF_MAXINSNS instructions");
+			return 1;
+		}
+		struct sock_filter **slot = NULL;
+		size_t *n = NULL;
+		if (!prog->n_insns)
+			slot = &prog->insns, n = &prog->n_insns;
+		else if (!prog->n_extra_insns)
+			slot = &prog->extra_insns, n = &prog->n_extra_insns;
+		if (!slot) {
+			ag3_result_setup_failed(res, E2BIG, "seccomp", NULL,
+						"seccomp: at most two filters in all (the spec's "
+						"own count)");
+			return 1;
+		}
+		if (!(*slot = malloc(b->n * sizeof(struct sock_filter)))) {
+			ag3_result_setup_failed(res, ENOMEM, "supervisor", NULL, "out of memory");
+			return 1;
+		}
+		memcpy(*slot, b->insns, b->n * sizeof(struct sock_filter));
+		*n = b->n;
+	}
+	return 0;
+}
+
 static struct ag3_sandbox *sandbox_prepared(const struct ag3_spec *spec, struct ag3_result *res)
 {
 	struct ag3_sandbox *sb = sandbox_new();
@@ -858,7 +895,8 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 	struct ag3_streams io;
 	struct ag3_child_ctx *ctx = &sb->ctx;
 	ctx->opts = opts;
-	if (streams_for(&io, spec, opts, &ctx->cmd, res)) {
+	if (add_caller_filters(&ctx->seccomp, opts, res) ||
+	    streams_for(&io, spec, opts, &ctx->cmd, res)) {
 		sandbox_free(sb);
 		return 0;
 	}

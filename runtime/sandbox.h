@@ -16,11 +16,17 @@
  */
 #pragma once
 
+#include <linux/filter.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 
 #include "runtime/result.h"
 #include "runtime/spec.h"
+
+struct ag3_bpf_prog {
+	const struct sock_filter *insns;
+	size_t n; /* 1 .. BPF_MAXINSNS */
+};
 
 struct ag3_run_opts {
 	char *const *argv; /* the command; argv[0] is looked up in the spec's PATH */
@@ -64,6 +70,12 @@ struct ag3_run_opts {
 	 * NULL: none. The bwrap front end's --info-fd and --json-status-fd. */
 	void (*on_started)(void *data, pid_t init_pid);
 	void *on_started_data;
+	/* Fresh mode: classic-BPF seccomp programs of the caller's own (bwrap's
+	 * --seccomp and --add-seccomp-fd), each loaded as a filter of its own after
+	 * the spec's, in order; two filters at most in all (the spec's default list
+	 * and its rules count). The runtime copies them. */
+	const struct ag3_bpf_prog *bpf;
+	size_t n_bpf;
 };
 
 /*

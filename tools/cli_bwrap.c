@@ -262,6 +262,44 @@ static int caps_from_options(const struct ag3_bwrap *bw, uint64_t *keep)
 	return 0;
 }
 
+/* A seccomp program as bwrap reads one: the fd's data from where it stands to its
+ * end (at most BPF_MAXINSNS instructions; none is judged by the caller), then the
+ * fd is closed. 0, or -1 with bwrap's message printed. */
+static int read_bpf(int fd, struct ag3_bpf_prog *out)
+{
+	const size_t max = BPF_MAXINSNS * sizeof(struct sock_filter);
+	_cleanup_free_ char *buf = malloc(max + 1);
+	size_t len = 0;
+	if (!buf) {
+		bw_msg(3, "out of memory");
+		return -1;
+	}
+	while (len <= max) {
+		ssize_t r = read(fd, buf + len, max + 1 - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			bw_msg(3, "Can't read seccomp data: %s", strerror(errno));
+			return -1;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	if (len % 8) {
+		bw_msg(3, "Invalid seccomp data, must be multiple of 8");
+		return -1;
+	}
+	if (len > max) {
+		bw_msg(3, "Invalid seccomp data: more than BPF_MAXINSNS instructions");
+		return -1;
+	}
+	out->insns = (struct sock_filter *)TAKE_PTR(buf);
+	out->n = len / sizeof(struct sock_filter);
+	return 0;
+}
+
 static const char *unsupported(const struct ag3_bwrap *bw)
 {
 	if (bw->userns_fd >= 0)
@@ -272,10 +310,6 @@ static const char *unsupported(const struct ag3_bwrap *bw)
 		return "--pidns";
 	if (bw->userns_block_fd >= 0)
 		return "--userns-block-fd";
-	if (bw->seccomp_fd >= 0)
-		return "--seccomp";
-	if (bw->n_add_seccomp_fds)
-		return "--add-seccomp-fd";
 	if (bw->as_pid_1)
 		return "--as-pid-1";
 	if (bw->n_lock_files)
@@ -628,6 +662,11 @@ int cli_bwrap(int argc, char **argv, const char *prog)
 		bw_msg(4, "%s", bw.warnings[i]);
 	int rc = 1;
 	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = NULL;
+	struct ag3_bpf_prog *bpf = calloc(bw.n_add_seccomp_fds + 1, sizeof(*bpf));
+	if (!bpf) {
+		bw_msg(3, "out of memory");
+		goto out;
+	}
 	if (bw.help) {
 		usage(stdout, prog);
 		rc = 0;
@@ -669,6 +708,18 @@ int cli_bwrap(int argc, char **argv, const char *prog)
 	for (size_t i = 0; i < ELEMENTSOF(fds); i++)
 		if (fds[i] >= 0 && fcntl(fds[i], F_GETFD) < 0) {
 			bw_msg(3, "Invalid fd: %d is not open", fds[i]);
+			goto out;
+		}
+	/* The seccomp programs: read now, in order, as bwrap does (each fd is closed). */
+	const size_t n_bpf = bw.seccomp_fd >= 0 ? 1 : bw.n_add_seccomp_fds;
+	for (size_t i = 0; i < n_bpf; i++)
+		if (read_bpf(bw.seccomp_fd >= 0 ? bw.seccomp_fd : bw.add_seccomp_fds[i], &bpf[i]) <
+		    0)
+			goto out;
+	/* Every fd is read before one's data is judged, as bwrap reads them. */
+	for (size_t i = 0; i < n_bpf; i++)
+		if (!bpf[i].n) {
+			bw_msg(3, "Invalid seccomp data: empty");
 			goto out;
 		}
 	const bool root = geteuid() == 0;
@@ -815,7 +866,9 @@ int cli_bwrap(int argc, char **argv, const char *prog)
 				  .pty_in = -1,
 				  .pty_out = -1,
 				  .on_started = on_started,
-				  .on_started_data = &st};
+				  .on_started_data = &st,
+				  .bpf = bpf,
+				  .n_bpf = n_bpf};
 	struct ag3_result res = {0};
 	ag3_sandbox_run(spec, &ro, &res);
 	if (res.status == AG3_STATUS_SETUP_FAILED) {
@@ -850,6 +903,9 @@ int cli_bwrap(int argc, char **argv, const char *prog)
 	if (sfd >= 0)
 		close(sfd);
 out:
+	for (size_t i = 0; bpf && i < bw.n_add_seccomp_fds + 1; i++)
+		free((void *)bpf[i].insns);
+	free(bpf);
 	ag3_bwrap_clear(&bw);
 	return rc;
 }

@@ -180,6 +180,66 @@ t_root_command() {
 		fail "SUDO_UID=1000 --cap-add: $OUT"
 }
 
+# A classic-BPF program by hand (no libseccomp in Python): on x86-64, chmod and
+# fchmodat fail with ECONNREFUSED (111), everything else is allowed.
+bpf_deny_chmod() {
+	python3 -c '
+import struct, sys
+def ins(code, jt, jf, k): return struct.pack("<HBBI", code, jt, jf, k)
+LD, JEQ, RET = 0x20, 0x15, 0x06
+sys.stdout.buffer.write(b"".join([
+    ins(LD, 0, 0, 4), ins(JEQ, 0, 4, 0xc000003e),   # arch: else allow
+    ins(LD, 0, 0, 0), ins(JEQ, 2, 0, 90), ins(JEQ, 1, 0, 268),
+    ins(RET, 0, 0, 0x7fff0000),                      # allow
+    ins(RET, 0, 0, 0x00050000 | 111)]))'            # errno ECONNREFUSED
+}
+
+# --seccomp and --add-seccomp-fd: the caller's programs are loaded, each its own
+# filter, read the way bwrap reads them.
+t_seccomp_fds() {
+	[ "$(uname -m)" = x86_64 ] || skip_test "the hand-made filter is for x86-64"
+	bpf_deny_chmod >"$PWD/deny.bpf"
+	RC=0
+	OUT=$("$AG3" bwrap "${IDS[@]}" --ro-bind / / --tmpfs /tmp --add-seccomp-fd 3 \
+		sh -c 'touch /tmp/f && chmod 600 /tmp/f; echo "status $?"' 3<"$PWD/deny.bpf" 2>&1) || RC=$?
+	expect_rc 0
+	printf '%s' "$OUT" | grep -q "Connection refused" || fail "--add-seccomp-fd: chmod ran: $OUT"
+	printf '%s' "$OUT" | grep -q "^status 1$" || fail "--add-seccomp-fd: $OUT"
+	RC=0
+	OUT=$("$AG3" bwrap "${IDS[@]}" --ro-bind / / --tmpfs /tmp --seccomp 3 \
+		sh -c 'touch /tmp/f && chmod 600 /tmp/f; echo "status $?"' 3<"$PWD/deny.bpf" 2>&1) || RC=$?
+	printf '%s' "$OUT" | grep -q "Connection refused" || fail "--seccomp: chmod ran: $OUT"
+	# without one, chmod works (the test's filter is what refused it)
+	bw "${IDS[@]}" --ro-bind / / --tmpfs /tmp sh -c 'touch /tmp/f && chmod 600 /tmp/f'
+	expect_rc 0
+	# the same fd twice: the first read closed it
+	RC=0
+	ERR=$("$AG3" bwrap "${IDS[@]}" --ro-bind / / --add-seccomp-fd 3 --add-seccomp-fd 3 true \
+		3<"$PWD/deny.bpf" 2>&1 >/dev/null) || RC=$?
+	expect_rc 1
+	expect_err_has "^bwrap: Can't read seccomp data: Bad file descriptor$"
+	printf 'x' >>"$PWD/odd.bpf"
+	RC=0
+	ERR=$("$AG3" bwrap "${IDS[@]}" --ro-bind / / --seccomp 3 true 3<"$PWD/odd.bpf" 2>&1) || RC=$?
+	expect_rc 1
+	expect_err_has "^bwrap: Invalid seccomp data, must be multiple of 8$"
+	RC=0
+	ERR=$("$AG3" bwrap "${IDS[@]}" --ro-bind / / --seccomp 3 true 3</dev/null 2>&1) || RC=$?
+	expect_rc 1
+	expect_err_has "^bwrap: Invalid seccomp data: empty$"
+	# three filters: the runtime carries two
+	RC=0
+	ERR=$("$AG3" bwrap "${IDS[@]}" --ro-bind / / --add-seccomp-fd 3 --add-seccomp-fd 4 \
+		--add-seccomp-fd 5 true 3<"$PWD/deny.bpf" 4<"$PWD/deny.bpf" 5<"$PWD/deny.bpf" 2>&1) || RC=$?
+	expect_rc 1
+	expect_err_has "^bwrap: seccomp: at most two filters"
+	RC=0
+	ERR=$("$AG3" bwrap "${IDS[@]}" --ro-bind / / --seccomp 3 --add-seccomp-fd 4 true \
+		3<"$PWD/deny.bpf" 4<"$PWD/deny.bpf" 2>&1) || RC=$?
+	expect_rc 1
+	expect_err_has "^bwrap: --add-seccomp-fd cannot be combined with --seccomp$"
+}
+
 # The red team's findings on the front end, each refused or done right.
 t_hostile_argv() {
 	# an fd that is not open could become one of the runtime's own
