@@ -411,7 +411,18 @@ static int build_mounts(struct ag3_bwrap *bw, struct ag3_spec *spec, struct buil
 			/* The host's /proc as it resolves (/proc/self is the front end's own:
 			 * its argv, secrets included): never bound. Under the platform's
 			 * --tmpfs /proc, the sandbox's own /proc is what was meant. */
-			if (!strcmp(src, "/proc") || !strncmp(src, "/proc/", 6)) {
+			if (!strcmp(src, "/proc") && !(proc_tmpfs && !strncmp(dest, "/proc/", 6))) {
+				/* The whole of it (bwrap's own tests, nested: --bind /proc
+				 * /proc): a /proc of the sandbox's pid namespace is what
+				 * shows its processes there. */
+				bw_msg(4,
+				       "warning: %s /proc %s: ag3ntum-sandbox never binds the "
+				       "host's /proc; it mounts the sandbox's own at %s",
+				       op->option, op->dest, dest);
+				m.op = AG3_MOUNT_PROC;
+				break;
+			}
+			if (!strncmp(src, "/proc/", 6)) {
 				if (!proc_tmpfs || strncmp(dest, "/proc/", 6)) {
 					bw_msg(3,
 					       "%s %s: binding the host's /proc is not supported "

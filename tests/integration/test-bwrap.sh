@@ -250,6 +250,11 @@ t_hostile_argv() {
 	bw "${IDS[@]}" --ro-bind / / --ro-bind /proc/self /tmp true
 	expect_rc 1
 	expect_err_has "binding the host's /proc is not supported"
+	# the whole of it (--bind /proc /proc, any spelling): the sandbox's own, said so
+	bw "${IDS[@]}" --ro-bind / / --bind //proc/ /proc cat /proc/1/comm
+	expect_rc 0
+	expect_out ag3ntum-init
+	expect_err_has "^bwrap: warning: --bind /proc /proc: ag3ntum-sandbox never binds the host's /proc"
 	# a filtered /proc however it is spelled is the sandbox's own
 	bw "${IDS[@]}" --ro-bind /usr /usr --ro-bind /bin /bin --ro-bind /lib /lib \
 		--ro-bind-try /lib64 /lib64 --tmpfs //proc/ --ro-bind /proc/self /proc/self \
