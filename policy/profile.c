@@ -301,6 +301,19 @@ static int fn_ports(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst
 	return 0;
 }
 
+/* For the other configuration files (yamlwalk.h): the same values, read the same way. */
+#define SHARED_READER(name, fn)                                                                    \
+	int name(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,                     \
+		 const struct ag3_yw_row *f)                                                       \
+	{                                                                                          \
+		return fn(c, v, dst, f);                                                           \
+	}
+SHARED_READER(ag3_yw_read_seconds, fn_seconds)
+SHARED_READER(ag3_yw_read_percent, fn_percent)
+SHARED_READER(ag3_yw_read_errno, fn_errno)
+SHARED_READER(ag3_yw_read_domains, fn_domains)
+SHARED_READER(ag3_yw_read_ports, fn_ports)
+
 static int fn_envmap(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
 		     const struct ag3_yw_row *f)
 {

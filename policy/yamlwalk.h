@@ -113,6 +113,24 @@ struct ag3_yw_map {
 	ag3_yw_hint_fn hint;      /* for unknown keys, or NULL                      */
 };
 
+/*
+ * The profile's readers of odd values (policy/profile.c), shared by the other
+ * configuration files: seconds (an integer or up to 3 decimals; into a struct
+ * ag3_pu64 in ms, row min..max), a CPU percentage ("50%": struct ag3_pu64),
+ * an errno (name or number: struct ag3_pint), allowlist rules (struct
+ * ag3_pstrlist, normalized) and TCP ports (struct ag3_pports).
+ */
+int ag3_yw_read_seconds(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
+			const struct ag3_yw_row *f);
+int ag3_yw_read_percent(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
+			const struct ag3_yw_row *f);
+int ag3_yw_read_errno(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
+		      const struct ag3_yw_row *f);
+int ag3_yw_read_domains(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
+			const struct ag3_yw_row *f);
+int ag3_yw_read_ports(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst,
+		      const struct ag3_yw_row *f);
+
 /* Reads the mapping `n` into `base` as `map` says. 0 or -EINVAL/-ENOMEM with the error set. */
 int ag3_yw_map(struct ag3_lctx *c, const struct ag3_yaml_node *n, void *base,
 	       const struct ag3_yw_map *map);

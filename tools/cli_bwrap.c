@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_bwrap_config.h"
 #include "config.h"
 #include "mounts/mount.h"
 #include "policy/bwrap.h"
@@ -881,7 +882,7 @@ int cli_bwrap(int argc, char **argv, const char *prog)
 				  .bpf = bpf,
 				  .n_bpf = n_bpf};
 	struct ag3_result res = {0};
-	ag3_sandbox_run(spec, &ro, &res);
+	cli_bwrap_run(spec, &ro, &res); /* with the operator's layers, if any */
 	if (res.status == AG3_STATUS_SETUP_FAILED) {
 		const char *msg = res.setup_error && res.setup_error->msg
 					  ? res.setup_error->msg
