@@ -34,6 +34,8 @@ struct prepared {
 	int src_fd; /* bind: O_PATH fd of the source, opened once; -1 otherwise */
 	bool skip;  /* optional source missing */
 	bool src_is_dir;
+	int *ovl_fds; /* overlay: O_PATH fds of the lowers (in order), upper, work */
+	size_t n_ovl;
 };
 
 struct ag3_mounts_plan {
@@ -52,8 +54,12 @@ void ag3_mounts_plan_free(struct ag3_mounts_plan *plan)
 {
 	if (!plan)
 		return;
-	for (size_t i = 0; plan->prep && i < plan->n_ops; i++)
+	for (size_t i = 0; plan->prep && i < plan->n_ops; i++) {
 		closep(&plan->prep[i].src_fd);
+		for (size_t k = 0; k < plan->prep[i].n_ovl; k++)
+			closep(&plan->prep[i].ovl_fds[k]);
+		free(plan->prep[i].ovl_fds);
+	}
 	for (size_t i = 0; i < N_DEV_NODES; i++)
 		closep(&plan->dev_fds[i]);
 	for (size_t i = 0; i < plan->n_ro_later; i++)
@@ -93,6 +99,36 @@ static int open_host_dev(const char *name, unsigned major_n, unsigned minor_n, i
 	return 0;
 }
 
+/* An overlay's host directories, opened once before anything is mounted (symlink-free,
+ * as bind sources): the lowers in order, then the upper and its work directory. */
+static int prepare_overlay(int host_root, const struct ag3_mount *m, struct prepared *pr,
+			   struct ag3_error **reterr)
+{
+	size_t n = m->n_lowers + (m->source ? 2 : 0);
+	if (!(pr->ovl_fds = malloc(n * sizeof(int))))
+		return ag3_error_set(reterr, ENOMEM, "out of memory");
+	for (size_t k = 0; k < n; k++) {
+		const char *path = k < m->n_lowers    ? m->lowers[k]
+				   : k == m->n_lowers ? m->source
+						      : m->workdir;
+		int fd = -1, r = open_existing(host_root, path, &fd);
+		if (r < 0)
+			return fail(reterr, -r, "mount-source", path,
+				    r == -ELOOP || r == -ENOTDIR
+					    ? "a symlink is in an overlay directory's path (they "
+					      "must be symlink-free)"
+					    : "cannot open the overlay directory");
+		pr->ovl_fds[pr->n_ovl++] = fd;
+		struct stat st;
+		if (fstat(fd, &st) < 0)
+			return fail(reterr, errno, "mount-source", path, "fstat");
+		if (!S_ISDIR(st.st_mode))
+			return fail(reterr, ENOTDIR, "mount-source", path,
+				    "an overlay's directories must be directories");
+	}
+	return 0;
+}
+
 int ag3_mounts_prepare(const struct ag3_mount *ops, size_t n_ops, struct ag3_mounts_plan **ret,
 		       struct ag3_error **reterr)
 {
@@ -121,6 +157,12 @@ int ag3_mounts_prepare(const struct ag3_mount *ops, size_t n_ops, struct ag3_mou
 			p->need_dev = true;
 		if (m->op == AG3_MOUNT_MASK || m->op == AG3_MOUNT_PROC)
 			need_null = true;
+		if (m->op == AG3_MOUNT_OVERLAY) {
+			int r = prepare_overlay(host_root, m, &p->prep[i], reterr);
+			if (r < 0)
+				return r;
+			continue;
+		}
 		if (m->op != AG3_MOUNT_BIND)
 			continue;
 		/* Opened once, here, before anything is mounted: what is bound later is
@@ -553,6 +595,46 @@ static int new_fs(const char *type, const struct fs_opt *opts, size_t n_opts, un
 	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		return -errno;
 	int mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, attrs);
+	return mfd < 0 ? -errno : mfd;
+}
+
+/*
+ * An overlayfs from the prepared directory fds (FSCONFIG_SET_FD: no path is
+ * parsed, whatever characters the host's paths hold): lowers top first, then
+ * the upper and work directories, or both on a fresh tmpfs of its own, or none
+ * (read-only). Detached; the mount fd or -errno.
+ */
+static int new_overlay(const struct ag3_mount *m, const struct prepared *pr)
+{
+	_cleanup_close_ int fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
+	if (fsfd < 0)
+		return -errno;
+	for (size_t k = 0; k < m->n_lowers; k++)
+		if (fsconfig(fsfd, FSCONFIG_SET_FD, "lowerdir+", NULL, pr->ovl_fds[k]) < 0)
+			return -errno;
+	_cleanup_close_ int tmp = -1, up = -1, work = -1;
+	if (m->source) {
+		up = fcntl(pr->ovl_fds[m->n_lowers], F_DUPFD_CLOEXEC, 3);
+		work = fcntl(pr->ovl_fds[m->n_lowers + 1], F_DUPFD_CLOEXEC, 3);
+		if (up < 0 || work < 0)
+			return -errno;
+	} else if (!m->ro) {
+		const struct fs_opt opts[] = {{"mode", "755"}};
+		if ((tmp = new_fs("tmpfs", opts, ELEMENTSOF(opts), 0)) < 0)
+			return tmp;
+		if (mkdirat(tmp, "upper", 0755) < 0 || mkdirat(tmp, "work", 0755) < 0)
+			return -errno;
+		up = openat(tmp, "upper", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		work = openat(tmp, "work", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (up < 0 || work < 0)
+			return -errno;
+	}
+	if (up >= 0 && (fsconfig(fsfd, FSCONFIG_SET_FD, "upperdir", NULL, up) < 0 ||
+			fsconfig(fsfd, FSCONFIG_SET_FD, "workdir", NULL, work) < 0))
+		return -errno;
+	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return -errno;
+	int mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, attrs_of(m));
 	return mfd < 0 ? -errno : mfd;
 }
 
@@ -998,6 +1080,14 @@ static int do_op(struct ag3_mounts_plan *plan, size_t i, struct resolver *rs, ch
 	}
 	case AG3_MOUNT_DEV:
 		return build_dev(plan, rs, m, where, ret_path, reterr);
+	case AG3_MOUNT_OVERLAY: {
+		if ((r = open_target(rs, m->target, TARGET_DIR, &target)) < 0)
+			return r;
+		_cleanup_close_ int mfd = new_overlay(m, &plan->prep[i]);
+		if (mfd < 0)
+			return mfd;
+		return attach(rs, mfd, target, m->target);
+	}
 	case AG3_MOUNT_DIR: {
 		int parent;
 		const char *name;

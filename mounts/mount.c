@@ -8,7 +8,7 @@
 static const char *const op_names[_AG3_MOUNT_OP_MAX] = {
 	[AG3_MOUNT_BIND] = "bind", [AG3_MOUNT_TMPFS] = "tmpfs", [AG3_MOUNT_PROC] = "proc",
 	[AG3_MOUNT_DEV] = "dev",   [AG3_MOUNT_DIR] = "dir",     [AG3_MOUNT_SYMLINK] = "symlink",
-	[AG3_MOUNT_MASK] = "mask", [AG3_MOUNT_FILE] = "file",
+	[AG3_MOUNT_MASK] = "mask", [AG3_MOUNT_FILE] = "file",   [AG3_MOUNT_OVERLAY] = "overlay",
 };
 
 const char *ag3_mount_op_to_string(enum ag3_mount_op op)
@@ -36,7 +36,13 @@ void ag3_mount_clear(struct ag3_mount *m)
 	free(m->target);
 	free(m->content);
 	free(m->origin);
-	m->source = m->target = m->content = m->origin = NULL;
+	for (size_t i = 0; i < m->n_lowers; i++)
+		free(m->lowers[i]);
+	free(m->lowers);
+	free(m->workdir);
+	m->source = m->target = m->content = m->origin = m->workdir = NULL;
+	m->lowers = NULL;
+	m->n_lowers = 0;
 }
 
 int ag3_path_check_normalized(const char *p)

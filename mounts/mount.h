@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum ag3_mount_op {
@@ -21,6 +22,11 @@ enum ag3_mount_op {
 	AG3_MOUNT_MASK,    /* hide what is at `target`: /dev/null over a file, an empty
 			      read-only tmpfs over a directory; nothing if absent          */
 	AG3_MOUNT_FILE,    /* create a file at `target` holding `content` (mode)          */
+	AG3_MOUNT_OVERLAY, /* an overlayfs at `target`: `lowers` (host directories, the
+			      top one first), `source` the upper directory and `workdir`
+			      its work directory (host paths), or neither: with `ro` a
+			      read-only overlay, without it an upper on a fresh tmpfs.
+			      The bwrap front end's; a JSON spec has no `lowers`        */
 	_AG3_MOUNT_OP_MAX,
 	_AG3_MOUNT_OP_INVALID = -EINVAL,
 };
@@ -40,6 +46,9 @@ struct ag3_mount {
 	char *origin;  /* the profile key that produced this op, for lint and errors    */
 	bool dev_core; /* dev, from the bwrap front end (never read from a spec): also
 			  core -> /proc/kcore, as bwrap's /dev has                      */
+	char **lowers; /* overlay: the lower directories, the top one first          */
+	size_t n_lowers;
+	char *workdir; /* overlay: the upper's work directory (host path), or NULL   */
 	bool overlay;  /* file, made by the runtime (never read from a spec): when
 			  something is at `target`, a read-only file of its own is
 			  mounted over it                                            */

@@ -135,6 +135,7 @@ int ag3_landlock_prepare(const struct ag3_spec *spec, int abi, int *ret_fd,
 		switch (m->op) {
 		case AG3_MOUNT_BIND:
 		case AG3_MOUNT_TMPFS:
+		case AG3_MOUNT_OVERLAY:
 			rights = m->ro ? FS_RX : all;
 			break;
 		case AG3_MOUNT_PROC:

@@ -154,11 +154,22 @@ int ag3_spec_add_mount(struct ag3_spec *spec, const struct ag3_mount *m)
 		return -ENOMEM;
 	spec->mounts = n;
 	struct ag3_mount c = *m;
+	/* None of m's own: a failure below clears only what was copied. */
+	c.source = c.target = c.content = c.origin = c.workdir = NULL;
+	c.lowers = NULL;
+	c.n_lowers = 0;
 	if (dup_opt(&c.source, m->source) < 0 || dup_opt(&c.target, m->target) < 0 ||
-	    dup_opt(&c.content, m->content) < 0 || dup_opt(&c.origin, m->origin) < 0) {
+	    dup_opt(&c.content, m->content) < 0 || dup_opt(&c.origin, m->origin) < 0 ||
+	    dup_opt(&c.workdir, m->workdir) < 0 ||
+	    (m->n_lowers && !(c.lowers = calloc(m->n_lowers, sizeof(char *))))) {
 		ag3_mount_clear(&c);
 		return -ENOMEM;
 	}
+	for (; c.n_lowers < m->n_lowers; c.n_lowers++)
+		if (!(c.lowers[c.n_lowers] = strdup(m->lowers[c.n_lowers]))) {
+			ag3_mount_clear(&c);
+			return -ENOMEM;
+		}
 	spec->mounts[spec->n_mounts++] = c;
 	return 0;
 }
@@ -254,6 +265,23 @@ static int validate_mount(const struct ag3_mount *m, size_t i, struct ag3_error 
 		if (!m->source || !*m->source || strlen(m->source) >= 4096)
 			return BAD("mounts[%zu].source: a symlink needs its text in 'source'", i);
 		break;
+	case AG3_MOUNT_OVERLAY:
+		if (!m->n_lowers)
+			return BAD("mounts[%zu].lowers: an overlay needs its lower directories", i);
+		for (size_t k = 0; k < m->n_lowers; k++)
+			if (ag3_path_check_normalized(m->lowers[k]) < 0)
+				return BAD("mounts[%zu].lowers[%zu]: '%s' is not an absolute, "
+					   "normalized path",
+					   i, k, m->lowers[k] ? m->lowers[k] : "(missing)");
+		if (!m->source != !m->workdir ||
+		    (m->source && (ag3_path_check_normalized(m->source) < 0 ||
+				   ag3_path_check_normalized(m->workdir) < 0)))
+			return BAD("mounts[%zu]: an overlay's upper ('source') and 'workdir' are "
+				   "absolute, normalized paths, both or neither",
+				   i);
+		if (m->source && m->ro)
+			return BAD("mounts[%zu]: a read-only overlay has no upper directory", i);
+		break;
 	case AG3_MOUNT_FILE:
 		if (!m->content)
 			return BAD("mounts[%zu].content: a file needs 'content'", i);
@@ -266,6 +294,8 @@ static int validate_mount(const struct ag3_mount *m, size_t i, struct ag3_error 
 				   ag3_mount_op_to_string(m->op));
 		break;
 	}
+	if (m->op != AG3_MOUNT_OVERLAY && (m->n_lowers || m->workdir))
+		return BAD("mounts[%zu]: only an 'overlay' op has lowers and a workdir", i);
 	if (m->op != AG3_MOUNT_FILE && m->content)
 		return BAD("mounts[%zu].content: only a 'file' op has content", i);
 	if (m->mode > 07777)

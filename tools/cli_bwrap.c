@@ -331,10 +331,6 @@ static const char *unsupported(const struct ag3_bwrap *bw)
 		case AG3_BW_REMOUNT_RO:
 		case AG3_BW_MQUEUE:
 		case AG3_BW_CHMOD:
-		case AG3_BW_OVERLAY_SRC:
-		case AG3_BW_OVERLAY:
-		case AG3_BW_TMP_OVERLAY:
-		case AG3_BW_RO_OVERLAY:
 			return bw->ops[i].option;
 		default:
 			break;
@@ -368,6 +364,18 @@ static int op_dest(const struct build *b, const struct ag3_bw_op *op, char *dest
 	return 0;
 }
 
+struct lowers {
+	char **v;
+	size_t n;
+};
+
+static void lowers_free(struct lowers *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
 /* The mounts, in command-line order. 0 or -1 (said). */
 static int build_mounts(struct ag3_bwrap *bw, struct ag3_spec *spec, struct build *b)
 {
@@ -389,6 +397,11 @@ static int build_mounts(struct ag3_bwrap *bw, struct ag3_spec *spec, struct buil
 		    norm_dest(bw->ops[i].dest, d, sizeof(d)) == 0 && !strcmp(d, "/"))
 			first = i;
 	}
+	/* An overlay's lowers (host paths), upper and work directory, until its op. */
+	_cleanup_(lowers_free) struct lowers lw = {0};
+	char **ovl = NULL;
+	size_t n_ovl = 0;
+	_cleanup_free_ char *upper = NULL, *work = NULL;
 	for (size_t i = first; i < bw->n_ops; i++) {
 		struct ag3_bw_op *op = &bw->ops[i];
 		char dest[PATH_MAX];
@@ -506,6 +519,58 @@ static int build_mounts(struct ag3_bwrap *bw, struct ag3_spec *spec, struct buil
 				 : op->kind == AG3_BW_BIND_DATA ? 0600
 								: 0666;
 			break;
+		case AG3_BW_OVERLAY_SRC: {
+			/* Gathered for the overlay op that follows (the parser checked one
+			 * does). */
+			char **v = realloc(ovl, (n_ovl + 1) * sizeof(char *));
+			if (!v) {
+				bw_msg(3, "out of memory");
+				return -1;
+			}
+			lw.v = ovl = v;
+			if (!(ovl[n_ovl] = realpath(op->dest, NULL))) {
+				bw_msg(3, "Can't find source path %s: %s", op->dest,
+				       strerror(errno));
+				return -1;
+			}
+			lw.n = ++n_ovl;
+			continue;
+		}
+		case AG3_BW_OVERLAY:
+		case AG3_BW_TMP_OVERLAY:
+		case AG3_BW_RO_OVERLAY: {
+			/* bwrap's last --overlay-src is the top layer. */
+			for (size_t k = 0; k < n_ovl / 2; k++) {
+				char *t = ovl[k];
+				ovl[k] = ovl[n_ovl - 1 - k];
+				ovl[n_ovl - 1 - k] = t;
+			}
+			m.op = AG3_MOUNT_OVERLAY;
+			m.lowers = ovl;
+			m.n_lowers = n_ovl;
+			m.ro = op->kind == AG3_BW_RO_OVERLAY;
+			m.nosuid = m.nodev = true;
+			if (op->kind == AG3_BW_OVERLAY) {
+				if (!(upper = realpath(op->src, NULL)) ||
+				    !(work = realpath(op->extra, NULL))) {
+					bw_msg(3, "Can't find source path %s: %s",
+					       upper ? op->extra : op->src, strerror(errno));
+					return -1;
+				}
+				m.source = upper;
+				m.workdir = work;
+			}
+			int r = add_mount(spec, &m);
+			for (size_t k = 0; k < n_ovl; k++)
+				free(ovl[k]);
+			lw.n = n_ovl = 0;
+			free(upper);
+			free(work);
+			upper = work = NULL;
+			if (r < 0)
+				return -1;
+			continue;
+		}
 		default:
 			bw_msg(3, "%s is not supported by ag3ntum-sandbox", op->option);
 			return -1;

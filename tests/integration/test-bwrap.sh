@@ -240,6 +240,42 @@ t_seccomp_fds() {
 	expect_err_has "^bwrap: --add-seccomp-fd cannot be combined with --seccomp$"
 }
 
+# --overlay-src with --overlay, --tmp-overlay and --ro-overlay: the last source is
+# the top layer; writes go to the upper (the host's, or a tmpfs), never a lower.
+t_overlays() {
+	local d=$PWD/ovl
+	mkdir -p "$d/lower1" "$d/lower2" "$d/up per:,\\" "$d/work"
+	printf 1 >"$d/lower1/a"
+	printf 2 >"$d/lower1/b"
+	printf 3 >"$d/lower2/b"
+	# copy-up keeps a file's owner: one the sandbox's user namespace maps
+	[ $MODE = root ] && chown -R 50000:50000 "$d"
+	bw "${IDS[@]}" --ro-bind / / --tmpfs /tmp --overlay-src "$d/lower1" --overlay-src "$d/lower2" \
+		--overlay "$d/up per:,\\" "$d/work" /tmp/x/y \
+		sh -c 'cat /tmp/x/y/a /tmp/x/y/b; printf 5 >/tmp/x/y/b; cat /tmp/x/y/b'
+	expect_rc 0
+	expect_out 135
+	[ "$(cat "$d/up per:,\\/b")" = 5 ] || fail "--overlay: the upper lacks the write"
+	[ "$(cat "$d/lower2/b")" = 3 ] || fail "--overlay: a lower was written"
+	bw "${IDS[@]}" --ro-bind / / --tmpfs /tmp --overlay-src "$d/lower1" --tmp-overlay /tmp/x \
+		--overlay-src "$d/lower2" --tmp-overlay /tmp/y \
+		sh -c 'cat /tmp/x/b; printf 4 >/tmp/x/b; cat /tmp/x/b /tmp/y/b'
+	expect_rc 0
+	expect_out 243
+	[ "$(cat "$d/lower1/b")" = 2 ] || fail "--tmp-overlay: a lower was written"
+	bw "${IDS[@]}" --ro-bind / / --tmpfs /tmp --overlay-src "$d/lower1" --overlay-src "$d/lower2" \
+		--ro-overlay /tmp/x sh -c 'cat /tmp/x/a /tmp/x/b; printf 4 >/tmp/x/b'
+	expect_rc 2
+	expect_out 13
+	expect_err_has "Read-only file system"
+	bw "${IDS[@]}" --ro-bind / / --overlay-src "$d/nonexistent" --tmp-overlay /tmp true
+	expect_rc 1
+	expect_err_has "^bwrap: Can't find source path $d/nonexistent: No such file or directory$"
+	bw "${IDS[@]}" --ro-bind / / --overlay-src "$d/lower1" --ro-overlay /tmp true
+	expect_rc 1
+	expect_err_has "^bwrap: --ro-overlay requires at least two --overlay-src$"
+}
+
 # The red team's findings on the front end, each refused or done right.
 t_hostile_argv() {
 	# an fd that is not open could become one of the runtime's own

@@ -743,6 +743,23 @@ Test(spec_json, root_command_is_not_json)
 	ag3_spec_free(s);
 }
 
+/* An overlay is the bwrap front end's: JSON has no way to give its lowers. */
+Test(spec_json, overlay_is_not_json)
+{
+	expect_err(HDR ",\"mounts\":[{\"op\":\"overlay\",\"target\":\"/x\"}]}",
+		   "mounts[0].op: 'overlay' is not one of", NULL);
+	/* and a spec built in C without its lowers does not validate */
+	struct ag3_spec *s = ag3_spec_new();
+	cr_assert_not_null(s);
+	struct ag3_mount m = {.op = AG3_MOUNT_OVERLAY, .target = (char *)"/x"};
+	cr_assert_eq(ag3_spec_add_mount(s, &m), 0);
+	struct ag3_error *e = NULL;
+	cr_assert_eq(ag3_spec_validate(s, &e), -EINVAL);
+	cr_assert(strstr(e->msg, "an overlay needs its lower directories"), "%s", e->msg);
+	ag3_error_free(e);
+	ag3_spec_free(s);
+}
+
 /* The supervisor keeps each captured stream in its own memory: the cap is bounded. */
 Test(spec_json, output_cap_bounded)
 {
