@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -301,6 +302,53 @@ static int read_bpf(int fd, struct ag3_bpf_prog *out)
 	return 0;
 }
 
+/*
+ * --disable-userns: no user namespace can be made in the sandbox. bwrap puts the
+ * command in a second user namespace whose parent's count is full; here a seccomp
+ * filter the command cannot lift does it, whatever capabilities it holds in its
+ * own namespace (a root command could raise that namespace's
+ * max_user_namespaces again): unshare and clone with CLONE_NEWUSER fail with
+ * EPERM, clone3 (whose flags seccomp cannot read) with ENOSYS, so libc falls
+ * back to clone. 0, or -1 (said).
+ */
+static int disable_userns(struct ag3_spec *spec)
+{
+	static const struct {
+		const char *name;
+		bool flags; /* arg0 & CLONE_NEWUSER; else the call itself */
+		int err;
+	} calls[] = {{"unshare", true, EPERM}, {"clone", true, EPERM}, {"clone3", false, ENOSYS}};
+	size_t n = spec->security.seccomp.n_rules;
+	struct ag3_seccomp_rule *v =
+		reallocarray(spec->security.seccomp.rules, n + ELEMENTSOF(calls), sizeof(*v));
+	if (!v) {
+		bw_msg(3, "out of memory");
+		return -1;
+	}
+	spec->security.seccomp.rules = v;
+	for (size_t i = 0; i < ELEMENTSOF(calls); i++) {
+		struct ag3_seccomp_rule r = {.action = AG3_SECCOMP_ERRNO,
+					     .errno_value = calls[i].err,
+					     .syscall = strdup(calls[i].name)};
+		if (!r.syscall) {
+			bw_msg(3, "out of memory");
+			return -1;
+		}
+		if (calls[i].flags) {
+			r.args[0] = (struct ag3_seccomp_arg){.index = 0,
+							     .op = AG3_CMP_MASKED_EQ,
+							     .value = CLONE_NEWUSER,
+							     .mask = CLONE_NEWUSER};
+			r.n_args = 1;
+		}
+		v[spec->security.seccomp.n_rules++] = r;
+	}
+	/* These rules alone (the operator's configuration may add the default list). */
+	spec->security.seccomp.enabled = true;
+	spec->security.seccomp.use_default_list = false;
+	return 0;
+}
+
 static const char *unsupported(const struct ag3_bwrap *bw)
 {
 	if (bw->userns_fd >= 0)
@@ -315,8 +363,6 @@ static const char *unsupported(const struct ag3_bwrap *bw)
 		return "--as-pid-1";
 	if (bw->n_lock_files)
 		return "--lock-file";
-	if (bw->disable_userns)
-		return "--disable-userns";
 	if (bw->assert_userns_disabled)
 		return "--assert-userns-disabled";
 	if (bw->exec_label)
@@ -867,6 +913,8 @@ int cli_bwrap(int argc, char **argv, const char *prog)
 		spec->security.caps_keep = caps_keep;
 		spec->security.caps_set = bw.n_caps > 0;
 	}
+	if (bw.disable_userns && disable_userns(spec) < 0)
+		goto out;
 	if (bw.hostname) {
 		free(spec->process.hostname);
 		spec->process.hostname = strdup(bw.hostname);

@@ -240,6 +240,28 @@ t_seccomp_fds() {
 	expect_err_has "^bwrap: --add-seccomp-fd cannot be combined with --seccomp$"
 }
 
+# --disable-userns: no user namespace can be made inside, whatever the command
+# holds; other namespaces and plain forks still work.
+t_disable_userns() {
+	local probe='unshare -U true 2>/dev/null; echo "user $?"; unshare -Ur true 2>/dev/null; echo "user-root $?"'
+	bw "${IDS[@]}" --unshare-user --disable-userns --unshare-net --ro-bind / / --proc /proc --dev /dev sh -c "$probe"
+	expect_rc 0
+	expect_out "$(printf 'user 1\nuser-root 1')"
+	bw "${IDS[@]}" --unshare-user --unshare-net --ro-bind / / --proc /proc --dev /dev sh -c "$probe"
+	expect_rc 0
+	printf '%s' "$OUT" | grep -q "^user 0$" || fail "without --disable-userns: $OUT"
+	if [ $MODE = root ]; then
+		# a root command (capabilities in its namespace) cannot lift it either
+		bw --unshare-user --disable-userns --unshare-net --ro-bind / / --proc /proc --dev /dev \
+			sh -c 'echo 9 >/proc/sys/user/max_user_namespaces; unshare -U true 2>/dev/null; echo "user $?"; unshare -n true && echo "net ok"'
+		expect_rc 0
+		expect_out "$(printf 'user 1\nnet ok')"
+	fi
+	bw --disable-userns --ro-bind / / true
+	expect_rc 1
+	expect_err_has "^bwrap: --disable-userns requires --unshare-user$"
+}
+
 # --overlay-src with --overlay, --tmp-overlay and --ro-overlay: the last source is
 # the top layer; writes go to the upper (the host's, or a tmpfs), never a lower.
 t_overlays() {
