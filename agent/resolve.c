@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "agent/resolve.h"
+#include "mounts/plan.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/text.h"
 
@@ -678,10 +679,12 @@ static int check_rules(const struct ag3_spec *spec, const struct ag3_resolve_ses
 	}
 	/* read-only for file tools: the bind, or a read-only prefix of the workspace */
 	const char *pre = !strcmp(m->target, "/workspace") ? ro_prefix(s, rel) : NULL;
-	out->readonly = m->ro || pre;
+	const bool ro = m->ro || ag3_mounts_remounted_ro(spec->mounts, spec->n_mounts,
+							 (size_t)(m - spec->mounts));
+	out->readonly = ro || pre;
 	if (!is_write_op(op))
 		return 0;
-	if (m->ro) {
+	if (ro) {
 		r = deny(out, AG3_REASON_READ_ONLY,
 			 "'%s' is on a read-only mount (%s): write under /workspace instead",
 			 esc(&e, sp), m->target);
@@ -865,7 +868,7 @@ int ag3_resolve(const struct ag3_spec *spec, const struct ag3_resolve_session *s
 	}
 	const struct ag3_mount *m = &spec->mounts[mi];
 	out->origin = m->origin;
-	out->readonly = m->ro;
+	out->readonly = m->ro || ag3_mounts_remounted_ro(spec->mounts, spec->n_mounts, (size_t)mi);
 	out->sandbox_path = strdup(sp);
 	if (!out->sandbox_path)
 		return -ENOMEM;

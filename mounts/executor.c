@@ -197,6 +197,12 @@ int ag3_mounts_prepare(const struct ag3_mount *ops, size_t n_ops, struct ag3_mou
 			return fail(
 				reterr, EINVAL, "mount-source", m->source,
 				"only directories, regular files and char devices can be bound");
+		/* --bind-fd: what is there now must be the file the caller's fd is. */
+		if (m->source_id &&
+		    ((uint64_t)st.st_dev != m->src_dev || (uint64_t)st.st_ino != m->src_ino))
+			return fail(
+				reterr, ESTALE, "mount-source", m->source,
+				"not the file the fd named for it is any more (replaced since)");
 		p->prep[i].src_is_dir = S_ISDIR(st.st_mode);
 	}
 	for (size_t i = 0; i < N_DEV_NODES; i++) {
@@ -275,11 +281,11 @@ static int open_whole(int dirfd, const char *rel, int flags)
 
 /*
  * Walks the directory `path` (absolute, normalized; its first `len` bytes)
- * beneath rootfd one component at a time, creating missing directories (mode
- * 0755) when `create` is set: an O_PATH fd of it. -ELOOP when a component is a
+ * beneath rootfd one component at a time, creating missing directories with
+ * mode `create` (none when 0): an O_PATH fd of it. -ELOOP when a component is a
  * symlink or not a directory.
  */
-static int walk_dir(int rootfd, const char *path, size_t len, bool create, int *ret_fd)
+static int walk_dir(int rootfd, const char *path, size_t len, mode_t create, int *ret_fd)
 {
 	_cleanup_close_ int owned = -1;
 	int cur = rootfd; /* borrowed until the first component is opened */
@@ -296,7 +302,7 @@ static int walk_dir(int rootfd, const char *path, size_t len, bool create, int *
 		comp[n] = 0;
 		int fd = open_component(cur, comp, O_PATH | O_DIRECTORY);
 		if (fd < 0 && errno == ENOENT && create) {
-			if (mkdirat(cur, comp, 0755) < 0 && errno != EEXIST)
+			if (mkdirat(cur, comp, create) < 0 && errno != EEXIST)
 				return -errno;
 			fd = open_component(cur, comp, O_PATH | O_DIRECTORY);
 		}
@@ -332,6 +338,7 @@ struct resolver {
 	int rootfd;            /* the new root (borrowed)                                 */
 	int parent_fd;         /* the cached parent directory's O_PATH fd, or -1          */
 	char parent[PATH_MAX]; /* its path, when parent_fd >= 0                     */
+	mode_t pmode;          /* the mode of the parent directories created (the op's) */
 };
 
 static void rs_init(struct resolver *rs, int rootfd)
@@ -339,6 +346,7 @@ static void rs_init(struct resolver *rs, int rootfd)
 	rs->rootfd = rootfd;
 	rs->parent_fd = -1;
 	rs->parent[0] = 0;
+	rs->pmode = 0755;
 }
 
 static void rs_done(struct resolver *rs)
@@ -356,7 +364,7 @@ static void rs_attaching(struct resolver *rs, const char *path)
 
 /*
  * The parent directory of `path` (absolute, normalized) beneath the new root,
- * its missing directories created (0755) when `create` is set: a fd borrowed
+ * its missing directories created (mode rs->pmode) when `create` is set: a fd borrowed
  * from the resolver (valid until its next call), and the last component. One
  * openat2 on the whole parent path when it exists, none when it is the cached
  * one; component by component when it does not exist (or without openat2).
@@ -385,7 +393,7 @@ static int rs_parent(struct resolver *rs, const char *path, bool create, int *re
 	key[len] = 0;
 	int fd = open_whole(rs->rootfd, key + 1, O_PATH | O_DIRECTORY);
 	if (fd < 0) {
-		int r = walk_dir(rs->rootfd, key, len, create, &fd);
+		int r = walk_dir(rs->rootfd, key, len, create ? rs->pmode : 0, &fd);
 		if (r < 0) {
 			key[0] = 0;
 			return r;
@@ -402,7 +410,7 @@ static int open_existing_walk(int rootfd, const char *path, int *ret)
 	if (path[0] != '/' || !last)
 		return -EINVAL;
 	_cleanup_close_ int parent = -1;
-	int r = walk_dir(rootfd, path, (size_t)(last - path), false, &parent);
+	int r = walk_dir(rootfd, path, (size_t)(last - path), 0, &parent);
 	if (r < 0)
 		return r;
 	int fd = open_component(parent, last + 1, O_PATH);
@@ -474,6 +482,22 @@ static int open_target(struct resolver *rs, const char *path, enum target_kind k
 	return 0;
 }
 
+/* open_existing, and -ELOOP when what is there is a symlink. */
+static int open_existing_nolink(int rootfd, const char *path, int *ret)
+{
+	_cleanup_close_ int fd = -1;
+	int r = open_existing(rootfd, path, &fd);
+	if (r < 0)
+		return r;
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISLNK(st.st_mode))
+		return -ELOOP;
+	*ret = TAKE_FD(fd);
+	return 0;
+}
+
 int ag3_mounts_open_nofollow(const char *path, int *ret)
 {
 	if (!path || path[0] != '/')
@@ -485,17 +509,7 @@ int ag3_mounts_open_nofollow(const char *path, int *ret)
 		*ret = TAKE_FD(root);
 		return 0;
 	}
-	_cleanup_close_ int fd = -1;
-	int r = open_existing(root, path, &fd);
-	if (r < 0)
-		return r;
-	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (S_ISLNK(st.st_mode))
-		return -ELOOP;
-	*ret = TAKE_FD(fd);
-	return 0;
+	return open_existing_nolink(root, path, ret);
 }
 
 int ag3_mounts_open_beneath_nofollow(int dirfd, const char *rel, int *ret)
@@ -572,6 +586,12 @@ static unsigned attrs_of(const struct ag3_mount *m)
 	if (m->noexec)
 		a |= MOUNT_ATTR_NOEXEC;
 	return a;
+}
+
+/* The op's mode: `mode`, or `dflt` when it is 0 and not meant as 0. */
+static mode_t mode_of(const struct ag3_mount *m, mode_t dflt)
+{
+	return m->mode || m->mode_set ? (mode_t)m->mode : dflt;
 }
 
 struct fs_opt {
@@ -768,17 +788,72 @@ static int attach_at(struct resolver *rs, int tree_fd, int target_fd, const char
 	return legacy_setattr_path(rs->rootfd, path, attrs, true);
 }
 
-static int set_ro(int mnt_fd)
+/* Sets `attrs` on the mount of `mnt_fd` (that one, not those below it). */
+static int set_attrs(int mnt_fd, unsigned attrs)
 {
 	if (have_mount_setattr) {
-		struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+		struct mount_attr attr = {.attr_set = attrs};
 		if (mount_setattr(mnt_fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) == 0)
 			return 0;
 		if (errno != ENOSYS)
 			return -errno;
 		have_mount_setattr = false;
 	}
-	return legacy_remount_fd(mnt_fd, MOUNT_ATTR_RDONLY);
+	return legacy_remount_fd(mnt_fd, attrs);
+}
+
+static int set_ro(int mnt_fd)
+{
+	return set_attrs(mnt_fd, MOUNT_ATTR_RDONLY);
+}
+
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452
+#endif
+
+/* chmod of what the O_PATH fd `fd` is (never a symlink: the callers checked). */
+static int chmod_fd(int fd, mode_t mode)
+{
+	if (syscall(SYS_fchmodat2, fd, "", mode, AT_EMPTY_PATH) == 0)
+		return 0;
+	if (errno != ENOSYS)
+		return -errno;
+	/* Before Linux 6.6: through the fd's magic link (the host's /proc, still reachable
+	 * before pivot_root), which names the fd's own inode. */
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+	return chmod(p, mode) < 0 ? -errno : 0;
+}
+
+/* The mount id of `fd`'s mount, from /proc/self/fdinfo (kernels before statx's
+ * STATX_ATTR_MOUNT_ROOT). */
+static int fd_mnt_id(int fd, long *ret)
+{
+	char p[64], line[256];
+	snprintf(p, sizeof(p), "/proc/self/fdinfo/%d", fd);
+	_cleanup_fclose_ FILE *f = fopen(p, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "mnt_id: %ld", ret) == 1)
+			return 0;
+	return -ENOTSUP;
+}
+
+/* 0 when `fd` (in the directory `parent`) is the root of a mount, -EINVAL when it
+ * is not. */
+static int is_mount_root(int fd, int parent)
+{
+	struct statx stx;
+	if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) < 0)
+		return -errno;
+	if (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT)
+		return stx.stx_attributes & STATX_ATTR_MOUNT_ROOT ? 0 : -EINVAL;
+	long a, b;
+	int r;
+	if ((r = fd_mnt_id(fd, &a)) < 0 || (r = fd_mnt_id(parent, &b)) < 0)
+		return r;
+	return a != b ? 0 : -EINVAL;
 }
 
 static void size_opt(char *buf, size_t len, uint64_t size, uint64_t dflt)
@@ -1002,7 +1077,7 @@ static int file_over(struct resolver *rs, int parent, const char *name, const st
 	if (mfd < 0)
 		return mfd;
 	_cleanup_close_ int fd =
-		openat(mfd, "f", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, m->mode ? m->mode : 0444);
+		openat(mfd, "f", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode_of(m, 0444));
 	if (fd < 0)
 		return -errno;
 	size_t len = strlen(m->content), off = 0;
@@ -1050,12 +1125,12 @@ static int do_op(struct ag3_mounts_plan *plan, size_t i, struct resolver *rs, ch
 		if ((r = open_target(rs, m->target, TARGET_DIR, &target)) < 0)
 			return r;
 		if (!m->ro)
-			return mount_tmpfs_at(rs, target, m->target, m->size,
-					      m->mode ? m->mode : 0755, attrs_of(m));
+			return mount_tmpfs_at(rs, target, m->target, m->size, mode_of(m, 0755),
+					      attrs_of(m));
 		/* Writable until the end of the build, so later mounts can go inside it. */
 		char sz[32], md[16];
 		size_opt(sz, sizeof(sz), m->size, DEFAULT_TMPFS_SIZE);
-		snprintf(md, sizeof(md), "%o", m->mode ? m->mode : 0755);
+		snprintf(md, sizeof(md), "%o", mode_of(m, 0755));
 		const struct fs_opt opts[] = {{"size", sz}, {"mode", md}};
 		int mfd = new_fs("tmpfs", opts, ELEMENTSOF(opts), attrs_of(m) & ~MOUNT_ATTR_RDONLY);
 		if (mfd < 0)
@@ -1093,7 +1168,7 @@ static int do_op(struct ag3_mounts_plan *plan, size_t i, struct resolver *rs, ch
 		const char *name;
 		if ((r = rs_parent(rs, m->target, true, &parent, &name)) < 0)
 			return r;
-		if (mkdirat(parent, name, m->mode ? m->mode : 0755) == 0)
+		if (mkdirat(parent, name, mode_of(m, 0755)) == 0)
 			return 0; /* a directory, just made */
 		if (errno != EEXIST)
 			return -errno;
@@ -1133,7 +1208,7 @@ static int do_op(struct ag3_mounts_plan *plan, size_t i, struct resolver *rs, ch
 			return r;
 		_cleanup_close_ int fd =
 			openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
-			       m->mode ? m->mode : 0644);
+			       mode_of(m, 0644));
 		if (fd < 0 && (errno == EEXIST || errno == EROFS) && m->overlay)
 			return file_over(rs, parent, name, m);
 		if (fd < 0)
@@ -1148,9 +1223,37 @@ static int do_op(struct ag3_mounts_plan *plan, size_t i, struct resolver *rs, ch
 			}
 			off += (size_t)w;
 		}
-		if (m->mode && fchmod(fd, m->mode) < 0)
+		if ((m->mode || m->mode_set) && fchmod(fd, m->mode) < 0)
 			return -errno;
 		return 0;
+	}
+	case AG3_MOUNT_CHMOD:
+	case AG3_MOUNT_REMOUNT_RO: {
+		/* What is at the target, no symlink followed on the way nor at the end. */
+		int fd = rs->rootfd;
+		if (strcmp(m->target, "/")) {
+			if ((r = open_existing_nolink(rs->rootfd, m->target, &target)) < 0)
+				return r;
+			fd = target;
+		}
+		if (m->op == AG3_MOUNT_CHMOD)
+			return chmod_fd(fd, m->mode);
+		/* That mount only (the one whose root is there), as bwrap's --remount-ro. */
+		int parent;
+		const char *name;
+		if (fd != rs->rootfd &&
+		    ((r = rs_parent(rs, m->target, false, &parent, &name)) < 0 ||
+		     (r = is_mount_root(fd, parent)) < 0))
+			return r;
+		return set_attrs(fd, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	}
+	case AG3_MOUNT_MQUEUE: {
+		if ((r = open_target(rs, m->target, TARGET_DIR, &target)) < 0)
+			return r;
+		_cleanup_close_ int mfd = new_fs("mqueue", NULL, 0, attrs_of(m));
+		if (mfd < 0)
+			return mfd;
+		return attach(rs, mfd, target, m->target);
 	}
 	default:
 		return -EINVAL;
@@ -1170,7 +1273,8 @@ static int do_op(struct ag3_mounts_plan *plan, size_t i, struct resolver *rs, ch
  */
 static bool mounts_something(const struct ag3_mount *m)
 {
-	return m->op != AG3_MOUNT_DIR && m->op != AG3_MOUNT_FILE && m->op != AG3_MOUNT_SYMLINK;
+	return m->op != AG3_MOUNT_DIR && m->op != AG3_MOUNT_FILE && m->op != AG3_MOUNT_SYMLINK &&
+	       m->op != AG3_MOUNT_CHMOD && m->op != AG3_MOUNT_REMOUNT_RO;
 }
 
 static int pin_nested(struct ag3_mounts_plan *plan, struct resolver *rs, char *dir,
@@ -1307,10 +1411,15 @@ int ag3_mounts_enter(struct ag3_mounts_plan *plan, struct ag3_error **reterr)
 	char where[WHERE_MAX];
 	struct resolver rs;
 	rs_init(&rs, rootmnt);
+	/* The modes the ops give are the modes things get (as bwrap's umask 0). */
+	const mode_t old_umask = umask(0);
 	for (size_t i = root_bind ? 1 : 0; i < plan->n_ops; i++) {
 		const char *path = plan->ops[i].target;
+		rs.pmode = plan->ops[i].parent_mode ? plan->ops[i].parent_mode : 0755;
 		r = do_op(plan, i, &rs, where, &path, reterr);
+		rs.pmode = 0755;
 		if (r < 0) {
+			umask(old_umask);
 			/* A symlink op that met something else there: say what. */
 			char conflict[4200] = "";
 			if (r == -EEXIST && plan->ops[i].op == AG3_MOUNT_SYMLINK) {
@@ -1339,10 +1448,14 @@ int ag3_mounts_enter(struct ag3_mounts_plan *plan, struct ag3_error **reterr)
 			if (r == -ELOOP)
 				strncat(what, ": a symlink is in the way",
 					sizeof(what) - strlen(what) - 1);
+			if (r == -EINVAL && plan->ops[i].op == AG3_MOUNT_REMOUNT_RO)
+				strncat(what, ": not a mount point",
+					sizeof(what) - strlen(what) - 1);
 			strncat(what, conflict, sizeof(what) - strlen(what) - 1);
 			return fail(reterr, -r, "mount", path, what);
 		}
 	}
+	umask(old_umask);
 	char pin_dir[PATH_MAX];
 	const char *pin_path = "/";
 	if ((r = pin_nested(plan, &rs, pin_dir, &pin_path)) < 0) {

@@ -6,9 +6,12 @@
 #include <string.h>
 
 static const char *const op_names[_AG3_MOUNT_OP_MAX] = {
-	[AG3_MOUNT_BIND] = "bind", [AG3_MOUNT_TMPFS] = "tmpfs", [AG3_MOUNT_PROC] = "proc",
-	[AG3_MOUNT_DEV] = "dev",   [AG3_MOUNT_DIR] = "dir",     [AG3_MOUNT_SYMLINK] = "symlink",
-	[AG3_MOUNT_MASK] = "mask", [AG3_MOUNT_FILE] = "file",   [AG3_MOUNT_OVERLAY] = "overlay",
+	[AG3_MOUNT_BIND] = "bind",     [AG3_MOUNT_TMPFS] = "tmpfs",
+	[AG3_MOUNT_PROC] = "proc",     [AG3_MOUNT_DEV] = "dev",
+	[AG3_MOUNT_DIR] = "dir",       [AG3_MOUNT_SYMLINK] = "symlink",
+	[AG3_MOUNT_MASK] = "mask",     [AG3_MOUNT_FILE] = "file",
+	[AG3_MOUNT_CHMOD] = "chmod",   [AG3_MOUNT_REMOUNT_RO] = "remount_ro",
+	[AG3_MOUNT_MQUEUE] = "mqueue", [AG3_MOUNT_OVERLAY] = "overlay",
 };
 
 const char *ag3_mount_op_to_string(enum ag3_mount_op op)

@@ -13,16 +13,22 @@
 #include <stdint.h>
 
 enum ag3_mount_op {
-	AG3_MOUNT_BIND,    /* bind `source` (host path) at `target`                       */
-	AG3_MOUNT_TMPFS,   /* a fresh tmpfs at `target` (size, mode)                       */
-	AG3_MOUNT_PROC,    /* a new proc for the sandbox's pid namespace                   */
-	AG3_MOUNT_DEV,     /* a minimal /dev: null zero full random urandom tty, pts, shm  */
-	AG3_MOUNT_DIR,     /* create a directory (mode)                                    */
-	AG3_MOUNT_SYMLINK, /* create a symlink at `target` whose text is `source`          */
-	AG3_MOUNT_MASK,    /* hide what is at `target`: /dev/null over a file, an empty
+	AG3_MOUNT_BIND,       /* bind `source` (host path) at `target`                       */
+	AG3_MOUNT_TMPFS,      /* a fresh tmpfs at `target` (size, mode)                       */
+	AG3_MOUNT_PROC,       /* a new proc for the sandbox's pid namespace                   */
+	AG3_MOUNT_DEV,        /* a minimal /dev: null zero full random urandom tty, pts, shm  */
+	AG3_MOUNT_DIR,        /* create a directory (mode)                                    */
+	AG3_MOUNT_SYMLINK,    /* create a symlink at `target` whose text is `source`          */
+	AG3_MOUNT_MASK,       /* hide what is at `target`: /dev/null over a file, an empty
 			      read-only tmpfs over a directory; nothing if absent          */
-	AG3_MOUNT_FILE,    /* create a file at `target` holding `content` (mode)          */
-	AG3_MOUNT_OVERLAY, /* an overlayfs at `target`: `lowers` (host directories, the
+	AG3_MOUNT_FILE,       /* create a file at `target` holding `content` (mode)          */
+	AG3_MOUNT_CHMOD,      /* set the mode of what is at `target` (exactly `mode`, 0 too;
+			      it must exist; a symlink there is an error)                 */
+	AG3_MOUNT_REMOUNT_RO, /* make the mount whose root is at `target` read-only, nosuid
+				 and nodev (that mount only, not those below it)          */
+	AG3_MOUNT_MQUEUE,     /* a POSIX message queue filesystem (the sandbox's ipc
+			      namespace's) at `target`                                     */
+	AG3_MOUNT_OVERLAY,    /* an overlayfs at `target`: `lowers` (host directories, the
 			      top one first), `source` the upper directory and `workdir`
 			      its work directory (host paths), or neither: with `ro` a
 			      read-only overlay, without it an upper on a fresh tmpfs.
@@ -52,6 +58,13 @@ struct ag3_mount {
 	bool overlay;  /* file, made by the runtime (never read from a spec): when
 			  something is at `target`, a read-only file of its own is
 			  mounted over it                                            */
+	/* From the bwrap front end (never read from a spec): */
+	uint32_t parent_mode; /* the mode of the parent directories the op creates (0:
+				 0755)                                                */
+	bool mode_set;        /* tmpfs, dir, file: `mode` meant even when 0           */
+	bool source_id;       /* bind: the source must be the inode src_dev:src_ino
+				 (--bind-fd: the caller's fd's file), or the op fails */
+	uint64_t src_dev, src_ino;
 };
 
 const char *ag3_mount_op_to_string(enum ag3_mount_op op);

@@ -168,6 +168,18 @@ int ag3_mounts_lookup(const struct ag3_mount *v, size_t n, const char *path,
 	return lookup(&(struct oplist){.v = v, .n = n}, path, ret);
 }
 
+bool ag3_mounts_remounted_ro(const struct ag3_mount *v, size_t n, size_t i)
+{
+	for (size_t j = i + 1; j < n && v[i].target; j++) {
+		if (v[j].op == AG3_MOUNT_REMOUNT_RO && v[j].target &&
+		    !strcmp(v[j].target, v[i].target))
+			return true;
+		if (covers(&v[j], v[i].target))
+			return false; /* a later remount is that mount's */
+	}
+	return false;
+}
+
 ssize_t ag3_mount_plan_hidden_by(const struct ag3_mount_plan *p, size_t i, size_t upto)
 {
 	const struct ag3_mount *a = &p->items[i].m;

@@ -139,6 +139,9 @@ int ag3_mount_plan_lookup(const struct ag3_mount_plan *p, const char *path,
 /* In a list of ops (a spec's mounts). 0 or -ENOMEM. */
 int ag3_mounts_lookup(const struct ag3_mount *v, size_t n, const char *path,
 		      struct ag3_mount_at *ret);
+/* Whether op i's mount is made read-only by a later remount_ro at its target (before
+ * anything else is mounted there). */
+bool ag3_mounts_remounted_ro(const struct ag3_mount *v, size_t n, size_t i);
 
 /* The first applied entry of items(i..upto) covering items[i]'s target: what hides it, or -1. */
 ssize_t ag3_mount_plan_hidden_by(const struct ag3_mount_plan *p, size_t i, size_t upto);

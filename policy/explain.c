@@ -110,6 +110,9 @@ int ag3_explain_path(const struct ag3_spec *spec, const char *path, struct ag3_e
 	}
 	e.mount = last;
 	e.shadowed = TAKE_PTR(at.shadowed);
+	/* a later remount_ro of this mount: read-only wherever it is (set again below) */
+	const bool remounted =
+		last >= 0 && ag3_mounts_remounted_ro(spec->mounts, spec->n_mounts, (size_t)last);
 	e.n_shadowed = at.n_shadowed;
 
 	const struct ag3_mount *m = last >= 0 ? &spec->mounts[last] : NULL;
@@ -120,7 +123,7 @@ int ag3_explain_path(const struct ag3_spec *spec, const char *path, struct ag3_e
 	} else if (m && m->op == AG3_MOUNT_BIND) {
 		struct stat st;
 		e.state = AG3_EXPLAIN_MOUNTED;
-		e.ro = m->ro;
+		e.ro = m->ro || remounted;
 		if (asprintf(&e.host_path, "%s%s", m->source, e.resolved + strlen(m->target)) < 0) {
 			e.host_path = NULL;
 			goto oom;
@@ -152,14 +155,17 @@ int ag3_explain_path(const struct ag3_spec *spec, const char *path, struct ag3_e
 		}
 	} else if (at_target) {
 		e.state = AG3_EXPLAIN_MOUNTED; /* the tmpfs (or the root) itself */
-		e.ro = m ? m->ro : true;
+		e.ro = m ? m->ro || remounted : true;
 	} else {
 		/* below a tmpfs or the root: only what the list creates is there */
 		e.state = AG3_EXPLAIN_ABSENT;
-		e.ro = m ? m->ro : true;
+		e.ro = m ? m->ro || remounted : true;
 		for (size_t i = (size_t)(last + 1); i < spec->n_mounts; i++) {
-			/* a dir/file op there, or any op below it (its parents are made) */
-			if (under(spec->mounts[i].target, e.resolved)) {
+			/* a dir/file op there, or any op below it (its parents are made; a
+			 * chmod or a remount_ro makes nothing) */
+			const enum ag3_mount_op op = spec->mounts[i].op;
+			if (op != AG3_MOUNT_CHMOD && op != AG3_MOUNT_REMOUNT_RO &&
+			    under(spec->mounts[i].target, e.resolved)) {
 				e.state = AG3_EXPLAIN_CREATED;
 				e.holder = (ssize_t)i;
 				break;

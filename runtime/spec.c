@@ -250,10 +250,11 @@ static int validate_mount(const struct ag3_mount *m, size_t i, struct ag3_error 
 		return BAD("mounts[%zu].target: '%s' is not an absolute, normalized path", i,
 			   m->target ? m->target : "(missing)");
 	/* The root: a fresh tmpfs, or (the first op only) a bind that is the root. */
-	if (strcmp(m->target, "/") == 0 && (i != 0 || m->op != AG3_MOUNT_BIND))
+	if (strcmp(m->target, "/") == 0 && (i != 0 || m->op != AG3_MOUNT_BIND) &&
+	    m->op != AG3_MOUNT_CHMOD && m->op != AG3_MOUNT_REMOUNT_RO)
 		return BAD(
 			"mounts[%zu].target: the root itself can only be the target of the first "
-			"op, a bind",
+			"op, a bind (or of a chmod or a remount_ro)",
 			i);
 	switch (m->op) {
 	case AG3_MOUNT_BIND:

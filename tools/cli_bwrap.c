@@ -18,13 +18,17 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/capability.h>
+#include <linux/magic.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "cli_bwrap_config.h"
 #include "config.h"
+#include "mounts/executor.h"
 #include "mounts/mount.h"
 #include "policy/bwrap.h"
 #include "policy/uid-policy.h"
@@ -59,9 +63,10 @@ static void usage(FILE *f, const char *prog)
 		"Options are bubblewrap 0.11's: namespaces (--unshare-user/-ipc/-pid/-net/-uts/\n"
 		"-cgroup[-try], --unshare-all, --share-net), --uid/--gid, --hostname, --chdir,\n"
 		"--setenv/--unsetenv/--clearenv, --argv0, --args FD; setup operations in order:\n"
-		"--bind/--ro-bind/--dev-bind[-try] SRC DEST, --tmpfs DEST (with --size BYTES and\n"
-		"--perms OCTAL before it), --dir DEST, --symlink TARGET DEST, --file FD DEST,\n"
-		"--bind-data/--ro-bind-data FD DEST, --proc DEST, --dev DEST; --new-session,\n"
+		"--bind/--ro-bind/--dev-bind[-try] SRC DEST, --bind-fd/--ro-bind-fd FD DEST,\n"
+		"--remount-ro DEST, --tmpfs DEST (with --size BYTES and --perms OCTAL before it),\n"
+		"--dir DEST, --symlink TARGET DEST, --file FD DEST, --bind-data/--ro-bind-data FD\n"
+		"DEST, --chmod OCTAL PATH, --proc DEST, --dev DEST, --mqueue DEST; --new-session,\n"
 		"--die-with-parent, --info-fd FD, --json-status-fd FD, --sync-fd FD, --block-fd "
 		"FD,\n"
 		"--cap-drop CAP, --level-prefix, --help, --version.\n"
@@ -192,8 +197,15 @@ static int read_fd_text(int fd, const char *opt, char **ret)
 	return 0;
 }
 
+/* --bind-fd FD: the caller's fd's file, named before the runtime opens any fd of its own. */
+struct fd_source {
+	char *path; /* its symlink-free path in this mount namespace */
+	uint64_t dev, ino;
+};
+
 struct build {
 	bool bound_usr, bound_lib, bound_lib64, bound_etc, bound_passwd, proc_fixed;
+	struct fd_source *fd_src; /* per op: --bind-fd's */
 	/* the symlinks made so far: a later DEST through one goes where it points, as
 	 * bwrap resolves DEST in the new root (the executor follows no symlink) */
 	struct {
@@ -227,6 +239,62 @@ static int through_links(const struct build *b, char *dest, size_t len)
 			return 0;
 	}
 	return -1;
+}
+
+/*
+ * --bind-fd FD: the file the caller's fd FD is, taken before the runtime opens any
+ * fd of its own (FD must be open now: one that is not could later be the runtime's).
+ * The fd's object cannot be bound from the sandbox's new mount namespace (open_tree
+ * refuses a mount of another namespace), so it is bound by path: the fd's path in
+ * this namespace (its /proc magic link), which must lead, with no symlink on the
+ * way, to the very same mount and inode; the executor then binds what it opens at
+ * that path only if it is still that inode (README "Replacing bwrap").
+ */
+static int fd_source(const struct ag3_bw_op *op, struct fd_source *ret)
+{
+	struct statx a, b;
+	struct statfs sf;
+	char link[64], path[PATH_MAX];
+	if (fcntl(op->fd, F_GETFD) < 0) {
+		bw_msg(3, "Invalid fd: %d is not open", op->fd);
+		return -1;
+	}
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", op->fd);
+	ssize_t n = -1;
+	if (statfs("/proc/self/fd", &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC)
+		n = readlink(link, path, sizeof(path) - 1);
+	if (n <= 0 || (size_t)n >= sizeof(path) - 1) {
+		bw_msg(3, "%s %d: cannot read the fd's path in /proc: %s", op->option, op->fd,
+		       n < 0 ? strerror(errno) : "too long");
+		return -1;
+	}
+	path[n] = '\0';
+	if (statx(op->fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_INO | STATX_MNT_ID, &a) < 0) {
+		bw_msg(3, "Can't stat fd %d: %s", op->fd, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(a.stx_mode) && !S_ISREG(a.stx_mode) && !S_ISCHR(a.stx_mode)) {
+		bw_msg(3, "%s %d: not a directory, regular file or char device (%s)", op->option,
+		       op->fd, path);
+		return -1;
+	}
+	_cleanup_close_ int pfd = -1;
+	int r = path[0] == '/' ? ag3_mounts_open_nofollow(path, &pfd) : -ENOENT;
+	if (r < 0 || statx(pfd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_INO | STATX_MNT_ID, &b) < 0 ||
+	    a.stx_ino != b.stx_ino || a.stx_dev_major != b.stx_dev_major ||
+	    a.stx_dev_minor != b.stx_dev_minor ||
+	    ((a.stx_mask & b.stx_mask & STATX_MNT_ID) && a.stx_mnt_id != b.stx_mnt_id)) {
+		bw_msg(3,
+		       "%s %d: the fd's file is not at %s in this mount namespace (deleted, "
+		       "moved, reached through a symlink, or of another namespace)",
+		       op->option, op->fd, path);
+		return -1;
+	}
+	if (!(ret->path = strdup(path)))
+		return -1;
+	ret->dev = (uint64_t)makedev(a.stx_dev_major, a.stx_dev_minor);
+	ret->ino = a.stx_ino;
+	return 0;
 }
 
 /* The options this front end cannot honour: an error naming the first. */
@@ -371,16 +439,6 @@ static const char *unsupported(const struct ag3_bwrap *bw)
 		return "--file-label";
 	if (bw->argv0)
 		return "--argv0";
-	for (size_t i = 0; i < bw->n_ops; i++)
-		switch (bw->ops[i].kind) {
-		case AG3_BW_BIND_FD:
-		case AG3_BW_REMOUNT_RO:
-		case AG3_BW_MQUEUE:
-		case AG3_BW_CHMOD:
-			return bw->ops[i].option;
-		default:
-			break;
-		}
 	return NULL;
 }
 
@@ -439,7 +497,7 @@ static int build_mounts(struct ag3_bwrap *bw, struct ag3_spec *spec, struct buil
 	size_t first = 0;
 	for (size_t i = 0; i < bw->n_ops; i++) {
 		char d[PATH_MAX];
-		if (bw->ops[i].kind == AG3_BW_BIND &&
+		if ((bw->ops[i].kind == AG3_BW_BIND || bw->ops[i].kind == AG3_BW_BIND_FD) &&
 		    norm_dest(bw->ops[i].dest, d, sizeof(d)) == 0 && !strcmp(d, "/"))
 			first = i;
 	}
@@ -456,12 +514,28 @@ static int build_mounts(struct ag3_bwrap *bw, struct ag3_spec *spec, struct buil
 			       op->dest);
 			return -1;
 		}
-		struct ag3_mount m = {.target = dest};
+		/* bwrap's parents for DEST: 0755, less the group's or the others' access
+		 * when the op's mode gives them none */
+		int perms = op->perms >= 0                                       ? op->perms
+			    : op->kind == AG3_BW_DIR || op->kind == AG3_BW_TMPFS ? 0755
+			    : op->kind == AG3_BW_FILE                            ? 0666
+			    : op->kind == AG3_BW_BIND_DATA                       ? 0600
+										 : -1;
+		struct ag3_mount m = {.target = dest,
+				      .parent_mode = 0755u &
+						     (perms >= 0 && !(perms & 070) ? ~050u : ~0u) &
+						     (perms >= 0 && !(perms & 07) ? ~05u : ~0u)};
 		_cleanup_free_ char *content = NULL;
 		char src[PATH_MAX];
 		switch (op->kind) {
+		case AG3_BW_BIND_FD:
 		case AG3_BW_BIND:
-			if (!realpath(op->src, src)) {
+			if (op->kind == AG3_BW_BIND_FD) {
+				snprintf(src, sizeof(src), "%s", b->fd_src[i].path);
+				m.source_id = true;
+				m.src_dev = b->fd_src[i].dev;
+				m.src_ino = b->fd_src[i].ino;
+			} else if (!realpath(op->src, src)) {
 				if (op->try_ && errno == ENOENT)
 					continue;
 				bw_msg(3, "Can't find source path %s: %s", op->src,
@@ -532,7 +606,8 @@ static int build_mounts(struct ag3_bwrap *bw, struct ag3_spec *spec, struct buil
 			}
 			m.op = AG3_MOUNT_TMPFS;
 			m.size = op->size;
-			m.mode = op->perms >= 0 ? (uint32_t)op->perms : 0755;
+			m.mode = (uint32_t)perms;
+			m.mode_set = true;
 			m.nosuid = m.nodev = true;
 			break;
 		}
@@ -545,7 +620,19 @@ static int build_mounts(struct ag3_bwrap *bw, struct ag3_spec *spec, struct buil
 			break;
 		case AG3_BW_DIR:
 			m.op = AG3_MOUNT_DIR;
-			m.mode = op->perms >= 0 ? (uint32_t)op->perms : 0755;
+			m.mode = (uint32_t)perms;
+			m.mode_set = true;
+			break;
+		case AG3_BW_CHMOD:
+			m.op = AG3_MOUNT_CHMOD;
+			m.mode = (uint32_t)op->perms;
+			break;
+		case AG3_BW_REMOUNT_RO:
+			m.op = AG3_MOUNT_REMOUNT_RO;
+			break;
+		case AG3_BW_MQUEUE:
+			m.op = AG3_MOUNT_MQUEUE;
+			m.nosuid = m.nodev = m.noexec = true;
 			break;
 		case AG3_BW_SYMLINK:
 			m.op = AG3_MOUNT_SYMLINK;
@@ -561,9 +648,8 @@ static int build_mounts(struct ag3_bwrap *bw, struct ag3_spec *spec, struct buil
 				return -1;
 			m.op = AG3_MOUNT_FILE;
 			m.content = content;
-			m.mode = op->perms >= 0                 ? (uint32_t)op->perms
-				 : op->kind == AG3_BW_BIND_DATA ? 0600
-								: 0666;
+			m.mode = (uint32_t)perms;
+			m.mode_set = true;
 			break;
 		case AG3_BW_OVERLAY_SRC: {
 			/* Gathered for the overlay op that follows (the parser checked one
@@ -679,7 +765,8 @@ static char *start_dir(const struct ag3_bwrap *bw, const struct ag3_spec *spec)
 		/* the last mount covering p decides */
 		for (size_t i = spec->n_mounts; i-- > 0;) {
 			const struct ag3_mount *m = &spec->mounts[i];
-			if (!ag3_path_is_under(p, m->target))
+			if (!ag3_path_is_under(p, m->target) || m->op == AG3_MOUNT_CHMOD ||
+			    m->op == AG3_MOUNT_REMOUNT_RO)
 				continue;
 			const size_t tl = strlen(m->target);
 			if (m->op == AG3_MOUNT_BIND) {
@@ -785,6 +872,7 @@ int cli_bwrap(int argc, char **argv, const char *prog)
 		bw_msg(4, "%s", bw.warnings[i]);
 	int rc = 1;
 	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = NULL;
+	struct build b = {0};
 	struct ag3_bpf_prog *bpf = calloc(bw.n_add_seccomp_fds + 1, sizeof(*bpf));
 	if (!bpf) {
 		bw_msg(3, "out of memory");
@@ -833,6 +921,13 @@ int cli_bwrap(int argc, char **argv, const char *prog)
 			bw_msg(3, "Invalid fd: %d is not open", fds[i]);
 			goto out;
 		}
+	if (!(b.fd_src = calloc(bw.n_ops ? bw.n_ops : 1, sizeof(*b.fd_src)))) {
+		bw_msg(3, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < bw.n_ops; i++)
+		if (bw.ops[i].kind == AG3_BW_BIND_FD && fd_source(&bw.ops[i], &b.fd_src[i]) < 0)
+			goto out;
 	/* The seccomp programs: read now, in order, as bwrap does (each fd is closed). */
 	const size_t n_bpf = bw.seccomp_fd >= 0 ? 1 : bw.n_add_seccomp_fds;
 	for (size_t i = 0; i < n_bpf; i++)
@@ -919,7 +1014,6 @@ int cli_bwrap(int argc, char **argv, const char *prog)
 		free(spec->process.hostname);
 		spec->process.hostname = strdup(bw.hostname);
 	}
-	struct build b = {0};
 	int br = build_mounts(&bw, spec, &b);
 	for (size_t i = 0; i < ELEMENTSOF(b.links); i++) {
 		free(b.links[i].path);
@@ -1028,6 +1122,9 @@ int cli_bwrap(int argc, char **argv, const char *prog)
 	if (sfd >= 0)
 		close(sfd);
 out:
+	for (size_t i = 0; b.fd_src && i < bw.n_ops; i++)
+		free(b.fd_src[i].path);
+	free(b.fd_src);
 	for (size_t i = 0; bpf && i < bw.n_add_seccomp_fds + 1; i++)
 		free((void *)bpf[i].insns);
 	free(bpf);

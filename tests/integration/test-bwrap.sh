@@ -147,6 +147,152 @@ t_status_fds() {
 	true
 }
 
+# A directory the command's uid owns (root mode: 50000, IDS's).
+own_dir() {
+	mkdir -p "$1"
+	if [ $MODE = root ]; then chown 50000:50000 "$1"; fi
+}
+
+# bwrap's modes: --dir's and --perms', exactly (no umask), an existing directory
+# left as it is; parents 0755, less the group's or the others' access when the
+# op's mode gives them none; --chmod afterwards.
+t_modes_of_dirs_and_parents() {
+	local S=$PWD/m
+	own_dir "$S"
+	mkdir "$S/existed"
+	chmod 0710 "$S/existed"
+	bw "${IDS[@]}" --bind / / --perms 1741 --dir "$S/set" --dir "$S/default" \
+		--perms 0777 --dir "$S/all" --perms 0741 --dir "$S/existed" \
+		--dir "$S/p755/d" --perms 1777 --dir "$S/p1777/d" --perms 0720 --dir "$S/p750/d" \
+		--perms 0604 --dir "$S/p705/d" --perms 0 --dir "$S/p700/d" \
+		--bind-data 3 "$S/pdata/f" --perms 0640 --file 4 "$S/pfile/f" \
+		--dir "$S/chm" --chmod 1755 "$S/chm" true 3</dev/null 4</dev/null
+	expect_rc 0
+	local want="1741 set
+755 default
+777 all
+710 existed
+755 p755
+755 p1777
+750 p750
+705 p705
+0 p700/d
+700 p700
+700 pdata
+600 pdata/f
+750 pfile
+640 pfile/f
+1755 chm" got="" x
+	while read -r _ x; do
+		got+="$(stat -c %a "$S/$x") $x"$'\n'
+	done <<<"$want"
+	[ "$got" = "$want"$'\n' ] || fail "modes: got
+$got
+wanted
+$want"
+}
+
+t_chmod() {
+	# in the new root, through a symlink made earlier (as bwrap, which follows it)
+	bw "${IDS[@]}" --ro-bind / / --tmpfs /tmp --file 3 /tmp/f --symlink f /tmp/l \
+		--chmod 0604 /tmp/l --dir /tmp/d --chmod 0 /tmp/d stat -c '%a %n' /tmp/f /tmp/d 3</dev/null
+	expect_rc 0
+	expect_out "604 /tmp/f
+0 /tmp/d"
+	bw "${IDS[@]}" --ro-bind / / --tmpfs /tmp --chmod 0600 /tmp/absent true
+	expect_rc 1
+	expect_err_has "^bwrap: .*/tmp/absent: chmod .*No such file or directory"
+	# a symlink of the host's in a bound directory is never followed: what it points
+	# to keeps its mode (bwrap would chmod the file it names)
+	local S=$PWD/c
+	own_dir "$S"
+	echo x >"$S/target"
+	chmod 0644 "$S/target"
+	[ $MODE = root ] && chown 50000:50000 "$S/target"
+	ln -s "$S/target" "$S/evil"
+	bw "${IDS[@]}" --ro-bind / / --bind "$S" /mnt --chmod 0666 /mnt/evil true
+	expect_rc 1
+	expect_err_has "/mnt/evil: chmod .*a symlink is in the way"
+	[ "$(stat -c %a "$S/target")" = 644 ] || fail "the symlink was followed: $(stat -c %a "$S/target")"
+}
+
+t_remount_ro() {
+	local S=$PWD/r
+	own_dir "$S"
+	bw "${IDS[@]}" --ro-bind / / --bind "$S" /mnt --tmpfs /mnt/sub --remount-ro /mnt \
+		sh -c 'touch /mnt/sub/below && echo below; touch /mnt/top 2>/dev/null || echo top-ro;
+			grep " /mnt " /proc/self/mountinfo | grep -c " ro,nosuid,nodev"'
+	expect_rc 0
+	expect_out "below
+top-ro
+1"
+	[ -e "$S/top" ] && fail "--remount-ro /mnt: the bind stayed writable"
+	# only a mount point can be remounted (bwrap: not in the mount table)
+	bw "${IDS[@]}" --ro-bind / / --tmpfs /tmp --dir /tmp/d --remount-ro /tmp/d true
+	expect_rc 1
+	expect_err_has "/tmp/d: remount_ro .*not a mount point"
+}
+
+t_mqueue() {
+	bw "${IDS[@]}" --ro-bind / / --unshare-ipc --tmpfs /tmp --mqueue /tmp/mq \
+		sh -c 'grep -c " /tmp/mq .* - mqueue " /proc/self/mountinfo'
+	expect_rc 0
+	expect_out 1
+}
+
+# --bind-fd FD: exactly the file the caller's fd is, or an error; never another
+# file that took its path, never an fd the caller did not have open.
+t_bind_fd() {
+	local S=$PWD/b
+	own_dir "$S"
+	mkdir "$S/a"
+	echo A >"$S/a/x"
+	echo F >"$S/file"
+	bw "${IDS[@]}" --ro-bind / / --bind-fd 5 /mnt --tmpfs /tmp --ro-bind-fd 6 /tmp/f \
+		sh -c 'cat /mnt/x /tmp/f; touch /tmp/f 2>/dev/null || echo ro' 5<"$S/a" 6<"$S/file"
+	expect_rc 0
+	expect_out "A
+F
+ro"
+	bw "${IDS[@]}" --ro-bind / / --bind-fd 5 /mnt true
+	expect_rc 1
+	expect_err_has "^bwrap: Invalid fd: 5 is not open$"
+	bw "${IDS[@]}" --ro-bind / / --bind-fd 5 /mnt true 5< <(echo pipe)
+	expect_rc 1
+	expect_err_has "^bwrap: --bind-fd 5: not a directory, regular file or char device"
+	cp "$S/file" "$S/gone"
+	exec 7<"$S/gone"
+	rm "$S/gone"
+	bw "${IDS[@]}" --ro-bind / / --tmpfs /tmp --bind-fd 7 /tmp/f true
+	exec 7<&-
+	expect_rc 1
+	expect_err_has "^bwrap: --bind-fd 7: the fd's file is not at "
+	# the directory is replaced after bwrap took the fd (it waits on --block-fd):
+	# the new one at the same path is not bound
+	mkfifo "$PWD/blk"
+	"$AG3" bwrap "${IDS[@]}" --ro-bind / / --block-fd 6 --bind-fd 5 /mnt cat /mnt/x \
+		5<"$S/a" 6<"$PWD/blk" >"$PWD/out" 2>"$PWD/err" &
+	local pid=$! i
+	exec 8>"$PWD/blk"
+	# bounded: until it waits in read(6) (syscall 0 on fd 6), 10 s at most
+	for ((i = 0; i < 100; i++)); do
+		grep -q '^0 0x6 ' "/proc/$pid/syscall" 2>/dev/null && break
+		sleep 0.1
+	done
+	mv "$S/a" "$S/a-old"
+	mkdir "$S/a"
+	echo B >"$S/a/x"
+	echo go >&8
+	exec 8>&-
+	RC=0
+	wait $pid || RC=$?
+	OUT=$(cat "$PWD/out") ERR=$(cat "$PWD/err")
+	[ $i -lt 100 ] || fail "bwrap never waited on --block-fd: $ERR"
+	expect_rc 1
+	expect_err_has "not the file the fd named for it is any more"
+	[ -z "$OUT" ] || fail "bound the directory that took the fd's path: $OUT"
+}
+
 # bwrap's root mode: a root caller's command is root with the caller's capabilities,
 # less --cap-drop's; never for a caller who came through sudo.
 t_root_command() {

@@ -176,3 +176,29 @@ Test(plan, skip_reasons_have_names)
 	cr_assert_null(ag3_mount_skip_to_string(_AG3_MOUNT_SKIP_MAX));
 	cr_assert_null(ag3_mount_skip_to_string(-1));
 }
+
+/* A remount_ro makes the mount at its target read-only for explain and the file tools'
+ * resolver; a mount stacked there after the op being asked about takes it instead. */
+Test(plan, remounted_ro_is_the_mount_at_the_target)
+{
+	const struct ag3_mount v[] = {
+		{.op = AG3_MOUNT_BIND, .source = (char *)"/a", .target = (char *)"/w"},
+		{.op = AG3_MOUNT_CHMOD, .target = (char *)"/w", .mode = 0700},
+		{.op = AG3_MOUNT_REMOUNT_RO, .target = (char *)"/w"},
+		{.op = AG3_MOUNT_BIND, .source = (char *)"/b", .target = (char *)"/x"},
+		{.op = AG3_MOUNT_TMPFS, .target = (char *)"/x"},
+		{.op = AG3_MOUNT_REMOUNT_RO, .target = (char *)"/x"},
+		{.op = AG3_MOUNT_BIND, .source = (char *)"/c", .target = (char *)"/y"},
+		{.op = AG3_MOUNT_REMOUNT_RO, .target = (char *)"/y/sub"},
+	};
+	const size_t n = sizeof(v) / sizeof(v[0]);
+	cr_assert(ag3_mounts_remounted_ro(v, n, 0));
+	cr_assert_not(ag3_mounts_remounted_ro(v, n, 3), "the tmpfs over /x is what is remounted");
+	cr_assert(ag3_mounts_remounted_ro(v, n, 4));
+	cr_assert_not(ag3_mounts_remounted_ro(v, n, 6), "a remount below it is another mount's");
+	/* a chmod or a remount_ro hides nothing at its target */
+	struct ag3_mount_at at;
+	cr_assert_eq(ag3_mounts_lookup(v, 3, "/w/f", &at), 0);
+	cr_assert_eq(at.provider, 0);
+	ag3_mount_at_clear(&at);
+}

@@ -760,6 +760,40 @@ Test(spec_json, overlay_is_not_json)
 	ag3_spec_free(s);
 }
 
+/* bwrap's --chmod, --remount-ro and --mqueue as spec ops: a chmod's mode is exact
+ * (0 too), only these two may name the root besides a first bind, and the bwrap
+ * front end's own fields (parent modes, a --bind-fd source's inode) are not JSON. */
+Test(spec_json, chmod_remount_ro_mqueue)
+{
+	struct ag3_spec *s = parse_ok(HDR ",\"mounts\":[{\"op\":\"tmpfs\",\"target\":\"/w\"},"
+					  "{\"op\":\"chmod\",\"target\":\"/w\",\"mode\":0},"
+					  "{\"op\":\"remount_ro\",\"target\":\"/w\"},"
+					  "{\"op\":\"mqueue\",\"target\":\"/dev/mqueue\"},"
+					  "{\"op\":\"chmod\",\"target\":\"/\",\"mode\":493},"
+					  "{\"op\":\"remount_ro\",\"target\":\"/\"}]}");
+	cr_assert_eq(s->n_mounts, 6);
+	cr_assert_eq(s->mounts[1].op, AG3_MOUNT_CHMOD);
+	cr_assert_eq(s->mounts[1].mode, 0);
+	cr_assert_eq(s->mounts[2].op, AG3_MOUNT_REMOUNT_RO);
+	cr_assert_eq(s->mounts[3].op, AG3_MOUNT_MQUEUE);
+	cr_assert_eq(s->mounts[4].mode, 0755);
+	char *j = to_json(s, 0);
+	cr_assert(strstr(j, "\"op\":\"remount_ro\""), "%s", j);
+	free(j);
+	ag3_spec_free(s);
+	expect_err(HDR ",\"mounts\":[{\"op\":\"mqueue\",\"target\":\"/\"}]}",
+		   "mounts[0].target: the root itself", NULL);
+	expect_err(HDR ",\"mounts\":[{\"op\":\"chmod\",\"source\":\"/a\",\"target\":\"/b\"}]}",
+		   "mounts[0].source: not allowed for op 'chmod'", NULL);
+	expect_err(HDR ",\"mounts\":[{\"op\":\"chmod\",\"target\":\"/b\",\"mode\":2541}]}",
+		   "has the setuid or setgid bit", NULL);
+	expect_err(HDR ",\"mounts\":[{\"op\":\"dir\",\"target\":\"/b\",\"parent_mode\":448}]}",
+		   "mounts[0].parent_mode: unknown field", NULL);
+	expect_err(HDR ",\"mounts\":[{\"op\":\"bind\",\"source\":\"/a\",\"target\":\"/b\","
+		       "\"source_id\":true}]}",
+		   "mounts[0].source_id: unknown field", NULL);
+}
+
 /* The supervisor keeps each captured stream in its own memory: the cap is bounded. */
 Test(spec_json, output_cap_bounded)
 {
