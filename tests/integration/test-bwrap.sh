@@ -227,6 +227,12 @@ t_seccomp_fds() {
 	ERR=$("$AG3" bwrap "${IDS[@]}" --ro-bind / / --seccomp 3 true 3</dev/null 2>&1) || RC=$?
 	expect_rc 1
 	expect_err_has "^bwrap: Invalid seccomp data: empty$"
+	# a program longer than BPF_MAXINSNS is named so (a multiple of 8 long, too)
+	head -c 40000 /dev/zero >"$PWD/long.bpf"
+	RC=0
+	ERR=$("$AG3" bwrap "${IDS[@]}" --ro-bind / / --seccomp 3 true 3<"$PWD/long.bpf" 2>&1) || RC=$?
+	expect_rc 1
+	expect_err_has "^bwrap: Invalid seccomp data: more than BPF_MAXINSNS instructions$"
 	# three filters: the runtime carries two
 	RC=0
 	ERR=$("$AG3" bwrap "${IDS[@]}" --ro-bind / / --add-seccomp-fd 3 --add-seccomp-fd 4 \
