@@ -19,7 +19,7 @@ static void cap_freep(cap_t *c)
 		cap_free(*c);
 }
 
-int ag3_caps_drop_bounding(uint64_t keep, struct ag3_error **reterr)
+int ag3_caps_drop_bounding(uint64_t keep, bool read_back, struct ag3_error **reterr)
 {
 	/* Drop without reading first: one prctl per capability the kernel knows. */
 	cap_value_t last = cap_max_bits();
@@ -30,10 +30,11 @@ int ag3_caps_drop_bounding(uint64_t keep, struct ag3_error **reterr)
 				reterr, errno, "capabilities", NULL,
 				"capabilities: dropping %s from the bounding set: %m",
 				cap_to_name(c));
-	/* A root command keeps some: read the set back, one capability at a time (no
+	/* A root command (read_back) never reaches ag3_caps_clear_all, which reads the
+	 * set back for everything else: read it here, one capability at a time (no
 	 * /proc to trust yet), and fail closed on anything left that it must not keep
-	 * or on a read that fails. With none kept, ag3_caps_clear_all reads it back. */
-	for (cap_value_t c = 0; keep && c < last; c++) {
+	 * (--cap-drop ALL keeps none) or on a read that fails. */
+	for (cap_value_t c = 0; read_back && c < last; c++) {
 		int r = prctl(PR_CAPBSET_READ, c, 0, 0, 0);
 		if (r < 0 && errno != EINVAL)
 			return ag3_error_set_stage(

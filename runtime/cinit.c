@@ -521,6 +521,17 @@ _Noreturn void ag3_cinit_run(const struct ag3_cinit *ci, int sock, int sfd)
 	while (n < 0 && errno == EINTR);
 	close(pipefd[0]);
 	bool exec_failed = n == (ssize_t)sizeof(m) && m.type == MSG_SETUP_ERROR;
+	/* A root command (bwrap's root mode) may keep CAP_SYS_PTRACE, which passes init's
+	 * non-dumpable flag: it could make init, its pid 1, run what the filters deny it.
+	 * So init goes under them too, as bwrap's own init does (after the command
+	 * started: the filters need not allow init's setup of it). */
+	if (!exec_failed && ci->root_caps >= 0) {
+		int r = ag3_seccomp_load(ci->seccomp);
+		if (r < 0) {
+			kill(pid, SIGKILL);
+			ag3_die_errno(sock, "seccomp", -r, NULL, "loading the filter in init");
+		}
+	}
 	if (exec_failed) {
 		ag3_msg_send(sock, &m);
 	} else {

@@ -149,7 +149,8 @@ static void drop_privileges(struct ag3_child_ctx *ctx, int fd)
 		if (setrlimit(ag3_rlimit_resource_from_name(l->name), &rl) < 0)
 			die_errno(fd, "rlimits", errno, NULL, l->name);
 	}
-	if (ag3_caps_drop_bounding(ctx->root_command ? spec->security.caps_keep : 0, &err) < 0)
+	if (ag3_caps_drop_bounding(ctx->root_command ? spec->security.caps_keep : 0,
+				   ctx->root_command, &err) < 0)
 		die_error(fd, err, "capabilities");
 	if (ctx->root_command) {
 		/* bwrap's root mode: ids, groups and capability sets stay the caller's

@@ -357,12 +357,14 @@ static int read_bpf(int fd, struct ag3_bpf_prog *out)
 		len += (size_t)r;
 	}
 	close(fd);
-	if (len % 8) {
-		bw_msg(3, "Invalid seccomp data, must be multiple of 8");
-		return -1;
-	}
+	/* Too long first: the read stops one byte past the limit, which is never a
+	 * multiple of 8 whatever the program's length. */
 	if (len > max) {
 		bw_msg(3, "Invalid seccomp data: more than BPF_MAXINSNS instructions");
+		return -1;
+	}
+	if (len % 8) {
+		bw_msg(3, "Invalid seccomp data, must be multiple of 8");
 		return -1;
 	}
 	out->insns = (struct sock_filter *)TAKE_PTR(buf);

@@ -326,6 +326,43 @@ t_root_command() {
 		fail "SUDO_UID=1000 --cap-add: $OUT"
 }
 
+# The red team's findings on root mode, each refused or done right.
+t_root_command_hostile() {
+	[ $MODE = root ] || skip_test "root mode only"
+	[ "$(uname -m)" = x86_64 ] || skip_test "the hand-made filter is for x86-64"
+	# a one-instruction program that allows everything
+	printf '\006\000\000\000\000\000\377\177' >"$PWD/allow.bpf"
+	# The root command keeps CAP_SYS_PTRACE, which passes init's non-dumpable flag:
+	# init (its pid 1) must be under the caller's filters too, or the command could
+	# make init run what they deny it (bwrap's init loads them as well).
+	RC=0 ERR=
+	OUT=$("$AG3" bwrap --ro-bind / / --proc /proc --seccomp 3 \
+		sh -c 'grep "^Seccomp_filters:" /proc/1/status /proc/self/status' 3<"$PWD/allow.bpf" \
+		2>&1) || RC=$?
+	expect_rc 0
+	[ "$(printf '%s\n' "$OUT" | tr -d '\t' | sed 's/.*://' | sort -u)" = 1 ] ||
+		fail "init is not under the caller's filter: $OUT"
+	# --cap-drop ALL keeps nothing: a bounding-set drop that fails unseen (here a
+	# filter makes prctl(PR_CAPBSET_DROP) answer EINVAL, which the drop skips as
+	# "no such capability") must fail the setup, as any other kept set's does.
+	python3 -c '
+import struct, sys
+def ins(code, jt, jf, k): return struct.pack("<HBBI", code, jt, jf, k)
+sys.stdout.buffer.write(b"".join([
+    ins(0x20, 0, 0, 4), ins(0x15, 0, 5, 0xc000003e),   # arch: else allow
+    ins(0x20, 0, 0, 0), ins(0x15, 0, 3, 157),          # prctl
+    ins(0x20, 0, 0, 16), ins(0x15, 0, 1, 24),          # PR_CAPBSET_DROP
+    ins(0x06, 0, 0, 0x00050000 | 22),                  # errno EINVAL
+    ins(0x06, 0, 0, 0x7fff0000)]))' >"$PWD/nodrop.bpf"
+	RC=0 ERR=
+	OUT=$("$AG3" bwrap --ro-bind / / --proc /proc --dev /dev --seccomp 3 -- \
+		"$AG3" bwrap --ro-bind / / --proc /proc --cap-drop ALL \
+		awk '/^CapBnd:/ {print $2}' /proc/self/status 3<"$PWD/nodrop.bpf" 2>&1) || RC=$?
+	expect_rc 1
+	printf '%s' "$OUT" | grep -q "^bwrap: capabilities: cap_chown is still in the bounding set after the drop$" ||
+		fail "--cap-drop ALL ran with a bounding set: $OUT"
+}
+
 # A classic-BPF program by hand (no libseccomp in Python): on x86-64, chmod and
 # fchmodat fail with ECONNREFUSED (111), everything else is allowed.
 bpf_deny_chmod() {
@@ -373,6 +410,12 @@ t_seccomp_fds() {
 	ERR=$("$AG3" bwrap "${IDS[@]}" --ro-bind / / --seccomp 3 true 3</dev/null 2>&1) || RC=$?
 	expect_rc 1
 	expect_err_has "^bwrap: Invalid seccomp data: empty$"
+	# a program longer than BPF_MAXINSNS is named so (a multiple of 8 long, too)
+	head -c 40000 /dev/zero >"$PWD/long.bpf"
+	RC=0
+	ERR=$("$AG3" bwrap "${IDS[@]}" --ro-bind / / --seccomp 3 true 3<"$PWD/long.bpf" 2>&1) || RC=$?
+	expect_rc 1
+	expect_err_has "^bwrap: Invalid seccomp data: more than BPF_MAXINSNS instructions$"
 	# three filters: the runtime carries two
 	RC=0
 	ERR=$("$AG3" bwrap "${IDS[@]}" --ro-bind / / --add-seccomp-fd 3 --add-seccomp-fd 4 \
