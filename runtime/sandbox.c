@@ -949,7 +949,7 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 	}
 	conclude(&s, st, oom_kills, res);
 	if (res->status != AG3_STATUS_SETUP_FAILED) {
-		res->enforcement.caps_dropped = true;
+		res->enforcement.caps_dropped = !ctx->root_command;
 		res->enforcement.no_new_privs = true;
 		res->enforcement.seccomp = ctx->seccomp.n_insns > 0;
 		res->enforcement.landlock_abi = ctx->landlock_abi;

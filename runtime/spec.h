@@ -172,8 +172,9 @@ struct ag3_spec {
 		 * command runs as uid 0 and gid 0 with the caller's groups, the bounding set
 		 * limited to caps_keep. caps_set: its effective, permitted, inheritable and
 		 * ambient sets become caps_keep (--cap-add/--cap-drop); otherwise they stay
-		 * the caller's. Only for a root caller's fresh sandbox without a user
-		 * namespace: the plan refuses it anywhere else (a session, serve, rootless). */
+		 * the caller's. Only for a root caller's fresh sandbox (with --unshare-user,
+		 * in a user namespace mapping 0 to itself): the plan refuses it anywhere
+		 * else (a caller that is not root), and so do sessions and serve. */
 		bool root_command;
 		bool caps_set;
 		struct {

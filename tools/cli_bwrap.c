@@ -956,11 +956,10 @@ int cli_bwrap(int argc, char **argv, const char *prog)
 	long long gid = bw.gid >= 0 ? bw.gid : root ? 0 : (long long)getgid();
 	/* bwrap's root mode: a root caller's command is root (in a user namespace that
 	 * maps 0 to 0 with --unshare-user), with the caller's capabilities less
-	 * --cap-drop's. Not for a caller who came through sudo: a sudoers rule naming
-	 * bwrap would otherwise hand out a root shell. */
-	const char *sudo_uid = getenv("SUDO_UID");
-	const bool root_command = root && getuid() == 0 && uid == 0 && gid == 0 &&
-				  !(sudo_uid && strcmp(sudo_uid, "0") != 0);
+	 * --cap-drop's. Not for a caller who came through sudo (or pkexec, doas): a
+	 * sudoers rule naming bwrap would otherwise hand out a root shell. */
+	const bool root_command =
+		root && getuid() == 0 && uid == 0 && gid == 0 && !cli_bwrap_elevated_caller();
 	for (size_t i = 0; !root_command && i < bw.n_caps; i++)
 		if (bw.caps[i][0] == '+') {
 			bw_msg(3, "--cap-add is only supported for a root command (README "

@@ -25,17 +25,29 @@
 #define CONFIG_ENV "AG3NTUM_BWRAP_CONFIG"
 
 /* The configuration this caller gets: 0 (*ret NULL: none), or -1 with `res` failed. */
+
+bool cli_bwrap_elevated_caller(void)
+{
+	static const struct {
+		const char *name, *self; /* the variable; its value when root asked */
+	} vars[] = {{"SUDO_UID", "0"}, {"PKEXEC_UID", "0"}, {"DOAS_USER", "root"}};
+	for (size_t i = 0; i < ELEMENTSOF(vars); i++) {
+		const char *v = getenv(vars[i].name);
+		if (v && strcmp(v, vars[i].self) != 0)
+			return true;
+	}
+	return false;
+}
+
 static int load_config(struct ag3_bwrap_config **ret, struct ag3_result *res)
 {
 	*ret = NULL;
 	const char *env = getenv(CONFIG_ENV), *path = AG3_BWRAP_CONFIG_PATH;
-	const char *sudo_uid = getenv("SUDO_UID");
 	char text[512];
 	if (env) {
 		/* The operator's file is not the caller's to swap: not through sudo (a
 		 * sudoers rule keeping the variable), not through a set-id binary. */
-		if ((sudo_uid && strcmp(sudo_uid, "0") != 0) || getuid() != geteuid() ||
-		    getgid() != getegid()) {
+		if (cli_bwrap_elevated_caller() || getuid() != geteuid() || getgid() != getegid()) {
 			snprintf(text, sizeof(text),
 				 "%s is refused for a caller who came through sudo or a set-id "
 				 "binary: the operator's %s applies (README \"The operator's "

@@ -16,3 +16,11 @@
  * LINE:COL: key: why"), and nothing runs.
  */
 void cli_bwrap_run(struct ag3_spec *spec, const struct ag3_run_opts *ro, struct ag3_result *res);
+
+/*
+ * Whether the caller came through a privilege-raising wrapper that names who
+ * asked: sudo (SUDO_UID), pkexec (PKEXEC_UID), doas (DOAS_USER), for a user other
+ * than root. Such a caller gets no root command and cannot swap the operator's
+ * file. (Those wrappers reset the environment: the variables are theirs.)
+ */
+bool cli_bwrap_elevated_caller(void);

@@ -319,6 +319,17 @@ t_root_command() {
 	expect_rc 1
 	printf '%s' "$OUT" | grep -q "^bwrap: the command would run as uid 0: ag3ntum-sandbox never runs a command as root" ||
 		fail "SUDO_UID=1000: $OUT"
+	# pkexec and doas name their caller too
+	for v in PKEXEC_UID=1000 DOAS_USER=alice; do
+		RC=0
+		OUT=$(env "$v" "$AG3" bwrap --ro-bind / / id -u 2>&1) || RC=$?
+		expect_rc 1
+		printf '%s' "$OUT" | grep -q "^bwrap: the command would run as uid 0" || fail "$v: $OUT"
+	done
+	RC=0
+	OUT=$(DOAS_USER=root PKEXEC_UID=0 SUDO_UID=0 "$AG3" bwrap --ro-bind / / id -u 2>&1) || RC=$?
+	expect_rc 0
+	[ "$OUT" = 0 ] || fail "root through sudo/pkexec/doas is still root: $OUT"
 	RC=0
 	OUT=$(SUDO_UID=1000 "$AG3" bwrap --ro-bind / / --cap-add ALL id -u 2>&1) || RC=$?
 	expect_rc 1
