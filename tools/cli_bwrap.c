@@ -16,9 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <linux/openat2.h>
 #include <sys/capability.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -60,9 +63,11 @@ static void usage(FILE *f, const char *prog)
 		"--bind/--ro-bind/--dev-bind[-try] SRC DEST, --tmpfs DEST (with --size BYTES and\n"
 		"--perms OCTAL before it), --dir DEST, --symlink TARGET DEST, --file FD DEST,\n"
 		"--bind-data/--ro-bind-data FD DEST, --proc DEST, --dev DEST; --new-session,\n"
-		"--die-with-parent, --info-fd FD, --json-status-fd FD, --sync-fd FD, --block-fd "
+		"--die-with-parent, --as-pid-1, --lock-file DEST, --info-fd FD, --json-status-fd "
 		"FD,\n"
-		"--cap-drop CAP, --level-prefix, --help, --version.\n"
+		"--sync-fd FD, --block-fd FD, --cap-drop CAP, --cap-add CAP, --level-prefix, "
+		"--help,\n"
+		"--version.\n"
 		"Options this front end cannot honour are refused with a message, never ignored.\n",
 		prog);
 }
@@ -276,10 +281,6 @@ static const char *unsupported(const struct ag3_bwrap *bw)
 		return "--seccomp";
 	if (bw->n_add_seccomp_fds)
 		return "--add-seccomp-fd";
-	if (bw->as_pid_1)
-		return "--as-pid-1";
-	if (bw->n_lock_files)
-		return "--lock-file";
 	if (bw->disable_userns)
 		return "--disable-userns";
 	if (bw->assert_userns_disabled)
@@ -288,8 +289,6 @@ static const char *unsupported(const struct ag3_bwrap *bw)
 		return "--exec-label";
 	if (bw->file_label)
 		return "--file-label";
-	if (bw->argv0)
-		return "--argv0";
 	for (size_t i = 0; i < bw->n_ops; i++)
 		switch (bw->ops[i].kind) {
 		case AG3_BW_BIND_FD:
@@ -570,6 +569,59 @@ static void on_started(void *data, pid_t pid)
 		dprintf(st->json_fd, "{ %s }\n", body);
 }
 
+/* --lock-file: bwrap's read lock (POSIX fcntl, whole file) on each DEST of the
+ * sandbox, held by this process until the sandbox ends. */
+struct locks {
+	char *const *paths;
+	size_t n;
+	int fds[64];
+	size_t n_fds;
+};
+
+/* on_built: DEST is resolved in the sandbox's root as the sandbox sees it, its
+ * symlinks kept inside that root (a link the sandbox races in cannot lead to a
+ * host file), and only a regular file is opened for reading. */
+static int take_locks(void *data, int root, char *why, size_t len)
+{
+	struct locks *lk = data;
+	for (size_t i = 0; i < lk->n; i++) {
+		const char *dest = lk->paths[i];
+		struct open_how how = {.flags = O_PATH | O_CLOEXEC,
+				       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+		int p = (int)syscall(SYS_openat2, root, dest, &how, sizeof(how));
+		int e = p < 0 ? errno : 0;
+		struct stat st;
+		if (p >= 0 && fstat(p, &st) < 0)
+			e = errno;
+		else if (p >= 0 && !S_ISREG(st.st_mode))
+			e = EINVAL;
+		int fd = -1;
+		if (p >= 0 && e == 0) {
+			char self[64];
+			snprintf(self, sizeof(self), "/proc/self/fd/%d", p);
+			fd = open(self, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+			e = fd < 0 ? errno : 0;
+		}
+		if (p >= 0)
+			close(p);
+		if (fd < 0 || e) {
+			snprintf(why, len, "Unable to open lock file %s: %s", dest,
+				 e == EINVAL   ? "not a regular file"
+				 : e == ENOSYS ? "openat2 is not available (Linux 5.6)"
+					       : strerror(e));
+			return -(e ? e : EIO);
+		}
+		lk->fds[lk->n_fds++] = fd;
+		struct flock l = {.l_type = F_RDLCK, .l_whence = SEEK_SET};
+		if (fcntl(fd, F_SETLK, &l) < 0) {
+			e = errno;
+			snprintf(why, len, "Unable to lock file %s: %s", dest, strerror(e));
+			return -e;
+		}
+	}
+	return 0;
+}
+
 /* The passwd and group files the platform's argv forgot (its bug 5): the command's
  * uid and gid get an entry, so ssh and git know who they are. */
 static int add_identity_files(struct ag3_spec *spec, uid_t uid, gid_t gid, const char *home)
@@ -628,6 +680,7 @@ int cli_bwrap(int argc, char **argv, const char *prog)
 		bw_msg(4, "%s", bw.warnings[i]);
 	int rc = 1;
 	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = NULL;
+	_cleanup_free_ char **av = NULL; /* the command's argv under --argv0 */
 	if (bw.help) {
 		usage(stdout, prog);
 		rc = 0;
@@ -647,6 +700,20 @@ int cli_bwrap(int argc, char **argv, const char *prog)
 		bw_msg(3, "%s is not supported by ag3ntum-sandbox (README \"Replacing bwrap\")",
 		       no);
 		goto out;
+	}
+	struct locks locks = {.paths = bw.lock_files, .n = bw.n_lock_files};
+	if (bw.n_lock_files > ELEMENTSOF(locks.fds)) {
+		bw_msg(3, "--lock-file: at most %zu are supported by ag3ntum-sandbox",
+		       ELEMENTSOF(locks.fds));
+		goto out;
+	}
+	/* bwrap's --die-with-parent: this process (the sandbox dies with it) ends when
+	 * its parent does, through the cancel path below (SIGTERM to the command, then
+	 * SIGKILL), so the sandbox's cgroup is still removed. */
+	if (bw.die_with_parent) {
+		const pid_t parent = getppid();
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) < 0 || getppid() != parent)
+			goto out;
 	}
 	/* The platform's --uid-map/--gid-map (its bug 1): the mapping --uid/--gid with
 	 * --unshare-user make in root mode is the one it meant (the uid to itself); a
@@ -808,7 +875,21 @@ int cli_bwrap(int argc, char **argv, const char *prog)
 			    .json_fd = bw.json_status_fd,
 			    .unshared = {spec->namespaces.cgroup, spec->namespaces.ipc, true,
 					 spec->namespaces.net, true, spec->namespaces.uts}};
-	struct ag3_run_opts ro = {.argv = bw.argv,
+	/* --argv0: the command is still looked up by its own name */
+	if (bw.argv0) {
+		if (!(av = calloc(bw.argc + 1, sizeof(char *)))) {
+			bw_msg(3, "out of memory");
+			goto out;
+		}
+		av[0] = bw.argv0;
+		for (size_t i = 1; i < bw.argc; i++)
+			av[i] = bw.argv[i];
+	}
+	struct ag3_run_opts ro = {.argv = av ? av : bw.argv,
+				  .file = av ? bw.argv[0] : NULL,
+				  .as_pid_1 = bw.as_pid_1,
+				  .on_built = bw.n_lock_files ? take_locks : NULL,
+				  .on_built_data = &locks,
 				  .stdio = {-1, -1, -1},
 				  .cancel_fd = sfd,
 				  .winch_fd = -1,
@@ -846,6 +927,8 @@ int cli_bwrap(int argc, char **argv, const char *prog)
 		close(st.json_fd);
 	if (bw.sync_fd >= 0)
 		close(bw.sync_fd); /* held open for the sandbox's life, as bwrap's pid 1 does */
+	for (size_t i = 0; i < locks.n_fds; i++)
+		close(locks.fds[i]); /* the locks, likewise */
 	ag3_result_clear(&res);
 	if (sfd >= 0)
 		close(sfd);
