@@ -314,10 +314,10 @@ static const char *env_path(char *const *envp)
 	return "/usr/local/bin:/usr/bin:/bin";
 }
 
-/* execve with a PATH search in the command's PATH (not the caller's). Returns the errno. */
-static int exec_command(char *const *argv, char *const *envp)
+/* execve of `file` with a PATH search in the command's PATH (not the caller's).
+ * Returns the errno. */
+static int exec_command(const char *file, char *const *argv, char *const *envp)
 {
-	const char *file = argv[0];
 	if (strchr(file, '/')) {
 		execve(file, argv, envp);
 		return errno;
@@ -345,6 +345,9 @@ static int exec_command(char *const *argv, char *const *envp)
 	return saved;
 }
 
+/* The command from init's drop to its execve. errfd: where a failure goes (its
+ * closing at execve is how success shows); with ci->as_pid_1 it is the
+ * supervisor's socket, and MSG_STARTED goes there just before the execve. */
 static _Noreturn void command_main(const struct ag3_cinit *ci, int errfd)
 {
 	/* A new session: no controlling terminal, so TIOCSTI into the caller's is gone. */
@@ -382,6 +385,10 @@ static _Noreturn void command_main(const struct ag3_cinit *ci, int errfd)
 				   : ag3_cinit_set_ids(ci->uid, ci->gid, &what);
 	if (r < 0)
 		ag3_die_errno(errfd, "identity", -r, NULL, what);
+	/* pid 1 dies with the supervisor as init does (a credential change may have
+	 * reset it): the kernel then ends the sandbox. */
+	if (ci->as_pid_1 && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		ag3_die_errno(errfd, "init", errno, NULL, "prctl(PR_SET_PDEATHSIG)");
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		ag3_die_errno(errfd, "no_new_privs", errno, NULL, "prctl(PR_SET_NO_NEW_PRIVS)");
@@ -412,11 +419,15 @@ static _Noreturn void command_main(const struct ag3_cinit *ci, int errfd)
 			ag3_die_errno(errfd, "rlimits", errno, NULL, "fallback limit");
 	}
 
-	int e = exec_command(ci->argv, ci->envp);
+	if (ci->as_pid_1) {
+		struct ag3_msg started = {.type = MSG_STARTED};
+		ag3_msg_send(errfd, &started);
+	}
+	const char *file = ci->file ? ci->file : ci->argv[0];
+	int e = exec_command(file, ci->argv, ci->envp);
 	char text[768];
-	snprintf(text, sizeof(text), "exec: %s: %s (%s)", ci->argv[0], strerror(e),
-		 ag3_errno_name(e));
-	ag3_msg_send_error(errfd, "exec", e, ci->argv[0], text);
+	snprintf(text, sizeof(text), "exec: %s: %s (%s)", file, strerror(e), ag3_errno_name(e));
+	ag3_msg_send_error(errfd, "exec", e, file, text);
 	_exit(e == ENOENT ? 127 : 126);
 }
 
@@ -477,6 +488,13 @@ static void wait_for(struct pollfd *pfd)
 
 _Noreturn void ag3_cinit_run(const struct ag3_cinit *ci, int sock, int sfd)
 {
+	if (ci->as_pid_1) {
+		/* No reaper: init becomes the command (cinit.h). Its signals' handlers
+		 * reset at execve, and command_main unblocks them. */
+		if (sfd >= 0)
+			close(sfd);
+		command_main(ci, sock);
+	}
 	if (sfd < 0)
 		sfd = ag3_cinit_signals(sock);
 

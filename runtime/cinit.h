@@ -23,7 +23,7 @@
 
 /* The version of the init binary's fields (runtime/init-bin.c): the library and
  * the binary are built together, and a mismatch ends the binary at once. */
-#define AG3_INIT_FIELDS_VERSION 3
+#define AG3_INIT_FIELDS_VERSION 4
 
 /* The init binary's fields, in their order (runtime/init-bin.c). */
 enum {
@@ -43,6 +43,8 @@ enum {
 	F_NPROC,
 	F_ROOT_CAPS, /* -1: the command drops everything; 0, 1: a root command (cinit.h) */
 	F_CAPS_KEEP,
+	F_FILE,     /* 1: the word after "--" is the program to run, then ARGC argv words */
+	F_AS_PID_1, /* 1: init execs the command itself (struct ag3_cinit) */
 	AG3_INIT_N_FIELDS
 };
 
@@ -56,6 +58,7 @@ int ag3_init_bpf_read(int fd, struct ag3_seccomp_prog *prog);
 
 struct ag3_cinit {
 	char *const *argv; /* the command's; argv[0] looked up in envp's PATH */
+	const char *file;  /* or this, when not NULL (bwrap's --argv0 VALUE) */
 	char *const *envp; /* the command's whole environment */
 	int stdio[3];      /* the command's 0-2: an fd of init's, or -1 for init's own i */
 	unsigned pty_mask; /* bit i: the command's fd i is pty_slave */
@@ -71,6 +74,12 @@ struct ag3_cinit {
 	 * permitted, inheritable and ambient sets become caps_keep. */
 	int root_caps;
 	uint64_t caps_keep;
+	/* bwrap's --as-pid-1 (fresh mode only): init does not start the command, it
+	 * becomes it (the same steps, then execve), so the command is pid 1 and has
+	 * no reaper. MSG_STARTED goes just before the execve (a failing exec follows
+	 * it with MSG_SETUP_ERROR); the supervisor then learns the command's end from
+	 * init's own wait status, as no MSG_EXITED comes. */
+	bool as_pid_1;
 };
 
 /* Reports a setup failure (stage, errno, what failed) over `fd` and exits 125. */
@@ -102,7 +111,8 @@ int ag3_cinit_set_ids(uid_t uid, gid_t gid, const char **what);
 
 /* Starts the command and supervises it until it ends: MSG_STARTED or the
  * command's MSG_SETUP_ERROR, then MSG_EXITED, over `sock`. sfd: from
- * ag3_cinit_signals, or -1 to make it now. Never returns. */
+ * ag3_cinit_signals, or -1 to make it now. With ci->as_pid_1, becomes the
+ * command instead. Never returns. */
 _Noreturn void ag3_cinit_run(const struct ag3_cinit *ci, int sock, int sfd);
 
 /*

@@ -12,12 +12,14 @@
  * an address space of its own: nothing the command could reach in it is the
  * caller's.
  *
- *   ag3ntum-init FIELDS -- ARGV... ENV...     (its own environment: empty)
+ *   ag3ntum-init FIELDS -- [FILE] ARGV... ENV...     (its own environment: empty)
  *
  * FIELDS, one argument of space-separated decimal numbers, in this order:
  *   version argc sock stdin stdout stderr pty_mask pty_slave uid gid landlock_rs
- *   bpf_fd fallback_as fallback_nproc root_caps caps_keep
- * (-1: none; root_caps and caps_keep as struct ag3_cinit has them); argc counts ARGV, and what follows it is the command's whole
+ *   bpf_fd fallback_as fallback_nproc root_caps caps_keep file as_pid_1
+ * (-1: none; root_caps, caps_keep and as_pid_1 as struct ag3_cinit has them;
+ * file 1: FILE, the program to run, comes before ARGV, whose argv[0] is then
+ * only a name). argc counts ARGV, and what follows it is the command's whole
  * environment. The binary's own environment is empty, so nothing of the
  * command's (GLIBC_TUNABLES, say) reaches its libc's start-up. bpf_fd holds:
  * u32 n, u32 n_extra, then n + n_extra struct
@@ -62,7 +64,8 @@ int main(int argc, char **argv)
 			ag3_die_errno(sock, "init", EINVAL, NULL, "ag3ntum-init: a bad fd field");
 	if (f[F_PTY_MASK] < 0 || f[F_PTY_MASK] > 7 || f[F_UID] < 0 || f[F_UID] > UINT32_MAX - 1 ||
 	    f[F_GID] < 0 || f[F_GID] > UINT32_MAX - 1 || f[F_AS] < 0 || f[F_NPROC] < 0 ||
-	    f[F_ROOT_CAPS] > 1 || f[F_CAPS_KEEP] < 0 || f[F_CAPS_KEEP] >= (1LL << 41))
+	    f[F_ROOT_CAPS] > 1 || f[F_CAPS_KEEP] < 0 || f[F_CAPS_KEEP] >= (1LL << 41) ||
+	    f[F_FILE] < 0 || f[F_FILE] > 1 || f[F_AS_PID_1] < 0 || f[F_AS_PID_1] > 1)
 		ag3_die_errno(sock, "init", EINVAL, NULL, "ag3ntum-init: fields out of range");
 
 	struct ag3_seccomp_prog prog = {0};
@@ -74,17 +77,19 @@ int main(int argc, char **argv)
 		close((int)f[F_BPF]);
 	}
 	/* argv and the environment live in the areas the scrub overwrites. */
-	/* argv[3 .. 3 + ARGC) is the command's argv, the rest its environment (init's own
-	 * environment is empty). */
-	if (f[F_ARGC] < 1 || f[F_ARGC] > argc - 3)
+	/* argv[3] is FILE when the field says so; the ARGC words after it the command's
+	 * argv, the rest its environment (init's own environment is empty). */
+	const int a0 = 3 + (int)f[F_FILE];
+	if (f[F_ARGC] < 1 || f[F_ARGC] > argc - a0)
 		ag3_die_errno(sock, "init", EINVAL, NULL, "ag3ntum-init: a bad argv count");
 	int cargc = (int)f[F_ARGC];
-	char *saved = argv[3 + cargc];
-	argv[3 + cargc] = NULL;
-	char **cmd_argv = ag3_strv_copy(argv + 3);
-	argv[3 + cargc] = saved;
-	char **cmd_envp = ag3_strv_copy(argv + 3 + cargc);
-	if (!cmd_argv || !cmd_envp)
+	char *saved = argv[a0 + cargc];
+	argv[a0 + cargc] = NULL;
+	char **cmd_argv = ag3_strv_copy(argv + a0);
+	argv[a0 + cargc] = saved;
+	char **cmd_envp = ag3_strv_copy(argv + a0 + cargc);
+	char *file = f[F_FILE] ? strdup(argv[3]) : NULL;
+	if (!cmd_argv || !cmd_envp || (f[F_FILE] && !file))
 		ag3_die_errno(sock, "init", ENOMEM, NULL, "ag3ntum-init: copying argv");
 	ag3_scrub_proc_title();
 
@@ -102,6 +107,8 @@ int main(int argc, char **argv)
 		.fallback_nproc = (uint64_t)f[F_NPROC],
 		.root_caps = (int)f[F_ROOT_CAPS],
 		.caps_keep = (uint64_t)f[F_CAPS_KEEP],
+		.file = file,
+		.as_pid_1 = f[F_AS_PID_1] == 1,
 	};
 	ag3_cinit_run(&ci, sock, ag3_cinit_signals(sock));
 }

@@ -298,6 +298,16 @@ static void build_sandbox(struct ag3_child_ctx *ctx, int sock)
 		ag3_netns_relay_send(sock, &ns);
 	}
 
+	/* The built root for the caller's hook (fresh mode, when asked): before any
+	 * process of the sandbox runs, so it is the root init made. */
+	if (!ctx->session && ctx->opts && ctx->opts->on_built) {
+		int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		struct ag3_msg m = {.type = MSG_ROOT};
+		if (root < 0 || ag3_msg_send_fd(sock, &m, root) < 0)
+			die_errno(sock, "init", errno, "/", "passing the sandbox's root");
+		close(root);
+	}
+
 	/* Nothing of init can be read or ptraced by the command from here on (a vfork-style
 	 * child's caller puts its own flag back after the clone). Its argv area is the
 	 * caller's: the init binary scrubs its own. */
@@ -347,6 +357,7 @@ static void command_setup(struct ag3_child_ctx *ctx, const struct ag3_cmd *cmd, 
 		die_error(sock, err, "landlock");
 	*ci = (struct ag3_cinit){
 		.argv = cmd->argv,
+		.file = cmd->file,
 		.envp = envp,
 		.stdio = {cmd->stdio[0], cmd->stdio[1], cmd->stdio[2]},
 		.pty_mask = cmd->pty_mask,
@@ -361,6 +372,7 @@ static void command_setup(struct ag3_child_ctx *ctx, const struct ag3_cmd *cmd, 
 			     : spec->security.caps_set ? 1
 						       : 0,
 		.caps_keep = ctx->root_command ? spec->security.caps_keep : 0,
+		.as_pid_1 = !ctx->session && ctx->opts && ctx->opts->as_pid_1,
 	};
 }
 
@@ -621,7 +633,8 @@ _Noreturn void ag3_init_main(struct ag3_child_ctx *ctx)
 		_exit(125); /* the supervisor died before the maps were written */
 
 	/* argv may live in the caller's argument area, which the build scrubs. */
-	if (!ctx->session && !(ctx->cmd.argv = ag3_strv_copy(ctx->cmd.argv)))
+	if (!ctx->session && (!(ctx->cmd.argv = ag3_strv_copy(ctx->cmd.argv)) ||
+			      (ctx->cmd.file && !(ctx->cmd.file = strdup(ctx->cmd.file)))))
 		die_errno(sock, "init", ENOMEM, NULL, "copying argv");
 	build_sandbox(ctx, sock);
 	if (ctx->session)
@@ -703,11 +716,12 @@ int ag3_init_exec_child(void *arg)
 		if (pass[i] >= 0 && fcntl(pass[i], F_SETFD, 0) < 0)
 			die_errno(sock, "fds", errno, NULL, "passing an fd to init");
 	snprintf(ctx->init_fields, sizeof(ctx->init_fields),
-		 "%d %zu %d %d %d %d %u %d %u %u %d %d %llu %llu %d %llu", AG3_INIT_FIELDS_VERSION,
-		 ctx->init_argc, sock, ci.stdio[0], ci.stdio[1], ci.stdio[2], ci.pty_mask,
-		 pty_slave, (unsigned)ci.uid, (unsigned)ci.gid, ci.landlock_rs, bpf,
-		 (unsigned long long)ci.fallback_as, (unsigned long long)ci.fallback_nproc,
-		 ci.root_caps, (unsigned long long)ci.caps_keep);
+		 "%d %zu %d %d %d %d %u %d %u %u %d %d %llu %llu %d %llu %d %d",
+		 AG3_INIT_FIELDS_VERSION, ctx->init_argc, sock, ci.stdio[0], ci.stdio[1],
+		 ci.stdio[2], ci.pty_mask, pty_slave, (unsigned)ci.uid, (unsigned)ci.gid,
+		 ci.landlock_rs, bpf, (unsigned long long)ci.fallback_as,
+		 (unsigned long long)ci.fallback_nproc, ci.root_caps,
+		 (unsigned long long)ci.caps_keep, ci.file != NULL, ci.as_pid_1);
 	/* An empty environment: the command's follows its argv (nothing of it, GLIBC_TUNABLES
 	 * say, is read by the init binary's libc at start-up). */
 	char *const no_env[] = {NULL};

@@ -24,6 +24,7 @@
  */
 struct ag3_cmd {
 	char **argv;       /* NULL-terminated; argv[0] looked up in the spec's PATH      */
+	char *file;        /* fresh mode: the program, when not argv[0] (else NULL)     */
 	char **env;        /* "NAME=VALUE" set over the spec's environment, or NULL     */
 	char *cwd;         /* absolute; NULL: the spec's                                */
 	int stdio[3];      /* the command's 0, 1, 2 (-1: the caller's own, fresh mode)  */

@@ -23,6 +23,9 @@ enum {
 	MSG_NET_FD,          /* allowlist mode: a socket of the sandbox's network
 				namespace the supervisor serves (SCM_RIGHTS; net_kind,
 				net_port), before the command starts              */
+	MSG_ROOT,            /* fresh mode, when the run asked for it (on_built): an
+				O_PATH fd of the built sandbox's root (SCM_RIGHTS),
+				before the command starts                           */
 };
 
 struct ag3_msg {

@@ -483,8 +483,9 @@ static pid_t clone_exec_child(struct ag3_child_ctx *ctx, unsigned long flags, in
 	size_t envc = 0;
 	while (ctx->envp && ctx->envp[envc])
 		envc++;
+	const size_t nfile = ctx->cmd.file != NULL;
 	ctx->init_argc = argc;
-	ctx->init_argv = calloc(argc + envc + 4, sizeof(char *));
+	ctx->init_argv = calloc(nfile + argc + envc + 4, sizeof(char *));
 	const size_t guard = 4096, stack_size = 1024 * 1024;
 	char here;
 	char *stack =
@@ -499,8 +500,10 @@ static pid_t clone_exec_child(struct ag3_child_ctx *ctx, unsigned long flags, in
 		ctx->init_argv[0] = (char *)"ag3ntum-init";
 		ctx->init_argv[1] = ctx->init_fields;
 		ctx->init_argv[2] = (char *)"--";
-		memcpy(ctx->init_argv + 3, ctx->cmd.argv, argc * sizeof(char *));
-		memcpy(ctx->init_argv + 3 + argc, ctx->envp, envc * sizeof(char *));
+		if (nfile)
+			ctx->init_argv[3] = ctx->cmd.file;
+		memcpy(ctx->init_argv + 3 + nfile, ctx->cmd.argv, argc * sizeof(char *));
+		memcpy(ctx->init_argv + 3 + nfile + argc, ctx->envp, envc * sizeof(char *));
 		/* Every signal blocked across the clone (the child starts with them blocked
 		 * and resets the caller's handlers before anything else: a handler of the
 		 * caller's run by the child would write the caller's memory). */
@@ -656,10 +659,14 @@ struct sup {
 	uint64_t start, timeout_ms, kill_grace_ms;
 	int cancel_fd;
 	struct ag3_streams *io;
-	struct ag3_egress *net; /* allowlist mode's relay, or NULL */
-	struct pollfd *pfd;     /* 2 + streams' + the relay's */
+	struct ag3_egress *net;          /* allowlist mode's relay, or NULL */
+	struct pollfd *pfd;              /* 2 + streams' + the relay's */
+	const struct ag3_run_opts *opts; /* fresh mode (on_built), or NULL */
+	/* --as-pid-1: init became the command, so its socket closes when the command
+	 * is exec'd; from then on init's pidfd says when it ends. -1: otherwise. */
+	int exit_fd;
 	/* what happened */
-	bool timed_out, got_exit, started, have_setup_err, cancelled;
+	bool timed_out, got_exit, started, have_setup_err, cancelled, got_root, sock_done;
 	int wstatus;
 	struct rusage rusage;
 	struct ag3_msg setup_err;
@@ -673,6 +680,29 @@ static void sup_kill(struct sup *s, int sig)
 		syscall(SYS_pidfd_send_signal, s->pidfd, sig, NULL, 0);
 	else if (sig == SIGKILL)
 		shutdown(s->sock, SHUT_RDWR); /* its init ends when its client is gone */
+}
+
+/* A setup failure of the supervisor's own, as init would report one. */
+static void sup_setup_error(struct sup *s, int err, const char *stage, const char *text)
+{
+	s->setup_err = (struct ag3_msg){.type = MSG_SETUP_ERROR, .err = err};
+	snprintf(s->setup_err.stage, sizeof(s->setup_err.stage), "%s", stage);
+	snprintf(s->setup_err.text, sizeof(s->setup_err.text), "%s", text);
+	s->have_setup_err = true;
+}
+
+/* The caller's hook on the built sandbox's root; a failure ends the sandbox. */
+static void sup_on_built(struct sup *s, int root_fd)
+{
+	char why[sizeof(s->setup_err.text)] = "";
+	int r = s->opts->on_built(s->opts->on_built_data, root_fd, why, sizeof(why));
+	if (r >= 0)
+		return;
+	if (!why[0])
+		snprintf(why, sizeof(why), "the caller's hook on the sandbox's root: %s",
+			 strerror(-r));
+	sup_setup_error(s, -r, "caller", why);
+	sup_kill(s, SIGKILL);
 }
 
 /* Allowlist mode: the relay this supervisor runs for the command, and the pollfds
@@ -739,7 +769,8 @@ static void supervise(struct sup *s)
 			wait_ms = (int)(deadline - now);
 		}
 		struct pollfd *pfd = s->pfd;
-		pfd[0] = (struct pollfd){.fd = s->sock, .events = POLLIN};
+		pfd[0] = (struct pollfd){.fd = s->sock_done ? s->exit_fd : s->sock,
+					 .events = POLLIN};
 		pfd[1] = (struct pollfd){.fd = s->cancelled ? -1 : s->cancel_fd, .events = POLLIN};
 		size_t nio = ag3_streams_pollfds(s->io, pfd + 2);
 		size_t nnet = s->net ? ag3_egress_pollfds(s->net, pfd + 2 + nio) : 0;
@@ -769,11 +800,17 @@ static void supervise(struct sup *s)
 		}
 		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
+		if (s->sock_done)
+			break; /* --as-pid-1: the command (init) ended */
 		struct ag3_msg m;
 		int mfd = -1;
 		ssize_t n = ag3_msg_recv(s->sock, &m, &mfd, MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
+		if (n <= 0 && s->exit_fd >= 0 && s->started && !s->have_setup_err) {
+			s->sock_done = true; /* the command was exec'd as init */
+			continue;
+		}
 		if (n <= 0)
 			break; /* init is gone */
 		if (n != (ssize_t)sizeof(m)) {
@@ -791,6 +828,12 @@ static void supervise(struct sup *s)
 			mfd = -1;
 			if (kill_at || s->timed_out)
 				sup_kill(s, SIGKILL);
+		} else if (m.type == MSG_ROOT && mfd >= 0 && s->opts && s->opts->on_built &&
+			   !s->got_root && !s->started) {
+			s->got_root = true;
+			sup_on_built(s, mfd);
+			close(mfd);
+			mfd = -1;
 		} else if (m.type == MSG_NET_FD && mfd >= 0 && s->net && !s->started) {
 			ag3_egress_take_fd(s->net, m.net_kind, m.net_port, mfd);
 			mfd = -1;
@@ -806,6 +849,13 @@ static void supervise(struct sup *s)
 			s->have_setup_err = true;
 		} else if (m.type == MSG_STARTED) {
 			s->started = true;
+			/* the root comes first when asked for: without it, not init speaking */
+			if (s->opts && s->opts->on_built && !s->got_root && !s->have_setup_err) {
+				sup_setup_error(s, EPROTO, "init",
+						"init: the command started before the sandbox's "
+						"root was passed");
+				sup_kill(s, SIGKILL);
+			}
 		} else if (m.type == MSG_EXITED) {
 			s->got_exit = true;
 			s->wstatus = m.wstatus;
@@ -825,10 +875,12 @@ static void conclude(const struct sup *s, int st, uint64_t oom_kills, struct ag3
 					s->setup_err.path, s->setup_err.text);
 	} else if (s->timed_out) {
 		res->status = AG3_STATUS_TIMEOUT;
-		res->signal =
-			s->got_exit && WIFSIGNALED(s->wstatus) ? WTERMSIG(s->wstatus) : SIGKILL;
-	} else if (s->got_exit) {
-		fill_from_wstatus(res, s->wstatus);
+		res->signal = s->got_exit && WIFSIGNALED(s->wstatus)          ? WTERMSIG(s->wstatus)
+			      : s->exit_fd >= 0 && st >= 0 && WIFSIGNALED(st) ? WTERMSIG(st)
+									      : SIGKILL;
+	} else if (s->got_exit || (s->exit_fd >= 0 && s->started && st >= 0)) {
+		/* --as-pid-1: init's wait status is the command's */
+		fill_from_wstatus(res, s->got_exit ? s->wstatus : st);
 		if (oom_kills && res->status == AG3_STATUS_SIGNALED && res->signal == SIGKILL)
 			res->status = AG3_STATUS_OOM;
 	} else if (!s->started && s->cancelled) {
@@ -869,6 +921,7 @@ static int streams_for(struct ag3_streams *io, const struct ag3_spec *spec,
 		return 1;
 	}
 	cmd->argv = (char **)opts->argv;
+	cmd->file = (char *)opts->file;
 	for (int i = 0; i < 3; i++)
 		cmd->stdio[i] = copts.stdio[i];
 	cmd->pty_mask = copts.pty_mask;
@@ -886,7 +939,7 @@ static int streams_for(struct ag3_streams *io, const struct ag3_spec *spec,
 int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts,
 		    struct ag3_result *res)
 {
-	if (!opts || !opts->argv || !opts->argv[0] || !*opts->argv[0])
+	if (!opts || !opts->argv || !opts->argv[0] || !*(opts->file ? opts->file : opts->argv[0]))
 		return -EINVAL;
 	uint64_t start = ag3_now_ms();
 	struct ag3_sandbox *sb = sandbox_prepared(spec, res);
@@ -901,6 +954,8 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 		return 0;
 	}
 	struct sup s = {.pidfd = -1,
+			.exit_fd = -1,
+			.opts = opts,
 			.start = start,
 			.timeout_ms = spec->limits.timeout_ms,
 			.kill_grace_ms = spec->limits.kill_grace_ms,
@@ -920,6 +975,20 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 	ag3_streams_child_started(&io); /* the sandbox holds the command's ends now */
 	s.sock = sb->sock;
 	s.pid = sb->pid;
+	if (opts->as_pid_1) {
+		/* init's end is seen through its pidfd (clone3's, Linux 5.3) */
+		if (sb->pidfd < 0) {
+			kill_child(sb);
+			sup_net_finish(&s, NULL);
+			ag3_streams_clear(&io);
+			sandbox_free(sb);
+			ag3_result_setup_failed(res, ENOSYS, "namespaces", NULL,
+						"namespaces: the command as pid 1 needs a pidfd "
+						"(Linux 5.3)");
+			return 0;
+		}
+		s.exit_fd = sb->pidfd;
+	}
 	if (opts->on_started)
 		opts->on_started(opts->on_started_data, sb->pid);
 	supervise(&s);
@@ -981,7 +1050,7 @@ int ag3_sandbox_open(const struct ag3_spec *spec, struct ag3_sandbox **ret, stru
 		return 0;
 	}
 	/* Built (MSG_READY), or why not. */
-	struct sup s = {.sock = sb->sock, .pid = sb->pid, .pidfd = -1};
+	struct sup s = {.sock = sb->sock, .pid = sb->pid, .pidfd = -1, .exit_fd = -1};
 	for (;;) {
 		struct ag3_msg m;
 		int mfd = -1;
@@ -1078,6 +1147,9 @@ int ag3_session_command_run(int conn, const struct ag3_session_limits *lim,
 	const uint64_t oom_before = ag3_cgroup_oom_count(oom_fd);
 	if (!opts || !opts->argv || !opts->argv[0] || !*opts->argv[0])
 		return -EINVAL;
+	/* fresh mode's only (a session's request carries none of them) */
+	if (opts->file || opts->as_pid_1 || opts->on_built)
+		return -EINVAL;
 	uint64_t start = ag3_now_ms();
 	struct ag3_spec spec = {0}; /* what the streams read of it: the output cap */
 	spec.limits.output_bytes = lim->output_bytes;
@@ -1106,6 +1178,7 @@ int ag3_session_command_run(int conn, const struct ag3_session_limits *lim,
 	struct sup s = {.sock = conn,
 			.pid = -1,
 			.pidfd = -1,
+			.exit_fd = -1,
 			.session = true,
 			.start = start,
 			.timeout_ms = lim->timeout_ms,

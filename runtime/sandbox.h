@@ -30,7 +30,13 @@ struct ag3_bpf_prog {
 
 struct ag3_run_opts {
 	char *const *argv; /* the command; argv[0] is looked up in the spec's PATH */
-	int stdio[3];      /* fds to give the command as 0, 1, 2; -1 = the caller's own */
+	const char *file;  /* or this, when not NULL: argv[0] is then only the command's
+			      name for itself (bwrap's --argv0) */
+	/* bwrap's --as-pid-1: the command itself is pid 1 of the sandbox's pid
+	 * namespace, with nothing to reap its orphans or pass signals on (runtime/
+	 * cinit.h). Fresh mode only; needs pidfds (Linux 5.3). */
+	bool as_pid_1;
+	int stdio[3];  /* fds to give the command as 0, 1, 2; -1 = the caller's own */
 	int cancel_fd; /* when readable: stop the sandbox (SIGTERM, grace, SIGKILL); -1 = none */
 	bool capture;  /* capture stdout and stderr (each capped at limits.output_bytes,
 			      first and last halves kept) into the result instead of passing
@@ -76,6 +82,13 @@ struct ag3_run_opts {
 	 * and its rules count). The runtime copies them. */
 	const struct ag3_bpf_prog *bpf;
 	size_t n_bpf;
+	/* Fresh mode: called once the sandbox is built, before the command starts
+	 * (it may be starting meanwhile), with an O_PATH fd of the sandbox's root
+	 * (closed after the call); NULL: none. A negative return (-errno, with `why`
+	 * filled) ends the sandbox as a setup failure. Runs in the supervisor: it
+	 * must not block. The bwrap front end's --lock-file. */
+	int (*on_built)(void *data, int root_fd, char *why, size_t why_len);
+	void *on_built_data;
 };
 
 /*

@@ -17,11 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <linux/openat2.h>
 #include <sys/capability.h>
 #include <linux/magic.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -66,10 +69,15 @@ static void usage(FILE *f, const char *prog)
 		"--bind/--ro-bind/--dev-bind[-try] SRC DEST, --bind-fd/--ro-bind-fd FD DEST,\n"
 		"--remount-ro DEST, --tmpfs DEST (with --size BYTES and --perms OCTAL before it),\n"
 		"--dir DEST, --symlink TARGET DEST, --file FD DEST, --bind-data/--ro-bind-data FD\n"
-		"DEST, --chmod OCTAL PATH, --proc DEST, --dev DEST, --mqueue DEST; --new-session,\n"
-		"--die-with-parent, --info-fd FD, --json-status-fd FD, --sync-fd FD, --block-fd "
+		"DEST, --chmod OCTAL PATH, --proc DEST, --dev DEST, --mqueue DEST, the overlays\n"
+		"(--overlay-src SRC then --overlay RWSRC WORKDIR DEST, --tmp-overlay DEST or\n"
+		"--ro-overlay DEST); --seccomp FD, --add-seccomp-fd FD, --disable-userns;\n"
+		"--new-session, --die-with-parent, --as-pid-1, --lock-file DEST, --info-fd FD,\n"
+		"--json-status-fd "
 		"FD,\n"
-		"--cap-drop CAP, --level-prefix, --help, --version.\n"
+		"--sync-fd FD, --block-fd FD, --cap-drop CAP, --cap-add CAP, --level-prefix, "
+		"--help,\n"
+		"--version.\n"
 		"Options this front end cannot honour are refused with a message, never ignored.\n",
 		prog);
 }
@@ -429,18 +437,12 @@ static const char *unsupported(const struct ag3_bwrap *bw)
 		return "--pidns";
 	if (bw->userns_block_fd >= 0)
 		return "--userns-block-fd";
-	if (bw->as_pid_1)
-		return "--as-pid-1";
-	if (bw->n_lock_files)
-		return "--lock-file";
 	if (bw->assert_userns_disabled)
 		return "--assert-userns-disabled";
 	if (bw->exec_label)
 		return "--exec-label";
 	if (bw->file_label)
 		return "--file-label";
-	if (bw->argv0)
-		return "--argv0";
 	return NULL;
 }
 
@@ -816,6 +818,59 @@ static void on_started(void *data, pid_t pid)
 		dprintf(st->json_fd, "{ %s }\n", body);
 }
 
+/* --lock-file: bwrap's read lock (POSIX fcntl, whole file) on each DEST of the
+ * sandbox, held by this process until the sandbox ends. */
+struct locks {
+	char *const *paths;
+	size_t n;
+	int fds[64];
+	size_t n_fds;
+};
+
+/* on_built: DEST is resolved in the sandbox's root as the sandbox sees it, its
+ * symlinks kept inside that root (a link the sandbox races in cannot lead to a
+ * host file), and only a regular file is opened for reading. */
+static int take_locks(void *data, int root, char *why, size_t len)
+{
+	struct locks *lk = data;
+	for (size_t i = 0; i < lk->n; i++) {
+		const char *dest = lk->paths[i];
+		struct open_how how = {.flags = O_PATH | O_CLOEXEC,
+				       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+		int p = (int)syscall(SYS_openat2, root, dest, &how, sizeof(how));
+		int e = p < 0 ? errno : 0;
+		struct stat st;
+		if (p >= 0 && fstat(p, &st) < 0)
+			e = errno;
+		else if (p >= 0 && !S_ISREG(st.st_mode))
+			e = EINVAL;
+		int fd = -1;
+		if (p >= 0 && e == 0) {
+			char self[64];
+			snprintf(self, sizeof(self), "/proc/self/fd/%d", p);
+			fd = open(self, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+			e = fd < 0 ? errno : 0;
+		}
+		if (p >= 0)
+			close(p);
+		if (fd < 0 || e) {
+			snprintf(why, len, "Unable to open lock file %s: %s", dest,
+				 e == EINVAL   ? "not a regular file"
+				 : e == ENOSYS ? "openat2 is not available (Linux 5.6)"
+					       : strerror(e));
+			return -(e ? e : EIO);
+		}
+		lk->fds[lk->n_fds++] = fd;
+		struct flock l = {.l_type = F_RDLCK, .l_whence = SEEK_SET};
+		if (fcntl(fd, F_SETLK, &l) < 0) {
+			e = errno;
+			snprintf(why, len, "Unable to lock file %s: %s", dest, strerror(e));
+			return -e;
+		}
+	}
+	return 0;
+}
+
 /* The passwd and group files the platform's argv forgot (its bug 5): the command's
  * uid and gid get an entry, so ssh and git know who they are. */
 static int add_identity_files(struct ag3_spec *spec, uid_t uid, gid_t gid, const char *home)
@@ -875,6 +930,7 @@ int cli_bwrap(int argc, char **argv, const char *prog)
 	int rc = 1;
 	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = NULL;
 	struct build b = {0};
+	_cleanup_free_ char **av = NULL; /* the command's argv under --argv0 */
 	struct ag3_bpf_prog *bpf = calloc(bw.n_add_seccomp_fds + 1, sizeof(*bpf));
 	if (!bpf) {
 		bw_msg(3, "out of memory");
@@ -899,6 +955,20 @@ int cli_bwrap(int argc, char **argv, const char *prog)
 		bw_msg(3, "%s is not supported by ag3ntum-sandbox (README \"Replacing bwrap\")",
 		       no);
 		goto out;
+	}
+	struct locks locks = {.paths = bw.lock_files, .n = bw.n_lock_files};
+	if (bw.n_lock_files > ELEMENTSOF(locks.fds)) {
+		bw_msg(3, "--lock-file: at most %zu are supported by ag3ntum-sandbox",
+		       ELEMENTSOF(locks.fds));
+		goto out;
+	}
+	/* bwrap's --die-with-parent: this process (the sandbox dies with it) ends when
+	 * its parent does, through the cancel path below (SIGTERM to the command, then
+	 * SIGKILL), so the sandbox's cgroup is still removed. */
+	if (bw.die_with_parent) {
+		const pid_t parent = getppid();
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) < 0 || getppid() != parent)
+			goto out;
 	}
 	/* The platform's --uid-map/--gid-map (its bug 1): the mapping --uid/--gid with
 	 * --unshare-user make in root mode is the one it meant (the uid to itself); a
@@ -1079,7 +1149,21 @@ int cli_bwrap(int argc, char **argv, const char *prog)
 			    .json_fd = bw.json_status_fd,
 			    .unshared = {spec->namespaces.cgroup, spec->namespaces.ipc, true,
 					 spec->namespaces.net, true, spec->namespaces.uts}};
-	struct ag3_run_opts ro = {.argv = bw.argv,
+	/* --argv0: the command is still looked up by its own name */
+	if (bw.argv0) {
+		if (!(av = calloc(bw.argc + 1, sizeof(char *)))) {
+			bw_msg(3, "out of memory");
+			goto out;
+		}
+		av[0] = bw.argv0;
+		for (size_t i = 1; i < bw.argc; i++)
+			av[i] = bw.argv[i];
+	}
+	struct ag3_run_opts ro = {.argv = av ? av : bw.argv,
+				  .file = av ? bw.argv[0] : NULL,
+				  .as_pid_1 = bw.as_pid_1,
+				  .on_built = bw.n_lock_files ? take_locks : NULL,
+				  .on_built_data = &locks,
 				  .stdio = {-1, -1, -1},
 				  .cancel_fd = sfd,
 				  .winch_fd = -1,
@@ -1119,6 +1203,8 @@ int cli_bwrap(int argc, char **argv, const char *prog)
 		close(st.json_fd);
 	if (bw.sync_fd >= 0)
 		close(bw.sync_fd); /* held open for the sandbox's life, as bwrap's pid 1 does */
+	for (size_t i = 0; i < locks.n_fds; i++)
+		close(locks.fds[i]); /* the locks, likewise */
 	ag3_result_clear(&res);
 	if (sfd >= 0)
 		close(sfd);

@@ -44,9 +44,15 @@ t_errors_are_bwraps() {
 	bw --json-status-fd -1 true
 	expect_rc 1
 	expect_err_has "^bwrap: Invalid fd: -1$"
-	bw --unshare-pid --as-pid-1 true
+	bw --unshare-user --disable-userns true
 	expect_rc 1
-	expect_err_has "^bwrap: --as-pid-1 is not supported by ag3ntum-sandbox"
+	expect_err_has "^bwrap: --disable-userns is not supported by ag3ntum-sandbox"
+	bw --as-pid-1 true
+	expect_rc 1
+	expect_err_has "^bwrap: Specifying --as-pid-1 requires --unshare-pid$"
+	bw --unshare-pid --as-pid-1 --lock-file /x true
+	expect_rc 1
+	expect_err_has "^bwrap: Specifying --as-pid-1 and --lock-file is not permitted$"
 	bw "${IDS[@]}" --level-prefix --chdir / --chdir / --cap-add CAP_KILL true
 	expect_rc 1
 	expect_err_has "^<4>bwrap: Only the last --chdir option will take effect$"
@@ -544,6 +550,168 @@ t_root_ids_follow_the_uid_policy() {
 	bw --uid-map 50000 50000 1 --gid-map 50000 50000 1 --ro-bind / / cat /proc/self/uid_map
 	expect_rc 0
 	expect_out_has "^ *50000 +50000 +1$"
+}
+
+# --argv0: the command is looked up (in its PATH) by its own name, and gets VALUE
+# as argv[0]; through the init binary and without it.
+t_argv0() {
+	local init
+	for init in "" none; do
+		export AG3NTUM_SANDBOX_INIT=$init
+		bw "${IDS[@]}" --ro-bind / / --proc /proc --argv0 other sh -c 'echo "$0"; tr "\0" "\n" </proc/$$/cmdline | head -n 1'
+		expect_rc 0
+		expect_out "other
+other"
+		bw "${IDS[@]}" --ro-bind / / --argv0 /nonexistent/sh sh -c 'echo "$0"'
+		expect_rc 0
+		expect_out /nonexistent/sh
+		# an exec failure names the program, not argv[0]
+		bw "${IDS[@]}" --ro-bind / / --argv0 sh /nonexistent/cmd
+		expect_rc 1
+		expect_err_has "^bwrap: exec: /nonexistent/cmd: No such file or directory"
+	done
+}
+
+# The status lines of /proc/self/status that say what a process holds.
+HELD='/^(Uid|Gid|Groups|Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs|Seccomp):/ {print} END {}'
+
+# --as-pid-1: the command itself is pid 1, holding exactly what the forked command
+# holds (ids, groups, capabilities, no_new_privs, fds), its status is the run's, an
+# exec failure is still a setup failure, and it dies with the front end.
+t_as_pid_1() {
+	local init forked pid1
+	for init in "" none; do
+		export AG3NTUM_SANDBOX_INIT=$init
+		bw "${IDS[@]}" --ro-bind / / --unshare-pid --as-pid-1 sh -c 'echo $$; exit 3'
+		expect_rc 3
+		expect_out 1
+		bw "${IDS[@]}" --ro-bind / / --unshare-pid sh -c "awk '$HELD' /proc/self/status; ls /proc/self/fd"
+		expect_rc 0
+		forked=$OUT
+		bw "${IDS[@]}" --ro-bind / / --unshare-pid --as-pid-1 sh -c "awk '$HELD' /proc/self/status; ls /proc/self/fd; echo \$\$"
+		expect_rc 0
+		pid1=$OUT
+		[ "$pid1" = "$(printf '%s\n1' "$forked")" ] ||
+			fail "INIT=$init: as pid 1: $(diff <(echo "$forked") <(echo "$pid1"))"
+		if [ $MODE = root ]; then
+			# bwrap's root mode, the same way: the caller's capabilities, --cap-drop's edits
+			bw --ro-bind / / --unshare-pid --as-pid-1 --cap-drop ALL --cap-add CAP_KILL \
+				sh -c "awk '$HELD' /proc/self/status; echo \$\$"
+			expect_rc 0
+			expect_out_has "^CapEff:	0000000000000020$"
+			expect_out_has "^CapBnd:	0000000000000020$"
+			expect_out_has "^Uid:	0	0	0	0$"
+			expect_out_has "^1$"
+		fi
+		bw "${IDS[@]}" --ro-bind / / --unshare-pid --as-pid-1 /nonexistent/cmd
+		expect_rc 1
+		expect_err_has "^bwrap: exec: /nonexistent/cmd: No such file or directory"
+	done
+	unset AG3NTUM_SANDBOX_INIT
+	# the front end is still the supervisor: stopped, it stops pid 1 (which ignores
+	# SIGTERM without a handler: SIGKILL after the grace), and says so
+	"$AG3" bwrap "${IDS[@]}" --ro-bind / / --unshare-pid --as-pid-1 --info-fd 3 sleep 60 \
+		3>"$PWD/info0" </dev/null >/dev/null 2>&1 &
+	local fe0=$! rc0=0 j
+	for ((j = 0; j < 100; j++)); do
+		grep -q child-pid "$PWD/info0" && break
+		sleep 0.1
+	done
+	kill -TERM $fe0
+	for ((j = 0; j < 150; j++)); do
+		[ -e /proc/$fe0 ] && [ "$(awk '{print $3}' /proc/$fe0/stat 2>/dev/null)" != Z ] || break
+		sleep 0.1
+	done
+	[ $j -lt 150 ] || { kill -KILL $fe0; fail "the front end did not stop its pid 1"; }
+	wait $fe0 || rc0=$?
+	[ $rc0 = 137 ] || fail "stopped: status $rc0"
+	# killed with the front end: pid 1 (the command) goes with it
+	"$AG3" bwrap "${IDS[@]}" --ro-bind / / --unshare-pid --as-pid-1 --info-fd 3 sleep 60 \
+		3>"$PWD/info" </dev/null >/dev/null 2>&1 &
+	local fe=$! cmd="" i
+	for ((i = 0; i < 100; i++)); do
+		cmd=$(sed -n 's/.*"child-pid": \([0-9]*\).*/\1/p' "$PWD/info")
+		[ -z "$cmd" ] || break
+		sleep 0.1
+	done
+	[ -n "$cmd" ] || { kill -KILL $fe; fail "no child-pid"; }
+	[ "$(cat /proc/$cmd/comm 2>/dev/null)" = sleep ] || { kill -KILL $fe; fail "child-pid $cmd is not the command"; }
+	kill -KILL $fe
+	wait $fe 2>/dev/null || true
+	for ((i = 0; i < 100; i++)); do
+		[ -e /proc/$cmd ] || return 0
+		sleep 0.1
+	done
+	fail "the command (pid $cmd) outlived the front end"
+}
+
+# 0 when PATH can be write-locked now (nobody holds a lock on it), 1 otherwise;
+# with "wait", blocks until it can (bounded by timeout).
+lock_probe() {
+	timeout 20 python3 -c '
+import fcntl, struct, sys
+f = open(sys.argv[1], "a")
+try:
+    fcntl.fcntl(f.fileno(), fcntl.F_SETLKW if sys.argv[2] == "wait" else fcntl.F_SETLK,
+                struct.pack("hhqqhh", fcntl.F_WRLCK, 0, 0, 0, 0, 0))
+except OSError:
+    sys.exit(1)' "$1" "$2"
+}
+
+# --lock-file: a POSIX read lock on DEST as the sandbox sees it, held while the
+# sandbox lives and gone when it ends (--die-with-parent: when the caller dies);
+# a symlink the sandbox holds cannot lead to a host file.
+t_lock_file() {
+	command -v python3 >/dev/null || skip_test "python3 is needed"
+	local init i fe sh
+	touch "$PWD/lock"
+	chmod 666 "$PWD/lock"
+	for init in "" none; do
+		export AG3NTUM_SANDBOX_INIT=$init
+		"$AG3" bwrap "${IDS[@]}" --ro-bind / / --lock-file "$PWD/lock" sleep 60 \
+			</dev/null >/dev/null 2>"$PWD/err" &
+		fe=$!
+		for ((i = 0; i < 100; i++)); do
+			lock_probe "$PWD/lock" nowait || break
+			sleep 0.1
+		done
+		if lock_probe "$PWD/lock" nowait; then
+			kill -KILL $fe
+			fail "INIT=$init: no lock taken: $(cat "$PWD/err")"
+		fi
+		kill -TERM $fe
+		wait $fe 2>/dev/null || true
+		lock_probe "$PWD/lock" nowait || fail "INIT=$init: the lock outlived the sandbox"
+	done
+	unset AG3NTUM_SANDBOX_INIT
+	# bwrap's test: the caller killed, the lock goes
+	bash -c "exec \"$AG3\" bwrap ${IDS[*]} --die-with-parent --ro-bind / / --lock-file '$PWD/lock' sleep 60 & wait" \
+		</dev/null >/dev/null 2>&1 &
+	sh=$!
+	for ((i = 0; i < 100; i++)); do
+		lock_probe "$PWD/lock" nowait || break
+		sleep 0.1
+	done
+	lock_probe "$PWD/lock" nowait && { kill -KILL $sh; fail "--die-with-parent: no lock taken"; }
+	kill -KILL $sh
+	wait $sh 2>/dev/null || true
+	lock_probe "$PWD/lock" wait || fail "--die-with-parent: the lock outlived the caller"
+	# what cannot be locked
+	bw "${IDS[@]}" --ro-bind / / --lock-file /nonexistent true
+	expect_rc 1
+	expect_err_has "^bwrap: Unable to open lock file /nonexistent: No such file or directory$"
+	bw "${IDS[@]}" --ro-bind / / --lock-file /tmp true
+	expect_rc 1
+	expect_err_has "^bwrap: Unable to open lock file /tmp: not a regular file$"
+	# the sandbox's symlink to the host's file resolves in the sandbox, where it is not
+	bw "${IDS[@]}" --ro-bind /usr /usr --ro-bind /bin /bin --ro-bind /lib /lib \
+		--ro-bind-try /lib64 /lib64 --tmpfs /t --symlink "$PWD/lock" /t/l --lock-file /t/l true
+	expect_rc 1
+	expect_err_has "^bwrap: Unable to open lock file /t/l: No such file or directory$"
+	bw "${IDS[@]}" --ro-bind /usr /usr --ro-bind /bin /bin --ro-bind /lib /lib \
+		--ro-bind-try /lib64 /lib64 --lock-file "/../../..$PWD/lock" true
+	expect_rc 1
+	expect_err_has "^bwrap: Unable to open lock file /../../..$PWD/lock: No such file or directory$"
 }
 
 # ../shared/reference/agent-platform-sandbox.md 11.4, with this test's paths for

@@ -172,14 +172,20 @@ t_the_binary_refuses_what_it_was_not_made_for() {
 import socket, struct, subprocess, sys
 a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 fd = b.fileno()
-# The last two fields: a root command's capabilities (-1..1) and the ones it keeps
-# (below 1 << 41): anything else is refused before the command exists.
-for fields in (f"999 1 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0 -1 0",
-               f"3 1 {fd} -1 -1 -1 9 -1 0 0 -1 -1 0 0 -1 0",
-               f"3 1 {fd} -1 -1 -1 0 -1 0 0 -1 12345 0 0 -1 0",
-               f"3 5 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0 -1 0",
-               f"3 1 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0 2 0",
-               f"3 1 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0 1 {1 << 41}"):
+# Then a root command's capabilities (-1..1) and the ones it keeps (below 1 << 41),
+# whether a program to run comes before argv (0, 1: then argc counts the words
+# after it) and --as-pid-1 (0, 1): anything else is refused before the command
+# exists.
+for fields in (f"999 1 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0 -1 0 0 0",
+               f"3 1 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0 -1 0 0 0",
+               f"4 1 {fd} -1 -1 -1 9 -1 0 0 -1 -1 0 0 -1 0 0 0",
+               f"4 1 {fd} -1 -1 -1 0 -1 0 0 -1 12345 0 0 -1 0 0 0",
+               f"4 5 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0 -1 0 0 0",
+               f"4 1 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0 2 0 0 0",
+               f"4 1 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0 1 {1 << 41} 0 0",
+               f"4 1 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0 -1 0 2 0",
+               f"4 2 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0 -1 0 1 0",
+               f"4 1 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0 -1 0 0 2"):
     p = subprocess.run([sys.argv[1], fields, "--", "/bin/echo", "ran"], pass_fds=[fd],
                        capture_output=True, timeout=30)
     assert p.returncode == 125, (fields, p)
@@ -189,7 +195,7 @@ for fields in (f"999 1 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0 -1 0",
     t, err = struct.unpack_from("Ii", msg)
     assert t == 1, (fields, t)  # MSG_SETUP_ERROR
     text = msg.decode(errors="replace")
-    if fields.startswith("999"):
+    if fields.startswith("999") or fields.startswith("3 "):
         assert "another version" in text, text
 print("ok")
 PY
