@@ -7,6 +7,8 @@ import base64
 import json
 import os
 import re
+import select
+import signal
 import socket
 import subprocess
 import sys
@@ -262,19 +264,38 @@ def sc_errors(ws):
     c.close()
 
 
-def sc_flood(path, ws):
+def sc_flood(path, ws, stop_pid=None):
+    """A client floods junk and does not read its replies; another one is served
+    meanwhile; the flooder gets an answer to every line once it reads.
+
+    serve stops reading a client that has more than 1 MiB of replies waiting
+    (40000 junk lines earn 3.4 MiB), so how much of the flood goes out before
+    the other client comes depends on the kernel's socket buffers and on how
+    fast serve runs (about 330 KB here, 280 KB of junk; less when serve gets
+    little CPU: a loaded machine, the sanitizers). What is left goes out once
+    the flooder reads. With stop_pid, serve is stopped (SIGSTOP) for the first
+    second of the flood: serve starved, as on a loaded CI machine."""
+    lines = 40000
+    junk = b"{junk}\n" * lines
     a = Client.connect(path)
     hello(a)
-    # a floods junk and never reads its replies
-    junk = b"{junk}\n" * 40000
     a.sock.setblocking(False)
     sent = 0
     t0 = time.monotonic()
-    while sent < len(junk) and time.monotonic() - t0 < 5:
-        try:
-            sent += a.sock.send(junk[sent:])
-        except BlockingIOError:
-            time.sleep(0.01)
+    if stop_pid:
+        os.kill(int(stop_pid), signal.SIGSTOP)
+    try:
+        while sent < len(junk) and time.monotonic() - t0 < (1 if stop_pid else 5):
+            try:
+                sent += a.sock.send(junk[sent:])
+            except BlockingIOError:
+                time.sleep(0.01)
+    finally:
+        if stop_pid:
+            os.kill(int(stop_pid), signal.SIGCONT)
+    if stop_pid:
+        expect(sent < len(junk), "a stopped serve took the whole flood: this run tests nothing")
+    # the flood goes on: serve holds (or has not read) lines it owes 3.4 MiB of answers for
     b = Client.connect(path)
     hello(b)
     t = time.monotonic()
@@ -284,13 +305,31 @@ def sc_flood(path, ws):
     expect(b.request({"op": "close", "id": 3, "session": s})["type"] == "closed", "closed")
     expect(time.monotonic() - t < 20, "the second client was slowed down")
     b.close()
-    # the flooder still gets its answers once it reads
-    a.sock.setblocking(True)
+    # the flooder reads: it gets its answers, and sends the rest of its junk meanwhile
     n = 0
-    while n < 40000:
-        o = a.recv(lambda o: True, timeout=30)
-        expect(o["type"] == "error" and o["code"] == "BAD_JSON", o)
-        n += 1
+    end = time.monotonic() + 2 * DEADLINE
+    idle_end = time.monotonic() + DEADLINE / 2
+    while n < lines:
+        now = time.monotonic()
+        expect(now < idle_end, "the flooder got %d of %d answers (%d of %d bytes sent), then "
+               "nothing for %d s" % (n, lines, sent, len(junk), DEADLINE / 2))
+        expect(now < end, "the flooder got %d of %d answers (%d of %d bytes sent) in %d s"
+               % (n, lines, sent, len(junk), 2 * DEADLINE))
+        rd, wr, _ = select.select([a.sock], [a.sock] if sent < len(junk) else [], [], 1.0)
+        if wr:
+            a.sock.setblocking(False)
+            try:
+                sent += a.sock.send(junk[sent:])
+                idle_end = time.monotonic() + DEADLINE / 2
+            except BlockingIOError:
+                pass
+        if rd:
+            a._fill(DEADLINE)  # readable: returns at once
+        while a.lines:
+            o = a.lines.pop(0)
+            expect(o["type"] == "error" and o["code"] == "BAD_JSON", o)
+            n += 1
+            idle_end = time.monotonic() + DEADLINE / 2
     a.close()
 
 

@@ -5,8 +5,8 @@
 # merged stderr, capture, timeout, cancel, streaming), check, resolve with the
 # fd passed, every error code on a connection that keeps working, a flooding
 # client (junk, or resolve fds it never reads) that neither exhausts serve nor
-# slows another client down, a client whose disconnect leaves no
-# process behind, and the peer-uid check.
+# slows another client down (also when serve is starved of CPU meanwhile), a
+# client whose disconnect leaves no process behind, and the peer-uid check.
 source "$(dirname "$0")/lib.sh"
 command -v python3 >/dev/null || skip_all "python3 is needed for the serve client"
 CLIENT=$(cd "$(dirname "$0")" && pwd)/serve-client.py
@@ -21,7 +21,8 @@ start_serve() {
 	S=$SCRATCH/serve.sock
 	"$AG3" serve --socket "$S" "$@" >serve.out 2>serve.err &
 	SERVE=$!
-	trap 'kill "$SERVE" 2>/dev/null || true' EXIT
+	# SIGCONT too: a scenario may have stopped it (flood, serve starved)
+	trap 'kill "$SERVE" 2>/dev/null || true; kill -CONT "$SERVE" 2>/dev/null || true' EXIT
 	local i
 	for ((i = 0; i < 100; i++)); do
 		[ -S "$S" ] && return 0
@@ -55,6 +56,16 @@ t_socket_flood_does_not_block_others() {
 	start_serve
 	[ "$(stat -c %a "$S")" = 600 ] || fail "socket mode $(stat -c %a "$S"), want 600"
 	python3 "$CLIENT" flood "$S" "$WS"
+	stop_serve
+}
+
+# The same while serve gets no CPU (stopped) for the first second of the flood, as
+# on a loaded machine: less of the junk goes out before the other client comes, the
+# rest once the flooder reads, and every line is answered.
+t_socket_flood_with_serve_starved() {
+	workspace
+	start_serve
+	python3 "$CLIENT" flood "$S" "$WS" "$SERVE"
 	stop_serve
 }
 
@@ -134,6 +145,7 @@ t_peer_uid_checked() {
 run_test "stdio: sessions, commands, check, resolve with fd" t_stdio_basics
 run_test "every error is an error reply on a working connection" t_errors_keep_the_connection
 run_test "a flooding client does not block another" t_socket_flood_does_not_block_others
+run_test "a flooding client does not block another, serve starved meanwhile" t_socket_flood_with_serve_starved
 run_test "a client that never reads its resolve fds does not exhaust serve" t_unread_fds_do_not_exhaust_serve
 run_test "a client's disconnect kills its commands" t_disconnect_kills_the_commands
 run_test "--socket on an existing path is refused" t_existing_path_refused
