@@ -44,9 +44,9 @@ t_errors_are_bwraps() {
 	bw --json-status-fd -1 true
 	expect_rc 1
 	expect_err_has "^bwrap: Invalid fd: -1$"
-	bw --unshare-user --disable-userns true
+	bw --unshare-user --assert-userns-disabled true
 	expect_rc 1
-	expect_err_has "^bwrap: --disable-userns is not supported by ag3ntum-sandbox"
+	expect_err_has "^bwrap: --assert-userns-disabled is not supported by ag3ntum-sandbox"
 	bw --as-pid-1 true
 	expect_rc 1
 	expect_err_has "^bwrap: Specifying --as-pid-1 requires --unshare-pid$"
