@@ -24,8 +24,11 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <grp.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -35,6 +38,7 @@
 #include "mounts/mount.h"
 #include "policy/bwrap.h"
 #include "policy/uid-policy.h"
+#include "runtime/cmdreq.h"
 #include "runtime/sandbox.h"
 #include "runtime/util/cleanup.h"
 
@@ -825,45 +829,99 @@ struct locks {
 	size_t n;
 	int fds[64];
 	size_t n_fds;
+	/* root mode, a command that is not root: DEST is opened with the command's ids */
+	bool drop;
+	uid_t uid;
+	gid_t gid;
 };
 
-/* on_built: DEST is resolved in the sandbox's root as the sandbox sees it, its
- * symlinks kept inside that root (a link the sandbox races in cannot lead to a
- * host file), and only a regular file is opened for reading. */
+/* DEST resolved in the sandbox's root as the sandbox sees it, its symlinks kept
+ * inside that root, and opened for reading only if it is a regular file. The fd
+ * or -errno (-EINVAL: not a regular file). */
+static int open_lock(int root, const char *dest)
+{
+	struct open_how how = {.flags = O_PATH | O_CLOEXEC,
+			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	_cleanup_close_ int p = (int)syscall(SYS_openat2, root, dest, &how, sizeof(how));
+	if (p < 0)
+		return -errno;
+	struct stat st;
+	if (fstat(p, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	char self[64];
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", p);
+	int fd = open(self, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * open_lock as the command: a child with the command's uid, gid and no groups
+ * opens DEST and hands the fd back. In root mode this process is root, which may
+ * open any file: a link the sandbox put at DEST (--ro-bind / / makes every host
+ * file reachable in its root) would otherwise have us lock /etc/.pwd.lock or any
+ * file the command could not even read, and hold the lock against the host's
+ * writers for as long as the sandbox runs. bwrap opens it in the sandbox's pid 1.
+ */
+static int open_lock_as(int root, const char *dest, uid_t uid, gid_t gid)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(sv[0]);
+		close(sv[1]);
+		return -e;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		/* holds the front end's fds: no process of the command's uid may trace it */
+		int r = prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || setgroups(0, NULL) < 0 ||
+					setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0
+				? -errno
+				: open_lock(root, dest);
+		int fds[1] = {r};
+		ag3_send_fds(sv[1], &r, sizeof(r), fds, r >= 0 ? 1 : 0);
+		_exit(0);
+	}
+	close(sv[1]);
+	int r = -EIO, fd = -1;
+	if (ag3_recv_fd(sv[0], &r, sizeof(r), &fd, 0) != (ssize_t)sizeof(r))
+		r = -EIO;
+	close(sv[0]);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (r >= 0 && fd < 0)
+		r = -EIO;
+	if (r < 0 && fd >= 0)
+		close(fd);
+	return r < 0 ? r : fd;
+}
+
+/* on_built: a link the sandbox races in at DEST cannot lead out of its root, nor
+ * to a file the command could not open itself. */
 static int take_locks(void *data, int root, char *why, size_t len)
 {
 	struct locks *lk = data;
 	for (size_t i = 0; i < lk->n; i++) {
 		const char *dest = lk->paths[i];
-		struct open_how how = {.flags = O_PATH | O_CLOEXEC,
-				       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-		int p = (int)syscall(SYS_openat2, root, dest, &how, sizeof(how));
-		int e = p < 0 ? errno : 0;
-		struct stat st;
-		if (p >= 0 && fstat(p, &st) < 0)
-			e = errno;
-		else if (p >= 0 && !S_ISREG(st.st_mode))
-			e = EINVAL;
-		int fd = -1;
-		if (p >= 0 && e == 0) {
-			char self[64];
-			snprintf(self, sizeof(self), "/proc/self/fd/%d", p);
-			fd = open(self, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-			e = fd < 0 ? errno : 0;
-		}
-		if (p >= 0)
-			close(p);
-		if (fd < 0 || e) {
+		int fd = lk->drop ? open_lock_as(root, dest, lk->uid, lk->gid)
+				  : open_lock(root, dest);
+		if (fd < 0) {
+			int e = -fd;
 			snprintf(why, len, "Unable to open lock file %s: %s", dest,
 				 e == EINVAL   ? "not a regular file"
 				 : e == ENOSYS ? "openat2 is not available (Linux 5.6)"
 					       : strerror(e));
-			return -(e ? e : EIO);
+			return fd;
 		}
 		lk->fds[lk->n_fds++] = fd;
 		struct flock l = {.l_type = F_RDLCK, .l_whence = SEEK_SET};
 		if (fcntl(fd, F_SETLK, &l) < 0) {
-			e = errno;
+			int e = errno;
 			snprintf(why, len, "Unable to lock file %s: %s", dest, strerror(e));
 			return -e;
 		}
@@ -1047,6 +1105,9 @@ int cli_bwrap(int argc, char **argv, const char *prog)
 	 * pick a system user or group (--gid 42 reads /etc/shadow over --bind / /): the
 	 * platform's uid policy applies to both (README "Replacing bwrap"). */
 	if (root && !root_command) {
+		locks.drop = true;
+		locks.uid = (uid_t)uid;
+		locks.gid = (gid_t)gid;
 		const struct ag3_uid_policy pol = AG3_UID_POLICY_DEFAULT;
 		struct ag3_error *e = NULL;
 		if (ag3_uid_policy_check(&pol, "--uid", (unsigned long)uid, &e) < 0 ||

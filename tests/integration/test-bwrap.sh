@@ -712,6 +712,31 @@ t_lock_file() {
 		--ro-bind-try /lib64 /lib64 --lock-file "/../../..$PWD/lock" true
 	expect_rc 1
 	expect_err_has "^bwrap: Unable to open lock file /../../..$PWD/lock: No such file or directory$"
+	# root mode: DEST is opened as the command, which cannot open a root-only file
+	# (a link to /etc/.pwd.lock would otherwise hold the host's passwd tools off)
+	if [ $MODE = root ]; then
+		install -m 0600 /dev/null "$PWD/rootonly"
+		bw "${IDS[@]}" --ro-bind / / --tmpfs /tmp --ro-bind "$PWD" /tmp/d --symlink d/rootonly /tmp/l \
+			--lock-file /tmp/l sleep 5
+		expect_rc 1
+		expect_err_has "^bwrap: Unable to open lock file /tmp/l: Permission denied$"
+		SUDO_UID=1000 "$AG3" bwrap "${IDS[@]}" --ro-bind / / --lock-file "$PWD/rootonly" \
+			sleep 60 </dev/null >/dev/null 2>"$PWD/err" &
+		fe=$!
+		for ((i = 0; i < 50; i++)); do
+			lock_probe "$PWD/rootonly" nowait || break
+			kill -0 $fe 2>/dev/null || break
+			sleep 0.1
+		done
+		if ! lock_probe "$PWD/rootonly" nowait; then
+			kill -KILL $fe
+			fail "a root-only file was locked for uid 50000"
+		fi
+		kill -KILL $fe 2>/dev/null || true
+		wait $fe 2>/dev/null || true
+		grep -q "^bwrap: Unable to open lock file $PWD/rootonly: Permission denied$" \
+			"$PWD/err" || fail "not refused: $(cat "$PWD/err")"
+	fi
 }
 
 # ../shared/reference/agent-platform-sandbox.md 11.4, with this test's paths for
