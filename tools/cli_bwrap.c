@@ -571,7 +571,7 @@ static int build_mounts(struct ag3_bwrap *bw, struct ag3_spec *spec, struct buil
 					       "by "
 					       "ag3ntum-sandbox (--proc DEST mounts the sandbox's "
 					       "own)",
-					       op->option, op->src);
+					       op->option, op->src ? op->src : src);
 					return -1;
 				}
 				if (!b->proc_fixed)

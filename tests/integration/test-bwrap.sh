@@ -266,6 +266,9 @@ ro"
 	bw "${IDS[@]}" --ro-bind / / --bind-fd 5 /mnt true 5< <(echo pipe)
 	expect_rc 1
 	expect_err_has "^bwrap: --bind-fd 5: not a directory, regular file or char device"
+	bw "${IDS[@]}" --ro-bind / / --bind-fd 5 /mnt true 5</proc/1
+	expect_rc 1
+	expect_err_has "^bwrap: --bind-fd /proc/1: binding the host's /proc is not supported"
 	cp "$S/file" "$S/gone"
 	exec 7<"$S/gone"
 	rm "$S/gone"
