@@ -381,7 +381,7 @@ static _Noreturn void command_main(const struct ag3_cinit *ci, int errfd)
 	 * Setting the same ids again is a no-op that fails if they are not what they
 	 * must be; the capability sets are cleared and read back. */
 	const char *what = NULL;
-	int r = ci->root_caps >= 0 ? ag3_cinit_root_caps(ci->caps_keep, ci->root_caps == 1, &what)
+	int r = ci->root_caps >= 0 ? ag3_cinit_root_caps(ci->caps_keep, ci->root_caps & 1, &what)
 				   : ag3_cinit_set_ids(ci->uid, ci->gid, &what);
 	if (r < 0)
 		ag3_die_errno(errfd, "identity", -r, NULL, what);
@@ -541,9 +541,11 @@ _Noreturn void ag3_cinit_run(const struct ag3_cinit *ci, int sock, int sfd)
 	bool exec_failed = n == (ssize_t)sizeof(m) && m.type == MSG_SETUP_ERROR;
 	/* A root command (bwrap's root mode) may keep CAP_SYS_PTRACE, which passes init's
 	 * non-dumpable flag: it could make init, its pid 1, run what the filters deny it.
-	 * So init goes under them too, as bwrap's own init does (after the command
-	 * started: the filters need not allow init's setup of it). */
-	if (!exec_failed && ci->root_caps >= 0) {
+	 * With bwrap's --unshare-pid, init goes under them too, as bwrap's own init does
+	 * (after the command started: the filters need not allow init's setup of it); a
+	 * filter that denies what init needs then ends the sandbox, as it ends bwrap's.
+	 * Without it, as bwrap's monitor process, init stays unfiltered (README). */
+	if (!exec_failed && ci->root_caps >= 0 && (ci->root_caps & 2)) {
 		int r = ag3_seccomp_load(ci->seccomp);
 		if (r < 0) {
 			kill(pid, SIGKILL);

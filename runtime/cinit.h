@@ -70,8 +70,9 @@ struct ag3_cinit {
 	uint64_t fallback_as;                   /* RLIMIT_AS for the command, or 0 */
 	uint64_t fallback_nproc;                /* RLIMIT_NPROC for the command, or 0 */
 	/* -1: the command's capabilities are cleared (everything but bwrap's root mode);
-	 * 0: a root command keeps the sets it inherits; 1: a root command's effective,
-	 * permitted, inheritable and ambient sets become caps_keep. */
+	 * else a root command's, bits: 1, its effective, permitted, inheritable and
+	 * ambient sets become caps_keep (else it keeps the sets it inherits); 2, init
+	 * loads the command's filters too once it started (bwrap's --unshare-pid). */
 	int root_caps;
 	uint64_t caps_keep;
 	/* bwrap's --as-pid-1 (fresh mode only): init does not start the command, it

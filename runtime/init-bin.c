@@ -64,7 +64,7 @@ int main(int argc, char **argv)
 			ag3_die_errno(sock, "init", EINVAL, NULL, "ag3ntum-init: a bad fd field");
 	if (f[F_PTY_MASK] < 0 || f[F_PTY_MASK] > 7 || f[F_UID] < 0 || f[F_UID] > UINT32_MAX - 1 ||
 	    f[F_GID] < 0 || f[F_GID] > UINT32_MAX - 1 || f[F_AS] < 0 || f[F_NPROC] < 0 ||
-	    f[F_ROOT_CAPS] > 1 || f[F_CAPS_KEEP] < 0 || f[F_CAPS_KEEP] >= (1LL << 41) ||
+	    f[F_ROOT_CAPS] > 3 || f[F_CAPS_KEEP] < 0 || f[F_CAPS_KEEP] >= (1LL << 41) ||
 	    f[F_FILE] < 0 || f[F_FILE] > 1 || f[F_AS_PID_1] < 0 || f[F_AS_PID_1] > 1)
 		ag3_die_errno(sock, "init", EINVAL, NULL, "ag3ntum-init: fields out of range");
 

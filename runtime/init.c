@@ -368,9 +368,10 @@ static void command_setup(struct ag3_child_ctx *ctx, const struct ag3_cmd *cmd, 
 		.seccomp = &ctx->seccomp,
 		.fallback_as = ctx->fallback_as,
 		.fallback_nproc = ctx->fallback_nproc,
-		.root_caps = !ctx->root_command        ? -1
-			     : spec->security.caps_set ? 1
-						       : 0,
+		.root_caps = !ctx->root_command
+				     ? -1
+				     : (spec->security.caps_set ? 1 : 0) |
+					       (ctx->opts && ctx->opts->filter_init ? 2 : 0),
 		.caps_keep = ctx->root_command ? spec->security.caps_keep : 0,
 		.as_pid_1 = !ctx->session && ctx->opts && ctx->opts->as_pid_1,
 	};

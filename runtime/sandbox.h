@@ -36,6 +36,9 @@ struct ag3_run_opts {
 	 * namespace, with nothing to reap its orphans or pass signals on (runtime/
 	 * cinit.h). Fresh mode only; needs pidfds (Linux 5.3). */
 	bool as_pid_1;
+	/* A root command (spec security.root_command): init loads the command's seccomp
+	 * filters too once it started (bwrap's --unshare-pid; README "Replacing bwrap"). */
+	bool filter_init;
 	int stdio[3];  /* fds to give the command as 0, 1, 2; -1 = the caller's own */
 	int cancel_fd; /* when readable: stop the sandbox (SIGTERM, grace, SIGKILL); -1 = none */
 	bool capture;  /* capture stdout and stderr (each capped at limits.output_bytes,

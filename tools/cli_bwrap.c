@@ -1223,6 +1223,7 @@ int cli_bwrap(int argc, char **argv, const char *prog)
 	struct ag3_run_opts ro = {.argv = av ? av : bw.argv,
 				  .file = av ? bw.argv[0] : NULL,
 				  .as_pid_1 = bw.as_pid_1,
+				  .filter_init = bw.unshare_pid,
 				  .on_built = bw.n_lock_files ? take_locks : NULL,
 				  .on_built_data = &locks,
 				  .stdio = {-1, -1, -1},

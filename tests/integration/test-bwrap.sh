@@ -353,15 +353,23 @@ t_root_command_hostile() {
 	# a one-instruction program that allows everything
 	printf '\006\000\000\000\000\000\377\177' >"$PWD/allow.bpf"
 	# The root command keeps CAP_SYS_PTRACE, which passes init's non-dumpable flag:
-	# init (its pid 1) must be under the caller's filters too, or the command could
-	# make init run what they deny it (bwrap's init loads them as well).
+	# with --unshare-pid init (its pid 1) is under the caller's filters too, or the
+	# command could make init run what they deny it (bwrap's init loads them as well).
 	RC=0 ERR=
-	OUT=$("$AG3" bwrap --ro-bind / / --proc /proc --seccomp 3 \
+	OUT=$("$AG3" bwrap --ro-bind / / --unshare-pid --proc /proc --seccomp 3 \
 		sh -c 'grep "^Seccomp_filters:" /proc/1/status /proc/self/status' 3<"$PWD/allow.bpf" \
 		2>&1) || RC=$?
 	expect_rc 0
 	[ "$(printf '%s\n' "$OUT" | tr -d '\t' | sed 's/.*://' | sort -u)" = 1 ] ||
 		fail "init is not under the caller's filter: $OUT"
+	# without it, as bwrap's monitor, init is not (a filter that denies what init
+	# needs, systemd's @default allowlist, must not end the sandbox)
+	RC=0 ERR=
+	OUT=$("$AG3" bwrap --ro-bind / / --proc /proc --seccomp 3 \
+		sh -c 'grep "^Seccomp_filters:" /proc/1/status' 3<"$PWD/allow.bpf" 2>&1) || RC=$?
+	expect_rc 0
+	[ "$(printf '%s\n' "$OUT" | tr -d '\t' | sed 's/.*://')" = 0 ] ||
+		fail "init is under the caller's filter without --unshare-pid: $OUT"
 	# --cap-drop ALL keeps nothing: a bounding-set drop that fails unseen (here a
 	# filter makes prctl(PR_CAPBSET_DROP) answer EINVAL, which the drop skips as
 	# "no such capability") must fail the setup, as any other kept set's does.
