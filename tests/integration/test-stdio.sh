@@ -124,7 +124,7 @@ start_then_kill_parent() {
 	parent=$!
 	for ((i = 0; i < 100; i++)); do [ -s pid ] && break; sleep 0.1; done
 	EX=$(cat pid)
-	wait_proc "^sleep $tag" 100 up || fail "the sandbox did not start"
+	wait_proc "^sleep $tag\$" 100 up || fail "the sandbox did not start"
 	kill -9 "$parent"
 	wait "$parent" 2>/dev/null || true
 }
@@ -134,7 +134,8 @@ start_then_kill_parent() {
 t_dies_with_parent() {
 	start_then_kill_parent 50
 	wait_gone "$EX" 100 || { kill "$EX"; fail "exec outlived its parent"; }
-	wait_proc "^sleep 50" 50 gone || fail "the sandboxed command outlived exec's parent"
+	# anchored at both ends: another "sleep 500" on the host is not the command
+	wait_proc "^sleep 50\$" 50 gone || fail "the sandboxed command outlived exec's parent"
 }
 
 t_no_die_with_parent() {
@@ -145,7 +146,7 @@ t_no_die_with_parent() {
 	kill "$EX" 2>/dev/null || true
 	wait_gone "$EX" 100 || true
 	[ $alive = 1 ] || fail "exec ended with its parent despite --no-die-with-parent"
-	wait_proc "^sleep 51" 50 gone || fail "the command outlived exec's SIGTERM"
+	wait_proc "^sleep 51\$" 50 gone || fail "the command outlived exec's SIGTERM"
 }
 
 # The command reads part of a relayed stdin and stops: the supervisor waits
