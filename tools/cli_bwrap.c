@@ -511,8 +511,6 @@ static int build_mounts(struct ag3_bwrap *bw, struct ag3_spec *spec, struct buil
 	}
 	/* An overlay's lowers (host paths), upper and work directory, until its op. */
 	_cleanup_(lowers_free) struct lowers lw = {0};
-	char **ovl = NULL;
-	size_t n_ovl = 0;
 	_cleanup_free_ char *upper = NULL, *work = NULL;
 	for (size_t i = first; i < bw->n_ops; i++) {
 		struct ag3_bw_op *op = &bw->ops[i];
@@ -662,32 +660,32 @@ static int build_mounts(struct ag3_bwrap *bw, struct ag3_spec *spec, struct buil
 		case AG3_BW_OVERLAY_SRC: {
 			/* Gathered for the overlay op that follows (the parser checked one
 			 * does). */
-			char **v = realloc(ovl, (n_ovl + 1) * sizeof(char *));
+			char **v = realloc(lw.v, (lw.n + 1) * sizeof(char *));
 			if (!v) {
 				bw_msg(3, "out of memory");
 				return -1;
 			}
-			lw.v = ovl = v;
-			if (!(ovl[n_ovl] = realpath(op->dest, NULL))) {
+			lw.v = v;
+			if (!(lw.v[lw.n] = realpath(op->dest, NULL))) {
 				bw_msg(3, "Can't find source path %s: %s", op->dest,
 				       strerror(errno));
 				return -1;
 			}
-			lw.n = ++n_ovl;
+			lw.n++;
 			continue;
 		}
 		case AG3_BW_OVERLAY:
 		case AG3_BW_TMP_OVERLAY:
 		case AG3_BW_RO_OVERLAY: {
 			/* bwrap's last --overlay-src is the top layer. */
-			for (size_t k = 0; k < n_ovl / 2; k++) {
-				char *t = ovl[k];
-				ovl[k] = ovl[n_ovl - 1 - k];
-				ovl[n_ovl - 1 - k] = t;
+			for (size_t k = 0; k < lw.n / 2; k++) {
+				char *t = lw.v[k];
+				lw.v[k] = lw.v[lw.n - 1 - k];
+				lw.v[lw.n - 1 - k] = t;
 			}
 			m.op = AG3_MOUNT_OVERLAY;
-			m.lowers = ovl;
-			m.n_lowers = n_ovl;
+			m.lowers = lw.v;
+			m.n_lowers = lw.n;
 			m.ro = op->kind == AG3_BW_RO_OVERLAY;
 			m.nosuid = m.nodev = true;
 			if (op->kind == AG3_BW_OVERLAY) {
@@ -701,9 +699,9 @@ static int build_mounts(struct ag3_bwrap *bw, struct ag3_spec *spec, struct buil
 				m.workdir = work;
 			}
 			int r = add_mount(spec, &m);
-			for (size_t k = 0; k < n_ovl; k++)
-				free(ovl[k]);
-			lw.n = n_ovl = 0;
+			for (size_t k = 0; k < lw.n; k++)
+				free(lw.v[k]);
+			lw.n = 0;
 			free(upper);
 			free(work);
 			upper = work = NULL;
