@@ -21,9 +21,20 @@ import json, sys
 p = f = 0
 for line in open(sys.argv[1]):
     t = json.loads(line)
-    if t.get("result") in ("OK", "EXPECTEDFAIL"): p += 1
-    elif t.get("result") != "SKIP": f += 1
-    else: f += 1   # AG3_MUST_WORK: a skip is a failure
+    if t.get("result") in ("OK", "EXPECTEDFAIL"):
+        p += 1
+        continue
+    f += 1   # AG3_MUST_WORK: a skip is a failure too
+    # meson's --print-errorlogs shows stderr only; a TAP case's reason is on
+    # stdout, under its "not ok" line: CI's log must say why
+    show = False
+    for l in (t.get("stdout") or "").splitlines():
+        if l.startswith("not ok") or (l.startswith("ok ") and "# SKIP" in l):
+            show = True
+        elif not l.startswith("#"):
+            show = False
+        if show:
+            print("%s: %s" % (t.get("name"), l), file=sys.stderr)
 print(p, f)
 PY
 )
