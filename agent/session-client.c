@@ -13,6 +13,7 @@
 #include "agent/session-proto.h"
 #include "runtime/spec_json.h"
 #include "runtime/cmdreq.h"
+#include "runtime/msg.h"
 #include "runtime/relay.h"
 
 int ag3_session_connect(const char *path, char *why, size_t wlen)
@@ -121,11 +122,13 @@ int ag3_session_client_run_cap(int conn, int64_t timeout_ms, uint64_t output_byt
 	if (r < 0)
 		return r;
 	res->duration_ms = ag3_now_ms() - start;
-	bool ran = res->status != AG3_STATUS_SETUP_FAILED;
-	res->enforcement.caps_dropped = ran;
-	res->enforcement.no_new_privs = ran;
-	res->enforcement.seccomp = ran && seccomp;
-	res->enforcement.landlock_abi = ran ? landlock : 0;
+	/* A setup failure says how far the command's process got (a command that was
+	 * not found had everything applied before its execve). */
+	unsigned ap = res->status != AG3_STATUS_SETUP_FAILED ? AG3_APPLIED_ALL : res->setup_applied;
+	res->enforcement.caps_dropped = ap & AG3_APPLIED_CAPS;
+	res->enforcement.no_new_privs = ap & AG3_APPLIED_NNP;
+	res->enforcement.seccomp = seccomp && (ap & AG3_APPLIED_SECCOMP);
+	res->enforcement.landlock_abi = ap & AG3_APPLIED_LANDLOCK ? landlock : 0;
 	return 0;
 }
 

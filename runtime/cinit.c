@@ -50,22 +50,36 @@ void ag3_msg_send(int fd, const struct ag3_msg *m)
 	while (r < 0 && errno == EINTR);
 }
 
-void ag3_msg_send_error(int fd, const char *stage, int err, const char *path, const char *text)
+static void send_error(int fd, unsigned applied, const char *stage, int err, const char *path,
+		       const char *text)
 {
-	struct ag3_msg m = {.type = MSG_SETUP_ERROR, .err = err < 0 ? -err : err};
+	struct ag3_msg m = {
+		.type = MSG_SETUP_ERROR, .err = err < 0 ? -err : err, .applied = applied};
 	copy_str(m.stage, sizeof(m.stage), stage);
 	copy_str(m.path, sizeof(m.path), path);
 	copy_str(m.text, sizeof(m.text), text);
 	ag3_msg_send(fd, &m);
 }
 
-_Noreturn void ag3_die_errno(int fd, const char *stage, int err, const char *path, const char *what)
+void ag3_msg_send_error(int fd, const char *stage, int err, const char *path, const char *text)
+{
+	send_error(fd, 0, stage, err, path, text);
+}
+
+/* ag3_die_errno, saying what the command's process had applied (AG3_APPLIED_*). */
+static _Noreturn void die_applied(int fd, unsigned applied, const char *stage, int err,
+				  const char *path, const char *what)
 {
 	char text[768];
 	snprintf(text, sizeof(text), "%s: %s%s%s: %s (%s)", stage, path ? path : "",
 		 path ? ": " : "", what, strerror(err), ag3_errno_name(err));
-	ag3_msg_send_error(fd, stage, err, path, text);
+	send_error(fd, applied, stage, err, path, text);
 	_exit(125);
+}
+
+_Noreturn void ag3_die_errno(int fd, const char *stage, int err, const char *path, const char *what)
+{
+	die_applied(fd, 0, stage, err, path, what);
 }
 
 /* ---- /proc/1 hygiene ---------------------------------------------------------------------- */
@@ -385,27 +399,37 @@ static _Noreturn void command_main(const struct ag3_cinit *ci, int errfd)
 				   : ag3_cinit_set_ids(ci->uid, ci->gid, &what);
 	if (r < 0)
 		ag3_die_errno(errfd, "identity", -r, NULL, what);
+	/* From here a failure says what is in force (the result record's enforcement). */
+	unsigned applied = ci->root_caps < 0 ? AG3_APPLIED_CAPS : 0;
 	/* pid 1 dies with the supervisor as init does (a credential change may have
 	 * reset it): the kernel then ends the sandbox. */
 	if (ci->as_pid_1 && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-		ag3_die_errno(errfd, "init", errno, NULL, "prctl(PR_SET_PDEATHSIG)");
+		die_applied(errfd, applied, "init", errno, NULL, "prctl(PR_SET_PDEATHSIG)");
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		ag3_die_errno(errfd, "no_new_privs", errno, NULL, "prctl(PR_SET_NO_NEW_PRIVS)");
+		die_applied(errfd, applied, "no_new_privs", errno, NULL,
+			    "prctl(PR_SET_NO_NEW_PRIVS)");
+	applied |= AG3_APPLIED_NNP;
 
 	/* Landlock: the filesystem as the mount list grants it, beneath the mounts themselves. */
-	if (ci->landlock_rs >= 0 && syscall(SYS_landlock_restrict_self, ci->landlock_rs, 0) < 0)
-		ag3_die_errno(errfd, "landlock", errno, NULL, "restrict_self");
+	if (ci->landlock_rs >= 0) {
+		if (syscall(SYS_landlock_restrict_self, ci->landlock_rs, 0) < 0)
+			die_applied(errfd, applied, "landlock", errno, NULL, "restrict_self");
+		applied |= AG3_APPLIED_LANDLOCK;
+	}
 
 	/* Seccomp last: after it, only close_range and execve are left to do. */
 	r = ag3_seccomp_load(ci->seccomp);
 	if (r < 0)
-		ag3_die_errno(errfd, "seccomp", -r, NULL, "loading the filter");
+		die_applied(errfd, applied, "seccomp", -r, NULL, "loading the filter");
+	if (ci->seccomp && ci->seccomp->n_insns)
+		applied |= AG3_APPLIED_SECCOMP;
 
 	/* Every fd but 0, 1, 2 goes at execve (errfd too: it is how exec's success shows). */
 	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0 &&
 	    ag3_fds_walk(NULL, 0, false) < 0)
-		ag3_die_errno(errfd, "fds", errno, "/proc/self/fd", "marking fds close-on-exec");
+		die_applied(errfd, applied, "fds", errno, "/proc/self/fd",
+			    "marking fds close-on-exec");
 
 	/* Without a cgroup to enforce them, memory and pids fall back to rlimits: set
 	 * last, so nothing of ours has to allocate under the address-space cap. */
@@ -416,7 +440,7 @@ static _Noreturn void command_main(const struct ag3_cinit *ci, int errfd)
 	for (size_t i = 0; i < sizeof(fb) / sizeof(fb[0]); i++) {
 		struct rlimit rl = {.rlim_cur = fb[i].v, .rlim_max = fb[i].v};
 		if (fb[i].v && setrlimit(fb[i].res, &rl) < 0)
-			ag3_die_errno(errfd, "rlimits", errno, NULL, "fallback limit");
+			die_applied(errfd, applied, "rlimits", errno, NULL, "fallback limit");
 	}
 
 	if (ci->as_pid_1) {
@@ -427,7 +451,7 @@ static _Noreturn void command_main(const struct ag3_cinit *ci, int errfd)
 	int e = exec_command(file, ci->argv, ci->envp);
 	char text[768];
 	snprintf(text, sizeof(text), "exec: %s: %s (%s)", file, strerror(e), ag3_errno_name(e));
-	ag3_msg_send_error(errfd, "exec", e, file, text);
+	send_error(errfd, applied, "exec", e, file, text);
 	_exit(e == ENOENT ? 127 : 126);
 }
 

@@ -28,8 +28,19 @@ enum {
 				before the command starts                           */
 };
 
+/* MSG_SETUP_ERROR's `applied`: what the command's process had in force when its
+ * setup failed (a command not found ran into its execve with all of it). */
+enum {
+	AG3_APPLIED_CAPS = 1 << 0,     /* its ids set and every capability cleared, read back */
+	AG3_APPLIED_NNP = 1 << 1,      /* no_new_privs */
+	AG3_APPLIED_LANDLOCK = 1 << 2, /* the landlock ruleset, when there is one */
+	AG3_APPLIED_SECCOMP = 1 << 3,  /* the seccomp filter, when there is one */
+	AG3_APPLIED_ALL = (1 << 4) - 1,
+};
+
 struct ag3_msg {
 	uint32_t type;
+	uint32_t applied; /* MSG_SETUP_ERROR: AG3_APPLIED_* */
 	int32_t err;
 	int32_t wstatus;
 	int32_t landlock_abi;

@@ -53,6 +53,8 @@ struct ag3_result {
 	int exit_code;                 /* the command's own (exited)                   */
 	int signal;                    /* the killing signal (signaled, timeout)        */
 	struct ag3_error *setup_error; /* setup_failed: stage, errno, path, message     */
+	unsigned setup_applied;        /* setup_failed: what the command's process had in force
+				   when its setup failed (AG3_APPLIED_*, runtime/msg.h) */
 	uint64_t duration_ms;
 	struct rusage rusage;       /* of the whole sandbox (RUSAGE_CHILDREN)        */
 	uint64_t peak_memory;       /* bytes (max RSS of the largest process)       */

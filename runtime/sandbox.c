@@ -873,6 +873,7 @@ static void conclude(const struct sup *s, int st, uint64_t oom_kills, struct ag3
 	if (s->have_setup_err) {
 		ag3_result_setup_failed(res, s->setup_err.err, s->setup_err.stage,
 					s->setup_err.path, s->setup_err.text);
+		res->setup_applied = s->setup_err.applied;
 	} else if (s->timed_out) {
 		res->status = AG3_STATUS_TIMEOUT;
 		res->signal = s->got_exit && WIFSIGNALED(s->wstatus)          ? WTERMSIG(s->wstatus)
@@ -1017,12 +1018,13 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 		res->oom_kills = oom_kills;
 	}
 	conclude(&s, st, oom_kills, res);
-	if (res->status != AG3_STATUS_SETUP_FAILED) {
-		res->enforcement.caps_dropped = !ctx->root_command;
-		res->enforcement.no_new_privs = true;
-		res->enforcement.seccomp = ctx->seccomp.n_insns > 0;
-		res->enforcement.landlock_abi = ctx->landlock_abi;
-	}
+	/* What the command ran with; a setup failure says how far it got (a command
+	 * that was not found had everything applied before its execve). */
+	unsigned ap = res->status != AG3_STATUS_SETUP_FAILED ? AG3_APPLIED_ALL : res->setup_applied;
+	res->enforcement.caps_dropped = !ctx->root_command && (ap & AG3_APPLIED_CAPS);
+	res->enforcement.no_new_privs = ap & AG3_APPLIED_NNP;
+	res->enforcement.seccomp = ctx->seccomp.n_insns > 0 && (ap & AG3_APPLIED_SECCOMP);
+	res->enforcement.landlock_abi = ap & AG3_APPLIED_LANDLOCK ? ctx->landlock_abi : 0;
 	sandbox_free(sb);
 	return 0;
 }

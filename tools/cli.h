@@ -119,6 +119,23 @@ void cli_print_error(const char *what, const struct ag3_error *e);
 int cli_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
 /*
+ * cli_write_file_atomic in two steps: the directory opened first (resolved
+ * without following any symlink, and held: the file goes to that directory
+ * whatever is renamed or planted on the path meanwhile), the file written later.
+ * With `probe`, what the write would fail on is found at the open: `path` a
+ * directory (EISDIR), no file can be made in the directory (a file is made there
+ * and removed at once; whatever is at `path` is left alone). 0 or -errno.
+ */
+struct cli_target {
+	int dirfd;
+	char *abs;
+	const char *name; /* in abs */
+};
+int cli_target_open(const char *path, bool probe, struct cli_target *t);
+int cli_target_write(const struct cli_target *t, const void *data, size_t len, mode_t mode);
+void cli_target_close(struct cli_target *t);
+
+/*
  * A listening unix socket's path (`session open --socket`, `serve --socket`): its
  * directory must be the caller's or root's and not writable by others without the
  * sticky bit, and (spec not NULL) out of the spec's binds. Prints errors; 0 with

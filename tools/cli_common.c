@@ -114,21 +114,52 @@ static int create_temp(int d, mode_t mode, char name[static 64])
 	return -EEXIST;
 }
 
-int cli_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+int cli_target_open(const char *path, bool probe, struct cli_target *t)
 {
-	_cleanup_free_ char *abs = NULL;
-	const char *name;
-	_cleanup_close_ int d = -1;
-	int r = open_parent_nofollow(path, &abs, &name, &d);
-	if (r < 0)
+	*t = (struct cli_target){.dirfd = -1};
+	int r = open_parent_nofollow(path, &t->abs, &t->name, &t->dirfd);
+	if (r < 0) {
+		cli_target_close(t);
 		return r;
+	}
+	if (!probe)
+		return 0;
+	/* What the rename at the end would fail on, found now: a directory in the way, a
+	 * directory where no file can be made (permissions, read-only, no inodes). */
+	struct stat st;
+	if (fstatat(t->dirfd, t->name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+		cli_target_close(t);
+		return -EISDIR;
+	}
+	char tmp[64];
+	int fd = create_temp(t->dirfd, 0600, tmp);
+	if (fd < 0) {
+		cli_target_close(t);
+		return fd;
+	}
+	close(fd);
+	unlinkat(t->dirfd, tmp, 0);
+	return 0;
+}
+
+void cli_target_close(struct cli_target *t)
+{
+	if (t->dirfd >= 0)
+		close(t->dirfd);
+	free(t->abs);
+	*t = (struct cli_target){.dirfd = -1};
+}
+
+int cli_target_write(const struct cli_target *t, const void *data, size_t len, mode_t mode)
+{
+	const int d = t->dirfd;
 	char tmp[64];
 	int fd = create_temp(d, mode, tmp);
 	if (fd < 0)
 		return fd;
 	const char *p = data;
 	size_t left = len;
-	r = 0;
+	int r = 0;
 	while (left && r == 0) {
 		ssize_t w = write(fd, p, left);
 		if (w < 0 && errno == EINTR)
@@ -146,10 +177,21 @@ int cli_write_file_atomic(const char *path, const void *data, size_t len, mode_t
 		r = -errno;
 	/* the rename replaces whatever is at `name` (a file, a symlink, a hard link) with
 	 * this new inode; nothing already there is opened or written through */
-	if (r == 0 && renameat(d, tmp, d, name) < 0)
+	if (r == 0 && renameat(d, tmp, d, t->name) < 0)
 		r = -errno;
 	if (r < 0)
 		unlinkat(d, tmp, 0);
+	return r;
+}
+
+int cli_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	struct cli_target t;
+	int r = cli_target_open(path, false, &t);
+	if (r < 0)
+		return r;
+	r = cli_target_write(&t, data, len, mode);
+	cli_target_close(&t);
 	return r;
 }
 

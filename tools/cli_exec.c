@@ -213,19 +213,77 @@ static void term_restore(struct term *t)
 	t->raw_set = false;
 }
 
+/* Where the record goes: --result (its directory opened before the run), --json, --json-fd. */
+struct rec_to {
+	const char *result_path;
+	struct cli_target result; /* dirfd -1: no --result */
+	bool json;
+	int json_fd;
+};
+
 /*
- * Writes the record to `path` through a new file renamed into place (see
- * cli_write_file_atomic): the directory is resolved without following any symlink,
- * so a result path inside a workspace the sandboxed user controls (the command may
- * have planted a link there) cannot make root write somewhere else.
+ * Writes the record. --result: a new file renamed into place in the directory
+ * opened before the run (see cli_target_open): resolved without following any
+ * symlink, so a result path inside a workspace the sandboxed user controls (the
+ * command may have planted a link there) cannot make root write somewhere else.
  */
-static int write_result_file(const char *path, const char *json)
+static void rec_to_clear(struct rec_to *to)
 {
-	_cleanup_free_ char *line = NULL;
-	int n = asprintf(&line, "%s\n", json);
-	if (n < 0)
-		return -ENOMEM;
-	return cli_write_file_atomic(path, line, (size_t)n, 0644);
+	cli_target_close(&to->result);
+}
+
+static void write_record(const struct ag3_result *res, const struct rec_to *to,
+			 struct ag3_sink *err)
+{
+	if (to->result.dirfd < 0 && !to->json && to->json_fd < 0)
+		return;
+	_cleanup_free_ char *s = NULL;
+	if (ag3_result_to_json(res, &s) < 0) {
+		cli_error("result: out of memory");
+		return;
+	}
+	/* C1 and bidi controls as \u escapes (the same values): the record may reach a
+	 * terminal. One line, ending in its newline. */
+	_cleanup_free_ char *j = ag3_escape_json(s);
+	if (!j)
+		cli_error("result: out of memory");
+	size_t jlen = j ? strlen(j) : 0;
+	if (to->json && j) {
+		write_bounded(err, j, jlen);
+		write_bounded(err, "\n", 1);
+	}
+	if (to->json_fd >= 0 && j) {
+		struct ag3_sink rec;
+		ag3_sink_open(&rec, to->json_fd);
+		write_bounded(&rec, j, jlen);
+		write_bounded(&rec, "\n", 1);
+		ag3_sink_close(&rec);
+	}
+	if (to->result.dirfd >= 0) {
+		_cleanup_free_ char *line = NULL;
+		int n = asprintf(&line, "%s\n", j ? j : s);
+		int r = n < 0 ? -ENOMEM : cli_target_write(&to->result, line, (size_t)n, 0644);
+		if (r < 0)
+			cli_error("--result %s: %s", to->result_path, strerror(-r));
+	}
+}
+
+/*
+ * A failure before the sandbox was asked for (the profile, session or spec did not
+ * compile, the session cannot be reached): its line was printed; the record says so
+ * too. Nothing was applied, and the record's enforcement says that. Returns 125.
+ */
+static int early_failure(const struct rec_to *to, int err, const char *stage, const char *path,
+			 const char *msg)
+{
+	struct ag3_result res = {0};
+	struct ag3_sink sink;
+	ag3_result_setup_failed(&res, err, stage, path, msg);
+	ag3_sink_open(&sink, STDERR_FILENO);
+	write_record(&res, to, &sink);
+	ag3_sink_close(&sink);
+	ag3_result_clear(&res);
+	return 125;
 }
 
 int cli_exec(int argc, char **argv)
@@ -287,6 +345,25 @@ int cli_exec(int argc, char **argv)
 		return 125;
 	}
 
+	/* --result: refused now, before anything runs, when the record could not be
+	 * written there at the end. */
+	_cleanup_(rec_to_clear) struct rec_to to = {.result_path = result_path,
+						    .result = {.dirfd = -1},
+						    .json = json,
+						    .json_fd = json_fd};
+	if (result_path) {
+		int r = cli_target_open(result_path, true, &to.result);
+		if (r < 0) {
+			_cleanup_free_ char *msg = NULL;
+			if (asprintf(&msg,
+				     "--result %s: the record cannot be written there: %s (%s)",
+				     result_path, strerror(-r), ag3_errno_name(-r)) < 0)
+				msg = NULL;
+			cli_error("%s; nothing was run", msg ? msg : "--result: out of memory");
+			return early_failure(&to, -r, "result", result_path, msg);
+		}
+	}
+
 	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = NULL;
 	int conn = -1;
 	if (src.session_socket) {
@@ -302,10 +379,18 @@ int cli_exec(int argc, char **argv)
 		conn = ag3_session_connect(src.session_socket, why, sizeof(why));
 		if (conn < 0) {
 			cli_error("exec: %s", cli_esc(why));
-			return 125;
+			return early_failure(&to, -conn, "session", src.session_socket, why);
 		}
-	} else if (cli_source_spec(&src, &spec) < 0) {
-		return 125; /* the reason is printed: the profile, session or spec is invalid */
+	} else {
+		/* the profile, session or spec is invalid: file:line:col, on stderr and in
+		 * the record */
+		_cleanup_(ag3_error_freep) struct ag3_error *cerr = NULL;
+		if (cli_source_compile(&src, &spec, &cerr) < 0) {
+			cli_print_error(NULL, cerr);
+			_cleanup_free_ char *msg = cerr ? ag3_error_format(cerr) : NULL;
+			return early_failure(&to, cerr ? cerr->err : ENOMEM, "compile",
+					     cerr ? cerr->file : NULL, msg);
+		}
 	}
 	if (spec && timeout_set)
 		spec->limits.timeout_ms = timeout_s * 1000;
@@ -401,36 +486,7 @@ int cli_exec(int argc, char **argv)
 			 (unsigned long long)(spec ? spec->limits.timeout_ms : lim.timeout_ms));
 	}
 	write_bounded(&err, line, strlen(line));
-	if (result_path || json || json_fd >= 0) {
-		char *s = NULL;
-		if (ag3_result_to_json(&res, &s) < 0) {
-			cli_error("result: out of memory");
-		} else {
-			/* C1 and bidi controls as \u escapes (the same values): the record may
-			 * reach a terminal. One line, ending in its newline. */
-			_cleanup_free_ char *j = ag3_escape_json(s);
-			if (!j)
-				cli_error("result: out of memory");
-			size_t jlen = j ? strlen(j) : 0;
-			if (json && j) {
-				write_bounded(&err, j, jlen);
-				write_bounded(&err, "\n", 1);
-			}
-			if (json_fd >= 0 && j) {
-				struct ag3_sink rec;
-				ag3_sink_open(&rec, json_fd);
-				write_bounded(&rec, j, jlen);
-				write_bounded(&rec, "\n", 1);
-				ag3_sink_close(&rec);
-			}
-			if (result_path) {
-				int r = write_result_file(result_path, j ? j : s);
-				if (r < 0)
-					cli_error("--result %s: %s", result_path, strerror(-r));
-			}
-			free(s);
-		}
-	}
+	write_record(&res, &to, &err);
 	ag3_sink_close(&err);
 	ag3_result_clear(&res);
 	return code;

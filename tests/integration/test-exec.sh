@@ -589,9 +589,20 @@ t_result_path_symlink_not_followed() {
 	sbx exec --workspace "$PWD/ws" -- ln -s "$PWD/target" /workspace/out
 	expect_rc 0
 	[ -L ws/out ] || fail "the command could not plant the link"
-	sbx exec --workspace "$PWD/ws" --result "$PWD/ws/out/r.json" -- true
+	# refused before the run (README "The result record"): the command does not run
+	sbx exec --workspace "$PWD/ws" --result "$PWD/ws/out/r.json" -- touch /workspace/ran
+	expect_rc 125
+	expect_err_has "--result $PWD/ws/out/r.json: .*Too many levels of symbolic links"
+	[ ! -e ws/ran ] || fail "the command ran"
+	[ -z "$(ls -A target)" ] || fail "the record was written through the link: $(ls -A target)"
+	# a link the command plants in place of the directory while it runs: the
+	# directory opened before the run is where the record goes, or nowhere
+	mkdir ws/d && chmod 777 ws/d
+	sbx exec --workspace "$PWD/ws" --result "$PWD/ws/d/r.json" -- \
+		sh -c "rmdir /workspace/d && ln -s '$PWD/target' /workspace/d"
 	expect_rc 0
-	expect_err_has "--result $PWD/ws/out/r.json: Too many levels of symbolic links"
+	[ -L ws/d ] || fail "the command could not plant the link"
+	expect_err_has "--result $PWD/ws/d/r.json: "
 	[ -z "$(ls -A target)" ] || fail "the record was written through the link: $(ls -A target)"
 	# a plain directory works, relative paths too
 	sbx exec --result ws/r.json -- true

@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -52,6 +53,61 @@ Test(result, setup_error_with_invalid_utf8_is_valid_json)
 		cJSON_GetObjectItemCaseSensitive(o, "enforcement"), "degraded");
 	cr_expect_str_eq(cJSON_GetArrayItem(dg, 0)->valuestring, "bad \xef\xbf\xbd byte");
 	cJSON_Delete(o);
+	ag3_result_clear(&r);
+}
+
+/* Strict UTF-8 (RFC 3629), written apart from the sanitizer it checks. */
+static bool strict_utf8(const unsigned char *p)
+{
+	while (*p) {
+		unsigned c = *p, n = c < 0x80             ? 0
+				     : (c & 0xE0) == 0xC0 ? 1
+				     : (c & 0xF0) == 0xE0 ? 2
+				     : (c & 0xF8) == 0xF0 ? 3
+							  : 9;
+		if (n == 9)
+			return false;
+		unsigned cp = n == 0 ? c : n == 1 ? c & 0x1F : n == 2 ? c & 0x0F : c & 0x07;
+		for (unsigned i = 1; i <= n; i++) {
+			if ((p[i] & 0xC0) != 0x80)
+				return false;
+			cp = cp << 6 | (p[i] & 0x3F);
+		}
+		static const unsigned min[] = {0, 0x80, 0x800, 0x10000};
+		if (cp < min[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+			return false;
+		p += n + 1;
+	}
+	return true;
+}
+
+/* A compile failure's record (its file's name and message quote argv): every byte
+ * that is not part of a valid sequence is one U+FFFD, valid sequences are kept. */
+Test(result, compile_failure_record_is_strict_utf8)
+{
+	static const char bad[] = "p\x80"                /* a lone continuation byte */
+				  "\xf4\x90\x80\x80"     /* above U+10FFFF */
+				  "\xf8\x88\x80\x80\x80" /* a 5-byte form */
+				  "\xe0\x80\xaf"         /* overlong '/' */
+				  "\xf0\x9f\x98\x80"     /* U+1F600, kept */
+				  "\xef\xbf\xbe" /* U+FFFE, a noncharacter but valid: kept */
+				  "\xe2\x82";    /* cut at the end */
+	struct ag3_result r = {0};
+	ag3_result_setup_failed(&r, EINVAL, "compile", bad, "p.yaml:1:1: bad \xc3");
+	cr_expect_eq(ag3_result_exit_code(&r), 125);
+	char *s = NULL;
+	cr_assert_eq(ag3_result_to_json(&r, &s), 0);
+	cr_expect(strict_utf8((const unsigned char *)s), "not strict UTF-8: %s", s);
+	cJSON *o = cJSON_Parse(s);
+	cr_assert_not_null(o);
+#define R "\xef\xbf\xbd"
+	cr_expect_str_eq(str_at(o, "setup_error", "path"),
+			 "p" R R R R R R R R R R R R R "\xf0\x9f\x98\x80\xef\xbf\xbe" R R);
+#undef R
+	cr_expect_str_eq(str_at(o, "setup_error", "message"), "p.yaml:1:1: bad \xef\xbf\xbd");
+	cr_expect_str_eq(str_at(o, "setup_error", "stage"), "compile");
+	cJSON_Delete(o);
+	free(s);
 	ag3_result_clear(&r);
 }
 
