@@ -159,15 +159,25 @@ static void w_enforcement(struct ag3_jw *w, const struct ag3_result *r)
 
 	ag3_jw_key(w, "enforcement");
 	ag3_jw_open(w, '{');
+	const bool built = !r->enforcement.unbuilt;
 	ag3_jw_key(w, "mode");
-	ag3_jw_string(w, r->enforcement.root_mode ? "root" : "rootless");
+	if (built)
+		ag3_jw_string(w, r->enforcement.root_mode ? "root" : "rootless");
+	else
+		ag3_jw_null(w);
 	ag3_jw_key(w, "uid");
-	ag3_jw_u64(w, r->enforcement.uid);
+	if (built)
+		ag3_jw_u64(w, r->enforcement.uid);
+	else
+		ag3_jw_null(w);
 	ag3_jw_key(w, "gid");
-	ag3_jw_u64(w, r->enforcement.gid);
+	if (built)
+		ag3_jw_u64(w, r->enforcement.gid);
+	else
+		ag3_jw_null(w);
 	ag3_jw_key(w, "namespaces");
 	ag3_jw_open(w, '[');
-	for (size_t i = 0; i < ELEMENTSOF(nss); i++)
+	for (size_t i = 0; built && i < ELEMENTSOF(nss); i++)
 		if (nss[i].on) {
 			ag3_jw_elem(w);
 			ag3_jw_string(w, nss[i].name);

@@ -61,6 +61,8 @@ struct ag3_result {
 	uint64_t oom_kills;         /* processes the memory limit's OOM killer ended */
 	struct ag3_output out, err; /* stdout, stderr when captured                  */
 	struct {
+		bool unbuilt;   /* nothing was planned (compile, session, --result failed):
+				   mode, ids and namespaces are unknown (null, null, []) */
 		bool root_mode; /* privileged: real setresuid, no user namespace needed */
 		bool userns;
 		unsigned uid, gid; /* the payload's ids inside the sandbox         */

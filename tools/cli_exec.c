@@ -279,6 +279,7 @@ static int early_failure(const struct rec_to *to, int err, const char *stage, co
 	struct ag3_result res = {0};
 	struct ag3_sink sink;
 	ag3_result_setup_failed(&res, err, stage, path, msg);
+	res.enforcement.unbuilt = true; /* no sandbox was asked for: nothing to report */
 	ag3_sink_open(&sink, STDERR_FILENO);
 	write_record(&res, to, &sink);
 	ag3_sink_close(&sink);

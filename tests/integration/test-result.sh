@@ -39,7 +39,9 @@ t_compile_failure_record() {
 			'r["setup_error"]["stage"] == "compile"' \
 			'r["setup_error"]["path"] == "bad.yaml"' \
 			'__import__("re").match(r"bad\.yaml:\d+:\d+: YAML", r["setup_error"]["message"])' \
-			'not r["enforcement"]["capabilities_dropped"]' ||
+			'not r["enforcement"]["capabilities_dropped"]' \
+			'r["enforcement"]["mode"] is None and r["enforcement"]["uid"] is None' \
+			'r["enforcement"]["gid"] is None and r["enforcement"]["namespaces"] == []' ||
 			fail "$f: $(cat "$f")"
 	done
 	# an unknown key: its position, in the record as on stderr
