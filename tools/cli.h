@@ -155,6 +155,16 @@ int cli_session(int argc, char **argv);
 bool cli_vars_dirs_given(const struct ag3_vars *v);
 int cli_compile(int argc, char **argv);
 int cli_lint(int argc, char **argv);
+/* `--version [--json]` (argv[0] is "--version"): the version and the build's features. */
+int cli_version(int argc, char **argv);
+struct ag3_lint_report;
+/* A lint report as a SARIF 2.1.0 log on stdout (cli_lint_sarif.c). 0, or -1 with the
+ * error printed. */
+int cli_lint_print_sarif(const struct ag3_lint_report *rep);
+/* Prints `json` (NULL: allocation failed) indented, escaped, on stdout and deletes it.
+ * 0, or -1 with the error printed. */
+struct cJSON;
+int cli_lint_print_cjson(struct cJSON *json);
 int cli_check(int argc, char **argv);
 int cli_explain(int argc, char **argv);
 int cli_doctor(int argc, char **argv);

@@ -21,8 +21,10 @@ const char cli_lint_help[] =
 	"README.md, \"Lint rules\", explains each rule.\n"
 	"\n"
 	"Options:\n"
-	"  --format text|json  text (default): one finding per line, then its hint; json: a\n"
-	"                      list of {rule, name, severity, file, line, column, message, hint}\n"
+	"  --format text|json|sarif\n"
+	"                      text (default): one finding per line, then its hint; json: a\n"
+	"                      list of {rule, name, severity, file, line, column, message, hint};\n"
+	"                      sarif: a SARIF 2.1.0 log (CI systems annotate the profile)\n"
 	"  --strict            warnings fail too (exit 1)\n"
 	"  --mounts FILE       the external-mounts.yaml deployed with the profiles: also lint\n"
 	"                      it, and the profiles together with it\n"
@@ -35,22 +37,31 @@ const char cli_lint_help[] =
 	"Exit status: 0 clean (warnings and infos allowed without --strict), 1 warnings\n"
 	"with --strict, 2 errors (or bad options).\n";
 
-/* --format text|json: *(bool *)dst = json */
+enum lint_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_SARIF };
+
+/* --format text|json|sarif: *(enum lint_format *)dst */
 static int parse_format(void *dst, const char *arg)
 {
-	if (strcmp(arg, "json") && strcmp(arg, "text")) {
-		cli_error("--format: '%s' is not text or json", arg);
-		return -1;
-	}
-	*(bool *)dst = !strcmp(arg, "json");
-	return 0;
+	static const char *const names[] = {
+		[FORMAT_TEXT] = "text", [FORMAT_JSON] = "json", [FORMAT_SARIF] = "sarif"};
+	for (size_t i = 0; i < ELEMENTSOF(names); i++)
+		if (!strcmp(arg, names[i])) {
+			*(enum lint_format *)dst = (enum lint_format)i;
+			return 0;
+		}
+	cli_error("--format: '%s' is not text, json or sarif", arg);
+	return -1;
 }
 
-static int list_rules(bool json)
+static int list_rules(enum lint_format format)
 {
 	size_t n;
 	const struct ag3_lint_rule *v = ag3_lint_rules(&n);
-	if (!json) {
+	if (format == FORMAT_SARIF) {
+		struct ag3_lint_report none = {0};
+		return cli_lint_print_sarif(&none) < 0 ? 2 : 0;
+	}
+	if (format == FORMAT_TEXT) {
 		for (size_t i = 0; i < n; i++)
 			printf("%s  %-7s  %-26s %s\n", v[i].id,
 			       ag3_lint_severity_to_string(v[i].severity), v[i].name, v[i].summary);
@@ -100,15 +111,7 @@ static int print_json(const struct ag3_lint_report *rep)
 		cJSON_AddStringToObject(o, "hint", f->rule->hint);
 		cJSON_AddItemToArray(a, o);
 	}
-	char *s = a ? cJSON_Print(a) : NULL;
-	cJSON_Delete(a);
-	if (!s) {
-		cli_error("out of memory");
-		return -1;
-	}
-	int r = cli_print_json(stdout, s);
-	free(s);
-	return r;
+	return cli_lint_print_cjson(a);
 }
 
 static void print_text(const struct ag3_lint_report *rep)
@@ -132,10 +135,11 @@ static void print_text(const struct ag3_lint_report *rep)
 
 int cli_lint(int argc, char **argv)
 {
-	bool json = false, strict = false, list = false;
+	enum lint_format format = FORMAT_TEXT;
+	bool strict = false, list = false;
 	const char *mounts_path = NULL, *host_root = NULL, *arch = NULL;
 	const struct cli_opt opts[] = {
-		{"format", 0, CLI_OPT_CALL, &json, .call = parse_format},
+		{"format", 0, CLI_OPT_CALL, &format, .call = parse_format},
 		{"strict", 0, CLI_OPT_FLAG, &strict, .value = true},
 		{"mounts", 0, CLI_OPT_STRING, &mounts_path},
 		{"host-root", 0, CLI_OPT_ABS_PATH, &host_root},
@@ -152,7 +156,7 @@ int cli_lint(int argc, char **argv)
 	if (!cli_parse_options(&co, argc, argv, &first, &rc))
 		return rc;
 	if (list)
-		return list_rules(json);
+		return list_rules(format);
 	if (first >= argc) {
 		cli_error("lint: no PROFILE given (see '" PROG " lint --help')");
 		return 2;
@@ -183,8 +187,11 @@ int cli_lint(int argc, char **argv)
 			goto oom;
 	}
 	ag3_lint_report_sort(&rep);
-	if (json) {
+	if (format == FORMAT_JSON) {
 		if (print_json(&rep) < 0)
+			rc = 2;
+	} else if (format == FORMAT_SARIF) {
+		if (cli_lint_print_sarif(&rep) < 0)
 			rc = 2;
 	} else {
 		print_text(&rep);

@@ -54,7 +54,8 @@ static void main_help(FILE *f)
 	fputs("\n"
 	      "Options:\n"
 	      "  -h, --help      this text\n"
-	      "  --version       the version\n"
+	      "  --version       the version and the build's features, one per line\n"
+	      "                  (--version --json: one JSON object)\n"
 	      "\n"
 	      "Run as root (root mode: the command's uid is set with setresuid, no user namespace\n"
 	      "needed) or as any user (rootless mode: a user namespace maps your ids). See\n"
@@ -88,10 +89,8 @@ int main(int argc, char **argv)
 		main_help(stdout);
 		return 0;
 	}
-	if (!strcmp(cmd, "--version")) {
-		printf(PROG " %s\n", AG3_VERSION);
-		return 0;
-	}
+	if (!strcmp(cmd, "--version"))
+		return cli_version(argc - 1, argv + 1);
 	if (!strcmp(cmd, "help")) {
 		if (argc < 3) {
 			main_help(stdout);

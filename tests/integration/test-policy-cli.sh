@@ -212,7 +212,7 @@ t_lint_usage_errors() {
 	expect_rc 2
 	sbx lint --format yaml "$DATA/clean.yaml"
 	expect_rc 2
-	expect_err_has 'not text or json'
+	expect_err_has 'not text, json or sarif'
 }
 
 # --------------------------------------------------------------- check --
