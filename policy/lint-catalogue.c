@@ -231,6 +231,11 @@ const struct ag3_lint_rule ag3_lint_catalogue[_R_MAX] = {
 				    "address is connected to",
 				    "drop the key unless an allowed host really is on a private "
 				    "network"},
+	[R_LIB_MISSING] = {"AG3L052", "lib-missing", W,
+			   "system mounts with /usr but without /lib: the dynamic loader and the C "
+			   "library are not in the sandbox, every dynamically linked exec fails "
+			   "with ENOENT",
+			   "add `system_lib: {source: /lib, target: /lib, mode: ro}`"},
 };
 
 #undef E

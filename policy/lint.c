@@ -789,6 +789,7 @@ static void check_sources(struct lctx *c)
 		}
 }
 
+/* /usr without /lib (AG3L052), or /lib without /lib64 on x86_64 (AG3L034). */
 static void check_lib64(struct lctx *c)
 {
 	const char *arch = c->o ? c->o->arch : NULL;
@@ -796,19 +797,28 @@ static void check_lib64(struct lctx *c)
 	bool system = false;
 	if (!arch)
 		arch = uname(&u) == 0 ? u.machine : "";
-	if (strcmp(arch, "x86_64"))
-		return;
+	bool lib = false, lib64 = false;
 	for (size_t i = 0; i < c->n; i++) {
 		const struct lmount *m = &c->m[i];
 		if (m->kind != LK_PROFILE)
 			continue;
-		if (!strcmp(m->target, "/lib64"))
-			return;
-		system |= !strcmp(m->target, "/lib") || !strcmp(m->target, "/usr");
+		lib64 |= !strcmp(m->target, "/lib64");
+		lib |= !strcmp(m->target, "/lib") || !strcmp(m->target, "/");
+		system |= !strcmp(m->target, "/usr");
 	}
-	if (!system)
-		return;
 	const struct ag3_pmounts *sm = &c->p->sandbox.static_mounts;
+	/* /usr without /lib: the loader /lib64 names lives in /lib (merged /usr: its
+	 * link goes on to /lib/x86_64-linux-gnu/), and so does libc; not /lib64's fault */
+	if (system && !lib) {
+		add_k(c, R_LIB_MISSING, c->p->file, &sm->meta,
+		      "the system mounts bind /usr but not /lib: the dynamic loader (on x86_64 "
+		      "/lib64/ld-linux-x86-64.so.2, a link into /lib) and the C library are not in "
+		      "the sandbox, so every dynamically linked program fails with \"No such file "
+		      "or directory\"");
+		return;
+	}
+	if (!lib || lib64 || strcmp(arch, "x86_64"))
+		return;
 	add_k(c, R_LIB64_MISSING, c->p->file, &sm->meta,
 	      "the system mounts bind /lib and /usr but not /lib64: on x86_64 the dynamic loader "
 	      "is /lib64/ld-linux-x86-64.so.2, so on the platform every dynamically linked "

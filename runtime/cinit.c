@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "runtime/cinit.h"
+#include "runtime/execdiag.h"
 #include "runtime/util/error.h"
 #include "runtime/util/fds.h"
 
@@ -329,12 +330,18 @@ static const char *env_path(char *const *envp)
 }
 
 /* execve of `file` with a PATH search in the command's PATH (not the caller's).
- * Returns the errno. */
-static int exec_command(const char *file, char *const *argv, char *const *envp)
+ * Returns the errno; `found` gets the first file that exists but whose execve
+ * said ENOENT (its interpreter is missing), else "". */
+static int exec_command(const char *file, char *const *argv, char *const *envp, char *found,
+			size_t flen)
 {
+	found[0] = 0;
 	if (strchr(file, '/')) {
 		execve(file, argv, envp);
-		return errno;
+		int e = errno;
+		if (e == ENOENT && access(file, F_OK) == 0)
+			snprintf(found, flen, "%s", file);
+		return e;
 	}
 	int saved = ENOENT;
 	const char *p = env_path(envp);
@@ -347,6 +354,8 @@ static int exec_command(const char *file, char *const *argv, char *const *envp)
 			full[n] = '/';
 			strcpy(full + n + 1, file);
 			execve(full, argv, envp);
+			if (errno == ENOENT && !found[0] && access(full, F_OK) == 0)
+				snprintf(found, flen, "%s", full);
 			if (errno == EACCES)
 				saved = EACCES;
 			else if (errno != ENOENT && errno != ENOTDIR && saved != EACCES)
@@ -448,9 +457,15 @@ static _Noreturn void command_main(const struct ag3_cinit *ci, int errfd)
 		ag3_msg_send(errfd, &started);
 	}
 	const char *file = ci->file ? ci->file : ci->argv[0];
-	int e = exec_command(file, ci->argv, ci->envp);
+	char found[PATH_MAX], why[640];
+	int e = exec_command(file, ci->argv, ci->envp, found, sizeof(found));
 	char text[768];
-	snprintf(text, sizeof(text), "exec: %s: %s (%s)", file, strerror(e), ag3_errno_name(e));
+	/* ENOENT of a file that is there: its loader or #! interpreter is what is missing */
+	if (e == ENOENT && found[0] && ag3_exec_diagnose_enoent(found, why, sizeof(why)))
+		snprintf(text, sizeof(text), "exec: %s: %s", found, why);
+	else
+		snprintf(text, sizeof(text), "exec: %s: %s (%s)", file, strerror(e),
+			 ag3_errno_name(e));
 	send_error(errfd, applied, "exec", e, file, text);
 	_exit(e == ENOENT ? 127 : 126);
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_diag.h"
 #include "cli_options.h"
 #include "runtime/relay.h"
 #include "runtime/util/text.h"
@@ -395,6 +396,7 @@ int cli_exec(int argc, char **argv)
 	}
 	if (spec && timeout_set)
 		spec->limits.timeout_ms = timeout_s * 1000;
+	cli_exec_check_workspace(spec); /* told before the command runs, not after */
 
 	/* SIGINT, SIGTERM, SIGHUP and the others below stop the sandbox (SIGTERM to the
 	 * tree, then SIGKILL); SIGTERM is also the parent-death signal. SIGWINCH and
@@ -485,6 +487,10 @@ int cli_exec(int argc, char **argv)
 		snprintf(line, sizeof(line),
 			 PROG ": timeout: the command ran longer than %llu ms and was killed\n",
 			 (unsigned long long)(spec ? spec->limits.timeout_ms : lim.timeout_ms));
+	} else {
+		/* OOM, a seccomp kill, no network: README "Exit status of exec" */
+		cli_exec_explain(spec, &res, argv + first, isatty(STDERR_FILENO), line,
+				 sizeof(line));
 	}
 	write_bounded(&err, line, strlen(line));
 	write_record(&res, &to, &err);

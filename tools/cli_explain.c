@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_diag.h"
 #include "cli_options.h"
 #include "cli_policy.h"
 #include "policy/explain.h"
@@ -307,6 +308,19 @@ static void print_mount_text(const char *label, const struct ag3_spec *spec, siz
 	free(ol.key);
 }
 
+/* Whether the command may write a read-write bind's host path, and the fix. */
+static const char *ha_verdict(const struct cli_host_access *ha)
+{
+	if (ha->writable > 0)
+		return "can write it";
+	if (ha->writable < 0)
+		return "may or may not write it (it could not be checked)";
+	if (!ha->ids.privileged)
+		return "cannot write it (give that uid write access)";
+	return ha->uid ? "cannot write it (chown it to that uid, or pass --uid/--gid of its owner)"
+		       : "cannot write it (chown it to that uid)";
+}
+
 static int explain_path(struct cli_source *src, const char *path, bool json)
 {
 	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = NULL;
@@ -333,6 +347,10 @@ static int explain_path(struct cli_source *src, const char *path, bool json)
 		return 2;
 	}
 	const struct ag3_mount *m = e.mount >= 0 ? &spec->mounts[e.mount] : NULL;
+	/* a read-write bind: whether the command's ids may write what is there */
+	struct cli_host_access ha = {0};
+	if (m && m->op == AG3_MOUNT_BIND && !e.ro && e.host_path && e.host_exists)
+		cli_host_access(spec, e.host_path, &ha);
 	struct ag3_explain_absent why[16] = {0};
 	size_t n_why = 0;
 	if ((e.state == AG3_EXPLAIN_ABSENT || e.state == AG3_EXPLAIN_CREATED) &&
@@ -353,6 +371,17 @@ static int explain_path(struct cli_source *src, const char *path, bool json)
 		if (e.host_path) {
 			cJSON_AddStringToObject(o, "host_path", e.host_path);
 			cJSON_AddBoolToObject(o, "host_exists", e.host_exists);
+			cJSON *ow = ha.known ? cJSON_AddObjectToObject(o, "host_owner") : NULL;
+			if (ow) {
+				cJSON_AddNumberToObject(ow, "uid", ha.uid);
+				cJSON_AddNumberToObject(ow, "gid", ha.gid);
+				cJSON_AddNumberToObject(ow, "mode", ha.mode & 07777);
+				cJSON_AddNumberToObject(ow, "sandbox_uid", ha.ids.uid);
+				if (ha.writable >= 0)
+					cJSON_AddBoolToObject(ow, "writable", ha.writable);
+				else
+					cJSON_AddNullToObject(ow, "writable");
+			}
 		} else {
 			cJSON_AddNullToObject(o, "host_path");
 			cJSON_AddNullToObject(o, "host_exists");
@@ -397,7 +426,10 @@ static int explain_path(struct cli_source *src, const char *path, bool json)
 		       : m->op == AG3_MOUNT_TMPFS ? "a tmpfs"
 		       : m->op == AG3_MOUNT_PROC  ? "the sandbox's own /proc"
 						  : "the sandbox's minimal /dev",
-		       e.ro ? "read-only" : "read-write");
+		       e.ro ? "read-only"
+		       : ha.writable == 0
+			       ? "mounted read-write, but the sandbox's uid cannot write it"
+			       : "read-write");
 		break;
 	case AG3_EXPLAIN_MASKED:
 		printf("%s: masked (an empty read-only tmpfs, or /dev/null for a file)\n",
@@ -423,6 +455,12 @@ static int explain_path(struct cli_source *src, const char *path, bool json)
 	if (e.host_path)
 		printf("  %-10s %s%s\n", "host path:", cli_esc(e.host_path),
 		       e.host_exists ? "" : " (does not exist on this host now)");
+	if (ha.known)
+		printf("  %-10s uid %u, gid %u, mode %04o: the sandbox's %s %u (gid %u) on this "
+		       "host %s\n",
+		       "owner:", (unsigned)ha.uid, (unsigned)ha.gid, (unsigned)(ha.mode & 07777),
+		       ha.ids.privileged ? "uid" : "user is your own uid", (unsigned)ha.ids.uid,
+		       (unsigned)ha.ids.gid, ha_verdict(&ha));
 	if (e.holder >= 0)
 		print_mount_text("made for:", spec, (size_t)e.holder, p, x);
 	for (size_t i = 0; i < e.n_shadowed; i++)
