@@ -20,6 +20,8 @@ PKGS=(gcc libc6-dev pkg-config meson ninja-build python3
 # test-net.sh's offline world: curl drives HTTP, TLS and the proxy from inside the
 # sandbox, openssl makes the world's TLS certificate at test time.
 [ "$what" = test ] && PKGS+=(curl openssl)
+# test-readme.sh runs the README's examples as written: `make test`, git in a session.
+[ "$what" = test ] && PKGS+=(make git)
 
 say() { printf '== %s\n' "$*" >&2; }
 
