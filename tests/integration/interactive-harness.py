@@ -175,7 +175,7 @@ def winsize(exec_argv):
     code = ("import fcntl, os, signal, struct, sys, termios\n"
             "def show(*a):\n"
             "    r, c = struct.unpack('HHHH', fcntl.ioctl(0, termios.TIOCGWINSZ, bytes(8)))[:2]\n"
-            "    print('SIZE %d %d' % (r, c), flush=True)\n"
+            "    os.write(1, b'SIZE %d %d\\n' % (r, c))  # not print: a handler may interrupt it\n"
             "signal.signal(signal.SIGWINCH, show)\n"
             "show()\n"
             "sys.stdin.readline()\n"
