@@ -29,8 +29,12 @@ class Keyboard:
         os.write(self.m, keys)
 
     def expect(self, pattern, seconds=15):
-        """The text from the last match to this one, or None (then a check fails)."""
+        """The text from the last match to this one, or None (then a check fails).
+        A leading ^ is the start of a line past what a shell's line editor
+        writes there (\r, escape sequences such as bracketed paste's)."""
         end = time.monotonic() + seconds
+        if pattern.startswith(b"^"):
+            pattern = rb"(?:^|\r)(?:\r|\x1b\[[0-9;?]*[A-Za-z])*" + pattern[1:]
         rx = re.compile(pattern, re.M)
         while True:
             mt = rx.search(self.seen, self.pos)
@@ -124,7 +128,9 @@ def job_control(exec_argv):
         k.type(b"kill -KILL %1; wait; exit 7\r")
         return k.seen
 
-    out, rep = on_terminal(exec_argv + ["--", "bash", "-i"], dialogue=talk, seconds=60)
+    # TERM as a terminal emulator sets it, whatever reaches the sandbox: bash's
+    # line editor then writes escape sequences (bracketed paste) around lines
+    out, rep = on_terminal(exec_argv + ["--", "env", "TERM=xterm-256color", "bash", "-i"], dialogue=talk, seconds=60)
     text = (rep.get("dialogue") or b"") + out
     check("error" not in rep, "harness: %s" % rep.get("error"))
     for w in NO_JOB_CONTROL:
