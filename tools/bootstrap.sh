@@ -22,6 +22,8 @@ PKGS=(gcc libc6-dev pkg-config meson ninja-build python3
 [ "$what" = test ] && PKGS+=(curl openssl)
 # test-cli-ops.sh: the man pages rendered (groff-base), the zsh completion run in zsh.
 [ "$what" = test ] && PKGS+=(groff-base man-db zsh)
+# test-readme.sh runs the README's examples as written: `make test`, git in a session.
+[ "$what" = test ] && PKGS+=(make git)
 
 say() { printf '== %s\n' "$*" >&2; }
 

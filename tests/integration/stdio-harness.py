@@ -34,10 +34,13 @@ def read_until_eof(fd, seconds):
     return out
 
 
-def on_terminal(argv, feed=b"", feed_after=0.0, seconds=30):
+def on_terminal(argv, feed=b"", feed_after=0.0, seconds=30, dialogue=None):
     """Runs argv with stdin/stdout/stderr on a new pty, as the foreground job of
-    that pty's session. Returns (status, output, report) where report holds the
-    terminal's state before and after, read by the session leader."""
+    that pty's session. Returns (output, report) where report holds the
+    terminal's state before and after, read by the session leader, and the
+    exit status. dialogue, if given, is called with the pty's master (the
+    operator at the keyboard) before the rest of the output is read; what it
+    returns is report["dialogue"]."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 101, 0, 0))
     rep_r, rep_w = os.pipe()
@@ -94,11 +97,13 @@ def on_terminal(argv, feed=b"", feed_after=0.0, seconds=30):
     if feed:
         time.sleep(feed_after)
         os.write(master, feed)
+    said = dialogue(master) if dialogue else None
     out = read_until_eof(master, seconds + 10)
     os.waitpid(pid, 0)
     rep = json.loads(read_until_eof(rep_r, 5) or b'{"error": "no report"}')
     record = read_until_eof(jr, 2)
     rep["record"] = json.loads(record) if record.strip() else None
+    rep["dialogue"] = said
     return out, rep
 
 
@@ -359,5 +364,6 @@ def t_stdout_first_reader():
 tests = {"attacks": t_attacks, "stdout-first-reader": t_stdout_first_reader, "parent-gone-before-start": t_parent_gone_before_start, "input": t_input, "socket-shutdown": t_socket_shutdown,
          "relay-no-spin": t_relay_no_spin, "stdio-detach": t_stdio_detach,
          "foreign-terminal": t_foreign_terminal}
-tests[sys.argv[1]]()
-sys.exit(1 if failures else 0)
+if __name__ == "__main__":  # interactive-harness.py imports the helpers above
+    tests[sys.argv[1]]()
+    sys.exit(1 if failures else 0)
