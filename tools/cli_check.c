@@ -221,7 +221,6 @@ int cli_check(int argc, char **argv)
 					       .help = cli_check_help,
 					       .source = &src,
 					       .permute = true,
-					       .error_code = 2,
 					       .opts = opts};
 	int first, rc;
 	if (!cli_parse_options(&co, argc, argv, &first, &rc))

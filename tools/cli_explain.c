@@ -532,7 +532,6 @@ int cli_explain(int argc, char **argv)
 					       .help = cli_explain_help,
 					       .source = &src,
 					       .permute = true,
-					       .error_code = 2,
 					       .opts = opts};
 	int first, rc;
 	if (!cli_parse_options(&co, argc, argv, &first, &rc))

@@ -143,11 +143,8 @@ int cli_lint(int argc, char **argv)
 		{"list-rules", 0, CLI_OPT_FLAG, &list, .value = true},
 		{0},
 	};
-	const struct cli_command_options co = {.cmd = "lint",
-					       .help = cli_lint_help,
-					       .permute = true,
-					       .error_code = 2,
-					       .opts = opts};
+	const struct cli_command_options co = {
+		.cmd = "lint", .help = cli_lint_help, .permute = true, .opts = opts};
 	int first, rc;
 	if (!cli_parse_options(&co, argc, argv, &first, &rc))
 		return rc;

@@ -126,7 +126,7 @@ int cli_parse_options(const struct cli_command_options *c, int argc, char **argv
 		m++;
 	if (m > CLI_MAX_OPTS) {
 		cli_error("internal error: more than %d options", CLI_MAX_OPTS);
-		*code = c->error_code;
+		*code = CLI_EXIT_USAGE;
 		return 0;
 	}
 	if (c->source)
@@ -153,7 +153,7 @@ int cli_parse_options(const struct cli_command_options *c, int argc, char **argv
 	while ((ch = next_option(argc, argv, optstring, lo)) != -1) {
 		int h = c->source ? cli_source_handle(c->source, ch, optarg) : 0;
 		if (h < 0) {
-			*code = c->error_code;
+			*code = CLI_EXIT_USAGE;
 			return 0;
 		}
 		if (h > 0)
@@ -168,11 +168,11 @@ int cli_parse_options(const struct cli_command_options *c, int argc, char **argv
 			i++;
 		if (i == m) {
 			fprintf(stderr, "Try '" PROG " %s --help'.\n", c->cmd);
-			*code = c->error_code;
+			*code = CLI_EXIT_USAGE;
 			return 0;
 		}
 		if (apply(&c->opts[i], optarg) < 0) {
-			*code = c->error_code;
+			*code = CLI_EXIT_USAGE;
 			return 0;
 		}
 	}

@@ -35,19 +35,25 @@ struct cli_opt {
 
 #define CLI_MAX_OPTS 16 /* a command's own options */
 
+/*
+ * The exit status of a usage error in every subcommand: an unknown option, a bad
+ * option value, a missing or a stray operand. (exec's 125 is for a sandbox that
+ * could not be set up, never for a mistyped command line.)
+ */
+#define CLI_EXIT_USAGE 2
+
 struct cli_command_options {
 	const char *cmd;            /* "exec": the "Try" line names it */
 	const char *help;           /* printed by -h/--help (see cli_print_help) */
 	struct cli_source *source;  /* takes the shared options into it; NULL: none */
 	bool permute;               /* operands may come before options (getopt's default) */
-	int error_code;             /* the exit status for a bad option */
 	const struct cli_opt *opts; /* terminated by a zero entry; at most CLI_MAX_OPTS */
 };
 
 /*
  * Parses argv (argv[0] is the command's name). 1: go on, the operands start
  * at *first; 0: stop and exit with *code (help printed: 0; a bad option,
- * message printed: error_code).
+ * message printed: CLI_EXIT_USAGE).
  */
 int cli_parse_options(const struct cli_command_options *c, int argc, char **argv, int *first,
 		      int *code);

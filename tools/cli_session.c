@@ -65,6 +65,9 @@ const char cli_session_help[] =
 	"every later command fails with status 125 and a reason (nothing ever runs\n"
 	"unsandboxed); close the session and open a new one.\n"
 	"\n"
+	"Exit status of a usage error (an unknown option, a stray argument, no --socket):\n"
+	"2, nothing opened or closed.\n"
+	"\n"
 	"%s"
 	"\n"
 	"Examples:\n"
@@ -253,21 +256,18 @@ static int session_open(int argc, char **argv)
 		{"json", 0, CLI_OPT_FLAG, &json, .value = true},
 		{0},
 	};
-	const struct cli_command_options co = {.cmd = "session open",
-					       .help = cli_session_help,
-					       .source = &src,
-					       .error_code = 125,
-					       .opts = opts};
+	const struct cli_command_options co = {
+		.cmd = "session open", .help = cli_session_help, .source = &src, .opts = opts};
 	int first, rc;
 	if (!cli_parse_options(&co, argc, argv, &first, &rc))
 		return rc;
 	if (first < argc) {
 		cli_error("session open: unexpected argument '%s'", cli_esc(argv[first]));
-		return 125;
+		return CLI_EXIT_USAGE;
 	}
 	if (!socket_path) {
 		cli_error("session open: --socket PATH is required");
-		return 125;
+		return CLI_EXIT_USAGE;
 	}
 	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = NULL;
 	if (cli_source_spec(&src, &spec) < 0)
@@ -404,7 +404,7 @@ static int session_serve(int argc, char **argv)
 		{0},
 	};
 	const struct cli_command_options co = {
-		.cmd = "session serve", .help = cli_session_help, .error_code = 125, .opts = opts};
+		.cmd = "session serve", .help = cli_session_help, .opts = opts};
 	int first, rc;
 	if (!cli_parse_options(&co, argc, argv, &first, &rc))
 		return rc;
@@ -415,7 +415,7 @@ static int session_serve(int argc, char **argv)
 	    type != SOCK_SEQPACKET) {
 		cli_error("session serve: internal (the library's broker): --control-fd N (a "
 			  "SOCK_SEQPACKET socket) and --spec-fd N are required");
-		return 125;
+		return CLI_EXIT_USAGE;
 	}
 	const int ctl = (int)control;
 	fcntl(ctl, F_SETFD, FD_CLOEXEC); /* nothing started from here holds it */
@@ -458,13 +458,13 @@ static int session_close(int argc, char **argv)
 {
 	const struct cli_opt opts[] = {{0}};
 	const struct cli_command_options co = {
-		.cmd = "session close", .help = cli_session_help, .error_code = 1, .opts = opts};
+		.cmd = "session close", .help = cli_session_help, .opts = opts};
 	int first, rc;
 	if (!cli_parse_options(&co, argc, argv, &first, &rc))
 		return rc;
 	if (first != argc - 1) {
 		cli_error("session close: give exactly one session socket path");
-		return 1;
+		return CLI_EXIT_USAGE;
 	}
 	char why[512];
 	if (ag3_session_close_path(argv[first], 30000, why, sizeof(why)) < 0) {

@@ -46,12 +46,8 @@ static int parse(struct vals *v, struct cli_source *src, bool permute, char **ar
 		{"call", 0, CLI_OPT_CALL, v, .call = call_twice_fails},
 		{0},
 	};
-	const struct cli_command_options c = {.cmd = "x",
-					      .help = help,
-					      .source = src,
-					      .permute = permute,
-					      .error_code = 7,
-					      .opts = opts};
+	const struct cli_command_options c = {
+		.cmd = "x", .help = help, .source = src, .permute = permute, .opts = opts};
 	int argc = 0;
 	while (argv[argc])
 		argc++;
@@ -153,7 +149,7 @@ Test(cli_options, unknown_option, .init = cr_redirect_stderr)
 	struct vals v = {0};
 	int first, code;
 	cr_assert_eq(parse(&v, NULL, false, ARGV("x", "--bogus"), &first, &code), 0);
-	cr_assert_eq(code, 7);
+	cr_assert_eq(code, CLI_EXIT_USAGE);
 	cr_assert_stderr_eq_str("x: unrecognized option '--bogus'\n"
 				"Try '" PROG " x --help'.\n");
 }
@@ -163,7 +159,7 @@ Test(cli_options, missing_argument, .init = cr_redirect_stderr)
 	struct vals v = {0};
 	int first, code;
 	cr_assert_eq(parse(&v, NULL, false, ARGV("x", "--num"), &first, &code), 0);
-	cr_assert_eq(code, 7);
+	cr_assert_eq(code, CLI_EXIT_USAGE);
 	cr_assert_stderr_eq_str("x: option '--num' requires an argument\n"
 				"Try '" PROG " x --help'.\n");
 }
@@ -174,7 +170,7 @@ Test(cli_options, given_twice, .init = cr_redirect_stderr)
 	int first, code;
 	cr_assert_eq(parse(&v, NULL, false, ARGV("x", "--once", "a", "--once", "b"), &first, &code),
 		     0);
-	cr_assert_eq(code, 7);
+	cr_assert_eq(code, CLI_EXIT_USAGE);
 	cr_assert_stderr_eq_str(PROG ": --once given twice ('a', then 'b')\n");
 }
 
@@ -183,7 +179,7 @@ Test(cli_options, bad_number, .init = cr_redirect_stderr)
 	struct vals v = {0};
 	int first, code;
 	cr_assert_eq(parse(&v, NULL, false, ARGV("x", "--num", "11"), &first, &code), 0);
-	cr_assert_eq(code, 7);
+	cr_assert_eq(code, CLI_EXIT_USAGE);
 	cr_assert(!v.n_given);
 	cr_assert_stderr_eq_str(PROG ": --num: '11' is not a number from 0 to 10\n");
 }
@@ -193,7 +189,7 @@ Test(cli_options, relative_path, .init = cr_redirect_stderr)
 	struct vals v = {0};
 	int first, code;
 	cr_assert_eq(parse(&v, NULL, false, ARGV("x", "--path", "rel"), &first, &code), 0);
-	cr_assert_eq(code, 7);
+	cr_assert_eq(code, CLI_EXIT_USAGE);
 	cr_assert_null(v.path);
 	cr_assert_stderr_eq_str(PROG ": --path: 'rel' is not an absolute path\n");
 }
@@ -204,7 +200,7 @@ Test(cli_options, call_fails, .init = cr_redirect_stderr)
 	int first, code;
 	cr_assert_eq(parse(&v, NULL, false, ARGV("x", "--call", "a", "--call", "b"), &first, &code),
 		     0);
-	cr_assert_eq(code, 7);
+	cr_assert_eq(code, CLI_EXIT_USAGE);
 	cr_assert_stderr_eq_str(PROG ": --call: 'b' once only\n");
 }
 
@@ -238,9 +234,9 @@ Test(cli_options, shared_option_errors, .init = cr_redirect_stderr)
 	int first, code;
 	cr_assert_eq(parse(&v, &src, false, ARGV("x", "--spec", "a", "--spec", "b"), &first, &code),
 		     0);
-	cr_assert_eq(code, 7);
+	cr_assert_eq(code, CLI_EXIT_USAGE);
 	cr_assert_eq(parse(&v, &src, false, ARGV("x", "--gid", "0"), &first, &code), 0);
-	cr_assert_eq(code, 7);
+	cr_assert_eq(code, CLI_EXIT_USAGE);
 	cr_assert_stderr_eq_str(PROG ": --spec given twice ('a', then 'b')\n" PROG
 				     ": --gid: 0 is not allowed: the command never runs as root\n");
 }
