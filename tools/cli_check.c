@@ -225,6 +225,8 @@ int cli_check(int argc, char **argv)
 	int first, rc;
 	if (!cli_parse_options(&co, argc, argv, &first, &rc))
 		return rc;
+	if (cli_refuse_operands("check", argc, argv, first + 2) < 0)
+		return CLI_EXIT_USAGE;
 	if (argc - first != 2) {
 		cli_error("check: expected TOOL and INPUT_JSON (see '" PROG " check --help')");
 		return 2;

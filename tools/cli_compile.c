@@ -52,10 +52,8 @@ int cli_compile(int argc, char **argv)
 	int first, rc;
 	if (!cli_parse_options(&co, argc, argv, &first, &rc))
 		return rc;
-	if (first < argc) {
-		cli_error("compile: unexpected argument '%s'", argv[first]);
-		return 2;
-	}
+	if (cli_refuse_operands("compile", argc, argv, first) < 0)
+		return CLI_EXIT_USAGE;
 	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = NULL;
 	if (cli_source_spec(&src, &spec) < 0)
 		return 2;

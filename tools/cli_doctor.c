@@ -40,6 +40,8 @@ int cli_doctor(int argc, char **argv)
 	int first, rc;
 	if (!cli_parse_options(&co, argc, argv, &first, &rc))
 		return rc;
+	if (cli_refuse_operands("doctor", argc, argv, first) < 0)
+		return CLI_EXIT_USAGE;
 	struct ag3_doctor d;
 	ag3_doctor_probe(&d);
 	/* An init binary named by the environment that cannot be used fails every fresh run. */

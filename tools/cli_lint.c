@@ -148,8 +148,13 @@ int cli_lint(int argc, char **argv)
 	int first, rc;
 	if (!cli_parse_options(&co, argc, argv, &first, &rc))
 		return rc;
-	if (list)
+	if (list) {
+		if (first < argc) {
+			cli_error("lint: --list-rules takes no PROFILE ('%s')", argv[first]);
+			return CLI_EXIT_USAGE;
+		}
 		return list_rules(json);
+	}
 	if (first >= argc) {
 		cli_error("lint: no PROFILE given (see '" PROG " lint --help')");
 		return 2;

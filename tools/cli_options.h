@@ -58,6 +58,13 @@ struct cli_command_options {
 int cli_parse_options(const struct cli_command_options *c, int argc, char **argv, int *first,
 		      int *code);
 
+/*
+ * Refuses the operands from argv[at] on, which `cmd` does not take: 0 when there
+ * is none; else -1 with "CMD: unexpected argument 'ARG'" (the first of them) and
+ * the "Try" line printed. The caller exits with CLI_EXIT_USAGE.
+ */
+int cli_refuse_operands(const char *cmd, int argc, char **argv, int at);
+
 /* Prints a help text whose one "%s" (if any) stands for the shared options' help. */
 void cli_print_help(FILE *f, const char *help);
 
@@ -67,3 +74,15 @@ int cli_parse_u64(const char *s, unsigned long long max, unsigned long long *ret
 /* An option that takes one value: a second one is "OPTION given twice ('a', then 'b')".
  * 1, or -1 with the error printed. */
 int cli_set_once(const char **slot, const char *option, const char *arg);
+
+/* Did-you-mean (cli_suggest.c). Words longer than this get no suggestion. */
+#define CLI_SUGGEST_MAX_LEN 64
+
+/* The optimal string alignment distance between a[0..n) and b[0..m) (an adjacent
+ * swap costs 1); SIZE_MAX when either is longer than CLI_SUGGEST_MAX_LEN. */
+size_t cli_edit_distance(const char *a, size_t n, const char *b, size_t m);
+
+/* The known word nearest to word[0..len) (the first of equals), if it is near
+ * enough to be a typo of it: at most a third of len away (1 or 2), and nearer than
+ * its own length. NULL when none is (NULL entries of `known` are skipped). */
+const char *cli_suggest(const char *word, size_t len, const char *const *known, size_t n);

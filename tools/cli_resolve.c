@@ -114,6 +114,8 @@ int cli_resolve(int argc, char **argv)
 	int first, rc;
 	if (!cli_parse_options(&co, argc, argv, &first, &rc))
 		return rc;
+	if (cli_refuse_operands("resolve", argc, argv, first + 2) < 0)
+		return CLI_EXIT_USAGE;
 	if (argc - first != 2) {
 		cli_error("resolve: expected OPERATION PATH, got %d argument%s", argc - first,
 			  argc - first == 1 ? "" : "s");

@@ -1123,10 +1123,8 @@ int cli_serve(int argc, char **argv)
 	int first, rc;
 	if (!cli_parse_options(&co, argc, argv, &first, &rc))
 		return rc;
-	if (first < argc) {
-		cli_error("serve: unexpected argument '%s'", argv[first]);
+	if (cli_refuse_operands("serve", argc, argv, first) < 0)
 		return CLI_EXIT_USAGE;
-	}
 	if (S.n_allow && !path) {
 		cli_error("serve: --allow-uid is for --socket (stdio serves whoever started it)");
 		return CLI_EXIT_USAGE;

@@ -261,10 +261,8 @@ static int session_open(int argc, char **argv)
 	int first, rc;
 	if (!cli_parse_options(&co, argc, argv, &first, &rc))
 		return rc;
-	if (first < argc) {
-		cli_error("session open: unexpected argument '%s'", cli_esc(argv[first]));
+	if (cli_refuse_operands("session open", argc, argv, first) < 0)
 		return CLI_EXIT_USAGE;
-	}
 	if (!socket_path) {
 		cli_error("session open: --socket PATH is required");
 		return CLI_EXIT_USAGE;
@@ -462,10 +460,12 @@ static int session_close(int argc, char **argv)
 	int first, rc;
 	if (!cli_parse_options(&co, argc, argv, &first, &rc))
 		return rc;
-	if (first != argc - 1) {
-		cli_error("session close: give exactly one session socket path");
+	if (first >= argc) {
+		cli_error("session close: give the session's socket path");
 		return CLI_EXIT_USAGE;
 	}
+	if (cli_refuse_operands("session close", argc, argv, first + 1) < 0)
+		return CLI_EXIT_USAGE;
 	char why[512];
 	if (ag3_session_close_path(argv[first], 30000, why, sizeof(why)) < 0) {
 		cli_error("session close: %s", cli_esc(why));
@@ -478,7 +478,7 @@ int cli_session(int argc, char **argv)
 {
 	if (argc < 2) {
 		cli_print_help(stderr, cli_session_help);
-		return 2;
+		return CLI_EXIT_USAGE;
 	}
 	const char *sub = argv[1];
 	if (!strcmp(sub, "-h") || !strcmp(sub, "--help")) {
@@ -491,6 +491,9 @@ int cli_session(int argc, char **argv)
 		return session_close(argc - 1, argv + 1);
 	if (!strcmp(sub, "serve"))
 		return session_serve(argc - 1, argv + 1);
-	cli_error("session: unknown subcommand '%s' (open, close)", cli_esc(sub));
-	return 2;
+	static const char *const subs[] = {"open", "close"};
+	const char *near = cli_suggest(sub, strlen(sub), subs, ELEMENTSOF(subs));
+	cli_error("session: unknown subcommand '%s' (open, close)%s%s%s", sub,
+		  near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+	return CLI_EXIT_USAGE;
 }

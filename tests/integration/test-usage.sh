@@ -83,9 +83,151 @@ t_help_texts_name_status_2() {
 	expect_out_has "usage error .*:"
 }
 
+# A near miss of an option or a command names the one meant; a word near
+# nothing gets no guess.
+t_did_you_mean() {
+	sbx exec --worksapce /tmp -- touch "$PWD/ran"
+	expect_rc 2
+	expect_err_has "^exec: unrecognized option '--worksapce'; did you mean '--workspace'\?$"
+	sbx exec --timeuot=5 -- touch "$PWD/ran"
+	expect_rc 2
+	expect_err_has "'--timeuot=5'; did you mean '--timeout'\?"
+	sbx lint --formta json x.yaml
+	expect_rc 2
+	expect_err_has "did you mean '--format'\?"
+	sbx explain --profiel p.yaml /workspace
+	expect_rc 2
+	expect_err_has "did you mean '--profile'\?"
+	sbx exec --frobnicate -- touch "$PWD/ran"
+	expect_rc 2
+	printf '%s' "$ERR" | grep -q "did you mean" && fail "a guess for a word near nothing: $ERR"
+	sbx exce -- touch "$PWD/ran"
+	expect_rc 2
+	expect_err_has "unknown command 'exce'; did you mean 'exec'\?"
+	sbx session opne --socket "$PWD/s.sock"
+	expect_rc 2
+	expect_err_has "unknown subcommand 'opne' \(open, close\); did you mean 'open'\?"
+	[ ! -e ran ] && [ ! -e s.sock ] || fail "something ran after a usage error"
+	# a long argument is not compared (bounded work): no guess, the same status
+	sbx exec "--$(head -c 5000 /dev/zero | tr '\0' w)" -- true
+	expect_rc 2
+	printf '%s' "$ERR" | grep -q "did you mean" && fail "a guess for a 5000-byte option"
+	return 0
+}
+
+# `help` is a command like the others: help, help COMMAND, help help.
+t_help_command() {
+	sbx help
+	expect_rc 0
+	expect_out_has "^Commands:"
+	sbx help exec
+	expect_rc 0
+	expect_out_has "^Usage: ag3ntum-sandbox exec"
+	local exec_help=$OUT
+	sbx exec --help
+	[ "$OUT" = "$exec_help" ] || fail "help exec differs from exec --help"
+	sbx help help
+	expect_rc 0
+	expect_out_has "^Usage: ag3ntum-sandbox help \[COMMAND\]"
+	sbx help --help
+	expect_rc 0
+	expect_out_has "^Usage: ag3ntum-sandbox help \[COMMAND\]"
+	sbx help session
+	expect_rc 0
+	expect_out_has "session open"
+	sbx help bogus
+	expect_rc 2
+	expect_err_has "unknown command 'bogus'"
+	[ -z "$OUT" ] || fail "help bogus printed on stdout: $OUT"
+	sbx help lnt
+	expect_rc 2
+	expect_err_has "unknown command 'lnt'; did you mean 'lint'\?"
+	sbx help exec extra
+	expect_rc 2
+	expect_err_has "help: unexpected argument 'extra'"
+}
+
+# Arguments a subcommand does not take are refused, named, status 2, and
+# nothing is done with the rest.
+t_stray_arguments() {
+	write_profile ok ""
+	sbx doctor foo
+	expect_rc 2
+	expect_err_has "^ag3ntum-sandbox: doctor: unexpected argument 'foo'"
+	[ -z "$OUT" ] || fail "doctor probed anyway: $OUT"
+	sbx doctor --json -- --foo
+	expect_rc 2
+	expect_err_has "doctor: unexpected argument '--foo'"
+	sbx compile --profile p.yaml extra
+	expect_rc 2
+	expect_err_has "compile: unexpected argument 'extra'"
+	[ -z "$OUT" ] || fail "compile printed a spec: $OUT"
+	sbx explain --profile p.yaml /workspace /tmp
+	expect_rc 2
+	expect_err_has "explain: unexpected argument '/tmp'"
+	sbx explain --profile p.yaml --tool Read --input '{}' /tmp
+	expect_rc 2
+	expect_err_has "explain: unexpected argument '/tmp'"
+	sbx check --profile p.yaml Bash '{"command":"ls"}' extra
+	expect_rc 2
+	expect_err_has "check: unexpected argument 'extra'"
+	[ -z "$OUT" ] || fail "check decided anyway: $OUT"
+	sbx resolve --profile p.yaml read /workspace/a extra
+	expect_rc 2
+	expect_err_has "resolve: unexpected argument 'extra'"
+	sbx lint --list-rules p.yaml
+	expect_rc 2
+	expect_err_has "--list-rules takes no PROFILE \('p.yaml'\)"
+	sbx session close "$PWD/a.sock" "$PWD/b.sock"
+	expect_rc 2
+	expect_err_has "session close: unexpected argument '.*/b.sock'"
+	sbx session close
+	expect_rc 2
+	expect_err_has "session close: give the session's socket path"
+	sbx session open --socket "$PWD/s.sock" extra
+	expect_rc 2
+	expect_err_has "session open: unexpected argument 'extra'"
+	[ ! -e s.sock ] || fail "session open made its socket"
+	sbx serve extra
+	expect_rc 2
+	expect_err_has "serve: unexpected argument 'extra'"
+	# the operands a command takes still work
+	sbx lint p.yaml
+	expect_rc 0
+	# an argument's control characters are escaped, not sent to the terminal
+	sbx doctor $'\e]0;pwned\a'
+	expect_rc 2
+	printf '%s' "$ERR" | grep -qF "unexpected argument '\x1b]0;pwned\x07'" ||
+		fail "not escaped: $(printf '%s' "$ERR" | od -c | head -5)"
+}
+
+# --uid without --gid (or the reverse) would leave the other id at its
+# default (65534 as root, the caller's own rootless): refused, saying what to add.
+t_uid_without_gid() {
+	sbx exec --uid 50001 -- touch "$PWD/ran"
+	expect_rc 2
+	expect_err_has "^ag3ntum-sandbox: --uid 50001 given without --gid: give both .*--gid 50001\)$"
+	sbx compile --gid 50002
+	expect_rc 2
+	expect_err_has -- "--gid 50002 given without --uid: give both .*--uid 50002\)$"
+	[ -z "$OUT" ] || fail "compile printed a spec: $OUT"
+	sbx session open --uid 50001 --socket "$PWD/s.sock"
+	expect_rc 2
+	expect_err_has -- "--uid 50001 given without --gid"
+	[ ! -e ran ] && [ ! -e s.sock ] || fail "something ran after a usage error"
+	sbx compile --uid 50001 --gid 50001
+	expect_rc 0
+	expect_out_has '"uid": 50001'
+	expect_out_has '"gid": 50001'
+}
+
 run_test "an unknown option exits 2 in every subcommand, nothing run" t_unknown_option_exits_2_everywhere
 run_test "usage errors exit 2, a setup failure 125" t_usage_errors_2_setup_failures_125
 run_test "the help texts name status 2" t_help_texts_name_status_2
+run_test "did you mean: options, commands, session subcommands" t_did_you_mean
+run_test "help, help COMMAND, help help, help bogus" t_help_command
+run_test "stray arguments refused and named" t_stray_arguments
+run_test "--uid without --gid (and the reverse) refused" t_uid_without_gid
 # every t_ function above is in the list: a test written and never run is a defect
 for t in $(declare -F | awk '{print $3}' | grep '^t_'); do
 	grep -q "^run_test .* $t\$" "$0" || { echo "not ok - $t is defined but never run"; TAP_FAILED=$((TAP_FAILED + 1)); }
