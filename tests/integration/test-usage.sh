@@ -221,6 +221,40 @@ t_uid_without_gid() {
 	expect_out_has '"gid": 50001'
 }
 
+# A profile indented with a tab: the file, the line and column of the tab, and
+# that YAML indents with spaces (libyaml says "cannot start any token").
+t_yaml_tab_named() {
+	printf 'name: t\npermissions:\n\tallow: []\n' >tab.yaml
+	printf 'name: t\npermissions:\n  allow:\n  \t- Read\n' >tab2.yaml
+	sbx lint tab.yaml
+	expect_rc 2
+	expect_out_has "tab.yaml:3:1: error: YAML syntax error: a tab; YAML indents with spaces"
+	sbx compile --profile "$PWD/tab2.yaml"
+	expect_rc 2
+	expect_err_has "tab2.yaml:4:3: YAML syntax error: a tab; YAML indents with spaces"
+	sbx exec --profile "$PWD/tab.yaml" -- touch "$PWD/ran"
+	expect_rc 125
+	expect_err_has "tab.yaml:3:1: YAML syntax error: a tab"
+	[ ! -e ran ] || fail "the command ran"
+	# the external mounts file goes through the same loader
+	printf 'global:\n\tro: []\n' >m.yaml
+	sbx lint --mounts "$PWD/m.yaml" tab2.yaml
+	expect_rc 2
+	expect_out_has "m.yaml:2:1: error: YAML syntax error: a tab"
+	# a tab that is not indentation (inside a value, after a colon) is no error
+	write_profile ok ""
+	{ printf 'description:\t"a\tb"\n'; cat p.yaml; } >ok.yaml
+	sbx lint ok.yaml
+	expect_rc 0
+	# other syntax errors keep libyaml's words
+	printf 'name: [unclosed\n' >bad.yaml
+	sbx lint bad.yaml
+	expect_rc 2
+	expect_out_has "bad.yaml:[0-9]+:[0-9]+: error: YAML syntax error: "
+	printf '%s' "$OUT" | grep -q "a tab" && fail "a tab named where there is none: $OUT"
+	return 0
+}
+
 run_test "an unknown option exits 2 in every subcommand, nothing run" t_unknown_option_exits_2_everywhere
 run_test "usage errors exit 2, a setup failure 125" t_usage_errors_2_setup_failures_125
 run_test "the help texts name status 2" t_help_texts_name_status_2
@@ -228,6 +262,7 @@ run_test "did you mean: options, commands, session subcommands" t_did_you_mean
 run_test "help, help COMMAND, help help, help bogus" t_help_command
 run_test "stray arguments refused and named" t_stray_arguments
 run_test "--uid without --gid (and the reverse) refused" t_uid_without_gid
+run_test "a tab in a YAML file's indentation named as such" t_yaml_tab_named
 # every t_ function above is in the list: a test written and never run is a defect
 for t in $(declare -F | awk '{print $3}' | grep '^t_'); do
 	grep -q "^run_test .* $t\$" "$0" || { echo "not ok - $t is defined but never run"; TAP_FAILED=$((TAP_FAILED + 1)); }
