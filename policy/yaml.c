@@ -494,6 +494,31 @@ static unsigned offset_line_col(const char *buf, size_t len, size_t off, unsigne
 	return line;
 }
 
+/*
+ * The column of the tab a syntax error at line:col (1-based, col in characters)
+ * is about: one in the line's indentation (YAML never indents with tabs, and
+ * libyaml's message is then "found character that cannot start any token"), or
+ * the character at col itself. 0 when the error is not about a tab.
+ */
+static unsigned tab_column(const char *buf, size_t len, unsigned line, unsigned col)
+{
+	size_t i = len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3) ? 3 : 0;
+	for (unsigned l = 1; l < line; l++) {
+		const char *nl = memchr(buf + i, '\n', len - i);
+		if (!nl)
+			return 0;
+		i = (size_t)(nl - buf) + 1;
+	}
+	for (size_t k = i; k < len && (buf[k] == ' ' || buf[k] == '\t'); k++)
+		if (buf[k] == '\t')
+			return (unsigned)(k - i) + 1;
+	size_t k = i;
+	for (unsigned c = 1; c < col && k < len && buf[k] != '\n'; c++)
+		for (k++; k < len && ((unsigned char)buf[k] & 0xc0) == 0x80; k++)
+			;
+	return k < len && buf[k] == '\t' ? col : 0;
+}
+
 static int parser_error(struct builder *b, const yaml_parser_t *p)
 {
 	const char *problem = p->problem ? p->problem : "unknown error";
@@ -510,6 +535,14 @@ static int parser_error(struct builder *b, const yaml_parser_t *p)
 		return ag3_error_set_at(b->reterr, EINVAL, b->file, line, col,
 					"invalid input: %s: a profile must be UTF-8 text", problem);
 	}
+	unsigned line = (unsigned)p->problem_mark.line + 1;
+	unsigned tab =
+		b->buf ? tab_column(b->buf, b->len, line, (unsigned)p->problem_mark.column + 1) : 0;
+	if (tab)
+		return ag3_error_set_at(b->reterr, EINVAL, b->file, line, tab,
+					"YAML syntax error: a tab; YAML indents with spaces, never "
+					"tabs (%s)",
+					problem);
 	if (p->context)
 		return ag3_error_set_at(b->reterr, EINVAL, b->file,
 					(unsigned)p->problem_mark.line + 1,

@@ -221,11 +221,12 @@ int cli_check(int argc, char **argv)
 					       .help = cli_check_help,
 					       .source = &src,
 					       .permute = true,
-					       .error_code = 2,
 					       .opts = opts};
 	int first, rc;
 	if (!cli_parse_options(&co, argc, argv, &first, &rc))
 		return rc;
+	if (cli_refuse_operands("check", argc, argv, first + 2) < 0)
+		return CLI_EXIT_USAGE;
 	if (argc - first != 2) {
 		cli_error("check: expected TOOL and INPUT_JSON (see '" PROG " check --help')");
 		return 2;

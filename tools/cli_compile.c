@@ -29,7 +29,7 @@ const char cli_compile_help[] =
 	"  -h, --help         this text\n"
 	"\n"
 	"Exit status: 0 compiled; 2 the profile, session or spec is invalid (the message\n"
-	"names file:line:column and the key), or FILE cannot be written.\n";
+	"names file:line:column and the key), FILE cannot be written, or a usage error.\n";
 
 int cli_compile(int argc, char **argv)
 {
@@ -47,18 +47,13 @@ int cli_compile(int argc, char **argv)
 		{"output", 'o', CLI_OPT_STRING, &output},
 		{0},
 	};
-	const struct cli_command_options co = {.cmd = "compile",
-					       .help = cli_compile_help,
-					       .source = &src,
-					       .error_code = 2,
-					       .opts = opts};
+	const struct cli_command_options co = {
+		.cmd = "compile", .help = cli_compile_help, .source = &src, .opts = opts};
 	int first, rc;
 	if (!cli_parse_options(&co, argc, argv, &first, &rc))
 		return rc;
-	if (first < argc) {
-		cli_error("compile: unexpected argument '%s'", argv[first]);
-		return 2;
-	}
+	if (cli_refuse_operands("compile", argc, argv, first) < 0)
+		return CLI_EXIT_USAGE;
 	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = NULL;
 	if (cli_source_spec(&src, &spec) < 0)
 		return 2;

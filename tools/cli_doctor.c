@@ -24,7 +24,7 @@ const char cli_doctor_help[] =
 	"\n"
 	"Exit status: 0 when a sandbox can be entered here (root mode, or user namespaces\n"
 	"for rootless mode, and $AG3NTUM_SANDBOX_INIT unset, \"none\" or naming a usable\n"
-	"init binary), 1 when it cannot.\n";
+	"init binary), 1 when it cannot, 2 a usage error.\n";
 
 static const char *yes(bool b)
 {
@@ -36,10 +36,12 @@ int cli_doctor(int argc, char **argv)
 	bool json = false;
 	const struct cli_opt opts[] = {{"json", 0, CLI_OPT_FLAG, &json, .value = true}, {0}};
 	const struct cli_command_options co = {
-		.cmd = "doctor", .help = cli_doctor_help, .error_code = 2, .opts = opts};
+		.cmd = "doctor", .help = cli_doctor_help, .opts = opts};
 	int first, rc;
 	if (!cli_parse_options(&co, argc, argv, &first, &rc))
 		return rc;
+	if (cli_refuse_operands("doctor", argc, argv, first) < 0)
+		return CLI_EXIT_USAGE;
 	struct ag3_doctor d;
 	ag3_doctor_probe(&d);
 	/* An init binary named by the environment that cannot be used fails every fresh run. */

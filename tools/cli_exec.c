@@ -95,6 +95,8 @@ const char cli_exec_help[] =
 	"  125      the sandbox could not be set up; one line on stderr names the stage,\n"
 	"           the path and the errno. The command did not run.\n"
 	"  126/127  the command could not be executed / was not found in the sandbox\n"
+	"  2        a usage error (an unknown option, a bad value, no COMMAND): the\n"
+	"           message names it; nothing was run, no record written\n"
 	"\n"
 	"Examples:\n"
 	"  " PROG " exec -- id\n"
@@ -319,22 +321,19 @@ int cli_exec(int argc, char **argv)
 		{"network-log", 0, CLI_OPT_FLAG, &net_log, .value = true},
 		{0},
 	};
-	const struct cli_command_options co = {.cmd = "exec",
-					       .help = cli_exec_help,
-					       .source = &src,
-					       .error_code = 125,
-					       .opts = opts};
+	const struct cli_command_options co = {
+		.cmd = "exec", .help = cli_exec_help, .source = &src, .opts = opts};
 	int first, rc;
 	if (!cli_parse_options(&co, argc, argv, &first, &rc))
 		return rc;
 	if (first >= argc) {
 		cli_error("exec: no command given (" PROG " exec [OPTIONS] -- COMMAND [ARG...])");
-		return 125;
+		return CLI_EXIT_USAGE;
 	}
 
 	if (!die_with_parent && parent_pid) {
 		cli_error("--parent-pid and --no-die-with-parent contradict each other");
-		return 125;
+		return CLI_EXIT_USAGE;
 	}
 	if (!die_with_parent) {
 		prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
@@ -375,7 +374,7 @@ int cli_exec(int argc, char **argv)
 		    vars->uid_set || vars->gid_set || cli_vars_dirs_given(vars)) {
 			cli_error("exec --session: the session's profile and values were fixed by "
 				  "`session open`; give them there, not here");
-			return 125;
+			return CLI_EXIT_USAGE;
 		}
 		char why[512];
 		conn = ag3_session_connect(src.session_socket, why, sizeof(why));

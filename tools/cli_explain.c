@@ -570,12 +570,13 @@ int cli_explain(int argc, char **argv)
 					       .help = cli_explain_help,
 					       .source = &src,
 					       .permute = true,
-					       .error_code = 2,
 					       .opts = opts};
 	int first, rc;
 	if (!cli_parse_options(&co, argc, argv, &first, &rc))
 		return rc;
 	if (tool || input) {
+		if (tool && input && cli_refuse_operands("explain", argc, argv, first) < 0)
+			return CLI_EXIT_USAGE;
 		if (!tool || !input || first != argc) {
 			cli_error(
 				"explain: --tool and --input go together, with no other argument");
@@ -583,6 +584,8 @@ int cli_explain(int argc, char **argv)
 		}
 		return explain_call(&src, !no_session, NULL, tool, input, json);
 	}
+	if (cli_refuse_operands("explain", argc, argv, first + 1) < 0)
+		return CLI_EXIT_USAGE;
 	if (argc - first != 1) {
 		cli_error("explain: expected one PATH or TOOL-CALL (see '" PROG
 			  " explain --help')");

@@ -147,16 +147,18 @@ int cli_lint(int argc, char **argv)
 		{"list-rules", 0, CLI_OPT_FLAG, &list, .value = true},
 		{0},
 	};
-	const struct cli_command_options co = {.cmd = "lint",
-					       .help = cli_lint_help,
-					       .permute = true,
-					       .error_code = 2,
-					       .opts = opts};
+	const struct cli_command_options co = {
+		.cmd = "lint", .help = cli_lint_help, .permute = true, .opts = opts};
 	int first, rc;
 	if (!cli_parse_options(&co, argc, argv, &first, &rc))
 		return rc;
-	if (list)
+	if (list) {
+		if (first < argc) {
+			cli_error("lint: --list-rules takes no PROFILE ('%s')", argv[first]);
+			return CLI_EXIT_USAGE;
+		}
 		return list_rules(format);
+	}
 	if (first >= argc) {
 		cli_error("lint: no PROFILE given (see '" PROG " lint --help')");
 		return 2;

@@ -32,6 +32,15 @@ int cli_set_once(const char **slot, const char *option, const char *arg)
 	return 1;
 }
 
+int cli_refuse_operands(const char *cmd, int argc, char **argv, int at)
+{
+	if (at >= argc)
+		return 0;
+	cli_error("%s: unexpected argument '%s'", cmd, argv[at]);
+	fprintf(stderr, "Try '" PROG " %s --help'.\n", cmd);
+	return -1;
+}
+
 void cli_print_help(FILE *f, const char *help)
 {
 	const char *at = strstr(help, "%s");
@@ -87,6 +96,33 @@ static int apply(const struct cli_opt *o, const char *arg)
 }
 
 /*
+ * "; did you mean '--NAME'?" when getopt_long has just refused argv[optind - 1] as
+ * an unrecognized long option (optopt 0) and its name (up to a '=') is near one
+ * of lo's, but a prefix of none (an ambiguous abbreviation: getopt_long lists the
+ * candidates itself). "" otherwise.
+ */
+static const char *option_hint(int argc, char **argv, const struct option *lo, char *buf,
+			       size_t size)
+{
+	if (optopt != 0 || optind < 1 || optind > argc || strncmp(argv[optind - 1], "--", 2))
+		return "";
+	const char *word = argv[optind - 1] + 2;
+	size_t len = strcspn(word, "=");
+	const char *names[CLI_SOURCE_N_OPTIONS + CLI_MAX_OPTS + 1];
+	size_t n = 0;
+	for (; lo[n].name && n < ELEMENTSOF(names); n++) {
+		if (!strncmp(lo[n].name, word, len))
+			return "";
+		names[n] = lo[n].name;
+	}
+	const char *s = cli_suggest(word, len, names, n);
+	if (!s)
+		return "";
+	snprintf(buf, size, "; did you mean '--%s'?", s);
+	return buf;
+}
+
+/*
  * getopt_long, with its own error messages ("unrecognized option '--...'") caught
  * and printed escaped: they quote argv, and an agent-chosen string (a tool name,
  * a path starting with '-') can be taken for an option. glibc writes them to
@@ -106,9 +142,11 @@ static int next_option(int argc, char **argv, const char *optstring, const struc
 		fclose(mem);
 	}
 	if (msg && len) {
+		char hint[96];
 		if (msg[len - 1] == '\n')
 			msg[len - 1] = 0;
-		fprintf(stderr, "%s\n", cli_esc(msg));
+		fprintf(stderr, "%s%s\n", cli_esc(msg),
+			ch == '?' ? option_hint(argc, argv, lo, hint, sizeof(hint)) : "");
 	}
 	free(msg);
 	return ch;
@@ -126,7 +164,7 @@ int cli_parse_options(const struct cli_command_options *c, int argc, char **argv
 		m++;
 	if (m > CLI_MAX_OPTS) {
 		cli_error("internal error: more than %d options", CLI_MAX_OPTS);
-		*code = c->error_code;
+		*code = CLI_EXIT_USAGE;
 		return 0;
 	}
 	if (c->source)
@@ -153,7 +191,7 @@ int cli_parse_options(const struct cli_command_options *c, int argc, char **argv
 	while ((ch = next_option(argc, argv, optstring, lo)) != -1) {
 		int h = c->source ? cli_source_handle(c->source, ch, optarg) : 0;
 		if (h < 0) {
-			*code = c->error_code;
+			*code = CLI_EXIT_USAGE;
 			return 0;
 		}
 		if (h > 0)
@@ -168,13 +206,26 @@ int cli_parse_options(const struct cli_command_options *c, int argc, char **argv
 			i++;
 		if (i == m) {
 			fprintf(stderr, "Try '" PROG " %s --help'.\n", c->cmd);
-			*code = c->error_code;
+			*code = CLI_EXIT_USAGE;
 			return 0;
 		}
 		if (apply(&c->opts[i], optarg) < 0) {
-			*code = c->error_code;
+			*code = CLI_EXIT_USAGE;
 			return 0;
 		}
+	}
+	/* One id of the two would leave the other at its default (65534 in root mode,
+	 * the caller's rootless): a session uid with nobody's group. */
+	const struct ag3_vars *v = c->source ? c->source->vars : NULL;
+	if (v && v->uid_set != v->gid_set) {
+		cli_error("--%s %u given without --%s: give both (the platform's session users "
+			  "have a group of the same number: --%s %u)",
+			  v->uid_set ? "uid" : "gid", v->uid_set ? v->uid : v->gid,
+			  v->uid_set ? "gid" : "uid", v->uid_set ? "gid" : "uid",
+			  v->uid_set ? v->uid : v->gid);
+		fprintf(stderr, "Try '" PROG " %s --help'.\n", c->cmd);
+		*code = CLI_EXIT_USAGE;
+		return 0;
 	}
 	*first = optind;
 	return 1;

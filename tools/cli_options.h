@@ -35,22 +35,35 @@ struct cli_opt {
 
 #define CLI_MAX_OPTS 16 /* a command's own options */
 
+/*
+ * The exit status of a usage error in every subcommand: an unknown option, a bad
+ * option value, a missing or a stray operand. (exec's 125 is for a sandbox that
+ * could not be set up, never for a mistyped command line.)
+ */
+#define CLI_EXIT_USAGE 2
+
 struct cli_command_options {
 	const char *cmd;            /* "exec": the "Try" line names it */
 	const char *help;           /* printed by -h/--help (see cli_print_help) */
 	struct cli_source *source;  /* takes the shared options into it; NULL: none */
 	bool permute;               /* operands may come before options (getopt's default) */
-	int error_code;             /* the exit status for a bad option */
 	const struct cli_opt *opts; /* terminated by a zero entry; at most CLI_MAX_OPTS */
 };
 
 /*
  * Parses argv (argv[0] is the command's name). 1: go on, the operands start
  * at *first; 0: stop and exit with *code (help printed: 0; a bad option,
- * message printed: error_code).
+ * message printed: CLI_EXIT_USAGE).
  */
 int cli_parse_options(const struct cli_command_options *c, int argc, char **argv, int *first,
 		      int *code);
+
+/*
+ * Refuses the operands from argv[at] on, which `cmd` does not take: 0 when there
+ * is none; else -1 with "CMD: unexpected argument 'ARG'" (the first of them) and
+ * the "Try" line printed. The caller exits with CLI_EXIT_USAGE.
+ */
+int cli_refuse_operands(const char *cmd, int argc, char **argv, int at);
 
 /* Prints a help text whose one "%s" (if any) stands for the shared options' help. */
 void cli_print_help(FILE *f, const char *help);
@@ -61,3 +74,15 @@ int cli_parse_u64(const char *s, unsigned long long max, unsigned long long *ret
 /* An option that takes one value: a second one is "OPTION given twice ('a', then 'b')".
  * 1, or -1 with the error printed. */
 int cli_set_once(const char **slot, const char *option, const char *arg);
+
+/* Did-you-mean (cli_suggest.c). Words longer than this get no suggestion. */
+#define CLI_SUGGEST_MAX_LEN 64
+
+/* The optimal string alignment distance between a[0..n) and b[0..m) (an adjacent
+ * swap costs 1); SIZE_MAX when either is longer than CLI_SUGGEST_MAX_LEN. */
+size_t cli_edit_distance(const char *a, size_t n, const char *b, size_t m);
+
+/* The known word nearest to word[0..len) (the first of equals), if it is near
+ * enough to be a typo of it: at most a third of len away (1 or 2), and nearer than
+ * its own length. NULL when none is (NULL entries of `known` are skipped). */
+const char *cli_suggest(const char *word, size_t len, const char *const *known, size_t n);

@@ -60,8 +60,8 @@ const char cli_resolve_help[] =
 	"OPEN_FAILED (README \"Resolving paths for file tools\"). A PATH that starts with\n"
 	"'-' goes after '--'.\n"
 	"\n"
-	"Exit status: 0 allowed; 1 denied; 125 a usage error, or the profile, session or\n"
-	"spec is invalid.\n";
+	"Exit status: 0 allowed; 1 denied; 2 a usage error (nothing was resolved); 125 the\n"
+	"profile, session or spec is invalid.\n";
 
 #define RESOLVE_MAX_LIST 64
 
@@ -110,23 +110,24 @@ int cli_resolve(int argc, char **argv)
 					       .help = cli_resolve_help,
 					       .source = &src,
 					       .permute = true,
-					       .error_code = 125,
 					       .opts = opts};
 	int first, rc;
 	if (!cli_parse_options(&co, argc, argv, &first, &rc))
 		return rc;
+	if (cli_refuse_operands("resolve", argc, argv, first + 2) < 0)
+		return CLI_EXIT_USAGE;
 	if (argc - first != 2) {
 		cli_error("resolve: expected OPERATION PATH, got %d argument%s", argc - first,
 			  argc - first == 1 ? "" : "s");
 		fputs("Try '" PROG " resolve --help'.\n", stderr);
-		return 125;
+		return CLI_EXIT_USAGE;
 	}
 	enum ag3_resolve_op op = ag3_resolve_op_from_string(argv[first]);
 	if (op < 0) {
 		cli_error("resolve: unknown operation '%s' (read, write, edit, delete, list, glob, "
 			  "grep)",
 			  argv[first]);
-		return 125;
+		return CLI_EXIT_USAGE;
 	}
 	const char *path = argv[first + 1];
 	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = NULL;

@@ -94,8 +94,9 @@ const char cli_serve_help[] =
 	"A client keeps its end open until its last reply: serve ends the connection's\n"
 	"commands and sessions when the client's side reaches end of file.\n"
 	"\n"
-	"Exit status: 0 after a normal end; 125 when it could not start (bad options,\n"
-	"the socket could not be created).\n";
+	"Exit status: 0 after a normal end; 2 a usage error (an unknown option, a bad\n"
+	"value, a stray argument); 125 when it could not start (the socket could not be\n"
+	"created).\n";
 
 static struct {
 	struct conn *conns;
@@ -1118,17 +1119,15 @@ int cli_serve(int argc, char **argv)
 		{0},
 	};
 	const struct cli_command_options co = {
-		.cmd = "serve", .help = cli_serve_help, .error_code = 125, .opts = opts};
+		.cmd = "serve", .help = cli_serve_help, .opts = opts};
 	int first, rc;
 	if (!cli_parse_options(&co, argc, argv, &first, &rc))
 		return rc;
-	if (first < argc) {
-		cli_error("serve: unexpected argument '%s'", argv[first]);
-		return 125;
-	}
+	if (cli_refuse_operands("serve", argc, argv, first) < 0)
+		return CLI_EXIT_USAGE;
 	if (S.n_allow && !path) {
 		cli_error("serve: --allow-uid is for --socket (stdio serves whoever started it)");
-		return 125;
+		return CLI_EXIT_USAGE;
 	}
 	/* the sessions' broker is this very binary */
 	_cleanup_free_ char *self = realpath("/proc/self/exe", NULL);

@@ -65,6 +65,9 @@ const char cli_session_help[] =
 	"every later command fails with status 125 and a reason (nothing ever runs\n"
 	"unsandboxed); close the session and open a new one.\n"
 	"\n"
+	"Exit status of a usage error (an unknown option, a stray argument, no --socket):\n"
+	"2, nothing opened or closed.\n"
+	"\n"
 	"%s"
 	"\n"
 	"Examples:\n"
@@ -253,21 +256,16 @@ static int session_open(int argc, char **argv)
 		{"json", 0, CLI_OPT_FLAG, &json, .value = true},
 		{0},
 	};
-	const struct cli_command_options co = {.cmd = "session open",
-					       .help = cli_session_help,
-					       .source = &src,
-					       .error_code = 125,
-					       .opts = opts};
+	const struct cli_command_options co = {
+		.cmd = "session open", .help = cli_session_help, .source = &src, .opts = opts};
 	int first, rc;
 	if (!cli_parse_options(&co, argc, argv, &first, &rc))
 		return rc;
-	if (first < argc) {
-		cli_error("session open: unexpected argument '%s'", cli_esc(argv[first]));
-		return 125;
-	}
+	if (cli_refuse_operands("session open", argc, argv, first) < 0)
+		return CLI_EXIT_USAGE;
 	if (!socket_path) {
 		cli_error("session open: --socket PATH is required");
-		return 125;
+		return CLI_EXIT_USAGE;
 	}
 	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = NULL;
 	if (cli_source_spec(&src, &spec) < 0)
@@ -404,7 +402,7 @@ static int session_serve(int argc, char **argv)
 		{0},
 	};
 	const struct cli_command_options co = {
-		.cmd = "session serve", .help = cli_session_help, .error_code = 125, .opts = opts};
+		.cmd = "session serve", .help = cli_session_help, .opts = opts};
 	int first, rc;
 	if (!cli_parse_options(&co, argc, argv, &first, &rc))
 		return rc;
@@ -415,7 +413,7 @@ static int session_serve(int argc, char **argv)
 	    type != SOCK_SEQPACKET) {
 		cli_error("session serve: internal (the library's broker): --control-fd N (a "
 			  "SOCK_SEQPACKET socket) and --spec-fd N are required");
-		return 125;
+		return CLI_EXIT_USAGE;
 	}
 	const int ctl = (int)control;
 	fcntl(ctl, F_SETFD, FD_CLOEXEC); /* nothing started from here holds it */
@@ -458,14 +456,16 @@ static int session_close(int argc, char **argv)
 {
 	const struct cli_opt opts[] = {{0}};
 	const struct cli_command_options co = {
-		.cmd = "session close", .help = cli_session_help, .error_code = 1, .opts = opts};
+		.cmd = "session close", .help = cli_session_help, .opts = opts};
 	int first, rc;
 	if (!cli_parse_options(&co, argc, argv, &first, &rc))
 		return rc;
-	if (first != argc - 1) {
-		cli_error("session close: give exactly one session socket path");
-		return 1;
+	if (first >= argc) {
+		cli_error("session close: give the session's socket path");
+		return CLI_EXIT_USAGE;
 	}
+	if (cli_refuse_operands("session close", argc, argv, first + 1) < 0)
+		return CLI_EXIT_USAGE;
 	char why[512];
 	if (ag3_session_close_path(argv[first], 30000, why, sizeof(why)) < 0) {
 		cli_error("session close: %s", cli_esc(why));
@@ -478,7 +478,7 @@ int cli_session(int argc, char **argv)
 {
 	if (argc < 2) {
 		cli_print_help(stderr, cli_session_help);
-		return 2;
+		return CLI_EXIT_USAGE;
 	}
 	const char *sub = argv[1];
 	if (!strcmp(sub, "-h") || !strcmp(sub, "--help")) {
@@ -491,6 +491,9 @@ int cli_session(int argc, char **argv)
 		return session_close(argc - 1, argv + 1);
 	if (!strcmp(sub, "serve"))
 		return session_serve(argc - 1, argv + 1);
-	cli_error("session: unknown subcommand '%s' (open, close)", cli_esc(sub));
-	return 2;
+	static const char *const subs[] = {"open", "close"};
+	const char *near = cli_suggest(sub, strlen(sub), subs, ELEMENTSOF(subs));
+	cli_error("session: unknown subcommand '%s' (open, close)%s%s%s", sub,
+		  near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+	return CLI_EXIT_USAGE;
 }

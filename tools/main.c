@@ -7,6 +7,14 @@
 #include "cli_options.h"
 #include "config.h"
 
+static const char help_help[] =
+	"Usage: " PROG " help [COMMAND]\n"
+	"\n"
+	"Prints COMMAND's help, the same as `" PROG " COMMAND --help`;\n"
+	"without COMMAND, the list of commands. `" PROG " help help` prints this text.\n"
+	"\n"
+	"Exit status: 0; 2 for an unknown COMMAND or an argument after it.\n";
+
 /* The commands: `help` has no function of its own (main handles it). */
 static const struct cli_command {
 	const char *name;
@@ -35,7 +43,7 @@ static const struct cli_command {
 	 "bubblewrap's command line on this runtime (also as a `bwrap` symlink)", cli_bwrap_help},
 	{"doctor", cli_doctor,
 	 "what this machine supports (namespaces, seccomp, landlock, cgroups)", cli_doctor_help},
-	{"help", NULL, "help on a command: " PROG " help exec", NULL},
+	{"help", NULL, "help on a command: " PROG " help exec", help_help},
 };
 
 static void main_help(FILE *f)
@@ -63,14 +71,45 @@ static void main_help(FILE *f)
 	      f);
 }
 
+/* The command `name`, or NULL with the error printed (and the command it is
+ * probably a typo of). */
 static const struct cli_command *find_command(const char *name)
 {
-	for (size_t i = 0; i < ELEMENTSOF(commands); i++)
-		if (commands[i].run && !strcmp(commands[i].name, name))
+	const char *names[ELEMENTSOF(commands)];
+	for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
+		if (!strcmp(commands[i].name, name))
 			return &commands[i];
-	cli_error("unknown command '%s'", name);
+		names[i] = commands[i].name;
+	}
+	const char *s = cli_suggest(name, strlen(name), names, ELEMENTSOF(names));
+	if (s)
+		cli_error("unknown command '%s'; did you mean '%s'?", name, s);
+	else
+		cli_error("unknown command '%s'", name);
 	fprintf(stderr, "Try '" PROG " --help'.\n");
 	return NULL;
+}
+
+/* `help [COMMAND]` (argv[0] is "help"). */
+static int help_command(int argc, char **argv)
+{
+	if (argc < 2) {
+		main_help(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		cli_print_help(stdout, help_help);
+		return 0;
+	}
+	const struct cli_command *c = find_command(argv[1]);
+	if (!c)
+		return CLI_EXIT_USAGE;
+	if (argc > 2) {
+		cli_error("help: unexpected argument '%s' (" PROG " help [COMMAND])", argv[2]);
+		return CLI_EXIT_USAGE;
+	}
+	cli_print_help(stdout, c->help);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -82,7 +121,7 @@ int main(int argc, char **argv)
 		return cli_bwrap(argc - 1, argv + 1, argv[0]);
 	if (argc < 2) {
 		main_help(stderr);
-		return 2;
+		return CLI_EXIT_USAGE;
 	}
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
@@ -91,17 +130,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "--version"))
 		return cli_version(argc - 1, argv + 1);
-	if (!strcmp(cmd, "help")) {
-		if (argc < 3) {
-			main_help(stdout);
-			return 0;
-		}
-		const struct cli_command *c = find_command(argv[2]);
-		if (!c)
-			return 2;
-		cli_print_help(stdout, c->help);
-		return 0;
-	}
 	const struct cli_command *c = find_command(cmd);
-	return c ? c->run(argc - 1, argv + 1) : 2;
+	if (!c)
+		return CLI_EXIT_USAGE;
+	return c->run ? c->run(argc - 1, argv + 1) : help_command(argc - 1, argv + 1);
 }

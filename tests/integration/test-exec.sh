@@ -28,7 +28,7 @@ t_uid_given_groups_cleared() {
 
 t_uid_zero_refused() {
 	sbx exec --uid 0 -- true
-	expect_rc 125
+	expect_rc 2
 	expect_err_has "0 is not allowed"
 }
 

@@ -167,7 +167,7 @@ t_custom_lists() {
 	rs write sub/x --readonly-prefix notes.md
 	expect_rc 0
 	rs read a.txt --blocklist ''
-	expect_rc 125
+	expect_rc 2
 	expect_err_has "--blocklist: '' is not a pattern"
 }
 
@@ -199,15 +199,15 @@ t_head_external_layout() {
 t_usage_errors() {
 	make_host
 	rs read
-	expect_rc 125
+	expect_rc 2
 	rs frobnicate a.txt
-	expect_rc 125
+	expect_rc 2
 	expect_err_has 'unknown operation'
 	sbx resolve --profile /nonexistent read a.txt
 	expect_rc 125
 	sbx resolve --help
 	expect_rc 0
-	expect_out_has 'Exit status: 0 allowed; 1 denied; 125'
+	expect_out_has 'Exit status: 0 allowed; 1 denied; 2 a usage error'
 }
 
 json_ok() {
@@ -274,7 +274,7 @@ run_test "allowed paths, text and JSON" t_allowed_text_and_json
 run_test "every kind of denial" t_denials
 run_test "system binds are not file tools' areas" t_system_binds_refused
 run_test "session mounts for commands are not file tools' areas" t_session_mounts_for_commands_refused
-run_test "usage errors exit 125" t_usage_errors
+run_test "usage errors exit 2, an invalid profile 125" t_usage_errors
 run_test "the HEAD profile's /mounts/ro and /mounts/rw layout" t_head_external_layout
 run_test "the validator's lists from the command line" t_custom_lists
 

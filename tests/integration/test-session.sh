@@ -78,7 +78,7 @@ assert e["mode"] == sys.argv[2], e
 PY
 	# the profile's options belong to session open
 	sbx exec --session "$S" --workspace /tmp -- true
-	expect_rc 125
+	expect_rc 2
 	expect_err_has 'session open'
 	close_session
 }
@@ -185,7 +185,7 @@ t_open_errors() {
 	expect_rc 125
 	expect_err_has 'taken'
 	sbx session open --workspace "$PWD/ws"
-	expect_rc 125
+	expect_rc 2
 	expect_err_has -- '--socket'
 	sbx session open --owner-pid 999999999 --workspace "$PWD/ws" --socket "$PWD/s.sock"
 	expect_rc 125

@@ -49,15 +49,15 @@ t_json_fd() {
 	[ "$(wc -l <rec)" = 1 ] || fail "the record is one line: $(cat rec)"
 	! grep -qx 7 o || fail "the command holds fd 7: $(cat o)"
 	sbx exec --json-fd 2 -- true
-	expect_rc 125
+	expect_rc 2
 	expect_err_has "3 or more"
 	sbx exec --json-fd 9 -- true
-	expect_rc 125
+	expect_rc 2
 	expect_err_has "not an open file descriptor"
 	# the record's fd on the command's own stderr: refused, the command could write there
 	local rc2=0
 	"$AG3" exec --json-fd 3 -- true 2>e 3>&2 </dev/null || rc2=$?
-	[ $rc2 = 125 ] || fail "--json-fd on stderr's file: status $rc2"
+	[ $rc2 = 2 ] || fail "--json-fd on stderr's file: status $rc2"
 	grep -q "the same file as fd 2" e || fail "$(cat e)"
 }
 

@@ -46,12 +46,8 @@ static int parse(struct vals *v, struct cli_source *src, bool permute, char **ar
 		{"call", 0, CLI_OPT_CALL, v, .call = call_twice_fails},
 		{0},
 	};
-	const struct cli_command_options c = {.cmd = "x",
-					      .help = help,
-					      .source = src,
-					      .permute = permute,
-					      .error_code = 7,
-					      .opts = opts};
+	const struct cli_command_options c = {
+		.cmd = "x", .help = help, .source = src, .permute = permute, .opts = opts};
 	int argc = 0;
 	while (argv[argc])
 		argc++;
@@ -153,9 +149,31 @@ Test(cli_options, unknown_option, .init = cr_redirect_stderr)
 	struct vals v = {0};
 	int first, code;
 	cr_assert_eq(parse(&v, NULL, false, ARGV("x", "--bogus"), &first, &code), 0);
-	cr_assert_eq(code, 7);
+	cr_assert_eq(code, CLI_EXIT_USAGE);
 	cr_assert_stderr_eq_str("x: unrecognized option '--bogus'\n"
 				"Try '" PROG " x --help'.\n");
+}
+
+/* A near miss names the option meant: the command's own, the shared ones; a
+ * value after '=' is not part of the name; an ambiguous prefix gets getopt's list. */
+Test(cli_options, unknown_option_did_you_mean, .init = cr_redirect_stderr)
+{
+	_cleanup_(ag3_vars_freep) struct ag3_vars *s = ag3_vars_new();
+	struct cli_source src = {.vars = s};
+	struct vals v = {0};
+	int first, code;
+	cr_assert_eq(parse(&v, NULL, false, ARGV("x", "--flga"), &first, &code), 0);
+	cr_assert_eq(code, CLI_EXIT_USAGE);
+	cr_assert_eq(parse(&v, &src, true, ARGV("x", "op", "--worksapce=/w"), &first, &code), 0);
+	cr_assert_eq(code, CLI_EXIT_USAGE);
+	cr_assert_eq(parse(&v, NULL, false, ARGV("x", "--n"), &first, &code), 0);
+	cr_assert_stderr_eq_str(
+		"x: unrecognized option '--flga'; did you mean '--flag'?\n"
+		"Try '" PROG " x --help'.\n"
+		"x: unrecognized option '--worksapce=/w'; did you mean '--workspace'?\n"
+		"Try '" PROG " x --help'.\n"
+		"x: option '--n' is ambiguous; possibilities: '--no-off' '--num'\n"
+		"Try '" PROG " x --help'.\n");
 }
 
 Test(cli_options, missing_argument, .init = cr_redirect_stderr)
@@ -163,7 +181,7 @@ Test(cli_options, missing_argument, .init = cr_redirect_stderr)
 	struct vals v = {0};
 	int first, code;
 	cr_assert_eq(parse(&v, NULL, false, ARGV("x", "--num"), &first, &code), 0);
-	cr_assert_eq(code, 7);
+	cr_assert_eq(code, CLI_EXIT_USAGE);
 	cr_assert_stderr_eq_str("x: option '--num' requires an argument\n"
 				"Try '" PROG " x --help'.\n");
 }
@@ -174,7 +192,7 @@ Test(cli_options, given_twice, .init = cr_redirect_stderr)
 	int first, code;
 	cr_assert_eq(parse(&v, NULL, false, ARGV("x", "--once", "a", "--once", "b"), &first, &code),
 		     0);
-	cr_assert_eq(code, 7);
+	cr_assert_eq(code, CLI_EXIT_USAGE);
 	cr_assert_stderr_eq_str(PROG ": --once given twice ('a', then 'b')\n");
 }
 
@@ -183,7 +201,7 @@ Test(cli_options, bad_number, .init = cr_redirect_stderr)
 	struct vals v = {0};
 	int first, code;
 	cr_assert_eq(parse(&v, NULL, false, ARGV("x", "--num", "11"), &first, &code), 0);
-	cr_assert_eq(code, 7);
+	cr_assert_eq(code, CLI_EXIT_USAGE);
 	cr_assert(!v.n_given);
 	cr_assert_stderr_eq_str(PROG ": --num: '11' is not a number from 0 to 10\n");
 }
@@ -193,7 +211,7 @@ Test(cli_options, relative_path, .init = cr_redirect_stderr)
 	struct vals v = {0};
 	int first, code;
 	cr_assert_eq(parse(&v, NULL, false, ARGV("x", "--path", "rel"), &first, &code), 0);
-	cr_assert_eq(code, 7);
+	cr_assert_eq(code, CLI_EXIT_USAGE);
 	cr_assert_null(v.path);
 	cr_assert_stderr_eq_str(PROG ": --path: 'rel' is not an absolute path\n");
 }
@@ -204,7 +222,7 @@ Test(cli_options, call_fails, .init = cr_redirect_stderr)
 	int first, code;
 	cr_assert_eq(parse(&v, NULL, false, ARGV("x", "--call", "a", "--call", "b"), &first, &code),
 		     0);
-	cr_assert_eq(code, 7);
+	cr_assert_eq(code, CLI_EXIT_USAGE);
 	cr_assert_stderr_eq_str(PROG ": --call: 'b' once only\n");
 }
 
@@ -214,20 +232,43 @@ Test(cli_options, shared_options)
 	struct cli_source src = {.vars = s};
 	struct vals v = {0};
 	int first, code;
-	cr_assert_eq(
-		parse(&v, &src, false,
-		      ARGV("x", "--uid", "50001", "--profile", "p.yaml", "--flag", "--secrets", "a",
-			   "--secrets", "b", "--uid-mode", "any", "--workspace", "/w", "op"),
-		      &first, &code),
-		1);
+	cr_assert_eq(parse(&v, &src, false,
+			   ARGV("x", "--uid", "50001", "--profile", "p.yaml", "--flag", "--secrets",
+				"a", "--secrets", "b", "--uid-mode", "any", "--workspace", "/w",
+				"--gid", "50002", "op"),
+			   &first, &code),
+		     1);
 	cr_assert(s->uid_set);
 	cr_assert_eq(s->uid, 50001);
+	cr_assert(s->gid_set);
+	cr_assert_eq(s->gid, 50002);
 	cr_assert_str_eq(src.profile_path, "p.yaml");
 	cr_assert_eq(src.n_secrets, 2);
 	cr_assert_eq(src.uid_mode, AG3_UID_MODE_ANY);
 	cr_assert_str_eq(s->dirs[AG3_DIR_WORKSPACE], "/w");
 	cr_assert(v.flag);
-	cr_assert_eq(first, 14);
+	cr_assert_eq(first, 16);
+}
+
+/* One id without the other: a usage error that says what to add. */
+Test(cli_options, uid_without_gid, .init = cr_redirect_stderr)
+{
+	_cleanup_(ag3_vars_freep) struct ag3_vars *s = ag3_vars_new();
+	_cleanup_(ag3_vars_freep) struct ag3_vars *g = ag3_vars_new();
+	struct cli_source src = {.vars = s}, src_g = {.vars = g};
+	struct vals v = {0};
+	int first, code;
+	cr_assert_eq(parse(&v, &src, false, ARGV("x", "--uid", "50001", "op"), &first, &code), 0);
+	cr_assert_eq(code, CLI_EXIT_USAGE);
+	cr_assert_eq(parse(&v, &src_g, true, ARGV("x", "op", "--gid", "50003"), &first, &code), 0);
+	cr_assert_eq(code, CLI_EXIT_USAGE);
+	cr_assert_stderr_eq_str(
+		PROG ": --uid 50001 given without --gid: give both (the platform's session users "
+		     "have a group of the same number: --gid 50001)\n"
+		     "Try '" PROG " x --help'.\n" PROG
+		     ": --gid 50003 given without --uid: give both (the platform's session users "
+		     "have a group of the same number: --uid 50003)\n"
+		     "Try '" PROG " x --help'.\n");
 }
 
 Test(cli_options, shared_option_errors, .init = cr_redirect_stderr)
@@ -238,9 +279,9 @@ Test(cli_options, shared_option_errors, .init = cr_redirect_stderr)
 	int first, code;
 	cr_assert_eq(parse(&v, &src, false, ARGV("x", "--spec", "a", "--spec", "b"), &first, &code),
 		     0);
-	cr_assert_eq(code, 7);
+	cr_assert_eq(code, CLI_EXIT_USAGE);
 	cr_assert_eq(parse(&v, &src, false, ARGV("x", "--gid", "0"), &first, &code), 0);
-	cr_assert_eq(code, 7);
+	cr_assert_eq(code, CLI_EXIT_USAGE);
 	cr_assert_stderr_eq_str(PROG ": --spec given twice ('a', then 'b')\n" PROG
 				     ": --gid: 0 is not allowed: the command never runs as root\n");
 }
