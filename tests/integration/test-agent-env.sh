@@ -179,6 +179,43 @@ t_session_commands_run_as_the_named_user() {
 	expect_rc 0
 }
 
+# explain tells what the command gets: the environment with the key (and line) behind
+# each variable, and /etc/passwd as the runtime's own file.
+t_explain_shows_the_user_and_environment() {
+	command -v python3 >/dev/null || skip_test "python3 is needed to read the JSON"
+	write_profile p '  user: {name: bob, git_email: bob@example.org}
+  environment: {term: vt100}'
+	sbx explain --profile p.yaml --env
+	expect_rc 0
+	expect_out_has '^  USER=bob  \(sandbox\.user\.name, p\.yaml:11:10\)$'
+	expect_out_has '^  GIT_COMMITTER_EMAIL=bob@example\.org  \(sandbox\.user\.git_email, p\.yaml:11:'
+	expect_out_has '^  LANG=C\.UTF-8  \(sandbox\.environment\.lang, the default\)$'
+	expect_out_has '^user: bob \(group agent, home /workspace, shell /bin/sh\)'
+	sbx explain --profile p.yaml --env --json
+	expect_rc 0
+	printf '%s' "$OUT" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+env = {e["name"]: e for e in d["env"]}
+assert env["TERM"]["value"] == "vt100" and env["TERM"]["line"] == 12, env["TERM"]
+assert env["USER"]["from"] == "sandbox.user.name" and env["USER"]["file"] == "p.yaml"
+assert d["term_from_caller"] is False
+assert d["user"] == {"name": "bob", "group": "agent", "home": "/workspace", "shell": "/bin/sh"}, d["user"]
+' || fail "explain --env --json: $OUT"
+	sbx explain --profile p.yaml --json /etc/passwd
+	expect_rc 0
+	printf '%s' "$OUT" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["state"] == "generated" and d["access"] == "ro" and d["user"]["name"] == "bob", d
+' || fail "explain /etc/passwd: $OUT"
+	sbx explain --profile p.yaml /etc/group
+	expect_out_has "^/etc/group: the runtime's own file, read-only"
+	sbx explain /var/tmp
+	expect_out_has '^/var/tmp: a tmpfs, read-write$'
+	expect_out_has 'from sandbox\.var_tmp'
+}
+
 run_test whoami_and_id_name_the_user t_whoami_and_id_name_the_user
 run_test environment_a_shell_expects t_environment_a_shell_expects
 run_test home_and_var_tmp_are_writable_and_private t_home_and_var_tmp_are_writable_and_private
@@ -187,4 +224,5 @@ run_test git_commit_with_the_profiles_identity t_git_commit_with_the_profiles_id
 run_test profile_values_win t_profile_values_win
 run_test term_passed_through_on_a_terminal t_term_passed_through_on_a_terminal
 run_test session_commands_run_as_the_named_user t_session_commands_run_as_the_named_user
+run_test explain_shows_the_user_and_environment t_explain_shows_the_user_and_environment
 finish
