@@ -670,11 +670,9 @@ static int compile_user(struct cctx *c, const char *home)
 				    "starting with '-' or '.', not a number, not root)",
 				    names[i].key, pv(*names[i].out, b, sizeof(b)));
 	}
+	/* a HOME that would break the passwd entry's fields is not its home there */
 	if (!ag3_account_path_valid(home))
-		return cerr(c, &sb->environment.home.meta,
-			    "sandbox.environment.home: '%s' cannot be a passwd home (':' or a "
-			    "control character)",
-			    pv(home, b, sizeof(b)));
+		home = "/";
 	if (sb->user.passwd.v) {
 		if (!(spec->identity.name = strdup(name)) ||
 		    !(spec->identity.group = strdup(group)) ||

@@ -1023,3 +1023,13 @@ Test(compile, var_keys)
 	cr_assert_eq(n, 1);
 	rm_rf(root);
 }
+
+/* A HOME that would add a passwd field stays HOME, and the passwd entry's home is "/". */
+Test(compile, home_with_a_colon_is_not_the_passwd_home)
+{
+	_cleanup_(ag3_profile_freep) struct ag3_profile *p =
+		load_ok(SANDBOXED("  environment: {home: \"/workspace/a:0:0::\"}\n"));
+	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = compile_ok(p, NULL, NULL);
+	cr_assert_str_eq(env_get(spec, "HOME")->value, "/workspace/a:0:0::");
+	cr_assert_str_eq(spec->identity.home, "/");
+}
