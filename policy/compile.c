@@ -20,6 +20,7 @@
 #include "mounts-config.h"
 #include "mounts/plan.h"
 #include "placeholders.h"
+#include "runtime/identity.h"
 #include "profile-model.h"
 #include "uid-policy.h"
 
@@ -355,6 +356,86 @@ static int emit_lib64(struct cctx *c)
 					     .origin = (char *)origin});
 }
 
+/* Whether a profile mount or a tmpfs_paths entry targets `path` or one of its parents. */
+static bool covered(const struct rlist *lists, size_t n, char **tmpfs, size_t n_tmpfs,
+		    const char *path)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < lists[i].n; j++)
+			if (ag3_path_is_under(path, lists[i].v[j].target))
+				return true;
+	for (size_t i = 0; i < n_tmpfs; i++)
+		if (ag3_path_is_under(path, tmpfs[i]))
+			return true;
+	return false;
+}
+
+/* Whether the profile binds the host's /usr at /usr (the dpkg database describes it). */
+static bool host_usr_bound(const struct cctx *c, const struct rlist *sys)
+{
+	for (size_t i = 0; i < sys->n; i++)
+		if (sys->v[i].source && !strcmp(sys->v[i].source, "/usr") &&
+		    !strcmp(sys->v[i].target, "/usr"))
+			for (size_t k = 0; k < c->plan.n; k++)
+				if (c->plan.items[k].m.op == AG3_MOUNT_BIND &&
+				    !strcmp(c->plan.items[k].m.target, "/usr"))
+					return true;
+	return false;
+}
+
+/*
+ * A private tmpfs at /var/tmp (sandbox.var_tmp), and the host's /var/lib/dpkg
+ * read-only (sandbox.dpkg_database: auto when the host's /usr is bound and the host
+ * has it), each unless a profile mount already covers the path.
+ */
+static int emit_var(struct cctx *c, const struct rlist *lists, size_t n, char **tmpfs,
+		    size_t n_tmpfs)
+{
+	const struct ag3_profile_sandbox *sb = &c->p->sandbox;
+	int r = 0;
+	if (sb->var_tmp.v && !covered(lists, n, tmpfs, n_tmpfs, "/var/tmp"))
+		r = add_mount(c, AG3_SLOT_BUILTIN,
+			      &(struct ag3_mount){.op = AG3_MOUNT_TMPFS,
+						  .target = (char *)"/var/tmp",
+						  .nosuid = true,
+						  .nodev = true,
+						  .mode = 01777,
+						  .size = sb->limits.tmp_size.v,
+						  .origin = (char *)"sandbox.var_tmp"});
+	const enum ag3_tristate want = sb->dpkg_database.v;
+	if (r < 0 || want == AG3_TRI_NEVER || covered(lists, n, tmpfs, n_tmpfs, "/var/lib/dpkg") ||
+	    (want == AG3_TRI_AUTO && !host_usr_bound(c, &lists[0])))
+		return r;
+	_cleanup_free_ char *hp = host_path(c, "/var/lib/dpkg"), *real = NULL;
+	struct stat st;
+	if (!hp)
+		return oom(c);
+	if (stat(hp, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		if (want == AG3_TRI_AUTO)
+			return 0;
+		return cerr(c, &sb->dpkg_database.meta,
+			    "sandbox.dpkg_database: always, but this host has no /var/lib/dpkg "
+			    "directory");
+	}
+	/* a system path of the operator's, resolved once as static mounts are */
+	if (!c->host_root && (real = realpath(hp, NULL)) && !strcmp(real, "/"))
+		return 0;
+	return add_mount(
+		c, AG3_SLOT_BUILTIN,
+		&(struct ag3_mount){.op = AG3_MOUNT_BIND,
+				    .source = real ? real : (char *)"/var/lib/dpkg",
+				    .target = (char *)"/var/lib/dpkg",
+				    .ro = true,
+				    .nosuid = true,
+				    .nodev = true,
+				    .noexec = true,
+				    .origin = want == AG3_TRI_AUTO
+						      ? (char *)"sandbox.dpkg_database "
+								"(auto: the host's /usr is "
+								"bound)"
+						      : (char *)"sandbox.dpkg_database"});
+}
+
 static int compile_mounts(struct cctx *c)
 {
 	const struct ag3_profile_sandbox *sb = &c->p->sandbox;
@@ -432,6 +513,9 @@ static int compile_mounts(struct cctx *c)
 						  .nosuid = true,
 						  .noexec = true,
 						  .origin = (char *)"builtin /dev"});
+	/* /var/tmp and the dpkg database (README "What a sandbox is") */
+	if (r == 0)
+		r = emit_var(c, lists, 4, tmpfs, n_tmpfs);
 
 	/* tmpfs_paths (before the dynamic binds that go on top) */
 	for (size_t i = 0; r == 0 && i < n_tmpfs; i++) {
@@ -554,6 +638,80 @@ static int compile_network(struct cctx *c)
 	return 0;
 }
 
+/*
+ * The command's user (sandbox.user) and the environment a shell expects: USER,
+ * LOGNAME, SHELL, LANG, LC_ALL, TERM, TMPDIR, the git identity; and the spec's
+ * identity, from which the runtime writes /etc/passwd and /etc/group.
+ */
+static int compile_user(struct cctx *c, const char *home)
+{
+	const struct ag3_profile_sandbox *sb = &c->p->sandbox;
+	struct ag3_spec *spec = c->spec;
+	_cleanup_free_ char *name = NULL, *group = NULL, *tmpdir = NULL;
+	char b[160];
+	const struct {
+		const struct ag3_pstr *f;
+		const char *key;
+		char **out;
+	} names[] = {{&sb->user.name, "sandbox.user.name", &name},
+		     {&sb->user.group, "sandbox.user.group", &group}};
+	for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+		const char *v = names[i].f->v;
+		if (strstr(v, "{username}") && (!c->s->username || !*c->s->username))
+			return cerr(c, &names[i].f->meta,
+				    "%s: '%s' needs the session's user name (--user)", names[i].key,
+				    v);
+		if (!(*names[i].out = ag3_placeholder_subst_username(v, c->s->username)))
+			return oom(c);
+		if (!ag3_account_name_valid(*names[i].out))
+			return cerr(c, &names[i].f->meta,
+				    "%s: '%s' is not a user or group name the generated "
+				    "/etc/passwd can hold (1-32 of A-Z a-z 0-9 _ . -, not "
+				    "starting with '-' or '.', not a number, not root)",
+				    names[i].key, pv(*names[i].out, b, sizeof(b)));
+	}
+	/* a HOME that would break the passwd entry's fields is not its home there */
+	if (!ag3_account_path_valid(home))
+		home = "/";
+	if (sb->user.passwd.v) {
+		if (!(spec->identity.name = strdup(name)) ||
+		    !(spec->identity.group = strdup(group)) ||
+		    !(spec->identity.home = strdup(home)) ||
+		    !(spec->identity.shell = strdup(sb->user.shell.v)))
+			return oom(c);
+		if (ag3_spec_set_env(spec, "USER", name, false) < 0 ||
+		    ag3_spec_set_env(spec, "LOGNAME", name, false) < 0)
+			return oom(c);
+	}
+	if (ag3_spec_set_env(spec, "SHELL", sb->user.shell.v, false) < 0)
+		return oom(c);
+	const char *lang = sb->environment.lang.v, *term = sb->environment.term.v;
+	if (*lang && (ag3_spec_set_env(spec, "LANG", lang, false) < 0 ||
+		      ag3_spec_set_env(spec, "LC_ALL", lang, false) < 0))
+		return oom(c);
+	spec->process.term_from_caller = !strcmp(term, "auto");
+	if (*term && ag3_spec_set_env(spec, "TERM", spec->process.term_from_caller ? "dumb" : term,
+				      false) < 0)
+		return oom(c);
+	if (*sb->environment.tmpdir.v) {
+		int r = ag3_placeholders_normalize(&c->ph, &sb->environment.tmpdir.meta,
+						   "sandbox.environment.tmpdir",
+						   sb->environment.tmpdir.v, &tmpdir);
+		if (r < 0)
+			return r;
+		if (ag3_spec_set_env(spec, "TMPDIR", tmpdir, false) < 0)
+			return oom(c);
+	}
+	const char *git[2] = {sb->user.git_name.v, sb->user.git_email.v};
+	static const char *const vars[2][2] = {{"GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"},
+					       {"GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"}};
+	for (size_t i = 0; i < 2; i++)
+		if (*git[i] && (ag3_spec_set_env(spec, vars[i][0], git[i], false) < 0 ||
+				ag3_spec_set_env(spec, vars[i][1], git[i], false) < 0))
+			return oom(c);
+	return 0;
+}
+
 static int compile_env(struct cctx *c)
 {
 	const struct ag3_profile_sandbox *sb = &c->p->sandbox;
@@ -579,6 +737,9 @@ static int compile_env(struct cctx *c)
 	    ag3_spec_set_env(spec, "PATH", sb->environment.path.v, false) < 0 ||
 	    ag3_spec_set_env(spec, "AG3NTUM_CONTEXT", "sandbox", false) < 0)
 		return oom(c);
+	r = compile_user(c, home);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < c->s->n_env; i++) {
 		const struct ag3_env_var *e = &c->s->env[i];
 		r = ag3_spec_set_env(spec, e->name, e->value, true);

@@ -29,6 +29,9 @@
 #define AG3_DEFAULT_NOFILE 1024ull
 #define AG3_DEFAULT_CORE 0ull
 #define AG3_DEFAULT_HOSTNAME "ag3ntum"
+#define AG3_DEFAULT_USER "agent"
+#define AG3_DEFAULT_SHELL "/bin/sh"
+#define AG3_DEFAULT_LANG "C.UTF-8"
 #define AG3_CPU_PERIOD_US 100000ull
 
 #define AG3_MOUNT_NAME_MAX 64 /* the platform's mount-name rule: ^[A-Za-z0-9_-]{1,64}$ */
@@ -105,6 +108,13 @@ struct ag3_pmounts {
 	size_t n;
 };
 
+/* sandbox.dpkg_database */
+enum ag3_tristate {
+	AG3_TRI_AUTO,   /* when the profile's system mounts imply it */
+	AG3_TRI_ALWAYS, /* always (an error when it cannot be)         */
+	AG3_TRI_NEVER,
+};
+
 enum ag3_permission_mode {
 	AG3_PERM_DEFAULT,
 	AG3_PERM_ACCEPT_EDITS,
@@ -162,6 +172,9 @@ struct ag3_profile_sandbox {
 		struct ag3_pstr home, path;
 		struct ag3_pbool clear_env;
 		struct ag3_penvmap custom_env; /* accepted, ignored (the platform reset it) */
+		/* ours: LANG and LC_ALL ("" unsets both), TERM ("auto": the caller's on a
+		 * terminal, else dumb), TMPDIR ("" unsets it) */
+		struct ag3_pstr lang, term, tmpdir;
 	} environment;
 	struct {
 		struct ag3_pmeta meta;
@@ -171,6 +184,18 @@ struct ag3_profile_sandbox {
 	struct ag3_pstrlist writable_paths, readonly_paths;
 
 	/* ag3ntum-sandbox extensions */
+	struct {
+		struct ag3_pmeta meta;
+		/* the passwd name of the command's uid (may hold {username}) and the group
+		 * name of its gid, its shell (SHELL too); passwd false: no generated
+		 * /etc/passwd, /etc/group, USER or LOGNAME */
+		struct ag3_pstr name, group, shell;
+		struct ag3_pbool passwd;
+		/* GIT_AUTHOR_* and GIT_COMMITTER_* ("": unset) */
+		struct ag3_pstr git_name, git_email;
+	} user;
+	struct ag3_pbool var_tmp;      /* a private tmpfs at /var/tmp */
+	struct ag3_pint dpkg_database; /* enum ag3_tristate */
 	struct ag3_pstr hostname;
 	struct ag3_pint user_namespace; /* enum ag3_userns */
 	struct {

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "loader.h"
+#include "runtime/identity.h"
 #include "runtime/netrules.h"
 #include "yamlwalk.h"
 
@@ -110,6 +111,50 @@ static int check_hostname(struct ag3_lctx *c, const struct ag3_yaml_node *v, voi
 		ok = isalnum((unsigned char)*p) || *p == '-' || *p == '.';
 	if (!ok)
 		return ag3_lctx_expect(c, v, "a host name (1-64 of A-Z a-z 0-9 . -)");
+	return 0;
+}
+
+/* sandbox.user.name and .group: a name the generated files can hold, or {username}. */
+static int check_account(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst)
+{
+	const char *s = ((struct ag3_pstr *)dst)->v;
+	if (!strcmp(s, "{username}") || ag3_account_name_valid(s))
+		return 0;
+	return ag3_lctx_expect(c, v,
+			       "a user or group name (1-32 of A-Z a-z 0-9 _ . -, not starting "
+			       "with '-' or '.', not a number, not root) or {username}");
+}
+
+static int check_shell(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst)
+{
+	if (ag3_account_path_valid(((struct ag3_pstr *)dst)->v))
+		return 0;
+	return ag3_lctx_expect(c, v, "an absolute path without ':' or control characters");
+}
+
+/* A git name or email: printable, no '<' '>' (git's own delimiters), "" for none. */
+static int check_git(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst)
+{
+	const char *s = ((struct ag3_pstr *)dst)->v;
+	bool ok = strlen(s) <= 256;
+	for (const unsigned char *p = (const unsigned char *)s; ok && *p; p++)
+		ok = *p >= 0x20 && *p != 0x7f && *p != '<' && *p != '>';
+	if (!ok)
+		return ag3_lctx_expect(c, v,
+				       "text of at most 256 bytes without control characters, "
+				       "'<' or '>' (or \"\" for none)");
+	return 0;
+}
+
+/* LANG and TERM values: a locale or terminal name, "" for none. */
+static int check_envword(struct ag3_lctx *c, const struct ag3_yaml_node *v, void *dst)
+{
+	const char *s = ((struct ag3_pstr *)dst)->v;
+	bool ok = strlen(s) <= 64;
+	for (const char *p = s; ok && *p; p++)
+		ok = isalnum((unsigned char)*p) || strchr("_.-+@", *p);
+	if (!ok)
+		return ag3_lctx_expect(c, v, "a name of at most 64 of A-Z a-z 0-9 _ . - + @");
 	return 0;
 }
 
@@ -555,6 +600,8 @@ static const char *const permission_modes[] = {[AG3_PERM_DEFAULT] = "default",
 					       [AG3_PERM_BYPASS] = "bypassPermissions",
 					       NULL};
 static const char *const userns_names[] = {"auto", "always", "never", NULL};
+static const char *const tristate_names[] = {
+	[AG3_TRI_AUTO] = "auto", [AG3_TRI_ALWAYS] = "always", [AG3_TRI_NEVER] = "never", NULL};
 static const char *const deny_actions[] = {"errno", "kill", "log", NULL};
 static const char *const rule_actions[] = {"errno", "kill", "log", "allow", NULL};
 static const char *const cmp_names[] = {"eq", "ne", "lt", "le", "gt", "ge", "masked_eq", NULL};
@@ -635,6 +682,11 @@ static const struct ag3_yw_row environment_rows[] = {
 	SUBFIELD("path", AG3_YW_STR, SB, environment, path),
 	SUBFIELD("clear_env", AG3_YW_BOOL, SB, environment, clear_env),
 	SUBFIELD("custom_env", AG3_YW_FN, SB, environment, custom_env, .fn = fn_envmap),
+	SUBFIELD("lang", AG3_YW_STR, SB, environment, lang,
+		 .flags = AG3_YW_NULL_EMPTY | AG3_YW_NO_INT, .check = check_envword),
+	SUBFIELD("term", AG3_YW_STR, SB, environment, term,
+		 .flags = AG3_YW_NULL_EMPTY | AG3_YW_NO_INT, .check = check_envword),
+	SUBFIELD("tmpdir", AG3_YW_STR, SB, environment, tmpdir, .flags = AG3_YW_NULL_EMPTY),
 	{0},
 };
 MAP(environment);
@@ -705,6 +757,22 @@ static const struct ag3_yw_row minimum_rows[] = {
 };
 MAP(minimum);
 
+static const struct ag3_yw_row user_rows[] = {
+	SUBFIELD("name", AG3_YW_STR, SB, user, name, .flags = AG3_YW_NONEMPTY | AG3_YW_NO_INT,
+		 .check = check_account),
+	SUBFIELD("group", AG3_YW_STR, SB, user, group, .flags = AG3_YW_NONEMPTY | AG3_YW_NO_INT,
+		 .check = check_account),
+	SUBFIELD("shell", AG3_YW_STR, SB, user, shell, .flags = AG3_YW_NONEMPTY,
+		 .check = check_shell),
+	SUBFIELD("passwd", AG3_YW_BOOL, SB, user, passwd),
+	SUBFIELD("git_name", AG3_YW_STR, SB, user, git_name, .flags = AG3_YW_NULL_EMPTY,
+		 .check = check_git),
+	SUBFIELD("git_email", AG3_YW_STR, SB, user, git_email, .flags = AG3_YW_NULL_EMPTY,
+		 .check = check_git),
+	{0},
+};
+MAP(user);
+
 static const struct ag3_yw_row sandbox_rows[] = {
 	FIELD("enabled", AG3_YW_BOOL, SB, enabled),
 	FIELD("file_sandboxing", AG3_YW_BOOL, SB, file_sandboxing),
@@ -721,6 +789,9 @@ static const struct ag3_yw_row sandbox_rows[] = {
 	SECTION("proc_filtering", SB, proc_filtering, proc_filtering_map),
 	FIELD("writable_paths", AG3_YW_STRLIST, SB, writable_paths),
 	FIELD("readonly_paths", AG3_YW_STRLIST, SB, readonly_paths),
+	SECTION("user", SB, user, user_map),
+	FIELD("var_tmp", AG3_YW_BOOL, SB, var_tmp),
+	FIELD("dpkg_database", AG3_YW_ENUM, SB, dpkg_database, .names = tristate_names),
 	FIELD("hostname", AG3_YW_STR, SB, hostname, .check = check_hostname),
 	FIELD("user_namespace", AG3_YW_ENUM, SB, user_namespace, .names = userns_names),
 	SECTION("limits", SB, limits, limits_map),
@@ -813,12 +884,22 @@ static int profile_defaults(struct ag3_profile *p)
 	s->seccomp.action.v = AG3_SECCOMP_ERRNO;
 	s->seccomp.errno_value.v = EPERM;
 	s->landlock.enabled.v = true;
+	s->user.passwd.v = true;
+	s->var_tmp.v = true;
+	s->dpkg_database.v = AG3_TRI_AUTO;
 	if (ag3_pstr_set(&p->description, "") < 0 ||
 	    ag3_pstr_set(&p->session_workspace.description, "") < 0 ||
 	    ag3_pstr_set(&s->bwrap_path, "bwrap") < 0 ||
 	    ag3_pstr_set(&s->environment.home, "/workspace") < 0 ||
 	    ag3_pstr_set(&s->environment.path, "/usr/bin:/bin") < 0 ||
 	    ag3_pstr_set(&s->hostname, AG3_DEFAULT_HOSTNAME) < 0 ||
+	    ag3_pstr_set(&s->environment.lang, AG3_DEFAULT_LANG) < 0 ||
+	    ag3_pstr_set(&s->environment.term, "auto") < 0 ||
+	    ag3_pstr_set(&s->environment.tmpdir, "/tmp") < 0 ||
+	    ag3_pstr_set(&s->user.name, AG3_DEFAULT_USER) < 0 ||
+	    ag3_pstr_set(&s->user.group, AG3_DEFAULT_USER) < 0 ||
+	    ag3_pstr_set(&s->user.shell, AG3_DEFAULT_SHELL) < 0 ||
+	    ag3_pstr_set(&s->user.git_name, "") < 0 || ag3_pstr_set(&s->user.git_email, "") < 0 ||
 	    strlist_set_default(&p->checkpointing.auto_checkpoint_tools, checkpoint_tools,
 				ELEMENTSOF(checkpoint_tools)) < 0 ||
 	    strlist_set_default(&s->proc_filtering.allowed_entries, proc_entries,
@@ -861,6 +942,14 @@ void ag3_profile_free(struct ag3_profile *p)
 	ag3_pstrlist_clear(&s->proc_filtering.allowed_entries);
 	ag3_pstrlist_clear(&s->writable_paths);
 	ag3_pstrlist_clear(&s->readonly_paths);
+	pstr_clear(&s->environment.lang);
+	pstr_clear(&s->environment.term);
+	pstr_clear(&s->environment.tmpdir);
+	pstr_clear(&s->user.name);
+	pstr_clear(&s->user.group);
+	pstr_clear(&s->user.shell);
+	pstr_clear(&s->user.git_name);
+	pstr_clear(&s->user.git_email);
 	pstr_clear(&s->hostname);
 	rules_clear(&s->seccomp.rules);
 	free(s->landlock.net_bind_ports.v);

@@ -23,7 +23,7 @@ struct wire_hdr {
 	struct winsize winsize;
 };
 
-enum { WIRE_TERMIOS = 1, WIRE_WINSIZE = 2, WIRE_CWD = 4 };
+enum { WIRE_TERMIOS = 1, WIRE_WINSIZE = 2, WIRE_CWD = 4, WIRE_TERM = 8 };
 
 static void free_strv(char **v)
 {
@@ -37,6 +37,7 @@ void ag3_cmd_clear(struct ag3_cmd *cmd)
 	free_strv(cmd->argv);
 	free_strv(cmd->env);
 	free(cmd->cwd);
+	free(cmd->term);
 	for (int i = 0; i < 3; i++)
 		if (cmd->stdio[i] >= 0)
 			close(cmd->stdio[i]);
@@ -66,6 +67,8 @@ int ag3_cmdreq_pack(const struct ag3_cmd *cmd, void **ret, size_t *ret_len)
 		blob += strlen(cmd->env[i]) + 1;
 	if (cmd->cwd)
 		blob += strlen(cmd->cwd) + 1;
+	if (cmd->term)
+		blob += strlen(cmd->term) + 1;
 	if (blob > AG3_CMDREQ_MAX_BLOB)
 		return -E2BIG;
 	struct wire_hdr h = {.magic = AG3_CMDREQ_MAGIC,
@@ -75,7 +78,7 @@ int ag3_cmdreq_pack(const struct ag3_cmd *cmd, void **ret, size_t *ret_len)
 			     .n_env = (uint32_t)n_env,
 			     .blob_len = (uint32_t)blob};
 	h.flags = (cmd->have_termios ? WIRE_TERMIOS : 0) | (cmd->have_winsize ? WIRE_WINSIZE : 0) |
-		  (cmd->cwd ? WIRE_CWD : 0);
+		  (cmd->cwd ? WIRE_CWD : 0) | (cmd->term ? WIRE_TERM : 0);
 	if (cmd->have_termios)
 		h.termios = cmd->termios;
 	if (cmd->have_winsize)
@@ -91,6 +94,8 @@ int ag3_cmdreq_pack(const struct ag3_cmd *cmd, void **ret, size_t *ret_len)
 		p = stpcpy(p, cmd->env[i]) + 1;
 	if (cmd->cwd)
 		p = stpcpy(p, cmd->cwd) + 1;
+	if (cmd->term)
+		p = stpcpy(p, cmd->term) + 1;
 	*ret = buf;
 	*ret_len = sizeof(h) + blob;
 	return 0;
@@ -148,7 +153,7 @@ int ag3_cmdreq_parse(const void *buf, size_t len, struct ag3_cmd *cmd, char *why
 	if (h.magic != AG3_CMDREQ_MAGIC || h.version != AG3_CMDREQ_VERSION)
 		return refuse(why, wlen, EINVAL, "request: %s",
 			      "not a command request of this version");
-	if (h.pty_mask & ~7u || h.flags & ~7u || h.reserved)
+	if (h.pty_mask & ~7u || h.flags & ~15u || h.reserved)
 		return refuse(why, wlen, EINVAL, "request: %s", "unknown flags");
 	static const char
 		zero[sizeof(h.termios) > sizeof(h.winsize) ? sizeof(h.termios) : sizeof(h.winsize)];
@@ -162,10 +167,11 @@ int ag3_cmdreq_parse(const void *buf, size_t len, struct ag3_cmd *cmd, char *why
 	if (h.blob_len > AG3_CMDREQ_MAX_BLOB || h.blob_len != len - sizeof(h))
 		return refuse(why, wlen, EINVAL, "request: %s", "its length does not add up");
 	const char *p = (const char *)buf + sizeof(h), *end = p + h.blob_len;
-	size_t n_str = (size_t)h.n_argv + h.n_env + (h.flags & WIRE_CWD ? 1 : 0);
+	const size_t n_cwd = h.flags & WIRE_CWD ? 1 : 0;
+	size_t n_str = (size_t)h.n_argv + h.n_env + n_cwd + (h.flags & WIRE_TERM ? 1 : 0);
 	char **argv = calloc(h.n_argv + 1, sizeof(char *));
 	char **env = calloc(h.n_env + 1, sizeof(char *));
-	char *cwd = NULL;
+	char *cwd = NULL, *term = NULL;
 	int r = 0;
 	if (!argv || !env) {
 		r = refuse(why, wlen, ENOMEM, "request: %s", "out of memory");
@@ -186,8 +192,10 @@ int ag3_cmdreq_parse(const void *buf, size_t len, struct ag3_cmd *cmd, char *why
 			argv[i] = s;
 		else if (i < (size_t)h.n_argv + h.n_env)
 			env[i - h.n_argv] = s;
-		else
+		else if (n_cwd && !cwd)
 			cwd = s;
+		else
+			term = s;
 		p = nul + 1;
 	}
 	if (p != end) {
@@ -212,7 +220,13 @@ int ag3_cmdreq_parse(const void *buf, size_t len, struct ag3_cmd *cmd, char *why
 			   cwd);
 		goto fail;
 	}
+	if (term && !ag3_term_name_valid(term)) {
+		r = refuse(why, wlen, EINVAL, "request: the terminal type '%.64s' is not a name",
+			   term);
+		goto fail;
+	}
 	cmd->argv = argv;
+	cmd->term = term;
 	cmd->env = h.n_env ? env : NULL;
 	if (!h.n_env)
 		free(env);
@@ -229,6 +243,7 @@ fail:
 	free_strv(argv);
 	free_strv(env);
 	free(cwd);
+	free(term);
 	return r;
 }
 

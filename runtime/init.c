@@ -81,14 +81,18 @@ static bool is_proxy_var(const char *entry, size_t len)
 	return false;
 }
 
-char **ag3_cmd_env(const struct ag3_spec *spec, char *const *extra)
+char **ag3_cmd_env(const struct ag3_spec *spec, const struct ag3_cmd *cmd)
 {
 	const bool proxy = spec->network.mode == AG3_NET_ALLOWLIST;
+	char *const *extra = cmd->env;
+	/* the caller's TERM where the spec takes it, over the spec's (its settings win) */
+	const char *term =
+		spec->process.term_from_caller && ag3_term_name_valid(cmd->term) ? cmd->term : NULL;
 	size_t n_extra = 0;
 	while (extra && extra[n_extra])
 		n_extra++;
 	char **env =
-		calloc(spec->process.n_env + n_extra + ELEMENTSOF(proxy_env) + 1, sizeof(char *));
+		calloc(spec->process.n_env + n_extra + ELEMENTSOF(proxy_env) + 2, sizeof(char *));
 	if (!env)
 		return NULL;
 	size_t n = 0;
@@ -98,10 +102,21 @@ char **ag3_cmd_env(const struct ag3_spec *spec, char *const *extra)
 		bool overridden = proxy && is_proxy_var(name, len);
 		for (size_t j = 0; j < n_extra && !overridden; j++)
 			overridden = strncmp(extra[j], name, len) == 0 && extra[j][len] == '=';
+		if (term && !overridden && !strcmp(name, "TERM")) {
+			if (asprintf(&env[n++], "TERM=%s", term) < 0)
+				return NULL;
+			term = NULL;
+			continue;
+		}
 		if (!overridden &&
 		    asprintf(&env[n++], "%s=%s", name, spec->process.env[i].value) < 0)
 			return NULL;
 	}
+	bool extra_term = false;
+	for (size_t j = 0; j < n_extra; j++)
+		extra_term |= !strncmp(extra[j], "TERM=", 5);
+	if (term && !extra_term && asprintf(&env[n++], "TERM=%s", term) < 0)
+		return NULL;
 	for (size_t j = 0; j < n_extra; j++) {
 		const char *eq = strchr(extra[j], '=');
 		if (proxy && eq && is_proxy_var(extra[j], (size_t)(eq - extra[j])))
@@ -350,7 +365,7 @@ static void command_setup(struct ag3_child_ctx *ctx, const struct ag3_cmd *cmd, 
 	if (fchdir(cwd_fd) < 0)
 		die_errno(sock, "cwd", errno, cwd, "chdir");
 	close(cwd_fd);
-	if (!envp && !(envp = ag3_cmd_env(spec, cmd->env)))
+	if (!envp && !(envp = ag3_cmd_env(spec, cmd)))
 		die_errno(sock, "environment", ENOMEM, NULL, "building the environment");
 	if (ctx->landlock_rs < 0 && ctx->landlock_abi > 0 &&
 	    ag3_landlock_prepare(spec, ctx->landlock_abi, &ctx->landlock_rs, &err) < 0)

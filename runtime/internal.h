@@ -27,6 +27,8 @@ struct ag3_cmd {
 	char *file;        /* fresh mode: the program, when not argv[0] (else NULL)     */
 	char **env;        /* "NAME=VALUE" set over the spec's environment, or NULL     */
 	char *cwd;         /* absolute; NULL: the spec's                                */
+	char *term;        /* the caller's TERM (its stdio is a terminal): the command's
+			      when the spec's process.term_from_caller; NULL: none      */
 	int stdio[3];      /* the command's 0, 1, 2 (-1: the caller's own, fresh mode)  */
 	unsigned pty_mask; /* bit i: fd i is the slave of a pty of the sandbox's own  */
 	bool have_termios, have_winsize;
@@ -74,7 +76,7 @@ int ag3_init_exec_child(void *ctx);
 
 /* The command's whole environment: the spec's, with the command's own settings
  * (`extra`, "NAME=VALUE") over it. NULL when out of memory. */
-char **ag3_cmd_env(const struct ag3_spec *spec, char *const *extra);
+char **ag3_cmd_env(const struct ag3_spec *spec, const struct ag3_cmd *cmd);
 
 /* Writes the sandbox's id maps (and, rootless, setgroups "deny") into /proc/PID,
  * PID 0 for the calling process's own (a rootless sandbox's first process maps

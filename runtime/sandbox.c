@@ -25,6 +25,7 @@
 #include "config.h"
 #include "runtime/cgroup.h"
 #include "runtime/egress.h"
+#include "runtime/identity.h"
 #include "runtime/cinit.h"
 #include "runtime/internal.h"
 #include "runtime/landlock.h"
@@ -103,10 +104,12 @@ struct ag3_sandbox {
 	struct ag3_cgroup cg;
 	pid_t pid;
 	int pidfd, sock;
-	/* Allowlist mode: the spec as built, its mounts followed by the sandbox's own
-	 * /etc/resolv.conf and /etc/hosts (ctx.spec points here then). */
+	/* The spec as built, its mounts followed by the runtime's own files: in
+	 * allowlist mode /etc/resolv.conf and /etc/hosts, with identity.name set
+	 * /etc/passwd and /etc/group (ctx.spec points here then). */
 	struct ag3_spec net_spec;
 	struct ag3_mount *net_mounts;
+	char *passwd, *group; /* the generated files' text */
 };
 
 /*
@@ -130,18 +133,55 @@ static const struct ag3_mount net_files[] = {
 	 .origin = (char *)"network (allowlist): only the localhost names"},
 };
 
-/* ctx.spec for allowlist mode: `spec` with the network files after its mounts. */
-static int net_spec_make(struct ag3_sandbox *sb, const struct ag3_spec *spec)
+/*
+ * ctx.spec when the runtime adds files of its own: `spec` with, after its mounts,
+ * the network files (allowlist mode) and the identity's /etc/passwd and /etc/group
+ * for the command's ids (read-only, over what the mounts put there). 0 (ctx.spec
+ * stays `spec` when there is nothing to add), -EINVAL (identity fields the
+ * validation let through cannot make the files) or -ENOMEM.
+ */
+static int own_files_make(struct ag3_sandbox *sb, const struct ag3_spec *spec, uid_t uid, gid_t gid,
+			  const struct ag3_spec **ret)
 {
-	const size_t n = spec->n_mounts + ELEMENTSOF(net_files);
+	const bool net = spec->network.mode == AG3_NET_ALLOWLIST, id = spec->identity.name;
+	*ret = spec;
+	if (!net && !id)
+		return 0;
+	if (id) {
+		int r = ag3_identity_files(spec->identity.name, spec->identity.group, uid, gid,
+					   spec->identity.home, spec->identity.shell, &sb->passwd,
+					   &sb->group);
+		if (r < 0)
+			return r;
+	}
+	const struct ag3_mount idf[] = {
+		{.op = AG3_MOUNT_FILE,
+		 .target = (char *)"/etc/passwd",
+		 .content = sb->passwd,
+		 .mode = 0444,
+		 .overlay = true,
+		 .origin = (char *)"identity: the command's user (generated)"},
+		{.op = AG3_MOUNT_FILE,
+		 .target = (char *)"/etc/group",
+		 .content = sb->group,
+		 .mode = 0444,
+		 .overlay = true,
+		 .origin = (char *)"identity: the command's group (generated)"},
+	};
+	const size_t n_net = net ? ELEMENTSOF(net_files) : 0, n_id = id ? ELEMENTSOF(idf) : 0;
+	const size_t n = spec->n_mounts + n_net + n_id;
 	if (!(sb->net_mounts = calloc(n, sizeof(*sb->net_mounts))))
 		return -ENOMEM;
 	if (spec->n_mounts)
 		memcpy(sb->net_mounts, spec->mounts, spec->n_mounts * sizeof(*sb->net_mounts));
-	memcpy(sb->net_mounts + spec->n_mounts, net_files, sizeof(net_files));
+	if (n_net)
+		memcpy(sb->net_mounts + spec->n_mounts, net_files, sizeof(net_files));
+	if (n_id)
+		memcpy(sb->net_mounts + spec->n_mounts + n_net, idf, sizeof(idf));
 	sb->net_spec = *spec; /* shallow: everything but the mounts is the caller's */
 	sb->net_spec.mounts = sb->net_mounts;
 	sb->net_spec.n_mounts = n;
+	*ret = &sb->net_spec;
 	return 0;
 }
 
@@ -165,13 +205,6 @@ static int prepare(struct ag3_sandbox *sb, const struct ag3_spec *spec, struct a
 		return 1;
 	}
 
-	if (spec->network.mode == AG3_NET_ALLOWLIST) {
-		if (net_spec_make(sb, spec) < 0) {
-			ag3_result_setup_failed(res, ENOMEM, "supervisor", NULL, "out of memory");
-			return 1;
-		}
-		spec = &sb->net_spec;
-	}
 	struct ag3_child_ctx ctx = {.spec = spec,
 				    .sock = -1,
 				    .landlock_rs = -1,
@@ -193,6 +226,16 @@ static int prepare(struct ag3_sandbox *sb, const struct ag3_spec *spec, struct a
 		free(t);
 		return 1;
 	}
+	int fr = own_files_make(sb, spec, plan.uid, plan.gid, &spec);
+	if (fr < 0) {
+		ag3_result_setup_failed(res, -fr, "supervisor", NULL,
+					fr == -ENOMEM ? "out of memory"
+						      : "identity: cannot write /etc/passwd for "
+							"these values");
+		free(t);
+		return 1;
+	}
+	ctx.spec = spec;
 	ctx.privileged = plan.privileged;
 	ctx.userns = plan.userns;
 	ctx.uid = plan.uid;
@@ -297,6 +340,8 @@ static void sandbox_free(struct ag3_sandbox *sb)
 	ag3_seccomp_prog_clear(&sb->ctx.seccomp);
 	ag3_cgroup_destroy(&sb->cg);
 	free(sb->net_mounts);
+	free(sb->passwd);
+	free(sb->group);
 	free(sb);
 }
 
@@ -359,6 +404,8 @@ static struct ag3_sandbox *sandbox_prepared(const struct ag3_spec *spec, struct 
 	}
 	if (prepare(sb, spec, res)) {
 		free(sb->net_mounts);
+		free(sb->passwd);
+		free(sb->group);
 		free(sb);
 		return NULL;
 	}
@@ -479,7 +526,7 @@ static pid_t clone_exec_child(struct ag3_child_ctx *ctx, unsigned long flags, in
 	size_t argc = 0;
 	while (ctx->cmd.argv[argc])
 		argc++;
-	ctx->envp = ag3_cmd_env(ctx->spec, ctx->cmd.env);
+	ctx->envp = ag3_cmd_env(ctx->spec, &ctx->cmd);
 	size_t envc = 0;
 	while (ctx->envp && ctx->envp[envc])
 		envc++;
@@ -926,6 +973,7 @@ static int streams_for(struct ag3_streams *io, const struct ag3_spec *spec,
 	for (int i = 0; i < 3; i++)
 		cmd->stdio[i] = copts.stdio[i];
 	cmd->pty_mask = copts.pty_mask;
+	cmd->term = copts.pty_mask ? (char *)opts->term : NULL;
 	if (copts.pty_termios) {
 		cmd->have_termios = true;
 		cmd->termios = *copts.pty_termios;

@@ -58,6 +58,9 @@ struct ag3_run_opts {
 	 */
 	unsigned pty_mask;
 	int pty_in, pty_out, winch_fd;
+	/* The caller's TERM (NULL: none): the command's when it gets a pty and the spec
+	 * says process.term_from_caller (a name of [A-Za-z0-9_.+@-], else ignored). */
+	const char *term;
 	const struct termios *pty_termios, *pty_raw;
 	const struct winsize *pty_winsize;
 	/*

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "runtime/identity.h"
 #include "runtime/netrules.h"
 
 #define STRING_TABLE(name, type, max, invalid, ...)                                                \
@@ -109,6 +110,10 @@ void ag3_spec_free(struct ag3_spec *s)
 		return;
 	free(s->name);
 	free(s->identity.groups);
+	free(s->identity.name);
+	free(s->identity.group);
+	free(s->identity.home);
+	free(s->identity.shell);
 	for (size_t i = 0; i < s->n_mounts; i++)
 		ag3_mount_clear(&s->mounts[i]);
 	free(s->mounts);
@@ -374,6 +379,26 @@ int ag3_spec_validate(const struct ag3_spec *s, struct ag3_error **reterr)
 				   (unsigned)s->identity.groups[i]);
 	if (s->identity.n_groups > 64)
 		return BAD("identity.groups: more than 64 groups");
+	if (s->identity.name || s->identity.group || s->identity.home || s->identity.shell) {
+		if (!ag3_account_name_valid(s->identity.name))
+			return BAD("identity.name: '%.64s' is not a user name (1-32 of "
+				   "[A-Za-z0-9_.-], not starting with '-' or '.', not a number, "
+				   "not root)",
+				   s->identity.name ? s->identity.name : "(missing)");
+		if (!ag3_account_name_valid(s->identity.group))
+			return BAD("identity.group: '%.64s' is not a group name (1-32 of "
+				   "[A-Za-z0-9_.-], not starting with '-' or '.', not a number, "
+				   "not root)",
+				   s->identity.group ? s->identity.group : "(missing)");
+		if (!ag3_account_path_valid(s->identity.home))
+			return BAD("identity.home: '%.64s' is not an absolute path without ':' "
+				   "or control characters",
+				   s->identity.home ? s->identity.home : "(missing)");
+		if (!ag3_account_path_valid(s->identity.shell))
+			return BAD("identity.shell: '%.64s' is not an absolute path without ':' "
+				   "or control characters",
+				   s->identity.shell ? s->identity.shell : "(missing)");
+	}
 	/* Bounds that keep every check below cheap, whatever the input. */
 	if (s->n_mounts > AG3_SPEC_MAX_MOUNTS)
 		return BAD("mounts: more than %d entries", AG3_SPEC_MAX_MOUNTS);
@@ -496,4 +521,14 @@ int ag3_spec_validate(const struct ag3_spec *s, struct ag3_error **reterr)
 	if (s->limits.kill_grace_ms > 3600 * 1000)
 		return BAD("limits.kill_grace_ms: more than an hour");
 	return 0;
+}
+
+bool ag3_term_name_valid(const char *s)
+{
+	if (!s || !*s || strlen(s) > 64)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("_.+@-", *s))
+			return false;
+	return true;
 }

@@ -150,6 +150,11 @@ struct ag3_spec {
 		gid_t gid;
 		gid_t *groups; /* supplementary groups (root mode only); default none */
 		size_t n_groups;
+		/* The command's user by name: with `name` set, the runtime mounts its own
+		 * read-only /etc/passwd and /etc/group (root, name with the command's uid,
+		 * group with its gid, home, shell, nobody/nogroup; runtime/identity.h) over
+		 * whatever /etc gives. NULL: none (the others unset too). */
+		char *name, *group, *home, *shell;
 	} identity;
 
 	struct ag3_mount *mounts; /* applied in order */
@@ -163,6 +168,9 @@ struct ag3_spec {
 		char *hostname;
 		struct ag3_rlimit *rlimits;
 		size_t n_rlimits;
+		/* TERM is the caller's when the command's stdio is a terminal (the CLI and
+		 * a session's client pass it; the env's TERM otherwise) */
+		bool term_from_caller;
 	} process;
 
 	struct {
@@ -251,6 +259,9 @@ enum ag3_seccomp_cmp ag3_seccomp_cmp_from_string(const char *s);
 
 /* The RLIMIT_* number for a name in struct ag3_rlimit, or -EINVAL. */
 int ag3_rlimit_resource_from_name(const char *name);
+
+/* Whether `s` may be a TERM (or LANG) value: 1 to 64 of [A-Za-z0-9_.+@-]. */
+bool ag3_term_name_valid(const char *s);
 
 /* Whether `s` is a C identifier (the platform's NAME.isidentifier() for ASCII). */
 bool ag3_env_name_valid(const char *s);

@@ -27,8 +27,8 @@
  * Required members on input: "schema" and "version" at the top; "op" and
  * "target" in a mount; "name" and "value" in an env entry; "name", "soft" and
  * "hard" in an rlimit; "syscall" in a seccomp rule; "index", "op" and "value"
- * in a rule argument. Only "name", "identity.uid/gid" and a mount's "source",
- * "content" and "origin" may be null. Everything else omitted keeps
+ * in a rule argument. Only "name", "identity.uid/gid/name/group/home/shell" and a
+ * mount's "source", "content" and "origin" may be null. Everything else omitted keeps
  * ag3_spec_new()'s default (a new array element starts from its table's
  * defaults).
  *
@@ -173,6 +173,10 @@ static const struct ag3_jt_field identity_fields[] = {
 	UINT(identity_t, "gid", gid, ID_MAX, .flags = AG3_JT_NULLABLE,
 	     .flag_offset = offsetof(identity_t, gid_set)),
 	ARRAY(identity_t, "groups", groups, n_groups, gid),
+	STR(identity_t, "name", name, .flags = AG3_JT_NULLABLE),
+	STR(identity_t, "group", group, .flags = AG3_JT_NULLABLE),
+	STR(identity_t, "home", home, .flags = AG3_JT_NULLABLE),
+	STR(identity_t, "shell", shell, .flags = AG3_JT_NULLABLE),
 };
 static const struct ag3_jt_table identity_table = AG3_JT_TABLE(identity_fields, identity_t);
 
@@ -220,6 +224,7 @@ static const struct ag3_jt_field process_fields[] = {
 	UINT(process_t, "umask", umask, 0777),
 	STR(process_t, "hostname", hostname),
 	ARRAY(process_t, "rlimits", rlimits, n_rlimits, rlimit),
+	BOOL(process_t, "term_from_caller", term_from_caller),
 };
 static const struct ag3_jt_table process_table = AG3_JT_TABLE(process_fields, process_t);
 

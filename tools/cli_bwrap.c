@@ -37,6 +37,7 @@
 #include "mounts/executor.h"
 #include "mounts/mount.h"
 #include "policy/bwrap.h"
+#include "runtime/identity.h"
 #include "policy/uid-policy.h"
 #include "runtime/cmdreq.h"
 #include "runtime/sandbox.h"
@@ -928,16 +929,15 @@ static int take_locks(void *data, int root, char *why, size_t len)
 }
 
 /* The passwd and group files the platform's argv forgot (its bug 5): the command's
- * uid and gid get an entry, so ssh and git know who they are. */
+ * uid and gid get an entry, so ssh and git know who they are (the runtime's
+ * generator, runtime/identity.h, as for a profile's sandbox.user). */
 static int add_identity_files(struct ag3_spec *spec, uid_t uid, gid_t gid, const char *home)
 {
 	_cleanup_free_ char *pw = NULL, *gr = NULL;
 	/* a home that would break the file's fields (or add lines) is not one */
-	if (!home || home[0] != '/' || strpbrk(home, ":\n"))
+	if (!ag3_account_path_valid(home))
 		home = "/";
-	if (asprintf(&pw, "root:x:0:0:root:/root:/bin/sh\nagent:x:%u:%u:agent:%s:/bin/bash\n", uid,
-		     gid, home) < 0 ||
-	    asprintf(&gr, "root:x:0:\nagent:x:%u:\n", gid) < 0)
+	if (ag3_identity_files("agent", "agent", uid, gid, home, "/bin/bash", &pw, &gr) < 0)
 		return -1;
 	const struct ag3_mount f[2] = {
 		{.op = AG3_MOUNT_FILE,

@@ -427,6 +427,9 @@ int cli_exec(int argc, char **argv)
 				  .cancel_fd = sfd,
 				  .capture = capture,
 				  .winch_fd = wfd,
+				  /* the command's when its stdio is a terminal (README "What a
+				   * sandbox is"): the pty is this terminal's stand-in */
+				  .term = getenv("TERM"),
 				  .net_log = net_log || isatty(STDERR_FILENO)};
 	struct term term = {0};
 	term_setup(&ro, &term, capture);

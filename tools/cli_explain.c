@@ -21,6 +21,7 @@ const char cli_explain_help[] =
 	"Usage: " PROG " explain [OPTIONS] PATH\n"
 	"       " PROG " explain [OPTIONS] TOOL-CALL\n"
 	"       " PROG " explain [OPTIONS] --tool NAME --input JSON\n"
+	"       " PROG " explain [OPTIONS] --env\n"
 	"\n"
 	"PATH (absolute, inside the sandbox): compiles the profile and session like\n"
 	"`compile` and says what a sandboxed command sees there: the mount op that provides\n"
@@ -29,6 +30,12 @@ const char cli_explain_help[] =
 	"file:line:column, read-only or read-write, the host path a bind shows, and what\n"
 	"it hides; or that the path is masked, or absent. Symlink ops on the way are\n"
 	"followed.\n"
+	"\n"
+	"/etc/passwd and /etc/group: the runtime's own files when the profile names the\n"
+	"command's user (sandbox.user), whatever /etc gives.\n"
+	"\n"
+	"--env: the command's environment (secrets redacted), each variable with the\n"
+	"profile key that sets it and where, and the command's user by name.\n"
 	"\n"
 	"TOOL-CALL ('Bash(git status)', 'Read(./src/a.py)', 'Task'), or --tool and --input:\n"
 	"the decision on that call (as `check` makes it), the rule that decides it, every\n"
@@ -42,6 +49,7 @@ const char cli_explain_help[] =
 	"  --tool NAME        the tool's name (with --input)\n"
 	"  --input JSON       the tool's input, a JSON object\n"
 	"  --no-session       tool calls: the profile's permissions: rules (no session)\n"
+	"  --env              the command's environment and user, with their profile keys\n"
 	"  --json             print one JSON object\n"
 	"  -h, --help         this text\n"
 	"\n"
@@ -321,6 +329,123 @@ static const char *ha_verdict(const struct cli_host_access *ha)
 		       : "cannot write it (chown it to that uid)";
 }
 
+/* The profile key that sets an environment variable of a compiled profile. */
+static const char *env_key(const struct ag3_env_var *v)
+{
+	static const struct {
+		const char *name, *key;
+	} keys[] = {
+		{"HOME", "sandbox.environment.home"},
+		{"PATH", "sandbox.environment.path"},
+		{"USER", "sandbox.user.name"},
+		{"LOGNAME", "sandbox.user.name"},
+		{"SHELL", "sandbox.user.shell"},
+		{"LANG", "sandbox.environment.lang"},
+		{"LC_ALL", "sandbox.environment.lang"},
+		{"TERM", "sandbox.environment.term"},
+		{"TMPDIR", "sandbox.environment.tmpdir"},
+		{"GIT_AUTHOR_NAME", "sandbox.user.git_name"},
+		{"GIT_COMMITTER_NAME", "sandbox.user.git_name"},
+		{"GIT_AUTHOR_EMAIL", "sandbox.user.git_email"},
+		{"GIT_COMMITTER_EMAIL", "sandbox.user.git_email"},
+	};
+	if (v->secret)
+		return NULL; /* the session's (--secrets, sandboxed_envs) */
+	for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+		if (!strcmp(v->name, keys[i].name))
+			return keys[i].key;
+	return NULL;
+}
+
+static cJSON *user_json(const struct ag3_spec *spec)
+{
+	if (!spec->identity.name)
+		return cJSON_CreateNull();
+	cJSON *u = cJSON_CreateObject();
+	if (!u)
+		return NULL;
+	cJSON_AddStringToObject(u, "name", spec->identity.name);
+	cJSON_AddStringToObject(u, "group", spec->identity.group);
+	cJSON_AddStringToObject(u, "home", spec->identity.home);
+	cJSON_AddStringToObject(u, "shell", spec->identity.shell);
+	return u;
+}
+
+/* `explain --env`: every variable, its value (secrets redacted) and the key that sets it. */
+static int explain_env(struct cli_source *src, bool json)
+{
+	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = NULL;
+	_cleanup_(ag3_profile_freep) struct ag3_profile *p = NULL;
+	struct ag3_error *err = NULL;
+	if (cli_source_spec(src, &spec) < 0)
+		return 2;
+	if (!src->spec_path && cli_source_profile(src, &p, &err) < 0)
+		p = NULL;
+	ag3_error_free(err);
+	cJSON *o = json ? cJSON_CreateObject() : NULL, *a = NULL;
+	if (json && (!o || !cJSON_AddItemToObject(o, "env", a = cJSON_CreateArray())))
+		goto oom;
+	if (!json)
+		printf("environment (nothing else reaches the command):\n");
+	for (size_t i = 0; i < spec->process.n_env; i++) {
+		const struct ag3_env_var *v = &spec->process.env[i];
+		const char *key = p ? env_key(v) : NULL;
+		const char *value = v->secret ? "<redacted>" : v->value;
+		struct ag3_ploc loc = {0};
+		const bool located = key && ag3_profile_locate(p, key, &loc) == 0;
+		const char *from = key                                   ? key
+				   : v->secret                           ? "the session (secrets)"
+				   : !p                                  ? "the spec"
+				   : !strcmp(v->name, "AG3NTUM_CONTEXT") ? "builtin"
+									 : "the session";
+		if (json) {
+			cJSON *e = cJSON_CreateObject();
+			if (!e || !cJSON_AddItemToArray(a, e))
+				goto oom;
+			cJSON_AddStringToObject(e, "name", v->name);
+			cJSON_AddStringToObject(e, "value", value);
+			cJSON_AddBoolToObject(e, "secret", v->secret);
+			cJSON_AddStringToObject(e, "from", from);
+			add_string_or_null(e, "file", located ? p->file : NULL);
+			if (located) {
+				cJSON_AddNumberToObject(e, "line", loc.key_line);
+				cJSON_AddNumberToObject(e, "column", loc.key_col);
+			} else {
+				cJSON_AddNullToObject(e, "line");
+				cJSON_AddNullToObject(e, "column");
+			}
+			continue;
+		}
+		printf("  %s=%s  (%s", cli_esc(v->name), cli_esc(value), cli_esc(from));
+		if (located)
+			printf(", %s:%u:%u", cli_esc(p->file), loc.key_line, loc.key_col);
+		else if (key)
+			printf(", the default");
+		if (!strcmp(v->name, "TERM") && spec->process.term_from_caller)
+			printf("; the caller's TERM when its stdio is a terminal");
+		printf(")\n");
+	}
+	if (json) {
+		cJSON_AddBoolToObject(o, "term_from_caller", spec->process.term_from_caller);
+		cJSON_AddItemToObject(o, "user", user_json(spec));
+		return print_json(o) < 0 ? 2 : 0;
+	}
+	if (spec->identity.name)
+		printf("user: %s (group %s, home %s, shell %s) with the command's uid and gid, in "
+		       "/etc/passwd and /etc/group the runtime writes (read-only; root, the user "
+		       "and nobody only)\n",
+		       cli_esc(spec->identity.name), cli_esc(spec->identity.group),
+		       cli_esc(spec->identity.home), cli_esc(spec->identity.shell));
+	else
+		printf("user: no generated /etc/passwd (sandbox.user.passwd: false): the names "
+		       "are what the mounts give\n");
+	return 0;
+oom:
+	cJSON_Delete(o);
+	cli_error("out of memory");
+	return 2;
+}
+
 static int explain_path(struct cli_source *src, const char *path, bool json)
 {
 	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = NULL;
@@ -351,6 +476,9 @@ static int explain_path(struct cli_source *src, const char *path, bool json)
 	struct cli_host_access ha = {0};
 	if (m && m->op == AG3_MOUNT_BIND && !e.ro && e.host_path && e.host_exists)
 		cli_host_access(spec, e.host_path, &ha);
+	/* the runtime's own files, over whatever the mounts put there */
+	const bool generated = spec->identity.name && (!strcmp(e.resolved, "/etc/passwd") ||
+						       !strcmp(e.resolved, "/etc/group"));
 	struct ag3_explain_absent why[16] = {0};
 	size_t n_why = 0;
 	if ((e.state == AG3_EXPLAIN_ABSENT || e.state == AG3_EXPLAIN_CREATED) &&
@@ -363,8 +491,10 @@ static int explain_path(struct cli_source *src, const char *path, bool json)
 			goto oom;
 		cJSON_AddStringToObject(o, "path", e.path);
 		cJSON_AddStringToObject(o, "resolved", e.resolved);
-		cJSON_AddStringToObject(o, "state", ag3_explain_state_to_string(e.state));
-		cJSON_AddStringToObject(o, "access", e.ro ? "ro" : "rw");
+		cJSON_AddStringToObject(
+			o, "state", generated ? "generated" : ag3_explain_state_to_string(e.state));
+		cJSON_AddStringToObject(o, "access", e.ro || generated ? "ro" : "rw");
+		cJSON_AddItemToObject(o, "user", generated ? user_json(spec) : cJSON_CreateNull());
 		cJSON_AddItemToObject(o, "mount",
 				      m ? mount_json(spec, (size_t)e.mount, p, x)
 					: cJSON_CreateNull());
@@ -418,6 +548,14 @@ static int explain_path(struct cli_source *src, const char *path, bool json)
 		printf("%s -> %s (a symlink: #%zu, from %s)\n", cli_esc(e.hops[i].from),
 		       cli_esc(e.hops[i].to), e.hops[i].mount,
 		       cli_esc(spec->mounts[e.hops[i].mount].origin));
+	if (generated)
+		printf("%s: the runtime's own file, read-only, written for each sandbox: root, %s "
+		       "(the command's %s, home %s, shell %s) and %s, never the host's list "
+		       "(sandbox.user), mounted over:\n",
+		       cli_esc(e.resolved), cli_esc(spec->identity.name),
+		       !strcmp(e.resolved, "/etc/passwd") ? "uid" : "gid",
+		       cli_esc(spec->identity.home), cli_esc(spec->identity.shell),
+		       !strcmp(e.resolved, "/etc/passwd") ? "nobody" : "nogroup");
 	switch (e.state) {
 	case AG3_EXPLAIN_MOUNTED:
 		printf("%s: %s, %s\n", cli_esc(e.resolved),
@@ -557,10 +695,11 @@ int cli_explain(int argc, char **argv)
 		return 2;
 	}
 	struct cli_source src = {.vars = vars};
-	bool json = false, no_session = false;
+	bool json = false, no_session = false, env = false;
 	const char *tool = NULL, *input = NULL;
 	const struct cli_opt opts[] = {
 		{"json", 0, CLI_OPT_FLAG, &json, .value = true},
+		{"env", 0, CLI_OPT_FLAG, &env, .value = true},
 		{"tool", 0, CLI_OPT_STRING, &tool},
 		{"input", 0, CLI_OPT_STRING, &input},
 		{"no-session", 0, CLI_OPT_FLAG, &no_session, .value = true},
@@ -574,6 +713,13 @@ int cli_explain(int argc, char **argv)
 	int first, rc;
 	if (!cli_parse_options(&co, argc, argv, &first, &rc))
 		return rc;
+	if (env) {
+		if (tool || input || first != argc) {
+			cli_error("explain: --env takes no PATH, TOOL-CALL, --tool or --input");
+			return 2;
+		}
+		return explain_env(&src, json);
+	}
 	if (tool || input) {
 		if (tool && input && cli_refuse_operands("explain", argc, argv, first) < 0)
 			return CLI_EXIT_USAGE;

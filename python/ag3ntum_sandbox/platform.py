@@ -300,13 +300,6 @@ class SandboxExecutor:
         net = self._sb.get("network") or {}
         return bool(allow_network) and bool(net.get("enabled", False))
 
-    def _ids(self):
-        """The uid and gid the commands run as (for /etc/passwd)."""
-        root = os.geteuid() == 0
-        uid = self._linux_uid if self._linux_uid is not None else (65534 if root else os.getuid())
-        gid = self._linux_gid if self._linux_gid is not None else (65534 if root else os.getgid())
-        return uid, gid
-
     def _private_dir(self):
         if self._dir is None:
             self._dir = tempfile.mkdtemp(prefix="ag3ntum-py.")
@@ -356,28 +349,14 @@ class SandboxExecutor:
         limits = dict(sb.get("limits") or {})
         limits.setdefault("tmp_size", _PLATFORM_TMP_SIZE)
         sb["limits"] = limits
-        # /etc/passwd and /etc/group naming the command's ids (the platform's
-        # sandbox had none: ssh and git over ssh failed, reference 11.4 #5).
-        if not any(isinstance(m, dict) and m.get("target") in ("/etc/passwd", "/etc")
-                   for _, _, m in _mounts(sb)):
-            uid, gid = self._ids()
-            src = self.workspace_source()
-            user = (_validator._session_parts(src)[0] if src else None) or "ag3ntum"
-            if not _IDENT.match(user.replace("-", "_").replace(".", "_")):
-                user = "ag3ntum"
-            home = env.get("home") or "/workspace"
-            if not isinstance(home, str) or not home.startswith("/") or any(
-                    ch in home for ch in ":\n\r\0"):
-                home = "/workspace"  # a passwd field: no ':' or line break may add a field or a line
-            pw = self._write_private(f"passwd-{int(network)}",
-                                     f"{user}:x:{uid}:{gid}::{home}:/bin/bash\n")
-            gr = self._write_private(f"group-{int(network)}", f"{user}:x:{gid}:\n")
-            os.chmod(pw, 0o644)
-            os.chmod(gr, 0o644)
-            static = dict(sb.get("static_mounts") or {})
-            static["ag3ntum_etc_passwd"] = {"source": pw, "target": "/etc/passwd", "mode": "ro"}
-            static["ag3ntum_etc_group"] = {"source": gr, "target": "/etc/group", "mode": "ro"}
-            sb["static_mounts"] = static
+        # The command's user by name: the runtime writes /etc/passwd and /etc/group for
+        # the command's ids (the platform's sandbox had none: ssh and git over ssh
+        # failed, reference 11.4 #5), named after the workspace's user.
+        src = self.workspace_source()
+        user = (_validator._session_parts(src)[0] if src else None) or "ag3ntum"
+        if not _IDENT.match(user.replace("-", "_").replace(".", "_")) or len(user) > 32:
+            user = "ag3ntum"
+        sb["user"] = dict({"name": user, "shell": "/bin/bash"}, **(sb.get("user") or {}))
         profile = {"name": "platform-sandbox-executor", "sandbox": sb}
         path = self._write_private(f"profile-{int(network)}.yaml", json.dumps(profile, indent=1))
         secrets = None

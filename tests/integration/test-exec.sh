@@ -348,13 +348,15 @@ c = socket.create_connection(s.getsockname(), timeout=2); print("lo-up")'
 }
 
 t_env_clean() {
-	FOO_SECRET=leak sbx exec -- env
+	FOO_SECRET=leak TERM=xterm-leak sbx exec -- env
 	expect_rc 0
 	printf '%s' "$OUT" | grep -q FOO_SECRET && fail "the caller's environment leaked: $OUT"
 	expect_out_has '^HOME=/workspace$'
 	expect_out_has '^PATH='
 	expect_out_has '^AG3NTUM_CONTEXT=sandbox$'
-	printf '%s' "$OUT" | grep -q '^TERM=' && fail "TERM set: $OUT"
+	# the caller's TERM only through a terminal (test-agent-env.sh); here the profile's
+	expect_out_has '^TERM=dumb$'
+	printf '%s' "$OUT" | grep -q 'xterm-leak' && fail "the caller's TERM leaked: $OUT"
 	return 0
 }
 

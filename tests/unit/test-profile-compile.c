@@ -214,6 +214,7 @@ Test(fixtures, v_92aa603_compiles_to_the_expected_mounts)
 	_cleanup_(ag3_vars_freep) struct ag3_vars *s = vars_for("alice");
 	char *root = fake_root(true);
 	mkdir_p(root, "users/alice/ag3ntum/persistent"); /* optional, present */
+	mkdir_p(root, "var/lib/dpkg");                   /* /usr is bound: dpkg's database */
 	_cleanup_free_ char *ws = strdup("/tmp/ag3-test-ws-XXXXXX");
 	cr_assert_not_null(mkdtemp(ws));
 	ag3_vars_set_dir(s, AG3_DIR_WORKSPACE, ws); /* unused by this profile */
@@ -233,6 +234,12 @@ Test(fixtures, v_92aa603_compiles_to_the_expected_mounts)
 	expect_mount(spec, i++, AG3_MOUNT_TMPFS, NULL, "/tmp", false, "builtin /tmp");
 	expect_mount(spec, i++, AG3_MOUNT_PROC, NULL, "/proc", false, "builtin /proc");
 	expect_mount(spec, i++, AG3_MOUNT_DEV, NULL, "/dev", false, "builtin /dev");
+	expect_mount(spec, i++, AG3_MOUNT_TMPFS, NULL, "/var/tmp", false, "sandbox.var_tmp");
+	cr_assert_eq(spec->mounts[i - 1].mode, 01777);
+	expect_mount(spec, i++, AG3_MOUNT_BIND, "/var/lib/dpkg", "/var/lib/dpkg", true,
+		     "sandbox.dpkg_database (auto: the host's /usr is bound)");
+	cr_assert(spec->mounts[i - 1].nosuid && spec->mounts[i - 1].nodev &&
+		  spec->mounts[i - 1].noexec);
 	expect_mount(spec, i++, AG3_MOUNT_BIND, "/users/alice/sessions/" SESSION_ID "/workspace",
 		     "/workspace", false, "sandbox.session_mounts.workspace");
 	expect_mount(spec, i++, AG3_MOUNT_BIND, "/users/alice/venv", "/venv", true,
@@ -243,7 +250,7 @@ Test(fixtures, v_92aa603_compiles_to_the_expected_mounts)
 	expect_mount(spec, i++, AG3_MOUNT_BIND, "/users/alice/ag3ntum/persistent", "/persistent",
 		     false, "sandbox.session_mounts.persistent_storage");
 	cr_assert_eq(spec->n_mounts, i);
-	cr_assert(spec->mounts[11].optional);
+	cr_assert(spec->mounts[13].optional);
 	for (size_t k = 0; k < spec->n_mounts; k++)
 		if (spec->mounts[k].op == AG3_MOUNT_BIND)
 			cr_assert(spec->mounts[k].nosuid && spec->mounts[k].nodev);
@@ -424,8 +431,10 @@ Test(default_profile, compiles_on_this_host)
 	cr_assert(spec->security.seccomp.enabled && spec->security.seccomp.use_default_list);
 	cr_assert(spec->security.landlock.enabled);
 	cr_assert(spec->security.minimum.seccomp);
-	cr_assert_eq(spec->process.n_env, 3);
+	cr_assert_eq(spec->process.n_env, 10);
 	cr_assert_str_eq(env_get(spec, "AG3NTUM_CONTEXT")->value, "sandbox");
+	cr_assert_str_eq(env_get(spec, "USER")->value, "agent");
+	cr_assert_str_eq(spec->identity.home, "/workspace");
 	ag3_profile_free(p);
 }
 
@@ -525,13 +534,13 @@ Test(compile, placeholders_resolve)
 	mkdir_p(root, "sessions/" SESSION_ID "/x");
 	ag3_vars_set_dir(s, AG3_DIR_SKILLS, "/opt/skills/");
 	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = compile_ok(p, s, root);
-	/* 3 builtins and /lib64 come first */
-	expect_mount(spec, 4, AG3_MOUNT_BIND, "/opt/skills", "/skills", true,
+	/* 3 builtins, /var/tmp and /lib64 come first (no /usr bound: no dpkg database) */
+	expect_mount(spec, 5, AG3_MOUNT_BIND, "/opt/skills", "/skills", true,
 		     "sandbox.session_mounts.a");
-	expect_mount(spec, 5, AG3_MOUNT_BIND, "/sessions/" SESSION_ID "/x", "/s/alice/" SESSION_ID,
+	expect_mount(spec, 6, AG3_MOUNT_BIND, "/sessions/" SESSION_ID "/x", "/s/alice/" SESSION_ID,
 		     true, "sandbox.session_mounts.b");
-	expect_mount(spec, 6, AG3_MOUNT_BIND, "/sessions", "/e", true, "sandbox.session_mounts.e");
-	cr_assert_eq(spec->n_mounts, 7);
+	expect_mount(spec, 7, AG3_MOUNT_BIND, "/sessions", "/e", true, "sandbox.session_mounts.e");
+	cr_assert_eq(spec->n_mounts, 8);
 	rm_rf(root);
 }
 
@@ -683,8 +692,8 @@ Test(compile, merged_usr_rules)
 	expect_mount(spec, 3, AG3_MOUNT_BIND, "/bin", "/mybin", true, "sandbox.static_mounts.d");
 	expect_mount(spec, 4, AG3_MOUNT_SYMLINK, "usr/lib64", "/lib64", false,
 		     "builtin /lib64 (host has it)");
-	/* only static (system) mounts become symlinks */
-	expect_mount(spec, 8, AG3_MOUNT_BIND, "/bin", "/bin", true, "sandbox.session_mounts.e");
+	/* only static (system) mounts become symlinks (after /tmp /proc /dev /var/tmp) */
+	expect_mount(spec, 9, AG3_MOUNT_BIND, "/bin", "/bin", true, "sandbox.session_mounts.e");
 	rm_rf(root);
 }
 
@@ -707,6 +716,9 @@ Test(compile, mount_order_and_kinds)
 	cr_assert_eq(spec->mounts[i - 1].size, 32ull << 20);
 	expect_mount(spec, i++, AG3_MOUNT_PROC, NULL, "/proc", false, "builtin /proc");
 	expect_mount(spec, i++, AG3_MOUNT_DEV, NULL, "/dev", false, "builtin /dev");
+	/* the size of /tmp; no /var/lib/dpkg on this fake host */
+	expect_mount(spec, i++, AG3_MOUNT_TMPFS, NULL, "/var/tmp", false, "sandbox.var_tmp");
+	cr_assert_eq(spec->mounts[i - 1].size, 32ull << 20);
 	expect_mount(spec, i++, AG3_MOUNT_BIND, "/ws", "/workspace", false,
 		     "sandbox.session_mounts.workspace");
 	expect_mount(spec, i++, AG3_MOUNT_TMPFS, NULL, "/mounts", false, "sandbox.tmpfs_paths[0]");
@@ -775,8 +787,8 @@ Test(compile, extensions_reach_the_spec)
 	cr_assert_str_eq(spec->network.domains[0], "pypi.org");
 	cr_assert_str_eq(spec->network.domains[1], "*.github.com");
 	/* no workspace: the rw workspace is an ephemeral tmpfs */
-	cr_assert_eq(spec->mounts[5].op, AG3_MOUNT_TMPFS);
-	cr_assert_str_eq(spec->mounts[5].target, "/workspace");
+	cr_assert_eq(spec->mounts[6].op, AG3_MOUNT_TMPFS);
+	cr_assert_str_eq(spec->mounts[6].target, "/workspace");
 	rm_rf(root);
 }
 
@@ -846,17 +858,33 @@ Test(compile, environment_and_identity)
 	cr_assert_eq(ag3_vars_set_env(s, "OPENAI_API_KEY", "sk-2"), 0);
 	cr_assert_eq(ag3_vars_set_env(s, "1BAD", "x"), -EINVAL);
 	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = compile_ok(p, s, NULL);
-	cr_assert_eq(spec->process.n_env, 4);
+	/* HOME PATH AG3NTUM_CONTEXT, then USER LOGNAME SHELL LANG LC_ALL TERM TMPDIR, then
+	 * the session's */
+	cr_assert_eq(spec->process.n_env, 11);
 	cr_assert_str_eq(spec->process.env[0].name, "HOME");
 	cr_assert_str_eq(spec->process.env[0].value, "/home/agent");
 	cr_assert_not(spec->process.env[0].secret);
 	cr_assert_str_eq(spec->process.env[1].value, "/bin");
 	cr_assert_str_eq(spec->process.env[2].name, "AG3NTUM_CONTEXT");
-	cr_assert_str_eq(spec->process.env[3].name, "OPENAI_API_KEY");
-	cr_assert_str_eq(spec->process.env[3].value, "sk-2");
-	cr_assert(spec->process.env[3].secret);
+	cr_assert_str_eq(spec->process.env[10].name, "OPENAI_API_KEY");
+	cr_assert_str_eq(spec->process.env[10].value, "sk-2");
+	cr_assert(spec->process.env[10].secret);
 	cr_assert_str_eq(spec->process.cwd, "/home/agent");
 	cr_assert_eq(spec->identity.uid, 50001);
+	/* the user's defaults: agent, /bin/sh, C.UTF-8, TERM from the caller or dumb */
+	cr_assert_str_eq(env_get(spec, "USER")->value, "agent");
+	cr_assert_str_eq(env_get(spec, "LOGNAME")->value, "agent");
+	cr_assert_str_eq(env_get(spec, "SHELL")->value, "/bin/sh");
+	cr_assert_str_eq(env_get(spec, "LANG")->value, "C.UTF-8");
+	cr_assert_str_eq(env_get(spec, "LC_ALL")->value, "C.UTF-8");
+	cr_assert_str_eq(env_get(spec, "TERM")->value, "dumb");
+	cr_assert_str_eq(env_get(spec, "TMPDIR")->value, "/tmp");
+	cr_assert(spec->process.term_from_caller);
+	cr_assert_null(env_find(spec, "GIT_AUTHOR_NAME"));
+	cr_assert_str_eq(spec->identity.name, "agent");
+	cr_assert_str_eq(spec->identity.group, "agent");
+	cr_assert_str_eq(spec->identity.home, "/home/agent");
+	cr_assert_str_eq(spec->identity.shell, "/bin/sh");
 	/* the defaults for a profile that says nothing (the platform's fixtures) */
 	cr_assert_eq(spec->limits.timeout_ms, 300000);
 	cr_assert_eq(spec->limits.kill_grace_ms, 10000);
@@ -914,4 +942,94 @@ Test(compile, tmpfs_paths_are_not_templated)
 	_cleanup_(ag3_profile_freep) struct ag3_profile *nl =
 		load_ok(SANDBOXED("  static_mounts:\n    x: {source: /usr, target: \"/a\\nb\"}\n"));
 	ag3_error_free(compile_fail(nl, s, NULL, "holds a control character"));
+}
+
+/* sandbox.user and the environment keys: each reaches the spec; a profile's values win
+ * over the defaults; off switches leave nothing behind. */
+Test(compile, user_and_environment_keys)
+{
+	_cleanup_(ag3_profile_freep) struct ag3_profile *p = load_ok(
+		SANDBOXED("  user: {name: \"{username}\", group: staff, shell: /bin/bash,\n"
+			  "         git_name: Alice Agent, git_email: alice@example.org}\n"
+			  "  environment: {lang: en_US.UTF-8, term: xterm, tmpdir: /var/tmp}\n"
+			  "  var_tmp: false\n"
+			  "  dpkg_database: never\n"));
+	_cleanup_(ag3_vars_freep) struct ag3_vars *s = vars_for("alice");
+	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = compile_ok(p, s, NULL);
+	cr_assert_str_eq(spec->identity.name, "alice");
+	cr_assert_str_eq(spec->identity.group, "staff");
+	cr_assert_str_eq(spec->identity.shell, "/bin/bash");
+	cr_assert_str_eq(env_get(spec, "USER")->value, "alice");
+	cr_assert_str_eq(env_get(spec, "SHELL")->value, "/bin/bash");
+	cr_assert_str_eq(env_get(spec, "LANG")->value, "en_US.UTF-8");
+	cr_assert_str_eq(env_get(spec, "LC_ALL")->value, "en_US.UTF-8");
+	cr_assert_str_eq(env_get(spec, "TERM")->value, "xterm");
+	cr_assert_not(spec->process.term_from_caller);
+	cr_assert_str_eq(env_get(spec, "TMPDIR")->value, "/var/tmp");
+	cr_assert_str_eq(env_get(spec, "GIT_AUTHOR_NAME")->value, "Alice Agent");
+	cr_assert_str_eq(env_get(spec, "GIT_COMMITTER_NAME")->value, "Alice Agent");
+	cr_assert_str_eq(env_get(spec, "GIT_AUTHOR_EMAIL")->value, "alice@example.org");
+	cr_assert_str_eq(env_get(spec, "GIT_COMMITTER_EMAIL")->value, "alice@example.org");
+	for (size_t i = 0; i < spec->n_mounts; i++)
+		cr_assert(strncmp(spec->mounts[i].target, "/var", 4), "mounts[%zu]: %s", i,
+			  spec->mounts[i].target);
+
+	/* passwd: false, lang "" and term "": no files, no USER, LANG or TERM */
+	_cleanup_(ag3_profile_freep) struct ag3_profile *q = load_ok(
+		SANDBOXED("  user: {passwd: false}\n  environment: {lang: \"\", term: \"\", "
+			  "tmpdir: null}\n"));
+	_cleanup_(ag3_spec_freep) struct ag3_spec *t = compile_ok(q, NULL, NULL);
+	cr_assert_null(t->identity.name);
+	cr_assert_null(env_find(t, "USER"));
+	cr_assert_null(env_find(t, "LOGNAME"));
+	cr_assert_null(env_find(t, "LANG"));
+	cr_assert_null(env_find(t, "LC_ALL"));
+	cr_assert_null(env_find(t, "TERM"));
+	cr_assert_null(env_find(t, "TMPDIR"));
+	cr_assert_not(t->process.term_from_caller);
+	cr_assert_str_eq(env_get(t, "SHELL")->value, "/bin/sh");
+
+	/* {username} without a session user name */
+	_cleanup_(ag3_profile_freep) struct ag3_profile *r =
+		load_ok(SANDBOXED("  user: {name: \"{username}\"}\n"));
+	ag3_error_free(compile_fail(
+		r, NULL, NULL, "sandbox.user.name: '{username}' needs the session's user name"));
+}
+
+/* A session user name that the generated /etc/passwd cannot hold is refused. */
+Test(compile, username_placeholder_checked_as_a_passwd_name)
+{
+	_cleanup_(ag3_profile_freep) struct ag3_profile *p =
+		load_ok(SANDBOXED("  user: {name: \"{username}\"}\n"));
+	_cleanup_(ag3_vars_freep) struct ag3_vars *s = vars_for("12345");
+	ag3_error_free(compile_fail(p, s, NULL, "sandbox.user.name: '12345' is not a user"));
+}
+
+/* dpkg_database: always on a host without /var/lib/dpkg is an error; a profile mount
+ * over /var/tmp keeps the builtin out. */
+Test(compile, var_keys)
+{
+	char *root = fake_root(true);
+	_cleanup_(ag3_profile_freep) struct ag3_profile *p =
+		load_ok(SANDBOXED("  dpkg_database: always\n"));
+	ag3_error_free(compile_fail(p, NULL, root, "sandbox.dpkg_database: always, but this host"));
+	mkdir_p(root, "scratch");
+	_cleanup_(ag3_profile_freep) struct ag3_profile *q = load_ok(SANDBOXED(
+		"  session_mounts:\n    vt: {source: /scratch, target: /var/tmp, mode: rw}\n"));
+	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = compile_ok(q, NULL, root);
+	size_t n = 0;
+	for (size_t i = 0; i < spec->n_mounts; i++)
+		n += !strcmp(spec->mounts[i].target, "/var/tmp");
+	cr_assert_eq(n, 1);
+	rm_rf(root);
+}
+
+/* A HOME that would add a passwd field stays HOME, and the passwd entry's home is "/". */
+Test(compile, home_with_a_colon_is_not_the_passwd_home)
+{
+	_cleanup_(ag3_profile_freep) struct ag3_profile *p =
+		load_ok(SANDBOXED("  environment: {home: \"/workspace/a:0:0::\"}\n"));
+	_cleanup_(ag3_spec_freep) struct ag3_spec *spec = compile_ok(p, NULL, NULL);
+	cr_assert_str_eq(env_get(spec, "HOME")->value, "/workspace/a:0:0::");
+	cr_assert_str_eq(spec->identity.home, "/");
 }

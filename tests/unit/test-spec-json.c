@@ -103,6 +103,11 @@ static struct ag3_spec *full_spec(void)
 	s->identity.groups[1] = 100;
 	s->identity.groups[2] = 4294967294u;
 	s->identity.n_groups = 3;
+	s->identity.name = strdup("agent");
+	s->identity.group = strdup("staff");
+	s->identity.home = strdup("/workspace");
+	s->identity.shell = strdup("/bin/bash");
+	s->process.term_from_caller = true;
 
 	struct ag3_mount m = mnt(AG3_MOUNT_BIND, "/usr", "/usr");
 	m.ro = m.optional = m.nosuid = m.nodev = m.noexec = true;
@@ -240,6 +245,11 @@ static void assert_spec_equal(const struct ag3_spec *a, const struct ag3_spec *b
 	cr_assert_eq(a->identity.n_groups, b->identity.n_groups);
 	for (size_t i = 0; i < a->identity.n_groups; i++)
 		cr_assert_eq(a->identity.groups[i], b->identity.groups[i], "groups[%zu]", i);
+	assert_str_eq(a->identity.name, b->identity.name, "identity.name");
+	assert_str_eq(a->identity.group, b->identity.group, "identity.group");
+	assert_str_eq(a->identity.home, b->identity.home, "identity.home");
+	assert_str_eq(a->identity.shell, b->identity.shell, "identity.shell");
+	cr_assert_eq(a->process.term_from_caller, b->process.term_from_caller);
 
 	cr_assert_eq(a->n_mounts, b->n_mounts);
 	for (size_t i = 0; i < a->n_mounts; i++) {
@@ -339,10 +349,11 @@ static const char golden_defaults[] =
 	"{\"schema\":\"ag3ntum.spec/1\",\"version\":1,\"name\":null,"
 	"\"namespaces\":{\"user\":\"auto\",\"mount\":true,\"pid\":true,\"net\":true,\"ipc\":true,"
 	"\"uts\":true,\"cgroup\":true},"
-	"\"identity\":{\"uid\":null,\"gid\":null,\"groups\":[]},"
+	"\"identity\":{\"uid\":null,\"gid\":null,\"groups\":[],\"name\":null,\"group\":null,"
+	"\"home\":null,\"shell\":null},"
 	"\"mounts\":[],"
 	"\"process\":{\"cwd\":\"/\",\"env\":[],\"umask\":18,\"hostname\":\"ag3ntum\","
-	"\"rlimits\":[]},"
+	"\"rlimits\":[],\"term_from_caller\":false},"
 	"\"security\":{\"no_new_privs\":true,\"caps_keep\":0,"
 	"\"seccomp\":{\"enabled\":true,\"default_list\":true,\"deny_action\":\"errno\","
 	"\"deny_errno\":1,\"rules\":[]},"
@@ -434,7 +445,7 @@ Test(spec_json, pretty_format)
 
 	cr_assert_eq(strncmp(j, head, strlen(head)), 0, "got: %.120s", j);
 	cr_assert(strstr(j, env), "env block not as expected:\n%s", j);
-	cr_assert(strstr(j, "    \"groups\": []\n  },\n"), "empty arrays are []");
+	cr_assert(strstr(j, "    \"groups\": [],\n"), "empty arrays are []");
 	cr_assert_str_eq(j + strlen(j) - strlen(tail), tail);
 	free(j);
 	ag3_spec_free(s);
@@ -1184,6 +1195,23 @@ Test(spec_json, validate_errors_propagate)
 	expect_err(HDR ",\"mounts\":[{\"op\":\"dir\",\"target\":\"/a/../b\"}]}",
 		   "mounts[0].target: '/a/../b' is not an absolute, normalized path", NULL);
 	expect_err(HDR ",\"identity\":{\"uid\":0}}", "identity.uid: 0 is not allowed", NULL);
+	/* The generated passwd's fields: a ':' or a newline would add a field or a user. */
+	expect_err(HDR ",\"identity\":{\"name\":\"a:b\",\"group\":\"g\",\"home\":\"/w\","
+		       "\"shell\":\"/bin/sh\"}}",
+		   "identity.name: 'a:b' is not a user name", NULL);
+	expect_err(HDR ",\"identity\":{\"name\":\"a\",\"group\":\"g\\nroot\",\"home\":\"/w\","
+		       "\"shell\":\"/bin/sh\"}}",
+		   "identity.group:", NULL);
+	expect_err(HDR ",\"identity\":{\"name\":\"a\",\"group\":\"g\",\"home\":\"/w:0:0\","
+		       "\"shell\":\"/bin/sh\"}}",
+		   "identity.home: '/w:0:0' is not an absolute path", NULL);
+	expect_err(HDR ",\"identity\":{\"name\":\"a\",\"group\":\"g\",\"home\":\"/w\"}}",
+		   "identity.shell: '(missing)'", NULL);
+	expect_err(HDR ",\"identity\":{\"shell\":\"/bin/sh\"}}", "identity.name: '(missing)'",
+		   NULL);
+	expect_err(HDR ",\"identity\":{\"name\":\"root\",\"group\":\"g\",\"home\":\"/w\","
+		       "\"shell\":\"/bin/sh\"}}",
+		   "identity.name: 'root'", NULL);
 	expect_err(HDR ",\"process\":{\"env\":[{\"name\":\"1X\",\"value\":\"v\"}]}}",
 		   "process.env[0]: '1X' is not a valid variable name", NULL);
 }
