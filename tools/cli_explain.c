@@ -565,7 +565,7 @@ static int explain_path(struct cli_source *src, const char *path, bool json)
 		       : m->op == AG3_MOUNT_PROC  ? "the sandbox's own /proc"
 						  : "the sandbox's minimal /dev",
 		       e.ro ? "read-only"
-		       : ha.writable == 0
+		       : ha.known && ha.writable == 0
 			       ? "mounted read-write, but the sandbox's uid cannot write it"
 			       : "read-write");
 		break;

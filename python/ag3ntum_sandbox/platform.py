@@ -175,6 +175,11 @@ class SandboxExecutor:
         # The platform's production always passes gid = uid.
         if linux_gid is None and self._linux_uid is not None:
             linux_gid = self._linux_uid
+        if linux_gid is not None and self._linux_uid is None:
+            # the CLI refuses --gid without --uid (a usage error): say so here,
+            # before a session is opened, not as a failed command later
+            raise ValueError("SandboxExecutor: linux_gid=%r without linux_uid: give linux_uid too"
+                             % (linux_gid,))
         self._linux_gid = None if linux_gid is None else int(linux_gid)
         self._sb = _config_dict(config)
         self._lock = threading.Lock()

@@ -247,6 +247,10 @@ class TestSkillsAndHelpers(ExecutorCase):
 class TestDemoteFn(unittest.TestCase):
     """The platform's create_demote_fn / UIDValidationError names."""
 
+    def test_gid_without_uid_is_refused_up_front(self):
+        with self.assertRaisesRegex(ValueError, "linux_gid=50001 without linux_uid"):
+            SandboxExecutor(platform_config("/nonexistent-ws"), linux_gid=50001)
+
     def test_refusals(self):
         for uid, gid, kw, text in ((0, 0, {}, "UID 0"), (100, 100, {}, "system"),
                                    (45045, 50001, {}, "API user"), (50001, 0, {}, "GID 0"),
