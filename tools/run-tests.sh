@@ -84,9 +84,13 @@ ninja -C build-asan >/dev/null || status=1
 # relay's attacks: test-net drives the same relay under the sanitizers; the
 # escape probes through a session: session, session-attacks and api-session
 # drive the session code under them) or check the sources' formatting: they ran
-# in build/ above, and CI stays short.
+# in build/ above, and CI stays short. Likewise the rootless twins of the
+# longest suites whose root run is in this pass (escape, session, stdio: the
+# rootless set-up code runs here in exec, net, api-session, result, ...), and
+# the command-line-only suites that run no new C code twice (README examples,
+# usage errors, cli-ops and interactive rootless).
 asan_tests=$(meson test -C build-asan --list 2>/dev/null | sed -n 's|^[^ ]* / ||p' |
-	grep -vxE 'escape-enosys-root|exec-noinitbin-root|exec-noinitbin-rootless|net-attacks-root|net-attacks-rootless|escape-session-root|escape-session-rootless|format')
+	grep -vxE 'escape-enosys-root|exec-noinitbin-root|exec-noinitbin-rootless|net-attacks-root|net-attacks-rootless|escape-session-root|escape-session-rootless|format|escape-rootless|session-rootless|stdio-rootless|readme-root|readme-rootless|usage|cli-ops-rootless|interactive-rootless')
 # shellcheck disable=SC2086 # one test name per word
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	meson test -C build-asan --print-errorlogs --num-processes 1 $asan_tests || status=1
