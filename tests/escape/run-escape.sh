@@ -584,6 +584,7 @@ run_escape cwd-proc-1-cwd t_cwd_proc_1_cwd
 run_escape fd-leak t_fd_leak
 run_escape host-file-invisible t_host_file_invisible
 run_escape etc-rw-bind-passwd t_etc_rw_bind_passwd
+variants etcfiles etc-passwd-write etc-passwd-replace etc-passwd-own-users
 
 # Identity and privileges.
 variants identity status-baseline cgroup-ns setuid-root setgroups oom-score-adj
