@@ -1100,6 +1100,34 @@ static int file_over(struct resolver *rs, int parent, const char *name, const st
 	return attach_at(rs, tree, target, m->target, a);
 }
 
+/*
+ * Whether the directory that holds op i's target is a host directory: the last
+ * op before it mounting at or above that directory is a bind or an overlay (a
+ * tmpfs, or none, the root tmpfs: the runtime's own). A file of the runtime's
+ * (`overlay`) is never made there: it would be left on the host, in a directory
+ * the command may write, where the command could replace it.
+ */
+static bool mounts_something(const struct ag3_mount *m);
+
+static bool parent_on_host(const struct ag3_mounts_plan *plan, size_t i)
+{
+	const char *t = plan->ops[i].target, *last = strrchr(t, '/');
+	char dir[PATH_MAX];
+	size_t len = last ? (size_t)(last - t) : 0;
+	if (len >= sizeof(dir))
+		return true;
+	memcpy(dir, t, len);
+	strcpy(dir + len, len ? "" : "/");
+	const struct ag3_mount *cover = NULL;
+	for (size_t j = 0; j < i; j++) {
+		const struct ag3_mount *o = &plan->ops[j];
+		if (mounts_something(o) && !(o->op == AG3_MOUNT_BIND && plan->prep[j].skip) &&
+		    ag3_path_is_under(dir, o->target))
+			cover = o;
+	}
+	return cover && (cover->op == AG3_MOUNT_BIND || cover->op == AG3_MOUNT_OVERLAY);
+}
+
 static int do_op(struct ag3_mounts_plan *plan, size_t i, struct resolver *rs, char *where,
 		 const char **ret_path, struct ag3_error **reterr)
 {
@@ -1206,6 +1234,20 @@ static int do_op(struct ag3_mounts_plan *plan, size_t i, struct resolver *rs, ch
 		const char *name;
 		if ((r = rs_parent(rs, m->target, true, &parent, &name)) < 0)
 			return r;
+		if (m->overlay && parent_on_host(plan, i)) {
+			/* over what the host has there, or not at all */
+			r = file_over(rs, parent, name, m);
+			if (r == -ENOENT) {
+				char what[512];
+				snprintf(what, sizeof(what),
+					 "a file of the runtime's (%s) is mounted over what the "
+					 "host directory at its parent holds, and that has none: "
+					 "the runtime writes nothing into host directories",
+					 m->origin ? m->origin : "generated");
+				return fail(reterr, ENOENT, "mount", m->target, what);
+			}
+			return r;
+		}
 		_cleanup_close_ int fd =
 			openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
 			       mode_of(m, 0644));

@@ -552,7 +552,8 @@ void ag3_cgroup_destroy(struct ag3_cgroup *cg)
 static const char *const rlimit_bounded[] = {
 	"each process's address space (RLIMIT_AS at the memory limit: heap, stacks and every "
 	"mapping, memfd and shared memory included while mapped)",
-	"/tmp and /dev/shm (tmpfs sizes: limits.tmp_size and 64 MiB)",
+	"/tmp, /var/tmp and /dev/shm (tmpfs sizes: limits.tmp_size for each of /tmp and /var/tmp, "
+	"64 MiB for /dev/shm)",
 	"the size of each file and memfd (RLIMIT_FSIZE, limits.fsize)", NULL};
 static const char *const rlimit_not_bounded[] = {
 	"the sandbox as a whole (each of its processes may use up to the limit)",
@@ -564,7 +565,8 @@ static const char *const rlimit_not_bounded[] = {
 	"kernel memory (page tables, inodes, dentries)",
 	NULL};
 static const char *const cgroup_bounded[] = {
-	"the sandbox as a whole: every process's memory, page cache, tmpfs (/tmp, /dev/shm), "
+	"the sandbox as a whole: every process's memory, page cache, tmpfs (/tmp, /var/tmp, "
+	"/dev/shm), "
 	"memfd and shared memory, pipe buffers and kernel memory, swap 0",
 	NULL};
 static const char *const v2_not_bounded[] = {NULL};

@@ -6,6 +6,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "runtime/util/cleanup.h"
 
 /* Appends a formatted line to buf (cut at its end, never overrun). */
 static void add_line(char *buf, size_t len, const char *fmt, ...)
@@ -212,6 +214,12 @@ void cli_exec_check_workspace(const struct ag3_spec *spec)
 		if (!strcmp(spec->mounts[i].target, spec->process.cwd))
 			m = &spec->mounts[i]; /* the last one there is what the command sees */
 	if (!m || m->op != AG3_MOUNT_BIND || m->ro || !m->source)
+		return;
+	/* Judged only where no symlink is on the way: the mount refuses such a source
+	 * (setup reports it), and the owner, mode and `chown` line would be those of
+	 * whatever a planted link points to (chown follows it). */
+	_cleanup_free_ char *real = realpath(m->source, NULL);
+	if (!real || strcmp(real, m->source))
 		return;
 	struct stat st;
 	if (stat(m->source, &st) < 0 || !S_ISDIR(st.st_mode))

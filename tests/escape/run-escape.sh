@@ -520,6 +520,34 @@ PY
 t_cwd_proc_self_fd() { bad_cwd /proc/self/fd/3; }
 t_cwd_proc_1_cwd() { bad_cwd /proc/1/cwd; }
 
+# The generated /etc/passwd and /etc/group over a writable host bind at /etc:
+# the runtime writes nothing into that host directory (before, it created the
+# files there, where the command replaced them and they stayed on the host).
+# Without the files there the setup is refused; with them, the command cannot
+# replace them and the host's stay as they were.
+t_etc_rw_bind_passwd() {
+	new_ws
+	mkdir "$SCRATCH/etc"
+	chmod 777 "$SCRATCH/etc"
+	write_profile p "    etc: {source: $SCRATCH/etc, target: /etc, mode: rw}"
+	local swap='mv /etc/passwd /etc/old; rm -f /etc/passwd; echo "x:x:0:0::/:/bin/sh" >/etc/passwd
+		mv /etc/group /etc/oldg; echo "x:x:0:" >/etc/group; echo RAN'
+	run_ag3 exec --profile p.yaml --workspace "$WS" -- /bin/sh -c "$swap"
+	local left
+	left=$(ls -A "$SCRATCH/etc")
+	[ -z "$left" ] || fail "the runtime wrote into the host directory bound at /etc: $left (status $RC, stdout $OUT)"
+	expect_rc 125
+	printf '%s' "$ERR" | grep -q 'writes nothing into host directories' || fail "the refusal does not say why: $ERR"
+	echo base >"$SCRATCH/etc/passwd"
+	echo base >"$SCRATCH/etc/group"
+	run_ag3 exec --profile p.yaml --workspace "$WS" -- /bin/sh -c "$swap"
+	[ "$(cat "$SCRATCH/etc/passwd" "$SCRATCH/etc/group")" = "$(printf 'base\nbase')" ] ||
+		fail "the host's files changed: $(ls -la "$SCRATCH/etc")"
+	[ "$(ls -A "$SCRATCH/etc" | sort | tr '\n' ' ')" = "group passwd " ] ||
+		fail "the command moved the generated files: $(ls -A "$SCRATCH/etc")"
+	echo "BLOCKED etc-rw-bind-passwd: nothing written to the host's directory, the files not replaced"
+}
+
 # ---------------------------------------------------------------------------
 # The suite.
 
@@ -555,6 +583,8 @@ run_escape cwd-proc-self-fd t_cwd_proc_self_fd
 run_escape cwd-proc-1-cwd t_cwd_proc_1_cwd
 run_escape fd-leak t_fd_leak
 run_escape host-file-invisible t_host_file_invisible
+run_escape etc-rw-bind-passwd t_etc_rw_bind_passwd
+variants etcfiles etc-passwd-write etc-passwd-replace etc-passwd-own-users
 
 # Identity and privileges.
 variants identity status-baseline cgroup-ns setuid-root setgroups oom-score-adj

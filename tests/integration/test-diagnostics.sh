@@ -164,6 +164,24 @@ t_unwritable_workspace_is_told_up_front() {
 	rm -f ws/x
 }
 
+# A workspace path through a symlink is refused by the mount (ELOOP), and is not
+# judged through the link first: the warning named the link target's owner and
+# mode and told to `chown` the link, which chown follows to the target.
+t_symlinked_workspace_is_not_judged_through_the_link() {
+	mkdir target
+	chmod 500 target
+	ln -s target wslink
+	sbx exec --workspace "$PWD/wslink" -- sh -c 'echo ran'
+	chmod 755 target
+	expect_rc 125
+	[ -z "$OUT" ] || fail "the command ran: $OUT"
+	expect_err_has 'symlink'
+	printf '%s\n' "$ERR" | grep -q 'warning: the workspace' &&
+		fail "the workspace was judged through the link: $ERR"
+	printf '%s\n' "$ERR" | grep -q 'chown' && fail "told to chown a symlink: $ERR"
+	return 0
+}
+
 for t in $(declare -F | awk '{print $3}' | grep '^t_'); do
 	run_test "${t#t_}" "$t"
 done

@@ -31,7 +31,7 @@ b, nb = d["memory"]["bounded"], d["memory"]["not_bounded"]
 want = "Bounded: " + "; ".join(b) + ". NOT bounded: " + "; ".join(nb) + "."
 assert mem[0].endswith("; RLIMIT_AS (per process) applied instead. " + want), (mem[0], want)
 for s in ["each process's address space (RLIMIT_AS at the memory limit",
-          "/tmp and /dev/shm (tmpfs sizes: limits.tmp_size and 64 MiB)",
+          "/tmp, /var/tmp and /dev/shm (tmpfs sizes: limits.tmp_size for each of /tmp and /var/tmp, 64 MiB for /dev/shm)",
           "the size of each file and memfd (RLIMIT_FSIZE, limits.fsize)"]:
     assert any(x.startswith(s) for x in b), (s, b)
 for s in ["the sandbox as a whole", "memfds and SysV shared memory held without a mapping",
@@ -70,6 +70,19 @@ t_dev_shm_is_bounded() {
 	expect_rc 0
 	expect_out_has 'No space left on device'
 	expect_out_has '^rc=1$'
+}
+
+# ... /var/tmp is a tmpfs of limits.tmp_size of its own, besides /tmp's (the
+# statement counts both) ...
+t_var_tmp_is_bounded() {
+	write_profile small-tmp "  limits:
+    tmp_size: 1M"
+	sbx exec --profile p.yaml -- sh -c 'dd if=/dev/zero of=/var/tmp/fill bs=64k count=32 2>&1; echo rc=$?
+		dd if=/dev/zero of=/tmp/fill bs=64k count=8 2>/dev/null && echo tmp-own'
+	expect_rc 0
+	expect_out_has 'No space left on device'
+	expect_out_has '^rc=1$'
+	expect_out_has '^tmp-own$'
 }
 
 # ... and a memfd cannot grow past RLIMIT_FSIZE (limits.fsize).
