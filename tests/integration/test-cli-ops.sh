@@ -316,6 +316,11 @@ t_bash_completion() {
 	expect_completion "--socket" ag3ntum-sandbox session open --so
 	expect_completion "any direct isolated" ag3ntum-sandbox compile --uid-mode ''
 	expect_completion "doctor" ag3ntum-sandbox help d
+	# help: every command, itself included (`help help`), and nothing after the one
+	expect_completion "$(printf '%s\n' $COMMANDS help | sort | tr '\n' ' ' | sed 's/ $//')" ag3ntum-sandbox help ''
+	expect_completion "" ag3ntum-sandbox help exec ''
+	expect_completion "--help" ag3ntum-sandbox help --
+	expect_completion "--env" ag3ntum-sandbox explain --e
 	expect_completion "read" ag3ntum-sandbox resolve re
 	# FILE arguments complete files, DIR arguments directories
 	mkdir -p dir1/sub && : >dir1/prof.yaml
@@ -348,6 +353,13 @@ t_completion_matches_help() {
 			fail "$c: the completion offers $(comm -13 <(printf '%s\n' "$help") <(printf '%s\n' "$comp") | tr '\n' ' ')beyond --help and lacks $(comm -23 <(printf '%s\n' "$help") <(printf '%s\n' "$comp") | tr '\n' ' ')"
 		fi
 	done
+	# the program's own options (--json after --version), and the commands: the main --help's
+	comp=$({ complete_bash ag3ntum-sandbox --; complete_bash ag3ntum-sandbox --version --; } | sort -u)
+	help=$("$AG3" --help | long_options)
+	[ "$comp" = "$help" ] || fail "the program's options complete to $comp; --help has $help"
+	comp=$(complete_bash ag3ntum-sandbox '' | sort -u)
+	help=$("$AG3" --help | sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z]*\) .*/\1/p' | sort -u)
+	[ "$comp" = "$help" ] || fail "the commands complete to $comp; --help lists $help"
 }
 
 t_zsh_completion() {
