@@ -20,7 +20,7 @@ _ag3ntum_sandbox_options() {
 	session) echo "$s --socket --foreground --owner-pid --json --help" ;;
 	compile) echo "$s --compact --reveal-secrets --output --help" ;;
 	lint) echo "--format --strict --mounts --host-root --arch --list-rules --help" ;;
-	explain) echo "$s --tool --input --no-session --json --help" ;;
+	explain) echo "$s --tool --input --no-session --env --json --help" ;;
 	check) echo "$s --no-session --denials --other-denials --json --help" ;;
 	resolve) echo "$s --blocklist --blocklist-exemption --readonly-prefix --json
 		--allow-directory --help" ;;
@@ -111,7 +111,13 @@ _ag3ntum_sandbox() {
 	done
 	case $cmd in
 	help)
-		COMPREPLY=($(compgen -W "${_ag3ntum_sandbox_commands% help}" -- "$cur"))
+		# one COMMAND (help itself too: `help help`), and nothing after it
+		if [ $((i + 1)) -eq "$COMP_CWORD" ]; then
+			case $cur in
+			-*) COMPREPLY=($(compgen -W "--help" -- "$cur")) ;;
+			*) COMPREPLY=($(compgen -W "$_ag3ntum_sandbox_commands" -- "$cur")) ;;
+			esac
+		fi
 		return 0 ;;
 	session)
 		sub=${COMP_WORDS[i + 1]}

@@ -30,6 +30,48 @@ man_options() {
 	sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' "$1" | long_options
 }
 
+# Section $2 of man page $1 as text: the arguments of font macros (.B, .BR ...)
+# kept, other requests dropped, font escapes removed, \- \e \(aq \& resolved,
+# blanks squeezed; one line per source line.
+man_section() {
+	python3 - "$1" "$2" <<'PY'
+import re, sys
+out, inside = [], False
+for line in open(sys.argv[1], encoding="utf-8"):
+    line = line.rstrip("\n")
+    if line.startswith(".SH "):
+        inside = line[4:].strip().strip('"') == sys.argv[2]
+        continue
+    if not inside or line.startswith('.\\"'):
+        continue
+    m = re.match(r"\.(B|I|BR|RB|IR|RI|BI|IB|SM|SB)\s+(.*)", line)
+    if m:
+        args = re.findall(r'"[^"]*"|\S+', m.group(2))
+        args = [a.strip('"') for a in args]
+        line = " ".join(args) if len(m.group(1)) == 1 else "".join(args)
+    elif line.startswith("."):
+        continue
+    line = re.sub(r"\\f(\[[^]]*\]|\(..|.)", "", line)
+    for a, b in (("\\-", "-"), ("\\(aq", "'"), ("\\(dq", '"'), ("\\&", ""), ("\\ ", " "), ("\\e", "\\")):
+        line = line.replace(a, b)
+    print(" ".join(line.split()))
+PY
+}
+
+# The paragraph of a help text ($1) that starts with "Exit status", up to a blank line.
+help_exit_status() {
+	printf '%s\n' "$1" | sed -n '/^Exit status/,/^$/p'
+}
+
+# The exit status numbers a text names (128+N as one), one per line, sorted.
+status_numbers() {
+	python3 -c '
+import re, sys
+t = sys.stdin.read()
+for n in sorted(set(re.findall(r"(?<![\w.+-])\d+(?:\+N)?(?![\w.])", t))):
+    print(n)'
+}
+
 # ------------------------------------------------------------------ SARIF --
 
 t_lint_sarif_findings() {
@@ -183,6 +225,59 @@ t_man_pages_document_every_option() {
 	[ -z "$missing" ] || fail "ag3ntum-sandbox.1 lacks: $missing"
 }
 
+# Each "Usage:" line of a command's --help (and its continuation lines) is a line
+# of its page's SYNOPSIS; `help help`'s is in ag3ntum-sandbox.1's.
+t_man_pages_synopsis() {
+	local c page help line syn
+	for c in "" $COMMANDS help; do
+		page=$MAN/ag3ntum-sandbox${c:+-$c}.1 help=$("$AG3" ${c:+$c} --help)
+		if [ "$c" = help ]; then
+			page=$MAN/ag3ntum-sandbox.1 help=$("$AG3" help help)
+		fi
+		syn=$(man_section "$page" SYNOPSIS)
+		[ -n "$syn" ] || fail "$(basename "$page"): an empty SYNOPSIS"
+		local n=0
+		while IFS= read -r line; do
+			line=$(printf '%s\n' "$line" | sed 's/^[Uu]sage://' | tr -s ' \t' ' ' | sed 's/^ //; s/ $//')
+			printf '%s\n' "$syn" | grep -qxF -- "$line" ||
+				fail "$(basename "$page")'s SYNOPSIS lacks '$line' (of ${c:-the main} --help); it has: $syn"
+			n=$((n + 1))
+		done < <(printf '%s\n' "$help" | sed -n '/^[Uu]sage:/,/^$/p' | sed '/^$/d')
+		[ $n -gt 0 ] || fail "${c:-the main} --help has no Usage: line"
+	done
+}
+
+# Every exit status the "Exit status" paragraph of a command's --help names is in
+# its page's EXIT STATUS, and every number that section names is one --help names
+# somewhere (ag3ntum-sandbox.1: `help help`'s, and then any command's). bwrap's
+# --help, bubblewrap's own text, has no such paragraph.
+t_man_pages_exit_status() {
+	local c page help text want have all="" missing extra
+	for c in $COMMANDS ""; do
+		page=$MAN/ag3ntum-sandbox${c:+-$c}.1
+		[ "$c" = bwrap ] && continue
+		if [ -z "$c" ]; then
+			help=$("$AG3" help help)
+		else
+			help=$("$AG3" "$c" --help)
+		fi
+		text=$(help_exit_status "$help")
+		[ -n "$text" ] || fail "${c:-help} --help has no 'Exit status' paragraph"
+		want=$(printf '%s\n' "$text" | status_numbers)
+		have=$(man_section "$page" 'EXIT STATUS' | status_numbers)
+		[ -n "$want" ] && [ -n "$have" ] || fail "$(basename "$page"): no status numbers ($want / $have)"
+		missing=$(comm -23 <(printf '%s\n' "$want") <(printf '%s\n' "$have") | tr '\n' ' ')
+		[ -z "$missing" ] || fail "$(basename "$page")'s EXIT STATUS lacks $missing(its --help: $text)"
+		if [ -z "$c" ]; then
+			extra=$(comm -13 <(printf '%s\n' "$all" "$want" | sort -u) <(printf '%s\n' "$have") | tr '\n' ' ')
+		else
+			extra=$(comm -13 <(printf '%s\n' "$help" | status_numbers) <(printf '%s\n' "$have") | tr '\n' ' ')
+			all=$(printf '%s\n' "$all" "$want" | sed '/^$/d' | sort -u)
+		fi
+		[ -z "$extra" ] || fail "$(basename "$page")'s EXIT STATUS names $extra, which its --help does not"
+	done
+}
+
 # ------------------------------------------------------------- completion --
 
 # Completes the words given (the last one is the word under the cursor) as bash
@@ -221,6 +316,11 @@ t_bash_completion() {
 	expect_completion "--socket" ag3ntum-sandbox session open --so
 	expect_completion "any direct isolated" ag3ntum-sandbox compile --uid-mode ''
 	expect_completion "doctor" ag3ntum-sandbox help d
+	# help: every command, itself included (`help help`), and nothing after the one
+	expect_completion "$(printf '%s\n' $COMMANDS help | sort | tr '\n' ' ' | sed 's/ $//')" ag3ntum-sandbox help ''
+	expect_completion "" ag3ntum-sandbox help exec ''
+	expect_completion "--help" ag3ntum-sandbox help --
+	expect_completion "--env" ag3ntum-sandbox explain --e
 	expect_completion "read" ag3ntum-sandbox resolve re
 	# FILE arguments complete files, DIR arguments directories
 	mkdir -p dir1/sub && : >dir1/prof.yaml
@@ -253,6 +353,13 @@ t_completion_matches_help() {
 			fail "$c: the completion offers $(comm -13 <(printf '%s\n' "$help") <(printf '%s\n' "$comp") | tr '\n' ' ')beyond --help and lacks $(comm -23 <(printf '%s\n' "$help") <(printf '%s\n' "$comp") | tr '\n' ' ')"
 		fi
 	done
+	# the program's own options (--json after --version), and the commands: the main --help's
+	comp=$({ complete_bash ag3ntum-sandbox --; complete_bash ag3ntum-sandbox --version --; } | sort -u)
+	help=$("$AG3" --help | long_options)
+	[ "$comp" = "$help" ] || fail "the program's options complete to $comp; --help has $help"
+	comp=$(complete_bash ag3ntum-sandbox '' | sort -u)
+	help=$("$AG3" --help | sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z]*\) .*/\1/p' | sort -u)
+	[ "$comp" = "$help" ] || fail "the commands complete to $comp; --help lists $help"
 }
 
 t_zsh_completion() {
@@ -322,6 +429,8 @@ run_test "--version: the build's features, --json" t_version_features
 run_test "man pages render without warnings" t_man_pages_render
 run_test "man pages: sections, one per command" t_man_pages_sections
 run_test "man pages document every option of --help" t_man_pages_document_every_option
+run_test "man pages: SYNOPSIS holds every Usage: line of --help" t_man_pages_synopsis
+run_test "man pages: EXIT STATUS names the statuses of --help" t_man_pages_exit_status
 run_test "bash completion" t_bash_completion
 run_test "completion: each command's options are its --help's" t_completion_matches_help
 run_test "zsh completion" t_zsh_completion
