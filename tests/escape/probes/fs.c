@@ -266,33 +266,58 @@ static void p_proc_masks(const char *name, int argc, char **argv)
 	blocked(name, "masked: %s", seen);
 }
 
+/* Whether directory `dir` holds an entry that is not in `ok` (NULL-terminated):
+ * ESCAPED with it. */
+static void only_entries(const char *name, const char *dir, const char *const *ok)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		size_t i = 0;
+		while (ok[i] && strcmp(ok[i], e->d_name))
+			i++;
+		if (!ok[i])
+			escaped(name, "%s is visible and holds %s", dir, e->d_name);
+	}
+	closedir(d);
+}
+
 static void p_other_users(const char *name, int argc, char **argv)
 {
 	/* The platform's per-user trees and the host's home directories. */
-	static const char *const dirs[] = {"/users",  "/mounts", "/home", "/root",   "/var",
-					   "/srv",    "/opt",    "/mnt",  "/media",  "/sessions",
-					   "/config", "/data",   "/logs", "/skills", "/run"};
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		DIR *d = opendir(dirs[i]);
-		if (!d)
-			continue;
-		struct dirent *e;
-		while ((e = readdir(d))) {
-			if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-				escaped(name, "%s is visible and holds %s", dirs[i], e->d_name);
-			}
-		}
-		closedir(d);
-	}
-	blocked(name, "/users /mounts /home /root /var ... absent or empty");
+	static const char *const dirs[] = {"/users", "/mounts", "/home",   "/root",     "/srv",
+					   "/opt",   "/mnt",    "/media",  "/sessions", "/config",
+					   "/data",  "/logs",   "/skills", "/run"};
+	static const char *const none[] = {NULL};
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		only_entries(name, dirs[i], none);
+	/* /var: the sandbox's own /var/tmp and, read-only, the host's dpkg database
+	 * (README, "What a sandbox is"), nothing else of the host's /var (mail, spool,
+	 * other services' state) */
+	static const char *const var_ok[] = {"tmp", "lib", NULL}, *const lib_ok[] = {"dpkg", NULL};
+	only_entries(name, "/var", var_ok);
+	only_entries(name, "/var/lib", lib_ok);
+	struct statfs sf;
+	if (statfs("/var/tmp", &sf) == 0 && sf.f_type != 0x01021994 /* TMPFS_MAGIC */)
+		escaped(name, "/var/tmp is not the sandbox's own tmpfs (0x%lx)",
+			(unsigned long)sf.f_type);
+	struct statvfs sv;
+	if (statvfs("/var/lib/dpkg", &sv) == 0 && !(sv.f_flag & ST_RDONLY))
+		escaped(name, "/var/lib/dpkg (the host's) is writable");
+	blocked(name, "/users /mounts /home /root ... absent or empty; /var holds only its own tmp "
+		      "and the read-only dpkg database");
 }
 
 static void p_root_listing(const char *name, int argc, char **argv)
 {
 	/* What the default profile's root may hold (README, "Profiles"). */
-	static const char *const ok[] = {".",    "..",    "bin",   "dev",      "etc",
-					 "lib",  "lib32", "lib64", "libx32",   "proc",
-					 "sbin", "tmp",   "usr",   "workspace"};
+	static const char *const ok[] = {".",    "..",    "bin",   "dev",    "etc",
+					 "lib",  "lib32", "lib64", "libx32", "proc",
+					 "sbin", "tmp",   "usr",   "var",    "workspace"};
 	DIR *d = opendir("/");
 	if (!d)
 		probe_error(name, "opendir /: %s", ename(errno));
