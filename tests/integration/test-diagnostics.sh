@@ -101,6 +101,19 @@ t_network_off_hint_on_a_terminal() {
 }
 
 t_missing_loader_is_named() {
+	# The sanitizer build's init binary is linked dynamically (README, "Layout
+	# and development"): in a sandbox without /lib it cannot start itself, so
+	# there the command's process is made without it (the same exec_command and
+	# diagnosis in runtime/cinit.c). The plain build's init is static-pie.
+	local init=${AG3NTUM_SANDBOX_INIT:-$(dirname "$AG3")/ag3ntum-init}
+	if [ "$init" != none ] && [ -f "$init" ] &&
+		readelf -l "$init" | grep -q 'Requesting program interpreter'; then
+		# rootless, that path sets RLIMIT_AS in an instrumented process, which
+		# AddressSanitizer's shadow memory cannot live with (exec-noinitbin-rootless
+		# is left out of the sanitizer pass for the same reason)
+		[ "$MODE" = root ] || skip_test "the sanitizer build's init binary is dynamic and its in-process init cannot run rootless under AddressSanitizer (RLIMIT_AS); the plain build runs this case"
+		export AG3NTUM_SANDBOX_INIT=none
+	fi
 	{
 		printf 'name: usronly\nsandbox:\n  enabled: true\n  static_mounts:\n'
 		printf '    system_usr: {source: /usr, target: /usr, mode: ro}\n'

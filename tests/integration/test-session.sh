@@ -218,10 +218,10 @@ census() {
 	echo "cgroups=$(find /sys/fs/cgroup -maxdepth 5 -type d -name "ag3ntum-$SERVER-*" 2>/dev/null | wc -l)"
 }
 
-# Thousands of commands (two clients at a time) leave nothing behind: 4,000 (1,000
+# Thousands of commands (two clients at a time) leave nothing behind: 2,000 (1,000
 # under the sanitizers, see meson.build; AG3_SESSION_COMMANDS sets the count).
 t_many_commands_leave_nothing() {
-	local n=${AG3_SESSION_COMMANDS:-4000}
+	local n=${AG3_SESSION_COMMANDS:-2000}
 	open_session
 	sbx exec --session "$S" -- true
 	local before after
