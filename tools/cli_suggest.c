@@ -4,41 +4,24 @@
 #include <string.h>
 
 #include "cli_options.h"
+#include "runtime/util/suggest.h"
 
 /*
- * The optimal string alignment distance: insertions, deletions, substitutions
- * and swaps of two adjacent bytes each cost 1 ("worksapce" is 1 from
- * "workspace"). Three rows of at most CLI_SUGGEST_MAX_LEN + 1 entries: the work
- * is bounded by CLI_SUGGEST_MAX_LEN squared whatever argv holds.
+ * ag3_edit_distance (runtime/util/suggest.c, the one the loaders' did-you-mean
+ * uses) with adjacent swaps counted as one edit, on a[0..n) and b[0..m): copied
+ * to NUL-terminated buffers, since a word may be cut out of "--name=value".
  */
 size_t cli_edit_distance(const char *a, size_t n, const char *b, size_t m)
 {
+	_Static_assert(CLI_SUGGEST_MAX_LEN <= AG3_EDIT_MAX, "the distance's own bound");
 	if (n > CLI_SUGGEST_MAX_LEN || m > CLI_SUGGEST_MAX_LEN)
 		return SIZE_MAX;
-	size_t rows[3][CLI_SUGGEST_MAX_LEN + 1];
-	size_t *prev2 = rows[0], *prev = rows[1], *cur = rows[2];
-	for (size_t j = 0; j <= m; j++)
-		prev[j] = j;
-	for (size_t i = 1; i <= n; i++) {
-		cur[0] = i;
-		for (size_t j = 1; j <= m; j++) {
-			size_t cost = a[i - 1] != b[j - 1];
-			size_t d = prev[j - 1] + cost;
-			if (prev[j] + 1 < d)
-				d = prev[j] + 1;
-			if (cur[j - 1] + 1 < d)
-				d = cur[j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    prev2[j - 2] + 1 < d)
-				d = prev2[j - 2] + 1;
-			cur[j] = d;
-		}
-		size_t *t = prev2;
-		prev2 = prev;
-		prev = cur;
-		cur = t;
-	}
-	return prev[m];
+	char x[CLI_SUGGEST_MAX_LEN + 1], y[CLI_SUGGEST_MAX_LEN + 1];
+	memcpy(x, a, n);
+	x[n] = 0;
+	memcpy(y, b, m);
+	y[m] = 0;
+	return ag3_edit_distance(x, y, AG3_EDIT_TRANSPOSE);
 }
 
 const char *cli_suggest(const char *word, size_t len, const char *const *known, size_t n)
