@@ -17,7 +17,7 @@
 #include "runtime/util/cleanup.h"
 
 /* Appends a formatted line to buf (cut at its end, never overrun). */
-static void add_line(char *buf, size_t len, const char *fmt, ...)
+static _printf_(3, 4) void add_line(char *buf, size_t len, const char *fmt, ...)
 {
 	size_t n = strlen(buf);
 	if (n + 1 >= len)
