@@ -226,10 +226,20 @@ static int load_one(struct sock_filter *insns, size_t n)
 	return 0;
 }
 
+/* The program's filters [from, to) of its two (insns, then extra_insns). */
+static int load_filters(const struct ag3_seccomp_prog *prog, int from, int to)
+{
+	int r = 0;
+	if (from <= 0 && to > 0)
+		r = load_one(prog->insns, prog->n_insns);
+	if (r == 0 && from <= 1 && to > 1)
+		r = load_one(prog->extra_insns, prog->n_extra_insns);
+	return r;
+}
+
 int ag3_seccomp_load(const struct ag3_seccomp_prog *prog)
 {
-	int r = load_one(prog->insns, prog->n_insns);
-	return r < 0 ? r : load_one(prog->extra_insns, prog->n_extra_insns);
+	return load_filters(prog, 0, 2);
 }
 
 /* ---- ids and capabilities ------------------------------------------------------------------- */
@@ -427,11 +437,23 @@ static _Noreturn void command_main(const struct ag3_cinit *ci, int errfd)
 		applied |= AG3_APPLIED_LANDLOCK;
 	}
 
-	/* Seccomp last: after it, only close_range and execve are left to do. */
-	r = ag3_seccomp_load(ci->seccomp);
+	/* Seccomp last: after it, only close_range and execve are left to do. bwrap's
+	 * --assert-userns-disabled is checked between the spec's filters (which carry
+	 * its --disable-userns) and the caller's own: a new user namespace must be
+	 * refused by then. Success would leave this process in one; it exits at once. */
+	const int split = ci->assert_userns >= 0 ? ci->assert_userns : 2;
+	r = load_filters(ci->seccomp, 0, split);
+	if (r == 0 && ci->assert_userns >= 0 && syscall(SYS_unshare, CLONE_NEWUSER) == 0) {
+		send_error(errfd, applied | (ci->seccomp->n_insns ? AG3_APPLIED_SECCOMP : 0),
+			   "userns", EEXIST, NULL,
+			   "creation of new user namespaces was not disabled as requested");
+		_exit(125);
+	}
+	if (r == 0)
+		r = load_filters(ci->seccomp, split, 2);
 	if (r < 0)
 		die_applied(errfd, applied, "seccomp", -r, NULL, "loading the filter");
-	if (ci->seccomp && ci->seccomp->n_insns)
+	if (ci->seccomp->n_insns)
 		applied |= AG3_APPLIED_SECCOMP;
 
 	/* Every fd but 0, 1, 2 goes at execve (errfd too: it is how exec's success shows). */

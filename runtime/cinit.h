@@ -23,7 +23,7 @@
 
 /* The version of the init binary's fields (runtime/init-bin.c): the library and
  * the binary are built together, and a mismatch ends the binary at once. */
-#define AG3_INIT_FIELDS_VERSION 4
+#define AG3_INIT_FIELDS_VERSION 5
 
 /* The init binary's fields, in their order (runtime/init-bin.c). */
 enum {
@@ -43,8 +43,9 @@ enum {
 	F_NPROC,
 	F_ROOT_CAPS, /* -1: the command drops everything; 0, 1: a root command (cinit.h) */
 	F_CAPS_KEEP,
-	F_FILE,     /* 1: the word after "--" is the program to run, then ARGC argv words */
-	F_AS_PID_1, /* 1: init execs the command itself (struct ag3_cinit) */
+	F_FILE,          /* 1: the word after "--" is the program to run, then ARGC argv words */
+	F_AS_PID_1,      /* 1: init execs the command itself (struct ag3_cinit) */
+	F_ASSERT_USERNS, /* -1, or 0..2: struct ag3_cinit's assert_userns */
 	AG3_INIT_N_FIELDS
 };
 
@@ -81,6 +82,10 @@ struct ag3_cinit {
 	 * it with MSG_SETUP_ERROR); the supervisor then learns the command's end from
 	 * init's own wait status, as no MSG_EXITED comes. */
 	bool as_pid_1;
+	/* bwrap's --assert-userns-disabled: -1, none; else how many of `seccomp`'s
+	 * filters (0..2, the spec's own) are loaded before the command's process checks
+	 * that unshare(CLONE_NEWUSER) fails; the rest (the caller's) after it. */
+	int assert_userns;
 };
 
 /* Reports a setup failure (stage, errno, what failed) over `fd` and exits 125. */

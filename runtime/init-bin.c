@@ -16,10 +16,10 @@
  *
  * FIELDS, one argument of space-separated decimal numbers, in this order:
  *   version argc sock stdin stdout stderr pty_mask pty_slave uid gid landlock_rs
- *   bpf_fd fallback_as fallback_nproc root_caps caps_keep file as_pid_1
- * (-1: none; root_caps, caps_keep and as_pid_1 as struct ag3_cinit has them;
- * file 1: FILE, the program to run, comes before ARGV, whose argv[0] is then
- * only a name). argc counts ARGV, and what follows it is the command's whole
+ *   bpf_fd fallback_as fallback_nproc root_caps caps_keep file as_pid_1 assert_userns
+ * (-1: none; root_caps, caps_keep, as_pid_1 and assert_userns as struct
+ * ag3_cinit has them; file 1: FILE, the program to run, comes before ARGV, whose
+ * argv[0] is then only a name). argc counts ARGV, and what follows it is the command's whole
  * environment. The binary's own environment is empty, so nothing of the
  * command's (GLIBC_TUNABLES, say) reaches its libc's start-up. bpf_fd holds:
  * u32 n, u32 n_extra, then n + n_extra struct
@@ -65,7 +65,8 @@ int main(int argc, char **argv)
 	if (f[F_PTY_MASK] < 0 || f[F_PTY_MASK] > 7 || f[F_UID] < 0 || f[F_UID] > UINT32_MAX - 1 ||
 	    f[F_GID] < 0 || f[F_GID] > UINT32_MAX - 1 || f[F_AS] < 0 || f[F_NPROC] < 0 ||
 	    f[F_ROOT_CAPS] > 3 || f[F_CAPS_KEEP] < 0 || f[F_CAPS_KEEP] >= (1LL << 41) ||
-	    f[F_FILE] < 0 || f[F_FILE] > 1 || f[F_AS_PID_1] < 0 || f[F_AS_PID_1] > 1)
+	    f[F_FILE] < 0 || f[F_FILE] > 1 || f[F_AS_PID_1] < 0 || f[F_AS_PID_1] > 1 ||
+	    f[F_ASSERT_USERNS] > 2)
 		ag3_die_errno(sock, "init", EINVAL, NULL, "ag3ntum-init: fields out of range");
 
 	struct ag3_seccomp_prog prog = {0};
@@ -109,6 +110,7 @@ int main(int argc, char **argv)
 		.caps_keep = (uint64_t)f[F_CAPS_KEEP],
 		.file = file,
 		.as_pid_1 = f[F_AS_PID_1] == 1,
+		.assert_userns = (int)f[F_ASSERT_USERNS],
 	};
 	ag3_cinit_run(&ci, sock, ag3_cinit_signals(sock));
 }

@@ -389,6 +389,9 @@ static void command_setup(struct ag3_child_ctx *ctx, const struct ag3_cmd *cmd, 
 					       (ctx->opts && ctx->opts->filter_init ? 2 : 0),
 		.caps_keep = ctx->root_command ? spec->security.caps_keep : 0,
 		.as_pid_1 = !ctx->session && ctx->opts && ctx->opts->as_pid_1,
+		.assert_userns = !ctx->session && ctx->opts && ctx->opts->assert_no_userns
+					 ? ctx->seccomp_own
+					 : -1,
 	};
 }
 
@@ -732,12 +735,12 @@ int ag3_init_exec_child(void *arg)
 		if (pass[i] >= 0 && fcntl(pass[i], F_SETFD, 0) < 0)
 			die_errno(sock, "fds", errno, NULL, "passing an fd to init");
 	snprintf(ctx->init_fields, sizeof(ctx->init_fields),
-		 "%d %zu %d %d %d %d %u %d %u %u %d %d %llu %llu %d %llu %d %d",
+		 "%d %zu %d %d %d %d %u %d %u %u %d %d %llu %llu %d %llu %d %d %d",
 		 AG3_INIT_FIELDS_VERSION, ctx->init_argc, sock, ci.stdio[0], ci.stdio[1],
 		 ci.stdio[2], ci.pty_mask, pty_slave, (unsigned)ci.uid, (unsigned)ci.gid,
 		 ci.landlock_rs, bpf, (unsigned long long)ci.fallback_as,
 		 (unsigned long long)ci.fallback_nproc, ci.root_caps,
-		 (unsigned long long)ci.caps_keep, ci.file != NULL, ci.as_pid_1);
+		 (unsigned long long)ci.caps_keep, ci.file != NULL, ci.as_pid_1, ci.assert_userns);
 	/* An empty environment: the command's follows its argv (nothing of it, GLIBC_TUNABLES
 	 * say, is read by the init binary's libc at start-up). */
 	char *const no_env[] = {NULL};

@@ -50,7 +50,9 @@ struct ag3_child_ctx {
 	bool can_setgroups;
 	bool root_command; /* bwrap's root mode: uid 0, spec->security.caps_keep (plan.c) */
 	struct ag3_seccomp_prog seccomp; /* compiled by the supervisor; empty = off */
-	int landlock_abi;                /* > 0: apply landlock with this ABI */
+	/* how many of seccomp's filters are the spec's (the caller's own follow them) */
+	int seccomp_own;
+	int landlock_abi;          /* > 0: apply landlock with this ABI */
 	int landlock_rs;           /* a ruleset made ahead of time (a session's spare), or -1 */
 	uint64_t fallback_as;      /* RLIMIT_AS when no cgroup limits memory; 0 = none */
 	uint64_t fallback_nproc;   /* RLIMIT_NPROC when no cgroup limits pids; 0 = none */

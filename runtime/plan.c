@@ -10,11 +10,9 @@
 #include "runtime/landlock.h"
 #include "runtime/util/cleanup.h"
 
-/* Privileged: CAP_SYS_ADMIN (plus the id capabilities) in the initial user namespace. */
-static bool is_privileged(void)
+/* CAP_SYS_ADMIN and the id capabilities, effective, in this process's user namespace. */
+static bool has_admin_caps(void)
 {
-	if (geteuid() != 0)
-		return false;
 	cap_t c = cap_get_proc();
 	if (!c)
 		return false;
@@ -31,7 +29,9 @@ static bool is_privileged(void)
 
 void ag3_host_probe(struct ag3_host *h)
 {
-	h->privileged = is_privileged();
+	h->caps_in_userns = has_admin_caps();
+	/* Privileged: root with those capabilities. */
+	h->privileged = geteuid() == 0 && h->caps_in_userns;
 	h->euid = geteuid();
 	h->egid = getegid();
 	h->ruid = getuid();
@@ -44,6 +44,18 @@ int ag3_plan_make(const struct ag3_spec *spec, const struct ag3_host *host, stru
 		  struct ag3_result *res)
 {
 	struct ag3_plan ctx = {.privileged = host->privileged};
+	/* A joined user namespace (bwrap's --userns): the ids the caller has there,
+	 * with every capability in it, are root mode's kind without uid 0. */
+	if (spec->namespaces.joined_user) {
+		if (!host->caps_in_userns) {
+			ag3_result_setup_failed(
+				res, EPERM, "namespaces", NULL,
+				"namespaces: the joined user namespace gave this process no "
+				"CAP_SYS_ADMIN, CAP_SETUID, CAP_SETGID and CAP_SETPCAP there");
+			return 1;
+		}
+		ctx.privileged = true;
+	}
 	switch (spec->namespaces.user) {
 	case AG3_USERNS_ALWAYS:
 		ctx.userns = true;
@@ -146,7 +158,9 @@ int ag3_plan_make(const struct ag3_spec *spec, const struct ag3_host *host, stru
 			"requires it");
 		return 1;
 	}
-	ctx.can_setgroups = ctx.privileged && !ctx.root_command;
+	/* In a joined user namespace, setgroups may be denied (its creator's choice)
+	 * and the caller's groups are not the namespace's to give away. */
+	ctx.can_setgroups = ctx.privileged && !ctx.root_command && !spec->namespaces.joined_user;
 	if (!ctx.can_setgroups && spec->identity.n_groups) {
 		ag3_result_setup_failed(res, EPERM, "identity", NULL,
 					"identity: supplementary groups need root mode");

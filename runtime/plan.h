@@ -23,6 +23,9 @@
 
 struct ag3_host {
 	bool privileged; /* CAP_SYS_ADMIN and the id capabilities in the initial userns */
+	/* the same capabilities in this process's user namespace, whatever its euid
+	 * (a process that joined a user namespace: spec namespaces.joined_user) */
+	bool caps_in_userns;
 	uid_t euid;
 	gid_t egid;
 	uid_t ruid; /* real ids: a setuid binary's caller is not root */

@@ -997,6 +997,7 @@ int ag3_sandbox_run(const struct ag3_spec *spec, const struct ag3_run_opts *opts
 	struct ag3_streams io;
 	struct ag3_child_ctx *ctx = &sb->ctx;
 	ctx->opts = opts;
+	ctx->seccomp_own = (ctx->seccomp.n_insns > 0) + (ctx->seccomp.n_extra_insns > 0);
 	if (add_caller_filters(&ctx->seccomp, opts, res) ||
 	    streams_for(&io, spec, opts, &ctx->cmd, res)) {
 		sandbox_free(sb);

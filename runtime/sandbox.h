@@ -95,6 +95,11 @@ struct ag3_run_opts {
 	 * must not block. The bwrap front end's --lock-file. */
 	int (*on_built)(void *data, int root_fd, char *why, size_t why_len);
 	void *on_built_data;
+	/* Fresh mode: bwrap's --assert-userns-disabled. The command's process, once the
+	 * spec's seccomp filters are loaded (before the caller's own, opts->bpf), tries
+	 * unshare(CLONE_NEWUSER): if that succeeds, the run is a setup failure and the
+	 * command never runs. */
+	bool assert_no_userns;
 };
 
 /*

@@ -358,6 +358,9 @@ int ag3_spec_validate(const struct ag3_spec *s, struct ag3_error **reterr)
 		return BAD("namespaces.net: must be %s when network.mode is '%s'",
 			   s->network.mode == AG3_NET_HOST ? "false" : "true",
 			   ag3_net_mode_to_string(s->network.mode));
+	if (s->namespaces.joined_user && s->namespaces.user != AG3_USERNS_NEVER)
+		return BAD("namespaces.joined_user: the user namespace is joined, so user must "
+			   "be 'never'");
 	/* Root only as bwrap's root mode (the plan decides whether the caller may). */
 	const bool root = s->security.root_command;
 	if (root && ((s->identity.uid_set && s->identity.uid != 0) ||

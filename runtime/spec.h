@@ -135,6 +135,12 @@ struct ag3_spec {
 
 	struct {
 		enum ag3_userns user;
+		/* bwrap's --userns FD (the bwrap front end only; never read from JSON): the
+		 * calling process has already joined the user namespace the sandbox is made
+		 * in (setns), holding every capability there. No user namespace is made
+		 * (user must be 'never'), and the caller's ids there need not be 0: the
+		 * command runs with ids mapped there, without setgroups. */
+		bool joined_user;
 		bool mount; /* must be true: the runtime always builds a new root   */
 		bool pid;   /* must be true: our init is pid 1 of the sandbox        */
 		bool net;   /* must equal network.mode != host                       */
