@@ -20,6 +20,8 @@
 #include <linux/openat2.h>
 #include <sys/capability.h>
 #include <linux/magic.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -432,22 +434,29 @@ static int disable_userns(struct ag3_spec *spec)
 	return 0;
 }
 
-static const char *unsupported(const struct ag3_bwrap *bw)
+/* An option the front end refuses, with the reason; NULL: none. */
+static const char *unsupported(const struct ag3_bwrap *bw, const char **why)
 {
-	if (bw->userns_fd >= 0)
-		return "--userns";
-	if (bw->userns2_fd >= 0)
-		return "--userns2";
-	if (bw->pidns_fd >= 0)
+	*why = NULL;
+	if (bw->pidns_fd >= 0) {
+		*why = "the sandbox always has a pid namespace of its own, with ag3ntum-sandbox's "
+		       "init as pid 1, so that nothing the command starts outlives it";
 		return "--pidns";
-	if (bw->userns_block_fd >= 0)
+	}
+	if (bw->userns2_fd >= 0) {
+		*why = "only the namespace of --userns is joined";
+		return "--userns2";
+	}
+	if (bw->userns_block_fd >= 0) {
+		*why = "ag3ntum-sandbox writes the user namespace's id maps itself";
 		return "--userns-block-fd";
-	if (bw->assert_userns_disabled)
-		return "--assert-userns-disabled";
-	if (bw->exec_label)
-		return "--exec-label";
-	if (bw->file_label)
-		return "--file-label";
+	}
+	/* SELinux labels: bwrap ignores them where SELinux is off (a warning here);
+	 * where it is on, they cannot be applied. */
+	if ((bw->exec_label || bw->file_label) && access("/sys/fs/selinux/enforce", F_OK) == 0) {
+		*why = "SELinux labels are not applied";
+		return bw->exec_label ? "--exec-label" : "--file-label";
+	}
 	return NULL;
 }
 
@@ -821,6 +830,38 @@ static void on_started(void *data, pid_t pid)
 		dprintf(st->json_fd, "{ %s }\n", body);
 }
 
+/* --userns FD: this process joins the namespace (after the operator's file is
+ * read: its owner is judged as the host sees it), as bwrap does before making the
+ * others; the command's ids default to this process's there. */
+struct join {
+	int userns_fd;
+	bool uid_given, gid_given;
+};
+
+static int join_userns(void *data, struct ag3_spec *spec, struct ag3_result *res)
+{
+	const struct join *j = data;
+	if (setns(j->userns_fd, CLONE_NEWUSER) < 0) {
+		const int e = errno;
+		char text[200];
+		if (e == EINVAL)
+			snprintf(text, sizeof(text),
+				 "Joining the specified user namespace failed, it might not be a "
+				 "descendant of the current user namespace.");
+		else
+			snprintf(text, sizeof(text), "Joining specified user namespace failed: %s",
+				 strerror(e));
+		ag3_result_setup_failed(res, e, "namespaces", NULL, text);
+		return -1;
+	}
+	close(j->userns_fd);
+	if (!j->uid_given)
+		spec->identity.uid = geteuid();
+	if (!j->gid_given)
+		spec->identity.gid = getegid();
+	return 0;
+}
+
 /* --lock-file: bwrap's read lock (POSIX fcntl, whole file) on each DEST of the
  * sandbox, held by this process until the sandbox ends. */
 struct locks {
@@ -1006,10 +1047,23 @@ int cli_bwrap(int argc, char **argv, const char *prog)
 		usage(stderr, prog);
 		goto out;
 	}
-	const char *no = unsupported(&bw);
+	const char *why;
+	const char *no = unsupported(&bw, &why);
 	if (no) {
-		bw_msg(3, "%s is not supported by ag3ntum-sandbox (README \"Replacing bwrap\")",
-		       no);
+		bw_msg(3, "%s is not supported by ag3ntum-sandbox: %s (README \"Replacing bwrap\")",
+		       no, why);
+		goto out;
+	}
+	for (int i = 0; i < 2; i++)
+		if (i ? bw.file_label : bw.exec_label)
+			bw_msg(4,
+			       "warning: --%s-label: SELinux is not enabled on this host, so the "
+			       "label is not applied (bwrap ignores it too)",
+			       i ? "file" : "exec");
+	/* --userns: joining a user namespace as root through sudo (or pkexec, doas)
+	 * would act with the capabilities of whatever namespace the caller names. */
+	if (bw.userns_fd >= 0 && cli_bwrap_elevated_caller()) {
+		bw_msg(3, "--userns is refused for a caller who came through sudo, pkexec or doas");
 		goto out;
 	}
 	struct locks locks = {.paths = bw.lock_files, .n = bw.n_lock_files};
@@ -1043,12 +1097,27 @@ int cli_bwrap(int argc, char **argv, const char *prog)
 	/* The fds the caller names must be open now: one that is not could later be
 	 * one of the runtime's own (its socket to init, a signalfd) and be written or
 	 * closed under it. */
-	const int fds[] = {bw.info_fd, bw.json_status_fd, bw.sync_fd, bw.block_fd};
+	const int fds[] = {bw.info_fd, bw.json_status_fd, bw.sync_fd, bw.block_fd, bw.userns_fd};
 	for (size_t i = 0; i < ELEMENTSOF(fds); i++)
 		if (fds[i] >= 0 && fcntl(fds[i], F_GETFD) < 0) {
 			bw_msg(3, "Invalid fd: %d is not open", fds[i]);
 			goto out;
 		}
+	if (bw.userns_fd >= 0 && ioctl(bw.userns_fd, NS_GET_NSTYPE) != CLONE_NEWUSER) {
+		bw_msg(3, "--userns: fd %d is not a user namespace", bw.userns_fd);
+		goto out;
+	}
+	/* Root joins only a namespace root made: its owner holds every capability in
+	 * it, and could drive this process (still uid 0 on the host's files) there. */
+	uid_t owner = 0;
+	if (bw.userns_fd >= 0 && geteuid() == 0 &&
+	    (ioctl(bw.userns_fd, NS_GET_OWNER_UID, &owner) < 0 || owner != 0)) {
+		bw_msg(3,
+		       "--userns: the user namespace belongs to uid %u; run as root, the front "
+		       "end joins only one that root made",
+		       (unsigned)owner);
+		goto out;
+	}
 	if (!(b.fd_src = calloc(bw.n_ops ? bw.n_ops : 1, sizeof(*b.fd_src)))) {
 		bw_msg(3, "out of memory");
 		goto out;
@@ -1070,7 +1139,7 @@ int cli_bwrap(int argc, char **argv, const char *prog)
 		}
 	const bool root = geteuid() == 0;
 	const bool userns = bw.unshare_user || bw.unshare_user_try || !root;
-	if ((bw.uid >= 0 || bw.gid >= 0) && !userns) {
+	if ((bw.uid >= 0 || bw.gid >= 0) && !userns && bw.userns_fd < 0) {
 		bw_msg(3, "Specifying --%s requires --unshare-user or --userns",
 		       bw.uid >= 0 ? "uid" : "gid");
 		goto out;
@@ -1137,6 +1206,11 @@ int cli_bwrap(int argc, char **argv, const char *prog)
 		spec->security.root_command = true;
 		spec->security.caps_keep = caps_keep;
 		spec->security.caps_set = bw.n_caps > 0;
+	}
+	/* --userns: the namespace is joined (just before the run), not made. */
+	if (bw.userns_fd >= 0) {
+		spec->namespaces.user = AG3_USERNS_NEVER;
+		spec->namespaces.joined_user = true;
 	}
 	if (bw.disable_userns && disable_userns(spec) < 0)
 		goto out;
@@ -1232,9 +1306,13 @@ int cli_bwrap(int argc, char **argv, const char *prog)
 				  .on_started = on_started,
 				  .on_started_data = &st,
 				  .bpf = bpf,
-				  .n_bpf = n_bpf};
+				  .n_bpf = n_bpf,
+				  .assert_no_userns = bw.assert_userns_disabled};
 	struct ag3_result res = {0};
-	cli_bwrap_run(spec, &ro, &res); /* with the operator's layers, if any */
+	struct join jn = {
+		.userns_fd = bw.userns_fd, .uid_given = bw.uid >= 0, .gid_given = bw.gid >= 0};
+	/* with the operator's layers, if any */
+	cli_bwrap_run(spec, &ro, &res, bw.userns_fd >= 0 ? join_userns : NULL, &jn);
 	if (res.status == AG3_STATUS_SETUP_FAILED) {
 		const char *msg = res.setup_error && res.setup_error->msg
 					  ? res.setup_error->msg

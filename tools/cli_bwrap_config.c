@@ -103,13 +103,16 @@ static void write_record(const struct ag3_bwrap_config *cfg, const struct ag3_re
 			strerror(-r));
 }
 
-void cli_bwrap_run(struct ag3_spec *spec, const struct ag3_run_opts *ro, struct ag3_result *res)
+void cli_bwrap_run(struct ag3_spec *spec, const struct ag3_run_opts *ro, struct ag3_result *res,
+		   int (*before)(void *data, struct ag3_spec *spec, struct ag3_result *res),
+		   void *before_data)
 {
 	_cleanup_(ag3_bwrap_config_freep) struct ag3_bwrap_config *cfg = NULL;
 	if (load_config(&cfg, res) < 0)
 		return;
 	if (!cfg) {
-		ag3_sandbox_run(spec, ro, res);
+		if (!before || before(before_data, spec, res) == 0)
+			ag3_sandbox_run(spec, ro, res);
 		return;
 	}
 	struct ag3_error *e = NULL;
@@ -128,6 +131,8 @@ void cli_bwrap_run(struct ag3_spec *spec, const struct ag3_run_opts *ro, struct 
 		ag3_result_setup_failed(res, ENOTDIR, "config", NULL, text);
 		return;
 	}
+	if (before && before(before_data, spec, res) < 0)
+		return;
 	ag3_sandbox_run(spec, ro, res);
 	if (res->status == AG3_STATUS_TIMEOUT)
 		fprintf(stderr,

@@ -13,9 +13,13 @@
  * runs, then says on stderr what the layers did (a timeout, a layer the host
  * lacks) and writes the record into its result_dir. No file: plain
  * ag3_sandbox_run. A file that is refused is a setup failure in `res` ("FILE:
- * LINE:COL: key: why"), and nothing runs.
+ * LINE:COL: key: why"), and nothing runs. `before` (or NULL) is called once the
+ * file is read and applied, just before the run: a negative return, with `res`
+ * its setup failure, ends it there (bwrap's --userns joins the namespace then).
  */
-void cli_bwrap_run(struct ag3_spec *spec, const struct ag3_run_opts *ro, struct ag3_result *res);
+void cli_bwrap_run(struct ag3_spec *spec, const struct ag3_run_opts *ro, struct ag3_result *res,
+		   int (*before)(void *data, struct ag3_spec *spec, struct ag3_result *res),
+		   void *before_data);
 
 /*
  * Whether the caller came through a privilege-raising wrapper that names who

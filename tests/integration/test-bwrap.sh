@@ -44,9 +44,9 @@ t_errors_are_bwraps() {
 	bw --json-status-fd -1 true
 	expect_rc 1
 	expect_err_has "^bwrap: Invalid fd: -1$"
-	bw --unshare-user --assert-userns-disabled true
+	bw --pidns 11 true 11</proc/self/ns/pid
 	expect_rc 1
-	expect_err_has "^bwrap: --assert-userns-disabled is not supported by ag3ntum-sandbox"
+	expect_err_has "^bwrap: --pidns is not supported by ag3ntum-sandbox: the sandbox always has a pid namespace of its own"
 	bw --as-pid-1 true
 	expect_rc 1
 	expect_err_has "^bwrap: Specifying --as-pid-1 requires --unshare-pid$"
@@ -477,6 +477,93 @@ t_disable_userns() {
 	bw --disable-userns --ro-bind / / true
 	expect_rc 1
 	expect_err_has "^bwrap: --disable-userns requires --unshare-user$"
+}
+
+# --assert-userns-disabled: checked in the command's process before the command
+# runs (after the spec's filters, which carry --disable-userns).
+t_assert_userns_disabled() {
+	bw "${IDS[@]}" --assert-userns-disabled --ro-bind / / echo ran
+	expect_rc 1
+	expect_out ""
+	expect_err_has "^bwrap: creation of new user namespaces was not disabled as requested$"
+	bw "${IDS[@]}" --unshare-user --disable-userns --assert-userns-disabled --ro-bind / / echo ran
+	expect_rc 0
+	expect_out "ran"
+	# a caller's filter comes after the check: one that kills unshare does not kill it
+	python3 -c '
+import struct, sys
+# seccomp_data.nr == __NR_unshare (272): SECCOMP_RET_KILL_PROCESS, else ALLOW
+prog = [(0x20, 0, 0, 0), (0x15, 0, 1, 272), (0x06, 0, 0, 0x80000000), (0x06, 0, 0, 0x7fff0000)]
+sys.stdout.buffer.write(b"".join(struct.pack("HBBI", *i) for i in prog))' >kill-unshare.bpf
+	bw "${IDS[@]}" --unshare-user --disable-userns --assert-userns-disabled --ro-bind / / \
+		--seccomp 9 echo ran 9<kill-unshare.bpf
+	expect_rc 0
+	expect_out "ran"
+}
+
+# --userns FD: the sandbox is made in the namespace FD names (another sandbox's,
+# here), not in a new one; the command's ids are the caller's there.
+t_userns_join() {
+	mkfifo -m 666 done
+	mkdir -m 777 w # the first sandbox's uid writes here
+	local first=(--unshare-user) second=()
+	[ $MODE = root ] && first=("${IDS[@]}") second=(--uid 50000 --gid 50000)
+	"$AG3" bwrap --info-fd 42 "${first[@]}" --ro-bind / / --bind "$PWD" "$PWD" \
+		sh -c "readlink /proc/self/ns/user >$PWD/w/ns1; id -u >$PWD/w/id1; cat <$PWD/done" \
+		42>info.json </dev/null >/dev/null 2>first.err &
+	local i pid
+	for ((i = 0; i < 100; i++)); do
+		[ -s w/id1 ] && break
+		sleep 0.1
+	done
+	pid=$(python3 -c 'import json; print(json.load(open("info.json"))["child-pid"])') ||
+		{ echo end >done; wait; fail "no child-pid: $(cat first.err)"; }
+	bw --userns 11 "${second[@]}" --ro-bind / / sh -c 'readlink /proc/self/ns/user; id -u' \
+		11</proc/$pid/ns/user
+	echo end >done
+	wait
+	expect_rc 0
+	expect_out "$(cat w/ns1 w/id1)"
+	# never a new one: it is the first sandbox's namespace, not this process's
+	[ "$(head -n 1 w/ns1)" != "$(readlink /proc/self/ns/user)" ] || fail "the test's own namespace"
+	bw --userns 11 --ro-bind / / true 11</dev/null
+	expect_rc 1
+	expect_err_has "^bwrap: --userns: fd 11 is not a user namespace$"
+	bw --userns 11 --ro-bind / / true 11</proc/self/ns/user
+	expect_rc 1
+	expect_err_has "^bwrap: Joining the specified user namespace failed, it might not be a descendant"
+	bw --userns 11 --unshare-user --ro-bind / / true 11</proc/self/ns/user
+	expect_rc 1
+	expect_err_has "^bwrap: --userns not compatible --unshare-user$"
+	if [ $MODE = root ]; then
+		# root joins only a namespace root made (its owner could drive it there)
+		runuser -u "${AG3_TEST_USER:-ag3ntum-test}" -- "$AG3" bwrap --info-fd 42 --unshare-user \
+			--ro-bind / / sh -c "cat <$PWD/done" 42>info2.json </dev/null &
+		for ((i = 0; i < 100; i++)); do
+			[ -s info2.json ] && break
+			sleep 0.1
+		done
+		pid=$(python3 -c 'import json; print(json.load(open("info2.json"))["child-pid"])') ||
+			{ echo end >done; wait; fail "the test user's sandbox did not start"; }
+		bw --userns 11 --uid 50000 --gid 50000 --ro-bind / / true 11</proc/$pid/ns/user
+		echo end >done
+		wait
+		expect_rc 1
+		expect_err_has "^bwrap: --userns: the user namespace belongs to uid [1-9][0-9]*; run as root"
+		SUDO_UID=1000 bw --userns 11 --ro-bind / / true 11</proc/self/ns/user
+		expect_rc 1
+		expect_err_has "^bwrap: --userns is refused for a caller who came through sudo"
+	fi
+}
+
+# SELinux labels: ignored with a warning where SELinux is off, as bwrap ignores them.
+t_labels() {
+	[ ! -e /sys/fs/selinux/enforce ] || skip_test "SELinux is enabled on this host"
+	bw "${IDS[@]}" --exec-label system_u:system_r:foo_t:s0 --file-label x --ro-bind / / echo ran
+	expect_rc 0
+	expect_out "ran"
+	expect_err_has "^bwrap: warning: --exec-label: SELinux is not enabled on this host"
+	expect_err_has "^bwrap: warning: --file-label: SELinux is not enabled on this host"
 }
 
 # --overlay-src with --overlay, --tmp-overlay and --ro-overlay: the last source is
