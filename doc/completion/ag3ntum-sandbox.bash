@@ -28,14 +28,16 @@ _ag3ntum_sandbox_options() {
 	doctor) echo "--json --help" ;;
 	bwrap) echo "--unshare-user --unshare-user-try --unshare-ipc --unshare-pid --unshare-net
 		--unshare-uts --unshare-cgroup --unshare-cgroup-try --unshare-all --share-net
-		--uid --gid --uid-map --gid-map --disable-userns --hostname --chdir --setenv
+		--uid --gid --uid-map --gid-map --userns --disable-userns --assert-userns-disabled
+		--hostname --chdir --setenv --exec-label --file-label
 		--unsetenv --clearenv --argv0 --args --cap-drop --cap-add --bind --bind-try
 		--ro-bind --ro-bind-try --dev-bind --dev-bind-try --bind-fd --ro-bind-fd
 		--remount-ro --tmpfs --size --perms --dir --symlink --file --bind-data
 		--ro-bind-data --chmod --proc --dev --mqueue --overlay-src --overlay
 		--tmp-overlay --ro-overlay --new-session --die-with-parent --as-pid-1
 		--lock-file --seccomp --add-seccomp-fd --sync-fd --block-fd --info-fd
-		--json-status-fd --level-prefix --help --version" ;;
+		--json-status-fd --level-prefix --pidns --userns2 --userns-block-fd --help
+		--version" ;;
 	esac
 }
 
