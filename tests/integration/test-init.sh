@@ -174,18 +174,19 @@ a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 fd = b.fileno()
 # Then a root command's capabilities (-1..1) and the ones it keeps (below 1 << 41),
 # whether a program to run comes before argv (0, 1: then argc counts the words
-# after it) and --as-pid-1 (0, 1): anything else is refused before the command
-# exists.
-for fields in (f"999 1 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0 -1 0 0 0",
-               f"3 1 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0 -1 0 0 0",
-               f"4 1 {fd} -1 -1 -1 9 -1 0 0 -1 -1 0 0 -1 0 0 0",
-               f"4 1 {fd} -1 -1 -1 0 -1 0 0 -1 12345 0 0 -1 0 0 0",
-               f"4 5 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0 -1 0 0 0",
-               f"4 1 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0 4 0 0 0",
-               f"4 1 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0 1 {1 << 41} 0 0",
-               f"4 1 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0 -1 0 2 0",
-               f"4 2 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0 -1 0 1 0",
-               f"4 1 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0 -1 0 0 2"):
+# after it), --as-pid-1 (0, 1) and --assert-userns-disabled's filter count (-1..2):
+# anything else is refused before the command exists.
+for fields in (f"999 1 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0 -1 0 0 0 -1",
+               f"4 1 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0 -1 0 0 0 -1",
+               f"5 1 {fd} -1 -1 -1 9 -1 0 0 -1 -1 0 0 -1 0 0 0 -1",
+               f"5 1 {fd} -1 -1 -1 0 -1 0 0 -1 12345 0 0 -1 0 0 0 -1",
+               f"5 5 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0 -1 0 0 0 -1",
+               f"5 1 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0 4 0 0 0 -1",
+               f"5 1 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0 1 {1 << 41} 0 0 -1",
+               f"5 1 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0 -1 0 2 0 -1",
+               f"5 2 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0 -1 0 1 0 -1",
+               f"5 1 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0 -1 0 0 2 -1",
+               f"5 1 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0 -1 0 0 0 3"):
     p = subprocess.run([sys.argv[1], fields, "--", "/bin/echo", "ran"], pass_fds=[fd],
                        capture_output=True, timeout=30)
     assert p.returncode == 125, (fields, p)
@@ -195,7 +196,7 @@ for fields in (f"999 1 {fd} -1 -1 -1 0 -1 0 0 -1 -1 0 0 -1 0 0 0",
     t, err = struct.unpack_from("Ii", msg)
     assert t == 1, (fields, t)  # MSG_SETUP_ERROR
     text = msg.decode(errors="replace")
-    if fields.startswith("999") or fields.startswith("3 "):
+    if fields.startswith("999") or fields.startswith("4 "):
         assert "another version" in text, text
 print("ok")
 PY
