@@ -808,26 +808,31 @@ static void on_started(void *data, pid_t pid)
 {
 	struct status *st = data;
 	static const char *const ns[6] = {"cgroup", "ipc", "mnt", "net", "pid", "uts"};
-	char body[1024];
-	size_t o = (size_t)snprintf(body, sizeof(body), "\"child-pid\": %d", (int)pid);
+	/* bwrap's layouts: --info-fd one key per line (scripts take the number after
+	 * the last ": " of the child-pid line), --json-status-fd one line. */
+	char info[1024], line[1024];
+	size_t o = (size_t)snprintf(info, sizeof(info), "{\n    \"child-pid\": %d", (int)pid);
+	size_t l = (size_t)snprintf(line, sizeof(line), "{ \"child-pid\": %d", (int)pid);
 	for (int i = 0; i < 6; i++) {
 		if (!st->unshared[i])
 			continue;
 		char p[64];
 		struct stat s;
 		snprintf(p, sizeof(p), "/proc/%d/ns/%s", (int)pid, ns[i]);
-		if (stat(p, &s) == 0)
-			o += (size_t)snprintf(body + o, sizeof(body) - o,
-					      ", \"%s-namespace\": %llu", ns[i],
-					      (unsigned long long)s.st_ino);
+		if (stat(p, &s) < 0)
+			continue;
+		o += (size_t)snprintf(info + o, sizeof(info) - o, ",\n    \"%s-namespace\": %llu",
+				      ns[i], (unsigned long long)s.st_ino);
+		l += (size_t)snprintf(line + l, sizeof(line) - l, ", \"%s-namespace\": %llu", ns[i],
+				      (unsigned long long)s.st_ino);
 	}
 	if (st->info_fd >= 0) {
-		dprintf(st->info_fd, "{\n    %s\n}\n", body);
+		dprintf(st->info_fd, "%s\n}\n", info);
 		close(st->info_fd);
 		st->info_fd = -1;
 	}
 	if (st->json_fd >= 0)
-		dprintf(st->json_fd, "{ %s }\n", body);
+		dprintf(st->json_fd, "%s }\n", line);
 }
 
 /* --userns FD: this process joins the namespace (after the operator's file is

@@ -144,6 +144,17 @@ t_status_fds() {
 	grep -q "\"net-namespace\": $(cat "$PWD/ino")" "$PWD/info.json" ||
 		fail "the net namespace is not the command's: $(cat "$PWD/info.json") vs $(cat "$PWD/ino")"
 	grep -q '"exit-code": 42' "$PWD/status.json" || fail "status: $(cat "$PWD/status.json")"
+	# bwrap's layouts: info one key per line (scripts take the number after the last
+	# ": " of the child-pid line, as bubblewrap's own tests do), status one line each
+	local pid
+	pid=$(grep child-pid "$PWD/info.json" | sed 's/^.*: //; s/,$//')
+	[ "$(grep -c -- '-namespace": ' "$PWD/info.json")" = 6 ] || fail "info: $(cat "$PWD/info.json")"
+	[[ $pid =~ ^[0-9]+$ ]] && ! grep -q namespace <<<"$(grep child-pid "$PWD/info.json")" ||
+		fail "child-pid's line: $(cat "$PWD/info.json")"
+	python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$PWD/info.json" ||
+		fail "info is not JSON: $(cat "$PWD/info.json")"
+	[ "$(head -n 1 "$PWD/status.json" | grep -o -- '-namespace' | wc -l)" = 6 ] ||
+		fail "status: $(cat "$PWD/status.json")"
 	# a command that cannot be run: no exit-code line, status 1
 	RC=0
 	"$AG3" bwrap "${IDS[@]}" --ro-bind / / --json-status-fd 43 / 43>"$PWD/status2.json" \
