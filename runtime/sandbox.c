@@ -237,6 +237,9 @@ static int prepare(struct ag3_sandbox *sb, const struct ag3_spec *spec, struct a
 	}
 	ctx.spec = spec;
 	ctx.privileged = plan.privileged;
+	/* the record's mode: root only for root (a joined user namespace's capabilities
+	 * make an unprivileged caller's plan privileged, not its run root mode) */
+	const bool root_mode = t->host.privileged;
 	ctx.userns = plan.userns;
 	ctx.uid = plan.uid;
 	ctx.gid = plan.gid;
@@ -317,7 +320,7 @@ static int prepare(struct ag3_sandbox *sb, const struct ag3_spec *spec, struct a
 		res->setup_error = serr;
 		return 1;
 	}
-	res->enforcement.root_mode = ctx.privileged;
+	res->enforcement.root_mode = root_mode;
 	res->enforcement.userns = ctx.userns;
 	res->enforcement.uid = ctx.uid;
 	res->enforcement.gid = ctx.gid;

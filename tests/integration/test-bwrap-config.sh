@@ -155,6 +155,41 @@ t_record_fields() {
 	[ ! -e "$PWD/ran" ] || fail "the command ran"
 }
 
+# --userns: the file is read before the namespace is joined (its owner as the host
+# sees it), its layers apply in the joined one, and the record's mode is rootless:
+# the front end holds capabilities only in that namespace, where even a root
+# caller is not root (the first sandbox maps only its own ids).
+t_layers_in_a_joined_userns() {
+	conf "seccomp:
+  default_list: true
+result_dir: $PWD/rec"
+	mkfifo -m 666 done
+	local first=(--unshare-user) second=()
+	[ $MODE = root ] && first=("${IDS[@]}") second=(--uid 50000 --gid 50000)
+	"$AG3" bwrap --info-fd 42 "${first[@]}" --ro-bind / / sh -c "cat <$PWD/done" \
+		42>info.json </dev/null >/dev/null 2>&1 &
+	local i pid
+	for ((i = 0; i < 100; i++)); do
+		[ -s info.json ] && break
+		sleep 0.1
+	done
+	pid=$(python3 -c 'import json; print(json.load(open("info.json"))["child-pid"])') ||
+		{ echo end >done; wait; fail "the first sandbox did not start"; }
+	bwc "$PWD/c.yaml" --userns 11 "${second[@]}" --ro-bind / / \
+		sh -c 'grep "^Seccomp:" /proc/self/status; readlink /proc/self/ns/user' \
+		11</proc/$pid/ns/user
+	local ns
+	ns=$(readlink /proc/$pid/ns/user)
+	echo end >done
+	wait
+	expect_rc 0
+	expect_out "$(printf 'Seccomp:\t2\n%s' "$ns")"
+	local r
+	r=$(record)
+	[ "$(json_get "$r" 'r["enforcement"]["mode"], r["enforcement"]["seccomp"]')" = \
+		"('rootless', True)" ] || fail "record: $r"
+}
+
 t_network_allowlist() {
 	conf "network:
   mode: allowlist
