@@ -114,6 +114,17 @@ wait_proc() {
 	return 1
 }
 
+# Prints the child-pid of a bwrap --info-fd file once it is written (bounded: 10 s);
+# fails if it never is.
+info_child_pid() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ -s "$1" ] && break
+		sleep 0.1
+	done
+	python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["child-pid"])' "$1"
+}
+
 # Writes p.yaml: a minimal profile (the system directories read-only, the
 # workspace at /workspace) named $1, with the lines of $2 added under sandbox:
 # (indented by two spaces, like "  minimum_isolation:\n    cgroup: true").

@@ -168,13 +168,8 @@ result_dir: $PWD/rec"
 	[ $MODE = root ] && first=("${IDS[@]}") second=(--uid 50000 --gid 50000)
 	"$AG3" bwrap --info-fd 42 "${first[@]}" --ro-bind / / sh -c "cat <$PWD/done" \
 		42>info.json </dev/null >/dev/null 2>&1 &
-	local i pid
-	for ((i = 0; i < 100; i++)); do
-		[ -s info.json ] && break
-		sleep 0.1
-	done
-	pid=$(python3 -c 'import json; print(json.load(open("info.json"))["child-pid"])') ||
-		{ echo end >done; wait; fail "the first sandbox did not start"; }
+	local pid
+	pid=$(info_child_pid info.json) || { echo end >done; wait; fail "the first sandbox did not start"; }
 	bwc "$PWD/c.yaml" --userns 11 "${second[@]}" --ro-bind / / \
 		sh -c 'grep "^Seccomp:" /proc/self/status; readlink /proc/self/ns/user' \
 		11</proc/$pid/ns/user

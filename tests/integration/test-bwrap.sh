@@ -523,12 +523,11 @@ t_userns_join() {
 		sh -c "readlink /proc/self/ns/user >$PWD/w/ns1; id -u >$PWD/w/id1; cat <$PWD/done" \
 		42>info.json </dev/null >/dev/null 2>first.err &
 	local i pid
+	pid=$(info_child_pid info.json) || { echo end >done; wait; fail "no child-pid: $(cat first.err)"; }
 	for ((i = 0; i < 100; i++)); do
 		[ -s w/id1 ] && break
 		sleep 0.1
 	done
-	pid=$(python3 -c 'import json; print(json.load(open("info.json"))["child-pid"])') ||
-		{ echo end >done; wait; fail "no child-pid: $(cat first.err)"; }
 	bw --userns 11 "${second[@]}" --ro-bind / / sh -c 'readlink /proc/self/ns/user; id -u' \
 		11</proc/$pid/ns/user
 	echo end >done
@@ -550,11 +549,7 @@ t_userns_join() {
 		# root joins only a namespace root made (its owner could drive it there)
 		runuser -u "${AG3_TEST_USER:-ag3ntum-test}" -- "$AG3" bwrap --info-fd 42 --unshare-user \
 			--ro-bind / / sh -c "cat <$PWD/done" 42>info2.json </dev/null &
-		for ((i = 0; i < 100; i++)); do
-			[ -s info2.json ] && break
-			sleep 0.1
-		done
-		pid=$(python3 -c 'import json; print(json.load(open("info2.json"))["child-pid"])') ||
+		pid=$(info_child_pid info2.json) ||
 			{ echo end >done; wait; fail "the test user's sandbox did not start"; }
 		bw --userns 11 --uid 50000 --gid 50000 --ro-bind / / true 11</proc/$pid/ns/user
 		echo end >done
