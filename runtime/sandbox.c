@@ -842,6 +842,18 @@ static void supervise(struct sup *s)
 		if (pr == 0)
 			continue;
 		ag3_streams_step(s->io);
+		/* An fd closed under the supervisor (a caller's hook closing a number the
+		 * runtime reused) would make poll return at once, for ever. */
+		if (pfd[1].revents & POLLNVAL)
+			s->cancel_fd = -1;
+		if (pfd[0].revents & POLLNVAL) {
+			if (!s->have_setup_err)
+				sup_setup_error(
+					s, EBADF, "supervisor",
+					"supervisor: its socket to init was closed under it");
+			sup_kill(s, SIGKILL);
+			break;
+		}
 		if (pfd[1].revents & POLLIN) {
 			s->cancelled = true;
 			sup_kill(s, SIGTERM);

@@ -843,9 +843,36 @@ struct join {
 	bool uid_given, gid_given;
 };
 
+/* The kernel's overflow uid or gid (what an unmapped id reads as), 65534 by default. */
+static unsigned long overflow_id(const char *which)
+{
+	char p[64], buf[32];
+	snprintf(p, sizeof(p), "/proc/sys/kernel/overflow%s", which);
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return 65534;
+	buf[n] = 0;
+	return strtoul(buf, NULL, 10);
+}
+
+static int join_fail(struct ag3_result *res, int err, const char *text)
+{
+	ag3_result_setup_failed(res, err, "namespaces", NULL, text);
+	return -1;
+}
+
 static int join_userns(void *data, struct ag3_spec *spec, struct ag3_result *res)
 {
 	const struct join *j = data;
+	const unsigned long ouid = overflow_id("uid"), ogid = overflow_id("gid");
+	const bool was_overflow = geteuid() == ouid || getegid() == ogid;
+	/* Root's supplementary groups are host groups (42, shadow, say): a command that
+	 * is not root must not keep them in the namespace, which may deny setgroups. */
+	if (geteuid() == 0 && !spec->security.root_command && setgroups(0, NULL) < 0)
+		return join_fail(res, errno, "--userns: dropping the caller's groups failed");
 	if (setns(j->userns_fd, CLONE_NEWUSER) < 0) {
 		const int e = errno;
 		char text[200];
@@ -859,7 +886,18 @@ static int join_userns(void *data, struct ag3_spec *spec, struct ag3_result *res
 		ag3_result_setup_failed(res, e, "namespaces", NULL, text);
 		return -1;
 	}
-	close(j->userns_fd);
+	close(j->userns_fd); /* not the number of any other fd option (checked) */
+	if (!was_overflow && (geteuid() == ouid || getegid() == ogid) &&
+	    (!j->uid_given || !j->gid_given))
+		return join_fail(res, EOVERFLOW,
+				 "--userns: the caller's uid or gid is not mapped in that user "
+				 "namespace: pass --uid and --gid of ids mapped there");
+	if (!spec->security.root_command &&
+	    ((!j->uid_given && geteuid() == 0) || (!j->gid_given && getegid() == 0)))
+		return join_fail(
+			res, EPERM,
+			"--userns: the caller is uid or gid 0 in that user namespace, and "
+			"ag3ntum-sandbox never runs a command as root: pass --uid and --gid");
 	if (!j->uid_given)
 		spec->identity.uid = geteuid();
 	if (!j->gid_given)
@@ -1106,6 +1144,16 @@ int cli_bwrap(int argc, char **argv, const char *prog)
 	for (size_t i = 0; i < ELEMENTSOF(fds); i++)
 		if (fds[i] >= 0 && fcntl(fds[i], F_GETFD) < 0) {
 			bw_msg(3, "Invalid fd: %d is not open", fds[i]);
+			goto out;
+		}
+	/* The namespace's fd is closed once joined, and a number the runtime then
+	 * reuses must not be one the front end still writes, reads or holds. */
+	for (size_t i = 0; bw.userns_fd >= 0 && i < ELEMENTSOF(fds) - 1; i++)
+		if (bw.userns_fd <= 2 || fds[i] == bw.userns_fd) {
+			static const char *const names[] = {"--info-fd", "--json-status-fd",
+							    "--sync-fd", "--block-fd"};
+			bw_msg(3, "--userns: fd %d is also %s", bw.userns_fd,
+			       bw.userns_fd <= 2 ? "a standard stream (0, 1 or 2)" : names[i]);
 			goto out;
 		}
 	if (bw.userns_fd >= 0 && ioctl(bw.userns_fd, NS_GET_NSTYPE) != CLONE_NEWUSER) {

@@ -545,6 +545,34 @@ t_userns_join() {
 	bw --userns 11 --unshare-user --ro-bind / / true 11</proc/self/ns/user
 	expect_rc 1
 	expect_err_has "^bwrap: --userns not compatible --unshare-user$"
+	# its number is closed once joined: never one the front end still uses
+	bw --userns 11 --info-fd 11 --ro-bind / / true 11</proc/self/ns/user
+	expect_rc 1
+	expect_err_has "^bwrap: --userns: fd 11 is also --info-fd$"
+	bw --userns 0 --ro-bind / / true
+	expect_rc 1
+	expect_err_has "^bwrap: --userns: fd 0 is also a standard stream"
+	if [ $MODE = rootless ]; then
+		# the caller is root there (unshare -r), or not mapped at all: said so
+		local kind
+		for kind in -Ur -U; do
+			unshare $kind sh -c "cat <$PWD/done" &
+			pid=$!
+			for ((i = 0; i < 100; i++)); do
+				[ "$(readlink /proc/$pid/ns/user)" != "$(readlink /proc/self/ns/user)" ] && break
+				sleep 0.1
+			done
+			bw --userns 11 --ro-bind / / true 11</proc/$pid/ns/user
+			echo end >done
+			wait
+			expect_rc 1
+			if [ $kind = -Ur ]; then
+				expect_err_has "^bwrap: --userns: the caller is uid or gid 0 in that user namespace"
+			else
+				expect_err_has "^bwrap: --userns: the caller's uid or gid is not mapped"
+			fi
+		done
+	fi
 	if [ $MODE = root ]; then
 		# root joins only a namespace root made (its owner could drive it there)
 		runuser -u "${AG3_TEST_USER:-ag3ntum-test}" -- "$AG3" bwrap --info-fd 42 --unshare-user \
@@ -556,6 +584,17 @@ t_userns_join() {
 		wait
 		expect_rc 1
 		expect_err_has "^bwrap: --userns: the user namespace belongs to uid [1-9][0-9]*; run as root"
+		# root's host groups (42: shadow) never reach a command that is not root
+		"$AG3" bwrap --info-fd 42 "${IDS[@]}" --ro-bind / / sh -c "cat <$PWD/done" \
+			42>info3.json </dev/null >/dev/null 2>&1 &
+		pid=$(info_child_pid info3.json) || { echo end >done; wait; fail "no sandbox"; }
+		RC=0
+		OUT=$(setpriv --groups 0,42 -- "$AG3" bwrap --userns 11 --uid 50000 --gid 50000 \
+			--ro-bind / / grep '^Groups:' /proc/self/status 11</proc/$pid/ns/user 2>&1) || RC=$?
+		echo end >done
+		wait
+		expect_rc 0
+		[ "$(printf '%s' "$OUT" | tr -d '[:space:]')" = "Groups:" ] || fail "groups kept: $OUT"
 		SUDO_UID=1000 bw --userns 11 --ro-bind / / true 11</proc/self/ns/user
 		expect_rc 1
 		expect_err_has "^bwrap: --userns is refused for a caller who came through sudo"
