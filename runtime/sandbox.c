@@ -292,6 +292,8 @@ static int prepare(struct ag3_sandbox *sb, const struct ag3_spec *spec, struct a
 		const char *scope = "in the sandbox's own user namespace";
 		if (!ctx.userns && spec->namespaces.user == AG3_USERNS_AUTO && !ctx.root_command)
 			ctx.userns = true;
+		else if (spec->namespaces.joined_user)
+			scope = "counting the uid's processes in the joined user namespace";
 		else if (!ctx.userns)
 			scope = "counting every process of the uid on the host (user_namespace: "
 				"never)";
@@ -321,7 +323,8 @@ static int prepare(struct ag3_sandbox *sb, const struct ag3_spec *spec, struct a
 		return 1;
 	}
 	res->enforcement.root_mode = root_mode;
-	res->enforcement.userns = ctx.userns;
+	/* in a user namespace, made or joined (bwrap's --userns): the ids are its own */
+	res->enforcement.userns = ctx.userns || spec->namespaces.joined_user;
 	res->enforcement.uid = ctx.uid;
 	res->enforcement.gid = ctx.gid;
 	res->enforcement.net = spec->namespaces.net;

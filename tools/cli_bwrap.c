@@ -843,6 +843,44 @@ struct join {
 	bool uid_given, gid_given;
 };
 
+/* 0 if the user namespace `fd` and each of its ancestors below this process's own
+ * were made by root (NS_GET_OWNER_UID 0); else -1 with *owner the first other
+ * owner found, or (uid_t)-1 when one cannot be read. */
+static int userns_owned_by_root(int fd, uid_t *owner)
+{
+	struct stat self;
+	*owner = (uid_t)-1;
+	if (stat("/proc/self/ns/user", &self) < 0)
+		return -1;
+	int cur = fd, r = -1;
+	for (int depth = 0; depth < 64; depth++) { /* the kernel nests 32 deep at most */
+		uid_t o = (uid_t)-1;
+		if (ioctl(cur, NS_GET_OWNER_UID, &o) < 0 || o != 0) {
+			*owner = o;
+			break;
+		}
+		const int parent = ioctl(cur, NS_GET_PARENT);
+		if (cur != fd)
+			close(cur);
+		cur = fd;
+		if (parent < 0) { /* EPERM: above this process's own, which root made */
+			r = errno == EPERM ? 0 : -1;
+			break;
+		}
+		struct stat pst;
+		if (fstat(parent, &pst) == 0 && pst.st_ino == self.st_ino &&
+		    pst.st_dev == self.st_dev) {
+			close(parent);
+			r = 0;
+			break;
+		}
+		cur = parent;
+	}
+	if (cur != fd)
+		close(cur);
+	return r;
+}
+
 /* The kernel's overflow uid or gid (what an unmapped id reads as), 65534 by default. */
 static unsigned long overflow_id(const char *which)
 {
@@ -869,6 +907,12 @@ static int join_userns(void *data, struct ag3_spec *spec, struct ag3_result *res
 	const struct join *j = data;
 	const unsigned long ouid = overflow_id("uid"), ogid = overflow_id("gid");
 	const bool was_overflow = geteuid() == ouid || getegid() == ogid;
+	/* Not dumpable from here on: once joined, whoever holds CAP_SYS_PTRACE in that
+	 * namespace (its root, mapped to another host uid) passes ptrace's credential
+	 * check on this process, which is still uid 0 on the host's files; the dumpable
+	 * check then asks for that capability where this address space was made. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return join_fail(res, errno, "--userns: prctl(PR_SET_DUMPABLE) failed");
 	/* Root's supplementary groups are host groups (42, shadow, say): a command that
 	 * is not root must not keep them in the namespace, which may deny setgroups. */
 	if (geteuid() == 0 && !spec->security.root_command && setgroups(0, NULL) < 0)
@@ -1160,16 +1204,24 @@ int cli_bwrap(int argc, char **argv, const char *prog)
 		bw_msg(3, "--userns: fd %d is not a user namespace", bw.userns_fd);
 		goto out;
 	}
-	/* Root joins only a namespace root made: its owner holds every capability in
-	 * it, and could drive this process (still uid 0 on the host's files) there. */
-	uid_t owner = 0;
-	if (bw.userns_fd >= 0 && geteuid() == 0 &&
-	    (ioctl(bw.userns_fd, NS_GET_OWNER_UID, &owner) < 0 || owner != 0)) {
-		bw_msg(3,
-		       "--userns: the user namespace belongs to uid %u; run as root, the front "
-		       "end joins only one that root made",
-		       (unsigned)owner);
-		goto out;
+	/* Root joins only a namespace root made, and whose every ancestor up to its own
+	 * root made: an owner holds every capability in the namespaces below, and could
+	 * drive this process (still uid 0 on the host's files) there. */
+	if (bw.userns_fd >= 0 && geteuid() == 0) {
+		uid_t owner = 0;
+		if (userns_owned_by_root(bw.userns_fd, &owner) < 0) {
+			if (owner == (uid_t)-1)
+				bw_msg(3, "--userns: the owner of the user namespace, or of one "
+					  "above it, cannot be read");
+			else
+				bw_msg(3,
+				       "--userns: the user namespace, or one above it, belongs to "
+				       "uid %u; run as root, the front end joins only one that "
+				       "root "
+				       "made, below namespaces root made",
+				       (unsigned)owner);
+			goto out;
+		}
 	}
 	if (!(b.fd_src = calloc(bw.n_ops ? bw.n_ops : 1, sizeof(*b.fd_src)))) {
 		bw_msg(3, "out of memory");

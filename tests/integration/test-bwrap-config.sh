@@ -183,6 +183,9 @@ result_dir: $PWD/rec"
 	r=$(record)
 	[ "$(json_get "$r" 'r["enforcement"]["mode"], r["enforcement"]["seccomp"]')" = \
 		"('rootless', True)" ] || fail "record: $r"
+	# the command is in a user namespace (joined, not made): its ids are that one's
+	[ "$(json_get "$r" '"user" in r["enforcement"]["namespaces"]')" = True ] ||
+		fail "no user namespace in the record: $r"
 }
 
 t_network_allowlist() {

@@ -583,7 +583,7 @@ t_userns_join() {
 		echo end >done
 		wait
 		expect_rc 1
-		expect_err_has "^bwrap: --userns: the user namespace belongs to uid [1-9][0-9]*; run as root"
+		expect_err_has "^bwrap: --userns: the user namespace, or one above it, belongs to uid [1-9][0-9]*; run as root"
 		# root's host groups (42: shadow) never reach a command that is not root
 		"$AG3" bwrap --info-fd 42 "${IDS[@]}" --ro-bind / / sh -c "cat <$PWD/done" \
 			42>info3.json </dev/null >/dev/null 2>&1 &
@@ -599,6 +599,48 @@ t_userns_join() {
 		expect_rc 1
 		expect_err_has "^bwrap: --userns is refused for a caller who came through sudo"
 	fi
+}
+
+# A namespace root made whose root is another host uid (a container's kind): that
+# root may signal the front end that joins it (it holds CAP_KILL there), but never
+# ptrace it (the front end is not dumpable: it is still uid 0 on the host's files).
+# And a namespace root made inside one a user made: that user holds every capability
+# in it, so root refuses to join it.
+t_userns_hostile_root() {
+	[ $MODE = root ] || skip_test "root mode only"
+	local hostile
+	hostile="$(dirname "$0")/userns-hostile.py"
+	mkdir -m 777 h
+	python3 "$hostile" "$PWD/h" >h/out 2>&1 &
+	local py=$! i ns fe
+	for ((i = 0; i < 100; i++)); do
+		[ -s h/ns.pid ] && break
+		sleep 0.1
+	done
+	ns=$(cat h/ns.pid) || { wait $py; fail "no namespace: $(cat h/out)"; }
+	"$AG3" bwrap --userns 11 --uid 50000 --gid 50000 --ro-bind / / sleep 3 \
+		11</proc/$ns/ns/user >/dev/null 2>h/fe.err </dev/null &
+	fe=$!
+	for ((i = 0; i < 100; i++)); do # the front end has joined the namespace
+		[ "$(readlink /proc/$fe/ns/user)" = "$(readlink /proc/$ns/ns/user)" ] && break
+		sleep 0.05
+	done
+	echo $fe >h/target.pid
+	wait $py || fail "the probe failed: $(cat h/out)"
+	wait $fe || fail "the front end: $(cat h/fe.err)"
+	grep -qx "ptrace EPERM" h/out || fail "the namespace's root could ptrace the front end: $(cat h/out)"
+	mkdir -m 777 n
+	python3 "$hostile" --nested "$PWD/n" "$(id -u "${AG3_TEST_USER:-ag3ntum-test}")" >n/out 2>&1 &
+	py=$!
+	for ((i = 0; i < 100; i++)); do
+		[ -s n/ns.pid ] && break
+		sleep 0.1
+	done
+	bw --userns 11 --uid 50000 --gid 50000 --ro-bind / / true 11</proc/$(cat n/ns.pid)/ns/user
+	touch n/stop
+	wait $py || fail "the nested namespaces: $(cat n/out)"
+	expect_rc 1
+	expect_err_has "^bwrap: --userns: the user namespace, or one above it, belongs to uid $(id -u "${AG3_TEST_USER:-ag3ntum-test}");"
 }
 
 # SELinux labels: ignored with a warning where SELinux is off, as bwrap ignores them.
