@@ -274,14 +274,29 @@ static long child_peak_mib(bool with_record)
 	return mib;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define ASAN_ON 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ASAN_ON 1
+#endif
+#endif
+
+/* The peaks are compared in the plain build only: under AddressSanitizer the
+ * process's maxrss also holds the shadow of every byte and the quarantine of freed
+ * ones (151 MiB against the 144 allowed, in one CI run), so there the capture and
+ * the record run (the sanitizer checks them, the child must exit 0) and the peaks
+ * are only logged. */
 Test(result, capture_and_record_memory_is_bounded, .timeout = 120)
 {
 	long cap_only = child_peak_mib(false);
-	cr_expect_leq(cap_only, CAP_MIB + CAP_MIB / 4, "capturing %d MiB took %ld MiB", CAP_MIB,
-		      cap_only);
 	long with_record = child_peak_mib(true);
 	cr_log_info("peak: %ld MiB capturing %d MiB, %ld MiB with the record", cap_only, CAP_MIB,
 		    with_record);
+#ifndef ASAN_ON
+	cr_expect_leq(cap_only, CAP_MIB + CAP_MIB / 4, "capturing %d MiB took %ld MiB", CAP_MIB,
+		      cap_only);
 	cr_expect_leq(with_record, 2 * CAP_MIB + CAP_MIB / 4,
 		      "capturing %d MiB and its record took %ld MiB", CAP_MIB, with_record);
+#endif
 }
