@@ -860,21 +860,19 @@ static int userns_owned_by_root(int fd, uid_t *owner)
 			break;
 		}
 		const int parent = ioctl(cur, NS_GET_PARENT);
-		if (cur != fd)
-			close(cur);
-		cur = fd;
 		if (parent < 0) { /* EPERM: above this process's own, which root made */
 			r = errno == EPERM ? 0 : -1;
 			break;
 		}
+		if (cur != fd)
+			close(cur);
+		cur = parent;
 		struct stat pst;
-		if (fstat(parent, &pst) == 0 && pst.st_ino == self.st_ino &&
+		if (fstat(cur, &pst) == 0 && pst.st_ino == self.st_ino &&
 		    pst.st_dev == self.st_dev) {
-			close(parent);
 			r = 0;
 			break;
 		}
-		cur = parent;
 	}
 	if (cur != fd)
 		close(cur);
@@ -927,8 +925,7 @@ static int join_userns(void *data, struct ag3_spec *spec, struct ag3_result *res
 		else
 			snprintf(text, sizeof(text), "Joining specified user namespace failed: %s",
 				 strerror(e));
-		ag3_result_setup_failed(res, e, "namespaces", NULL, text);
-		return -1;
+		return join_fail(res, e, text);
 	}
 	close(j->userns_fd); /* not the number of any other fd option (checked) */
 	if (!was_overflow && (geteuid() == ouid || getegid() == ogid) &&
@@ -1192,12 +1189,12 @@ int cli_bwrap(int argc, char **argv, const char *prog)
 		}
 	/* The namespace's fd is closed once joined, and a number the runtime then
 	 * reuses must not be one the front end still writes, reads or holds. */
-	for (size_t i = 0; bw.userns_fd >= 0 && i < ELEMENTSOF(fds) - 1; i++)
+	static const char *const fd_names[] = {"--info-fd", "--json-status-fd", "--sync-fd",
+					       "--block-fd"};
+	for (size_t i = 0; bw.userns_fd >= 0 && i < ELEMENTSOF(fd_names); i++)
 		if (bw.userns_fd <= 2 || fds[i] == bw.userns_fd) {
-			static const char *const names[] = {"--info-fd", "--json-status-fd",
-							    "--sync-fd", "--block-fd"};
 			bw_msg(3, "--userns: fd %d is also %s", bw.userns_fd,
-			       bw.userns_fd <= 2 ? "a standard stream (0, 1 or 2)" : names[i]);
+			       bw.userns_fd <= 2 ? "a standard stream (0, 1 or 2)" : fd_names[i]);
 			goto out;
 		}
 	if (bw.userns_fd >= 0 && ioctl(bw.userns_fd, NS_GET_NSTYPE) != CLONE_NEWUSER) {
