@@ -19,20 +19,10 @@
 #include "config.h"
 #include "runtime/landlock.h"
 #include "runtime/sandbox.h"
+#include "runtime/util/sanitizer.h"
 
 /* The landlock ABI this build's rules are written for (runtime/landlock.c). */
 #define LANDLOCK_ABI_KNOWN 6
-
-#if defined(__SANITIZE_ADDRESS__)
-#define ASAN_ON 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ASAN_ON 1
-#endif
-#endif
-#ifndef ASAN_ON
-#define ASAN_ON 0
-#endif
 
 struct feature {
 	const char *key; /* the --json key */
@@ -55,7 +45,7 @@ static const char *sanitizers(void)
 	const char *s = AG3_BUILD_SANITIZE;
 	if (strcmp(s, "none"))
 		return s; /* meson's b_sanitize */
-	return ASAN_ON ? "address" : "none";
+	return AG3_ASAN ? "address" : "none";
 }
 
 static size_t collect(struct feature *f)

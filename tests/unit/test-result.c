@@ -18,6 +18,7 @@
 
 #include "runtime/capture.h"
 #include "runtime/result.h"
+#include "runtime/util/sanitizer.h"
 
 static cJSON *record(const struct ag3_result *r)
 {
@@ -274,14 +275,6 @@ static long child_peak_mib(bool with_record)
 	return mib;
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-#define ASAN_ON 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ASAN_ON 1
-#endif
-#endif
-
 /* The peaks are compared in the plain build only: under AddressSanitizer the
  * process's maxrss also holds the shadow of every byte and the quarantine of freed
  * ones (151 MiB against the 144 allowed, in one CI run), so there the capture and
@@ -293,7 +286,7 @@ Test(result, capture_and_record_memory_is_bounded, .timeout = 120)
 	long with_record = child_peak_mib(true);
 	cr_log_info("peak: %ld MiB capturing %d MiB, %ld MiB with the record", cap_only, CAP_MIB,
 		    with_record);
-#ifndef ASAN_ON
+#if !AG3_ASAN
 	cr_expect_leq(cap_only, CAP_MIB + CAP_MIB / 4, "capturing %d MiB took %ld MiB", CAP_MIB,
 		      cap_only);
 	cr_expect_leq(with_record, 2 * CAP_MIB + CAP_MIB / 4,
