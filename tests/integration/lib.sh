@@ -114,14 +114,20 @@ wait_proc() {
 	return 1
 }
 
+# Waits (bounded: 10 s) until FILE exists and is not empty; fails if it never is.
+wait_file() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ -s "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # Prints the child-pid of a bwrap --info-fd file once it is written (bounded: 10 s);
 # fails if it never is.
 info_child_pid() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		[ -s "$1" ] && break
-		sleep 0.1
-	done
+	wait_file "$1" || true # a file never written fails in the parse, with its reason
 	python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["child-pid"])' "$1"
 }
 

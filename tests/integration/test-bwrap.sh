@@ -524,10 +524,7 @@ t_userns_join() {
 		42>info.json </dev/null >/dev/null 2>first.err &
 	local i pid
 	pid=$(info_child_pid info.json) || { echo end >done; wait; fail "no child-pid: $(cat first.err)"; }
-	for ((i = 0; i < 100; i++)); do
-		[ -s w/id1 ] && break
-		sleep 0.1
-	done
+	wait_file w/id1 || true # what is missing fails below, with the reason
 	bw --userns 11 "${second[@]}" --ro-bind / / sh -c 'readlink /proc/self/ns/user; id -u' \
 		11</proc/$pid/ns/user
 	echo end >done
@@ -613,10 +610,7 @@ t_userns_hostile_root() {
 	mkdir -m 777 h
 	python3 "$hostile" "$PWD/h" >h/out 2>&1 &
 	local py=$! i ns fe
-	for ((i = 0; i < 100; i++)); do
-		[ -s h/ns.pid ] && break
-		sleep 0.1
-	done
+	wait_file h/ns.pid || true # what is missing fails below, with the reason
 	ns=$(cat h/ns.pid) || { wait $py; fail "no namespace: $(cat h/out)"; }
 	"$AG3" bwrap --userns 11 --uid 50000 --gid 50000 --ro-bind / / sleep 3 \
 		11</proc/$ns/ns/user >/dev/null 2>h/fe.err </dev/null &
@@ -632,10 +626,7 @@ t_userns_hostile_root() {
 	mkdir -m 777 n
 	python3 "$hostile" --nested "$PWD/n" "$(id -u "${AG3_TEST_USER:-ag3ntum-test}")" >n/out 2>&1 &
 	py=$!
-	for ((i = 0; i < 100; i++)); do
-		[ -s n/ns.pid ] && break
-		sleep 0.1
-	done
+	wait_file n/ns.pid || true # what is missing fails below, with the reason
 	bw --userns 11 --uid 50000 --gid 50000 --ro-bind / / true 11</proc/$(cat n/ns.pid)/ns/user
 	touch n/stop
 	wait $py || fail "the nested namespaces: $(cat n/out)"
