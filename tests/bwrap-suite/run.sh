@@ -63,23 +63,23 @@ ENVV=(env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin H
 # run NAME CMD...: run in its own session (so stray processes can be found by
 # session id and killed by pid afterwards), with a timeout, cwd=$WORK.
 run() {
-    local name=$1; shift
-    (cd "$WORK" && setsid sh -c 'echo $$ > "$0"; exec "$@"' "$WORK/$name.sid" \
-        timeout 900 "${PFX[@]}" "${ENVV[@]}" "$@" > "$WORK/$name.out" 2> "$WORK/$name.err" < /dev/null)
-    echo $? > "$WORK/$name.rc"
-    local sid; sid=$(cat "$WORK/$name.sid" 2>/dev/null)
-    if [ -n "$sid" ]; then
-        for i in 1 2 3; do   # give exiting processes/zombies up to 3 s to go away
-            [ -z "$(ps -eo sid= | awk -v s="$sid" '$1==s')" ] && break; sleep 1
-        done
-        for i in 1 2 3; do
-            local pids; pids=$(ps -eo pid=,sid= | awk -v s="$sid" '$2==s {print $1}')
-            [ -z "$pids" ] && break
-            echo "stray processes after $name: $pids" >> "$OUT/strays.txt"
-            ps -o pid,sid,args -p $(echo $pids | tr ' ' ,) >> "$OUT/strays.txt" 2>/dev/null
-            kill -9 $pids 2>/dev/null; sleep 1
-        done
-    fi
+	local name=$1; shift
+	(cd "$WORK" && setsid sh -c 'echo $$ > "$0"; exec "$@"' "$WORK/$name.sid" \
+		timeout 900 "${PFX[@]}" "${ENVV[@]}" "$@" > "$WORK/$name.out" 2> "$WORK/$name.err" < /dev/null)
+	echo $? > "$WORK/$name.rc"
+	local sid; sid=$(cat "$WORK/$name.sid" 2>/dev/null)
+	if [ -n "$sid" ]; then
+		for i in 1 2 3; do   # give exiting processes/zombies up to 3 s to go away
+			[ -z "$(ps -eo sid= | awk -v s="$sid" '$1==s')" ] && break; sleep 1
+		done
+		for i in 1 2 3; do
+			local pids; pids=$(ps -eo pid=,sid= | awk -v s="$sid" '$2==s {print $1}')
+			[ -z "$pids" ] && break
+			echo "stray processes after $name: $pids" >> "$OUT/strays.txt"
+			ps -o pid,sid,args -p $(echo $pids | tr ' ' ,) >> "$OUT/strays.txt" 2>/dev/null
+			kill -9 $pids 2>/dev/null; sleep 1
+		done
+	fi
 }
 
 T=$SUITE/tests
@@ -89,31 +89,31 @@ run test-specifying-userns bash "$T/test-specifying-userns.sh"
 run test-specifying-pidns bash "$T/test-specifying-pidns.sh"
 SECCOMP_TESTS="test_no_seccomp test_seccomp_allowlist test_seccomp_denylist test_seccomp_stacked test_seccomp_stacked_allowlist_first test_seccomp_invalid"
 for m in $SECCOMP_TESTS; do
-    run "test-seccomp.$m" python3 "$T/test-seccomp.py" -v "Test.$m"
+	run "test-seccomp.$m" python3 "$T/test-seccomp.py" -v "Test.$m"
 done
 
 # --- parse ---
 : > "$OUT/results.tsv"
 tap() {  # FILE EXPECTED_COUNT DEFAULT_NAME
-    local f=$1 n=0
-    while IFS= read -r line; do
-        case "$line" in
-          "not ok"*) n=$((n+1)); printf '%s\t%d\tfail\t%s\n' "$f" $n "$(echo "$line" | sed -E 's/^not ok [0-9]+( - )?//')";;
-          "ok"*"# SKIP"*) n=$((n+1)); printf '%s\t%d\tskip\t%s\n' "$f" $n "$(echo "$line" | sed -E 's/^ok [0-9]+( - )?//')";;
-          "ok "*) n=$((n+1)); printf '%s\t%d\tpass\t%s\n' "$f" $n "$(echo "$line" | sed -E 's/^ok [0-9]+( - )?//')";;
-        esac
-    done < "$WORK/$f.out" >> "$OUT/results.tsv"
-    while [ $n -lt "$2" ]; do n=$((n+1)); printf '%s\t%d\tfail\t%s (missing: script aborted rc=%s)\n' "$f" $n "$3" "$(cat "$WORK/$f.rc")" >> "$OUT/results.tsv"; done
+	local f=$1 n=0
+	while IFS= read -r line; do
+		case "$line" in
+		  "not ok"*) n=$((n+1)); printf '%s\t%d\tfail\t%s\n' "$f" $n "$(echo "$line" | sed -E 's/^not ok [0-9]+( - )?//')";;
+		  "ok"*"# SKIP"*) n=$((n+1)); printf '%s\t%d\tskip\t%s\n' "$f" $n "$(echo "$line" | sed -E 's/^ok [0-9]+( - )?//')";;
+		  "ok "*) n=$((n+1)); printf '%s\t%d\tpass\t%s\n' "$f" $n "$(echo "$line" | sed -E 's/^ok [0-9]+( - )?//')";;
+		esac
+	done < "$WORK/$f.out" >> "$OUT/results.tsv"
+	while [ $n -lt "$2" ]; do n=$((n+1)); printf '%s\t%d\tfail\t%s (missing: script aborted rc=%s)\n' "$f" $n "$3" "$(cat "$WORK/$f.rc")" >> "$OUT/results.tsv"; done
 }
 tap test-utils 26 "test-utils case"
 tap test-run 69 "test-run.sh case"
 tap test-specifying-userns 1 "Test --userns"
 tap test-specifying-pidns 1 "Test --pidns"
 for m in $SECCOMP_TESTS; do
-    # unittest's final verdict line: "OK", "OK (skipped=1)" or "FAILED (...)"
-    v=$(grep -E '^(OK|FAILED)' "$WORK/test-seccomp.$m.err" | tail -1)
-    case "$v" in "OK") s=pass;; "OK (skipped"*) s=skip;; *) s=fail;; esac
-    printf 'test-seccomp.py\t-\t%s\t%s %s\n' $s "$m" "$v" >> "$OUT/results.tsv"
+	# unittest's final verdict line: "OK", "OK (skipped=1)" or "FAILED (...)"
+	v=$(grep -E '^(OK|FAILED)' "$WORK/test-seccomp.$m.err" | tail -1)
+	case "$v" in "OK") s=pass;; "OK (skipped"*) s=skip;; *) s=fail;; esac
+	printf 'test-seccomp.py\t-\t%s\t%s %s\n' $s "$m" "$v" >> "$OUT/results.tsv"
 done
 
 # per-case stderr for test-run.sh (split at the END CASE markers)
@@ -123,17 +123,17 @@ cp "$WORK"/*.out "$WORK"/*.err "$WORK"/*.rc "$OUT/" 2>/dev/null
 # first relevant stderr line per failing case (skip xtrace "+" lines and markers)
 : > "$OUT/failures.txt"
 while IFS=$'\t' read -r f n s name; do
-    [ "$s" = fail ] || continue
-    case "$f" in
-      test-run) e="$OUT/cases/test-run-$n.err";;
-      test-seccomp.py) e="$OUT/test-seccomp.${name%% *}.err";;
-      *) e="$OUT/$f.err";;
-    esac
-    # the last 2 non-trace stderr lines before the first failure marker
-    first=$(awk '/^### ERR|^Unexpected nonzero exit status/{exit} {print}' "$e" 2>/dev/null |
-            grep -v -E '^\++ |^[[:space:]]|^### |^expect EPERM: *$|^# |^$' | tail -2 | paste -sd'|')
-    errl=$(grep -m1 '^### ERR' "$e" 2>/dev/null)
-    printf '%s #%s %s\n    stderr: %s\n    %s\n' "$f" "$n" "$name" "$first" "$errl" >> "$OUT/failures.txt"
+	[ "$s" = fail ] || continue
+	case "$f" in
+	  test-run) e="$OUT/cases/test-run-$n.err";;
+	  test-seccomp.py) e="$OUT/test-seccomp.${name%% *}.err";;
+	  *) e="$OUT/$f.err";;
+	esac
+	# the last 2 non-trace stderr lines before the first failure marker
+	first=$(awk '/^### ERR|^Unexpected nonzero exit status/{exit} {print}' "$e" 2>/dev/null |
+			grep -v -E '^\++ |^[[:space:]]|^### |^expect EPERM: *$|^# |^$' | tail -2 | paste -sd'|')
+	errl=$(grep -m1 '^### ERR' "$e" 2>/dev/null)
+	printf '%s #%s %s\n    stderr: %s\n    %s\n' "$f" "$n" "$name" "$first" "$errl" >> "$OUT/failures.txt"
 done < "$OUT/results.tsv"
 
 p=$(awk -F'\t' '$3=="pass"' "$OUT/results.tsv" | wc -l)
